@@ -1,0 +1,153 @@
+/* xmalloc family and arenas. */
+#include "base.h"
+
+void silt_abort(const char *what)
+{
+	fprintf(stderr, "silt: fatal: %s\n", what);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		silt_abort("out of memory");
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		silt_abort("out of memory");
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		silt_abort("out of memory");
+	return p;
+}
+
+char *xmemdup0(const void *p, size_t n)
+{
+	char *s = xmalloc(n + 1);
+	if (n)
+		memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
+char *xstrdup(const char *s) { return xmemdup0(s, strlen(s)); }
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size;
+	_Alignas(16) char data[];
+};
+
+#define ARENA_MIN_CHUNK (16 * 1024 - sizeof(struct arena_chunk))
+
+void arena_init(struct arena *a) { memset(a, 0, sizeof(*a)); }
+
+void arena_release(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+	while (c) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	arena_init(a);
+}
+
+void arena_reset(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+	if (!c)
+		return;
+	while (c->next) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = c;
+	a->cur = c->data;
+	a->end = c->data + c->size;
+	a->total = 0;
+}
+
+static void arena_new_chunk(struct arena *a, size_t need)
+{
+	size_t size = ARENA_MIN_CHUNK;
+	if (a->head && a->head->size * 2 <= 4 * 1024 * 1024)
+		size = a->head->size * 2;
+	if (size < need)
+		size = need;
+	struct arena_chunk *c = xmalloc(sizeof(*c) + size);
+	c->size = size;
+	c->next = a->head;
+	a->head = c;
+	a->cur = c->data;
+	a->end = c->data + size;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (unlikely((size_t)(a->end - a->cur) < n || !a->cur))
+		arena_new_chunk(a, n);
+	void *p = a->cur;
+	a->cur += n;
+	a->total += n;
+	return p;
+}
+
+void *arena_zalloc(struct arena *a, size_t n)
+{
+	void *p = arena_alloc(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	if (n)
+		memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	char *p = arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	return p;
+}
+
+struct arena_mark arena_mark(const struct arena *a)
+{
+	return (struct arena_mark){ a->head, a->cur, a->end };
+}
+
+void arena_restore(struct arena *a, struct arena_mark m)
+{
+	while (a->head != m.head) {
+		struct arena_chunk *c = a->head;
+		a->head = c->next;
+		free(c);
+	}
+	a->cur = m.cur;
+	a->end = m.end;
+}

@@ -1,0 +1,190 @@
+/* base: memory, strings, containers, diagnostics and hashing that every other module uses.
+ *
+ * Ownership: an arena owns everything allocated from it; nothing allocated from an arena is freed
+ * on its own. Slices (struct str) borrow: they never own their bytes. A buf owns its bytes until
+ * buf_detach hands them over. Allocation failure aborts (xmalloc), so no function here returns
+ * NULL for lack of memory. */
+#ifndef SILT_BASE_H
+#define SILT_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define SILT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define SILT_NORETURN __attribute__((noreturn))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#else
+#define SILT_PRINTF(f, a)
+#define SILT_NORETURN
+#define likely(x) (x)
+#define unlikely(x) (x)
+#endif
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- allocation (aborts on failure) ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xmemdup0(const void *p, size_t n); /* copy of n bytes plus a NUL */
+SILT_NORETURN void silt_abort(const char *what);
+
+/* ---- arena: bump allocation, freed all at once ---- */
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *head; /* current chunk; older chunks follow ->next */
+	char *cur, *end;
+	size_t total; /* bytes handed out, for statistics */
+};
+void arena_init(struct arena *a);
+void arena_release(struct arena *a); /* frees every chunk */
+void arena_reset(struct arena *a);   /* keeps the first chunk, drops the rest */
+void *arena_alloc(struct arena *a, size_t n); /* 16-byte aligned, uninitialised */
+void *arena_zalloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
+char *arena_printf(struct arena *a, const char *fmt, ...) SILT_PRINTF(2, 3);
+/* Saved position: arena_restore frees everything allocated after arena_mark. */
+struct arena_mark {
+	struct arena_chunk *head;
+	char *cur, *end;
+};
+struct arena_mark arena_mark(const struct arena *a);
+void arena_restore(struct arena *a, struct arena_mark m);
+
+/* ---- borrowed string slice ---- */
+struct str {
+	const char *p;
+	size_t n;
+};
+#define STR(lit) ((struct str){ "" lit, sizeof(lit) - 1 })
+static inline struct str str_from(const char *s) { return (struct str){ s, s ? strlen(s) : 0 }; }
+static inline struct str str_make(const char *p, size_t n) { return (struct str){ p, n }; }
+static inline bool str_eq(struct str a, struct str b)
+{
+	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+static inline bool str_eqc(struct str a, const char *c) { return str_eq(a, str_from(c)); }
+bool str_starts_with(struct str s, struct str prefix);
+bool str_ends_with(struct str s, struct str suffix);
+struct str str_trim(struct str s);
+int str_cmp(struct str a, struct str b);
+uint64_t str_hash(struct str s); /* FNV-1a 64 */
+
+/* ---- growable byte buffer (string builder); always NUL-terminated when non-empty ---- */
+struct buf {
+	char *p;
+	size_t n, cap;
+	size_t max; /* 0 = unbounded; appends past max set 'overflow' and are dropped */
+	bool overflow;
+};
+#define BUF_INIT { 0 }
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b); /* n = 0, keeps memory */
+void buf_grow(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *p, size_t n);
+static inline void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+static inline void buf_putstr(struct buf *b, struct str s) { buf_append(b, s.p, s.n); }
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) SILT_PRINTF(2, 3);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
+static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }
+static inline struct str buf_str(const struct buf *b) { return (struct str){ buf_cstr(b), b->n }; }
+
+/* ---- vector of T: struct { T *v; size_t n, cap; } ---- */
+#define VEC(T)                                                                                     \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		size_t n, cap;                                                                     \
+	}
+#define vec_push(vec, x)                                                                           \
+	do {                                                                                       \
+		if ((vec)->n == (vec)->cap) {                                                      \
+			(vec)->cap = (vec)->cap ? (vec)->cap * 2 : 8;                              \
+			(vec)->v = xrealloc((vec)->v, (vec)->cap * sizeof(*(vec)->v));             \
+		}                                                                                  \
+		(vec)->v[(vec)->n++] = (x);                                                        \
+	} while (0)
+#define vec_free(vec)                                                                              \
+	do {                                                                                       \
+		free((vec)->v);                                                                    \
+		(vec)->v = NULL;                                                                   \
+		(vec)->n = (vec)->cap = 0;                                                         \
+	} while (0)
+
+/* ---- insertion-ordered hash map: string key -> void * ----
+ * Keys are borrowed (the caller keeps them alive, e.g. in an arena or interned). Iterate in
+ * insertion order with `for (size_t i = 0; i < m.n; i++) if (m.e[i].key.p) ...`: removed entries
+ * leave a hole whose key.p is NULL until the map is compacted. */
+struct map_entry {
+	struct str key;
+	uint64_t hash;
+	void *val;
+};
+struct map {
+	struct map_entry *e;
+	size_t n, cap;   /* entries, including holes */
+	size_t live;     /* entries without holes */
+	uint32_t *index; /* open addressing: entry index + 1, 0 = empty */
+	size_t icap;     /* power of two */
+};
+void map_init(struct map *m);
+void map_release(struct map *m);
+void *map_get(const struct map *m, struct str key);
+bool map_has(const struct map *m, struct str key);
+void **map_slot(struct map *m, struct str key, bool *created); /* insert NULL if absent */
+void map_set(struct map *m, struct str key, void *val);
+bool map_del(struct map *m, struct str key);
+
+/* ---- interning: equal strings get one pointer, so interned names compare by pointer ---- */
+struct intern;
+struct intern *intern_new(void);
+void intern_free(struct intern *in);
+const char *intern(struct intern *in, const char *s, size_t n); /* NUL-terminated, stable */
+
+/* ---- diagnostics ----
+ * A diag collects messages; each has a location (file, 1-based line and column; 0 = unknown),
+ * a message and, when the source text is known, a source excerpt with a caret. */
+enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
+struct diag_msg {
+	enum diag_level level;
+	char *file; /* owned */
+	int line, col;
+	char *msg;     /* owned */
+	char *excerpt; /* owned, may be NULL: "  3 | {{ x }\n    |      ^" */
+};
+struct diag {
+	VEC(struct diag_msg) msgs;
+	int errors;
+	int max_errors; /* 0 = unlimited; further errors are counted but not kept */
+};
+void diag_init(struct diag *d);
+void diag_release(struct diag *d);
+void diag_clear(struct diag *d);
+/* src/srclen may be NULL/0; when given, an excerpt of line `line` with a caret is kept. */
+void diag_add(struct diag *d, enum diag_level lv, const char *file, int line, int col,
+              const char *src, size_t srclen, const char *fmt, ...) SILT_PRINTF(8, 9);
+void diag_vadd(struct diag *d, enum diag_level lv, const char *file, int line, int col,
+               const char *src, size_t srclen, const char *fmt, va_list ap);
+/* "file:line:col: message" (parts that are unknown are left out), no excerpt. */
+void diag_format_msg(const struct diag_msg *m, struct buf *out);
+/* All messages, each with its excerpt, as a user sees them. */
+void diag_print(const struct diag *d, struct buf *out);
+/* Line and column (1-based) of byte offset `off` in src. */
+void text_position(const char *src, size_t off, int *line, int *col);
+
+/* ---- hashing (OpenSSL libcrypto) ---- */
+void sha256_hex(const void *p, size_t n, char out[65]);
+void md5_hex(const void *p, size_t n, char out[33]);
+
+#include "banned.h"
+#endif

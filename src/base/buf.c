@@ -1,0 +1,136 @@
+/* String slices and the growable buffer. */
+#include "base.h"
+
+bool str_starts_with(struct str s, struct str prefix)
+{
+	return s.n >= prefix.n && memcmp(s.p, prefix.p, prefix.n) == 0;
+}
+
+bool str_ends_with(struct str s, struct str suffix)
+{
+	return s.n >= suffix.n && memcmp(s.p + s.n - suffix.n, suffix.p, suffix.n) == 0;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+struct str str_trim(struct str s)
+{
+	while (s.n && is_space(s.p[0])) {
+		s.p++;
+		s.n--;
+	}
+	while (s.n && is_space(s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
+
+int str_cmp(struct str a, struct str b)
+{
+	size_t n = a.n < b.n ? a.n : b.n;
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	if (c)
+		return c;
+	return a.n < b.n ? -1 : a.n > b.n;
+}
+
+uint64_t str_hash(struct str s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < s.n; i++) {
+		h ^= (unsigned char)s.p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void buf_init(struct buf *b) { memset(b, 0, sizeof(*b)); }
+
+void buf_release(struct buf *b)
+{
+	free(b->p);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->n = 0;
+	b->overflow = false;
+	if (b->p)
+		b->p[0] = 0;
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	if (b->n + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->n + extra + 1)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->max && b->n + n > b->max) {
+		b->overflow = true;
+		return;
+	}
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+void buf_putc(struct buf *b, char c)
+{
+	if (b->max && b->n + 1 > b->max) {
+		b->overflow = true;
+		return;
+	}
+	if (b->n + 2 > b->cap)
+		buf_grow(b, 1);
+	b->p[b->n++] = c;
+	b->p[b->n] = 0;
+}
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	buf_grow(b, 64);
+	int n = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+	if (n < 0) {
+		va_end(ap2);
+		return;
+	}
+	if ((size_t)n >= b->cap - b->n) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap2);
+	}
+	va_end(ap2);
+	if (b->max && b->n + (size_t)n > b->max) {
+		b->overflow = true;
+		b->p[b->n] = 0;
+		return;
+	}
+	b->n += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p = b->p ? b->p : xcalloc(1, 1);
+	if (len)
+		*len = b->n;
+	buf_init(b);
+	return p;
+}

@@ -1,0 +1,148 @@
+/* Insertion-ordered hash map (string keys) and string interning. */
+#include "base.h"
+
+void map_init(struct map *m) { memset(m, 0, sizeof(*m)); }
+
+void map_release(struct map *m)
+{
+	free(m->e);
+	free(m->index);
+	map_init(m);
+}
+
+static void map_reindex(struct map *m, size_t icap)
+{
+	free(m->index);
+	m->index = xcalloc(icap, sizeof(uint32_t));
+	m->icap = icap;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->e[i].key.p)
+			continue;
+		size_t j = m->e[i].hash & (icap - 1);
+		while (m->index[j])
+			j = (j + 1) & (icap - 1);
+		m->index[j] = (uint32_t)(i + 1);
+	}
+}
+
+static void map_compact(struct map *m)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].key.p)
+			m->e[w++] = m->e[i];
+	m->n = w;
+}
+
+/* Index slot holding key, or the empty slot where it would go. */
+static size_t map_find(const struct map *m, struct str key, uint64_t h)
+{
+	size_t j = h & (m->icap - 1);
+	for (;;) {
+		uint32_t ix = m->index[j];
+		if (!ix)
+			return j;
+		const struct map_entry *e = &m->e[ix - 1];
+		if (e->hash == h && e->key.p && str_eq(e->key, key))
+			return j;
+		j = (j + 1) & (m->icap - 1);
+	}
+}
+
+void *map_get(const struct map *m, struct str key)
+{
+	if (!m->live)
+		return NULL;
+	uint32_t ix = m->index[map_find(m, key, str_hash(key))];
+	return ix ? m->e[ix - 1].val : NULL;
+}
+
+bool map_has(const struct map *m, struct str key)
+{
+	return m->live && m->index[map_find(m, key, str_hash(key))] != 0;
+}
+
+void **map_slot(struct map *m, struct str key, bool *created)
+{
+	uint64_t h = str_hash(key);
+	if (m->icap) {
+		uint32_t ix = m->index[map_find(m, key, h)];
+		if (ix) {
+			if (created)
+				*created = false;
+			return &m->e[ix - 1].val;
+		}
+	}
+	if (m->n == m->cap) {
+		if (m->live < m->n / 2) {
+			map_compact(m);
+			map_reindex(m, m->icap);
+		} else {
+			m->cap = m->cap ? m->cap * 2 : 8;
+			m->e = xrealloc(m->e, m->cap * sizeof(*m->e));
+		}
+	}
+	if ((m->n + 1) * 2 > m->icap)
+		map_reindex(m, m->icap ? m->icap * 2 : 16);
+	size_t slot = map_find(m, key, h);
+	m->e[m->n] = (struct map_entry){ key, h, NULL };
+	m->index[slot] = (uint32_t)(m->n + 1);
+	m->n++;
+	m->live++;
+	if (created)
+		*created = true;
+	return &m->e[m->n - 1].val;
+}
+
+void map_set(struct map *m, struct str key, void *val) { *map_slot(m, key, NULL) = val; }
+
+bool map_del(struct map *m, struct str key)
+{
+	if (!m->live)
+		return false;
+	size_t slot = map_find(m, key, str_hash(key));
+	uint32_t ix = m->index[slot];
+	if (!ix)
+		return false;
+	m->e[ix - 1].key.p = NULL;
+	m->e[ix - 1].val = NULL;
+	m->live--;
+	/* Rebuild the index: simplest correct way to delete under linear probing. */
+	map_reindex(m, m->icap);
+	return true;
+}
+
+struct intern {
+	struct map map;
+	struct arena arena;
+};
+
+struct intern *intern_new(void)
+{
+	struct intern *in = xcalloc(1, sizeof(*in));
+	map_init(&in->map);
+	arena_init(&in->arena);
+	return in;
+}
+
+void intern_free(struct intern *in)
+{
+	if (!in)
+		return;
+	map_release(&in->map);
+	arena_release(&in->arena);
+	free(in);
+}
+
+const char *intern(struct intern *in, const char *s, size_t n)
+{
+	bool created;
+	void **slot = map_slot(&in->map, str_make(s, n), &created);
+	if (created) {
+		char *copy = arena_strndup(&in->arena, s, n);
+		/* The key must point at the stable copy, not the caller's bytes. */
+		in->map.e[in->map.n - 1].key.p = copy;
+		*slot = copy;
+	}
+	return *slot;
+}

@@ -1,0 +1,26 @@
+/* cli: one file per command (cmd_<name>.c), registered by one row in main.c's table. */
+#ifndef SILT_CLI_H
+#define SILT_CLI_H
+
+#include "base/base.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+	const char *summary;
+};
+
+SILT_NORETURN void die(const char *fmt, ...) SILT_PRINTF(1, 2);
+/* Reads a whole file; returns NULL and prints an error when it cannot. Caller frees. */
+char *cli_read_file(const char *path, size_t *len);
+
+int cmd_version(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+
+/* Data-driven suites, one per kind; each prints TAP and "N passed, N failed" and returns the
+ * exit status. A suite whose file is not linked in is reported as missing (weak). */
+int selftest_jinja(const char *dir) __attribute__((weak));
+int selftest_yaml(const char *dir) __attribute__((weak));
+int selftest_json(const char *dir) __attribute__((weak));
+
+#endif

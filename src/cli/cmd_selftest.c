@@ -1,0 +1,30 @@
+/* silt selftest KIND DIR: runs the data-driven cases of one kind (jq's --run-tests). */
+#include "cli.h"
+
+struct suite {
+	const char *kind;
+	int (**run)(const char *dir);
+};
+
+int cmd_selftest(int argc, char **argv)
+{
+	static int (*jinja)(const char *), (*yaml)(const char *), (*json)(const char *);
+	jinja = selftest_jinja;
+	yaml = selftest_yaml;
+	json = selftest_json;
+	const struct suite suites[] = {
+		{ "jinja", &jinja },
+		{ "yaml", &yaml },
+		{ "json", &json },
+	};
+	if (argc != 3)
+		die("usage: silt selftest <jinja|yaml|json> DIR");
+	for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
+		if (strcmp(argv[1], suites[i].kind))
+			continue;
+		if (!*suites[i].run)
+			die("selftest: the %s suite is not built into this binary", argv[1]);
+		return (*suites[i].run)(argv[2]);
+	}
+	die("selftest: unknown suite '%s' (jinja, yaml, json)", argv[1]);
+}

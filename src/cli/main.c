@@ -1,0 +1,79 @@
+/* silt's entry point: a table of commands, one row each (git's commands[]). */
+#include <errno.h>
+
+#include "cli.h"
+
+#define SILT_VERSION "0.1.0"
+
+static const struct command commands[] = {
+	{ "version", cmd_version, "print silt's version" },
+	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
+};
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("silt: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "silt: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, "silt: cannot read %s\n", path);
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, len);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	puts("silt " SILT_VERSION);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: silt <command> [args]\n\ncommands:\n", out);
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "silt: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,53 @@
+/* Runs every C unit test group and prints TAP, then "N passed, N failed". */
+#include "tap.h"
+
+int tap_passed, tap_failed;
+
+void tap_ok(bool cond, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("%s %d - ", cond ? "ok" : "not ok", tap_passed + tap_failed + 1);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (cond) {
+		tap_passed++;
+	} else {
+		tap_failed++;
+		printf("#   at %s:%d\n", file, line);
+	}
+}
+
+void tap_is_str(const char *got, const char *want, const char *file, int line, const char *what)
+{
+	bool same = got && want && strcmp(got, want) == 0;
+	tap_ok(same, file, line, "%s", what);
+	if (!same)
+		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)", want ? want : "(null)");
+}
+
+void tap_is_int(long long got, long long want, const char *file, int line, const char *what)
+{
+	tap_ok(got == want, file, line, "%s", what);
+	if (got != want)
+		printf("#   got:  %lld\n#   want: %lld\n", got, want);
+}
+
+/* Each group lives in its own file; a group not linked in is skipped (weak). */
+#define GROUPS(X) X(base) X(value) X(json) X(yaml)
+#define DECLARE(g) void test_##g(void) __attribute__((weak));
+GROUPS(DECLARE)
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+#define RUN(g)                                                                                     \
+	if (test_##g) {                                                                            \
+		printf("# %s\n", #g);                                                              \
+		test_##g();                                                                        \
+	}
+	GROUPS(RUN)
+	printf("%d passed, %d failed\n", tap_passed, tap_failed);
+	return tap_failed ? 1 : 0;
+}

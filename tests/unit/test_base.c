@@ -1,0 +1,105 @@
+/* Unit tests for base/: arena, buf, map, intern, diag, hashing. */
+#include "tap.h"
+
+void test_base(void);
+
+static void test_arena(void)
+{
+	struct arena a;
+	arena_init(&a);
+	char *p = arena_strndup(&a, "hello", 5);
+	is_str(p, "hello", "arena_strndup copies and terminates");
+	struct arena_mark m = arena_mark(&a);
+	for (int i = 0; i < 1000; i++)
+		arena_alloc(&a, 1000);
+	arena_restore(&a, m);
+	is_str(p, "hello", "arena_restore keeps what came before the mark");
+	ok(((uintptr_t)arena_alloc(&a, 3) & 15) == 0, "arena allocations are 16-byte aligned");
+	is_str(arena_printf(&a, "%d-%s", 42, "x"), "42-x", "arena_printf");
+	arena_release(&a);
+}
+
+static void test_buf(void)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "a");
+	buf_printf(&b, "%05d", 42);
+	buf_putc(&b, '!');
+	is_str(buf_cstr(&b), "a00042!", "buf_printf and friends append");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d", i);
+	is_int((long long)strlen(buf_cstr(&b)), (long long)b.n, "buf stays NUL-terminated");
+	buf_release(&b);
+	struct buf small = BUF_INIT;
+	small.max = 4;
+	buf_puts(&small, "abc");
+	buf_puts(&small, "de");
+	ok(small.overflow && small.n == 3, "a bounded buf drops appends past its maximum");
+	buf_release(&small);
+	is_int(str_cmp(STR("abc"), STR("abd")) < 0, 1, "str_cmp orders bytes");
+	struct str t = str_trim(STR("  x y \n"));
+	ok(str_eqc(t, "x y"), "str_trim");
+}
+
+static void test_map(void)
+{
+	struct map m;
+	map_init(&m);
+	char keys[200][16];
+	for (int i = 0; i < 200; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		map_set(&m, str_from(keys[i]), (void *)(intptr_t)(i + 1));
+	}
+	bool all = true;
+	for (int i = 0; i < 200; i++)
+		all &= map_get(&m, str_from(keys[i])) == (void *)(intptr_t)(i + 1);
+	ok(all, "map finds 200 keys");
+	ok(map_del(&m, STR("k7")) && !map_has(&m, STR("k7")) && map_has(&m, STR("k8")),
+	   "map_del removes one key only");
+	ok(m.e[0].key.p && str_eqc(m.e[0].key, "k0") && str_eqc(m.e[199].key, "k199"),
+	   "map keeps insertion order");
+	map_release(&m);
+
+	struct intern *in = intern_new();
+	char tmp[8] = "name";
+	const char *a = intern(in, tmp, 4);
+	tmp[0] = 'x';
+	const char *b = intern(in, "name", 4);
+	ok(a == b && strcmp(a, "name") == 0, "intern returns one stable pointer per string");
+	intern_free(in);
+}
+
+static void test_diag(void)
+{
+	struct diag d;
+	diag_init(&d);
+	const char *src = "line one\n{{ x }\nthree";
+	diag_add(&d, DIAG_ERROR, "m.sql", 2, 6, src, strlen(src), "expected '%s'", "}}");
+	struct buf b = BUF_INIT;
+	diag_print(&d, &b);
+	is_str(buf_cstr(&b), "m.sql:2:6: expected '}}'\n2 | {{ x }\n  |      ^\n",
+	       "diag prints file:line:col, the line and a caret");
+	int line, col;
+	text_position(src, 12, &line, &col);
+	ok(line == 2 && col == 4, "text_position gives 1-based line and column");
+	buf_release(&b);
+	diag_release(&d);
+}
+
+static void test_hash(void)
+{
+	char h[65], m[33];
+	sha256_hex("abc", 3, h);
+	is_str(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 of abc");
+	md5_hex("", 0, m);
+	is_str(m, "d41d8cd98f00b204e9800998ecf8427e", "md5 of the empty string");
+}
+
+void test_base(void)
+{
+	test_arena();
+	test_buf();
+	test_map();
+	test_diag();
+	test_hash();
+}

@@ -71,7 +71,7 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	$(B)/silt render examples/hello/model.sql --vars examples/hello/vars.json
+	$(B)/silt render examples/hello/model.sql --ctx examples/hello/context.json --macros =examples/hello/macros.sql
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

@@ -16,6 +16,8 @@ char *cli_read_file(const char *path, size_t *len);
 
 int cmd_version(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Data-driven suites, one per kind; each prints TAP and "N passed, N failed" and returns the
  * exit status. A suite whose file is not linked in is reported as missing (weak). */

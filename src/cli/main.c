@@ -7,7 +7,9 @@
 
 static const struct command commands[] = {
 	{ "version", cmd_version, "print silt's version" },
+	{ "render", cmd_render, "render a Jinja template file with a JSON context" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
+	{ "bench", cmd_bench, "measure template parse and render speed" },
 };
 
 void die(const char *fmt, ...)

@@ -554,6 +554,8 @@ static void to_text(value v, struct buf *out, bool repr)
 	char num[32];
 	switch (v.type) {
 	case VT_UNDEF:
+		if (repr)
+			buf_puts(out, "Undefined");
 		break;
 	case VT_NONE:
 		buf_puts(out, "None");

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages silt needs to build, test and fuzz. Idempotent; needs root
+# (or sudo) only when something is missing.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libjansson-dev libyaml-dev libssl-dev \
+libsqlite3-dev libpcre2-dev python3 python3-jinja2 python3-yaml python3-jsonschema git"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	echo "installing:$missing"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi

@@ -1,0 +1,144 @@
+/* silt bench [N]: parse and render a typical ~1 KB dbt model N times (default 10,000) and print
+ * the time per template and in total. The template has a config(), two refs, a for, an if and
+ * a macro call; ref/config/is_incremental are small C callables standing in for the dbt context
+ * that the project layer provides. */
+#include <time.h>
+
+#include "cli.h"
+#include "jinja/jinja.h"
+
+static const char bench_model[] =
+	"{{ config(materialized='incremental', unique_key='order_id', tags=['finance', 'daily']) }}\n"
+	"{%- set payment_methods = ['credit_card', 'coupon', 'bank_transfer', 'gift_card'] -%}\n"
+	"\n"
+	"with orders as (\n"
+	"    select * from {{ ref('stg_orders') }}\n"
+	"),\n"
+	"\n"
+	"payments as (\n"
+	"    select * from {{ ref('stg_payments') }}\n"
+	"),\n"
+	"\n"
+	"final as (\n"
+	"    select\n"
+	"        orders.order_id,\n"
+	"        orders.customer_id,\n"
+	"        orders.order_date,\n"
+	"        orders.status,\n"
+	"        {% for method in payment_methods -%}\n"
+	"        sum(case when payments.payment_method = '{{ method }}' then payments.amount else 0 end) as {{ method }}_amount,\n"
+	"        {% endfor -%}\n"
+	"        sum(payments.amount) as amount\n"
+	"    from orders\n"
+	"    left join payments on orders.order_id = payments.order_id\n"
+	"    {% if is_incremental() %}\n"
+	"    where orders.order_date >= (select max(order_date) from {{ this }})\n"
+	"    {% endif %}\n"
+	"    group by 1, 2, 3, 4\n"
+	")\n"
+	"\n"
+	"select *, {{ cents_to_dollars('amount') }} as amount_dollars from final\n";
+
+static const char bench_macros[] =
+	"{% macro cents_to_dollars(column_name, scale=2) -%}\n"
+	"    round(cast({{ column_name }} as numeric) / 100, {{ scale }})\n"
+	"{%- endmacro %}\n";
+
+static int fn_ref(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
+{
+	(void)data;
+	(void)self;
+	if (args->npos < 1 || args->pos[0].type != VT_STR)
+		return jinja_error(st, "ref() wants a model name");
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "\"main\".\"analytics__%.*s\"", (int)args->pos[0].len, args->pos[0].s);
+	*out = v_buf(jinja_arena(st), &b);
+	buf_release(&b);
+	return 0;
+}
+
+static int fn_config(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
+{
+	(void)st;
+	(void)data;
+	(void)self;
+	(void)args;
+	*out = v_str("", 0);
+	return 0;
+}
+
+static int fn_false(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
+{
+	(void)st;
+	(void)data;
+	(void)self;
+	(void)args;
+	*out = v_bool(false);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 10000;
+	if (n <= 0)
+		die("usage: silt bench [N]");
+	struct jinja_env *env = jinja_env_new();
+	struct diag d;
+	diag_init(&d);
+	jinja_set_function(env, "ref", fn_ref, NULL);
+	jinja_set_function(env, "config", fn_config, NULL);
+	jinja_set_function(env, "is_incremental", fn_false, NULL);
+	jinja_set_global(env, "this", v_cstr("\"main\".\"analytics__orders\""));
+	struct jinja_template *mt = jinja_parse(env, "macros.sql", bench_macros, sizeof(bench_macros) - 1, &d);
+	if (!mt)
+		die("bench macros do not parse");
+	jinja_add_macros(env, NULL, mt);
+
+	struct jinja_template **ts = xmalloc((size_t)n * sizeof(*ts));
+	/* warm up */
+	for (int i = 0; i < 100; i++)
+		jinja_parse(env, "model.sql", bench_model, sizeof(bench_model) - 1, &d);
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		ts[i] = jinja_parse(env, "model.sql", bench_model, sizeof(bench_model) - 1, &d);
+		if (!ts[i])
+			die("bench model does not parse");
+	}
+	double t1 = now();
+	struct arena a;
+	arena_init(&a);
+	struct buf out = BUF_INIT;
+	struct jinja_render opts = { .arena = &a };
+	size_t outlen = 0;
+	for (long i = 0; i < n; i++) {
+		buf_reset(&out);
+		arena_reset(&a);
+		if (jinja_render(env, ts[i], &opts, &out, &d) < 0) {
+			struct buf m = BUF_INIT;
+			diag_print(&d, &m);
+			die("bench render failed: %s", buf_cstr(&m));
+		}
+		outlen = out.n;
+	}
+	double t2 = now();
+	printf("template: %zu bytes in, %zu bytes out (config, 2 refs, for, if, macro call)\n",
+	       sizeof(bench_model) - 1, outlen);
+	printf("parse:  %.2f us per template, %.1f ms for %ld\n", (t1 - t0) / (double)n * 1e6,
+	       (t1 - t0) * 1e3, n);
+	printf("render: %.2f us per template, %.1f ms for %ld\n", (t2 - t1) / (double)n * 1e6,
+	       (t2 - t1) * 1e3, n);
+	printf("total:  %.1f ms for %ld templates parsed and rendered\n", (t2 - t0) * 1e3, n);
+	buf_release(&out);
+	arena_release(&a);
+	free(ts);
+	diag_release(&d);
+	jinja_env_free(env);
+	return 0;
+}

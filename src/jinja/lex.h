@@ -1,0 +1,44 @@
+/* The Jinja lexer: template text → tokens (private to parse.c). */
+#ifndef SILT_JINJA_LEX_H
+#define SILT_JINJA_LEX_H
+
+#include "jinja_int.h"
+
+enum tok_type {
+	T_EOF,
+	T_TEXT,        /* literal template text (s) */
+	T_VAR_BEGIN,   /* {{ */
+	T_VAR_END,     /* }} */
+	T_BLOCK_BEGIN, /* {% */
+	T_BLOCK_END,   /* %} */
+	T_NAME,        /* s */
+	T_STRING,      /* s: decoded */
+	T_INT,         /* i */
+	T_FLOAT,       /* f */
+	T_OP,          /* op: one of the OPC_ codes (a character or a two-character code) */
+};
+
+/* Two-character operators get codes above 255; one-character ones are the character. */
+enum { OPC_POW = 256, OPC_FLOORDIV, OPC_EQ, OPC_NE, OPC_LE, OPC_GE };
+
+struct token {
+	uint8_t type;
+	int op;
+	int line, col;
+	uint32_t off; /* byte offset in the source */
+	struct str s;
+	int64_t i;
+	double f;
+};
+
+struct tokens {
+	struct token *v;
+	size_t n;
+};
+
+/* Tokenises t->src; decoded strings go to arena a, the token array is malloc'd (free it). Returns 0, or -1 with a syntax error in d. */
+int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, struct tokens *out,
+              struct diag *d);
+const char *jinja_tok_describe(const struct token *tk, char *buf, size_t n);
+
+#endif

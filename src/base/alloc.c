@@ -82,7 +82,7 @@ void arena_reset(struct arena *a)
 static void arena_new_chunk(struct arena *a, size_t need)
 {
 	size_t size = ARENA_MIN_CHUNK;
-	if (a->head && a->head->size * 2 <= 4 * 1024 * 1024)
+	if (a->head && a->head->size * 2 <= 256 * 1024)
 		size = a->head->size * 2;
 	if (size < need)
 		size = need;

@@ -316,6 +316,11 @@ int jinja_getattr(struct jstate *st, value obj, struct str name, value *out)
 		}
 		return jinja_undefined_error(st, obj);
 	}
+	if (obj.type == VT_DICT && (obj.flags & VF_NAMESPACE) && name.n && name.p[0] == '_') {
+		/* a namespace attribute is a real attribute: the sandbox hides private ones */
+		*out = undef_hint(st, obj, name, false);
+		return 0;
+	}
 	int r = attr_of(st, obj, name, out);
 	if (r)
 		return r < 0 ? -1 : 0;
@@ -764,6 +769,9 @@ static int call_macro(struct jstate *st, const struct macro_val *mv, const struc
 	const struct macro_def *m = mv->def;
 	if (st->depth >= st->max_depth)
 		return jinja_error(st, "maximum recursion depth exceeded calling macro '%s'", m->name);
+	if (st->max_steps && ++st->steps > st->max_steps)
+		return jinja_error(st, "the template ran past its limit of %llu steps",
+		                   (unsigned long long)st->max_steps);
 	struct frame *parent = mv->closure;
 	if (!parent && m->tmpl == st->tmpl)
 		parent = st->root;
@@ -1399,6 +1407,11 @@ static int exec_for(struct jstate *st, const struct node *n, struct frame *f)
 	struct frame *lf = frame_new(st, f);
 	bool completed = false; /* Jinja2 runs `else` unless some iteration reached its end */
 	for (uint32_t i = 0; i < count; i++) {
+		if (st->max_steps && ++st->steps > st->max_steps) {
+			jinja_error(st, "the template ran past its limit of %llu steps",
+			            (unsigned long long)st->max_steps);
+			return ST_ERR;
+		}
 		ls->i = i;
 		lf->n = 0; /* every iteration starts from the enclosing scope */
 		frame_set(st, lf, st->env->n_loop, loopv);
@@ -1603,6 +1616,7 @@ void jinja_env_free(struct jinja_env *env)
 	for (size_t i = 0; i < env->templates.n; i++)
 		free(env->templates.v[i]);
 	vec_free(&env->templates);
+	free(env->tokbuf);
 	intern_free(env->names);
 	arena_release(&env->arena);
 	free(env);
@@ -1696,6 +1710,7 @@ static void state_init(struct jstate *st, struct jinja_env *env, const struct ji
 	st->d = d;
 	st->ctx = opts->ctx;
 	st->max_depth = opts->max_depth ? opts->max_depth : 200;
+	st->max_steps = opts->max_steps;
 }
 
 static void state_release(struct jstate *st)
@@ -1756,11 +1771,22 @@ int jinja_render_native(struct jinja_env *env, const struct jinja_template *t,
 	int rc = render_into(env, t, opts, opts->arena, &b, d, &v);
 	if (rc == 0) {
 		if (v.type == VT_STR && (v.flags & VF_NATIVE)) {
-			value lit;
+			value lit, raw = v;
 			if (jinja_literal_eval(env, opts->arena, v.s, v.len, &lit) == 0)
 				v = lit;
 			else
-				v.flags &= (uint8_t)~VF_NATIVE;
+				v.flags &= (uint8_t)~(VF_NATIVE | VF_NATIVE_BOOL | VF_NATIVE_NUMBER);
+			const char *want = NULL;
+			if ((raw.flags & VF_NATIVE_BOOL) && v.type != VT_BOOL)
+				want = "bool";
+			else if ((raw.flags & VF_NATIVE_NUMBER) && v.type != VT_INT && v.type != VT_FLOAT)
+				want = "number";
+			if (want) {
+				int line = t->root->nkids ? t->root->kids[0]->line : 1;
+				diag_add(d, DIAG_ERROR, t->name, line, 0, NULL, 0,
+				         "Could not convert value '%.*s' into type '%s'", (int)raw.len, raw.s, want);
+				rc = -1;
+			}
 		} else if (v.type == VT_STR && (v.flags & VF_NATIVE_TEXT)) {
 			v.flags &= (uint8_t)~VF_NATIVE_TEXT;
 		}

@@ -54,6 +54,7 @@ struct jinja_render {
 	struct arena *arena;        /* where results and temporaries go (NULL = a private one) */
 	void *userdata;             /* for C callables: jinja_userdata(st) */
 	int max_depth;              /* call-depth limit, 0 = 200 */
+	uint64_t max_steps;         /* loop iterations + macro calls allowed, 0 = unlimited */
 };
 
 /* Renders t as text into out. Returns 0, or -1 with an error (name:line: message) in d. */

@@ -50,6 +50,7 @@ enum binop {
 };
 
 struct node;
+struct token;
 
 struct call_args {
 	struct node **pos; /* positional */
@@ -101,6 +102,8 @@ struct jinja_env {
 	struct intern *names;
 	struct vdict *globals;
 	VEC(struct jinja_template *) templates;
+	struct token *tokbuf; /* the lexer's token array, reused by every parse */
+	size_t tokcap;
 	/* interned names the interpreter compares against */
 	const char *n_loop, *n_varargs, *n_kwargs, *n_caller, *n_self, *n_return;
 };
@@ -136,6 +139,7 @@ struct jstate {
 	struct vdict *ns;    /* the macro namespace of the running macro (its siblings), or NULL */
 	value ctx;
 	int depth, max_depth;
+	uint64_t steps, max_steps;
 	int line;          /* line of the node being evaluated, for run-time errors */
 	bool err;          /* an error has been recorded */
 	bool returning;    /* return() was called: unwind to the macro */

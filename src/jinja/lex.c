@@ -381,6 +381,9 @@ int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, 
 {
 	(void)env;
 	struct lexer lx = { 0 };
+	/* start with the caller's buffer (reused across parses) */
+	lx.toks.v = out->v;
+	lx.toks.cap = out->n;
 	lx.src = t->src;
 	lx.len = t->len;
 	lx.line = 1;
@@ -511,16 +514,20 @@ int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, 
 		strip_next = strip;
 	}
 	if (lx.failed) {
-		vec_free(&lx.toks);
+		out->v = lx.toks.v;
+		out->n = lx.toks.cap;
 		return -1;
 	}
 	struct token eof = { 0 };
 	eof.type = T_EOF;
 	eof.off = (uint32_t)lx.len;
-	text_position(lx.src, lx.len, &eof.line, &eof.col);
+	advance(&lx, lx.len);
+	eof.line = lx.line;
+	eof.col = (int)(lx.len - lx.line_start) + 1;
 	vec_push(&lx.toks, eof);
-	out->v = lx.toks.v; /* the caller frees it */
+	out->v = lx.toks.v; /* the caller keeps it for the next parse and frees it */
 	out->n = lx.toks.n;
+	out->cap = lx.toks.cap;
 	return 0;
 }
 

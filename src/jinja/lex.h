@@ -33,10 +33,12 @@ struct token {
 
 struct tokens {
 	struct token *v;
-	size_t n;
+	size_t n, cap;
 };
 
-/* Tokenises t->src; decoded strings go to arena a, the token array is malloc'd (free it). Returns 0, or -1 with a syntax error in d. */
+/* Tokenises t->src; decoded strings go to arena a. On entry out->v/out->n are a malloc'd buffer
+ * and its capacity to reuse (or NULL/0); on return out->v is the (possibly grown) buffer, out->n
+ * the token count and out->cap its capacity (after a failure out->n is the capacity). Returns 0, or -1 with a syntax error in d. */
 int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, struct tokens *out,
               struct diag *d);
 const char *jinja_tok_describe(const struct token *tk, char *buf, size_t n);

@@ -1272,9 +1272,14 @@ static void collect_blocks(struct parser *p, struct node *body)
 
 struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *t, struct diag *d)
 {
-	struct tokens toks;
-	if (jinja_lex(env, t, &env->arena, &toks, d) < 0)
+	struct tokens toks = { env->tokbuf, env->tokcap, 0 };
+	if (jinja_lex(env, t, &env->arena, &toks, d) < 0) {
+		env->tokbuf = toks.v;
+		env->tokcap = toks.n;
 		return NULL;
+	}
+	env->tokbuf = toks.v;
+	env->tokcap = toks.cap;
 	struct parser p = { 0 };
 	p.env = env;
 	p.t = t;
@@ -1283,7 +1288,6 @@ struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *
 	p.tk = toks.v;
 	p.n = toks.n;
 	struct node *root = parse_body(&p, NULL, 0);
-	free(toks.v);
 	if (p.failed || !root) {
 		vec_free(&p.blocks);
 		return NULL;

@@ -37,6 +37,8 @@ enum vflags {
 	VF_SAFE = 4,       /* VT_STR marked safe (Markup) */
 	VF_NATIVE_TEXT = 8, /* VT_STR from as_text: never literal-evaluated by native rendering */
 	VF_NATIVE = 16,     /* VT_STR from as_native/as_bool/as_number: evaluated by native rendering */
+	VF_NATIVE_BOOL = 32,   /* with VF_NATIVE (as_bool): the evaluated result must be a bool */
+	VF_NATIVE_NUMBER = 64, /* with VF_NATIVE (as_number): the result must be an int or float */
 };
 
 struct vlist;

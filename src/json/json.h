@@ -1,0 +1,57 @@
+/* json: reading JSON into values (jansson underneath) and writing values as JSON exactly as
+ * Python's json.dumps prints them.
+ *
+ * Ownership: json_parse allocates every list, dict and string of the result in the arena it is
+ * given; nothing points into `text` afterwards. json_write borrows the value and appends to a
+ * buf the caller owns. See docs/internals/json.md for the byte-exact contract. */
+#ifndef SILT_JSON_H
+#define SILT_JSON_H
+
+#include "../value/value.h"
+
+/* Parses one JSON document (any value at the top level, surrounded by optional whitespace).
+ * Objects become dicts in document order (a repeated key keeps its first position and its last
+ * value, as Python does), integers VT_INT, numbers with a fraction or exponent VT_FLOAT, strings
+ * VT_STR (may contain NUL bytes). Python's extensions NaN, Infinity and -Infinity are accepted,
+ * and a real that overflows a double becomes ±inf as in Python. An integer outside int64 is an
+ * error. Returns 0, or -1 after adding "file:line:col: message" to d (column in bytes, 1-based,
+ * at the start of the offending token). `file` is only used in messages and may be NULL. */
+int json_parse(struct arena *a, const char *file, const char *text, size_t len, value *out,
+               struct diag *d);
+
+/* json.dumps keyword arguments. Start from JSON_OPTS_INIT (Python's defaults): a zeroed struct
+ * means indent=0, ensure_ascii=False, allow_nan=False, which is rarely what you want. */
+struct json_opts {
+	int indent;        /* < 0: None (one line); >= 0: newline + indent*level spaces */
+	bool sort_keys;    /* sort dict keys as Python's sorted() would (mixed types are an error) */
+	bool ensure_ascii; /* escape every non-ASCII character as \uXXXX (Python default: true) */
+	bool allow_nan;    /* write NaN/Infinity/-Infinity; false: error (Python default: true) */
+	bool skipkeys;     /* skip dict keys that are not str/int/float/bool/None instead of failing */
+	bool html_safe;    /* Jinja2's htmlsafe_json_dumps: < > & ' become \u003c \u003e \u0026 \u0027 */
+	const char *item_sep, *key_sep; /* NULL: ", " (or "," with indent) and ": " */
+	/* Python's default=: called for values JSON has no form for (objects, functions, Undefined,
+	 * namespaces). Return 0 and set *replacement, which is then written instead; any other
+	 * return value makes json_write fail with "Object of type X is not JSON serializable". */
+	int (*default_fn)(value v, value *replacement, void *ud);
+	void *default_ud;
+	struct buf *err; /* optional: receives the error message when json_write fails */
+};
+#define JSON_OPTS_INIT { .indent = -1, .ensure_ascii = true, .allow_nan = true }
+
+/* Appends v as JSON to out, byte for byte what json.dumps(v, **opts) returns (o == NULL: Python's
+ * defaults). Returns 0, or -1 when v cannot be written (Python raises), in which case out is left
+ * as it was and the message, worded as Python's, is appended to o->err when given:
+ *   Object of type X is not JSON serializable
+ *   keys must be str, int, float, bool or None, not X
+ *   Out of range float values are not JSON compliant   (with an indent: "...compliant: nan")
+ *   Circular reference detected
+ *   '<' not supported between instances of 'X' and 'Y'    (sort_keys with mixed key types)
+ *   maximum recursion depth exceeded while encoding a JSON object   (deeper than JSON_MAX_DEPTH)
+ * Strings are UTF-8; an invalid sequence is written as U+FFFD, one per maximal ill-formed
+ * subpart, as Python's bytes.decode('utf-8', 'replace') would make it. */
+int json_write(struct buf *out, value v, const struct json_opts *o);
+
+/* Nesting limit of json_write; json_parse (jansson) stops at 2048 too. */
+#define JSON_MAX_DEPTH 2048
+
+#endif

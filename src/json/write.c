@@ -1,0 +1,557 @@
+/* Writing JSON byte for byte as CPython's json.dumps (Lib/json/encoder.py and Modules/_json.c).
+ *
+ * Everything is written straight into the caller's buf: a string reserves room for its worst case
+ * one 64 KiB slice at a time and is then escaped with a pointer, so no value costs an allocation.
+ * The only heap memory is the stack of open containers (circular-reference check) and, with
+ * sort_keys, one array of entry pointers shared by every dict. */
+#include <math.h>
+
+#include "json.h"
+
+struct jw {
+	struct buf *b;
+	const struct json_opts *o;
+	int indent; /* < 0: None */
+	bool ascii, html, allow_nan, sort, skipkeys;
+	unsigned plain;         /* bit k set: byte class k is copied as it is */
+	struct str isep, ksep;  /* item and key separators */
+	VEC(const void *) open; /* containers being written, innermost last */
+	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
+	bool failed;
+};
+
+static void fail(struct jw *w, const char *fmt, ...) SILT_PRINTF(2, 3);
+static void fail(struct jw *w, const char *fmt, ...)
+{
+	if (w->failed)
+		return;
+	w->failed = true;
+	if (w->o->err) {
+		va_list ap;
+		va_start(ap, fmt);
+		buf_vprintf(w->o->err, fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* ---- raw output ---- */
+
+/* Room for n more bytes (and the NUL); returns where they go. */
+static inline char *reserve(struct jw *w, size_t n)
+{
+	struct buf *b = w->b;
+	if (b->n + n + 1 > b->cap)
+		buf_grow(b, n);
+	return b->p + b->n;
+}
+
+static inline void put(struct jw *w, const char *s, size_t n)
+{
+	memcpy(reserve(w, n), s, n);
+	w->b->n += n;
+}
+
+static inline void putch(struct jw *w, char c)
+{
+	*reserve(w, 1) = c;
+	w->b->n++;
+}
+
+#define PUTS(w, lit) put((w), "" lit, sizeof(lit) - 1)
+
+static void newline(struct jw *w, int level)
+{
+	size_t n = (size_t)w->indent * (size_t)level;
+	char *o = reserve(w, n + 1);
+	o[0] = '\n';
+	memset(o + 1, ' ', n);
+	w->b->n += n + 1;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static inline char *put_u(char *o, unsigned cp)
+{
+	o[0] = '\\';
+	o[1] = 'u';
+	o[2] = hexdig[(cp >> 12) & 15];
+	o[3] = hexdig[(cp >> 8) & 15];
+	o[4] = hexdig[(cp >> 4) & 15];
+	o[5] = hexdig[cp & 15];
+	return o + 6;
+}
+
+static bool is_html(char c) { return c == '<' || c == '>' || c == '&' || c == '\''; }
+
+/* A separator, with the html replacements applied to it as Jinja2 does to the whole output. */
+static void put_sep(struct jw *w, struct str s)
+{
+	if (!w->html) {
+		put(w, s.p, s.n);
+		return;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		if (is_html(s.p[i])) {
+			char *o = reserve(w, 6);
+			put_u(o, (unsigned char)s.p[i]);
+			w->b->n += 6;
+		} else {
+			putch(w, s.p[i]);
+		}
+	}
+}
+
+/* ---- strings ---- */
+
+/* Byte classes: 0 always plain, 1 always escaped (controls, '"', '\\'), 2 html characters,
+ * 3 DEL (escaped with ensure_ascii), 4 start of a non-ASCII sequence. */
+enum { C_PLAIN, C_ESC, C_HTML, C_DEL, C_HIGH };
+static const unsigned char byte_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+};
+
+/* Decodes the UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80). Returns its length and sets *cp,
+ * or, for an ill-formed sequence, returns the length of its maximal subpart (Unicode 3.9, table
+ * 3-7; what Python's 'replace' error handler turns into one U+FFFD) and sets *cp = -1. */
+static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf; /* range of the second byte */
+	int32_t v;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = (int32_t)(c & 0x1f);
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = (int32_t)(c & 0x0f);
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = (int32_t)(c & 0x07);
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		*cp = -1;
+		return 1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		unsigned b = i < n ? s[i] : 0;
+		if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) {
+			*cp = -1;
+			return i;
+		}
+		v = (v << 6) | (int32_t)(b & 0x3f);
+	}
+	*cp = v;
+	return len;
+}
+
+static void write_string(struct jw *w, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	const unsigned plain = w->plain;
+	size_t i = 0;
+	putch(w, '"');
+	while (i < n) {
+		/* worst case 6 output bytes per input byte; a sequence may run 3 bytes past end */
+		size_t end = n - i > 65536 ? i + 65536 : n;
+		char *o = reserve(w, 6 * (end - i + 3));
+		char *const o0 = o;
+		while (i < end) {
+			size_t run = i;
+			while (run < end && ((plain >> byte_class[s[run]]) & 1))
+				run++;
+			if (run > i) {
+				memcpy(o, s + i, run - i);
+				o += run - i;
+				i = run;
+				if (i == end)
+					break;
+			}
+			unsigned char c = s[i];
+			if (c < 0x80) {
+				*o++ = '\\';
+				switch (c) {
+				case '"':
+				case '\\':
+					*o++ = (char)c;
+					break;
+				case '\n':
+					*o++ = 'n';
+					break;
+				case '\r':
+					*o++ = 'r';
+					break;
+				case '\t':
+					*o++ = 't';
+					break;
+				case '\b':
+					*o++ = 'b';
+					break;
+				case '\f':
+					*o++ = 'f';
+					break;
+				default:
+					o = put_u(o - 1, c);
+				}
+				i++;
+				continue;
+			}
+			int32_t cp;
+			size_t len = utf8_next(s + i, n - i, &cp);
+			if (cp < 0) {
+				if (w->ascii) {
+					o = put_u(o, 0xfffd);
+				} else {
+					memcpy(o, "\xef\xbf\xbd", 3);
+					o += 3;
+				}
+			} else if (!w->ascii) {
+				memcpy(o, s + i, len);
+				o += len;
+			} else if (cp < 0x10000) {
+				o = put_u(o, (unsigned)cp);
+			} else {
+				unsigned u = (unsigned)cp - 0x10000;
+				o = put_u(o, 0xd800 + (u >> 10));
+				o = put_u(o, 0xdc00 + (u & 0x3ff));
+			}
+			i += len;
+		}
+		w->b->n += (size_t)(o - o0);
+	}
+	putch(w, '"');
+}
+
+/* ---- numbers ---- */
+
+static void write_int(struct jw *w, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void write_float(struct jw *w, double f)
+{
+	if (isnan(f) || isinf(f)) {
+		if (!w->allow_nan) {
+			/* with an indent Python encodes in Python (json/encoder.py), whose message
+			 * names the value; without, in C (_json.c), whose message does not */
+			fail(w, "Out of range float values are not JSON compliant%s",
+			     w->indent < 0 ? ""
+			     : isnan(f)    ? ": nan"
+			     : f > 0       ? ": inf"
+			                   : ": -inf");
+			return;
+		}
+		if (isnan(f))
+			PUTS(w, "NaN");
+		else if (f > 0)
+			PUTS(w, "Infinity");
+		else
+			PUTS(w, "-Infinity");
+		return;
+	}
+	char num[32];
+	put(w, num, (size_t)fmt_double(f, num));
+}
+
+/* ---- containers ---- */
+
+static bool enter(struct jw *w, const void *id)
+{
+	if (w->open.n >= JSON_MAX_DEPTH) {
+		fail(w, "maximum recursion depth exceeded while encoding a JSON object");
+		return false;
+	}
+	if (id)
+		for (size_t k = 0; k < w->open.n; k++)
+			if (w->open.v[k] == id) {
+				fail(w, "Circular reference detected");
+				return false;
+			}
+	vec_push(&w->open, id);
+	return true;
+}
+
+static void leave(struct jw *w) { w->open.n--; }
+
+static void write_value(struct jw *w, value v, int level);
+
+static void write_list(struct jw *w, value v, int level)
+{
+	const struct vlist *l = v.list;
+	if (!l->n) {
+		PUTS(w, "[]");
+		return;
+	}
+	if (!enter(w, l))
+		return;
+	putch(w, '[');
+	if (w->indent >= 0)
+		newline(w, level + 1);
+	for (uint32_t i = 0; i < l->n && !w->failed; i++) {
+		if (i) {
+			put_sep(w, w->isep);
+			if (w->indent >= 0)
+				newline(w, level + 1);
+		}
+		write_value(w, l->v[i], level + 1);
+	}
+	if (w->indent >= 0)
+		newline(w, level);
+	putch(w, ']');
+	leave(w);
+}
+
+static const char *key_kind(value k)
+{
+	switch (k.type) {
+	case VT_STR:
+		return "s";
+	case VT_INT:
+	case VT_FLOAT:
+	case VT_BOOL:
+	case VT_NONE:
+		return "n";
+	default:
+		return NULL;
+	}
+}
+
+/* a < b for sorted(): str by code point (UTF-8 byte order is the same), numbers by value,
+ * other pairs as Python orders them or an error. */
+static bool key_less(struct jw *w, value a, value b)
+{
+	if (a.type == VT_STR && b.type == VT_STR)
+		return str_cmp(v_as_str(a), v_as_str(b)) < 0;
+	int c;
+	if (v_compare(a, b, &c)) {
+		fail(w, "'<' not supported between instances of '%s' and '%s'", v_type_name(a),
+		     v_type_name(b));
+		return false;
+	}
+	return c < 0;
+}
+
+/* Stable bottom-up merge sort of e[0..n) using t[0..n); safe whatever key_less answers. */
+static void sort_entries(struct jw *w, const struct ventry **e, const struct ventry **t, size_t n)
+{
+	for (size_t width = 1; width < n && !w->failed; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				t[k++] = key_less(w, e[j]->k, e[i]->k) ? e[j++] : e[i++];
+			while (i < mid)
+				t[k++] = e[i++];
+			while (j < hi)
+				t[k++] = e[j++];
+		}
+		memcpy(e, t, n * sizeof(*e));
+	}
+}
+
+static void write_key(struct jw *w, value k)
+{
+	switch (k.type) {
+	case VT_STR:
+		write_string(w, k.s, k.len);
+		return;
+	case VT_INT:
+		putch(w, '"');
+		write_int(w, k.i);
+		putch(w, '"');
+		return;
+	case VT_FLOAT:
+		putch(w, '"');
+		write_float(w, k.f);
+		putch(w, '"');
+		return;
+	case VT_BOOL:
+		if (k.b)
+			PUTS(w, "\"true\"");
+		else
+			PUTS(w, "\"false\"");
+		return;
+	default:
+		PUTS(w, "\"null\"");
+		return;
+	}
+}
+
+static void write_dict(struct jw *w, value v, int level)
+{
+	const struct vdict *d = v.dict;
+	if (!d->live) {
+		PUTS(w, "{}");
+		return;
+	}
+	if (!enter(w, d))
+		return;
+	/* with sort_keys the order lives in scratch[base .. base+count) */
+	size_t base = w->scratch.n, count = 0;
+	if (w->sort) {
+		for (uint32_t i = 0; i < d->n; i++)
+			if (d->e[i].k.type != VT_UNDEF)
+				vec_push(&w->scratch, &d->e[i]);
+		count = w->scratch.n - base;
+		for (size_t i = 0; i < count; i++) /* room for the merge */
+			vec_push(&w->scratch, NULL);
+		sort_entries(w, w->scratch.v + base, w->scratch.v + base + count, count);
+		w->scratch.n = base + count;
+	}
+	putch(w, '{');
+	if (w->indent >= 0)
+		newline(w, level + 1);
+	bool first = true;
+	uint32_t n = w->sort ? (uint32_t)count : d->n;
+	for (uint32_t i = 0; i < n && !w->failed; i++) {
+		const struct ventry *e = w->sort ? w->scratch.v[base + i] : &d->e[i];
+		if (e->k.type == VT_UNDEF)
+			continue;
+		if (!key_kind(e->k)) {
+			if (w->skipkeys)
+				continue;
+			fail(w, "keys must be str, int, float, bool or None, not %s", v_type_name(e->k));
+			break;
+		}
+		if (!first) {
+			put_sep(w, w->isep);
+			if (w->indent >= 0)
+				newline(w, level + 1);
+		}
+		first = false;
+		write_key(w, e->k);
+		put_sep(w, w->ksep);
+		write_value(w, e->v, level + 1);
+	}
+	w->scratch.n = base;
+	if (w->indent >= 0)
+		newline(w, level);
+	putch(w, '}');
+	leave(w);
+}
+
+/* Python's default= for values JSON has no form for. */
+static void write_other(struct jw *w, value v, int level)
+{
+	const struct json_opts *o = w->o;
+	value r;
+	const void *id = v.type == VT_UNDEF ? NULL : v.ptr;
+	if (!o->default_fn || o->default_fn(v, &r, o->default_ud) != 0) {
+		fail(w, "Object of type %s is not JSON serializable", v_type_name(v));
+		return;
+	}
+	if (!enter(w, id))
+		return;
+	write_value(w, r, level);
+	leave(w);
+}
+
+static void write_value(struct jw *w, value v, int level)
+{
+	switch (v.type) {
+	case VT_STR:
+		write_string(w, v.s, v.len);
+		break;
+	case VT_NONE:
+		PUTS(w, "null");
+		break;
+	case VT_BOOL:
+		if (v.b)
+			PUTS(w, "true");
+		else
+			PUTS(w, "false");
+		break;
+	case VT_INT:
+		write_int(w, v.i);
+		break;
+	case VT_FLOAT:
+		write_float(w, v.f);
+		break;
+	case VT_LIST:
+		write_list(w, v, level);
+		break;
+	case VT_DICT:
+		if (v.flags & VF_NAMESPACE)
+			write_other(w, v, level);
+		else
+			write_dict(w, v, level);
+		break;
+	default:
+		write_other(w, v, level);
+		break;
+	}
+	struct buf *b = w->b;
+	if (b->max && b->n > b->max && !w->failed) {
+		b->overflow = true;
+		fail(w, "JSON output exceeds %zu bytes", b->max);
+	}
+}
+
+int json_write(struct buf *out, value v, const struct json_opts *o)
+{
+	static const struct json_opts defaults = JSON_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	struct jw w = {
+		.b = out,
+		.o = o,
+		.indent = o->indent,
+		.ascii = o->ensure_ascii,
+		.html = o->html_safe,
+		.allow_nan = o->allow_nan,
+		.sort = o->sort_keys,
+		.skipkeys = o->skipkeys,
+	};
+	w.plain = 1u << C_PLAIN;
+	if (!w.html)
+		w.plain |= 1u << C_HTML;
+	if (!w.ascii)
+		w.plain |= 1u << C_DEL;
+	w.isep = str_from(o->item_sep ? o->item_sep : o->indent >= 0 ? "," : ", ");
+	w.ksep = str_from(o->key_sep ? o->key_sep : ": ");
+	size_t start = out->n;
+	write_value(&w, v, 0);
+	vec_free(&w.open);
+	vec_free(&w.scratch);
+	if (w.failed) {
+		out->n = start;
+		if (out->p)
+			out->p[start] = 0;
+		return -1;
+	}
+	if (out->p)
+		out->p[out->n] = 0;
+	return 0;
+}

@@ -1,0 +1,445 @@
+/* yaml_load: libyaml events composed into a DOM, as PyYAML's CParser composes nodes
+ * (yaml/_yaml.pyx) and resolves tags (yaml/resolver.py).
+ *
+ * Errors come in PyYAML's order: syntax and composition errors (undefined alias, duplicate
+ * anchor, a second document) first, as they stop the parse; the construction errors PyYAML finds
+ * later, when it builds Python objects (unknown tag, unhashable key, bad merge, a value its tag
+ * cannot convert), are noted while composing and reported only when the whole stream parsed. */
+#include <yaml.h>
+
+#include "value/datetime.h"
+#include "yaml_int.h"
+
+enum role { ROLE_VALUE, ROLE_KEY };
+
+struct composer {
+	struct arena *a;
+	struct diag *d;
+	struct yaml_doc *doc;
+	yaml_parser_t parser;
+	yaml_event_t ev; /* the current event, when have_ev */
+	bool have_ev;
+	struct map anchors;            /* name (in the arena) -> node */
+	VEC(struct yaml_node *) anchored;
+	VEC(struct yaml_node *) stack; /* children of the collections being composed */
+	struct buf tmp;
+	/* the first construction error, reported once the document composed */
+	bool pending;
+	int pend_line, pend_col;
+	char *pend_msg; /* owned */
+};
+
+static void error_at(struct composer *c, int line, int col, const char *fmt, ...) SILT_PRINTF(4, 5);
+static void error_at(struct composer *c, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(c->d, DIAG_ERROR, c->doc->file, line, col, c->doc->text, c->doc->len, fmt, ap);
+	va_end(ap);
+}
+
+static void mark_pos(yaml_mark_t m, int *line, int *col)
+{
+	*line = m.line + 1 > INT32_MAX ? INT32_MAX : (int)m.line + 1;
+	*col = m.column + 1 > INT32_MAX ? INT32_MAX : (int)m.column + 1;
+}
+
+/* A construction error at node n: only the first one is kept. */
+static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
+	SILT_PRINTF(3, 4);
+static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
+{
+	if (c->pending)
+		return;
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	c->pending = true;
+	c->pend_line = n->line;
+	c->pend_col = n->col;
+	c->pend_msg = buf_detach(&b, NULL);
+}
+
+static void parser_error(struct composer *c)
+{
+	yaml_parser_t *p = &c->parser;
+	const char *problem = p->problem ? p->problem : "unknown error";
+	int line, col;
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		error_at(c, 0, 0, "out of memory while parsing YAML");
+		return;
+	case YAML_READER_ERROR:
+		/* PyYAML: ReaderError, placed by byte offset */
+		text_position(c->doc->text, p->problem_offset <= c->doc->len ? p->problem_offset : c->doc->len,
+		              &line, &col);
+		if (p->problem_value >= 0)
+			error_at(c, line, col, "unacceptable character #x%04x: %s", p->problem_value, problem);
+		else
+			error_at(c, line, col, "%s", problem);
+		return;
+	default:
+		break;
+	}
+	mark_pos(p->problem_mark, &line, &col);
+	if (!p->context) {
+		error_at(c, line, col, "%s", problem);
+		return;
+	}
+	int cl, cc;
+	mark_pos(p->context_mark, &cl, &cc);
+	if (cl == line && cc == col)
+		error_at(c, line, col, "%s (%s)", problem, p->context);
+	else
+		error_at(c, line, col, "%s (%s at line %d, column %d)", problem, p->context, cl, cc);
+}
+
+static int next_event(struct composer *c)
+{
+	if (c->have_ev) {
+		yaml_event_delete(&c->ev);
+		c->have_ev = false;
+	}
+	if (!yaml_parser_parse(&c->parser, &c->ev)) {
+		parser_error(c);
+		return -1;
+	}
+	c->have_ev = true;
+	return 0;
+}
+
+static const char *copy(struct composer *c, const unsigned char *s)
+{
+	return s ? arena_strndup(c->a, (const char *)s, strlen((const char *)s)) : NULL;
+}
+
+const char *yaml_kind_name(const struct yaml_node *n)
+{
+	if (!n)
+		return "scalar";
+	return n->kind == YAML_K_SEQ ? "sequence" : n->kind == YAML_K_MAP ? "mapping" : "scalar";
+}
+
+static const char *tag_text(const struct yaml_node *n)
+{
+	static const char *const std[] = {
+		[YAML_T_MERGE] = "tag:yaml.org,2002:merge",
+		[YAML_T_VALUE] = "tag:yaml.org,2002:value",
+	};
+	if (n->tagname)
+		return n->tagname;
+	return n->tag < ARRAY_LEN(std) && std[n->tag] ? std[n->tag] : "?";
+}
+
+/* Notes what SafeConstructor would fail to build at this node, in the role it has. */
+static void check_node(struct composer *c, struct yaml_node *n, enum role role)
+{
+	uint8_t tag = n->tag;
+	if (role == ROLE_KEY && tag == YAML_T_VALUE)
+		tag = YAML_T_STR; /* flatten_mapping turns the key `=` into a string */
+	switch (tag) {
+	case YAML_T_UNKNOWN:
+		pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+		return;
+	case YAML_T_UNSUPPORTED:
+		pending(c, n, "the tag '%s' is not supported (silt has no bytes or set values)",
+		        tag_text(n));
+		return;
+	case YAML_T_MERGE:
+		if (role != ROLE_KEY)
+			pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+		return;
+	case YAML_T_VALUE:
+		pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+		return;
+	case YAML_T_SEQ:
+		if (n->kind != YAML_K_SEQ)
+			pending(c, n, "expected a sequence node, but found %s", yaml_kind_name(n));
+		return;
+	case YAML_T_MAP:
+		if (n->kind != YAML_K_MAP)
+			pending(c, n, "expected a mapping node, but found %s", yaml_kind_name(n));
+		return;
+	case YAML_T_OMAP:
+	case YAML_T_PAIRS:
+		if (n->kind != YAML_K_SEQ) {
+			pending(c, n, "expected a sequence, but found %s", yaml_kind_name(n));
+			return;
+		}
+		for (uint32_t i = 0; i < n->len; i++) {
+			const struct yaml_node *it = n->items[i];
+			if (it->kind != YAML_K_MAP)
+				pending(c, it, "expected a mapping of length 1, but found %s",
+				        yaml_kind_name(it));
+			else if (it->len != 1)
+				pending(c, it, "expected a single mapping item, but found %u items",
+				        (unsigned)it->len);
+		}
+		return;
+	default: /* null, bool, int, float, str, timestamp */
+		if (n->kind != YAML_K_SCALAR)
+			pending(c, n, "expected a scalar node, but found %s", yaml_kind_name(n));
+		return;
+	}
+}
+
+/* Keys must be hashable; `<<` must bring a mapping or a list of them (flatten_mapping). */
+static void check_mapping(struct composer *c, struct yaml_node *m)
+{
+	for (uint32_t i = 0; i < m->len; i++) {
+		const struct yaml_node *k = m->pairs[i].key, *v = m->pairs[i].val;
+		if (k->tag == YAML_T_MERGE) {
+			m->flags |= YAML_F_MERGE;
+			if (v->kind == YAML_K_SEQ) {
+				for (uint32_t j = 0; j < v->len; j++)
+					if (v->items[j]->kind != YAML_K_MAP)
+						pending(c, v->items[j],
+						        "expected a mapping for merging, but found %s",
+						        yaml_kind_name(v->items[j]));
+			} else if (v->kind != YAML_K_MAP) {
+				pending(c, v,
+				        "expected a mapping or list of mappings for merging, but found %s",
+				        yaml_kind_name(v));
+			}
+		} else if (k->kind != YAML_K_SCALAR) {
+			pending(c, k, "found unhashable key");
+		}
+	}
+}
+
+static uint8_t explicit_tag(struct composer *c, struct yaml_node *n, const unsigned char *tag)
+{
+	if (!tag || (tag[0] == '!' && tag[1] == 0))
+		return 0; /* none, or the non-specific tag: resolve */
+	n->tagname = copy(c, tag);
+	return yaml_tag_by_name(n->tagname);
+}
+
+static struct yaml_node *new_node(struct composer *c, yaml_mark_t start, uint8_t kind)
+{
+	struct yaml_node *n = arena_zalloc(c->a, sizeof(*n));
+	n->kind = kind;
+	n->doc = c->doc;
+	mark_pos(start, &n->line, &n->col);
+	c->doc->nodes++;
+	return n;
+}
+
+static struct yaml_node *compose_node(struct composer *c, int depth, enum role role);
+
+static struct yaml_node *compose_scalar(struct composer *c, enum role role, const char *anchor)
+{
+	yaml_event_t *e = &c->ev;
+	struct yaml_node *n = new_node(c, e->start_mark, YAML_K_SCALAR);
+	if (anchor) {
+		map_set(&c->anchors, str_from(anchor), n);
+		vec_push(&c->anchored, n);
+	}
+	if (e->data.scalar.length > UINT32_MAX / 2) {
+		error_at(c, n->line, n->col, "scalar too long");
+		return NULL;
+	}
+	n->len = (uint32_t)e->data.scalar.length;
+	n->text = arena_strndup(c->a, (const char *)e->data.scalar.value, n->len);
+	switch (e->data.scalar.style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+		n->style = YAML_S_SINGLE;
+		break;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		n->style = YAML_S_DOUBLE;
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+		n->style = YAML_S_LITERAL;
+		break;
+	case YAML_FOLDED_SCALAR_STYLE:
+		n->style = YAML_S_FOLDED;
+		break;
+	default:
+		n->style = YAML_S_PLAIN;
+		break;
+	}
+	n->tag = explicit_tag(c, n, e->data.scalar.tag);
+	if (!n->tag) /* libyaml sets plain_implicit for plain scalars and under the tag `!` */
+		n->tag = e->data.scalar.plain_implicit ? yaml_resolve_plain(n->text, n->len) : YAML_T_STR;
+	buf_reset(&c->tmp);
+	if (yaml_scalar_build(c->a, n, &c->tmp))
+		pending(c, n, "%s", buf_cstr(&c->tmp));
+	check_node(c, n, role);
+	return n;
+}
+
+static struct yaml_node *compose_collection(struct composer *c, int depth, enum role role,
+                                            const char *anchor)
+{
+	yaml_event_t *e = &c->ev;
+	bool is_seq = e->type == YAML_SEQUENCE_START_EVENT;
+	struct yaml_node *n = new_node(c, e->start_mark, is_seq ? YAML_K_SEQ : YAML_K_MAP);
+	if (depth >= YAML_MAX_DEPTH) {
+		error_at(c, n->line, n->col, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+		return NULL;
+	}
+	const unsigned char *tag = is_seq ? e->data.sequence_start.tag : e->data.mapping_start.tag;
+	bool flow = is_seq ? e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
+	                   : e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+	n->style = flow ? YAML_S_FLOW : YAML_S_BLOCK;
+	n->tag = explicit_tag(c, n, tag);
+	if (!n->tag)
+		n->tag = is_seq ? YAML_T_SEQ : YAML_T_MAP;
+	n->flags |= YAML_F_OPEN;
+	/* the anchor is known before the children, as in PyYAML, so `&a [*a]` is recursive */
+	if (anchor)
+		map_set(&c->anchors, str_from(anchor), n);
+	size_t base = c->stack.n;
+	for (;;) {
+		if (next_event(c))
+			return NULL;
+		if (c->ev.type == YAML_SEQUENCE_END_EVENT || c->ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		struct yaml_node *child = compose_node(c, depth + 1, is_seq ? ROLE_VALUE : ROLE_KEY);
+		if (!child)
+			return NULL;
+		vec_push(&c->stack, child);
+		if (is_seq)
+			continue;
+		if (next_event(c))
+			return NULL;
+		if (!(child = compose_node(c, depth + 1, ROLE_VALUE)))
+			return NULL;
+		vec_push(&c->stack, child);
+	}
+	size_t count = c->stack.n - base;
+	if (count > UINT32_MAX / 2) {
+		error_at(c, n->line, n->col, "collection too long");
+		return NULL;
+	}
+	n->flags &= (uint8_t)~YAML_F_OPEN;
+	if (is_seq) {
+		n->len = (uint32_t)count;
+		n->items = arena_alloc(c->a, (count ? count : 1) * sizeof(*n->items));
+		if (count)
+			memcpy(n->items, c->stack.v + base, count * sizeof(*n->items));
+	} else {
+		n->len = (uint32_t)(count / 2);
+		n->pairs = arena_alloc(c->a, (count ? count / 2 : 1) * sizeof(*n->pairs));
+		for (size_t i = 0; i < n->len; i++)
+			n->pairs[i] = (struct yaml_pair){ c->stack.v[base + 2 * i],
+				                          c->stack.v[base + 2 * i + 1] };
+		check_mapping(c, n);
+	}
+	c->stack.n = base;
+	if (anchor)
+		vec_push(&c->anchored, n);
+	check_node(c, n, role);
+	return n;
+}
+
+/* Composes the node whose first event is current; returns NULL after reporting an error. */
+static struct yaml_node *compose_node(struct composer *c, int depth, enum role role)
+{
+	yaml_event_t *e = &c->ev;
+	int line, col;
+	mark_pos(e->start_mark, &line, &col);
+	if (e->type == YAML_ALIAS_EVENT) {
+		const char *name = (const char *)e->data.alias.anchor;
+		struct yaml_node *t = map_get(&c->anchors, str_from(name));
+		if (!t) {
+			error_at(c, line, col, "found undefined alias '%s'", name);
+			return NULL;
+		}
+		if (t->flags & YAML_F_OPEN) {
+			error_at(c, line, col,
+			         "found recursive alias '%s' (silt does not support recursive structures)",
+			         name);
+			return NULL;
+		}
+		if (!t->id)
+			t->id = ++c->doc->shared;
+		return t;
+	}
+	const unsigned char *anchor = e->type == YAML_SCALAR_EVENT ? e->data.scalar.anchor
+	                              : e->type == YAML_SEQUENCE_START_EVENT
+	                                      ? e->data.sequence_start.anchor
+	                              : e->type == YAML_MAPPING_START_EVENT ? e->data.mapping_start.anchor
+	                                                                    : NULL;
+	const char *name = NULL;
+	if (anchor) {
+		const struct yaml_node *first = map_get(&c->anchors, str_from((const char *)anchor));
+		if (first) {
+			error_at(c, line, col,
+			         "found duplicate anchor '%s'; first occurrence at line %d, column %d",
+			         (const char *)anchor, first->line, first->col);
+			return NULL;
+		}
+		name = copy(c, anchor);
+	}
+	switch (e->type) {
+	case YAML_SCALAR_EVENT:
+		return compose_scalar(c, role, name);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return compose_collection(c, depth, role, name);
+	default:
+		error_at(c, line, col, "unexpected YAML event");
+		return NULL;
+	}
+}
+
+int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
+              struct yaml_doc **out, struct diag *d)
+{
+	struct composer c = { .a = a, .d = d };
+	c.doc = arena_zalloc(a, sizeof(*c.doc));
+	c.doc->file = file ? arena_strndup(a, file, strlen(file)) : NULL;
+	c.doc->text = text;
+	c.doc->len = len;
+	*out = NULL;
+	if (len > UINT32_MAX / 2) {
+		error_at(&c, 0, 0, "file too large for YAML (%zu bytes)", len);
+		return -1;
+	}
+	if (!yaml_parser_initialize(&c.parser))
+		silt_abort("yaml_parser_initialize");
+	yaml_parser_set_input_string(&c.parser, (const unsigned char *)(text ? text : ""), len);
+	map_init(&c.anchors);
+	int rc = -1;
+	/* get_single_node: STREAM-START, then STREAM-END or one document, then STREAM-END */
+	if (next_event(&c) || next_event(&c))
+		goto done;
+	if (c.ev.type != YAML_STREAM_END_EVENT) {
+		if (next_event(&c)) /* past DOCUMENT-START */
+			goto done;
+		if (!(c.doc->root = compose_node(&c, 0, ROLE_VALUE)))
+			goto done;
+		if (next_event(&c) || next_event(&c)) /* DOCUMENT-END, then what follows */
+			goto done;
+		if (c.ev.type != YAML_STREAM_END_EVENT) {
+			int line, col;
+			mark_pos(c.ev.start_mark, &line, &col);
+			error_at(&c, line, col,
+			         "expected a single document in the stream, but found another document");
+			goto done;
+		}
+	}
+	if (c.pending) {
+		error_at(&c, c.pend_line, c.pend_col, "%s", c.pend_msg);
+		goto done;
+	}
+	c.doc->nanchored = (uint32_t)c.anchored.n;
+	c.doc->anchored = arena_alloc(a, (c.anchored.n + 1) * sizeof(*c.doc->anchored));
+	if (c.anchored.n)
+		memcpy(c.doc->anchored, c.anchored.v, c.anchored.n * sizeof(*c.anchored.v));
+	*out = c.doc;
+	rc = 0;
+done:
+	if (c.have_ev)
+		yaml_event_delete(&c.ev);
+	yaml_parser_delete(&c.parser);
+	map_release(&c.anchors);
+	vec_free(&c.stack);
+	vec_free(&c.anchored);
+	buf_release(&c.tmp);
+	free(c.pend_msg);
+	return rc;
+}

@@ -13,8 +13,8 @@ struct section {
 };
 
 enum { S_INPUT, S_OPTS, S_JSON, S_OUTPUT, S_ERROR, S_DIVERGES, S_NOTE, S_COUNT };
-static const char *const section_names[S_COUNT] = { "input", "opts",     "json", "output",
-	                                            "error", "diverges", "note" };
+static const char *const section_names[S_COUNT] = {"input", "opts",     "json", "output",
+                                                   "error", "diverges", "note"};
 
 /* Splits text into sections; returns NULL or a message naming what is wrong. */
 static const char *split_sections(struct str text, struct section *s)
@@ -23,7 +23,7 @@ static const char *split_sections(struct str text, struct section *s)
 	int cur = -1;
 	const char *body = NULL;
 	for (int k = 0; k < S_COUNT; k++)
-		s[k] = (struct section){ section_names[k], { "", 0 }, false };
+		s[k] = (struct section){section_names[k], {"", 0}, false};
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
@@ -82,8 +82,11 @@ static const char *read_opts(struct arena *a, struct str text, struct json_opts 
 		struct str k = v_as_str(e->k);
 		bool good;
 		if (str_eqc(k, "indent")) {
-			good = e->v.type == VT_NONE || e->v.type == VT_INT;
-			o->indent = e->v.type == VT_INT ? (int)e->v.i : -1;
+			good = e->v.type == VT_NONE || e->v.type == VT_INT || e->v.type == VT_STR;
+			/* Python: a negative indent still breaks lines, like 0; ours would be None
+			 */
+			o->indent = e->v.type != VT_INT ? -1 : e->v.i < 0 ? 0 : (int)e->v.i;
+			o->indent_str = e->v.type == VT_STR ? e->v.s : NULL;
 		} else if (str_eqc(k, "sort_keys")) {
 			good = opt_bool(e->v, &o->sort_keys);
 		} else if (str_eqc(k, "ensure_ascii")) {
@@ -180,7 +183,7 @@ int selftest_json(const char *dir)
 		printf("not ok 1 - cannot open %s\n0 passed, 1 failed\n", dir);
 		return 1;
 	}
-	VEC(char *) names = { 0 };
+	VEC(char *) names = {0};
 	for (struct dirent *de; (de = readdir(dh));) {
 		struct str n = str_from(de->d_name);
 		if (str_ends_with(n, STR(".case")) && n.p[0] != '.')

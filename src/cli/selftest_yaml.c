@@ -1,148 +1,34 @@
-/* silt selftest yaml DIR: each DIR/NAME.yml is loaded and compared with DIR/NAME.json (the value
- * as json.dumps(data, default=str, ensure_ascii=False) prints PyYAML's result) or with
- * DIR/NAME.error (silt's exact message, "NAME.yml:LINE:COL: message"). Cases named in
- * DIR/DISABLED ("NAME  reason" per line) are skipped: there silt knowingly differs from PyYAML. */
+/* silt selftest yaml DIR: each DIR/NAME.yml is loaded and compared with DIR/NAME.json (PyYAML's
+ * result as json.dumps(data, default=str, ensure_ascii=False) prints it) or with DIR/NAME.error
+ * (silt's exact message, "NAME.yml:LINE:COL: message"). DIR/DISABLED ("NAME  reason" per line)
+ * names the cases where silt knowingly differs from PyYAML: a NAME.json there is PyYAML's value,
+ * which silt cannot give, and is skipped; a NAME.error there is silt's own refusal, and is run. */
 #include <dirent.h>
-#include <math.h>
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "value/value.h"
+#include "json/json.h"
 #include "yaml/yaml.h"
 
-/* ---- json.dumps(v, default=str, ensure_ascii=False), enough for YAML data ---- */
-
-static void json_str(struct buf *out, const char *s, size_t n)
+/* json.dumps's default=str: dates and datetimes print as str() does */
+static int default_str(value v, value *replacement, void *ud)
 {
-	buf_putc(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"':
-			buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			buf_puts(out, "\\n");
-			break;
-		case '\r':
-			buf_puts(out, "\\r");
-			break;
-		case '\t':
-			buf_puts(out, "\\t");
-			break;
-		case '\b':
-			buf_puts(out, "\\b");
-			break;
-		case '\f':
-			buf_puts(out, "\\f");
-			break;
-		default:
-			if (c < 0x20)
-				buf_printf(out, "\\u%04x", c);
-			else
-				buf_putc(out, (char)c);
-		}
-	}
-	buf_putc(out, '"');
-}
-
-static void json_float(struct buf *out, double f)
-{
-	char num[32];
-	if (f != f)
-		buf_puts(out, "NaN");
-	else if (f == INFINITY)
-		buf_puts(out, "Infinity");
-	else if (f == -INFINITY)
-		buf_puts(out, "-Infinity");
-	else
-		buf_append(out, num, (size_t)fmt_double(f, num));
-}
-
-static int json_dump(struct buf *out, value v)
-{
-	switch (v.type) {
-	case VT_NONE:
-		buf_puts(out, "null");
-		return 0;
-	case VT_BOOL:
-		buf_puts(out, v.b ? "true" : "false");
-		return 0;
-	case VT_INT:
-		buf_printf(out, "%lld", (long long)v.i);
-		return 0;
-	case VT_FLOAT:
-		json_float(out, v.f);
-		return 0;
-	case VT_STR:
-		json_str(out, v.s, v.len);
-		return 0;
-	case VT_LIST:
-		buf_putc(out, '[');
-		for (uint32_t i = 0; i < v.list->n; i++) {
-			if (i)
-				buf_puts(out, ", ");
-			if (json_dump(out, v.list->v[i]))
-				return -1;
-		}
-		buf_putc(out, ']');
-		return 0;
-	case VT_DICT: {
-		buf_putc(out, '{');
-		bool first = true;
-		for (uint32_t i = 0; i < v.dict->n; i++) {
-			const struct ventry *e = &v.dict->e[i];
-			if (e->k.type == VT_UNDEF)
-				continue;
-			if (!first)
-				buf_puts(out, ", ");
-			first = false;
-			struct buf k = BUF_INIT;
-			switch (e->k.type) {
-			case VT_STR:
-				buf_append(&k, e->k.s, e->k.len);
-				break;
-			case VT_NONE:
-				buf_puts(&k, "null");
-				break;
-			case VT_BOOL:
-				buf_puts(&k, e->k.b ? "true" : "false");
-				break;
-			case VT_INT:
-				buf_printf(&k, "%lld", (long long)e->k.i);
-				break;
-			case VT_FLOAT:
-				json_float(&k, e->k.f);
-				break;
-			default:
-				buf_release(&k);
-				buf_printf(out, "<keys must be str, int, float, bool or None, not %s>",
-				           v_type_name(e->k));
-				return -1;
-			}
-			json_str(out, buf_cstr(&k), k.n);
-			buf_release(&k);
-			buf_puts(out, ": ");
-			if (json_dump(out, e->v))
-				return -1;
-		}
-		buf_putc(out, '}');
-		return 0;
-	}
-	default: { /* default=str */
-		struct buf s = BUF_INIT;
-		v_to_str(v, &s);
-		json_str(out, buf_cstr(&s), s.n);
-		buf_release(&s);
-		return 0;
-	}
-	}
+	struct buf b = BUF_INIT;
+	v_to_str(v, &b);
+	*replacement = v_buf(ud, &b);
+	buf_release(&b);
+	return 0;
 }
 
 /* ---- the suite ---- */
+
+static bool exists(const char *dir, const char *name, const char *ext)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext);
+	return stat(path, &st) == 0;
+}
 
 static char *read_opt(const char *dir, const char *name, const char *ext, size_t *len)
 {
@@ -172,7 +58,8 @@ static const char *disabled_reason(const char *disabled, const char *name, struc
 	for (const char *p = disabled; p && *p;) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		if (len > nl && p[0] != '#' && memcmp(p, name, nl) == 0 && (p[nl] == ' ' || p[nl] == '\t')) {
+		if (len > nl && p[0] != '#' && memcmp(p, name, nl) == 0 &&
+		    (p[nl] == ' ' || p[nl] == '\t')) {
 			buf_reset(reason);
 			buf_putstr(reason, str_trim(str_make(p + nl, len - nl)));
 			return buf_cstr(reason);
@@ -233,14 +120,23 @@ static bool run_case(const char *dir, const char *name, struct buf *notes)
 	int rc = yaml_load_value(&a, file, text, len, &v, &d);
 	struct buf got = BUF_INIT;
 	if (rc == 0) {
-		if (json_dump(&got, v) != 0)
-			buf_puts(&got, " (not JSON serializable)");
+		/* json.dumps(data, default=str, ensure_ascii=False, sort_keys=False) */
+		struct json_opts o = JSON_OPTS_INIT;
+		struct buf err = BUF_INIT;
+		o.ensure_ascii = false;
+		o.default_fn = default_str;
+		o.default_ud = &a;
+		o.err = &err;
+		if (json_write(&got, v, &o) != 0)
+			buf_printf(&got, "(json.dumps fails: %s)", buf_cstr(&err));
+		buf_release(&err);
 	} else if (d.msgs.n) {
 		diag_format_msg(&d.msgs.v[0], &got);
 	}
 	bool pass = (rc != 0) == expect_error && strcmp(buf_cstr(&got), want) == 0;
 	if (!pass) {
-		show(notes, "got", rc == 0 && expect_error ? "(loaded without error)" : buf_cstr(&got));
+		show(notes, "got",
+		     rc == 0 && expect_error ? "(loaded without error)" : buf_cstr(&got));
 		show(notes, "want", want);
 	}
 	buf_release(&got);
@@ -258,7 +154,7 @@ int selftest_yaml(const char *dir)
 		printf("not ok 1 - cannot open %s\n0 passed, 1 failed\n", dir);
 		return 1;
 	}
-	VEC(char *) names = { 0 };
+	VEC(char *) names = {0};
 	struct dirent *de;
 	while ((de = readdir(dh))) {
 		size_t n = strlen(de->d_name);
@@ -275,7 +171,7 @@ int selftest_yaml(const char *dir)
 	for (size_t i = 0; i < names.n; i++) {
 		const char *why = disabled_reason(disabled, names.v[i], &reason);
 		num++;
-		if (why) {
+		if (why && exists(dir, names.v[i], ".json")) {
 			printf("ok %d - %s # SKIP %s\n", num, names.v[i], why);
 			skipped++;
 			continue;

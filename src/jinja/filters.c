@@ -127,12 +127,14 @@ static int py_len(struct jstate *st, value v, int64_t *out)
 			*out = 2;
 			return 0;
 		}
-		if (!strcmp(v.obj->cls->name, "Loop") || !strcmp(v.obj->cls->name, "LoopContext")) {
+		if (!strcmp(v.obj->cls->name, "LoopContext") && v.obj->cls->getattr) {
 			value l;
-			if (jinja_iterate(st, v, &l) < 0)
+			if (v.obj->cls->getattr(st, v, STR("length"), &l) < 0)
 				return -1;
-			*out = l.list->n;
-			return 0;
+			if (l.type == VT_INT) {
+				*out = l.i;
+				return 0;
+			}
 		}
 		break;
 	default:
@@ -364,13 +366,6 @@ FILTER(batch)
 	value items;
 	if (to_items(st, v, &items) < 0)
 		return -1;
-	int64_t lc;
-	if (items.list->n && a[0].type != VT_INT && a[0].type != VT_BOOL) {
-		if (a[0].type == VT_UNDEF)
-			return jinja_undefined_error(st, a[0]);
-		if (a[0].type != VT_FLOAT)
-			return jinja_error(st, "'==' comparison of int and %s", v_type_name(a[0]));
-	}
 	struct arena *ar = jinja_arena(st);
 	value res = v_list(ar, 4), tmp = v_list(ar, 4);
 	for (uint32_t i = 0; i < items.list->n; i++) {
@@ -381,11 +376,18 @@ FILTER(batch)
 		vlist_push(tmp.list, items.list->v[i]);
 	}
 	if (tmp.list->n) {
-		if (a[1].type != VT_NONE && jb_index_arg(st, a[0], &lc) == 0)
-			while ((int64_t)tmp.list->n < lc)
-				vlist_push(tmp.list, a[1]);
-		else if (a[1].type != VT_NONE && a[0].type != VT_INT && a[0].type != VT_BOOL)
-			return -1;
+		bool short_;
+		if (a[1].type != VT_NONE) {
+			if (jb_compare(st, OP_LT, v_int(tmp.list->n), a[0], &short_) < 0)
+				return -1;
+			if (short_) {
+				int64_t lc;
+				if (jb_index_arg(st, a[0], &lc) < 0)
+					return -1;
+				while ((int64_t)tmp.list->n < lc)
+					vlist_push(tmp.list, a[1]);
+			}
+		}
 		vlist_push(res.list, tmp);
 	}
 	*out = jb_iterator(st, IT_GENERATOR, "do_batch", res);
@@ -877,9 +879,9 @@ static int group_getattr(struct jstate *st, value self, struct str name, value *
 {
 	(void)st;
 	const struct group_data *g = self.obj->data;
-	if (str_eqc(name, "grouper") || str_eqc(name, "0"))
+	if (str_eqc(name, "grouper"))
 		*out = g->grouper;
-	else if (str_eqc(name, "list") || str_eqc(name, "1"))
+	else if (str_eqc(name, "list"))
 		*out = g->list;
 	else
 		return 0;
@@ -1786,17 +1788,24 @@ FILTER(string)
 
 /* ---- striptags (Markup.striptags: drop comments and tags, collapse spaces, unescape) ---- */
 
+/* html.unescape's table, abridged: `legacy` names also match without ';' (longest prefix) */
 static const struct {
 	const char *name;
 	uint32_t cp;
+	bool legacy;
 } html_entities[] = {
-	{ "amp", '&' },     { "lt", '<' },      { "gt", '>' },     { "quot", '"' },
-	{ "apos", '\'' },   { "nbsp", 0xa0 },   { "copy", 0xa9 },  { "reg", 0xae },
-	{ "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 }, { "laquo", 0xab },
-	{ "raquo", 0xbb },  { "euro", 0x20ac }, { "trade", 0x2122 }, { "times", 0xd7 },
-	{ "deg", 0xb0 },    { "middot", 0xb7 }, { "para", 0xb6 },  { "sect", 0xa7 },
-	{ "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "ldquo", 0x201c }, { "rdquo", 0x201d },
-	{ "bull", 0x2022 },
+	{ "AMP", '&', true },      { "COPY", 0xa9, true },    { "GT", '>', true },
+	{ "LT", '<', true },       { "QUOT", '"', true },     { "REG", 0xae, true },
+	{ "amp", '&', true },      { "apos", '\'', false },   { "bull", 0x2022, false },
+	{ "cent", 0xa2, true },    { "copy", 0xa9, true },    { "deg", 0xb0, true },
+	{ "euro", 0x20ac, false }, { "gt", '>', true },       { "hellip", 0x2026, false },
+	{ "laquo", 0xab, true },   { "ldquo", 0x201c, false }, { "lsquo", 0x2018, false },
+	{ "lt", '<', true },       { "mdash", 0x2014, false }, { "middot", 0xb7, true },
+	{ "nbsp", 0xa0, true },    { "ndash", 0x2013, false }, { "para", 0xb6, true },
+	{ "pound", 0xa3, true },   { "quot", '"', true },     { "raquo", 0xbb, true },
+	{ "rdquo", 0x201d, false }, { "reg", 0xae, true },    { "rsquo", 0x2019, false },
+	{ "sect", 0xa7, true },    { "times", 0xd7, true },   { "trade", 0x2122, false },
+	{ "yen", 0xa5, true },
 };
 
 static void html_unescape(struct str s, struct buf *out)
@@ -1836,21 +1845,29 @@ static void html_unescape(struct str s, struct buf *out)
 		size_t ns = j;
 		while (j < s.n && isalnum((unsigned char)s.p[j]))
 			j++;
-		bool done = false;
-		for (size_t k = 0; k < ARRAY_LEN(html_entities) && !done; k++) {
+		struct str name = str_make(s.p + ns, j - ns);
+		bool semi = j < s.n && s.p[j] == ';';
+		int best = -1;
+		size_t best_len = 0;
+		for (size_t k = 0; k < ARRAY_LEN(html_entities); k++) {
 			size_t ln = strlen(html_entities[k].name);
-			if (j - ns >= ln && !memcmp(s.p + ns, html_entities[k].name, ln) &&
-			    (j - ns == ln || ln >= 2)) {
-				/* exact name (with or without ';') */
-				if (j - ns != ln)
-					continue;
-				jb_utf8_put(out, html_entities[k].cp);
-				i = j + (j < s.n && s.p[j] == ';');
-				done = true;
+			if (semi && ln == name.n && !memcmp(name.p, html_entities[k].name, ln)) {
+				best = (int)k;
+				best_len = ln + 1;
+				break;
+			}
+			if (html_entities[k].legacy && ln <= name.n && ln > best_len &&
+			    !memcmp(name.p, html_entities[k].name, ln)) {
+				best = (int)k;
+				best_len = ln;
 			}
 		}
-		if (!done)
+		if (best < 0) {
 			buf_putc(out, s.p[i++]);
+			continue;
+		}
+		jb_utf8_put(out, html_entities[best].cp);
+		i = ns + best_len;
 	}
 }
 
@@ -1977,213 +1994,7 @@ FILTER(title)
 	return 0;
 }
 
-/* ---- tojson: json.dumps(sort_keys=True) made HTML-safe ---- */
-
-static void json_str(struct str s, struct buf *out)
-{
-	buf_putc(out, '"');
-	for (size_t i = 0; i < s.n;) {
-		uint32_t cp;
-		size_t l = jb_utf8_dec(s.p + i, s.n - i, &cp);
-		i += l;
-		switch (cp) {
-		case '"':
-			buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			buf_puts(out, "\\n");
-			break;
-		case '\r':
-			buf_puts(out, "\\r");
-			break;
-		case '\t':
-			buf_puts(out, "\\t");
-			break;
-		case '\b':
-			buf_puts(out, "\\b");
-			break;
-		case '\f':
-			buf_puts(out, "\\f");
-			break;
-		case '<':
-			buf_puts(out, "\\u003c");
-			break;
-		case '>':
-			buf_puts(out, "\\u003e");
-			break;
-		case '&':
-			buf_puts(out, "\\u0026");
-			break;
-		case '\'':
-			buf_puts(out, "\\u0027");
-			break;
-		default:
-			if (cp < 0x20 || cp >= 0x7f) {
-				if (cp >= 0x10000) {
-					uint32_t v = cp - 0x10000;
-					buf_printf(out, "\\u%04x\\u%04x", 0xd800 + (v >> 10),
-					           0xdc00 + (v & 0x3ff));
-				} else {
-					buf_printf(out, "\\u%04x", cp);
-				}
-			} else {
-				buf_putc(out, (char)cp);
-			}
-		}
-	}
-	buf_putc(out, '"');
-}
-
-struct json_ctx {
-	struct jstate *st;
-	struct str indent; /* NULL p = no indent */
-	bool has_indent;
-	int depth;
-};
-
-static void json_nl(struct json_ctx *c, struct buf *out, int level)
-{
-	buf_putc(out, '\n');
-	for (int i = 0; i < level; i++)
-		buf_putstr(out, c->indent);
-}
-
-static int json_float(struct buf *out, double f)
-{
-	if (isnan(f))
-		buf_puts(out, "NaN");
-	else if (isinf(f))
-		buf_puts(out, f < 0 ? "-Infinity" : "Infinity");
-	else {
-		char num[32];
-		buf_append(out, num, (size_t)fmt_double(f, num));
-	}
-	return 0;
-}
-
-static int json_dump(struct json_ctx *c, value v, struct buf *out, int level)
-{
-	if (level > 500)
-		return jinja_error(c->st, "Circular reference detected");
-	switch (v.type) {
-	case VT_NONE:
-		buf_puts(out, "null");
-		return 0;
-	case VT_BOOL:
-		buf_puts(out, v.b ? "true" : "false");
-		return 0;
-	case VT_INT:
-		buf_printf(out, "%lld", (long long)v.i);
-		return 0;
-	case VT_FLOAT:
-		return json_float(out, v.f);
-	case VT_STR:
-		json_str(v_as_str(v), out);
-		return 0;
-	case VT_LIST:
-		if (!v.list->n) {
-			buf_puts(out, "[]");
-			return 0;
-		}
-		buf_putc(out, '[');
-		for (uint32_t i = 0; i < v.list->n; i++) {
-			if (i)
-				buf_puts(out, c->has_indent ? "," : ", ");
-			if (c->has_indent)
-				json_nl(c, out, level + 1);
-			if (json_dump(c, v.list->v[i], out, level + 1) < 0)
-				return -1;
-		}
-		if (c->has_indent)
-			json_nl(c, out, level);
-		buf_putc(out, ']');
-		return 0;
-	case VT_DICT: {
-		if (is_namespace(v))
-			break;
-		if (!v.dict->live) {
-			buf_puts(out, "{}");
-			return 0;
-		}
-		uint32_t n = v.dict->live, k = 0;
-		value *keys = xmalloc(n * sizeof(value)), *vals = xmalloc(n * sizeof(value));
-		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF) {
-				keys[k] = v.dict->e[i].k;
-				vals[k] = v.dict->e[i].v;
-				k++;
-			}
-		/* sort_keys: sorted(d.items()) */
-		value *sk = xmalloc(n * sizeof(value));
-		memcpy(sk, keys, n * sizeof(value));
-		int rc = jb_list_sort(c->st, vals, sk, n, false);
-		if (rc == 0)
-			rc = jb_list_sort(c->st, keys, NULL, n, false);
-		free(sk);
-		if (rc < 0) {
-			free(keys);
-			free(vals);
-			return -1;
-		}
-		buf_putc(out, '{');
-		for (uint32_t i = 0; i < n && rc == 0; i++) {
-			if (i)
-				buf_puts(out, c->has_indent ? "," : ", ");
-			if (c->has_indent)
-				json_nl(c, out, level + 1);
-			value key = keys[i];
-			switch (key.type) {
-			case VT_STR:
-				json_str(v_as_str(key), out);
-				break;
-			case VT_NONE:
-				buf_puts(out, "\"null\"");
-				break;
-			case VT_BOOL:
-				buf_puts(out, key.b ? "\"true\"" : "\"false\"");
-				break;
-			case VT_INT:
-				buf_printf(out, "\"%lld\"", (long long)key.i);
-				break;
-			case VT_FLOAT:
-				buf_putc(out, '"');
-				json_float(out, key.f);
-				buf_putc(out, '"');
-				break;
-			default:
-				rc = jinja_error(c->st,
-				                 "keys must be str, int, float, bool or None, not %s",
-				                 v_type_name(key));
-				continue;
-			}
-			buf_puts(out, ": ");
-			rc = json_dump(c, vals[i], out, level + 1);
-		}
-		free(keys);
-		free(vals);
-		if (rc < 0)
-			return -1;
-		if (c->has_indent)
-			json_nl(c, out, level);
-		buf_putc(out, '}');
-		return 0;
-	}
-	case VT_OBJ:
-		if (!strcmp(v.obj->cls->name, "_GroupTuple")) {
-			value t;
-			if (jinja_iterate(c->st, v, &t) < 0)
-				return -1;
-			return json_dump(c, t, out, level);
-		}
-		break;
-	default:
-		break;
-	}
-	return jinja_error(c->st, "Object of type %s is not JSON serializable", v_type_name(v));
-}
+/* ---- tojson: json.dumps(sort_keys=True) made HTML-safe (htmlsafe_json_dumps) ---- */
 
 /* json_write's default=: groupby's tuples serialise as arrays */
 static int tojson_default(value v, value *replacement, void *ud)
@@ -2198,37 +2009,33 @@ FILTER(tojson)
 	value a[1] = { v_none() };
 	if (jb_bind(st, "do_tojson", args, "indent", a, NULL) < 0)
 		return -1;
-	struct buf b = BUF_INIT;
+	struct json_opts o = JSON_OPTS_INIT;
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	o.sort_keys = true;
+	o.html_safe = true;
+	o.default_fn = tojson_default;
+	o.default_ud = st;
+	o.err = &err;
+	char *ind = NULL;
 	if (a[0].type == VT_STR) {
-		/* a string indent: json_opts only knows widths */
-		struct json_ctx c = { st, v_as_str(a[0]), true, 0 };
-		if (json_dump(&c, v, &b, 0) < 0) {
-			buf_release(&b);
-			return -1;
-		}
-	} else {
-		struct json_opts o = JSON_OPTS_INIT;
-		struct buf err = BUF_INIT;
-		o.sort_keys = true;
-		o.html_safe = true;
-		o.default_fn = tojson_default;
-		o.default_ud = st;
-		o.err = &err;
-		if (a[0].type == VT_INT || a[0].type == VT_BOOL) {
-			int64_t n = a[0].type == VT_INT ? a[0].i : a[0].b;
-			o.indent = n < 0 ? 0 : n > 1000 ? 1000 : (int)n;
-		} else if (a[0].type != VT_NONE) {
-			return jinja_error(st, "can't multiply sequence by non-int of type '%s'",
-			                   v_type_name(a[0]));
-		}
-		if (json_write(&b, v, &o) < 0) {
-			jinja_error(st, "%s", err.n ? buf_cstr(&err) : "Object is not JSON serializable");
-			buf_release(&err);
-			buf_release(&b);
-			return -1;
-		}
-		buf_release(&err);
+		ind = xmemdup0(a[0].s, a[0].len);
+		o.indent_str = ind;
+	} else if (a[0].type == VT_INT || a[0].type == VT_BOOL) {
+		int64_t n = a[0].type == VT_INT ? a[0].i : a[0].b;
+		o.indent = n < 0 ? 0 : n > 1000 ? 1000 : (int)n;
+	} else if (a[0].type != VT_NONE) {
+		return jinja_error(st, "can't multiply sequence by non-int of type '%s'",
+		                   v_type_name(a[0]));
 	}
+	int rc = json_write(&b, v, &o);
+	free(ind);
+	if (rc < 0) {
+		jinja_error(st, "%s", err.n ? buf_cstr(&err) : "Object is not JSON serializable");
+		buf_release(&err);
+		buf_release(&b);
+		return -1;
+	}
+	buf_release(&err);
 	*out = jb_strval(st, &b);
 	out->flags |= VF_SAFE;
 	return 0;

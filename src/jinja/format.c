@@ -177,6 +177,7 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 				FAIL("%s", buf_cstr(&tmp));
 			}
 			have_arg = true;
+			argc = 0; /* positional conversions after a %(key) find no arguments */
 		}
 		bool left = false, plus = false, space = false, alt = false, zero = false;
 		for (; i < fmt.n; i++) {
@@ -238,11 +239,13 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 		if (i >= fmt.n)
 			FAIL("incomplete format");
 		char conv = fmt.p[i++];
-		if (conv == '%') {
+		if (conv == '%' && i == start + 2) {
 			buf_putc(&b, '%');
 			continue;
 		}
 		if (!strchr("sradiuoxXeEfFgGc", conv)) {
+			if (conv == '%' && !have_arg)
+				NEXT_ARG(arg);
 			uint32_t cp;
 			jb_utf8_dec(fmt.p + i - 1, fmt.n - i + 1, &cp);
 			if (cp < 0x80)

@@ -442,6 +442,12 @@ static uint64_t lorem_rand(uint64_t *s)
 	return *s >> 33;
 }
 
+/* random.randrange(lo, hi) */
+static int64_t lorem_range(uint64_t *s, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(lorem_rand(s) % (uint64_t)(hi - lo));
+}
+
 static int g_lipsum(struct jstate *st, void *data, value self, const struct vargs *args,
                     value *out)
 {
@@ -454,53 +460,61 @@ static int g_lipsum(struct jstate *st, void *data, value self, const struct varg
 	if (jb_index_arg(st, a[0], &n) < 0 || jb_index_arg(st, a[2], &mn) < 0 ||
 	    jb_index_arg(st, a[3], &mx) < 0)
 		return -1;
-	if (mx < mn || mn < 1 || n > 10000)
-		return jinja_error(st, "empty range for randrange()");
+	if (n > 10000 || mx - mn > 1000000)
+		return jinja_error(st, "lipsum: too much text requested");
+	if (n > 0 && mx <= mn)
+		return jinja_error(st, "empty range for randrange() (%lld, %lld, %lld)",
+		                   (long long)mn, (long long)mx, (long long)(mx - mn));
 	bool html = v_truthy(a[1]);
 	uint64_t seed = 0x5eed;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, p = BUF_INIT;
 	const size_t nw = ARRAY_LEN(lorem_words);
-	for (int64_t p = 0; p < n; p++) {
-		if (p)
-			buf_puts(&b, "\n\n");
-		if (html)
-			buf_puts(&b, "<p>");
-		int64_t words = mn + (int64_t)(lorem_rand(&seed) % (uint64_t)(mx - mn + 1));
+	for (int64_t k = 0; k < n; k++) {
 		bool next_cap = true;
+		int64_t last_comma = 0, last_fullstop = 0;
 		size_t last = SIZE_MAX;
-		int64_t since_comma = 0, since_period = 0;
-		for (int64_t w = 0; w < words; w++) {
-			size_t k;
+		int64_t words = lorem_range(&seed, mn, mx);
+		buf_reset(&p);
+		for (int64_t idx = 0; idx < words; idx++) {
+			size_t w;
 			do
-				k = lorem_rand(&seed) % nw;
-			while (k == last);
-			last = k;
-			const char *word = lorem_words[k];
-			if (w)
-				buf_putc(&b, ' ');
+				w = lorem_rand(&seed) % nw;
+			while (w == last);
+			last = w;
+			const char *word = lorem_words[w];
+			if (idx)
+				buf_putc(&p, ' ');
 			if (next_cap) {
-				buf_putc(&b, (char)(word[0] - 32));
-				buf_puts(&b, word + 1);
+				buf_putc(&p, (char)(word[0] - 32));
+				buf_puts(&p, word + 1);
 				next_cap = false;
 			} else {
-				buf_puts(&b, word);
+				buf_puts(&p, word);
 			}
-			since_comma++;
-			since_period++;
-			if (w + 1 < words && since_comma > 3 + (int64_t)(lorem_rand(&seed) % 6)) {
-				buf_putc(&b, ',');
-				since_comma = 0;
+			if (idx - lorem_range(&seed, 3, 8) > last_comma) {
+				last_comma = idx;
+				last_fullstop += 2;
+				buf_putc(&p, ',');
 			}
-			if (w + 1 < words && since_period > 10 + (int64_t)(lorem_rand(&seed) % 10)) {
-				buf_putc(&b, '.');
-				since_comma = since_period = 0;
+			if (idx - lorem_range(&seed, 10, 20) > last_fullstop) {
+				last_comma = last_fullstop = idx;
+				buf_putc(&p, '.');
 				next_cap = true;
 			}
 		}
-		buf_putc(&b, '.');
+		if (p.n && p.p[p.n - 1] == ',')
+			p.p[p.n - 1] = '.';
+		else if (!p.n || p.p[p.n - 1] != '.')
+			buf_putc(&p, '.');
+		if (k)
+			buf_puts(&b, html ? "\n" : "\n\n");
+		if (html)
+			buf_puts(&b, "<p>");
+		buf_append(&b, p.p, p.n);
 		if (html)
 			buf_puts(&b, "</p>");
 	}
+	buf_release(&p);
 	*out = v_buf(jinja_arena(st), &b);
 	buf_release(&b);
 	if (html)

@@ -207,7 +207,10 @@ static size_t lex_number(struct lexer *lx, size_t p)
 			}
 			if (d < 0 || d >= base)
 				break;
-			v = v * base + d;
+			if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, d, &v)) {
+				lex_error(lx, start, "integer literal too large", NULL);
+				return end;
+			}
 			digits++;
 			p++;
 		}

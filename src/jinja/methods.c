@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "jinja_int.h"
+#include "../value/datetime.h"
 
 /* ---- shared helpers (also declared in filters.c, format.c, tests.c, globals.c) ---- */
 size_t jb_utf8_dec(const char *p, size_t n, uint32_t *cp);
@@ -110,6 +111,15 @@ uint32_t jb_lower(uint32_t c)
 		return 'i';
 	if (c == 0x178)
 		return 0xff;
+	if (c >= 0x1c4 && c <= 0x1cc)
+		return c <= 0x1c6 ? 0x1c6 : c <= 0x1c9 ? 0x1c9 : 0x1cc;
+	if (c == 0x1f1 || c == 0x1f2)
+		return 0x1f3;
+	if (c >= 0x1cd && c <= 0x1dc)
+		return (c & 1) ? c + 1 : c;
+	if ((c >= 0x1de && c <= 0x1ef) || (c >= 0x1f8 && c <= 0x21f) || (c >= 0x222 && c <= 0x233) ||
+	    c == 0x1f4)
+		return c | 1;
 	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
 		return c + 32;
 	if (c == 0x386)
@@ -152,6 +162,15 @@ uint32_t jb_upper(uint32_t c)
 		return 'I';
 	if (c == 0x17f)
 		return 'S';
+	if (c >= 0x1c4 && c <= 0x1cc)
+		return c <= 0x1c6 ? 0x1c4 : c <= 0x1c9 ? 0x1c7 : 0x1ca;
+	if (c == 0x1f2 || c == 0x1f3)
+		return 0x1f1;
+	if (c >= 0x1ce && c <= 0x1dc)
+		return (c & 1) ? c : c - 1;
+	if ((c >= 0x1df && c <= 0x1ef) || (c >= 0x1f9 && c <= 0x21f) || (c >= 0x223 && c <= 0x233) ||
+	    c == 0x1f5)
+		return (c & 1) ? c - 1 : c;
 	if (c >= 0x3b1 && c <= 0x3c9)
 		return c == 0x3c2 ? 0x3a3 : c - 32;
 	if (c == 0x3ac)
@@ -463,6 +482,20 @@ int jb_compare(struct jstate *st, int op, value a, value b, bool *out)
 		break;
 	}
 	int c;
+	const struct vdatetime *da = v_as_datetime(a), *db = v_as_datetime(b);
+	if (da && db) {
+		/* date vs datetime and naive vs aware do not order, as in Python */
+		if (da->has_time != db->has_time)
+			return jinja_error(st, "can't compare %s to %s",
+			                   da->has_time ? "datetime.datetime" : "datetime.date",
+			                   db->has_time ? "datetime.datetime" : "datetime.date");
+		if (da->has_tz != db->has_tz)
+			return jinja_error(st, "can't compare offset-naive and offset-aware datetimes");
+		int64_t x = datetime_ordinal_us(da), y = datetime_ordinal_us(db);
+		c = x < y ? -1 : x > y;
+		*out = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
+		return 0;
+	}
 	if (v_compare(a, b, &c) < 0) {
 		if (a.type == VT_UNDEF)
 			return jinja_undefined_error(st, a);
@@ -1999,7 +2032,8 @@ static int m_dict_setdefault(struct jstate *st, value self, const struct vargs *
 	if (vdict_get(self.dict, a[0], out))
 		return 0;
 	dict_store(st, self.dict, a[0], a[1]);
-	*out = a[1];
+	if (!vdict_get(self.dict, a[0], out)) /* the stored (possibly copied) value */
+		*out = a[1];
 	return 0;
 }
 

@@ -151,8 +151,10 @@ static int t_sameas(struct jstate *st, value v, const struct vargs *args, bool *
 	if (v.type == o.type) {
 		switch (v.type) {
 		case VT_NONE:
-		case VT_UNDEF:
-			r = v.type == VT_NONE || (v.s == o.s && v.len == o.len);
+			r = true;
+			break;
+		case VT_UNDEF: /* every reference makes a new Undefined */
+			r = false;
 			break;
 		case VT_BOOL:
 			r = v.b == o.b;
@@ -181,8 +183,6 @@ static int t_in(struct jstate *st, value v, const struct vargs *args, bool *out)
 	value a[1];
 	if (jb_bind(st, "test_in", args, "!seq", a, NULL) < 0)
 		return -1;
-	if (a[0].type == VT_UNDEF)
-		return jinja_undefined_error(st, a[0]);
 	return jb_compare(st, OP_IN, v, a[0], out);
 }
 

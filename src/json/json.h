@@ -22,21 +22,34 @@ int json_parse(struct arena *a, const char *file, const char *text, size_t len, 
 /* json.dumps keyword arguments. Start from JSON_OPTS_INIT (Python's defaults): a zeroed struct
  * means indent=0, ensure_ascii=False, allow_nan=False, which is rarely what you want. */
 struct json_opts {
-	int indent;        /* < 0: None (one line); >= 0: newline + indent*level spaces */
-	bool sort_keys;    /* sort dict keys as Python's sorted() would (mixed types are an error) */
-	bool ensure_ascii; /* escape every non-ASCII character as \uXXXX (Python default: true) */
-	bool allow_nan;    /* write NaN/Infinity/-Infinity; false: error (Python default: true) */
-	bool skipkeys;     /* skip dict keys that are not str/int/float/bool/None instead of failing */
-	bool html_safe;    /* Jinja2's htmlsafe_json_dumps: < > & ' become \u003c \u003e \u0026 \u0027 */
-	const char *item_sep, *key_sep; /* NULL: ", " (or "," with indent) and ": " */
+	/* < 0: None (one line); >= 0: newline + indent*level spaces */
+	int indent;
+	/* Python's str indent (e.g. "\t"): when set, newline + indent_str*level, whatever indent is
+	 */
+	const char *indent_str;
+	/* sort dict keys as Python's sorted() would (mixed str and number keys are an error) */
+	bool sort_keys;
+	/* escape every non-ASCII character as \uXXXX (Python's default: true) */
+	bool ensure_ascii;
+	/* write NaN, Infinity, -Infinity; false: they are an error (Python's default: true) */
+	bool allow_nan;
+	/* skip dict keys that are not str, int, float, bool or None instead of failing */
+	bool skipkeys;
+	/* Jinja2's htmlsafe_json_dumps: < > & ' become \u003c \u003e \u0026 \u0027 */
+	bool html_safe;
+	/* separators; NULL: ", " (or "," with an indent) and ": " */
+	const char *item_sep, *key_sep;
 	/* Python's default=: called for values JSON has no form for (objects, functions, Undefined,
 	 * namespaces). Return 0 and set *replacement, which is then written instead; any other
 	 * return value makes json_write fail with "Object of type X is not JSON serializable". */
 	int (*default_fn)(value v, value *replacement, void *ud);
 	void *default_ud;
-	struct buf *err; /* optional: receives the error message when json_write fails */
+	/* optional: receives the error message when json_write fails */
+	struct buf *err;
 };
+/* clang-format off */
 #define JSON_OPTS_INIT { .indent = -1, .ensure_ascii = true, .allow_nan = true }
+/* clang-format on */
 
 /* Appends v as JSON to out, byte for byte what json.dumps(v, **opts) returns (o == NULL: Python's
  * defaults). Returns 0, or -1 when v cannot be written (Python raises), in which case out is left

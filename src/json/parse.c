@@ -21,11 +21,11 @@ struct rewrite {
 };
 
 static const char MARK_NAN[] = "\"\\u0000N\"", MARK_INF[] = "\"\\u0000I\"",
-		  MARK_NINF[] = "\"\\u0000-\"";
+                  MARK_NINF[] = "\"\\u0000-\"";
 
 static void rw_replace(struct rewrite *rw, size_t orig, size_t olen, const char *with, size_t n)
 {
-	struct edit e = { orig, olen, rw->text.n, n };
+	struct edit e = {orig, olen, rw->text.n, n};
 	vec_push(&rw->edits, e);
 	buf_append(&rw->text, with, n);
 }
@@ -78,7 +78,7 @@ static bool starts(const char *s, size_t n, const char *lit)
  * does not validate: whatever is not an extension is copied for jansson to judge. */
 static bool rewrite_extensions(const char *s, size_t n, struct rewrite *rw)
 {
-	VEC(char) stack = { 0 };
+	VEC(char) stack = {0};
 	bool expect_key = false;
 	size_t i = 0;
 	while (i < n) {
@@ -173,10 +173,10 @@ static void unmark_message(const char *msg, struct buf *out)
 	static const struct {
 		const char *mark, *text;
 	} subst[] = {
-		{ MARK_NAN, "NaN" },
-		{ MARK_INF, "Infinity" },
-		{ MARK_NINF, "-Infinity" },
-		{ "\"\\u0000\\u0000", "\"\\u0000" },
+	    {MARK_NAN, "NaN"},
+	    {MARK_INF, "Infinity"},
+	    {MARK_NINF, "-Infinity"},
+	    {"\"\\u0000\\u0000", "\"\\u0000"},
 	};
 	for (const char *p = msg; *p;) {
 		size_t k;
@@ -194,8 +194,8 @@ static void unmark_message(const char *msg, struct buf *out)
 
 /* Adds jansson's error to d, at the first byte of the token it names ("... near 'TOKEN'"), which
  * ends at e->position in the text jansson read. */
-static void report(const char *file, const char *text, size_t len, const char *parsed,
-                   size_t plen, const json_error_t *e, const struct rewrite *rw, struct diag *d)
+static void report(const char *file, const char *text, size_t len, const char *parsed, size_t plen,
+                   const json_error_t *e, const struct rewrite *rw, struct diag *d)
 {
 	size_t pos = e->position > 0 ? (size_t)e->position : 0;
 	if (pos > plen)
@@ -236,7 +236,8 @@ struct conv {
 
 static int too_big(struct conv *c, const char *what, size_t n)
 {
-	diag_add(c->d, DIAG_ERROR, c->file, 0, 0, NULL, 0, "%s of %zu elements is too big", what, n);
+	diag_add(c->d, DIAG_ERROR, c->file, 0, 0, NULL, 0, "%s of %zu elements is too big", what,
+	         n);
 	return -1;
 }
 
@@ -252,9 +253,10 @@ static int convert(struct conv *c, json_t *j, value *out)
 			value v;
 			if (convert(c, json_object_iter_value(it), &v))
 				return -1;
-			vdict_set(dict.dict,
-			          v_strdup(c->a, json_object_iter_key(it), json_object_iter_key_len(it)),
-			          v);
+			vdict_set(
+			    dict.dict,
+			    v_strdup(c->a, json_object_iter_key(it), json_object_iter_key_len(it)),
+			    v);
 		}
 		*out = dict;
 		return 0;
@@ -279,7 +281,9 @@ static int convert(struct conv *c, json_t *j, value *out)
 				s++;
 				n--;
 			} else if (n == 2) {
-				*out = v_float(s[1] == 'N' ? NAN : s[1] == 'I' ? INFINITY : -INFINITY);
+				*out = v_float(s[1] == 'N'   ? NAN
+				               : s[1] == 'I' ? INFINITY
+				                             : -INFINITY);
 				return 0;
 			}
 		}
@@ -313,7 +317,7 @@ int json_parse(struct arena *a, const char *file, const char *text, size_t len, 
 {
 	const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
 	json_error_t e;
-	struct rewrite rw = { BUF_INIT, { 0 } };
+	struct rewrite rw = {BUF_INIT, {0}};
 	bool marked = false;
 	*out = v_none();
 	if (!text) {
@@ -339,7 +343,7 @@ int json_parse(struct arena *a, const char *file, const char *text, size_t len, 
 	}
 	buf_release(&rw.text);
 	vec_free(&rw.edits);
-	struct conv c = { a, marked, file, d };
+	struct conv c = {a, marked, file, d};
 	int rc = convert(&c, j, out);
 	json_decref(j);
 	return rc;

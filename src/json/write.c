@@ -11,11 +11,13 @@
 struct jw {
 	struct buf *b;
 	const struct json_opts *o;
-	int indent; /* < 0: None */
+	bool layout;    /* an indent was given: one item per line */
+	size_t spaces;  /* integer indent: spaces per level */
+	struct str ind; /* string indent (Python allows one): text per level */
 	bool ascii, html, allow_nan, sort, skipkeys;
-	unsigned plain;         /* bit k set: byte class k is copied as it is */
-	struct str isep, ksep;  /* item and key separators */
-	VEC(const void *) open; /* containers being written, innermost last */
+	unsigned plain;                     /* bit k set: byte class k is copied as it is */
+	struct str isep, ksep;              /* item and key separators */
+	VEC(const void *) open;             /* containers being written, innermost last */
 	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
 };
@@ -61,10 +63,15 @@ static inline void putch(struct jw *w, char c)
 
 static void newline(struct jw *w, int level)
 {
-	size_t n = (size_t)w->indent * (size_t)level;
+	size_t n = (w->ind.p ? w->ind.n : w->spaces) * (size_t)level;
 	char *o = reserve(w, n + 1);
-	o[0] = '\n';
-	memset(o + 1, ' ', n);
+	*o++ = '\n';
+	if (!w->ind.p) {
+		memset(o, ' ', n);
+	} else {
+		for (int i = 0; i < level; i++, o += w->ind.n)
+			memcpy(o, w->ind.p, w->ind.n);
+	}
 	w->b->n += n + 1;
 }
 
@@ -81,7 +88,10 @@ static inline char *put_u(char *o, unsigned cp)
 	return o + 6;
 }
 
-static bool is_html(char c) { return c == '<' || c == '>' || c == '&' || c == '\''; }
+static bool is_html(char c)
+{
+	return c == '<' || c == '>' || c == '&' || c == '\'';
+}
 
 /* A separator, with the html replacements applied to it as Jinja2 does to the whole output. */
 static void put_sep(struct jw *w, struct str s)
@@ -106,6 +116,7 @@ static void put_sep(struct jw *w, struct str s)
 /* Byte classes: 0 always plain, 1 always escaped (controls, '"', '\\'), 2 html characters,
  * 3 DEL (escaped with ensure_ascii), 4 start of a non-ASCII sequence. */
 enum { C_PLAIN, C_ESC, C_HTML, C_DEL, C_HIGH };
+/* clang-format off */
 static const unsigned char byte_class[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -124,6 +135,7 @@ static const unsigned char byte_class[256] = {
 	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 };
+/* clang-format on */
 
 /* Decodes the UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80). Returns its length and sets *cp,
  * or, for an ill-formed sequence, returns the length of its maximal subpart (Unicode 3.9, table
@@ -266,10 +278,10 @@ static void write_float(struct jw *w, double f)
 			/* with an indent Python encodes in Python (json/encoder.py), whose message
 			 * names the value; without, in C (_json.c), whose message does not */
 			fail(w, "Out of range float values are not JSON compliant%s",
-			     w->indent < 0 ? ""
-			     : isnan(f)    ? ": nan"
-			     : f > 0       ? ": inf"
-			                   : ": -inf");
+			     !w->layout ? ""
+			     : isnan(f) ? ": nan"
+			     : f > 0    ? ": inf"
+			                : ": -inf");
 			return;
 		}
 		if (isnan(f))
@@ -302,7 +314,10 @@ static bool enter(struct jw *w, const void *id)
 	return true;
 }
 
-static void leave(struct jw *w) { w->open.n--; }
+static void leave(struct jw *w)
+{
+	w->open.n--;
+}
 
 static void write_value(struct jw *w, value v, int level);
 
@@ -316,17 +331,17 @@ static void write_list(struct jw *w, value v, int level)
 	if (!enter(w, l))
 		return;
 	putch(w, '[');
-	if (w->indent >= 0)
+	if (w->layout)
 		newline(w, level + 1);
 	for (uint32_t i = 0; i < l->n && !w->failed; i++) {
 		if (i) {
 			put_sep(w, w->isep);
-			if (w->indent >= 0)
+			if (w->layout)
 				newline(w, level + 1);
 		}
 		write_value(w, l->v[i], level + 1);
 	}
-	if (w->indent >= 0)
+	if (w->layout)
 		newline(w, level);
 	putch(w, ']');
 	leave(w);
@@ -431,7 +446,7 @@ static void write_dict(struct jw *w, value v, int level)
 		w->scratch.n = base + count;
 	}
 	putch(w, '{');
-	if (w->indent >= 0)
+	if (w->layout)
 		newline(w, level + 1);
 	bool first = true;
 	uint32_t n = w->sort ? (uint32_t)count : d->n;
@@ -442,12 +457,13 @@ static void write_dict(struct jw *w, value v, int level)
 		if (!key_kind(e->k)) {
 			if (w->skipkeys)
 				continue;
-			fail(w, "keys must be str, int, float, bool or None, not %s", v_type_name(e->k));
+			fail(w, "keys must be str, int, float, bool or None, not %s",
+			     v_type_name(e->k));
 			break;
 		}
 		if (!first) {
 			put_sep(w, w->isep);
-			if (w->indent >= 0)
+			if (w->layout)
 				newline(w, level + 1);
 		}
 		first = false;
@@ -456,7 +472,7 @@ static void write_dict(struct jw *w, value v, int level)
 		write_value(w, e->v, level + 1);
 	}
 	w->scratch.n = base;
-	if (w->indent >= 0)
+	if (w->layout)
 		newline(w, level);
 	putch(w, '}');
 	leave(w);
@@ -525,21 +541,25 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	if (!o)
 		o = &defaults;
 	struct jw w = {
-		.b = out,
-		.o = o,
-		.indent = o->indent,
-		.ascii = o->ensure_ascii,
-		.html = o->html_safe,
-		.allow_nan = o->allow_nan,
-		.sort = o->sort_keys,
-		.skipkeys = o->skipkeys,
+	    .b = out,
+	    .o = o,
+	    .layout = o->indent >= 0 || o->indent_str,
+	    .ascii = o->ensure_ascii,
+	    .html = o->html_safe,
+	    .allow_nan = o->allow_nan,
+	    .sort = o->sort_keys,
+	    .skipkeys = o->skipkeys,
 	};
 	w.plain = 1u << C_PLAIN;
 	if (!w.html)
 		w.plain |= 1u << C_HTML;
 	if (!w.ascii)
 		w.plain |= 1u << C_DEL;
-	w.isep = str_from(o->item_sep ? o->item_sep : o->indent >= 0 ? "," : ", ");
+	if (o->indent_str)
+		w.ind = str_from(o->indent_str);
+	else if (o->indent > 0)
+		w.spaces = (size_t)o->indent;
+	w.isep = str_from(o->item_sep ? o->item_sep : w.layout ? "," : ", ");
 	w.ksep = str_from(o->key_sep ? o->key_sep : ": ");
 	size_t start = out->n;
 	write_value(&w, v, 0);

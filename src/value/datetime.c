@@ -1,11 +1,14 @@
 /* Python's datetime.date and datetime.datetime: validation, str(), repr(), equality. */
 #include "datetime.h"
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int datetime_days_in_month(int year, int month)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (month < 1 || month > 12)
 		return 0;
 	return month == 2 && is_leap(year) ? 29 : days[month - 1];
@@ -68,7 +71,7 @@ int datetime_check(const struct vdatetime *dt, struct buf *why)
 
 static int64_t days_before(int y, int m, int d)
 {
-	static const int cum[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+	static const int cum[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
 	int64_t yy = y - 1;
 	int64_t n = yy * 365 + yy / 4 - yy / 100 + yy / 400 + cum[m - 1] + d - 1;
 	if (m > 2 && is_leap(y))
@@ -137,8 +140,14 @@ const struct vdatetime *v_as_datetime(value v)
 	return v.obj->data;
 }
 
-static void dt_str(value self, struct buf *out) { datetime_str(v_as_datetime(self), out); }
-static void dt_repr(value self, struct buf *out) { datetime_repr(v_as_datetime(self), out); }
+static void dt_str(value self, struct buf *out)
+{
+	datetime_str(v_as_datetime(self), out);
+}
+static void dt_repr(value self, struct buf *out)
+{
+	datetime_repr(v_as_datetime(self), out);
+}
 
 static bool dt_equal(value a, value b)
 {
@@ -152,10 +161,10 @@ static int dt_getattr(struct jstate *st, value self, struct str name, value *out
 {
 	(void)st;
 	const struct vdatetime *dt = v_as_datetime(self);
-	static const char *const names[] = { "year",   "month",  "day",        "hour",
-		                             "minute", "second", "microsecond" };
-	const int fields[] = { dt->year,   dt->month,  dt->day,        dt->hour,
-		               dt->minute, dt->second, dt->microsecond };
+	static const char *const names[] = {"year",   "month",  "day",        "hour",
+	                                    "minute", "second", "microsecond"};
+	const int fields[] = {dt->year,   dt->month,  dt->day,        dt->hour,
+	                      dt->minute, dt->second, dt->microsecond};
 	size_t nfields = dt->has_time ? ARRAY_LEN(names) : 3;
 	for (size_t i = 0; i < nfields; i++) {
 		if (str_eqc(name, names[i])) {
@@ -167,10 +176,18 @@ static int dt_getattr(struct jstate *st, value self, struct str name, value *out
 }
 
 const struct vclass datetime_date_class = {
-	.name = "date", .getattr = dt_getattr, .str = dt_str, .repr = dt_repr, .equal = dt_equal,
+    .name = "date",
+    .getattr = dt_getattr,
+    .str = dt_str,
+    .repr = dt_repr,
+    .equal = dt_equal,
 };
 const struct vclass datetime_datetime_class = {
-	.name = "datetime", .getattr = dt_getattr, .str = dt_str, .repr = dt_repr, .equal = dt_equal,
+    .name = "datetime",
+    .getattr = dt_getattr,
+    .str = dt_str,
+    .repr = dt_repr,
+    .equal = dt_equal,
 };
 
 value v_datetime(struct arena *a, const struct vdatetime *dt)
@@ -188,6 +205,6 @@ value v_datetime(struct arena *a, const struct vdatetime *dt)
 
 value v_date(struct arena *a, int year, int month, int day)
 {
-	struct vdatetime dt = { .year = year, .month = month, .day = day };
+	struct vdatetime dt = {.year = year, .month = month, .day = day};
 	return v_datetime(a, &dt);
 }

@@ -19,7 +19,7 @@ struct composer {
 	yaml_parser_t parser;
 	yaml_event_t ev; /* the current event, when have_ev */
 	bool have_ev;
-	struct map anchors;            /* name (in the arena) -> node */
+	struct map anchors; /* name (in the arena) -> node */
 	VEC(struct yaml_node *) anchored;
 	VEC(struct yaml_node *) stack; /* children of the collections being composed */
 	struct buf tmp;
@@ -46,7 +46,7 @@ static void mark_pos(yaml_mark_t m, int *line, int *col)
 
 /* A construction error at node n: only the first one is kept. */
 static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
-	SILT_PRINTF(3, 4);
+    SILT_PRINTF(3, 4);
 static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
 {
 	if (c->pending)
@@ -73,10 +73,12 @@ static void parser_error(struct composer *c)
 		return;
 	case YAML_READER_ERROR:
 		/* PyYAML: ReaderError, placed by byte offset */
-		text_position(c->doc->text, p->problem_offset <= c->doc->len ? p->problem_offset : c->doc->len,
+		text_position(c->doc->text,
+		              p->problem_offset <= c->doc->len ? p->problem_offset : c->doc->len,
 		              &line, &col);
 		if (p->problem_value >= 0)
-			error_at(c, line, col, "unacceptable character #x%04x: %s", p->problem_value, problem);
+			error_at(c, line, col, "unacceptable character #x%04x: %s",
+			         p->problem_value, problem);
 		else
 			error_at(c, line, col, "%s", problem);
 		return;
@@ -93,7 +95,8 @@ static void parser_error(struct composer *c)
 	if (cl == line && cc == col)
 		error_at(c, line, col, "%s (%s)", problem, p->context);
 	else
-		error_at(c, line, col, "%s (%s at line %d, column %d)", problem, p->context, cl, cc);
+		error_at(c, line, col, "%s (%s at line %d, column %d)", problem, p->context, cl,
+		         cc);
 }
 
 static int next_event(struct composer *c)
@@ -115,44 +118,38 @@ static const char *copy(struct composer *c, const unsigned char *s)
 	return s ? arena_strndup(c->a, (const char *)s, strlen((const char *)s)) : NULL;
 }
 
-const char *yaml_kind_name(const struct yaml_node *n)
+/* The tag as PyYAML names it: as written (expanded) when explicit, else resolved. */
+static const char *tag_text(const struct yaml_node *n, const char *explicit)
 {
-	if (!n)
-		return "scalar";
-	return n->kind == YAML_K_SEQ ? "sequence" : n->kind == YAML_K_MAP ? "mapping" : "scalar";
+	if (explicit)
+		return explicit;
+	return n->tag == YAML_T_MERGE ? "tag:yaml.org,2002:merge" : "tag:yaml.org,2002:value";
 }
 
-static const char *tag_text(const struct yaml_node *n)
-{
-	static const char *const std[] = {
-		[YAML_T_MERGE] = "tag:yaml.org,2002:merge",
-		[YAML_T_VALUE] = "tag:yaml.org,2002:value",
-	};
-	if (n->tagname)
-		return n->tagname;
-	return n->tag < ARRAY_LEN(std) && std[n->tag] ? std[n->tag] : "?";
-}
-
-/* Notes what SafeConstructor would fail to build at this node, in the role it has. */
-static void check_node(struct composer *c, struct yaml_node *n, enum role role)
+/* Notes what SafeConstructor would fail to build at this node, in the role it has; `written` is
+ * the explicit tag, or NULL. */
+static void check_node(struct composer *c, struct yaml_node *n, enum role role, const char *written)
 {
 	uint8_t tag = n->tag;
 	if (role == ROLE_KEY && tag == YAML_T_VALUE)
 		tag = YAML_T_STR; /* flatten_mapping turns the key `=` into a string */
 	switch (tag) {
 	case YAML_T_UNKNOWN:
-		pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+		pending(c, n, "could not determine a constructor for the tag '%s'",
+		        tag_text(n, written));
 		return;
 	case YAML_T_UNSUPPORTED:
 		pending(c, n, "the tag '%s' is not supported (silt has no bytes or set values)",
-		        tag_text(n));
+		        tag_text(n, written));
 		return;
 	case YAML_T_MERGE:
 		if (role != ROLE_KEY)
-			pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+			pending(c, n, "could not determine a constructor for the tag '%s'",
+			        tag_text(n, written));
 		return;
 	case YAML_T_VALUE:
-		pending(c, n, "could not determine a constructor for the tag '%s'", tag_text(n));
+		pending(c, n, "could not determine a constructor for the tag '%s'",
+		        tag_text(n, written));
 		return;
 	case YAML_T_SEQ:
 		if (n->kind != YAML_K_SEQ)
@@ -195,12 +192,14 @@ static void check_mapping(struct composer *c, struct yaml_node *m)
 			if (v->kind == YAML_K_SEQ) {
 				for (uint32_t j = 0; j < v->len; j++)
 					if (v->items[j]->kind != YAML_K_MAP)
-						pending(c, v->items[j],
-						        "expected a mapping for merging, but found %s",
-						        yaml_kind_name(v->items[j]));
+						pending(
+						    c, v->items[j],
+						    "expected a mapping for merging, but found %s",
+						    yaml_kind_name(v->items[j]));
 			} else if (v->kind != YAML_K_MAP) {
 				pending(c, v,
-				        "expected a mapping or list of mappings for merging, but found %s",
+				        "expected a mapping or list of mappings for merging, but "
+				        "found %s",
 				        yaml_kind_name(v));
 			}
 		} else if (k->kind != YAML_K_SCALAR) {
@@ -209,17 +208,20 @@ static void check_mapping(struct composer *c, struct yaml_node *m)
 	}
 }
 
-static uint8_t explicit_tag(struct composer *c, struct yaml_node *n, const unsigned char *tag)
+/* The tag a written tag names, or 0 for none and for the non-specific tag `!` (resolve). */
+static uint8_t explicit_tag(struct yaml_node *n, const unsigned char *tag)
 {
 	if (!tag || (tag[0] == '!' && tag[1] == 0))
-		return 0; /* none, or the non-specific tag: resolve */
-	n->tagname = copy(c, tag);
-	return yaml_tag_by_name(n->tagname);
+		return 0;
+	n->flags |= YAML_F_TAGGED;
+	return yaml_tag_by_name((const char *)tag);
 }
 
-static struct yaml_node *new_node(struct composer *c, yaml_mark_t start, uint8_t kind)
+/* A node, and for scalars room for `extra` bytes of text right after it. */
+static struct yaml_node *new_node(struct composer *c, yaml_mark_t start, uint8_t kind, size_t extra)
 {
-	struct yaml_node *n = arena_zalloc(c->a, sizeof(*n));
+	struct yaml_node *n = arena_alloc(c->a, sizeof(*n) + extra);
+	memset(n, 0, sizeof(*n));
 	n->kind = kind;
 	n->doc = c->doc;
 	mark_pos(start, &n->line, &n->col);
@@ -232,17 +234,23 @@ static struct yaml_node *compose_node(struct composer *c, int depth, enum role r
 static struct yaml_node *compose_scalar(struct composer *c, enum role role, const char *anchor)
 {
 	yaml_event_t *e = &c->ev;
-	struct yaml_node *n = new_node(c, e->start_mark, YAML_K_SCALAR);
+	size_t len = e->data.scalar.length;
+	if (len > UINT32_MAX / 2) {
+		int line, col;
+		mark_pos(e->start_mark, &line, &col);
+		error_at(c, line, col, "scalar too long");
+		return NULL;
+	}
+	struct yaml_node *n = new_node(c, e->start_mark, YAML_K_SCALAR, len + 1);
 	if (anchor) {
 		map_set(&c->anchors, str_from(anchor), n);
 		vec_push(&c->anchored, n);
 	}
-	if (e->data.scalar.length > UINT32_MAX / 2) {
-		error_at(c, n->line, n->col, "scalar too long");
-		return NULL;
-	}
-	n->len = (uint32_t)e->data.scalar.length;
-	n->text = arena_strndup(c->a, (const char *)e->data.scalar.value, n->len);
+	char *text = (char *)(n + 1);
+	memcpy(text, e->data.scalar.value, len);
+	text[len] = 0;
+	n->text = text;
+	n->len = (uint32_t)len;
 	switch (e->data.scalar.style) {
 	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
 		n->style = YAML_S_SINGLE;
@@ -260,13 +268,15 @@ static struct yaml_node *compose_scalar(struct composer *c, enum role role, cons
 		n->style = YAML_S_PLAIN;
 		break;
 	}
-	n->tag = explicit_tag(c, n, e->data.scalar.tag);
+	const char *tag = (const char *)e->data.scalar.tag;
+	n->tag = explicit_tag(n, e->data.scalar.tag);
 	if (!n->tag) /* libyaml sets plain_implicit for plain scalars and under the tag `!` */
-		n->tag = e->data.scalar.plain_implicit ? yaml_resolve_plain(n->text, n->len) : YAML_T_STR;
+		n->tag = e->data.scalar.plain_implicit ? yaml_resolve_plain(n->text, n->len)
+		                                       : YAML_T_STR;
 	buf_reset(&c->tmp);
 	if (yaml_scalar_build(c->a, n, &c->tmp))
 		pending(c, n, "%s", buf_cstr(&c->tmp));
-	check_node(c, n, role);
+	check_node(c, n, role, n->flags & YAML_F_TAGGED ? tag : NULL);
 	return n;
 }
 
@@ -275,18 +285,23 @@ static struct yaml_node *compose_collection(struct composer *c, int depth, enum 
 {
 	yaml_event_t *e = &c->ev;
 	bool is_seq = e->type == YAML_SEQUENCE_START_EVENT;
-	struct yaml_node *n = new_node(c, e->start_mark, is_seq ? YAML_K_SEQ : YAML_K_MAP);
+	struct yaml_node *n = new_node(c, e->start_mark, is_seq ? YAML_K_SEQ : YAML_K_MAP, 0);
 	if (depth >= YAML_MAX_DEPTH) {
 		error_at(c, n->line, n->col, "nesting deeper than %d levels", YAML_MAX_DEPTH);
 		return NULL;
 	}
-	const unsigned char *tag = is_seq ? e->data.sequence_start.tag : e->data.mapping_start.tag;
+	const unsigned char *utag = is_seq ? e->data.sequence_start.tag : e->data.mapping_start.tag;
 	bool flow = is_seq ? e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
 	                   : e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	n->style = flow ? YAML_S_FLOW : YAML_S_BLOCK;
-	n->tag = explicit_tag(c, n, tag);
+	n->tag = explicit_tag(n, utag);
 	if (!n->tag)
 		n->tag = is_seq ? YAML_T_SEQ : YAML_T_MAP;
+	/* the tag text lives in the event, which the children replace: keep a copy if needed */
+	const char *tag = n->tag == YAML_T_UNKNOWN || n->tag == YAML_T_UNSUPPORTED ||
+	                          n->tag == YAML_T_MERGE || n->tag == YAML_T_VALUE
+	                      ? copy(c, utag)
+	                      : NULL;
 	n->flags |= YAML_F_OPEN;
 	/* the anchor is known before the children, as in PyYAML, so `&a [*a]` is recursive */
 	if (anchor)
@@ -297,7 +312,8 @@ static struct yaml_node *compose_collection(struct composer *c, int depth, enum 
 			return NULL;
 		if (c->ev.type == YAML_SEQUENCE_END_EVENT || c->ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		struct yaml_node *child = compose_node(c, depth + 1, is_seq ? ROLE_VALUE : ROLE_KEY);
+		struct yaml_node *child =
+		    compose_node(c, depth + 1, is_seq ? ROLE_VALUE : ROLE_KEY);
 		if (!child)
 			return NULL;
 		vec_push(&c->stack, child);
@@ -324,14 +340,14 @@ static struct yaml_node *compose_collection(struct composer *c, int depth, enum 
 		n->len = (uint32_t)(count / 2);
 		n->pairs = arena_alloc(c->a, (count ? count / 2 : 1) * sizeof(*n->pairs));
 		for (size_t i = 0; i < n->len; i++)
-			n->pairs[i] = (struct yaml_pair){ c->stack.v[base + 2 * i],
-				                          c->stack.v[base + 2 * i + 1] };
+			n->pairs[i] = (struct yaml_pair){c->stack.v[base + 2 * i],
+			                                 c->stack.v[base + 2 * i + 1]};
 		check_mapping(c, n);
 	}
 	c->stack.n = base;
 	if (anchor)
 		vec_push(&c->anchored, n);
-	check_node(c, n, role);
+	check_node(c, n, role, tag);
 	return n;
 }
 
@@ -350,7 +366,8 @@ static struct yaml_node *compose_node(struct composer *c, int depth, enum role r
 		}
 		if (t->flags & YAML_F_OPEN) {
 			error_at(c, line, col,
-			         "found recursive alias '%s' (silt does not support recursive structures)",
+			         "found recursive alias '%s' (silt does not support recursive "
+			         "structures)",
 			         name);
 			return NULL;
 		}
@@ -358,18 +375,20 @@ static struct yaml_node *compose_node(struct composer *c, int depth, enum role r
 			t->id = ++c->doc->shared;
 		return t;
 	}
-	const unsigned char *anchor = e->type == YAML_SCALAR_EVENT ? e->data.scalar.anchor
-	                              : e->type == YAML_SEQUENCE_START_EVENT
-	                                      ? e->data.sequence_start.anchor
-	                              : e->type == YAML_MAPPING_START_EVENT ? e->data.mapping_start.anchor
-	                                                                    : NULL;
+	const unsigned char *anchor =
+	    e->type == YAML_SCALAR_EVENT           ? e->data.scalar.anchor
+	    : e->type == YAML_SEQUENCE_START_EVENT ? e->data.sequence_start.anchor
+	    : e->type == YAML_MAPPING_START_EVENT  ? e->data.mapping_start.anchor
+	                                           : NULL;
 	const char *name = NULL;
 	if (anchor) {
-		const struct yaml_node *first = map_get(&c->anchors, str_from((const char *)anchor));
+		const struct yaml_node *first =
+		    map_get(&c->anchors, str_from((const char *)anchor));
 		if (first) {
-			error_at(c, line, col,
-			         "found duplicate anchor '%s'; first occurrence at line %d, column %d",
-			         (const char *)anchor, first->line, first->col);
+			error_at(
+			    c, line, col,
+			    "found duplicate anchor '%s'; first occurrence at line %d, column %d",
+			    (const char *)anchor, first->line, first->col);
 			return NULL;
 		}
 		name = copy(c, anchor);
@@ -389,7 +408,7 @@ static struct yaml_node *compose_node(struct composer *c, int depth, enum role r
 int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
               struct yaml_doc **out, struct diag *d)
 {
-	struct composer c = { .a = a, .d = d };
+	struct composer c = {.a = a, .d = d};
 	c.doc = arena_zalloc(a, sizeof(*c.doc));
 	c.doc->file = file ? arena_strndup(a, file, strlen(file)) : NULL;
 	c.doc->text = text;
@@ -417,8 +436,9 @@ int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
 		if (c.ev.type != YAML_STREAM_END_EVENT) {
 			int line, col;
 			mark_pos(c.ev.start_mark, &line, &col);
-			error_at(&c, line, col,
-			         "expected a single document in the stream, but found another document");
+			error_at(
+			    &c, line, col,
+			    "expected a single document in the stream, but found another document");
 			goto done;
 		}
 	}

@@ -85,7 +85,7 @@ static value sequence(struct conv *c, const struct yaml_node *n)
 		const struct yaml_node *it = n->items[i];
 		if (n->tag == YAML_T_OMAP || n->tag == YAML_T_PAIRS) {
 			/* [(key, value), ...] from single-pair mappings */
-			value kv[2] = { conv(c, it->pairs[0].key), conv(c, it->pairs[0].val) };
+			value kv[2] = {conv(c, it->pairs[0].key), conv(c, it->pairs[0].val)};
 			l.list->v[i] = v_tuple(c->a, 2, kv);
 		} else {
 			l.list->v[i] = conv(c, it);
@@ -121,7 +121,7 @@ value yaml_to_value(struct arena *a, const struct yaml_node *n)
 	if (!n)
 		return v_none();
 	const struct yaml_doc *doc = n->doc;
-	struct conv c = { .a = a };
+	struct conv c = {.a = a};
 	if (!doc->shared)
 		return conv(&c, n);
 	c.cache = xcalloc(doc->shared + 1, sizeof(value)); /* zero is VT_UNDEF */

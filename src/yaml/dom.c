@@ -79,6 +79,13 @@ const struct yaml_node *yaml_get_path(const struct yaml_node *n, const char *pat
 	return n;
 }
 
+const char *yaml_kind_name(const struct yaml_node *n)
+{
+	if (!n)
+		return "scalar";
+	return n->kind == YAML_K_SEQ ? "sequence" : n->kind == YAML_K_MAP ? "mapping" : "scalar";
+}
+
 const char *yaml_type_name(const struct yaml_node *n)
 {
 	if (!n)

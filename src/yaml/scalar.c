@@ -10,7 +10,10 @@
 #include "value/datetime.h"
 #include "yaml_int.h"
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
 static bool is_hex(char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -220,50 +223,48 @@ static bool match_timestamp(const char *s, size_t n, struct ts *t)
 	return true;
 }
 
+/* PyYAML picks the resolvers to try by the first character (Resolver.add_implicit_resolver's
+ * `first`), then tries them in the order they were added: bool, float, int, merge, null,
+ * timestamp, value. */
+static bool first_is(char c, const char *set)
+{
+	return c && strchr(set, c);
+}
+
 uint8_t yaml_resolve_plain(const char *s, size_t n)
 {
+	static const char *const bools[] = {
+	    "yes",   "Yes",   "YES",   "no", "No", "NO", "true", "True", "TRUE",
+	    "false", "False", "FALSE", "on", "On", "ON", "off",  "Off",  "OFF",
+	};
 	if (n == 0)
 		return YAML_T_NULL;
-	char c = s[0]; /* the resolvers are chosen by the first character, as PyYAML does */
-	if (n > 1 && s[n - 1] == '\n')
+	char c = s[0];
+	if (n > 1 && s[n - 1] == '\n') /* Python's `$` */
 		n--;
-	switch (c) {
-	case 'y': case 'Y': case 'n': case 'N': case 't': case 'T':
-	case 'f': case 'F': case 'o': case 'O': {
-		static const char *const bools[] = {
-			"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
-			"false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-		};
+	if (first_is(c, "yYnNtTfFoO")) {
 		for (size_t i = 0; i < ARRAY_LEN(bools); i++)
 			if (eq(s, n, bools[i]))
 				return YAML_T_BOOL;
-		if ((c == 'n' || c == 'N') && (eq(s, n, "null") || eq(s, n, "Null") || eq(s, n, "NULL")))
-			return YAML_T_NULL;
-		return YAML_T_STR;
 	}
-	case '~':
-		return n == 1 ? YAML_T_NULL : YAML_T_STR;
-	case '<':
-		return eq(s, n, "<<") ? YAML_T_MERGE : YAML_T_STR;
-	case '=':
-		return n == 1 ? YAML_T_VALUE : YAML_T_STR;
-	case '-': case '+': case '.':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9': {
+	if (first_is(c, "-+0123456789.")) {
 		if (match_float(s, n))
 			return YAML_T_FLOAT;
-		if (c == '.')
-			return YAML_T_STR;
-		if (match_int(s, n))
+		if (c != '.' && match_int(s, n))
 			return YAML_T_INT;
-		struct ts t;
-		if (is_digit(c) && match_timestamp(s, n, &t) && (t.dt.has_time || !t.short_date))
-			return YAML_T_TIMESTAMP;
-		return YAML_T_STR;
 	}
-	default:
-		return YAML_T_STR;
-	}
+	if (c == '<' && eq(s, n, "<<"))
+		return YAML_T_MERGE;
+	if (first_is(c, "~nN") &&
+	    (eq(s, n, "~") || eq(s, n, "null") || eq(s, n, "Null") || eq(s, n, "NULL")))
+		return YAML_T_NULL;
+	struct ts t;
+	if (first_is(c, "0123456789") && match_timestamp(s, n, &t) &&
+	    (t.dt.has_time || !t.short_date)) /* the date-only form wants 2-digit month and day */
+		return YAML_T_TIMESTAMP;
+	if (c == '=' && n == 1)
+		return YAML_T_VALUE;
+	return YAML_T_STR;
 }
 
 uint8_t yaml_tag_by_name(const char *name)
@@ -272,13 +273,20 @@ uint8_t yaml_tag_by_name(const char *name)
 		const char *name;
 		uint8_t tag;
 	} tags[] = {
-		{ "null", YAML_T_NULL },         { "bool", YAML_T_BOOL },
-		{ "int", YAML_T_INT },           { "float", YAML_T_FLOAT },
-		{ "str", YAML_T_STR },           { "timestamp", YAML_T_TIMESTAMP },
-		{ "seq", YAML_T_SEQ },           { "map", YAML_T_MAP },
-		{ "omap", YAML_T_OMAP },         { "pairs", YAML_T_PAIRS },
-		{ "merge", YAML_T_MERGE },       { "value", YAML_T_VALUE },
-		{ "binary", YAML_T_UNSUPPORTED }, { "set", YAML_T_UNSUPPORTED },
+	    {"null", YAML_T_NULL},
+	    {"bool", YAML_T_BOOL},
+	    {"int", YAML_T_INT},
+	    {"float", YAML_T_FLOAT},
+	    {"str", YAML_T_STR},
+	    {"timestamp", YAML_T_TIMESTAMP},
+	    {"seq", YAML_T_SEQ},
+	    {"map", YAML_T_MAP},
+	    {"omap", YAML_T_OMAP},
+	    {"pairs", YAML_T_PAIRS},
+	    {"merge", YAML_T_MERGE},
+	    {"value", YAML_T_VALUE},
+	    {"binary", YAML_T_UNSUPPORTED},
+	    {"set", YAML_T_UNSUPPORTED},
 	};
 	static const char prefix[] = "tag:yaml.org,2002:";
 	if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
@@ -299,11 +307,14 @@ struct pynum {
 	double f;
 };
 
-static double pynum_f(struct pynum x) { return x.big ? x.f : (double)x.i; }
+static double pynum_f(struct pynum x)
+{
+	return x.big ? x.f : (double)x.i;
+}
 
 static struct pynum pynum_muladd(struct pynum x, int64_t mul, struct pynum add)
 {
-	struct pynum r = { 0 };
+	struct pynum r = {0};
 	if (!x.big && !add.big && !__builtin_mul_overflow(x.i, mul, &r.i) &&
 	    !__builtin_add_overflow(r.i, add.i, &r.i))
 		return r;
@@ -317,13 +328,16 @@ static struct pynum pynum_neg(struct pynum x)
 	if (x.big)
 		x.f = -x.f;
 	else if (x.i == INT64_MIN)
-		x = (struct pynum){ .big = true, .f = 9223372036854775808.0 };
+		x = (struct pynum){.big = true, .f = 9223372036854775808.0};
 	else
 		x.i = -x.i;
 	return x;
 }
 
-static bool py_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+static bool py_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
 
 static struct str py_strip(struct str s)
 {
@@ -375,6 +389,7 @@ static int py_int(struct str s, int base, bool negate, struct pynum *out, struct
 		v_repr_str(orig, why);
 		return -1;
 	}
+	big = big || mag > (uint64_t)INT64_MAX + neg;
 	if (big && base == 10) {
 		/* correctly rounded, as float(int(s)) would be */
 		char *digits = xmemdup0(s.p, s.n);
@@ -382,11 +397,11 @@ static int py_int(struct str s, int base, bool negate, struct pynum *out, struct
 		free(digits);
 	}
 	if (!big && mag <= (uint64_t)INT64_MAX)
-		*out = (struct pynum){ .i = neg ? -(int64_t)mag : (int64_t)mag };
-	else if (!big && neg && mag == (uint64_t)INT64_MAX + 1)
-		*out = (struct pynum){ .i = INT64_MIN };
+		*out = (struct pynum){.i = neg ? -(int64_t)mag : (int64_t)mag};
+	else if (!big) /* -2**63 */
+		*out = (struct pynum){.i = INT64_MIN};
 	else
-		*out = (struct pynum){ .big = true, .f = neg ? -f : f };
+		*out = (struct pynum){.big = true, .f = neg ? -f : f};
 	return 0;
 }
 
@@ -455,7 +470,7 @@ static int build_int(struct str text, struct pynum *out, struct buf *why)
 	struct buf tmp = BUF_INIT;
 	struct str v = without_underscores(text, false, &tmp);
 	int sign = 1, rc = 0;
-	struct pynum r = { 0 };
+	struct pynum r = {0};
 	if (v.n && v.p[0] == '-')
 		sign = -1;
 	if (v.n && (v.p[0] == '-' || v.p[0] == '+'))
@@ -571,11 +586,13 @@ int yaml_scalar_build(struct arena *a, struct yaml_node *n, struct buf *why)
 		return build_float(text, &n->f, why);
 	case YAML_T_BOOL: {
 		/* bool_values[value.lower()] */
-		static const char *const names[] = { "yes", "no", "true", "false", "on", "off" };
+		static const char *const names[] = {"yes", "no", "true", "false", "on", "off"};
 		char low[8];
 		if (text.n < sizeof(low)) {
 			for (size_t i = 0; i < text.n; i++)
-				low[i] = text.p[i] >= 'A' && text.p[i] <= 'Z' ? (char)(text.p[i] | 0x20) : text.p[i];
+				low[i] = text.p[i] >= 'A' && text.p[i] <= 'Z'
+				             ? (char)(text.p[i] | 0x20)
+				             : text.p[i];
 			for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 				if (eq(low, text.n, names[i])) {
 					n->b = i % 2 == 0;

@@ -54,6 +54,7 @@ enum yaml_flags {
 	YAML_F_BIGINT = 1, /* YAML_T_INT outside int64: f holds the value as a double */
 	YAML_F_MERGE = 2,  /* a mapping with at least one `<<` key */
 	YAML_F_OPEN = 4,   /* being composed (internal) */
+	YAML_F_TAGGED = 8, /* the tag was written (!!str 12, !!map {..}), not resolved */
 };
 
 struct yaml_pair {
@@ -79,12 +80,11 @@ struct yaml_node {
 		bool b;                   /* YAML_T_BOOL */
 		const struct vdatetime *dt; /* YAML_T_TIMESTAMP */
 	};
-	const char *tagname; /* the explicit tag, expanded ("tag:yaml.org,2002:str", "!x"), or NULL */
 };
 
 struct yaml_doc {
-	const char *file;       /* as given to yaml_load, copied */
-	const char *text;       /* borrowed, for excerpts */
+	const char *file; /* as given to yaml_load, copied */
+	const char *text; /* borrowed, for excerpts */
 	size_t len;
 	struct yaml_node *root; /* NULL for an empty stream (PyYAML: None) */
 	uint32_t nodes;         /* nodes composed */
@@ -124,15 +124,24 @@ const struct yaml_node *yaml_seq_at(const struct yaml_node *n, size_t i);
  * step is missing. An empty path is n itself. */
 const struct yaml_node *yaml_get_path(const struct yaml_node *n, const char *path);
 
-static inline bool yaml_is_map(const struct yaml_node *n) { return n && n->kind == YAML_K_MAP; }
-static inline bool yaml_is_seq(const struct yaml_node *n) { return n && n->kind == YAML_K_SEQ; }
+static inline bool yaml_is_map(const struct yaml_node *n)
+{
+	return n && n->kind == YAML_K_MAP;
+}
+static inline bool yaml_is_seq(const struct yaml_node *n)
+{
+	return n && n->kind == YAML_K_SEQ;
+}
 /* A scalar that becomes a str (quoted, block, or plain text that resolves to no other type). */
 static inline bool yaml_is_str(const struct yaml_node *n)
 {
 	return n && n->kind == YAML_K_SCALAR && n->tag == YAML_T_STR;
 }
 /* None: an empty value, ~, null, or no document at all (n == NULL). */
-static inline bool yaml_is_null(const struct yaml_node *n) { return !n || n->tag == YAML_T_NULL; }
+static inline bool yaml_is_null(const struct yaml_node *n)
+{
+	return !n || n->tag == YAML_T_NULL;
+}
 static inline struct str yaml_str(const struct yaml_node *n)
 {
 	return n && n->kind == YAML_K_SCALAR ? str_make(n->text, n->len) : str_make("", 0);

@@ -1,6 +1,6 @@
 /* libFuzzer target for json/: parse any bytes; whatever parses must write (compact with the
- * defaults, sorted and indented, raw UTF-8 with the html escapes), and the written text must
- * parse again and write back to the same bytes. */
+ * defaults, sorted and indented, raw UTF-8 with the html escapes, tab-indented), and the written
+ * text must parse again and write back to the same bytes. */
 #include "json/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,13 +20,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_init(&d);
 	value v;
 	if (json_parse(&a, "fuzz", (const char *)data, size, &v, &d) == 0) {
-		struct json_opts plain = JSON_OPTS_INIT, pretty = JSON_OPTS_INIT, html = JSON_OPTS_INIT;
+		struct json_opts plain = JSON_OPTS_INIT, pretty = JSON_OPTS_INIT,
+		                 html = JSON_OPTS_INIT, tabs = JSON_OPTS_INIT;
 		pretty.sort_keys = true;
 		pretty.indent = 2;
 		html.ensure_ascii = false;
 		html.html_safe = true;
+		tabs.indent_str = "\t";
+		tabs.item_sep = " ,";
+		tabs.key_sep = ":";
 		struct buf first = BUF_INIT, again = BUF_INIT;
-		const struct json_opts *all[] = { &plain, &pretty, &html };
+		const struct json_opts *all[] = {&plain, &pretty, &html, &tabs};
 		for (size_t i = 0; i < ARRAY_LEN(all); i++) {
 			write_or_die(v, all[i], &first);
 			value w;

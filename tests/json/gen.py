@@ -108,6 +108,10 @@ CASES = [
     ("indent-2-mixed", "{'name': 'orders', 'cols': [{'name': 'id', 'tests': ['unique', 'not_null']}, "
      "{'name': 'amount', 'meta': {}}], 'tags': [], 'n': 3, 'x': 0.5}", {"indent": 2}, {}),
     ("indent-8", "[1, {'a': [2]}]", {"indent": 8}, {}),
+    ("indent-string-tab", "{'a': [1, {'b': []}], 'c': {}}", {"indent": "\t"}, {}),
+    ("indent-string-empty", "{'a': [1, {'b': []}], 'c': {}}", {"indent": ""}, {}),
+    ("indent-string-dashes", "[1, [2, [3]]]", {"indent": "->", "separators": [",", ":"]}, {}),
+    ("indent-negative", "[1, [2]]", {"indent": -1}, {}),
     ("nested-compact", "{'a': [1, [2, [3, [4, {'b': None, 'c': [True, False]}]]]]}", {}, {}),
     ("key-order-preserved", "{'z': 1, 'a': 2, 'm': 3, 'b': {'y': 1, 'x': 2}}", {}, {}),
     ("duplicate-keys-last-wins", "{'a': 3, 'b': 2, 'c': {'x': 'second'}}", {},

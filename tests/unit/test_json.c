@@ -60,12 +60,14 @@ static const char *roundtrip(const char *text, const struct json_opts *o)
 static void test_parse_values(void)
 {
 	value v;
-	ok(!parse("{\"z\": 1, \"a\": 2, \"m\": 3, \"a\": 4}", &v) && v.type == VT_DICT, "object parses");
+	ok(!parse("{\"z\": 1, \"a\": 2, \"m\": 3, \"a\": 4}", &v) && v.type == VT_DICT,
+	   "object parses");
 	is_int(v.dict->live, 3, "a repeated key counts once");
 	is_str(dump(v, NULL), "{\"z\": 1, \"a\": 4, \"m\": 3}",
 	       "document order; a repeated key keeps its first place and its last value");
 
-	ok(!parse("[9223372036854775807, -9223372036854775808, 0, -0, 1.0, -0.0, 1e2]", &v), "numbers");
+	ok(!parse("[9223372036854775807, -9223372036854775808, 0, -0, 1.0, -0.0, 1e2]", &v),
+	   "numbers");
 	ok(v.list->v[0].type == VT_INT && v.list->v[0].i == INT64_MAX, "int64 max is exact");
 	ok(v.list->v[1].type == VT_INT && v.list->v[1].i == INT64_MIN, "int64 min is exact");
 	ok(v.list->v[3].type == VT_INT && v.list->v[3].i == 0, "-0 is the int 0");
@@ -88,7 +90,8 @@ static void test_parse_values(void)
 	ok(vdict_gets(v.dict, STR("NaN"), &s) && v_is_str(s) && str_eqc(v_as_str(s), "NaN"),
 	   "the string \"NaN\" is a string");
 
-	ok(!parse("\"a\\u0000b\\ud83d\\ude00\"", &v) && v.len == 7 && memcmp(v.s, "a\0b\xf0\x9f\x98\x80", 7) == 0,
+	ok(!parse("\"a\\u0000b\\ud83d\\ude00\"", &v) && v.len == 7 &&
+	       memcmp(v.s, "a\0b\xf0\x9f\x98\x80", 7) == 0,
 	   "escapes: NUL and a surrogate pair");
 	ok(!parse(" true ", &v) && v.type == VT_BOOL && v.b, "top-level true with whitespace");
 	ok(!parse("null", &v) && v.type == VT_NONE, "top-level null");
@@ -126,9 +129,11 @@ static void test_parse_errors(void)
 	is_str(parse("[1,\n 9223372036854775808]", &v),
 	       "t.json:2:2: too big integer near '9223372036854775808'", "int64 overflow");
 	is_str(parse("-9223372036854775809", &v),
-	       "t.json:1:1: too big negative integer near '-9223372036854775809'", "int64 underflow");
+	       "t.json:1:1: too big negative integer near '-9223372036854775809'",
+	       "int64 underflow");
 	is_str(parse("{\"a\": NaN,\n \"b\": Infinity, \"c\": [1 2]}", &v),
-	       "t.json:2:25: ']' expected near '2'", "positions after NaN/Infinity map to the text");
+	       "t.json:2:25: ']' expected near '2'",
+	       "positions after NaN/Infinity map to the text");
 	is_str(parse("[1 NaN]", &v), "t.json:1:4: ']' expected near 'NaN'",
 	       "messages name NaN as written");
 	is_str(parse("{NaN: 1}", &v), "t.json:1:2: string or '}' expected near 'NaN'",
@@ -137,7 +142,8 @@ static void test_parse_errors(void)
 	is_str(parse("{\"a\\u0000\": 1}", &v),
 	       "t.json:1:2: NUL byte in object key not supported near '\"a\\u0000\"'",
 	       "NUL in a key (Python allows it; jansson does not)");
-	is_str(parse("[\"\\udc00\"]", &v), "t.json:1:2: invalid Unicode '\\uDC00' near '\"\\udc00\"'",
+	is_str(parse("[\"\\udc00\"]", &v),
+	       "t.json:1:2: invalid Unicode '\\uDC00' near '\"\\udc00\"'",
 	       "lone surrogate (Python allows it; UTF-8 cannot hold it)");
 	is_str(parse("\"a\xff\"", &v), "t.json:1:1: unable to decode byte 0xff near '\"a'",
 	       "invalid UTF-8 in the text");
@@ -150,7 +156,8 @@ static void test_parse_errors(void)
 	ok(json_parse(&A, NULL, text, strlen(text), &v, &d) == -1 && d.errors == 1, "one error");
 	ok(d.msgs.n == 1 && d.msgs.v[0].line == 3 && d.msgs.v[0].col == 5 && !d.msgs.v[0].file,
 	   "no file name: line 3, column 5");
-	is_str(d.msgs.n ? d.msgs.v[0].excerpt : NULL, "3 |   2 3\n  |     ^", "excerpt with a caret");
+	is_str(d.msgs.n ? d.msgs.v[0].excerpt : NULL, "3 |   2 3\n  |     ^",
+	       "excerpt with a caret");
 	diag_release(&d);
 }
 
@@ -184,7 +191,8 @@ static void test_keys(void)
 	vdict_set(f.dict, v_float(1e-7), v_int(3));
 	vdict_set(f.dict, v_float(NAN), v_int(4));
 	vdict_set(f.dict, v_float(-INFINITY), v_int(5));
-	is_str(dump(f, NULL), "{\"1e+16\": 1, \"-0.0\": 2, \"1e-07\": 3, \"NaN\": 4, \"-Infinity\": 5}",
+	is_str(dump(f, NULL),
+	       "{\"1e+16\": 1, \"-0.0\": 2, \"1e-07\": 3, \"NaN\": 4, \"-Infinity\": 5}",
 	       "float keys as repr, NaN and -Infinity");
 	struct json_opts strict = JSON_OPTS_INIT;
 	strict.allow_nan = false;
@@ -205,7 +213,8 @@ static void test_keys(void)
 	is_str(dump(t, &skip), "{\n  \"a\": 1,\n  \"b\": 3\n}", "skipkeys with indent");
 	value only = v_dict(&A, 0);
 	vdict_set(only.dict, v_tuple(&A, 1, &one), v_int(2));
-	is_str(dump(only, &skip), "{\n  \n}", "every key skipped, with indent (as Python's encoder)");
+	is_str(dump(only, &skip), "{\n  \n}",
+	       "every key skipped, with indent (as Python's encoder)");
 	skip.indent = -1;
 	is_str(dump(only, &skip), "{}", "every key skipped, without indent");
 
@@ -222,17 +231,19 @@ static void test_keys(void)
 	vdict_set(nums.dict, v_bool(true), v_int(1));
 	vdict_set(nums.dict, v_float(0.5), v_int(2));
 	vdict_set(nums.dict, v_int(-3), v_int(3));
-	is_str(dump(nums, &sorted), "{\"-3\": 3, \"0.5\": 2, \"true\": 1}", "bool, float and int sort together");
+	is_str(dump(nums, &sorted), "{\"-3\": 3, \"0.5\": 2, \"true\": 1}",
+	       "bool, float and int sort together");
 
 	/* string keys sort by code point; NUL keys can come from C (not from jansson) */
 	value u = v_dict(&A, 0);
-	const char *names[] = { "é", "e", "\xef\xbf\xbf", "\xf0\x9f\x98\x80", "", "a", "aa", "B" };
+	const char *names[] = {"é", "e", "\xef\xbf\xbf", "\xf0\x9f\x98\x80", "", "a", "aa", "B"};
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
 		vdict_sets(u.dict, names[i], v_int((int64_t)i));
 	vdict_set(u.dict, v_str("a\0b", 3), v_int(99));
 	vdict_set(u.dict, v_str("\0", 1), v_int(98));
 	is_str(dump(u, &sorted),
-	       "{\"\": 4, \"\\u0000\": 98, \"B\": 7, \"a\": 5, \"a\\u0000b\": 99, \"aa\": 6, \"e\": 1, "
+	       "{\"\": 4, \"\\u0000\": 98, \"B\": 7, \"a\": 5, \"a\\u0000b\": 99, \"aa\": 6, "
+	       "\"e\": 1, "
 	       "\"\\u00e9\": 0, \"\\uffff\": 2, \"\\ud83d\\ude00\": 3}",
 	       "string keys sort by code point, NUL included");
 
@@ -246,7 +257,8 @@ static void test_keys(void)
 	for (int i = 0; i < 300; i++)
 		buf_printf(&want, "%s\"%d\": %d", i ? ", " : "{", i, i);
 	buf_putc(&want, '}');
-	is_str(dump(big, &sorted), buf_cstr(&want), "300 int keys in scrambled order come out sorted");
+	is_str(dump(big, &sorted), buf_cstr(&want),
+	       "300 int keys in scrambled order come out sorted");
 	buf_release(&want);
 }
 
@@ -255,21 +267,27 @@ static void test_utf8(void)
 	static const struct {
 		const char *in, *ascii, *raw;
 	} t[] = {
-		/* bytes.decode('utf-8', 'replace') then json.dumps: one U+FFFD per maximal subpart */
-		{ "a\xff" "b", "\"a\\ufffdb\"", "\"a\xef\xbf\xbd" "b\"" },
-		{ "\xc3", "\"\\ufffd\"", "\"\xef\xbf\xbd\"" },
-		{ "\xc3(", "\"\\ufffd(\"", "\"\xef\xbf\xbd(\"" },
-		{ "\xe2\x82", "\"\\ufffd\"", "\"\xef\xbf\xbd\"" },
-		{ "\xe2\x82(", "\"\\ufffd(\"", "\"\xef\xbf\xbd(\"" },
-		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-		{ "\xf0\x9f\x98", "\"\\ufffd\"", "\"\xef\xbf\xbd\"" },
-		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"",
-		  "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
-		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-		{ "\x80\xbf", "\"\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
-		{ "ok\xf0\x9f\x98\x80\xe9t\xc3\xa9", "\"ok\\ud83d\\ude00\\ufffdt\\u00e9\"",
-		  "\"ok\xf0\x9f\x98\x80\xef\xbf\xbdt\xc3\xa9\"" },
+	    /* bytes.decode('utf-8', 'replace') then json.dumps: one U+FFFD per maximal subpart */
+	    {"a\xff"
+	     "b",
+	     "\"a\\ufffdb\"",
+	     "\"a\xef\xbf\xbd"
+	     "b\""},
+	    {"\xc3", "\"\\ufffd\"", "\"\xef\xbf\xbd\""},
+	    {"\xc3(", "\"\\ufffd(\"", "\"\xef\xbf\xbd(\""},
+	    {"\xe2\x82", "\"\\ufffd\"", "\"\xef\xbf\xbd\""},
+	    {"\xe2\x82(", "\"\\ufffd(\"", "\"\xef\xbf\xbd(\""},
+	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"",
+	     "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"\xf0\x9f\x98", "\"\\ufffd\"", "\"\xef\xbf\xbd\""},
+	    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"",
+	     "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"\xc0\xaf", "\"\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"",
+	     "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"\x80\xbf", "\"\\ufffd\\ufffd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"ok\xf0\x9f\x98\x80\xe9t\xc3\xa9", "\"ok\\ud83d\\ude00\\ufffdt\\u00e9\"",
+	     "\"ok\xf0\x9f\x98\x80\xef\xbf\xbdt\xc3\xa9\""},
 	};
 	struct json_opts raw = JSON_OPTS_INIT;
 	raw.ensure_ascii = false;
@@ -293,7 +311,7 @@ static void test_utf8(void)
 	buf_release(&want);
 }
 
-static const struct vclass date_class = { .name = "date" };
+static const struct vclass date_class = {.name = "date"};
 
 static int to_iso(value v, value *rep, void *ud)
 {
@@ -342,7 +360,7 @@ static int dummy_fn(struct jstate *st, void *data, value self, const struct varg
 static void test_unserialisable(void)
 {
 	value date = v_obj(&A, &date_class, (void *)"2024-01-31");
-	value items[] = { v_int(1), date };
+	value items[] = {v_int(1), date};
 	value l = v_list(&A, 0);
 	vlist_push(l.list, items[0]);
 	vlist_push(l.list, items[1]);
@@ -408,7 +426,8 @@ static void test_cycles_and_limits(void)
 		cur = next;
 	}
 	vlist_push(cur.list, v_int(1));
-	is_str(dump(deep, NULL), "ERROR: maximum recursion depth exceeded while encoding a JSON object",
+	is_str(dump(deep, NULL),
+	       "ERROR: maximum recursion depth exceeded while encoding a JSON object",
 	       "nesting deeper than JSON_MAX_DEPTH");
 
 	struct buf small = BUF_INIT;
@@ -428,7 +447,8 @@ static void test_layout(void)
 {
 	const char *doc = "{\"b\": [1, [], {}, {\"c\": null}], \"a\": \"x\"}";
 	struct json_opts o = JSON_OPTS_INIT;
-	is_str(roundtrip(doc, NULL), "{\"b\": [1, [], {}, {\"c\": null}], \"a\": \"x\"}", "defaults");
+	is_str(roundtrip(doc, NULL), "{\"b\": [1, [], {}, {\"c\": null}], \"a\": \"x\"}",
+	       "defaults");
 	o.indent = 3;
 	o.sort_keys = true;
 	o.item_sep = ";";
@@ -439,7 +459,8 @@ static void test_layout(void)
 	h.html_safe = true;
 	h.ensure_ascii = false;
 	is_str(roundtrip("{\"\xc3\xa9<\": \"'&'\"}", &h),
-	       "{\"\xc3\xa9\\u003c\": \"\\u0027\\u0026\\u0027\"}", "html_safe without ensure_ascii");
+	       "{\"\xc3\xa9\\u003c\": \"\\u0027\\u0026\\u0027\"}",
+	       "html_safe without ensure_ascii");
 	struct json_opts zero;
 	memset(&zero, 0, sizeof(zero));
 	is_str(roundtrip("[1, \"\xc3\xa9\"]", &zero), "[\n1,\n\"\xc3\xa9\"\n]",

@@ -40,14 +40,17 @@ static void test_equality(void)
 	ok(v_equal(v_int(1), v_float(1.0)) && v_equal(v_float(1.0), v_bool(true)) &&
 	       v_equal(v_int(1), v_bool(true)),
 	   "1 == 1.0 == True");
-	ok(v_equal(v_int(0), v_bool(false)) && v_equal(v_float(-0.0), v_int(0)), "0 == False == -0.0");
+	ok(v_equal(v_int(0), v_bool(false)) && v_equal(v_float(-0.0), v_int(0)),
+	   "0 == False == -0.0");
 	ok(!v_equal(v_int(2), v_bool(true)), "2 != True");
 	ok(!v_equal(v_cstr("1"), v_int(1)), "'1' != 1");
-	ok(v_equal(v_none(), v_none()) && !v_equal(v_none(), v_bool(false)), "None == None, None != False");
+	ok(v_equal(v_none(), v_none()) && !v_equal(v_none(), v_bool(false)),
+	   "None == None, None != False");
 	ok(!v_equal(v_float(NAN), v_float(NAN)), "nan != nan");
-	ok(v_equal(v_int(INT64_MAX), v_int(INT64_MAX)) && !v_equal(v_int(INT64_MAX), v_int(INT64_MIN)),
+	ok(v_equal(v_int(INT64_MAX), v_int(INT64_MAX)) &&
+	       !v_equal(v_int(INT64_MAX), v_int(INT64_MIN)),
 	   "int64 extremes compare exactly");
-	value a[] = { v_int(1), v_cstr("x") }, b[] = { v_float(1.0), v_cstr("x") };
+	value a[] = {v_int(1), v_cstr("x")}, b[] = {v_float(1.0), v_cstr("x")};
 	ok(v_equal(list_of(2, a), list_of(2, b)), "[1, 'x'] == [1.0, 'x']");
 	ok(!v_equal(list_of(2, a), v_tuple(&A, 2, b)), "[1, 'x'] != (1.0, 'x')");
 	ok(v_equal(v_tuple(&A, 2, a), v_tuple(&A, 2, b)), "(1, 'x') == (1.0, 'x')");
@@ -56,7 +59,8 @@ static void test_equality(void)
 	vdict_sets(d1.dict, "b", v_int(2));
 	vdict_sets(d2.dict, "b", v_float(2.0));
 	vdict_sets(d2.dict, "a", v_bool(true));
-	ok(v_equal(d1, d2), "dict equality ignores order: {'a': 1, 'b': 2} == {'b': 2.0, 'a': True}");
+	ok(v_equal(d1, d2),
+	   "dict equality ignores order: {'a': 1, 'b': 2} == {'b': 2.0, 'a': True}");
 	vdict_sets(d2.dict, "c", v_none());
 	ok(!v_equal(d1, d2), "dicts of different sizes differ");
 	ok(v_hash(v_int(1)) == v_hash(v_float(1.0)) && v_hash(v_int(1)) == v_hash(v_bool(true)),
@@ -141,9 +145,11 @@ static void test_compare(void)
 	ok(v_compare(v_cstr("\xef\xbf\xbf"), v_cstr("\xf0\x9f\x98\x80"), &c) == 0 && c == -1,
 	   "'\\uffff' < '\\U0001f600'");
 	ok(v_compare(v_cstr("ab"), v_cstr("a"), &c) == 0 && c == 1, "'ab' > 'a'");
-	value t1[] = { v_int(1), v_cstr("b") }, t2[] = { v_int(1), v_cstr("c") }, t3[] = { v_int(1) };
-	ok(v_compare(v_tuple(&A, 2, t1), v_tuple(&A, 2, t2), &c) == 0 && c == -1, "(1, 'b') < (1, 'c')");
-	ok(v_compare(v_tuple(&A, 1, t3), v_tuple(&A, 2, t1), &c) == 0 && c == -1, "(1,) < (1, 'b')");
+	value t1[] = {v_int(1), v_cstr("b")}, t2[] = {v_int(1), v_cstr("c")}, t3[] = {v_int(1)};
+	ok(v_compare(v_tuple(&A, 2, t1), v_tuple(&A, 2, t2), &c) == 0 && c == -1,
+	   "(1, 'b') < (1, 'c')");
+	ok(v_compare(v_tuple(&A, 1, t3), v_tuple(&A, 2, t1), &c) == 0 && c == -1,
+	   "(1,) < (1, 'b')");
 	ok(v_compare(v_cstr("a"), v_int(1), &c) == -1, "'a' < 1 is a TypeError");
 	ok(v_compare(v_none(), v_none(), &c) == -1, "None < None is a TypeError");
 	ok(v_compare(list_of(1, t3), v_tuple(&A, 1, t3), &c) == -1, "[1] < (1,) is a TypeError");
@@ -161,21 +167,21 @@ static void test_repr(void)
 	is_str(repr(v_cstr("é€😀")), "'é€😀'", "repr keeps printable non-ASCII");
 	is_str(repr(v_cstr("")), "''", "repr('')");
 	is_str(str(v_cstr("it's")), "it's", "str of a string is the string");
-	value items[] = { v_int(1), v_float(2.5), v_none(), v_bool(true) };
+	value items[] = {v_int(1), v_float(2.5), v_none(), v_bool(true)};
 	value d = v_dict(&A, 0);
 	vdict_sets(d.dict, "a", list_of(4, items));
 	is_str(repr(d), "{'a': [1, 2.5, None, True]}", "nested dict repr");
 	value one = v_int(1);
 	is_str(repr(v_tuple(&A, 1, &one)), "(1,)", "repr((1,))");
 	is_str(repr(v_tuple(&A, 0, NULL)), "()", "repr(())");
-	value two[] = { v_int(1), v_int(2) };
+	value two[] = {v_int(1), v_int(2)};
 	is_str(repr(v_tuple(&A, 2, two)), "(1, 2)", "repr((1, 2))");
-	value inner[] = { v_int(2), v_cstr("x") };
+	value inner[] = {v_int(2), v_cstr("x")};
 	value kd = v_dict(&A, 0);
 	vdict_sets(kd.dict, "k", v_tuple(&A, 2, inner));
-	value mixed[] = { v_tuple(&A, 1, &one), kd };
+	value mixed[] = {v_tuple(&A, 1, &one), kd};
 	is_str(repr(list_of(2, mixed)), "[(1,), {'k': (2, 'x')}]", "tuples inside lists and dicts");
-	value sl[] = { v_cstr("a"), v_float(1.0) };
+	value sl[] = {v_cstr("a"), v_float(1.0)};
 	is_str(str(list_of(2, sl)), "['a', 1.0]", "str of a list uses repr for its items");
 	value nk = v_dict(&A, 0);
 	vdict_set(nk.dict, v_int(1), v_cstr("a"));
@@ -195,68 +201,68 @@ static const struct {
 	uint64_t bits;
 	const char *want;
 } floats[] = {
-	{ 0x0000000000000000ULL, "0.0" },
-	{ 0x8000000000000000ULL, "-0.0" },
-	{ 0x3ff0000000000000ULL, "1.0" },
-	{ 0xbff0000000000000ULL, "-1.0" },
-	{ 0x3fb999999999999aULL, "0.1" },
-	{ 0x3fc999999999999aULL, "0.2" },
-	{ 0x3fd3333333333334ULL, "0.30000000000000004" }, /* 0.1+0.2 */
-	{ 0x3fd5555555555555ULL, "0.3333333333333333" },
-	{ 0x3fe5555555555555ULL, "0.6666666666666666" },
-	{ 0x4004000000000000ULL, "2.5" },
-	{ 0x4059000000000000ULL, "100.0" },
-	{ 0x4341c37937e08000ULL, "1e+16" },
-	{ 0x430c6bf526340000ULL, "1000000000000000.0" },
-	{ 0x4341c37937e07fffULL, "9999999999999998.0" },
-	{ 0x4376345785d8a000ULL, "1e+17" },
-	{ 0x437b69b4ba630f35ULL, "1.2345678901234568e+17" },
-	{ 0x3f1a36e2eb1c432dULL, "0.0001" },
-	{ 0x3ee4f8b588e368f1ULL, "1e-05" },
-	{ 0x3f1f75104d551d69ULL, "0.00012" },
-	{ 0x3eef75104d551d69ULL, "1.5e-05" },
-	{ 0x3e7ad7f29abcaf48ULL, "1e-07" },
-	{ 0x0000000000000001ULL, "5e-324" },
-	{ 0x0000000000000003ULL, "1.5e-323" },
-	{ 0x0010000000000000ULL, "2.2250738585072014e-308" },
-	{ 0x7fefffffffffffffULL, "1.7976931348623157e+308" },
-	{ 0x4480f0cf064dd592ULL, "1e+22" },
-	{ 0x44b52d02c7e14af6ULL, "1e+23" },
-	{ 0x7e37e43c8800759cULL, "1e+300" },
-	{ 0x81a56e1fc2f8f359ULL, "-1e-300" },
-	{ 0x419d6f34547df3b6ULL, "123456789.123" },
-	{ 0x400921fb54442d18ULL, "3.141592653589793" },
-	{ 0x4340000000000000ULL, "9007199254740992.0" }, /* 2**53 */
-	{ 0x43e0000000000000ULL, "9.223372036854776e+18" }, /* 2**63 */
-	{ 0x43f0000000000000ULL, "1.8446744073709552e+19" }, /* 2**64 */
-	{ 0x3fd3333333333333ULL, "0.3" },
-	{ 0x3ff199999999999aULL, "1.1" },
-	{ 0x40c81cd6c8b43958ULL, "12345.678" },
-	{ 0x444b1ae4d6e2ef50ULL, "1e+21" },
-	{ 0x44dfe185ca57c517ULL, "6.02214076e+23" },
-	{ 0x4011666666666666ULL, "4.35" },
-	{ 0x3fa1eb851eb851ecULL, "0.035" },
-	{ 0x3f0a36e2eb1c432dULL, "5e-05" },
-	{ 0x43118b54f22aeb03ULL, "1234567890123456.8" },
-	{ 0x7ff0000000000000ULL, "inf" },
-	{ 0xfff0000000000000ULL, "-inf" },
-	{ 0x7ff8000000000000ULL, "nan" },
-	{ 0x3ff0000000000001ULL, "1.0000000000000002" },
-	{ 0x3fefffffffffffffULL, "0.9999999999999999" },
-	{ 0x41b1de784a000000ULL, "299792458.0" },
-	{ 0x3ff8000000000000ULL, "1.5" },
-	{ 0xc006000000000000ULL, "-2.75" },
-	{ 0x40f0000000000000ULL, "65536.0" },
-	{ 0x41f0000000000000ULL, "4294967296.0" },
-	{ 0x54b249ad2594c37dULL, "1e+100" },
-	{ 0x0c0c45b72741e14cULL, "1.234e-250" },
+    {0x0000000000000000ULL, "0.0"},
+    {0x8000000000000000ULL, "-0.0"},
+    {0x3ff0000000000000ULL, "1.0"},
+    {0xbff0000000000000ULL, "-1.0"},
+    {0x3fb999999999999aULL, "0.1"},
+    {0x3fc999999999999aULL, "0.2"},
+    {0x3fd3333333333334ULL, "0.30000000000000004"}, /* 0.1+0.2 */
+    {0x3fd5555555555555ULL, "0.3333333333333333"},
+    {0x3fe5555555555555ULL, "0.6666666666666666"},
+    {0x4004000000000000ULL, "2.5"},
+    {0x4059000000000000ULL, "100.0"},
+    {0x4341c37937e08000ULL, "1e+16"},
+    {0x430c6bf526340000ULL, "1000000000000000.0"},
+    {0x4341c37937e07fffULL, "9999999999999998.0"},
+    {0x4376345785d8a000ULL, "1e+17"},
+    {0x437b69b4ba630f35ULL, "1.2345678901234568e+17"},
+    {0x3f1a36e2eb1c432dULL, "0.0001"},
+    {0x3ee4f8b588e368f1ULL, "1e-05"},
+    {0x3f1f75104d551d69ULL, "0.00012"},
+    {0x3eef75104d551d69ULL, "1.5e-05"},
+    {0x3e7ad7f29abcaf48ULL, "1e-07"},
+    {0x0000000000000001ULL, "5e-324"},
+    {0x0000000000000003ULL, "1.5e-323"},
+    {0x0010000000000000ULL, "2.2250738585072014e-308"},
+    {0x7fefffffffffffffULL, "1.7976931348623157e+308"},
+    {0x4480f0cf064dd592ULL, "1e+22"},
+    {0x44b52d02c7e14af6ULL, "1e+23"},
+    {0x7e37e43c8800759cULL, "1e+300"},
+    {0x81a56e1fc2f8f359ULL, "-1e-300"},
+    {0x419d6f34547df3b6ULL, "123456789.123"},
+    {0x400921fb54442d18ULL, "3.141592653589793"},
+    {0x4340000000000000ULL, "9007199254740992.0"},     /* 2**53 */
+    {0x43e0000000000000ULL, "9.223372036854776e+18"},  /* 2**63 */
+    {0x43f0000000000000ULL, "1.8446744073709552e+19"}, /* 2**64 */
+    {0x3fd3333333333333ULL, "0.3"},
+    {0x3ff199999999999aULL, "1.1"},
+    {0x40c81cd6c8b43958ULL, "12345.678"},
+    {0x444b1ae4d6e2ef50ULL, "1e+21"},
+    {0x44dfe185ca57c517ULL, "6.02214076e+23"},
+    {0x4011666666666666ULL, "4.35"},
+    {0x3fa1eb851eb851ecULL, "0.035"},
+    {0x3f0a36e2eb1c432dULL, "5e-05"},
+    {0x43118b54f22aeb03ULL, "1234567890123456.8"},
+    {0x7ff0000000000000ULL, "inf"},
+    {0xfff0000000000000ULL, "-inf"},
+    {0x7ff8000000000000ULL, "nan"},
+    {0x3ff0000000000001ULL, "1.0000000000000002"},
+    {0x3fefffffffffffffULL, "0.9999999999999999"},
+    {0x41b1de784a000000ULL, "299792458.0"},
+    {0x3ff8000000000000ULL, "1.5"},
+    {0xc006000000000000ULL, "-2.75"},
+    {0x40f0000000000000ULL, "65536.0"},
+    {0x41f0000000000000ULL, "4294967296.0"},
+    {0x54b249ad2594c37dULL, "1e+100"},
+    {0x0c0c45b72741e14cULL, "1.234e-250"},
 #ifdef SILT_TEST_KNOWN_BUGS
-	/* powers of two where Python's shortest repr is the decimal just above the value */
-	{ 0x3e70000000000000ULL, "5.960464477539063e-08" }, /* 2**-24 */
-	{ 0x4580000000000000ULL, "6.189700196426902e+26" }, /* 2**89 */
-	{ 0x3d30000000000000ULL, "5.684341886080802e-14" }, /* 2**-44 */
-	{ 0x0060000000000000ULL, "7.120236347223045e-307" }, /* 2**-1017 */
-	{ 0x4790000000000000ULL, "5.316911983139664e+36" }, /* 2**122 */
+    /* powers of two where Python's shortest repr is the decimal just above the value */
+    {0x3e70000000000000ULL, "5.960464477539063e-08"},  /* 2**-24 */
+    {0x4580000000000000ULL, "6.189700196426902e+26"},  /* 2**89 */
+    {0x3d30000000000000ULL, "5.684341886080802e-14"},  /* 2**-44 */
+    {0x0060000000000000ULL, "7.120236347223045e-307"}, /* 2**-1017 */
+    {0x4790000000000000ULL, "5.316911983139664e+36"},  /* 2**122 */
 #endif
 };
 
@@ -281,7 +287,8 @@ static void test_fmt_double(void)
 #ifdef SILT_TEST_KNOWN_BUGS
 static void test_known_bugs(void)
 {
-	is_str(repr(v_cstr("\xc2\xa0")), "'\\xa0'", "repr('\\xa0'): NO-BREAK SPACE is not printable");
+	is_str(repr(v_cstr("\xc2\xa0")), "'\\xa0'",
+	       "repr('\\xa0'): NO-BREAK SPACE is not printable");
 	is_str(repr(v_cstr("\xc2\xad")), "'\\xad'", "repr('\\xad'): SOFT HYPHEN (Cf)");
 	is_str(repr(v_cstr("\xe2\x80\xa8")), "'\\u2028'", "repr('\\u2028'): LINE SEPARATOR");
 	is_str(repr(v_cstr("\xe2\x80\x8b")), "'\\u200b'", "repr('\\u200b'): ZERO WIDTH SPACE");

@@ -58,19 +58,19 @@ static const char *pos(const struct yaml_node *n)
 }
 
 static const char schema_yml[] = "version: 2\n"
-				 "models:\n"
-				 "  - name: orders\n"
-				 "    description: \"All orders\"\n"
-				 "    config: {materialized: table}\n"
-				 "    columns:\n"
-				 "      - name: id\n"
-				 "        tests: [unique, not_null]\n"
-				 "      - name: status\n"
-				 "        tests:\n"
-				 "          - accepted_values:\n"
-				 "              values: ['placed', 'shipped']\n"
-				 "  - name: customers\n"
-				 "    columns: {}\n";
+                                 "models:\n"
+                                 "  - name: orders\n"
+                                 "    description: \"All orders\"\n"
+                                 "    config: {materialized: table}\n"
+                                 "    columns:\n"
+                                 "      - name: id\n"
+                                 "        tests: [unique, not_null]\n"
+                                 "      - name: status\n"
+                                 "        tests:\n"
+                                 "          - accepted_values:\n"
+                                 "              values: ['placed', 'shipped']\n"
+                                 "  - name: customers\n"
+                                 "    columns: {}\n";
 
 static void test_positions_and_paths(void)
 {
@@ -84,7 +84,7 @@ static void test_positions_and_paths(void)
 	ok(yaml_is_seq(cols), "models.0.columns is a list");
 	is_str(pos(yaml_get_path(root, "models.0.columns.1.name")), "9:15", "position of a scalar");
 	const struct yaml_node *vals =
-		yaml_get_path(root, "models.0.columns.1.tests.0.accepted_values.values");
+	    yaml_get_path(root, "models.0.columns.1.tests.0.accepted_values.values");
 	ok(yaml_is_seq(vals) && vals->len == 2 && vals->style == YAML_S_FLOW, "nested flow list");
 	is_str(yaml_seq_at(vals, 1)->text, "shipped", "yaml_seq_at");
 	ok(yaml_seq_at(vals, 2) == NULL, "yaml_seq_at past the end is NULL");
@@ -107,7 +107,7 @@ static void test_positions_and_paths(void)
 	is_str(buf_cstr(&b), "t.yml:14:14: expected a list for 'columns', got dict",
 	       "yaml_error places the message at the node");
 	ok(d.msgs.v[0].excerpt && strstr(d.msgs.v[0].excerpt, "columns: {}") &&
-	           strchr(d.msgs.v[0].excerpt, '^'),
+	       strchr(d.msgs.v[0].excerpt, '^'),
 	   "yaml_error keeps a source excerpt with a caret");
 	buf_release(&b);
 	diag_release(&d);
@@ -116,15 +116,15 @@ static void test_positions_and_paths(void)
 static void test_styles_and_tags(void)
 {
 	const struct yaml_node *r = load("plain: yes\n"
-					 "single: 'yes'\n"
-					 "double: \"yes\"\n"
-					 "literal: |\n  yes\n"
-					 "folded: >\n  yes\n"
-					 "flow: [a]\n"
-					 "block:\n  - a\n"
-					 "tagged: !!str 12\n"
-					 "date: 2024-01-02\n"
-					 "on: key\n");
+	                                 "single: 'yes'\n"
+	                                 "double: \"yes\"\n"
+	                                 "literal: |\n  yes\n"
+	                                 "folded: >\n  yes\n"
+	                                 "flow: [a]\n"
+	                                 "block:\n  - a\n"
+	                                 "tagged: !!str 12\n"
+	                                 "date: 2024-01-02\n"
+	                                 "on: key\n");
 	const struct yaml_node *n = yaml_map_get(r, "plain");
 	ok(n->style == YAML_S_PLAIN && n->tag == YAML_T_BOOL && n->b, "plain yes is True");
 	ok(!yaml_is_str(n), "a plain yes is not a string");
@@ -137,8 +137,10 @@ static void test_styles_and_tags(void)
 	ok(yaml_map_get(r, "flow")->style == YAML_S_FLOW, "flow sequence");
 	ok(yaml_map_get(r, "block")->style == YAML_S_BLOCK, "block sequence");
 	n = yaml_map_get(r, "tagged");
-	ok(yaml_is_str(n) && n->tagname && strcmp(n->tagname, "tag:yaml.org,2002:str") == 0,
-	   "!!str is kept expanded");
+	ok(yaml_is_str(n) && (n->flags & YAML_F_TAGGED) && str_eqc(yaml_str(n), "12"),
+	   "!!str 12 is a string, flagged as tagged");
+	ok(!(yaml_map_get(r, "plain")->flags & YAML_F_TAGGED), "a resolved tag is not flagged");
+	ok(sizeof(struct yaml_node) <= 48, "a node takes 48 bytes");
 	is_str(yaml_type_name(yaml_map_get(r, "date")), "date", "a date's type name");
 	ok(yaml_map_get(r, "on") == NULL, "the key on: is True, not the string 'on'");
 	value v = yaml_to_value(&A, r);
@@ -150,13 +152,13 @@ static void test_styles_and_tags(void)
 static void test_merge(void)
 {
 	const struct yaml_node *r = load("a: &a {x: a, y: a, z: a}\n"
-					 "b: &b {x: b, w: b}\n"
-					 "m:\n"
-					 "  <<: [*a, *b]\n"
-					 "  y: own\n"
-					 "n:\n"
-					 "  <<: *a\n"
-					 "  <<: *b\n");
+	                                 "b: &b {x: b, w: b}\n"
+	                                 "m:\n"
+	                                 "  <<: [*a, *b]\n"
+	                                 "  y: own\n"
+	                                 "n:\n"
+	                                 "  <<: *a\n"
+	                                 "  <<: *b\n");
 	const struct yaml_node *m = yaml_map_get(r, "m");
 	ok(m->flags & YAML_F_MERGE, "a mapping with << is flagged");
 	is_str(yaml_map_get(m, "y")->text, "own", "an explicit key wins over merged ones");
@@ -206,7 +208,7 @@ static void test_aliases(void)
 	ok(A.total - before < 200000, "so is its value (%zu bytes)", A.total - before);
 	value l10;
 	ok(v.type == VT_DICT && vdict_gets(v.dict, STR("l10"), &l10) && l10.list->n == 10 &&
-	           l10.list->v[0].list == l10.list->v[9].list,
+	       l10.list->v[0].list == l10.list->v[9].list,
 	   "the ten items of l10 are one shared list");
 	buf_release(&t);
 	diag_release(&d);
@@ -231,10 +233,11 @@ static void test_errors_and_limits(void)
 	is_str(load_error("a: 1\n---\nb: 2\n", 14),
 	       "t.yml:2:1: expected a single document in the stream, but found another document",
 	       "one document only");
-	is_str(load_error("a: [1\n", 6),
-	       "t.yml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, "
-	       "column 4)",
-	       "libyaml's parser errors keep their context");
+	is_str(
+	    load_error("a: [1\n", 6),
+	    "t.yml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, "
+	    "column 4)",
+	    "libyaml's parser errors keep their context");
 	is_str(load_error("a: !Ref x\nb: [\n", 15),
 	       "t.yml:3:1: did not find expected node content (while parsing a flow node)",
 	       "a syntax error is reported before a construction error, as PyYAML does");
@@ -257,7 +260,7 @@ static void test_errors_and_limits(void)
 	vdict_gets(v.dict, STR("n"), &n);
 	ok(n.type == VT_FLOAT && n.f == 12345678901234567890.0, "and is a float in silt");
 	ok(yaml_load_value(&A, "e.yml", "n: -9223372036854775808\n", 24, &v, &d) == 0 &&
-	           vdict_gets(v.dict, STR("n"), &n) && n.type == VT_INT && n.i == INT64_MIN,
+	       vdict_gets(v.dict, STR("n"), &n) && n.type == VT_INT && n.i == INT64_MIN,
 	   "INT64_MIN stays an int");
 	ok(d.errors == 0, "no errors on the way");
 	diag_release(&d);
@@ -269,19 +272,20 @@ static void test_values(void)
 	diag_init(&d);
 	value v;
 	const char *text = "2024-01-01: a\n2024-01-01: b\n1: one\ntrue: T\n1.0: float\n"
-			   "x: [.inf, -.inf, .nan, 1:30, 0o7, 0x10, 010]\n";
+	                   "x: [.inf, -.inf, .nan, 1:30, 0o7, 0x10, 010]\n";
 	int rc = yaml_load_value(&A, "v.yml", text, strlen(text), &v, &d);
 	ok(rc == 0, "loads");
-	is_str(repr(v),
-	       "{datetime.date(2024, 1, 1): 'b', 1: 'float', 'x': [inf, -inf, nan, 90, '0o7', 16, 8]}",
-	       "equal keys collapse (dates too, 1 == True == 1.0), keeping the first key");
+	is_str(
+	    repr(v),
+	    "{datetime.date(2024, 1, 1): 'b', 1: 'float', 'x': [inf, -inf, nan, 90, '0o7', 16, 8]}",
+	    "equal keys collapse (dates too, 1 == True == 1.0), keeping the first key");
 	diag_release(&d);
 }
 
 static void test_datetime(void)
 {
-	struct vdatetime dt = { .year = 2024, .month = 1, .day = 1, .hour = 12, .minute = 30,
-		                .has_time = true };
+	struct vdatetime dt = {
+	    .year = 2024, .month = 1, .day = 1, .hour = 12, .minute = 30, .has_time = true};
 	value v = v_datetime(&A, &dt);
 	struct buf b = BUF_INIT;
 	v_to_str(v, &b);
@@ -313,18 +317,23 @@ static void test_datetime(void)
 	ok(v_equal(d1, v_date(&A, 5, 3, 9)), "equal dates are equal");
 	ok(!v_equal(d1, v_date(&A, 5, 3, 10)), "different dates differ");
 
-	struct vdatetime utc = { .year = 2024, .month = 1, .day = 1, .hour = 17, .minute = 30,
-		                 .has_time = true, .has_tz = true };
+	struct vdatetime utc = {.year = 2024,
+	                        .month = 1,
+	                        .day = 1,
+	                        .hour = 17,
+	                        .minute = 30,
+	                        .has_time = true,
+	                        .has_tz = true};
 	ok(v_equal(v_datetime(&A, &dt), v_datetime(&A, &utc)),
 	   "aware datetimes compare as instants (12:30-05:00 == 17:30Z)");
 	utc.has_tz = false;
 	ok(!v_equal(v_datetime(&A, &dt), v_datetime(&A, &utc)), "naive never equals aware");
-	struct vdatetime as_date = { .year = 2024, .month = 1, .day = 1 };
-	struct vdatetime midnight = { .year = 2024, .month = 1, .day = 1, .has_time = true };
+	struct vdatetime as_date = {.year = 2024, .month = 1, .day = 1};
+	struct vdatetime midnight = {.year = 2024, .month = 1, .day = 1, .has_time = true};
 	ok(!v_equal(v_datetime(&A, &as_date), v_datetime(&A, &midnight)),
 	   "a date never equals a datetime");
 
-	struct vdatetime bad = { .year = 2023, .month = 2, .day = 29 };
+	struct vdatetime bad = {.year = 2023, .month = 2, .day = 29};
 	buf_reset(&b);
 	ok(datetime_check(&bad, &b) == -1, "2023-02-29 is invalid");
 	is_str(buf_cstr(&b), "day is out of range for month", "with Python's message");

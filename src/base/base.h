@@ -121,6 +121,35 @@ static inline struct str buf_str(const struct buf *b) { return (struct str){ buf
 		(vec)->n = (vec)->cap = 0;                                                         \
 	} while (0)
 
+/* ---- small vector: the first N elements live inside the struct, so short lists cost no malloc.
+ * Never copy one by value (v may point at its own inl); svec_init before use. ---- */
+#define SVEC(T, N)                                                                                 \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		size_t n, cap;                                                                     \
+		T inl[N];                                                                          \
+	}
+#define svec_init(s) ((s)->v = (s)->inl, (s)->n = 0, (s)->cap = ARRAY_LEN((s)->inl))
+#define svec_push(s, x)                                                                            \
+	do {                                                                                       \
+		if ((s)->n == (s)->cap) {                                                          \
+			size_t nc_ = (s)->cap * 2;                                                 \
+			void *nv_ = xmalloc(nc_ * sizeof(*(s)->v));                                \
+			memcpy(nv_, (s)->v, (s)->n * sizeof(*(s)->v));                             \
+			if ((s)->v != (s)->inl)                                                    \
+				free((s)->v);                                                      \
+			(s)->v = nv_;                                                              \
+			(s)->cap = nc_;                                                            \
+		}                                                                                  \
+		(s)->v[(s)->n++] = (x);                                                            \
+	} while (0)
+#define svec_free(s)                                                                               \
+	do {                                                                                       \
+		if ((s)->v != (s)->inl)                                                            \
+			free((s)->v);                                                              \
+		svec_init(s);                                                                      \
+	} while (0)
+
 /* ---- insertion-ordered hash map: string key -> void * ----
  * Keys are borrowed (the caller keeps them alive, e.g. in an arena or interned). Iterate in
  * insertion order with `for (size_t i = 0; i < m.n; i++) if (m.e[i].key.p) ...`: removed entries

@@ -29,11 +29,15 @@ int jb_bind(struct jstate *st, const char *fname, const struct vargs *args, cons
 int jb_index_arg(struct jstate *st, value v, int64_t *out);
 value jb_strval(struct jstate *st, struct buf *b);
 int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse);
+int jb_list_sort2(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse,
+                  bool eqfirst);
 int jb_compare(struct jstate *st, int op, value a, value b, bool *out);
+int jb_check_size(struct jstate *st, uint64_t bytes);
 value jb_str_replace(struct jstate *st, struct str s, struct str old, struct str new,
                      int64_t count);
 value jb_iterator(struct jstate *st, int kind, const char *qualname, value items);
 bool jb_range_info(value v, int64_t *start, int64_t *stop, int64_t *step, int64_t *len);
+bool jb_dict_view(value v, value *dict);
 
 #define IT_GENERATOR 0
 #define IT_LIST_REVERSE 1
@@ -121,6 +125,11 @@ static int py_len(struct jstate *st, value v, int64_t *out)
 	case VT_OBJ:
 		if (jb_range_info(v, NULL, NULL, NULL, &n)) {
 			*out = n;
+			return 0;
+		}
+		value d;
+		if (jb_dict_view(v, &d)) {
+			*out = d.dict->live;
 			return 0;
 		}
 		if (!strcmp(v.obj->cls->name, "_GroupTuple")) {
@@ -384,6 +393,8 @@ FILTER(batch)
 				int64_t lc;
 				if (jb_index_arg(st, a[0], &lc) < 0)
 					return -1;
+				if (lc > 10000000)
+					return jinja_error(st, "result too large");
 				while ((int64_t)tmp.list->n < lc)
 					vlist_push(tmp.list, a[1]);
 			}
@@ -741,8 +752,9 @@ FILTER(last)
 {
 	if (jb_bind(st, "do_last", args, "", NULL, NULL) < 0)
 		return -1;
+	value dv;
 	if (v.type == VT_OBJ && !jb_range_info(v, NULL, NULL, NULL, NULL) &&
-	    strcmp(v.obj->cls->name, "_GroupTuple") != 0)
+	    !jb_dict_view(v, &dv) && strcmp(v.obj->cls->name, "_GroupTuple") != 0)
 		return jinja_error(st, "'%s' object is not reversible", v_type_name(v));
 	if (v.type != VT_UNDEF && v.type != VT_STR && v.type != VT_LIST && v.type != VT_OBJ &&
 	    (v.type != VT_DICT || is_namespace(v)))
@@ -971,7 +983,11 @@ FILTER(indent)
 				return -1;
 			return -1; /* ' ' * float: TypeError already recorded */
 		}
-		for (int64_t i = 0; i < w && i < 100000; i++)
+		if (jb_check_size(st, w > 0 ? (uint64_t)w : 0) < 0) {
+			buf_release(&ind);
+			return -1;
+		}
+		for (int64_t i = 0; i < w; i++)
 			buf_putc(&ind, ' ');
 	}
 	/* s += "\n"; lines = s.splitlines() */
@@ -982,6 +998,11 @@ FILTER(indent)
 	value sv = v_str(buf_cstr(&sb), sb.n);
 	int rc = call_str_method(st, sv, "splitlines", NULL, &lines);
 	if (rc < 0) {
+		buf_release(&sb);
+		buf_release(&ind);
+		return -1;
+	}
+	if (jb_check_size(st, (uint64_t)ind.n * (lines.list->n + 1) + v.len) < 0) {
 		buf_release(&sb);
 		buf_release(&ind);
 		return -1;
@@ -1054,6 +1075,11 @@ FILTER(join)
 		if (i)
 			buf_append(&b, sep.p, sep.n);
 		jinja_to_str(x, &b);
+		if (b.n > 64u * 1024 * 1024) {
+			buf_release(&b);
+			buf_release(&sep);
+			return jb_check_size(st, UINT64_MAX);
+		}
 	}
 	buf_release(&sep);
 	*out = jb_strval(st, &b);
@@ -1314,6 +1340,10 @@ static void pp_repr(value v, struct buf *out, int depth)
 		free(e);
 	} else if (v.type == VT_UNDEF) {
 		buf_puts(out, "Undefined");
+	} else if (v.type == VT_STR && (v.flags & VF_SAFE)) {
+		buf_puts(out, "Markup(");
+		v_repr_str(v_as_str(v), out);
+		buf_putc(out, ')');
 	} else {
 		v_to_repr(v, out);
 	}
@@ -1506,6 +1536,8 @@ FILTER(replace)
 		return -1;
 	value s = str_value(st, v), o = str_value(st, a[0]), n = str_value(st, a[1]);
 	*out = jb_str_replace(st, v_as_str(s), v_as_str(o), v_as_str(n), count);
+	if (out->type == VT_UNDEF)
+		return jb_check_size(st, UINT64_MAX);
 	out->flags &= (uint8_t)~VF_SAFE;
 	return 0;
 }
@@ -1733,7 +1765,9 @@ FILTER(slice)
 	struct arena *ar = jinja_arena(st);
 	value res = v_list(ar, slices > 0 ? (uint32_t)slices : 0);
 	int64_t offset = 0;
-	for (int64_t sn = 0; sn < slices && sn < 1000000; sn++) {
+	if (slices > 10000000)
+		return jinja_error(st, "result too large");
+	for (int64_t sn = 0; sn < slices; sn++) {
 		int64_t start = offset + sn * per;
 		if (sn < extra)
 			offset++;
@@ -1770,7 +1804,8 @@ FILTER(sort)
 			free(keys);
 			return -1;
 		}
-	int rc = jb_list_sort(st, items.list->v, keys, n, v_truthy(a[0]));
+	/* make_multi_attrgetter's keys are lists: equal keys never meet `<` */
+	int rc = jb_list_sort2(st, items.list->v, keys, n, v_truthy(a[0]), true);
 	free(keys);
 	if (rc < 0)
 		return -1;
@@ -2108,6 +2143,8 @@ FILTER(unique)
 		value k, dummy;
 		if (getter_apply(st, &g, items.list->v[i], &k) < 0)
 			return -1;
+		if (k.type == VT_OBJ && k.obj->cls == &group_class)
+			return jinja_error(st, "unhashable type: 'list'");
 		if (!v_hashable(k))
 			return jinja_error(st, "unhashable type: '%s'", v_type_name(k));
 		if (vdict_get(seen.dict, k, &dummy))
@@ -2156,7 +2193,9 @@ FILTER(urlencode)
 	}
 	value pairs;
 	if (v.type == VT_DICT) {
-		if (jinja_call_method(st, v, STR("items"), &no_args, &pairs) < 0)
+		value view;
+		if (jinja_call_method(st, v, STR("items"), &no_args, &view) < 0 ||
+		    to_items(st, view, &pairs) < 0)
 			return -1;
 	} else if (to_items(st, v, &pairs) < 0) {
 		return -1;
@@ -2587,6 +2626,10 @@ FILTER(wordwrap)
 		bool first = true;
 		tw_wrap(v_as_str(lines.list->v[i]), (size_t)width, v_truthy(a[1]), v_truthy(a[3]), wrap,
 		        &b, &first);
+		if (b.n > 64u * 1024 * 1024) {
+			buf_release(&b);
+			return jb_check_size(st, UINT64_MAX);
+		}
 	}
 	*out = jb_strval(st, &b);
 	return 0;

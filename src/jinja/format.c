@@ -10,6 +10,7 @@ void jb_utf8_put(struct buf *b, uint32_t cp);
 size_t jb_cplen(const char *p, size_t n);
 size_t jb_cpoff(const char *p, size_t n, size_t cpi);
 int jb_format_value(struct jstate *st, value v, struct str spec, struct buf *out);
+int jb_check_size(struct jstate *st, uint64_t bytes);
 
 /* ---- shared: padding and digits ---- */
 
@@ -204,14 +205,16 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 			width = w.type == VT_INT ? w.i : w.b;
 			if (width < 0) {
 				left = true;
-				width = -width;
+				width = width == INT64_MIN ? INT64_MAX : -width;
 			}
+			if (width > 64 * 1024 * 1024)
+				FAIL("result too large");
 			i++;
 		} else {
 			while (i < fmt.n && fmt.p[i] >= '0' && fmt.p[i] <= '9') {
 				width = width * 10 + (fmt.p[i++] - '0');
-				if (width > 100000000)
-					FAIL("width too big");
+				if (width > 64 * 1024 * 1024)
+					FAIL("result too large");
 			}
 		}
 		if (i < fmt.n && fmt.p[i] == '.') {
@@ -225,12 +228,14 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 				prec = p.type == VT_INT ? p.i : p.b;
 				if (prec < 0)
 					prec = 0;
+				if (prec > 64 * 1024 * 1024)
+					FAIL("result too large");
 				i++;
 			} else {
 				while (i < fmt.n && fmt.p[i] >= '0' && fmt.p[i] <= '9') {
 					prec = prec * 10 + (fmt.p[i++] - '0');
-					if (prec > 100000000)
-						FAIL("precision too big");
+					if (prec > 64 * 1024 * 1024)
+						FAIL("result too large");
 				}
 			}
 		}
@@ -243,7 +248,7 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 			buf_putc(&b, '%');
 			continue;
 		}
-		if (!strchr("sradiuoxXeEfFgGc", conv)) {
+		if (!conv || !strchr("sradiuoxXeEfFgGc", conv)) {
 			if (conv == '%' && !have_arg)
 				NEXT_ARG(arg);
 			uint32_t cp;
@@ -303,25 +308,30 @@ int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *o
 			const char *prefix = "";
 			if (strchr("diuoxX", conv)) {
 				int64_t iv;
+				bool neg_big = false;
+				struct buf digits = BUF_INIT;
+				int base = conv == 'o' ? 8 : (conv == 'x' || conv == 'X') ? 16 : 10;
 				if (num.type == VT_FLOAT) {
 					if (isnan(num.f))
 						FAIL("cannot convert float NaN to integer");
 					if (isinf(num.f))
 						FAIL("cannot convert float infinity to integer");
-					if (fabs(num.f) >= 9.2e18)
-						FAIL("int too large to format");
-					iv = (int64_t)num.f;
+					iv = fabs(num.f) < 9.2e18 ? (int64_t)num.f : 0;
+					if (fabs(num.f) >= 9.2e18) {
+						/* beyond int64: the exact integer digits of the double */
+						float_body(trunc(num.f), 'f', 0, false, &digits);
+						neg_big = num.f < 0;
+					}
 				} else {
 					iv = num.i;
 				}
-				int base = conv == 'o' ? 8 : (conv == 'x' || conv == 'X') ? 16 : 10;
-				struct buf digits = BUF_INIT;
-				int_digits(iv, base, conv == 'X', &digits);
+				if (!digits.n)
+					int_digits(iv, base, conv == 'X', &digits);
 				for (int64_t k = (int64_t)digits.n; k < prec; k++)
 					buf_putc(&tmp, '0');
 				buf_append(&tmp, digits.p, digits.n);
 				buf_release(&digits);
-				sign = iv < 0 ? "-" : plus ? "+" : space ? " " : "";
+				sign = iv < 0 || neg_big ? "-" : plus ? "+" : space ? " " : "";
 				if (alt)
 					prefix = conv == 'o' ? "0o" : conv == 'x' ? "0x" : conv == 'X' ? "0X" : "";
 			} else {
@@ -368,11 +378,11 @@ static int parse_spec(struct jstate *st, struct str s, struct spec *sp)
 	if (s.n) {
 		uint32_t cp;
 		size_t l = jb_utf8_dec(s.p, s.n, &cp);
-		if (l < s.n && strchr("<>=^", s.p[l])) {
+		if (l < s.n && s.p[l] && strchr("<>=^", s.p[l])) {
 			sp->fill = str_make(s.p, l);
 			sp->align = s.p[l];
 			i = l + 1;
-		} else if (strchr("<>=^", s.p[0])) {
+		} else if (s.p[0] && strchr("<>=^", s.p[0])) {
 			sp->align = s.p[0];
 			i = 1;
 		}
@@ -393,8 +403,8 @@ static int parse_spec(struct jstate *st, struct str s, struct spec *sp)
 		sp->width = 0;
 		while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9') {
 			sp->width = sp->width * 10 + (s.p[i++] - '0');
-			if (sp->width > 100000000)
-				return jinja_error(st, "Too many decimal digits in format string");
+			if (sp->width > 64 * 1024 * 1024)
+				return jinja_error(st, "result too large");
 		}
 	}
 	if (i < s.n && (s.p[i] == ',' || s.p[i] == '_')) {
@@ -409,14 +419,17 @@ static int parse_spec(struct jstate *st, struct str s, struct spec *sp)
 		sp->prec = 0;
 		while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9') {
 			sp->prec = sp->prec * 10 + (s.p[i++] - '0');
-			if (sp->prec > 100000000)
-				return jinja_error(st, "Too many decimal digits in format string");
+			if (sp->prec > 64 * 1024 * 1024)
+				return jinja_error(st, "result too large");
 		}
 	}
 	if (s.n - i > 1)
 		return jinja_error(st, "Invalid format specifier '%.*s' for object", (int)s.n, s.p);
-	if (i < s.n)
+	if (i < s.n) {
+		if (!s.p[i])
+			return jinja_error(st, "Invalid format specifier");
 		sp->type = s.p[i];
+	}
 	return 0;
 }
 

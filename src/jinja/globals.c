@@ -166,9 +166,25 @@ static int range_getattr(struct jstate *st, value self, struct str name, value *
 	return 1;
 }
 
+static int range_getitem(struct jstate *st, value self, value key, value *out)
+{
+	(void)st;
+	const struct range_data *r = self.obj->data;
+	if (key.type != VT_INT && key.type != VT_BOOL)
+		return 0;
+	int64_t i = key.type == VT_INT ? key.i : key.b, n = range_len(r);
+	if (i < 0)
+		i += n;
+	if (i < 0 || i >= n)
+		return 0;
+	*out = v_int(r->start + i * r->step);
+	return 1;
+}
+
 static const struct vclass range_class = {
 	.name = "range",
 	.getattr = range_getattr,
+	.getitem = range_getitem,
 	.str = range_str,
 	.iter = range_iter,
 	.truthy = range_truthy,

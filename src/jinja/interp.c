@@ -184,6 +184,8 @@ int jinja_iterate(struct jstate *st, value v, value *list_out)
 		return 0;
 	}
 	case VT_STR: {
+		if (v.len > 16u * 1024 * 1024)
+			return jinja_error(st, "a string of %u bytes is too long to iterate (the limit is 16 MiB)", v.len);
 		value l = v_list(st->a, v.len);
 		for (uint32_t i = 0; i < v.len;) {
 			size_t n = utf8_len((unsigned char)v.s[i]);
@@ -246,6 +248,8 @@ static int item_of(struct jstate *st, value obj, value key, value *out)
 			return list_index(st, obj, key, out);
 		return 0;
 	case VT_OBJ:
+		if (obj.obj->cls->getitem)
+			return obj.obj->cls->getitem(st, obj, key, out);
 		if (key.type == VT_STR && obj.obj->cls->getattr)
 			return obj.obj->cls->getattr(st, obj, v_as_str(key), out);
 		return 0;

@@ -78,13 +78,17 @@ struct node {
 	struct node *a, *b, *c, *d;
 	struct node *target;
 	struct node **kids;
-	uint8_t *ops; /* E_COMPARE */
 	const char *name; /* interned */
-	struct str text;
-	value v;
-	struct call_args *args;
+	union {
+		struct str text; /* S_TEXT */
+		value v;         /* E_CONST */
+	};
+	union {
+		struct call_args *args;    /* E_CALL, E_FILTER, E_TEST */
+		uint8_t *ops;              /* E_COMPARE */
+		struct jinja_block *block; /* S_DBTBLOCK */
+	};
 	struct macro_def *mac;
-	struct jinja_block *block;
 };
 
 struct jinja_template {

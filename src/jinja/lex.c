@@ -43,26 +43,54 @@ static void advance(struct lexer *lx, size_t to)
 	lx->pos = to;
 }
 
-static struct token *push(struct lexer *lx, int type, size_t off)
+static inline struct token *push(struct lexer *lx, int type, size_t off)
 {
-	struct token tk = { 0 };
-	tk.type = (uint8_t)type;
-	tk.off = (uint32_t)off;
-	tk.line = lx->line;
-	tk.col = (int)(off - lx->line_start) + 1;
-	vec_push(&lx->toks, tk);
-	return &lx->toks.v[lx->toks.n - 1];
+	if (unlikely(lx->toks.n == lx->toks.cap)) {
+		lx->toks.cap = lx->toks.cap ? lx->toks.cap * 2 : 256;
+		lx->toks.v = xrealloc(lx->toks.v, lx->toks.cap * sizeof(struct token));
+	}
+	struct token *tk = &lx->toks.v[lx->toks.n++];
+	tk->type = (uint8_t)type;
+	tk->op = 0;
+	tk->off = (uint32_t)off;
+	tk->line = lx->line;
+	tk->col = (int)(off - lx->line_start) + 1;
+	return tk;
 }
 
-static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-static bool is_name_start(unsigned char c) { return c == '_' || (unsigned)((c | 32) - 'a') < 26u || c >= 0x80; }
-static bool is_name_char(unsigned char c) { return is_name_start(c) || (unsigned)(c - '0') < 10u; }
-static bool is_digit(char c) { return (unsigned char)(c - '0') < 10u; }
+/* Character classes, so the inner loops test one table entry per byte. */
+enum { C_WS = 1, C_NAME_START = 2, C_NAME = 4, C_DIGIT = 8 };
+static const uint8_t ccls[256] = {
+	['\t'] = C_WS, ['\n'] = C_WS, ['\v'] = C_WS, ['\f'] = C_WS, ['\r'] = C_WS, [' '] = C_WS,
+	['0' ... '9'] = C_NAME | C_DIGIT,
+	['A' ... 'Z'] = C_NAME_START | C_NAME,
+	['a' ... 'z'] = C_NAME_START | C_NAME,
+	['_'] = C_NAME_START | C_NAME,
+	[0x80 ... 0xff] = C_NAME_START | C_NAME,
+};
+static inline bool is_ws(char c) { return ccls[(unsigned char)c] & C_WS; }
+static inline bool is_name_start(unsigned char c) { return ccls[c] & C_NAME_START; }
+static inline bool is_name_char(unsigned char c) { return ccls[c] & C_NAME; }
+static inline bool is_digit(char c) { return ccls[(unsigned char)c] & C_DIGIT; }
 
 static size_t skip_ws(const struct lexer *lx, size_t p)
 {
 	while (p < lx->len && is_ws(lx->src[p]))
 		p++;
+	return p;
+}
+
+/* skip_ws inside a tag, counting the newlines it passes */
+static inline size_t skip_ws_lines(struct lexer *lx, size_t p)
+{
+	const char *s = lx->src;
+	while (p < lx->len && is_ws(s[p])) {
+		if (s[p] == '\n') {
+			lx->line++;
+			lx->line_start = p + 1;
+		}
+		p++;
+	}
 	return p;
 }
 
@@ -279,9 +307,11 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 	char stack[64];
 	*strip = false;
 	while (!lx->failed) {
-		p = skip_ws(lx, p);
-		if (p >= lx->len)
+		p = skip_ws_lines(lx, p);
+		if (p >= lx->len) {
+			lx->pos = p;
 			return p;
+		}
 		char c = s[p];
 		/* end delimiter, only when brackets balance */
 		if (depth == 0) {
@@ -295,6 +325,7 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 			if (q + 1 < lx->len && s[q] == close && s[q + 1] == '}') {
 				push(lx, close == '}' ? T_VAR_END : T_BLOCK_END, p);
 				*strip = minus;
+				lx->pos = q + 2;
 				return q + 2;
 			}
 		}
@@ -324,7 +355,8 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 			}
 			struct token *tk = push(lx, T_STRING, p);
 			tk->s = decode_string(lx, s + p + 1, q - p - 1);
-			advance(lx, q + 1);
+			lx->pos = p;
+			advance(lx, q + 1); /* newlines inside the string */
 			p = q + 1;
 			continue;
 		}

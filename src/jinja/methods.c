@@ -25,8 +25,11 @@ int jb_bind(struct jstate *st, const char *fname, const struct vargs *args, cons
 int jb_index_arg(struct jstate *st, value v, int64_t *out);
 value jb_strval(struct jstate *st, struct buf *b);
 int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse);
+int jb_list_sort2(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse,
+                  bool eqfirst);
 void jb_repr_join(struct buf *out, const char *fmt, value v);
 int jb_compare(struct jstate *st, int op, value a, value b, bool *out);
+int jb_check_size(struct jstate *st, uint64_t bytes);
 
 /* ---- UTF-8 ---- */
 
@@ -308,6 +311,17 @@ value jb_ignore_case(struct jstate *st, value v)
 	return jb_strval(st, &b);
 }
 
+/* Results are capped like the interpreter's repetition (64 MiB of text, 10M items): the sandbox
+ * must not be made to exhaust memory by a template. */
+#define JB_MAX_BYTES (64u * 1024 * 1024)
+
+int jb_check_size(struct jstate *st, uint64_t bytes)
+{
+	if (bytes > JB_MAX_BYTES)
+		return jinja_error(st, "result too large");
+	return 0;
+}
+
 /* ---- arguments ---- */
 
 bool jinja_arg(const struct vargs *args, uint32_t i, const char *name, value *out)
@@ -522,6 +536,7 @@ struct sortctx {
 	struct jstate *st;
 	value *keys;
 	bool reverse, err;
+	bool eqfirst; /* keys equal by == never compare with < (Python's list keys) */
 };
 
 static bool sort_before(struct sortctx *c, uint32_t right, uint32_t left)
@@ -529,6 +544,8 @@ static bool sort_before(struct sortctx *c, uint32_t right, uint32_t left)
 	/* true when the right-hand element must come before the left-hand one */
 	bool lt = false;
 	if (c->err)
+		return false;
+	if (c->eqfirst && v_equal(c->keys[left], c->keys[right]))
 		return false;
 	int rc = c->reverse ? less_than(c->st, c->keys[left], c->keys[right], &lt)
 	                    : less_than(c->st, c->keys[right], c->keys[left], &lt);
@@ -571,15 +588,17 @@ static void merge_sort(struct sortctx *c, uint32_t *ix, uint32_t *tmp, uint32_t 
 	memcpy(ix, tmp, n * sizeof(*ix));
 }
 
-/* Sorts items[0..n) in place by keys (NULL: the items themselves), stable, like sorted(). */
-int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse)
+/* Sorts items[0..n) in place by keys (NULL: the items themselves), stable, like sorted().
+ * eqfirst: keys that are == are not compared with < (the keys were lists in Python). */
+int jb_list_sort2(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse,
+                  bool eqfirst)
 {
 	if (n < 2)
 		return 0;
 	uint32_t *ix = xmalloc(n * sizeof(*ix) * 2);
 	for (uint32_t i = 0; i < n; i++)
 		ix[i] = i;
-	struct sortctx c = { st, keys ? keys : items, reverse, false };
+	struct sortctx c = { st, keys ? keys : items, reverse, false, eqfirst };
 	merge_sort(&c, ix, ix + n, n);
 	if (!c.err) {
 		value *copy = xmalloc(n * sizeof(value));
@@ -595,6 +614,11 @@ int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool 
 	}
 	free(ix);
 	return c.err ? -1 : 0;
+}
+
+int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse)
+{
+	return jb_list_sort2(st, items, keys, n, reverse, false);
 }
 
 /* ---- str methods ---- */
@@ -1084,6 +1108,10 @@ static value str_replace(struct jstate *st, struct str s, struct str old, struct
 	struct buf b = BUF_INIT;
 	if (!old.n) {
 		/* insert `new` before every code point and at the end */
+		if ((uint64_t)new.n * (s.n + 1) + s.n > JB_MAX_BYTES) {
+			buf_release(&b);
+			return v_undef();
+		}
 		size_t i = 0;
 		while (count != 0) {
 			buf_putstr(&b, new);
@@ -1101,6 +1129,21 @@ static value str_replace(struct jstate *st, struct str s, struct str old, struct
 	}
 	size_t i = 0;
 	bool any = false;
+	if (new.n > old.n) {
+		/* bound the growth before building */
+		uint64_t occ = 0;
+		for (size_t k = 0; k + old.n <= s.n && (count < 0 || (int64_t)occ < count);) {
+			const char *f = memmem(s.p + k, s.n - k, old.p, old.n);
+			if (!f)
+				break;
+			occ++;
+			k = (size_t)(f - s.p) + old.n;
+		}
+		if (s.n + occ * (new.n - old.n) > JB_MAX_BYTES) {
+			buf_release(&b);
+			return v_undef();
+		}
+	}
 	while (count != 0 && i + old.n <= s.n) {
 		const char *f = memmem(s.p + i, s.n - i, old.p, old.n);
 		if (!f)
@@ -1137,8 +1180,10 @@ static int m_replace(struct jstate *st, value self, const struct vargs *args, va
 	int64_t count = 0;
 	if (jb_index_arg(st, a[2], &count) < 0)
 		return -1;
-	*out = keep_safe(self, str_replace(st, SELF_STR(self), v_as_str(a[0]), v_as_str(a[1]),
-	                                   count));
+	value r = str_replace(st, SELF_STR(self), v_as_str(a[0]), v_as_str(a[1]), count);
+	if (r.type == VT_UNDEF)
+		return jb_check_size(st, UINT64_MAX);
+	*out = keep_safe(self, r);
 	return 0;
 }
 
@@ -1192,6 +1237,10 @@ static int m_join(struct jstate *st, value self, const struct vargs *args, value
 		if (i)
 			buf_append(&b, self.s, self.len);
 		buf_append(&b, x.s, x.len);
+		if (b.n > JB_MAX_BYTES) {
+			buf_release(&b);
+			return jb_check_size(st, UINT64_MAX);
+		}
 	}
 	*out = jb_strval(st, &b);
 	return 0;
@@ -1490,8 +1539,8 @@ static int justify(struct jstate *st, value self, const struct vargs *args, valu
 		*out = self;
 		return 0;
 	}
-	if (w > 100000000)
-		return jinja_error(st, "width too large");
+	if (jb_check_size(st, (uint64_t)(w - len) * fill.n + s.n) < 0)
+		return -1;
 	size_t pad = (size_t)(w - len), left;
 	if (kind == 0)
 		left = 0;
@@ -1534,8 +1583,8 @@ static int m_zfill(struct jstate *st, value self, const struct vargs *args, valu
 		*out = self;
 		return 0;
 	}
-	if (w > 100000000)
-		return jinja_error(st, "width too large");
+	if (jb_check_size(st, (uint64_t)(w - len) + s.n) < 0)
+		return -1;
 	struct buf b = BUF_INIT;
 	size_t k = 0;
 	if (s.n && (s.p[0] == '+' || s.p[0] == '-')) {
@@ -1616,6 +1665,10 @@ static int m_expandtabs(struct jstate *st, value self, const struct vargs *args,
 		if (cp == '\t') {
 			if (ts > 0) {
 				int64_t n = ts - col % ts;
+				if (jb_check_size(st, b.n + (uint64_t)n) < 0) {
+					buf_release(&b);
+					return -1;
+				}
 				for (int64_t k = 0; k < n; k++)
 					buf_putc(&b, ' ');
 				col += n;
@@ -1892,45 +1945,120 @@ static int m_dict_get(struct jstate *st, value self, const struct vargs *args, v
 	return 0;
 }
 
-static int m_dict_items(struct jstate *st, value self, const struct vargs *args, value *out)
+/* dict views: live (they see later changes of the dict), iterable, sized, printed as
+ * dict_keys([...]) / dict_values([...]) / dict_items([...]); not subscriptable, as in Python. */
+struct view_data {
+	value dict;
+	int kind; /* 0 keys, 1 values, 2 items */
+};
+
+static value view_list(struct arena *a, const struct view_data *d)
 {
-	if (jb_bind(st, "dict.items", args, "", NULL, NULL) < 0)
-		return -1;
-	struct arena *ar = jinja_arena(st);
-	value l = v_list(ar, self.dict->live);
-	for (uint32_t i = 0; i < self.dict->n; i++) {
-		const struct ventry *e = &self.dict->e[i];
+	const struct vdict *dict = d->dict.dict;
+	value l = v_list(a, dict->live);
+	for (uint32_t i = 0; i < dict->n; i++) {
+		const struct ventry *e = &dict->e[i];
 		if (e->k.type == VT_UNDEF)
 			continue;
-		value kv[2] = { e->k, e->v };
-		vlist_push(l.list, v_tuple(ar, 2, kv));
+		if (d->kind == 2) {
+			value kv[2] = { e->k, e->v };
+			vlist_push(l.list, v_tuple(a, 2, kv));
+		} else {
+			vlist_push(l.list, d->kind ? e->v : e->k);
+		}
 	}
-	*out = l;
+	return l;
+}
+
+static int view_iter(struct jstate *st, value self, value *out)
+{
+	*out = view_list(jinja_arena(st), self.obj->data);
 	return 0;
 }
 
-static int dict_keys_or_values(struct jstate *st, value self, const struct vargs *args,
-                               value *out, bool values)
+static void view_str(value self, struct buf *out)
 {
-	if (jb_bind(st, values ? "dict.values" : "dict.keys", args, "", NULL, NULL) < 0)
-		return -1;
-	value l = v_list(jinja_arena(st), self.dict->live);
-	for (uint32_t i = 0; i < self.dict->n; i++) {
-		const struct ventry *e = &self.dict->e[i];
-		if (e->k.type != VT_UNDEF)
-			vlist_push(l.list, values ? e->v : e->k);
+	const struct view_data *d = self.obj->data;
+	struct arena a;
+	arena_init(&a);
+	buf_puts(out, self.obj->cls->name);
+	buf_putc(out, '(');
+	v_to_repr(view_list(&a, d), out);
+	buf_putc(out, ')');
+	arena_release(&a);
+}
+
+static bool view_truthy(value self)
+{
+	const struct view_data *d = self.obj->data;
+	return d->dict.dict->live != 0;
+}
+
+static bool view_equal(value a, value b)
+{
+	const struct view_data *x = a.obj->data, *y = b.obj->data;
+	if (x->kind == 1) /* values views compare by identity */
+		return a.obj == b.obj;
+	if (x->dict.dict->live != y->dict.dict->live)
+		return false;
+	struct arena ar;
+	arena_init(&ar);
+	value lx = view_list(&ar, x), ly = view_list(&ar, y);
+	bool eq = true;
+	for (uint32_t i = 0; i < lx.list->n && eq; i++) {
+		bool found = false;
+		for (uint32_t j = 0; j < ly.list->n && !found; j++)
+			found = v_equal(lx.list->v[i], ly.list->v[j]);
+		eq = found;
 	}
-	*out = l;
+	arena_release(&ar);
+	return eq;
+}
+
+static const struct vclass view_classes[3] = {
+	{ .name = "dict_keys", .str = view_str, .iter = view_iter, .truthy = view_truthy,
+	  .equal = view_equal },
+	{ .name = "dict_values", .str = view_str, .iter = view_iter, .truthy = view_truthy,
+	  .equal = view_equal },
+	{ .name = "dict_items", .str = view_str, .iter = view_iter, .truthy = view_truthy,
+	  .equal = view_equal },
+};
+
+/* The dict behind a dict view, for len(): true and *dict set when v is one. */
+bool jb_dict_view(value v, value *dict);
+bool jb_dict_view(value v, value *dict)
+{
+	if (v.type != VT_OBJ || v.obj->cls < view_classes || v.obj->cls >= view_classes + 3)
+		return false;
+	*dict = ((const struct view_data *)v.obj->data)->dict;
+	return true;
+}
+
+static int dict_view(struct jstate *st, value self, const struct vargs *args, value *out,
+                     int kind)
+{
+	static const char *const names[] = { "dict.keys", "dict.values", "dict.items" };
+	if (jb_bind(st, names[kind], args, "", NULL, NULL) < 0)
+		return -1;
+	struct arena *a = jinja_arena(st);
+	struct view_data *d = arena_alloc(a, sizeof(*d));
+	d->dict = self;
+	d->kind = kind;
+	*out = v_obj(a, &view_classes[kind], d);
 	return 0;
 }
 
 static int m_dict_keys(struct jstate *st, value self, const struct vargs *args, value *out)
 {
-	return dict_keys_or_values(st, self, args, out, false);
+	return dict_view(st, self, args, out, 0);
 }
 static int m_dict_values(struct jstate *st, value self, const struct vargs *args, value *out)
 {
-	return dict_keys_or_values(st, self, args, out, true);
+	return dict_view(st, self, args, out, 1);
+}
+static int m_dict_items(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	return dict_view(st, self, args, out, 2);
 }
 
 static void dict_store(struct jstate *st, struct vdict *d, value k, value v)

@@ -97,7 +97,7 @@ static struct node *mk(struct parser *p, int kind, const struct token *tk)
 	return n;
 }
 
-typedef VEC(struct node *) nodevec;
+typedef SVEC(struct node *, 16) nodevec;
 static void set_kids(struct parser *p, struct node *n, nodevec *v)
 {
 	n->nkids = (uint16_t)v->n;
@@ -105,7 +105,7 @@ static void set_kids(struct parser *p, struct node *n, nodevec *v)
 		n->kids = arena_alloc(p->a, v->n * sizeof(struct node *));
 		memcpy(n->kids, v->v, v->n * sizeof(struct node *));
 	}
-	vec_free(v);
+	svec_free(v);
 }
 
 /* ---- expressions ---- */
@@ -130,7 +130,8 @@ static bool enter(struct parser *p)
 static struct node *parse_tuple(struct parser *p, bool simplified, bool with_condexpr, bool explicit_parens)
 {
 	struct token *start = cur(p);
-	nodevec items = { 0 };
+	nodevec items;
+	svec_init(&items);
 	bool comma = false;
 	for (;;) {
 		if (items.n) {
@@ -146,7 +147,7 @@ static struct node *parse_tuple(struct parser *p, bool simplified, bool with_con
 			if (items.n || (explicit_parens && c->type == T_OP && c->op == ')'))
 				break;
 			expected(p, "an expression");
-			vec_free(&items);
+			svec_free(&items);
 			return NULL;
 		}
 		struct node *e;
@@ -157,18 +158,18 @@ static struct node *parse_tuple(struct parser *p, bool simplified, bool with_con
 		else
 			e = parse_or(p);
 		if (p->failed) {
-			vec_free(&items);
+			svec_free(&items);
 			return NULL;
 		}
-		vec_push(&items, e);
+		svec_push(&items, e);
 	}
 	if (!comma && items.n == 1) {
 		struct node *only = items.v[0];
-		vec_free(&items);
+		svec_free(&items);
 		return only;
 	}
 	if (!items.n && !explicit_parens) {
-		vec_free(&items);
+		svec_free(&items);
 		expected(p, "an expression");
 		return NULL;
 	}
@@ -198,96 +199,52 @@ static struct node *parse_expr(struct parser *p)
 	return p->failed ? NULL : e;
 }
 
-static struct node *parse_not(struct parser *p);
-static struct node *parse_and(struct parser *p)
-{
-	struct node *l = parse_not(p);
-	while (!p->failed && is_name(p, "and")) {
-		struct node *n = mk(p, E_AND, cur(p));
-		next(p);
-		n->a = l;
-		n->b = parse_not(p);
-		l = n;
-	}
-	return l;
-}
+/* Binary operators by precedence climbing, with Jinja2's levels (lowest first): or, and,
+ * not (prefix), comparisons (chained), + -, ~, * / // %, ** (left-associative, as Jinja2). */
+enum { PREC_OR = 1, PREC_AND, PREC_NOT, PREC_CMP, PREC_ADD, PREC_CONCAT, PREC_MUL, PREC_POW };
 
-static struct node *parse_or(struct parser *p)
+/* The binary operator at the current token: its precedence and node op (0 when none). */
+static int binop_at(struct parser *p, int *op)
 {
-	struct node *l = parse_and(p);
-	while (!p->failed && is_name(p, "or")) {
-		struct node *n = mk(p, E_OR, cur(p));
-		next(p);
-		n->a = l;
-		n->b = parse_and(p);
-		l = n;
-	}
-	return l;
-}
-
-static struct node *parse_compare(struct parser *p);
-static struct node *parse_not(struct parser *p)
-{
-	if (is_name(p, "not")) {
-		struct node *n = mk(p, E_NOT, cur(p));
-		next(p);
-		if (!enter(p))
-			return NULL;
-		n->a = parse_not(p);
-		p->depth--;
-		return n;
-	}
-	return parse_compare(p);
-}
-
-static struct node *parse_math1(struct parser *p);
-static struct node *parse_compare(struct parser *p)
-{
-	struct token *start = cur(p);
-	struct node *l = parse_math1(p);
-	nodevec kids = { 0 };
-	VEC(uint8_t) ops = { 0 };
-	for (;;) {
-		if (p->failed)
-			break;
-		struct token *c = cur(p);
-		int op = 0;
-		if (c->type == T_OP) {
-			switch (c->op) {
-			case OPC_EQ: op = OP_EQ; break;
-			case OPC_NE: op = OP_NE; break;
-			case '<': op = OP_LT; break;
-			case OPC_LE: op = OP_LE; break;
-			case '>': op = OP_GT; break;
-			case OPC_GE: op = OP_GE; break;
-			}
-			if (op)
-				next(p);
-		} else if (c->type == T_NAME && str_eqc(c->s, "in")) {
-			op = OP_IN;
-			next(p);
-		} else if (c->type == T_NAME && str_eqc(c->s, "not") && peek(p, 1)->type == T_NAME &&
-		           str_eqc(peek(p, 1)->s, "in")) {
-			op = OP_NOTIN;
-			next(p);
-			next(p);
+	const struct token *c = cur(p);
+	if (c->type == T_OP) {
+		switch (c->op) {
+		case '+': *op = OP_ADD; return PREC_ADD;
+		case '-': *op = OP_SUB; return PREC_ADD;
+		case '~': *op = OP_CONCAT; return PREC_CONCAT;
+		case '*': *op = OP_MUL; return PREC_MUL;
+		case '/': *op = OP_DIV; return PREC_MUL;
+		case OPC_FLOORDIV: *op = OP_FLOORDIV; return PREC_MUL;
+		case '%': *op = OP_MOD; return PREC_MUL;
+		case OPC_POW: *op = OP_POW; return PREC_POW;
+		case OPC_EQ: *op = OP_EQ; return PREC_CMP;
+		case OPC_NE: *op = OP_NE; return PREC_CMP;
+		case '<': *op = OP_LT; return PREC_CMP;
+		case OPC_LE: *op = OP_LE; return PREC_CMP;
+		case '>': *op = OP_GT; return PREC_CMP;
+		case OPC_GE: *op = OP_GE; return PREC_CMP;
+		default: return 0;
 		}
-		if (!op)
-			break;
-		vec_push(&ops, (uint8_t)op);
-		vec_push(&kids, parse_math1(p));
 	}
-	if (!kids.n) {
-		vec_free(&ops);
-		return l;
+	if (c->type != T_NAME || c->s.n > 3)
+		return 0;
+	if (str_eqc(c->s, "or")) {
+		*op = 0;
+		return PREC_OR;
 	}
-	struct node *n = mk(p, E_COMPARE, start);
-	n->a = l;
-	n->ops = arena_alloc(p->a, ops.n);
-	memcpy(n->ops, ops.v, ops.n);
-	vec_free(&ops);
-	set_kids(p, n, &kids);
-	return n;
+	if (str_eqc(c->s, "and")) {
+		*op = 0;
+		return PREC_AND;
+	}
+	if (str_eqc(c->s, "in")) {
+		*op = OP_IN;
+		return PREC_CMP;
+	}
+	if (str_eqc(c->s, "not") && peek(p, 1)->type == T_NAME && str_eqc(peek(p, 1)->s, "in")) {
+		*op = OP_NOTIN;
+		return PREC_CMP;
+	}
+	return 0;
 }
 
 static struct node *binop(struct parser *p, const struct token *tk, int op, struct node *l, struct node *r)
@@ -299,59 +256,62 @@ static struct node *binop(struct parser *p, const struct token *tk, int op, stru
 	return n;
 }
 
-static struct node *parse_concat(struct parser *p);
-static struct node *parse_math1(struct parser *p)
+static struct node *parse_level(struct parser *p, int min)
 {
-	struct node *l = parse_concat(p);
-	while (!p->failed && (is_op(p, '+') || is_op(p, '-'))) {
-		struct token *tk = cur(p);
+	if (!enter(p))
+		return NULL;
+	struct node *left;
+	struct token *start = cur(p);
+	if (min <= PREC_NOT && is_name(p, "not")) {
 		next(p);
-		l = binop(p, tk, tk->op == '+' ? OP_ADD : OP_SUB, l, parse_concat(p));
+		left = mk(p, E_NOT, start);
+		left->a = parse_level(p, PREC_NOT);
+	} else {
+		left = parse_unary(p, true);
 	}
-	return l;
-}
-
-static struct node *parse_math2(struct parser *p);
-static struct node *parse_concat(struct parser *p)
-{
-	struct node *l = parse_math2(p);
-	while (!p->failed && is_op(p, '~')) {
-		struct token *tk = cur(p);
-		next(p);
-		l = binop(p, tk, OP_CONCAT, l, parse_math2(p));
-	}
-	return l;
-}
-
-static struct node *parse_pow(struct parser *p);
-static struct node *parse_math2(struct parser *p)
-{
-	struct node *l = parse_pow(p);
-	for (;;) {
-		if (p->failed)
+	while (!p->failed) {
+		int op = 0, prec = binop_at(p, &op);
+		if (!prec || prec < min)
 			break;
 		struct token *tk = cur(p);
-		int op = 0;
-		if (tk->type == T_OP)
-			op = tk->op == '*' ? OP_MUL : tk->op == '/' ? OP_DIV : tk->op == OPC_FLOORDIV ? OP_FLOORDIV : tk->op == '%' ? OP_MOD : 0;
-		if (!op)
-			break;
+		if (prec == PREC_CMP) {
+			/* a < b < c: one node with every operand and operator */
+			nodevec kids;
+			SVEC(uint8_t, 16) ops;
+			svec_init(&kids);
+			svec_init(&ops);
+			while (!p->failed && (prec = binop_at(p, &op)) == PREC_CMP) {
+				next(p);
+				if (op == OP_NOTIN)
+					next(p);
+				svec_push(&ops, (uint8_t)op);
+				svec_push(&kids, parse_level(p, PREC_CMP + 1));
+			}
+			struct node *n = mk(p, E_COMPARE, start);
+			n->a = left;
+			n->ops = arena_alloc(p->a, ops.n);
+			memcpy(n->ops, ops.v, ops.n);
+			svec_free(&ops);
+			set_kids(p, n, &kids);
+			left = n;
+			continue;
+		}
 		next(p);
-		l = binop(p, tk, op, l, parse_pow(p));
+		struct node *right = parse_level(p, prec + 1);
+		if (prec == PREC_OR || prec == PREC_AND) {
+			struct node *n = mk(p, prec == PREC_OR ? E_OR : E_AND, tk);
+			n->a = left;
+			n->b = right;
+			left = n;
+		} else {
+			left = binop(p, tk, op, left, right);
+		}
 	}
-	return l;
+	p->depth--;
+	return p->failed ? NULL : left;
 }
 
-static struct node *parse_pow(struct parser *p)
-{
-	struct node *l = parse_unary(p, true);
-	while (!p->failed && is_op(p, OPC_POW)) {
-		struct token *tk = cur(p);
-		next(p);
-		l = binop(p, tk, OP_POW, l, parse_unary(p, true));
-	}
-	return l;
-}
+static struct node *parse_or(struct parser *p) { return parse_level(p, PREC_OR); }
 
 static struct node *parse_unary(struct parser *p, bool with_filter)
 {
@@ -441,7 +401,8 @@ static struct node *parse_primary(struct parser *p)
 			bool dict = tk->op == '{';
 			int close = dict ? '}' : ']';
 			next(p);
-			nodevec items = { 0 };
+			nodevec items;
+			svec_init(&items);
 			while (!p->failed && !is_op(p, close)) {
 				if (items.n) {
 					expect_op(p, ',');
@@ -449,12 +410,12 @@ static struct node *parse_primary(struct parser *p)
 						break;
 				}
 				if (dict) {
-					vec_push(&items, parse_expr(p));
+					svec_push(&items, parse_expr(p));
 					if (!p->failed)
 						expect_op(p, ':');
 				}
 				if (!p->failed)
-					vec_push(&items, parse_expr(p));
+					svec_push(&items, parse_expr(p));
 			}
 			if (!p->failed)
 				expect_op(p, close);
@@ -479,8 +440,11 @@ static struct call_args *parse_call_args(struct parser *p)
 	/* cur is '(' */
 	next(p);
 	struct call_args *ca = arena_zalloc(p->a, sizeof(*ca));
-	nodevec pos = { 0 }, kw = { 0 };
-	VEC(const char *) names = { 0 };
+	nodevec pos, kw;
+	svec_init(&pos);
+	svec_init(&kw);
+	SVEC(const char *, 16) names;
+	svec_init(&names);
 	bool first = true;
 	while (!p->failed && !is_op(p, ')')) {
 		if (!first) {
@@ -497,14 +461,14 @@ static struct call_args *parse_call_args(struct parser *p)
 			struct token *nt = cur(p);
 			next(p);
 			next(p);
-			vec_push(&names, intern_tok(p, nt));
-			vec_push(&kw, parse_expr(p));
+			svec_push(&names, intern_tok(p, nt));
+			svec_push(&kw, parse_expr(p));
 		} else {
 			if (kw.n || ca->dstar) {
 				error_at(p, cur(p), "invalid syntax for function call expression");
 				break;
 			}
-			vec_push(&pos, parse_expr(p));
+			svec_push(&pos, parse_expr(p));
 		}
 	}
 	if (!p->failed)
@@ -521,9 +485,9 @@ static struct call_args *parse_call_args(struct parser *p)
 		ca->kwnames = arena_alloc(p->a, names.n * sizeof(const char *));
 		memcpy(ca->kwnames, names.v, names.n * sizeof(const char *));
 	}
-	vec_free(&pos);
-	vec_free(&kw);
-	vec_free(&names);
+	svec_free(&pos);
+	svec_free(&kw);
+	svec_free(&names);
 	return ca;
 }
 
@@ -576,10 +540,11 @@ static struct node *parse_subscript(struct parser *p, struct node *obj)
 			return NULL;
 		if (!slice && is_op(p, ',')) {
 			/* a[1, 2]: a tuple key */
-			nodevec items = { 0 };
-			vec_push(&items, parts[0]);
+			nodevec items;
+			svec_init(&items);
+			svec_push(&items, parts[0]);
 			while (accept_op(p, ',') && !is_op(p, ']'))
-				vec_push(&items, parse_expr(p));
+				svec_push(&items, parse_expr(p));
 			struct node *t = mk(p, E_TUPLE, tk);
 			set_kids(p, t, &items);
 			parts[0] = t;
@@ -665,31 +630,24 @@ static struct node *parse_test(struct parser *p, struct node *n)
 	next(p);
 	bool negated = accept_name(p, "not");
 	struct token *nt = cur(p);
-	if (nt->type != T_NAME && !(nt->type == T_OP && (nt->op == OPC_EQ || nt->op == OPC_NE || nt->op == '<' || nt->op == '>' || nt->op == OPC_LE || nt->op == OPC_GE))) {
+	if (nt->type != T_NAME) {
 		expected(p, "a test name");
 		return NULL;
 	}
 	struct node *t = mk(p, E_TEST, tk);
 	t->a = n;
 	t->op = negated;
-	if (nt->type == T_NAME) {
-		struct buf b = BUF_INIT;
-		buf_putstr(&b, nt->s);
+	struct buf b = BUF_INIT;
+	buf_putstr(&b, nt->s);
+	next(p);
+	while (is_op(p, '.') && peek(p, 1)->type == T_NAME) {
 		next(p);
-		while (is_op(p, '.') && peek(p, 1)->type == T_NAME) {
-			next(p);
-			buf_putc(&b, '.');
-			buf_putstr(&b, cur(p)->s);
-			next(p);
-		}
-		t->name = intern(p->env->names, b.p, b.n);
-		buf_release(&b);
-	} else {
-		char b[8];
-		jinja_tok_describe(nt, b, sizeof(b));
-		t->name = intern(p->env->names, b + 1, strlen(b) - 2);
+		buf_putc(&b, '.');
+		buf_putstr(&b, cur(p)->s);
 		next(p);
 	}
+	t->name = intern(p->env->names, b.p, b.n);
+	buf_release(&b);
 	if (!p->soft && !jinja_find_test(str_from(t->name))) {
 		error_at(p, nt, "no test named '%s'", t->name);
 		return NULL;
@@ -762,25 +720,26 @@ static struct node *parse_assign_target(struct parser *p, bool allow_attr, bool 
 		next(p);
 		return n;
 	}
-	nodevec names = { 0 };
+	nodevec names;
+	svec_init(&names);
 	bool paren = accept_op(p, '(');
 	for (;;) {
 		struct token *nt = cur(p);
 		if (nt->type != T_NAME) {
-			vec_free(&names);
+			svec_free(&names);
 			expected(p, "a name to assign to");
 			return NULL;
 		}
 		if (str_eqc(nt->s, "true") || str_eqc(nt->s, "false") || str_eqc(nt->s, "none") ||
 		    str_eqc(nt->s, "True") || str_eqc(nt->s, "False") || str_eqc(nt->s, "None")) {
-			vec_free(&names);
+			svec_free(&names);
 			error_at(p, nt, "can't assign to '%.*s'", (int)nt->s.n, nt->s.p);
 			return NULL;
 		}
 		struct node *n = mk(p, E_NAME, nt);
 		n->name = intern_tok(p, nt);
 		next(p);
-		vec_push(&names, n);
+		svec_push(&names, n);
 		if (!accept_op(p, ','))
 			break;
 		if (in_for && is_name(p, "in"))
@@ -794,7 +753,7 @@ static struct node *parse_assign_target(struct parser *p, bool allow_attr, bool 
 		struct node *only = names.v[0];
 		bool was_tuple = false;
 		(void)was_tuple;
-		vec_free(&names);
+		svec_free(&names);
 		return only;
 	}
 	struct node *t = mk(p, E_TUPLE, tk);
@@ -879,8 +838,10 @@ static struct node *parse_if(struct parser *p, struct token *tk)
 /* Macro and call-block parameter lists: (a, b=1, ...) */
 static bool parse_signature(struct parser *p, struct macro_def *m)
 {
-	VEC(const char *) params = { 0 };
-	nodevec defaults = { 0 };
+	SVEC(const char *, 16) params;
+	svec_init(&params);
+	nodevec defaults;
+	svec_init(&defaults);
 	bool seen_default = false;
 	expect_op(p, '(');
 	while (!p->failed && !is_op(p, ')')) {
@@ -894,16 +855,16 @@ static bool parse_signature(struct parser *p, struct macro_def *m)
 			break;
 		}
 		next(p);
-		vec_push(&params, intern_tok(p, nt));
+		svec_push(&params, intern_tok(p, nt));
 		if (accept_op(p, '=')) {
-			vec_push(&defaults, parse_expr(p));
+			svec_push(&defaults, parse_expr(p));
 			seen_default = true;
 		} else {
 			if (seen_default) {
 				error_at(p, nt, "non-default argument follows default argument");
 				break;
 			}
-			vec_push(&defaults, NULL);
+			svec_push(&defaults, NULL);
 		}
 	}
 	if (!p->failed)
@@ -915,8 +876,8 @@ static bool parse_signature(struct parser *p, struct macro_def *m)
 		m->defaults = arena_alloc(p->a, params.n * sizeof(struct node *));
 		memcpy(m->defaults, defaults.v, params.n * sizeof(struct node *));
 	}
-	vec_free(&params);
-	vec_free(&defaults);
+	svec_free(&params);
+	svec_free(&defaults);
 	return !p->failed;
 }
 
@@ -1181,7 +1142,8 @@ static struct node *parse_statement(struct parser *p)
 static struct node *parse_body(struct parser *p, const char *const *end_tokens, size_t nend)
 {
 	struct node *body = mk(p, S_BODY, cur(p));
-	nodevec kids = { 0 };
+	nodevec kids;
+	svec_init(&kids);
 	if (!enter(p))
 		return NULL;
 	while (!p->failed) {
@@ -1194,7 +1156,7 @@ static struct node *parse_body(struct parser *p, const char *const *end_tokens, 
 		if (tk->type == T_TEXT) {
 			struct node *n = mk(p, S_TEXT, tk);
 			n->text = tk->s;
-			vec_push(&kids, n);
+			svec_push(&kids, n);
 			next(p);
 			continue;
 		}
@@ -1209,7 +1171,7 @@ static struct node *parse_body(struct parser *p, const char *const *end_tokens, 
 				break;
 			}
 			next(p);
-			vec_push(&kids, n);
+			svec_push(&kids, n);
 			continue;
 		}
 		if (tk->type == T_BLOCK_BEGIN) {
@@ -1240,7 +1202,7 @@ static struct node *parse_body(struct parser *p, const char *const *end_tokens, 
 			struct node *n = parse_statement(p);
 			if (!n)
 				break;
-			vec_push(&kids, n);
+			svec_push(&kids, n);
 			continue;
 		}
 		char b[64];

@@ -108,6 +108,8 @@ struct vclass {
 	const char *name; /* Python type name, for messages */
 	/* 1 found, 0 not found, -1 error (recorded on st) */
 	int (*getattr)(struct jstate *st, value self, struct str name, value *out);
+	/* self[key]: 1 found, 0 not found, -1 error; NULL = string keys go to getattr */
+	int (*getitem)(struct jstate *st, value self, value key, value *out);
 	int (*call)(struct jstate *st, value self, const struct vargs *args, value *out);
 	void (*str)(value self, struct buf *out);  /* str(); NULL = "<name object>" */
 	void (*repr)(value self, struct buf *out); /* repr(); NULL = str */

@@ -2,15 +2,12 @@
  * (yaml/_yaml.pyx) and resolves tags (yaml/resolver.py).
  *
  * Errors come in PyYAML's order: syntax and composition errors (undefined alias, duplicate
- * anchor, a second document) first, as they stop the parse; the construction errors PyYAML finds
- * later, when it builds Python objects (unknown tag, unhashable key, bad merge, a value its tag
- * cannot convert), are noted while composing and reported only when the whole stream parsed. */
+ * anchor, a second document) stop the parse; once the one document composed, the construction
+ * pass (check.c) finds what SafeConstructor would refuse. */
 #include <yaml.h>
 
 #include "value/datetime.h"
 #include "yaml_int.h"
-
-enum role { ROLE_VALUE, ROLE_KEY };
 
 struct composer {
 	struct arena *a;
@@ -22,11 +19,7 @@ struct composer {
 	struct map anchors; /* name (in the arena) -> node */
 	VEC(struct yaml_node *) anchored;
 	VEC(struct yaml_node *) stack; /* children of the collections being composed */
-	struct buf tmp;
-	/* the first construction error, reported once the document composed */
-	bool pending;
-	int pend_line, pend_col;
-	char *pend_msg; /* owned */
+	VEC(struct yaml_tagtext) tags; /* explicit tags the construction pass may name */
 };
 
 static void error_at(struct composer *c, int line, int col, const char *fmt, ...) SILT_PRINTF(4, 5);
@@ -42,24 +35,6 @@ static void mark_pos(yaml_mark_t m, int *line, int *col)
 {
 	*line = m.line + 1 > INT32_MAX ? INT32_MAX : (int)m.line + 1;
 	*col = m.column + 1 > INT32_MAX ? INT32_MAX : (int)m.column + 1;
-}
-
-/* A construction error at node n: only the first one is kept. */
-static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
-    SILT_PRINTF(3, 4);
-static void pending(struct composer *c, const struct yaml_node *n, const char *fmt, ...)
-{
-	if (c->pending)
-		return;
-	struct buf b = BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	c->pending = true;
-	c->pend_line = n->line;
-	c->pend_col = n->col;
-	c->pend_msg = buf_detach(&b, NULL);
 }
 
 static void parser_error(struct composer *c)
@@ -118,103 +93,18 @@ static const char *copy(struct composer *c, const unsigned char *s)
 	return s ? arena_strndup(c->a, (const char *)s, strlen((const char *)s)) : NULL;
 }
 
-/* The tag as PyYAML names it: as written (expanded) when explicit, else resolved. */
-static const char *tag_text(const struct yaml_node *n, const char *explicit)
-{
-	if (explicit)
-		return explicit;
-	return n->tag == YAML_T_MERGE ? "tag:yaml.org,2002:merge" : "tag:yaml.org,2002:value";
-}
-
-/* Notes what SafeConstructor would fail to build at this node, in the role it has; `written` is
- * the explicit tag, or NULL. */
-static void check_node(struct composer *c, struct yaml_node *n, enum role role, const char *written)
-{
-	uint8_t tag = n->tag;
-	if (role == ROLE_KEY && tag == YAML_T_VALUE)
-		tag = YAML_T_STR; /* flatten_mapping turns the key `=` into a string */
-	switch (tag) {
-	case YAML_T_UNKNOWN:
-		pending(c, n, "could not determine a constructor for the tag '%s'",
-		        tag_text(n, written));
-		return;
-	case YAML_T_UNSUPPORTED:
-		pending(c, n, "the tag '%s' is not supported (silt has no bytes or set values)",
-		        tag_text(n, written));
-		return;
-	case YAML_T_MERGE:
-		if (role != ROLE_KEY)
-			pending(c, n, "could not determine a constructor for the tag '%s'",
-			        tag_text(n, written));
-		return;
-	case YAML_T_VALUE:
-		pending(c, n, "could not determine a constructor for the tag '%s'",
-		        tag_text(n, written));
-		return;
-	case YAML_T_SEQ:
-		if (n->kind != YAML_K_SEQ)
-			pending(c, n, "expected a sequence node, but found %s", yaml_kind_name(n));
-		return;
-	case YAML_T_MAP:
-		if (n->kind != YAML_K_MAP)
-			pending(c, n, "expected a mapping node, but found %s", yaml_kind_name(n));
-		return;
-	case YAML_T_OMAP:
-	case YAML_T_PAIRS:
-		if (n->kind != YAML_K_SEQ) {
-			pending(c, n, "expected a sequence, but found %s", yaml_kind_name(n));
-			return;
-		}
-		for (uint32_t i = 0; i < n->len; i++) {
-			const struct yaml_node *it = n->items[i];
-			if (it->kind != YAML_K_MAP)
-				pending(c, it, "expected a mapping of length 1, but found %s",
-				        yaml_kind_name(it));
-			else if (it->len != 1)
-				pending(c, it, "expected a single mapping item, but found %u items",
-				        (unsigned)it->len);
-		}
-		return;
-	default: /* null, bool, int, float, str, timestamp */
-		if (n->kind != YAML_K_SCALAR)
-			pending(c, n, "expected a scalar node, but found %s", yaml_kind_name(n));
-		return;
-	}
-}
-
-/* Keys must be hashable; `<<` must bring a mapping or a list of them (flatten_mapping). */
-static void check_mapping(struct composer *c, struct yaml_node *m)
-{
-	for (uint32_t i = 0; i < m->len; i++) {
-		const struct yaml_node *k = m->pairs[i].key, *v = m->pairs[i].val;
-		if (k->tag == YAML_T_MERGE) {
-			m->flags |= YAML_F_MERGE;
-			if (v->kind == YAML_K_SEQ) {
-				for (uint32_t j = 0; j < v->len; j++)
-					if (v->items[j]->kind != YAML_K_MAP)
-						pending(
-						    c, v->items[j],
-						    "expected a mapping for merging, but found %s",
-						    yaml_kind_name(v->items[j]));
-			} else if (v->kind != YAML_K_MAP) {
-				pending(c, v,
-				        "expected a mapping or list of mappings for merging, but "
-				        "found %s",
-				        yaml_kind_name(v));
-			}
-		} else if (k->kind != YAML_K_SCALAR) {
-			pending(c, k, "found unhashable key");
-		}
-	}
-}
-
-/* The tag a written tag names, or 0 for none and for the non-specific tag `!` (resolve). */
-static uint8_t explicit_tag(struct yaml_node *n, const unsigned char *tag)
+/* The tag a written tag names, or 0 for none and for the non-specific tag `!` (resolve). Tags
+ * that messages may have to name are kept. */
+static uint8_t explicit_tag(struct composer *c, struct yaml_node *n, const unsigned char *tag)
 {
 	if (!tag || (tag[0] == '!' && tag[1] == 0))
 		return 0;
 	n->flags |= YAML_F_TAGGED;
-	return yaml_tag_by_name((const char *)tag);
+	uint8_t t = yaml_tag_by_name((const char *)tag);
+	if (t == YAML_T_UNKNOWN || t == YAML_T_UNSUPPORTED || t == YAML_T_MERGE ||
+	    t == YAML_T_VALUE)
+		vec_push(&c->tags, ((struct yaml_tagtext){n, copy(c, tag)}));
+	return t;
 }
 
 /* A node, and for scalars room for `extra` bytes of text right after it. */
@@ -229,9 +119,9 @@ static struct yaml_node *new_node(struct composer *c, yaml_mark_t start, uint8_t
 	return n;
 }
 
-static struct yaml_node *compose_node(struct composer *c, int depth, enum role role);
+static struct yaml_node *compose_node(struct composer *c, int depth);
 
-static struct yaml_node *compose_scalar(struct composer *c, enum role role, const char *anchor)
+static struct yaml_node *compose_scalar(struct composer *c, const char *anchor)
 {
 	yaml_event_t *e = &c->ev;
 	size_t len = e->data.scalar.length;
@@ -268,20 +158,14 @@ static struct yaml_node *compose_scalar(struct composer *c, enum role role, cons
 		n->style = YAML_S_PLAIN;
 		break;
 	}
-	const char *tag = (const char *)e->data.scalar.tag;
-	n->tag = explicit_tag(n, e->data.scalar.tag);
+	n->tag = explicit_tag(c, n, e->data.scalar.tag);
 	if (!n->tag) /* libyaml sets plain_implicit for plain scalars and under the tag `!` */
 		n->tag = e->data.scalar.plain_implicit ? yaml_resolve_plain(n->text, n->len)
 		                                       : YAML_T_STR;
-	buf_reset(&c->tmp);
-	if (yaml_scalar_build(c->a, n, &c->tmp))
-		pending(c, n, "%s", buf_cstr(&c->tmp));
-	check_node(c, n, role, n->flags & YAML_F_TAGGED ? tag : NULL);
 	return n;
 }
 
-static struct yaml_node *compose_collection(struct composer *c, int depth, enum role role,
-                                            const char *anchor)
+static struct yaml_node *compose_collection(struct composer *c, int depth, const char *anchor)
 {
 	yaml_event_t *e = &c->ev;
 	bool is_seq = e->type == YAML_SEQUENCE_START_EVENT;
@@ -290,20 +174,15 @@ static struct yaml_node *compose_collection(struct composer *c, int depth, enum 
 		error_at(c, n->line, n->col, "nesting deeper than %d levels", YAML_MAX_DEPTH);
 		return NULL;
 	}
-	const unsigned char *utag = is_seq ? e->data.sequence_start.tag : e->data.mapping_start.tag;
 	bool flow = is_seq ? e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
 	                   : e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	n->style = flow ? YAML_S_FLOW : YAML_S_BLOCK;
-	n->tag = explicit_tag(n, utag);
+	n->tag =
+	    explicit_tag(c, n, is_seq ? e->data.sequence_start.tag : e->data.mapping_start.tag);
 	if (!n->tag)
 		n->tag = is_seq ? YAML_T_SEQ : YAML_T_MAP;
-	/* the tag text lives in the event, which the children replace: keep a copy if needed */
-	const char *tag = n->tag == YAML_T_UNKNOWN || n->tag == YAML_T_UNSUPPORTED ||
-	                          n->tag == YAML_T_MERGE || n->tag == YAML_T_VALUE
-	                      ? copy(c, utag)
-	                      : NULL;
-	n->flags |= YAML_F_OPEN;
 	/* the anchor is known before the children, as in PyYAML, so `&a [*a]` is recursive */
+	n->flags |= YAML_F_OPEN;
 	if (anchor)
 		map_set(&c->anchors, str_from(anchor), n);
 	size_t base = c->stack.n;
@@ -312,47 +191,41 @@ static struct yaml_node *compose_collection(struct composer *c, int depth, enum 
 			return NULL;
 		if (c->ev.type == YAML_SEQUENCE_END_EVENT || c->ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		struct yaml_node *child =
-		    compose_node(c, depth + 1, is_seq ? ROLE_VALUE : ROLE_KEY);
+		struct yaml_node *child = compose_node(c, depth + 1);
 		if (!child)
 			return NULL;
 		vec_push(&c->stack, child);
-		if (is_seq)
-			continue;
-		if (next_event(c))
-			return NULL;
-		if (!(child = compose_node(c, depth + 1, ROLE_VALUE)))
-			return NULL;
-		vec_push(&c->stack, child);
 	}
+	n->flags &= (uint8_t)~YAML_F_OPEN;
 	size_t count = c->stack.n - base;
 	if (count > UINT32_MAX / 2) {
 		error_at(c, n->line, n->col, "collection too long");
 		return NULL;
 	}
-	n->flags &= (uint8_t)~YAML_F_OPEN;
 	if (is_seq) {
 		n->len = (uint32_t)count;
 		n->items = arena_alloc(c->a, (count ? count : 1) * sizeof(*n->items));
 		if (count)
 			memcpy(n->items, c->stack.v + base, count * sizeof(*n->items));
 	} else {
+		/* libyaml alternates key and value events */
 		n->len = (uint32_t)(count / 2);
 		n->pairs = arena_alloc(c->a, (count ? count / 2 : 1) * sizeof(*n->pairs));
-		for (size_t i = 0; i < n->len; i++)
+		for (size_t i = 0; i < n->len; i++) {
 			n->pairs[i] = (struct yaml_pair){c->stack.v[base + 2 * i],
 			                                 c->stack.v[base + 2 * i + 1]};
-		check_mapping(c, n);
+			if (n->pairs[i].key->tag == YAML_T_MERGE)
+				n->flags |= YAML_F_MERGE;
+		}
 	}
 	c->stack.n = base;
 	if (anchor)
 		vec_push(&c->anchored, n);
-	check_node(c, n, role, tag);
 	return n;
 }
 
 /* Composes the node whose first event is current; returns NULL after reporting an error. */
-static struct yaml_node *compose_node(struct composer *c, int depth, enum role role)
+static struct yaml_node *compose_node(struct composer *c, int depth)
 {
 	yaml_event_t *e = &c->ev;
 	int line, col;
@@ -395,10 +268,10 @@ static struct yaml_node *compose_node(struct composer *c, int depth, enum role r
 	}
 	switch (e->type) {
 	case YAML_SCALAR_EVENT:
-		return compose_scalar(c, role, name);
+		return compose_scalar(c, name);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
-		return compose_collection(c, depth, role, name);
+		return compose_collection(c, depth, name);
 	default:
 		error_at(c, line, col, "unexpected YAML event");
 		return NULL;
@@ -429,7 +302,7 @@ int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
 	if (c.ev.type != YAML_STREAM_END_EVENT) {
 		if (next_event(&c)) /* past DOCUMENT-START */
 			goto done;
-		if (!(c.doc->root = compose_node(&c, 0, ROLE_VALUE)))
+		if (!(c.doc->root = compose_node(&c, 0)))
 			goto done;
 		if (next_event(&c) || next_event(&c)) /* DOCUMENT-END, then what follows */
 			goto done;
@@ -442,10 +315,8 @@ int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
 			goto done;
 		}
 	}
-	if (c.pending) {
-		error_at(&c, c.pend_line, c.pend_col, "%s", c.pend_msg);
+	if (yaml_check(c.doc, a, c.tags.v, c.tags.n, d))
 		goto done;
-	}
 	c.doc->nanchored = (uint32_t)c.anchored.n;
 	c.doc->anchored = arena_alloc(a, (c.anchored.n + 1) * sizeof(*c.doc->anchored));
 	if (c.anchored.n)
@@ -459,7 +330,6 @@ done:
 	map_release(&c.anchors);
 	vec_free(&c.stack);
 	vec_free(&c.anchored);
-	buf_release(&c.tmp);
-	free(c.pend_msg);
+	vec_free(&c.tags);
 	return rc;
 }

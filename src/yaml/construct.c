@@ -39,7 +39,8 @@ static value scalar(struct conv *c, const struct yaml_node *n)
 	case YAML_T_FLOAT:
 		return v_float(n->f);
 	case YAML_T_TIMESTAMP:
-		return v_datetime(c->a, n->dt);
+		/* dt is NULL only under a `!!merge` key, which PyYAML never builds */
+		return n->dt ? v_datetime(c->a, n->dt) : v_str(n->text, n->len);
 	default: /* str, and the key `=` */
 		return v_str(n->text, n->len);
 	}
@@ -128,7 +129,7 @@ value yaml_to_value(struct arena *a, const struct yaml_node *n)
 	/* Shared nodes first, in the order they were completed: each one's aliases are then built
 	 * already, so the recursion never goes deeper than the document's nesting. */
 	for (uint32_t i = 0; i < doc->nanchored; i++)
-		if (doc->anchored[i]->id)
+		if (doc->anchored[i]->id && doc->anchored[i]->tag != YAML_T_MERGE)
 			conv(&c, doc->anchored[i]);
 	value v = conv(&c, n);
 	free(c.cache);

@@ -9,14 +9,52 @@ static bool key_is(const struct yaml_node *k, struct str s)
 	       str_eq(str_make(k->text, k->len), s);
 }
 
-static const struct yaml_node *merged_get(const struct yaml_node *src, struct str key)
+/* Merge sources already searched in one lookup: a source reached again along another path
+ * (`<<: [*a, *a]` chains) would miss again, so it is skipped and lookups stay linear. */
+struct seen {
+	const struct yaml_node **v;
+	size_t n, cap; /* open addressing, cap a power of two */
+};
+
+static bool seen_add(struct seen *s, const struct yaml_node *n)
 {
-	if (src->kind == YAML_K_MAP)
-		return yaml_map_getn(src, key);
-	if (src->kind != YAML_K_SEQ)
+	if ((s->n + 1) * 2 > s->cap) {
+		struct seen t = { xcalloc(s->cap ? s->cap * 2 : 64, sizeof(*t.v)), 0,
+			          s->cap ? s->cap * 2 : 64 };
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i])
+				seen_add(&t, s->v[i]);
+		free(s->v);
+		*s = t;
+	}
+	size_t j = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ULL >> 7 & (s->cap - 1);
+	for (; s->v[j]; j = (j + 1) & (s->cap - 1))
+		if (s->v[j] == n)
+			return false;
+	s->v[j] = n;
+	s->n++;
+	return true;
+}
+
+static const struct yaml_node *lookup(const struct yaml_node *n, struct str key, struct seen *seen)
+{
+	for (uint32_t i = n->len; i-- > 0;) /* the last one wins */
+		if (n->pairs[i].key->tag != YAML_T_MERGE && key_is(n->pairs[i].key, key))
+			return n->pairs[i].val;
+	if (!(n->flags & YAML_F_MERGE))
 		return NULL;
-	for (uint32_t i = 0; i < src->len; i++) { /* the earlier mapping wins */
-		const struct yaml_node *v = yaml_map_getn(src->items[i], key);
+	for (uint32_t i = n->len; i-- > 0;) { /* a later `<<` wins over an earlier one */
+		const struct yaml_node *src = n->pairs[i].val, *v = NULL;
+		if (n->pairs[i].key->tag != YAML_T_MERGE)
+			continue;
+		if (src->kind == YAML_K_MAP) {
+			if (seen_add(seen, src))
+				v = lookup(src, key, seen);
+		} else if (src->kind == YAML_K_SEQ) {
+			for (uint32_t j = 0; j < src->len && !v; j++) /* the earlier mapping wins */
+				if (src->items[j]->kind == YAML_K_MAP && seen_add(seen, src->items[j]))
+					v = lookup(src->items[j], key, seen);
+		}
 		if (v)
 			return v;
 	}
@@ -27,19 +65,10 @@ const struct yaml_node *yaml_map_getn(const struct yaml_node *n, struct str key)
 {
 	if (!n || n->kind != YAML_K_MAP)
 		return NULL;
-	for (uint32_t i = n->len; i-- > 0;) /* the last one wins */
-		if (n->pairs[i].key->tag != YAML_T_MERGE && key_is(n->pairs[i].key, key))
-			return n->pairs[i].val;
-	if (!(n->flags & YAML_F_MERGE))
-		return NULL;
-	for (uint32_t i = n->len; i-- > 0;) { /* a later `<<` wins over an earlier one */
-		if (n->pairs[i].key->tag != YAML_T_MERGE)
-			continue;
-		const struct yaml_node *v = merged_get(n->pairs[i].val, key);
-		if (v)
-			return v;
-	}
-	return NULL;
+	struct seen seen = { 0 };
+	const struct yaml_node *v = lookup(n, key, &seen);
+	free(seen.v);
+	return v;
 }
 
 const struct yaml_node *yaml_map_get(const struct yaml_node *n, const char *key)

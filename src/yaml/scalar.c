@@ -451,24 +451,29 @@ static int py_float(struct str s, double *out, struct buf *why)
 	return 0;
 }
 
-/* value.replace('_', ''), lowercased when asked, into a buf */
-static struct str without_underscores(struct str s, bool lower, struct buf *tmp)
+/* value.replace('_', ''), lowercased when asked: into small when it fits, else into tmp */
+static struct str without_underscores(struct str s, bool lower, char small[64], struct buf *tmp)
 {
-	buf_reset(tmp);
+	char *out = small;
+	if (s.n >= 64) {
+		buf_grow(tmp, s.n + 1);
+		out = tmp->p;
+	}
+	size_t n = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		char c = s.p[i];
-		if (c == '_')
-			continue;
-		buf_putc(tmp, lower && c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c);
+		if (c != '_')
+			out[n++] = lower && c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 	}
-	return buf_str(tmp);
+	return str_make(out, n);
 }
 
 /* construct_yaml_int */
 static int build_int(struct str text, struct pynum *out, struct buf *why)
 {
 	struct buf tmp = BUF_INIT;
-	struct str v = without_underscores(text, false, &tmp);
+	char small[64];
+	struct str v = without_underscores(text, false, small, &tmp);
 	int sign = 1, rc = 0;
 	struct pynum r = {0};
 	if (v.n && v.p[0] == '-')
@@ -515,7 +520,8 @@ static int build_int(struct str text, struct pynum *out, struct buf *why)
 static int build_float(struct str text, double *out, struct buf *why)
 {
 	struct buf tmp = BUF_INIT;
-	struct str v = without_underscores(text, true, &tmp);
+	char small[64];
+	struct str v = without_underscores(text, true, small, &tmp);
 	double sign = 1, r = 0;
 	int rc = 0;
 	if (v.n && v.p[0] == '-')

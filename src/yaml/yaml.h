@@ -10,9 +10,13 @@
  *
  * Errors: everything PyYAML would reject is rejected by yaml_load (syntax errors, undefined
  * aliases, unknown tags, unhashable keys, bad merges, invalid dates or numbers under explicit
- * tags), so yaml_to_value never fails. Beyond PyYAML, yaml_load refuses nesting deeper than
- * YAML_MAX_DEPTH and aliases to a node that contains them (recursive structures).
- * Integers outside int64 (PyYAML: Python ints of any size) become floats. */
+ * tags), so yaml_to_value never fails. The one error reported is the first PyYAML would raise:
+ * syntax first, then construction in SafeConstructor's (breadth-first) order.
+ * Where silt differs from PyYAML (tests/yaml/DISABLED): integers outside int64 become floats;
+ * nesting deeper than YAML_MAX_DEPTH, an alias inside its own anchor (a recursive structure),
+ * !!binary and !!set (no bytes or set values) are refused.
+ * Callers reading dbt files: dbt strips the file's text (load_file_contents(strip=True)) before
+ * parsing; silt leaves that to the caller, and reports lines of the file as it is. */
 #ifndef SILT_YAML_H
 #define SILT_YAML_H
 
@@ -55,6 +59,7 @@ enum yaml_flags {
 	YAML_F_MERGE = 2,  /* a mapping with at least one `<<` key */
 	YAML_F_OPEN = 4,   /* being composed (internal) */
 	YAML_F_TAGGED = 8, /* the tag was written (!!str 12, !!map {..}), not resolved */
+	                   /* 16, 32 and 64 are used by the construction pass */
 };
 
 struct yaml_pair {

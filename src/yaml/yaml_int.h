@@ -12,6 +12,17 @@
 uint8_t yaml_resolve_plain(const char *s, size_t n);
 /* The tag named by an explicit (expanded) tag: YAML_T_*, YAML_T_UNSUPPORTED or YAML_T_UNKNOWN. */
 uint8_t yaml_tag_by_name(const char *name);
+/* An explicit tag's text, for messages about the node that bears it. */
+struct yaml_tagtext {
+	const struct yaml_node *node;
+	const char *text;
+};
+
+/* The construction pass (check.c): what SafeConstructor would refuse, in its order; builds the
+ * scalars' typed values. Returns 0, or -1 after adding the first error to d. */
+int yaml_check(struct yaml_doc *doc, struct arena *a, const struct yaml_tagtext *tags, size_t ntags,
+               struct diag *d);
+
 /* Fills n->i / n->f / n->b / n->dt from n->text for n->tag, as SafeConstructor's
  * construct_yaml_int/float/bool/timestamp do. Returns 0, or -1 with the reason appended to why
  * (Python's message where it has one: "invalid literal for int() with base 10: 'x'"). */

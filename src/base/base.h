@@ -47,7 +47,19 @@ struct arena {
 void arena_init(struct arena *a);
 void arena_release(struct arena *a); /* frees every chunk */
 void arena_reset(struct arena *a);   /* keeps the first chunk, drops the rest */
-void *arena_alloc(struct arena *a, size_t n); /* 16-byte aligned, uninitialised */
+void *arena_alloc_slow(struct arena *a, size_t n);
+/* 16-byte aligned, uninitialised */
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (likely(a->cur && (size_t)(a->end - a->cur) >= n)) {
+		void *p = a->cur;
+		a->cur += n;
+		a->total += n;
+		return p;
+	}
+	return arena_alloc_slow(a, n);
+}
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
 char *arena_printf(struct arena *a, const char *fmt, ...) SILT_PRINTF(2, 3);

@@ -112,15 +112,42 @@ bool map_del(struct map *m, struct str key)
 	return true;
 }
 
+/* Interning has its own table: names are short, so a word-at-a-time hash and an inline compare
+ * beat the general map (this is on the template parser's hot path). */
+struct intern_slot {
+	const char *p; /* NULL = empty */
+	uint32_t n;
+	uint32_t hash;
+};
 struct intern {
-	struct map map;
+	struct intern_slot *slots;
+	size_t cap, used; /* cap is a power of two */
 	struct arena arena;
 };
+
+static inline uint32_t intern_hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
 
 struct intern *intern_new(void)
 {
 	struct intern *in = xcalloc(1, sizeof(*in));
-	map_init(&in->map);
+	in->cap = 1024;
+	in->slots = xcalloc(in->cap, sizeof(*in->slots));
 	arena_init(&in->arena);
 	return in;
 }
@@ -129,20 +156,44 @@ void intern_free(struct intern *in)
 {
 	if (!in)
 		return;
-	map_release(&in->map);
+	free(in->slots);
 	arena_release(&in->arena);
 	free(in);
 }
 
+static void intern_grow(struct intern *in)
+{
+	size_t cap = in->cap * 2;
+	struct intern_slot *slots = xcalloc(cap, sizeof(*slots));
+	for (size_t i = 0; i < in->cap; i++) {
+		struct intern_slot *e = &in->slots[i];
+		if (!e->p)
+			continue;
+		size_t j = e->hash & (cap - 1);
+		while (slots[j].p)
+			j = (j + 1) & (cap - 1);
+		slots[j] = *e;
+	}
+	free(in->slots);
+	in->slots = slots;
+	in->cap = cap;
+}
+
 const char *intern(struct intern *in, const char *s, size_t n)
 {
-	bool created;
-	void **slot = map_slot(&in->map, str_make(s, n), &created);
-	if (created) {
-		char *copy = arena_strndup(&in->arena, s, n);
-		/* The key must point at the stable copy, not the caller's bytes. */
-		in->map.e[in->map.n - 1].key.p = copy;
-		*slot = copy;
+	uint32_t h = intern_hash(s, n);
+	size_t j = h & (in->cap - 1);
+	for (;;) {
+		struct intern_slot *e = &in->slots[j];
+		if (!e->p)
+			break;
+		if (e->hash == h && e->n == n && memcmp(e->p, s, n) == 0)
+			return e->p;
+		j = (j + 1) & (in->cap - 1);
 	}
-	return *slot;
+	char *copy = arena_strndup(&in->arena, s, n);
+	in->slots[j] = (struct intern_slot){ copy, (uint32_t)n, h };
+	if (++in->used * 2 > in->cap)
+		intern_grow(in);
+	return copy;
 }

@@ -184,8 +184,8 @@ int jinja_iterate(struct jstate *st, value v, value *list_out)
 		return 0;
 	}
 	case VT_STR: {
-		if (v.len > 16u * 1024 * 1024)
-			return jinja_error(st, "a string of %u bytes is too long to iterate (the limit is 16 MiB)", v.len);
+		if (v.len > 1024u * 1024)
+			return jinja_error(st, "a string of %u bytes is too long to iterate (the limit is 1 MiB)", v.len);
 		value l = v_list(st->a, v.len);
 		for (uint32_t i = 0; i < v.len;) {
 			size_t n = utf8_len((unsigned char)v.s[i]);

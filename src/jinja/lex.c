@@ -126,6 +126,17 @@ static bool match_tag(const struct lexer *lx, size_t p, const char *word, size_t
 	return true;
 }
 
+/* Cheap pre-check for match_tag(..., "raw"): the first word of the tag starts with 'r'. */
+static inline bool might_be_raw(const struct lexer *lx, size_t p)
+{
+	p += 2;
+	if (p < lx->len && (lx->src[p] == '-' || lx->src[p] == '+'))
+		p++;
+	while (p < lx->len && is_ws(lx->src[p]))
+		p++;
+	return p < lx->len && lx->src[p] == 'r';
+}
+
 static void push_text(struct lexer *lx, size_t start, size_t end)
 {
 	if (end <= start)
@@ -300,58 +311,67 @@ static size_t lex_number(struct lexer *lx, size_t p)
 
 /* Lexes the inside of a tag up to its end delimiter (`}}` or `%}`). Returns the position after
  * the delimiter and sets *strip when it was `-}}`/`-%}`; on end of input, returns len. */
+/* Closes a tag at p: pushes the end token and returns the position after the delimiter. */
+static size_t end_tag(struct lexer *lx, size_t p, size_t after, char close)
+{
+	push(lx, close == '}' ? T_VAR_END : T_BLOCK_END, p);
+	lx->pos = after;
+	return after;
+}
+
+static int bracket_error(struct lexer *lx, size_t p, char op, const char *stack, int depth)
+{
+	char what[32];
+	if (depth < 0)
+		snprintf(what, sizeof(what), "%c", op);
+	else
+		snprintf(what, sizeof(what), "%c', expected '%c", op, stack[depth]);
+	lex_error(lx, p, "unexpected '%s'", what);
+	return -1;
+}
+
 static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 {
 	const char *s = lx->src;
+	const size_t len = lx->len;
 	int depth = 0;
 	char stack[64];
 	*strip = false;
 	while (!lx->failed) {
 		p = skip_ws_lines(lx, p);
-		if (p >= lx->len) {
+		if (p >= len) {
 			lx->pos = p;
 			return p;
 		}
-		char c = s[p];
-		/* end delimiter, only when brackets balance */
-		if (depth == 0) {
-			size_t q = p;
-			bool minus = false;
-			if ((s[q] == '-' || s[q] == '+') && q + 2 < lx->len + 0 && s[q + 1] == close &&
-			    s[q + 2] == '}') {
-				minus = s[q] == '-';
-				q++;
-			}
-			if (q + 1 < lx->len && s[q] == close && s[q + 1] == '}') {
-				push(lx, close == '}' ? T_VAR_END : T_BLOCK_END, p);
-				*strip = minus;
-				lx->pos = q + 2;
-				return q + 2;
-			}
-		}
-		if (is_name_start((unsigned char)c)) {
+		unsigned char c = (unsigned char)s[p];
+		if (ccls[c] & C_NAME_START) {
 			size_t q = p + 1;
-			while (q < lx->len && is_name_char((unsigned char)s[q]))
+			while (q < len && is_name_char((unsigned char)s[q]))
 				q++;
 			struct token *tk = push(lx, T_NAME, p);
 			tk->s = str_make(s + p, q - p);
 			p = q;
 			continue;
 		}
-		if (is_digit(c)) {
+		if (ccls[c] & C_DIGIT) {
 			p = lex_number(lx, p);
 			continue;
 		}
-		if (c == '\'' || c == '"') {
+		char n = p + 1 < len ? s[p + 1] : 0;
+		int op = c;
+		size_t oplen = 1;
+		switch (c) {
+		case '\'':
+		case '"': {
 			size_t q = p + 1;
-			while (q < lx->len && s[q] != c) {
+			while (q < len && s[q] != (char)c) {
 				if (s[q] == '\\')
 					q++;
 				q++;
 			}
-			if (q >= lx->len) {
+			if (q >= len) {
 				lex_error(lx, p, "unterminated string", NULL);
-				return lx->len;
+				return len;
 			}
 			struct token *tk = push(lx, T_STRING, p);
 			tk->s = decode_string(lx, s + p + 1, q - p - 1);
@@ -360,55 +380,82 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 			p = q + 1;
 			continue;
 		}
-		int op = 0;
-		size_t oplen = 1;
-		char n = p + 1 < lx->len ? s[p + 1] : 0;
-		if (c == '*' && n == '*')
-			op = OPC_POW;
-		else if (c == '/' && n == '/')
-			op = OPC_FLOORDIV;
-		else if (c == '=' && n == '=')
-			op = OPC_EQ;
-		else if (c == '!' && n == '=')
-			op = OPC_NE;
-		else if (c == '<' && n == '=')
-			op = OPC_LE;
-		else if (c == '>' && n == '=')
-			op = OPC_GE;
-		if (op) {
-			oplen = 2;
-		} else if (strchr("+-/*%~[](){}<>=.:|,;", c)) {
-			op = c;
-		} else {
-			char what[8];
-			snprintf(what, sizeof(what), "%c", c);
-			lex_error(lx, p, "unexpected char '%s'", what);
-			return lx->len;
-		}
-		if (op == '(' || op == '[' || op == '{') {
-			if (depth < (int)sizeof(stack))
-				stack[depth] = op == '(' ? ')' : op == '[' ? ']' : '}';
-			depth++;
-		} else if (op == ')' || op == ']' || op == '}') {
-			if (depth == 0) {
-				char what[8];
-				snprintf(what, sizeof(what), "%c", op);
-				lex_error(lx, p, "unexpected '%s'", what);
-				return lx->len;
+		case '-':
+		case '+':
+			/* `-}}` / `-%}` strip the whitespace after the tag; `+%}` is accepted */
+			if (depth == 0 && n == close && p + 2 < len && s[p + 2] == '}') {
+				*strip = c == '-';
+				return end_tag(lx, p, p + 3, close);
 			}
+			break;
+		case '%':
+			if (close == '%' && n == '}' && depth == 0)
+				return end_tag(lx, p, p + 2, close);
+			break;
+		case '}':
+			if (close == '}' && n == '}' && depth == 0)
+				return end_tag(lx, p, p + 2, close);
+			if (depth == 0)
+				return bracket_error(lx, p, '}', stack, -1), len;
 			depth--;
-			if (depth < (int)sizeof(stack) && stack[depth] != op) {
-				char what[32];
-				snprintf(what, sizeof(what), "%c', expected '%c", op, stack[depth]);
-				lex_error(lx, p, "unexpected '%s'", what);
-				return lx->len;
+			if (depth < (int)sizeof(stack) && stack[depth] != '}')
+				return bracket_error(lx, p, '}', stack, depth), len;
+			break;
+		case ')':
+		case ']':
+			if (depth == 0)
+				return bracket_error(lx, p, (char)c, stack, -1), len;
+			depth--;
+			if (depth < (int)sizeof(stack) && stack[depth] != (char)c)
+				return bracket_error(lx, p, (char)c, stack, depth), len;
+			break;
+		case '(':
+		case '[':
+		case '{':
+			if (depth < (int)sizeof(stack))
+				stack[depth] = c == '(' ? ')' : c == '[' ? ']' : '}';
+			depth++;
+			break;
+		case '*':
+			if (n == '*')
+				op = OPC_POW, oplen = 2;
+			break;
+		case '/':
+			if (n == '/')
+				op = OPC_FLOORDIV, oplen = 2;
+			break;
+		case '=':
+			if (n == '=')
+				op = OPC_EQ, oplen = 2;
+			break;
+		case '<':
+			if (n == '=')
+				op = OPC_LE, oplen = 2;
+			break;
+		case '>':
+			if (n == '=')
+				op = OPC_GE, oplen = 2;
+			break;
+		case '!':
+			if (n == '=') {
+				op = OPC_NE, oplen = 2;
+				break;
 			}
+			/* fall through */
+		default:
+			if (!strchr("~.:|,;", c) || !c) {
+				char what[8];
+				snprintf(what, sizeof(what), "%c", c);
+				lex_error(lx, p, "unexpected char '%s'", what);
+				return len;
+			}
+			break;
 		}
 		struct token *tk = push(lx, T_OP, p);
-		tk->op = op;
+		tk->op = (uint16_t)op;
 		p += oplen;
 	}
-	return lx->len;
+	return len;
 }
 
 int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, struct tokens *out,
@@ -485,7 +532,7 @@ int jinja_lex(struct jinja_env *env, struct jinja_template *t, struct arena *a, 
 		/* {% raw %} ... {% endraw %} */
 		size_t after;
 		bool sb, sa;
-		if (kind == '%' && match_tag(&lx, o, "raw", &after, &sb, &sa)) {
+		if (kind == '%' && might_be_raw(&lx, o) && match_tag(&lx, o, "raw", &after, &sb, &sa)) {
 			push_text(&lx, start, text_end);
 			advance(&lx, after);
 			size_t q = after, body = after;

@@ -23,12 +23,14 @@ enum { OPC_POW = 256, OPC_FLOORDIV, OPC_EQ, OPC_NE, OPC_LE, OPC_GE };
 
 struct token {
 	uint8_t type;
-	int op;
-	int line, col;
+	uint16_t op;
 	uint32_t off; /* byte offset in the source */
-	struct str s;
-	int64_t i;
-	double f;
+	int line, col;
+	union {
+		struct str s; /* T_NAME, T_STRING, T_TEXT */
+		int64_t i;    /* T_INT */
+		double f;     /* T_FLOAT */
+	};
 };
 
 struct tokens {

@@ -90,11 +90,29 @@ static const char *intern_tok(struct parser *p, const struct token *tk)
 
 static struct node *mk(struct parser *p, int kind, const struct token *tk)
 {
-	struct node *n = arena_zalloc(p->a, sizeof(*n));
-	n->kind = (uint8_t)kind;
-	n->line = tk->line;
-	n->col = tk->col;
+	struct node *n = arena_alloc(p->a, sizeof(*n));
+	*n = (struct node){ .kind = (uint8_t)kind, .line = tk->line, .col = tk->col };
 	return n;
+}
+
+/* Interns a possibly dotted name (`a.b.c`) starting at the current name token. */
+static const char *dotted_name(struct parser *p)
+{
+	struct token *nt = cur(p);
+	next(p);
+	if (!(is_op(p, '.') && peek(p, 1)->type == T_NAME))
+		return intern_tok(p, nt);
+	struct buf b = BUF_INIT;
+	buf_putstr(&b, nt->s);
+	while (is_op(p, '.') && peek(p, 1)->type == T_NAME) {
+		next(p);
+		buf_putc(&b, '.');
+		buf_putstr(&b, cur(p)->s);
+		next(p);
+	}
+	const char *name = intern(p->env->names, b.p, b.n);
+	buf_release(&b);
+	return name;
 }
 
 typedef SVEC(struct node *, 16) nodevec;
@@ -600,19 +618,9 @@ static struct node *parse_filter(struct parser *p, struct node *n, bool start_in
 			expected(p, "a name");
 			return NULL;
 		}
-		next(p);
 		struct node *f = mk(p, E_FILTER, nt);
 		f->a = n;
-		struct buf b = BUF_INIT;
-		buf_putstr(&b, nt->s);
-		while (is_op(p, '.') && peek(p, 1)->type == T_NAME) {
-			next(p);
-			buf_putc(&b, '.');
-			buf_putstr(&b, cur(p)->s);
-			next(p);
-		}
-		f->name = intern(p->env->names, b.p, b.n);
-		buf_release(&b);
+		f->name = dotted_name(p);
 		if (!p->soft && !jinja_find_filter(str_from(f->name))) {
 			error_at(p, nt, "no filter named '%s'", f->name);
 			return NULL;
@@ -637,17 +645,7 @@ static struct node *parse_test(struct parser *p, struct node *n)
 	struct node *t = mk(p, E_TEST, tk);
 	t->a = n;
 	t->op = negated;
-	struct buf b = BUF_INIT;
-	buf_putstr(&b, nt->s);
-	next(p);
-	while (is_op(p, '.') && peek(p, 1)->type == T_NAME) {
-		next(p);
-		buf_putc(&b, '.');
-		buf_putstr(&b, cur(p)->s);
-		next(p);
-	}
-	t->name = intern(p->env->names, b.p, b.n);
-	buf_release(&b);
+	t->name = dotted_name(p);
 	if (!p->soft && !jinja_find_test(str_from(t->name))) {
 		error_at(p, nt, "no test named '%s'", t->name);
 		return NULL;

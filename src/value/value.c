@@ -145,8 +145,8 @@ uint64_t v_hash(value v)
 	case VT_INT:
 		return mix((uint64_t)v.i);
 	case VT_FLOAT:
-		/* equal numbers hash equal: 1.0 hashes as 1 */
-		if (v.f == (double)(int64_t)v.f && fabs(v.f) < 9.2e18)
+		/* equal numbers hash equal: 1.0 hashes as 1 (range test first: the cast is UB outside) */
+		if (fabs(v.f) < 9.2e18 && v.f == (double)(int64_t)v.f)
 			return mix((uint64_t)(int64_t)v.f);
 		{
 			uint64_t bits;
@@ -439,6 +439,22 @@ const char *v_type_name(value v)
 	return "object";
 }
 
+/* Adds one unit in the last mantissa digit of "[-]D.DDDe+XX"; false when it would carry out. */
+static bool bump_last_digit(char *e)
+{
+	char *q = strchr(e, 'e') - 1;
+	for (; q >= e && *q != '-'; q--) {
+		if (*q == '.')
+			continue;
+		if (*q != '9') {
+			(*q)++;
+			return true;
+		}
+		*q = '0';
+	}
+	return false;
+}
+
 int fmt_double(double f, char out[32])
 {
 	if (isnan(f))
@@ -449,10 +465,15 @@ int fmt_double(double f, char out[32])
 		return snprintf(out, 32, signbit(f) ? "-0.0" : "0.0");
 	/* shortest %.Ne that round-trips gives the digits and the exponent */
 	char e[40];
-	int prec;
+	int prec, bexp;
+	/* below a power of two the rounding interval is asymmetric: Python's shortest repr may be
+	 * the decimal one unit above the correctly rounded one */
+	bool pow2 = frexp(fabs(f), &bexp) == 0.5;
 	for (prec = 0; prec < 17; prec++) {
 		snprintf(e, sizeof(e), "%.*e", prec, f);
 		if (strtod(e, NULL) == f)
+			break;
+		if (pow2 && bump_last_digit(e) && strtod(e, NULL) == f)
 			break;
 	}
 	if (prec == 17)
@@ -521,6 +542,28 @@ static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
+/* Python's str.isprintable for one code point, for the categories that occur in practice:
+ * controls (Cc), format characters (Cf), separators other than space (Zs, Zl, Zp),
+ * surrogates and private use are not printable. Unassigned code points are taken as printable. */
+static bool py_printable(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa1) || cp == 0xad)
+		return false;
+	if (cp < 0x300)
+		return true;
+	static const uint32_t ranges[][2] = {
+		{ 0x600, 0x605 },     { 0x61c, 0x61c },     { 0x6dd, 0x6dd },     { 0x70f, 0x70f },
+		{ 0x1680, 0x1680 },   { 0x180e, 0x180e },   { 0x2000, 0x200f },   { 0x2028, 0x202f },
+		{ 0x205f, 0x2064 },   { 0x2066, 0x206f },   { 0x3000, 0x3000 },   { 0xd800, 0xf8ff },
+		{ 0xfeff, 0xfeff },   { 0xfff9, 0xfffb },   { 0x110bd, 0x110bd }, { 0x1d173, 0x1d17a },
+		{ 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f }, { 0xf0000, 0x10ffff },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return false;
+	return true;
+}
+
 void v_repr_str(struct str s, struct buf *out)
 {
 	bool sq = memchr(s.p, '\'', s.n) != NULL, dq = memchr(s.p, '"', s.n) != NULL;
@@ -539,8 +582,13 @@ void v_repr_str(struct str s, struct buf *out)
 			buf_puts(out, "\\r");
 		} else if (cp == '\t') {
 			buf_puts(out, "\\t");
-		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
-			buf_printf(out, "\\x%02x", cp);
+		} else if (!py_printable(cp)) {
+			if (cp < 0x100)
+				buf_printf(out, "\\x%02x", cp);
+			else if (cp < 0x10000)
+				buf_printf(out, "\\u%04x", cp);
+			else
+				buf_printf(out, "\\U%08x", cp);
 		} else {
 			buf_append(out, p + i, len);
 		}

@@ -19,8 +19,8 @@ struct seen {
 static bool seen_add(struct seen *s, const struct yaml_node *n)
 {
 	if ((s->n + 1) * 2 > s->cap) {
-		struct seen t = { xcalloc(s->cap ? s->cap * 2 : 64, sizeof(*t.v)), 0,
-			          s->cap ? s->cap * 2 : 64 };
+		struct seen t = {xcalloc(s->cap ? s->cap * 2 : 64, sizeof(*t.v)), 0,
+		                 s->cap ? s->cap * 2 : 64};
 		for (size_t i = 0; i < s->cap; i++)
 			if (s->v[i])
 				seen_add(&t, s->v[i]);
@@ -52,7 +52,8 @@ static const struct yaml_node *lookup(const struct yaml_node *n, struct str key,
 				v = lookup(src, key, seen);
 		} else if (src->kind == YAML_K_SEQ) {
 			for (uint32_t j = 0; j < src->len && !v; j++) /* the earlier mapping wins */
-				if (src->items[j]->kind == YAML_K_MAP && seen_add(seen, src->items[j]))
+				if (src->items[j]->kind == YAML_K_MAP &&
+				    seen_add(seen, src->items[j]))
 					v = lookup(src->items[j], key, seen);
 		}
 		if (v)
@@ -65,7 +66,7 @@ const struct yaml_node *yaml_map_getn(const struct yaml_node *n, struct str key)
 {
 	if (!n || n->kind != YAML_K_MAP)
 		return NULL;
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 	const struct yaml_node *v = lookup(n, key, &seen);
 	free(seen.v);
 	return v;

@@ -70,26 +70,31 @@ struct macro_def {
 	const struct jinja_template *tmpl;
 };
 
+/* 64 bytes: fields that no kind uses together share storage (see the kind list above). */
 struct node {
 	uint8_t kind;
 	uint8_t op;
 	uint16_t nkids;
 	int line, col;
-	struct node *a, *b, *c, *d;
-	struct node *target;
-	struct node **kids;
+	struct node *a, *b;
 	const char *name; /* interned */
 	union {
 		struct str text; /* S_TEXT */
 		value v;         /* E_CONST */
-	};
-	union {
-		struct call_args *args;    /* E_CALL, E_FILTER, E_TEST */
+		struct {
+			struct node *c, *d; /* S_IF, S_FOR, E_COND, E_SLICE */
+		};
 		uint8_t *ops;              /* E_COMPARE */
 		struct jinja_block *block; /* S_DBTBLOCK */
 	};
-	struct macro_def *mac;
+	union {
+		struct node **kids;     /* S_BODY, E_LIST, E_TUPLE, E_DICT, E_COMPARE */
+		struct node *target;    /* S_FOR, S_SET, S_SETBLOCK */
+		struct call_args *args; /* E_CALL, E_FILTER, E_TEST */
+		struct macro_def *mac;  /* S_MACRO, S_CALLBLOCK, S_DBTBLOCK (test blocks) */
+	};
 };
+_Static_assert(sizeof(struct node) == 64, "struct node should stay 64 bytes");
 
 struct jinja_template {
 	const char *name;

@@ -860,6 +860,9 @@ static int call_macro(struct jstate *st, const struct macro_val *mv, const struc
 struct loop_state {
 	value items; /* list */
 	uint32_t i;
+	int depth;               /* 1 at the top; deeper for loop(items) in recursive loops */
+	const struct node *node; /* the for statement, for loop(items) */
+	struct frame *frame;     /* the frame the for statement runs in */
 	value changed; /* loop.changed(): the last arguments */
 	bool has_changed;
 };
@@ -905,9 +908,9 @@ static int loop_getattr(struct jstate *st, value self, struct str name, value *o
 	else if (str_eqc(name, "length"))
 		*out = v_int(n);
 	else if (str_eqc(name, "depth"))
-		*out = v_int(1);
+		*out = v_int(ls->depth);
 	else if (str_eqc(name, "depth0"))
-		*out = v_int(0);
+		*out = v_int(ls->depth - 1);
 	else if (str_eqc(name, "previtem"))
 		*out = i > 0 ? ls->items.list->v[i - 1] : v_undef_named("there is no previous item", 25);
 	else if (str_eqc(name, "nextitem"))
@@ -929,7 +932,10 @@ static void loop_str(value self, struct buf *out)
 	buf_printf(out, "<LoopContext %u/%u>", ls->i + 1, ls->items.list->n);
 }
 
-static const struct vclass loop_class = { .name = "LoopContext", .getattr = loop_getattr, .str = loop_str };
+static int loop_call(struct jstate *st, value self, const struct vargs *args, value *out);
+static const struct vclass loop_class = {
+	.name = "LoopContext", .getattr = loop_getattr, .call = loop_call, .str = loop_str
+};
 
 /* ---- assignment ---- */
 
@@ -1370,11 +1376,47 @@ static void native_chunk(struct jstate *st, const struct node *n, value v)
 	st->chunk_const = !n || is_const_expr(n);
 }
 
+static int exec_for_items(struct jstate *st, const struct node *n, struct frame *f, value it,
+                          int depth);
+
+/* loop(items) in a recursive loop: the loop body over items, one level deeper, as text. */
+static int loop_call(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	struct loop_state *ls = self.obj->data;
+	if (!ls->node || !(ls->node->op & 1))
+		return jinja_error(st, "The loop must have the 'recursive' marker to be called recursively.");
+	if (args->npos != 1 || args->nkw)
+		return jinja_error(st, "loop() takes exactly one argument");
+	if (st->depth >= st->max_depth)
+		return jinja_error(st, "maximum recursion depth exceeded in a recursive loop");
+	struct buf *saved = st->out;
+	struct buf *b = pool_get(st);
+	st->out = b;
+	st->depth++;
+	int rc = exec_for_items(st, ls->node, ls->frame, args->pos[0], ls->depth + 1);
+	st->depth--;
+	st->out = saved;
+	if (rc == ST_ERR) {
+		pool_put(st);
+		return -1;
+	}
+	*out = v_strdup(st->a, b->p, b->n);
+	pool_put(st);
+	return 0;
+}
+
 static int exec_for(struct jstate *st, const struct node *n, struct frame *f)
 {
-	value it, items;
+	value it;
 	if (eval_in(st, n->a, f, &it) < 0)
 		return ST_ERR;
+	return exec_for_items(st, n, f, it, 1);
+}
+
+static int exec_for_items(struct jstate *st, const struct node *n, struct frame *f, value it,
+                          int depth)
+{
+	value items;
 	st->line = n->line;
 	if (jinja_iterate(st, it, &items) < 0)
 		return ST_ERR;
@@ -1405,6 +1447,9 @@ static int exec_for(struct jstate *st, const struct node *n, struct frame *f)
 	}
 	struct loop_state *ls = arena_alloc(st->a, sizeof(*ls));
 	ls->items = items;
+	ls->node = n;
+	ls->frame = f;
+	ls->depth = depth;
 	value loopv = v_obj(st->a, &loop_class, ls);
 	ls->changed = v_undef();
 	ls->has_changed = false;

@@ -14,6 +14,10 @@ struct parser {
 	VEC(struct jinja_block) blocks;
 	int depth;
 	int loops; /* enclosing for loops (reset by macro bodies) */
+	/* The first unknown filter or test outside a conditional: Jinja2 reports it when it
+	 * compiles, after the whole template parsed, unless an inline `if` turns out to cover it. */
+	const struct token *unknown;
+	const char *unknown_kind, *unknown_name;
 	int soft;  /* inside an if statement or conditional expression: unknown filters and tests
 	            * are run-time errors there, as Jinja2's soft frames */
 	/* names seen inside the macro being parsed (varargs/kwargs/caller detection) */
@@ -196,11 +200,23 @@ static struct node *parse_tuple(struct parser *p, bool simplified, bool with_con
 	return t;
 }
 
+static void note_unknown(struct parser *p, const struct token *tk, const char *kind, const char *name)
+{
+	if (p->unknown)
+		return;
+	p->unknown = tk;
+	p->unknown_kind = kind;
+	p->unknown_name = name;
+}
+
 static struct node *parse_expr(struct parser *p)
 {
 	if (!enter(p))
 		return NULL;
+	const struct token *unknown_before = p->unknown;
 	struct node *e = parse_or(p);
+	if (!unknown_before && is_name(p, "if"))
+		p->unknown = NULL; /* `x | nope if c` only fails when the branch runs */
 	while (!p->failed && is_name(p, "if")) {
 		struct token *tk = cur(p);
 		next(p);
@@ -621,10 +637,8 @@ static struct node *parse_filter(struct parser *p, struct node *n, bool start_in
 		struct node *f = mk(p, E_FILTER, nt);
 		f->a = n;
 		f->name = dotted_name(p);
-		if (!p->soft && !jinja_find_filter(str_from(f->name))) {
-			error_at(p, nt, "no filter named '%s'", f->name);
-			return NULL;
-		}
+		if (!p->soft && !jinja_find_filter(str_from(f->name)))
+			note_unknown(p, nt, "filter", f->name);
 		if (is_op(p, '('))
 			f->args = parse_call_args(p);
 		n = f;
@@ -646,10 +660,8 @@ static struct node *parse_test(struct parser *p, struct node *n)
 	t->a = n;
 	t->op = negated;
 	t->name = dotted_name(p);
-	if (!p->soft && !jinja_find_test(str_from(t->name))) {
-		error_at(p, nt, "no test named '%s'", t->name);
-		return NULL;
-	}
+	if (!p->soft && !jinja_find_test(str_from(t->name)))
+		note_unknown(p, nt, "test", t->name);
 	struct token *c = cur(p);
 	if (is_op(p, '(')) {
 		t->args = parse_call_args(p);
@@ -779,10 +791,8 @@ static struct node *parse_for(struct parser *p, struct token *tk)
 		return NULL;
 	if (accept_name(p, "if"))
 		n->d = parse_expr(p);
-	if (accept_name(p, "recursive")) {
-		error_at(p, peek(p, 0), "recursive loops are not supported");
-		return NULL;
-	}
+	if (accept_name(p, "recursive"))
+		n->op = 1; /* the body may call loop(items) */
 	expect_block_end(p);
 	int soft = p->soft;
 	p->soft = 0;
@@ -1248,6 +1258,8 @@ struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *
 	p.tk = toks.v;
 	p.n = toks.n;
 	struct node *root = parse_body(&p, NULL, 0);
+	if (!p.failed && p.unknown)
+		error_at(&p, p.unknown, "no %s named '%s'", p.unknown_kind, p.unknown_name);
 	if (p.failed || !root) {
 		vec_free(&p.blocks);
 		return NULL;

@@ -4,13 +4,8 @@
 #include <math.h>
 
 #include "jinja_int.h"
+#include "builtins_int.h"
 
-size_t jb_utf8_dec(const char *p, size_t n, uint32_t *cp);
-void jb_utf8_put(struct buf *b, uint32_t cp);
-size_t jb_cplen(const char *p, size_t n);
-size_t jb_cpoff(const char *p, size_t n, size_t cpi);
-int jb_format_value(struct jstate *st, value v, struct str spec, struct buf *out);
-int jb_check_size(struct jstate *st, uint64_t bytes);
 
 /* ---- shared: padding and digits ---- */
 

@@ -1,13 +1,8 @@
 /* Jinja2's global functions (range, dict, namespace, cycler, joiner, lipsum) plus dbt's zip,
  * and the iterator objects (generators, reversed iterators, zip, range) that filters return. */
 #include "jinja_int.h"
+#include "builtins_int.h"
 
-int jb_bind(struct jstate *st, const char *fname, const struct vargs *args, const char *spec,
-            value *out, uint32_t *given);
-int jb_index_arg(struct jstate *st, value v, int64_t *out);
-int jb_dict_merge(struct jstate *st, struct vdict *d, value src, const char *fname);
-value jb_iterator(struct jstate *st, int kind, const char *qualname, value items);
-bool jb_range_info(value v, int64_t *start, int64_t *stop, int64_t *step, int64_t *len);
 
 /* ---- one-shot iterators: generator, list_reverseiterator, reversed, zip, ... ---- */
 

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "jinja_int.h"
+#include "builtins_int.h"
 
 enum { ST_OK = 0, ST_ERR = -1, ST_BREAK = 1, ST_CONTINUE = 2, ST_RETURN = 3 };
 
@@ -415,6 +416,22 @@ static int repeat(struct jstate *st, value seq, int64_t n, value *out)
 	return 0;
 }
 
+/* + - * on numbers: ints stay ints unless the result leaves int64 (Python's ints are unbounded;
+ * silt's become a float there), anything with a float is a float. */
+static value num_arith(int op, value a, value b, bool ints)
+{
+	if (ints) {
+		int64_t r;
+		bool overflow = op == OP_ADD   ? __builtin_add_overflow(as_int(a), as_int(b), &r)
+		                : op == OP_SUB ? __builtin_sub_overflow(as_int(a), as_int(b), &r)
+		                               : __builtin_mul_overflow(as_int(a), as_int(b), &r);
+		if (!overflow)
+			return v_int(r);
+	}
+	double x = as_double(a), y = as_double(b);
+	return v_float(op == OP_ADD ? x + y : op == OP_SUB ? x - y : x * y);
+}
+
 static int64_t floordiv(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -437,16 +454,8 @@ int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 		return 0;
 	}
 	case OP_ADD:
-		if (ints) {
-			int64_t r;
-			if (__builtin_add_overflow(as_int(a), as_int(b), &r))
-				*out = v_float(as_double(a) + as_double(b));
-			else
-				*out = v_int(r);
-			return 0;
-		}
 		if (nums) {
-			*out = v_float(as_double(a) + as_double(b));
+			*out = num_arith(op, a, b, ints);
 			return 0;
 		}
 		if (a.type == VT_STR && b.type == VT_STR) {
@@ -469,30 +478,14 @@ int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 		}
 		return type_error(st, op, a, b);
 	case OP_SUB:
-		if (ints) {
-			int64_t r;
-			if (__builtin_sub_overflow(as_int(a), as_int(b), &r))
-				*out = v_float(as_double(a) - as_double(b));
-			else
-				*out = v_int(r);
-			return 0;
-		}
 		if (nums) {
-			*out = v_float(as_double(a) - as_double(b));
+			*out = num_arith(op, a, b, ints);
 			return 0;
 		}
 		return type_error(st, op, a, b);
 	case OP_MUL:
-		if (ints) {
-			int64_t r;
-			if (__builtin_mul_overflow(as_int(a), as_int(b), &r))
-				*out = v_float(as_double(a) * as_double(b));
-			else
-				*out = v_int(r);
-			return 0;
-		}
 		if (nums) {
-			*out = v_float(as_double(a) * as_double(b));
+			*out = num_arith(op, a, b, ints);
 			return 0;
 		}
 		if ((a.type == VT_STR || a.type == VT_LIST) && (b.type == VT_INT || b.type == VT_BOOL))
@@ -573,76 +566,10 @@ int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 	return jinja_error(st, "unknown operator");
 }
 
-static int contains(struct jstate *st, value needle, value hay, bool *out)
-{
-	switch (hay.type) {
-	case VT_STR:
-		if (needle.type != VT_STR)
-			return jinja_error(st, "'in <string>' requires string as left operand, not %s",
-			                   v_type_name(needle));
-		*out = needle.len == 0 || memmem(hay.s, hay.len, needle.s, needle.len) != NULL;
-		return 0;
-	case VT_LIST:
-		for (uint32_t i = 0; i < hay.list->n; i++)
-			if (v_equal(hay.list->v[i], needle)) {
-				*out = true;
-				return 0;
-			}
-		*out = false;
-		return 0;
-	case VT_DICT: {
-		value dummy;
-		*out = v_hashable(needle) && vdict_get(hay.dict, needle, &dummy);
-		return 0;
-	}
-	case VT_UNDEF:
-		*out = false;
-		return 0;
-	default: {
-		value l;
-		if (hay.type == VT_OBJ && hay.obj->cls->iter) {
-			if (jinja_iterate(st, hay, &l) < 0)
-				return -1;
-			return contains(st, needle, l, out);
-		}
-		return jinja_error(st, "argument of type '%s' is not iterable", v_type_name(hay));
-	}
-	}
-}
-
+/* Comparison operators, with Python's rules (methods.c has the one implementation). */
 static int compare(struct jstate *st, int op, value a, value b, bool *out)
 {
-	switch (op) {
-	case OP_EQ:
-		*out = v_equal(a, b);
-		return 0;
-	case OP_NE:
-		*out = !v_equal(a, b);
-		return 0;
-	case OP_IN:
-		return contains(st, a, b, out);
-	case OP_NOTIN:
-		if (contains(st, a, b, out) < 0)
-			return -1;
-		*out = !*out;
-		return 0;
-	}
-	int c;
-	if (v_compare(a, b, &c) < 0) {
-		if (a.type == VT_UNDEF)
-			return jinja_undefined_error(st, a);
-		if (b.type == VT_UNDEF)
-			return jinja_undefined_error(st, b);
-		static const char *const sym[] = { [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">", [OP_GE] = ">=" };
-		return jinja_error(st, "'%s' not supported between instances of '%s' and '%s'", sym[op],
-		                   v_type_name(a), v_type_name(b));
-	}
-	if ((a.type == VT_FLOAT && isnan(a.f)) || (b.type == VT_FLOAT && isnan(b.f))) {
-		*out = false;
-		return 0;
-	}
-	*out = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
-	return 0;
+	return jb_compare(st, op, a, b, out);
 }
 
 /* ---- calls ---- */

@@ -4,55 +4,14 @@
 #include <math.h>
 
 #include "jinja_int.h"
+#include "builtins_int.h"
 #include "../value/datetime.h"
 
 /* ---- shared helpers (also declared in filters.c, format.c, tests.c, globals.c) ---- */
-size_t jb_utf8_dec(const char *p, size_t n, uint32_t *cp);
-void jb_utf8_put(struct buf *b, uint32_t cp);
-size_t jb_cplen(const char *p, size_t n);
-size_t jb_cpoff(const char *p, size_t n, size_t cpi);
-uint32_t jb_upper(uint32_t cp);
-uint32_t jb_lower(uint32_t cp);
-bool jb_isspace(uint32_t cp);
-bool jb_isalpha(uint32_t cp);
-bool jb_isdigit(uint32_t cp);
-bool jb_isalnum(uint32_t cp);
-void jb_str_lower(struct str s, struct buf *out);
-void jb_str_upper(struct str s, struct buf *out);
-value jb_ignore_case(struct jstate *st, value v);
-int jb_bind(struct jstate *st, const char *fname, const struct vargs *args, const char *spec,
-            value *out, uint32_t *given);
-int jb_index_arg(struct jstate *st, value v, int64_t *out);
-value jb_strval(struct jstate *st, struct buf *b);
-int jb_list_sort(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse);
-int jb_list_sort2(struct jstate *st, value *items, value *keys, uint32_t n, bool reverse,
-                  bool eqfirst);
-void jb_repr_join(struct buf *out, const char *fmt, value v);
-int jb_compare(struct jstate *st, int op, value a, value b, bool *out);
-int jb_check_size(struct jstate *st, uint64_t bytes);
 
 /* ---- UTF-8 ---- */
 
-size_t jb_utf8_dec(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned char c = p[0];
-	size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-	if (!len || len > n) {
-		*cp = c;
-		return 1;
-	}
-	uint32_t v = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			*cp = c;
-			return 1;
-		}
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	*cp = v;
-	return len;
-}
+size_t jb_utf8_dec(const char *s, size_t n, uint32_t *cp) { return v_utf8_decode(s, n, cp); }
 
 void jb_utf8_put(struct buf *b, uint32_t cp)
 {
@@ -1163,8 +1122,6 @@ static value str_replace(struct jstate *st, struct str s, struct str old, struct
 }
 
 value jb_str_replace(struct jstate *st, struct str s, struct str old, struct str new,
-                     int64_t count);
-value jb_str_replace(struct jstate *st, struct str s, struct str old, struct str new,
                      int64_t count)
 {
 	return str_replace(st, s, old, new, count);
@@ -1423,8 +1380,6 @@ static int case_check(struct jstate *st, value self, const struct vargs *args, v
 	return 0;
 }
 
-bool jb_str_islower(struct str s);
-bool jb_str_isupper(struct str s);
 bool jb_str_islower(struct str s)
 {
 	bool any = false;
@@ -2025,7 +1980,6 @@ static const struct vclass view_classes[3] = {
 };
 
 /* The dict behind a dict view, for len(): true and *dict set when v is one. */
-bool jb_dict_view(value v, value *dict);
 bool jb_dict_view(value v, value *dict)
 {
 	if (v.type != VT_OBJ || v.obj->cls < view_classes || v.obj->cls >= view_classes + 3)
@@ -2067,7 +2021,6 @@ static void dict_store(struct jstate *st, struct vdict *d, value k, value v)
 }
 
 /* dict(x) / d.update(x): x is a mapping or an iterable of pairs. Shared with globals.c. */
-int jb_dict_merge(struct jstate *st, struct vdict *d, value src, const char *fname);
 int jb_dict_merge(struct jstate *st, struct vdict *d, value src, const char *fname)
 {
 	if (src.type == VT_DICT) {

@@ -1,11 +1,7 @@
 /* Jinja2's builtin tests (`x is name(args)`), with Python's semantics for each. */
 #include "jinja_int.h"
+#include "builtins_int.h"
 
-int jb_bind(struct jstate *st, const char *fname, const struct vargs *args, const char *spec,
-            value *out, uint32_t *given);
-int jb_compare(struct jstate *st, int op, value a, value b, bool *out);
-bool jb_str_islower(struct str s);
-bool jb_str_isupper(struct str s);
 
 static int no_args(struct jstate *st, const char *name, const struct vargs *args)
 {

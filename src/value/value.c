@@ -521,9 +521,9 @@ int fmt_double(double f, char out[32])
 	return (int)(o - out);
 }
 
-/* Length of the UTF-8 sequence at p (1 on invalid bytes) and its code point. */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+size_t v_utf8_decode(const char *s, size_t n, uint32_t *cp)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	unsigned char c = p[0];
 	size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
 	if (!len || len > n) {
@@ -572,7 +572,7 @@ void v_repr_str(struct str s, struct buf *out)
 	const unsigned char *p = (const unsigned char *)s.p;
 	for (size_t i = 0; i < s.n;) {
 		uint32_t cp;
-		size_t len = utf8_decode(p + i, s.n - i, &cp);
+		size_t len = v_utf8_decode((const char *)p + i, s.n - i, &cp);
 		if (cp == (uint32_t)q || cp == '\\') {
 			buf_putc(out, '\\');
 			buf_putc(out, (char)cp);

@@ -183,6 +183,9 @@ void v_repr_str(struct str s, struct buf *out); /* repr of a string: 'it''s' →
 /* Python float repr: shortest text that round-trips ('1.0', '1e+16', '1e-05', 'inf', 'nan').
  * Returns the length written to out (at most 31 bytes plus NUL). */
 int fmt_double(double f, char out[32]);
-value value_copy(struct arena *a, value v); /* deep copy of strings, lists and dicts into a */
+value value_copy(struct arena *a, value v);
+/* Length of the UTF-8 sequence at s (1 for an invalid byte, whose value is then the byte) and its
+ * code point in *cp. n > 0. */
+size_t v_utf8_decode(const char *s, size_t n, uint32_t *cp); /* deep copy of strings, lists and dicts into a */
 
 #endif

@@ -40,6 +40,10 @@ suite unit "$UNIT"
 [ -f tests/yaml/oracle.py ] && suite yaml-oracle "$PY" tests/yaml/oracle.py
 [ -d tests/json ] && [ -x "$SILT" ] && ls tests/json/*.case >/dev/null 2>&1 && suite json "$SILT" selftest json tests/json
 [ -f tests/json/oracle.py ] && suite json-oracle "$PY" tests/json/oracle.py
+[ -d tests/selectors ] && ls tests/selectors/*.case >/dev/null 2>&1 && suite selectors "$SILT" selftest selectors tests/selectors
+[ -d tests/csv ] && ls tests/csv/*.case >/dev/null 2>&1 && suite csv "$SILT" selftest csv tests/csv
+[ -f tests/csv/oracle.py ] && suite csv-oracle "$PY" tests/csv/oracle.py
+[ -d tests/project ] && ls tests/project/*/case.yml >/dev/null 2>&1 && suite project "$SILT" selftest project tests/project
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -24,5 +24,8 @@ int cmd_bench(int argc, char **argv);
 int selftest_jinja(const char *dir) __attribute__((weak));
 int selftest_yaml(const char *dir) __attribute__((weak));
 int selftest_json(const char *dir) __attribute__((weak));
+int selftest_selectors(const char *dir) __attribute__((weak));
+int selftest_csv(const char *dir) __attribute__((weak));
+int selftest_project(const char *dir) __attribute__((weak));
 
 #endif

@@ -902,7 +902,7 @@ static int assign(struct jstate *st, const struct node *target, value v, struct 
 
 static int apply_filter(struct jstate *st, const struct node *fn, value v, value *out)
 {
-	const struct jinja_filter *flt = jinja_find_filter(str_from(fn->name));
+	const struct jinja_filter *flt = fn->filter;
 	if (!flt)
 		return jinja_error(st, "no filter named '%s'", fn->name);
 	struct vargs va = { 0 };
@@ -1121,7 +1121,7 @@ static int eval_in(struct jstate *st, const struct node *n, struct frame *f, val
 		value v;
 		if (eval_in(st, n->a, f, &v) < 0)
 			return -1;
-		const struct jinja_test *t = jinja_find_test(str_from(n->name));
+		const struct jinja_test *t = n->test;
 		st->line = n->line;
 		if (!t)
 			return jinja_error(st, "no test named '%s'", n->name);

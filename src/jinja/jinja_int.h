@@ -51,6 +51,8 @@ enum binop {
 
 struct node;
 struct token;
+struct jinja_filter;
+struct jinja_test;
 
 struct call_args {
 	struct node **pos; /* positional */
@@ -86,6 +88,8 @@ struct node {
 		};
 		uint8_t *ops;              /* E_COMPARE */
 		struct jinja_block *block; /* S_DBTBLOCK */
+		const struct jinja_filter *filter; /* E_FILTER, resolved at parse time (NULL: unknown) */
+		const struct jinja_test *test;     /* E_TEST, likewise */
 	};
 	union {
 		struct node **kids;     /* S_BODY, E_LIST, E_TUPLE, E_DICT, E_COMPARE */

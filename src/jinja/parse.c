@@ -637,7 +637,8 @@ static struct node *parse_filter(struct parser *p, struct node *n, bool start_in
 		struct node *f = mk(p, E_FILTER, nt);
 		f->a = n;
 		f->name = dotted_name(p);
-		if (!p->soft && !jinja_find_filter(str_from(f->name)))
+		f->filter = jinja_find_filter(str_from(f->name));
+		if (!p->soft && !f->filter)
 			note_unknown(p, nt, "filter", f->name);
 		if (is_op(p, '('))
 			f->args = parse_call_args(p);
@@ -660,7 +661,8 @@ static struct node *parse_test(struct parser *p, struct node *n)
 	t->a = n;
 	t->op = negated;
 	t->name = dotted_name(p);
-	if (!p->soft && !jinja_find_test(str_from(t->name)))
+	t->test = jinja_find_test(str_from(t->name));
+	if (!p->soft && !t->test)
 		note_unknown(p, nt, "test", t->name);
 	struct token *c = cur(p);
 	if (is_op(p, '(')) {

@@ -15,6 +15,8 @@ LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+# Files compiled into the binary (tools/embed.c writes build/gen/embedded.c from them).
+EMBED    := $(sort $(wildcard src/compile/macros/*.sql))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
@@ -34,13 +36,29 @@ $(BA)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN) -O1 -MMD -MP -c $< -o $@
 
-$(B)/silt: $(call obj,$(B),$(LIB_SRC) $(CLI_SRC))
+$(B)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $<
+
+build/gen/embedded.c: $(B)/tools/embed $(EMBED)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed $@ src $(EMBED)
+
+$(B)/gen/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 -Isrc -c $< -o $@
+
+$(BA)/gen/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O1 -Isrc -c $< -o $@
+
+$(B)/silt: $(call obj,$(B),$(LIB_SRC) $(CLI_SRC)) $(B)/gen/embedded.o
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
-$(BA)/silt: $(call obj,$(BA),$(LIB_SRC) $(CLI_SRC))
+$(BA)/silt: $(call obj,$(BA),$(LIB_SRC) $(CLI_SRC)) $(BA)/gen/embedded.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-$(BA)/unit-tests: $(call obj,$(BA),$(LIB_SRC) $(UNIT_SRC))
+$(BA)/unit-tests: $(call obj,$(BA),$(LIB_SRC) $(UNIT_SRC)) $(BA)/gen/embedded.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 # All suites, under the sanitizers; the last line is "N passed, N failed".
@@ -55,10 +73,10 @@ bench: $(B)/silt
 # libFuzzer targets (clang); FUZZ_TIME seconds each (default 60).
 FUZZ_TIME ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/gen/embedded.c
 	@mkdir -p $(dir $@)
 	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS_ALL)
+	  $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_SRC) build/gen/embedded.c $(LDLIBS_ALL)
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 	  n=$$(basename $$t); mkdir -p $(B)/fuzz/corpus-$$n; \

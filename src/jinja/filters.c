@@ -1050,7 +1050,7 @@ FILTER(join)
 		if (i)
 			buf_append(&b, sep.p, sep.n);
 		jinja_to_str(x, &b);
-		if (b.n > 64u * 1024 * 1024) {
+		if (b.n > st->max_bytes) {
 			buf_release(&b);
 			buf_release(&sep);
 			return jb_check_size(st, UINT64_MAX);
@@ -2601,7 +2601,7 @@ FILTER(wordwrap)
 		bool first = true;
 		tw_wrap(v_as_str(lines.list->v[i]), (size_t)width, v_truthy(a[1]), v_truthy(a[3]), wrap,
 		        &b, &first);
-		if (b.n > 64u * 1024 * 1024) {
+		if (b.n > st->max_bytes) {
 			buf_release(&b);
 			return jb_check_size(st, UINT64_MAX);
 		}

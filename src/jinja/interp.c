@@ -185,8 +185,8 @@ int jinja_iterate(struct jstate *st, value v, value *list_out)
 		return 0;
 	}
 	case VT_STR: {
-		if (v.len > 1024u * 1024)
-			return jinja_error(st, "a string of %u bytes is too long to iterate (the limit is 1 MiB)", v.len);
+		if (v.len > 1024u * 1024 || v.len > st->max_bytes / 16)
+			return jinja_error(st, "a string of %u bytes is too long to iterate", v.len);
 		value l = v_list(st->a, v.len);
 		for (uint32_t i = 0; i < v.len;) {
 			size_t n = utf8_len((unsigned char)v.s[i]);
@@ -396,7 +396,7 @@ static int repeat(struct jstate *st, value seq, int64_t n, value *out)
 	if (n < 0)
 		n = 0;
 	if (seq.type == VT_STR) {
-		if ((uint64_t)seq.len * (uint64_t)n > 64u * 1024 * 1024)
+		if ((uint64_t)seq.len * (uint64_t)n > st->max_bytes)
 			return jinja_error(st, "string repetition too large");
 		struct buf b = BUF_INIT;
 		for (int64_t i = 0; i < n; i++)
@@ -1687,6 +1687,7 @@ static void state_init(struct jstate *st, struct jinja_env *env, const struct ji
 	st->ctx = opts->ctx;
 	st->max_depth = opts->max_depth ? opts->max_depth : 200;
 	st->max_steps = opts->max_steps;
+	st->max_bytes = opts->max_bytes ? opts->max_bytes : 64u * 1024 * 1024;
 }
 
 static void state_release(struct jstate *st)

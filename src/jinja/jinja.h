@@ -55,6 +55,7 @@ struct jinja_render {
 	void *userdata;             /* for C callables: jinja_userdata(st) */
 	int max_depth;              /* call-depth limit, 0 = 200 */
 	uint64_t max_steps;         /* loop iterations + macro calls allowed, 0 = unlimited */
+	uint64_t max_bytes;         /* largest string a filter, method or operator builds, 0 = 64 MiB */
 };
 
 /* Renders t as text into out. Returns 0, or -1 with an error (name:line: message) in d. */

@@ -153,6 +153,7 @@ struct jstate {
 	value ctx;
 	int depth, max_depth;
 	uint64_t steps, max_steps;
+	uint64_t max_bytes; /* see jinja_render.max_bytes */
 	int line;          /* line of the node being evaluated, for run-time errors */
 	bool err;          /* an error has been recorded */
 	bool returning;    /* return() was called: unwind to the macro */

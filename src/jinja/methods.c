@@ -272,7 +272,7 @@ value jb_ignore_case(struct jstate *st, value v)
 
 /* Results are capped like the interpreter's repetition (64 MiB of text, 10M items): the sandbox
  * must not be made to exhaust memory by a template. */
-#define JB_MAX_BYTES (64u * 1024 * 1024)
+#define JB_MAX_BYTES (st->max_bytes)
 
 int jb_check_size(struct jstate *st, uint64_t bytes)
 {

@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (t) {
 		struct buf out = BUF_INIT;
 		out.max = 1 << 20;
-		struct jinja_render opts = { .ctx = ctx, .arena = &a, .max_depth = 50, .max_steps = 200000 };
+		struct jinja_render opts = { .ctx = ctx, .arena = &a, .max_depth = 50, .max_steps = 200000,
+		                             .max_bytes = 1 << 20 };
 		jinja_render(env, t, &opts, &out, &d);
 		buf_reset(&out);
 		opts.undef = JINJA_UNDEF_LENIENT;

@@ -165,6 +165,26 @@ static void test_merge(void)
 	is_str(yaml_map_get(m, "x")->text, "a", "the earlier mapping of a merge list wins");
 	is_str(yaml_map_get(m, "w")->text, "b", "keys of later mappings are merged too");
 	is_str(yaml_map_get(yaml_map_get(r, "n"), "x")->text, "b", "a later << key wins");
+
+	/* merges of merges sharing their sources: 2**60 paths, each source searched once */
+	struct buf t = BUF_INIT;
+	buf_puts(&t, "x0: &x0 {a: 1}\n");
+	for (int i = 1; i <= 60; i++)
+		buf_printf(&t, "x%d: &x%d {<<: [*x%d, *x%d], k%d: %d}\n", i, i, i - 1, i - 1, i, i);
+	struct diag d;
+	diag_init(&d);
+	struct yaml_doc *doc;
+	ok(yaml_load(&A, "chain.yml", t.p, t.n, &doc, &d) == 0,
+	   "a chain of 60 doubled merges loads");
+	const struct yaml_node *x60 = yaml_map_get(doc->root, "x60");
+	ok(yaml_map_get(x60, "missing") == NULL, "a missing key is looked up in linear time");
+	ok(yaml_map_get(x60, "a") && yaml_map_get(x60, "a")->i == 1,
+	   "a key from the far end is found");
+	value c = yaml_to_value(&A, x60);
+	ok(c.type == VT_DICT && c.dict->live == 61,
+	   "its value has the 61 keys, built in linear time");
+	diag_release(&d);
+	buf_release(&t);
 	value v = yaml_to_value(&A, m);
 	is_str(repr(v), "{'x': 'a', 'w': 'b', 'y': 'own', 'z': 'a'}",
 	       "merged dict: keys of the last mapping first, as PyYAML orders them");

@@ -5,8 +5,10 @@ For NAME.yml with NAME.json: yaml.load must give exactly that value, dumped as
 json.dumps(data, default=str, ensure_ascii=False, sort_keys=False).
 For NAME.yml with NAME.error ("NAME.yml:LINE:COL: message", silt's text): PyYAML must raise too,
 and when its exception carries a position (problem_mark, 0-based; or a ReaderError's byte
-offset) it must be the same line and column. Errors of the constructors without a position
-(ValueError "day is out of range for month", KeyError, ...) only have to be raised.
+offset) it must be the same line and column. Where silt words a message as PyYAML does, the
+words are checked too: libyaml's and the constructor's problem text starts silt's message, and a
+constructor's ValueError ("day is out of range for month") is silt's whole message. Other errors
+without a position (KeyError, IndexError, ...) only have to be raised.
 Cases listed in DISABLED with a NAME.error are silt's own refusals of what PyYAML accepts, and are
 skipped. Prints TAP and "N passed, N failed"; exits 1 on a failure.
 """
@@ -88,15 +90,27 @@ def main():
                     notes.append(f"NAME.json: {want}")
         elif has_error:
             want = read(base + ".error")
-            m = re.match(r"^[^:]+\.yml:(\d+):(\d+): ", want)
+            m = re.match(r"^[^:]+\.yml:(\d+):(\d+): (.*)$", want, re.S)
             if exc is None:
                 notes.append(f"PyYAML loads it: {json.dumps(data, default=str)[:200]}")
             elif not m:
                 notes.append(f"{name}.error has no LINE:COL: {want}")
             else:
                 pos = position(exc, raw)
+                msg = m.group(3)
                 if pos is not None and pos != (int(m.group(1)), int(m.group(2))):
                     notes.append(f"PyYAML's position {pos[0]}:{pos[1]}, silt's {m.group(1)}:{m.group(2)}")
+                words = None
+                if isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError,
+                                    yaml.constructor.ConstructorError)):
+                    if not msg.startswith(exc.problem):
+                        words = f"silt's message does not start with PyYAML's problem {exc.problem!r}"
+                elif isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+                    if msg != str(exc):
+                        words = f"silt's message is not PyYAML's {str(exc)!r}"
+                if words:
+                    notes.append(words)
+                if notes:
                     notes.append("PyYAML: " + str(exc).replace("\n", " | "))
         else:
             notes.append(f"neither {name}.json nor {name}.error exists")

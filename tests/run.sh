@@ -43,6 +43,7 @@ suite unit "$UNIT"
 [ -d tests/selectors ] && ls tests/selectors/*.case >/dev/null 2>&1 && suite selectors "$SILT" selftest selectors tests/selectors
 [ -d tests/csv ] && ls tests/csv/*.case >/dev/null 2>&1 && suite csv "$SILT" selftest csv tests/csv
 [ -f tests/csv/oracle.py ] && suite csv-oracle "$PY" tests/csv/oracle.py
+[ -d tests/compile ] && ls tests/compile/*.case >/dev/null 2>&1 && suite compile "$SILT" selftest compile tests/compile
 [ -d tests/project ] && ls tests/project/*/case.yml >/dev/null 2>&1 && suite project "$SILT" selftest project tests/project
 
 echo "$total_pass passed, $total_fail failed"

@@ -27,5 +27,6 @@ int selftest_json(const char *dir) __attribute__((weak));
 int selftest_selectors(const char *dir) __attribute__((weak));
 int selftest_csv(const char *dir) __attribute__((weak));
 int selftest_project(const char *dir) __attribute__((weak));
+int selftest_compile(const char *dir) __attribute__((weak));
 
 #endif

@@ -134,6 +134,9 @@ static value lookup(struct jstate *st, struct frame *f, const char *name)
 		return v;
 	if (st->ctx.type == VT_DICT && vdict_gets(st->ctx.dict, str_from(name), &v))
 		return v;
+	for (uint32_t i = 0; i < st->opts->nscopes; i++)
+		if (vdict_gets(st->opts->scopes[i], str_from(name), &v))
+			return v;
 	if (vdict_gets(st->env->globals, str_from(name), &v))
 		return v;
 	return v_undef_named(name, strlen(name));

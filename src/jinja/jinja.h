@@ -50,6 +50,10 @@ void jinja_add_macros(struct jinja_env *env, const char *ns, struct jinja_templa
 
 struct jinja_render {
 	value ctx;                  /* a dict of variables (VT_UNDEF = none) */
+	/* Dicts searched after ctx and before the globals, in order: how dbt makes a package's
+	 * macros, then the root project's, then dbt's own callable without a prefix. */
+	struct vdict *const *scopes;
+	uint32_t nscopes;
 	enum jinja_undefined undef; /* default or lenient */
 	struct arena *arena;        /* where results and temporaries go (NULL = a private one) */
 	void *userdata;             /* for C callables: jinja_userdata(st) */
@@ -75,6 +79,11 @@ int jinja_error(struct jstate *st, const char *fmt, ...) SILT_PRINTF(2, 3); /* r
 struct arena *jinja_arena(struct jstate *st);
 void *jinja_userdata(struct jstate *st);
 enum jinja_undefined jinja_undef_mode(struct jstate *st);
+/* Python str() into a buffer, and as a value (allocated in st's arena when needed). */
+void jinja_to_str(value v, struct buf *out);
+value jinja_str_value(struct jstate *st, value v);
+/* Argument i, or the keyword argument `name`: true and *out set when given. */
+bool jinja_arg(const struct vargs *args, uint32_t i, const char *name, value *out);
 /* Calls any callable value (function, macro, object with a call) with args. */
 int jinja_call(struct jstate *st, value callee, const struct vargs *args, value *out);
 

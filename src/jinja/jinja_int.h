@@ -188,9 +188,6 @@ bool jinja_has_method(value self, struct str name);
  * the attribute. Return 0 (out set, possibly undefined) or -1 on error. */
 int jinja_getattr(struct jstate *st, value obj, struct str name, value *out);
 int jinja_getitem(struct jstate *st, value obj, value key, value *out);
-/* Python str() into a buffer, and as a value (allocated in st's arena when needed). */
-void jinja_to_str(value v, struct buf *out);
-value jinja_str_value(struct jstate *st, value v);
 /* Materialises any iterable (list, tuple, dict keys, string chars, undefined → empty) as a list;
  * -1 with "'T' object is not iterable" otherwise. */
 int jinja_iterate(struct jstate *st, value v, value *list_out);
@@ -200,8 +197,6 @@ int jinja_binop(struct jstate *st, int op, value a, value b, value *out);
 int jinja_percent_format(struct jstate *st, struct str fmt, value args, value *out);
 /* str.format(*args, **kwargs) with Python's format mini-language. */
 int jinja_str_format(struct jstate *st, struct str fmt, const struct vargs *args, value *out);
-/* Argument helpers for builtins: positional i or keyword `name`; *out unchanged if absent. */
-bool jinja_arg(const struct vargs *args, uint32_t i, const char *name, value *out);
 /* An error for undefined values used where Jinja2's Undefined raises. */
 int jinja_undefined_error(struct jstate *st, value undef);
 

@@ -1,0 +1,89 @@
+/* compile: the dbt Jinja context — what models, macros, hooks and tests see: ref, source,
+ * config, var, env_var, target, this, execute, adapter.dispatch, return, log/print,
+ * exceptions, fromjson/tojson/fromyaml/toyaml, local_md5, invocation_id, flags, builtins and
+ * context — and dbt's macro resolution across packages.
+ *
+ * One environment holds every package's macros (jinja_add_macros(env, package, template), the
+ * global project under "dbt"); dbt_context_install adds the context functions to it once. Each
+ * render then gets a struct dbt_render as its userdata, which says which node is rendered, in
+ * which phase, and where parse-time calls are recorded. dbt_render_setup fills the
+ * jinja_render options for it (context dict, macro scopes in dbt's order).
+ *
+ * Ownership: the capture and every value a render returns live in the render's arena. */
+#ifndef SILT_COMPILE_H
+#define SILT_COMPILE_H
+
+#include "jinja/jinja.h"
+
+enum dbt_phase {
+	DBT_PARSE,   /* execute is false; ref/source/config are recorded */
+	DBT_EXECUTE, /* execute is true; ref/source resolve to relations */
+};
+
+/* What the context needs to know about the project (filled by project/, tests fill it by hand). */
+struct dbt_project_info {
+	const char *root_package;  /* the root project's name */
+	const char *adapter_type;  /* "sqlite", "postgres": dispatch prefixes */
+	const char *parent_adapters[4]; /* adapters this one inherits macros from, NULL-ended */
+	value target;              /* the target dict */
+	value dispatch;            /* dict: namespace → list of packages (dbt_project.yml dispatch) */
+	value flags;               /* dict: FULL_REFRESH, WHICH, ... */
+	const char *invocation_id;
+	/* var(name) for a node of `package`: 1 found (*out set), 0 missing, -1 error. */
+	int (*var)(void *ud, const char *package, struct str name, value *out);
+	/* env_var(name): 1 found, 0 missing. */
+	int (*env_var)(void *ud, struct str name, value *out);
+	/* Execute phase: the relation of ref(package?, name, version?) / source(s, t) from the node
+	 * of package `from`, as a value (usually a relation object); 1 found, 0 not found. */
+	int (*resolve_ref)(void *ud, const char *from, struct str package, struct str name,
+	                   value version, value *out);
+	int (*resolve_source)(void *ud, struct str source, struct str table, value *out);
+	void *ud;
+};
+
+struct dbt_ref {
+	struct str package; /* empty: not given */
+	struct str name;
+	value version;      /* VT_UNDEF: not given */
+	int line;
+};
+struct dbt_source_ref {
+	struct str source, table;
+	int line;
+};
+
+/* What a parse-time render records: refs, sources, configs, and macros called at depth 0. */
+struct dbt_capture {
+	VEC(struct dbt_ref) refs;
+	VEC(struct dbt_source_ref) sources;
+	value config; /* dict, merged from every config(...) call in order */
+	VEC(const char *) macros;
+};
+void dbt_capture_init(struct dbt_capture *c);
+void dbt_capture_release(struct dbt_capture *c);
+
+/* One render's view: the node and phase. Set as jinja_render.userdata by dbt_render_setup. */
+struct dbt_render {
+	const struct dbt_project_info *proj;
+	struct jinja_env *env;
+	enum dbt_phase phase;
+	const char *package; /* the node's package */
+	value node;          /* the node as a dict ("model"): name, unique_id, resource_type, config */
+	value this;          /* the node's relation (execute phase), or undefined */
+	struct dbt_capture *cap; /* where parse-time calls go; may be NULL */
+	value ctx;           /* built by dbt_render_setup */
+	struct vdict *scopes[3];
+};
+
+/* Adds the context functions (ref, source, config, ...) to env as globals. */
+void dbt_context_install(struct jinja_env *env);
+
+/* Fills opts for rendering as r describes: context dict (target, this, execute, model, config,
+ * builtins, context...), macro scopes (node package, root project, dbt), userdata. */
+void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render *opts);
+
+/* adapter.dispatch's resolution, for callers outside templates too: the macro value for
+ * `name` in macro namespace `ns` (NULL = none given) as dbt would find it. 1 found, 0 not. */
+int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, value *out);
+
+#endif

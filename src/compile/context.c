@@ -1,6 +1,6 @@
 /* The dbt Jinja context: the functions and objects dbt puts in front of every model, macro,
  * hook and test, for the parse phase (record ref/source/config) and the execute phase. */
-#include "compile.h"
+#include "compile_int.h"
 #include "json/json.h"
 #include "yaml/yaml.h"
 
@@ -567,6 +567,10 @@ void dbt_context_install(struct jinja_env *env)
 	jinja_set_global(env, "exceptions", exceptions);
 	vdict_sets(builtins.dict, "exceptions", exceptions);
 	jinja_set_global(env, "builtins", builtins);
+	value modules = v_dict(a, 4);
+	modules.flags = VF_NAMESPACE;
+	vdict_sets(modules.dict, "re", dbt_module_re(a));
+	jinja_set_global(env, "modules", modules);
 }
 
 void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render *opts)

@@ -29,6 +29,7 @@ struct dbt_project_info {
 	value dispatch;            /* dict: namespace → list of packages (dbt_project.yml dispatch) */
 	value flags;               /* dict: FULL_REFRESH, WHICH, ... */
 	const char *invocation_id;
+	value run_started_at;      /* an aware UTC datetime; VT_UNDEF = the time of the render */
 	/* var(name) for a node of `package`: 1 found (*out set), 0 missing, -1 error. */
 	int (*var)(void *ud, const char *package, struct str name, value *out);
 	/* env_var(name): 1 found, 0 missing. */

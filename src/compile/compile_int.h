@@ -6,5 +6,9 @@
 
 /* modules.re (modules_re.c): a namespace of Python's re functions and flags. */
 value dbt_module_re(struct arena *a);
+/* modules.datetime (modules_datetime.c): datetime, date, timedelta. */
+value dbt_module_datetime(struct arena *a);
+/* The current time as an aware UTC datetime (run_started_at). */
+value dbt_now_utc(struct arena *a);
 
 #endif

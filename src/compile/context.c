@@ -570,6 +570,7 @@ void dbt_context_install(struct jinja_env *env)
 	value modules = v_dict(a, 4);
 	modules.flags = VF_NAMESPACE;
 	vdict_sets(modules.dict, "re", dbt_module_re(a));
+	vdict_sets(modules.dict, "datetime", dbt_module_datetime(a));
 	jinja_set_global(env, "modules", modules);
 }
 
@@ -583,6 +584,8 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 	vdict_sets(ctx.dict, "model", r->node.type == VT_DICT ? r->node : v_dict(a, 0));
 	vdict_sets(ctx.dict, "flags", p->flags.type == VT_DICT ? p->flags : v_dict(a, 0));
 	vdict_sets(ctx.dict, "invocation_id", v_cstr(p->invocation_id ? p->invocation_id : ""));
+	vdict_sets(ctx.dict, "run_started_at",
+	           p->run_started_at.type != VT_UNDEF ? p->run_started_at : dbt_now_utc(a));
 	vdict_sets(ctx.dict, "project_name", v_cstr(p->root_package ? p->root_package : ""));
 	vdict_sets(ctx.dict, "config", v_obj(a, &config_class, NULL));
 	vdict_sets(ctx.dict, "adapter", v_obj(a, &adapter_class, NULL));

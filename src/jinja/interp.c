@@ -5,6 +5,7 @@
 
 #include "jinja_int.h"
 #include "builtins_int.h"
+#include "../value/datetime.h"
 
 enum { ST_OK = 0, ST_ERR = -1, ST_BREAK = 1, ST_CONTINUE = 2, ST_RETURN = 3 };
 
@@ -281,10 +282,14 @@ static int attr_of(struct jstate *st, value obj, struct str name, value *out)
 			return 1;
 		}
 		return 0;
-	case VT_OBJ:
-		if (obj.obj->cls->getattr)
-			return obj.obj->cls->getattr(st, obj, name, out);
-		return 0;
+	case VT_OBJ: {
+		int r = obj.obj->cls->getattr ? obj.obj->cls->getattr(st, obj, name, out) : 0;
+		if (r == 0 && jinja_has_method(obj, name)) {
+			*out = v_func(st->a, arena_strndup(st->a, name.p, name.n), NULL, NULL, obj);
+			return 1;
+		}
+		return r;
+	}
 	case VT_MACRO: {
 		const struct macro_def *m = ((const struct macro_val *)obj.ptr)->def;
 		if (str_eqc(name, "name")) {
@@ -443,8 +448,55 @@ static int64_t floordiv(int64_t a, int64_t b)
 	return q;
 }
 
+/* Date arithmetic as Python's datetime module: datetime/date ± timedelta, datetime - datetime,
+ * timedelta ± timedelta. 1 done, 0 not a date operation. */
+static int date_arith(struct jstate *st, int op, value a, value b, value *out)
+{
+	const struct vdatetime *da = v_as_datetime(a), *db = v_as_datetime(b);
+	int64_t ta, tb;
+	bool tda = v_as_timedelta(a, &ta), tdb = v_as_timedelta(b, &tb);
+	if (da && tdb && (op == OP_ADD || op == OP_SUB)) {
+		struct vdatetime r = *da;
+		int64_t us = datetime_ordinal_us(da) + (op == OP_ADD ? tb : -tb);
+		if (da->has_tz) /* ordinal_us is UTC for aware datetimes: back to local time */
+			us += (int64_t)da->utcoffset * 60000000;
+		datetime_from_ordinal_us(us, &r);
+		r.has_time = da->has_time;
+		r.has_tz = da->has_tz;
+		r.utcoffset = da->utcoffset;
+		if (!da->has_time)
+			r.hour = r.minute = r.second = r.microsecond = 0;
+		struct buf why = BUF_INIT;
+		if (datetime_check(&r, &why) < 0) {
+			jinja_error(st, "OverflowError: date value out of range");
+			buf_release(&why);
+			return -1;
+		}
+		*out = v_datetime(st->a, &r);
+		return 1;
+	}
+	if (tda && db && op == OP_ADD)
+		return date_arith(st, op, b, a, out);
+	if (da && db && op == OP_SUB && da->has_time == db->has_time) {
+		if (da->has_tz != db->has_tz)
+			return jinja_error(st, "can't subtract offset-naive and offset-aware datetimes");
+		*out = v_timedelta(st->a, datetime_ordinal_us(da) - datetime_ordinal_us(db));
+		return 1;
+	}
+	if (tda && tdb && (op == OP_ADD || op == OP_SUB)) {
+		*out = v_timedelta(st->a, op == OP_ADD ? ta + tb : ta - tb);
+		return 1;
+	}
+	return 0;
+}
+
 int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 {
+	if (unlikely(a.type == VT_OBJ || b.type == VT_OBJ)) {
+		int r = date_arith(st, op, a, b, out);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
 	bool nums = v_is_num(a) && v_is_num(b);
 	bool ints = nums && a.type != VT_FLOAT && b.type != VT_FLOAT;
 	switch (op) {

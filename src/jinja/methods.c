@@ -2170,6 +2170,109 @@ static const struct method dict_methods[] = {
 
 /* ---- dispatch ---- */
 
+/* ---- date and datetime methods ---- */
+
+static int m_strftime(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	value fmt = v_undef();
+	if (!jinja_arg(args, 0, "format", &fmt) || fmt.type != VT_STR)
+		return jinja_error(st, "strftime() argument 1 must be str, not %s", v_type_name(fmt));
+	struct buf b = BUF_INIT;
+	datetime_strftime(v_as_datetime(self), v_as_str(fmt), &b);
+	*out = jb_strval(st, &b);
+	return 0;
+}
+
+static int m_isoformat(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	const struct vdatetime *dt = v_as_datetime(self);
+	value sep = v_cstr("T");
+	jinja_arg(args, 0, "sep", &sep);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%04d-%02d-%02d", dt->year, dt->month, dt->day);
+	if (dt->has_time) {
+		jinja_to_str(sep, &b);
+		buf_printf(&b, "%02d:%02d:%02d", dt->hour, dt->minute, dt->second);
+		if (dt->microsecond)
+			buf_printf(&b, ".%06d", dt->microsecond);
+		if (dt->has_tz)
+			buf_printf(&b, "%c%02d:%02d", dt->utcoffset < 0 ? '-' : '+', abs(dt->utcoffset) / 60,
+			           abs(dt->utcoffset) % 60);
+	}
+	*out = jb_strval(st, &b);
+	return 0;
+}
+
+static int m_date(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	(void)args;
+	const struct vdatetime *dt = v_as_datetime(self);
+	*out = v_date(jinja_arena(st), dt->year, dt->month, dt->day);
+	return 0;
+}
+
+static int m_weekday(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	(void)st;
+	(void)args;
+	*out = v_int(datetime_weekday(v_as_datetime(self)));
+	return 0;
+}
+
+static int m_isoweekday(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	(void)st;
+	(void)args;
+	*out = v_int(datetime_weekday(v_as_datetime(self)) + 1);
+	return 0;
+}
+
+static int m_dt_replace(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	struct vdatetime dt = *v_as_datetime(self);
+	static const char *const names[] = { "year", "month", "day", "hour", "minute", "second", "microsecond" };
+	int *fields[] = { &dt.year, &dt.month, &dt.day, &dt.hour, &dt.minute, &dt.second, &dt.microsecond };
+	size_t n = dt.has_time ? ARRAY_LEN(names) : 3;
+	for (uint32_t k = 0; k < args->nkw; k++) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (str_eqc(args->kw[k].name, names[i]))
+				break;
+		if (i == n || args->kw[k].v.type != VT_INT)
+			return jinja_error(st, "replace() got an unexpected keyword argument '%.*s'",
+			                   (int)args->kw[k].name.n, args->kw[k].name.p);
+		*fields[i] = (int)args->kw[k].v.i;
+	}
+	struct buf why = BUF_INIT;
+	if (datetime_check(&dt, &why) < 0) {
+		jinja_error(st, "%s", buf_cstr(&why));
+		buf_release(&why);
+		return -1;
+	}
+	*out = v_datetime(jinja_arena(st), &dt);
+	return 0;
+}
+
+static int m_timestamp(struct jstate *st, value self, const struct vargs *args, value *out)
+{
+	(void)st;
+	(void)args;
+	const struct vdatetime *dt = v_as_datetime(self);
+	struct vdatetime epoch = { 1970, 1, 1, 0, 0, 0, 0, true, dt->has_tz, 0 };
+	*out = v_float((double)(datetime_ordinal_us(dt) - datetime_ordinal_us(&epoch)) / 1e6);
+	return 0;
+}
+
+static const struct method date_methods[] = {
+	{ "isoformat", m_isoformat }, { "isoweekday", m_isoweekday }, { "replace", m_dt_replace },
+	{ "strftime", m_strftime },   { "weekday", m_weekday },
+};
+static const struct method datetime_methods[] = {
+	{ "date", m_date },           { "isoformat", m_isoformat }, { "isoweekday", m_isoweekday },
+	{ "replace", m_dt_replace },  { "strftime", m_strftime },   { "timestamp", m_timestamp },
+	{ "weekday", m_weekday },
+};
+
 static const struct method *find_in(const struct method *t, size_t n, struct str name)
 {
 	size_t lo = 0, hi = n;
@@ -2199,6 +2302,13 @@ static const struct method *lookup_method(value self, struct str name)
 		if (self.flags & VF_NAMESPACE)
 			return NULL;
 		return find_in(dict_methods, ARRAY_LEN(dict_methods), name);
+	case VT_OBJ: {
+		const struct vdatetime *dt = v_as_datetime(self);
+		if (!dt)
+			return NULL;
+		return dt->has_time ? find_in(datetime_methods, ARRAY_LEN(datetime_methods), name)
+		                    : find_in(date_methods, ARRAY_LEN(date_methods), name);
+	}
 	default:
 		return NULL;
 	}

@@ -1,4 +1,6 @@
 /* Python's datetime.date and datetime.datetime: validation, str(), repr(), equality. */
+#include <strings.h>
+
 #include "datetime.h"
 
 static bool is_leap(int y)
@@ -207,4 +209,281 @@ value v_date(struct arena *a, int year, int month, int day)
 {
 	struct vdatetime dt = {.year = year, .month = month, .day = day};
 	return v_datetime(a, &dt);
+}
+
+/* ---- formatting, parsing, arithmetic (strftime, strptime, timedelta) ---- */
+
+static const char *const month_names[] = { "January", "February", "March",     "April",
+	                                   "May",     "June",     "July",      "August",
+	                                   "September", "October", "November", "December" };
+static const char *const day_names[] = { "Monday", "Tuesday",  "Wednesday", "Thursday",
+	                                 "Friday", "Saturday", "Sunday" };
+
+int datetime_weekday(const struct vdatetime *dt)
+{
+	/* 0001-01-01 was a Monday */
+	int64_t days = days_before(dt->year, dt->month, dt->day);
+	return (int)(days % 7);
+}
+
+int datetime_strftime(const struct vdatetime *dt, struct str fmt, struct buf *out)
+{
+	for (size_t i = 0; i < fmt.n; i++) {
+		char c = fmt.p[i];
+		if (c != '%' || i + 1 >= fmt.n) {
+			buf_putc(out, c);
+			continue;
+		}
+		char d = fmt.p[++i];
+		int wd = datetime_weekday(dt);
+		int yday = (int)(days_before(dt->year, dt->month, dt->day) - days_before(dt->year, 1, 1)) + 1;
+		switch (d) {
+		case 'Y': buf_printf(out, "%04d", dt->year); break;
+		case 'y': buf_printf(out, "%02d", dt->year % 100); break;
+		case 'm': buf_printf(out, "%02d", dt->month); break;
+		case 'd': buf_printf(out, "%02d", dt->day); break;
+		case 'H': buf_printf(out, "%02d", dt->hour); break;
+		case 'I': buf_printf(out, "%02d", dt->hour % 12 ? dt->hour % 12 : 12); break;
+		case 'M': buf_printf(out, "%02d", dt->minute); break;
+		case 'S': buf_printf(out, "%02d", dt->second); break;
+		case 'f': buf_printf(out, "%06d", dt->microsecond); break;
+		case 'p': buf_puts(out, dt->hour < 12 ? "AM" : "PM"); break;
+		case 'j': buf_printf(out, "%03d", yday); break;
+		case 'B': buf_puts(out, month_names[dt->month - 1]); break;
+		case 'b': case 'h': buf_printf(out, "%.3s", month_names[dt->month - 1]); break;
+		case 'A': buf_puts(out, day_names[wd]); break;
+		case 'a': buf_printf(out, "%.3s", day_names[wd]); break;
+		case 'w': buf_printf(out, "%d", (wd + 1) % 7); break;
+		case 'u': buf_printf(out, "%d", wd + 1); break;
+		case 'z':
+			if (dt->has_tz) {
+				int off = dt->utcoffset;
+				buf_printf(out, "%c%02d%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+			}
+			break;
+		case 'Z':
+			if (dt->has_tz)
+				buf_puts(out, dt->utcoffset == 0 ? "UTC" : "");
+			break;
+		case 'F': buf_printf(out, "%04d-%02d-%02d", dt->year, dt->month, dt->day); break;
+		case 'T': buf_printf(out, "%02d:%02d:%02d", dt->hour, dt->minute, dt->second); break;
+		case 'D': buf_printf(out, "%02d/%02d/%02d", dt->month, dt->day, dt->year % 100); break;
+		case 'e': buf_printf(out, "%2d", dt->day); break;
+		case 'c':
+			buf_printf(out, "%.3s %.3s %2d %02d:%02d:%02d %04d", day_names[wd],
+			           month_names[dt->month - 1], dt->day, dt->hour, dt->minute, dt->second, dt->year);
+			break;
+		case 'x': buf_printf(out, "%02d/%02d/%02d", dt->month, dt->day, dt->year % 100); break;
+		case 'X': buf_printf(out, "%02d:%02d:%02d", dt->hour, dt->minute, dt->second); break;
+		case '%': buf_putc(out, '%'); break;
+		default:
+			buf_putc(out, '%');
+			buf_putc(out, d);
+			break;
+		}
+	}
+	return 0;
+}
+
+static bool take_int(struct str s, size_t *i, int maxdigits, int *out)
+{
+	int v = 0, n = 0;
+	while (*i < s.n && n < maxdigits && s.p[*i] >= '0' && s.p[*i] <= '9') {
+		v = v * 10 + (s.p[*i] - '0');
+		(*i)++;
+		n++;
+	}
+	*out = v;
+	return n > 0;
+}
+
+static bool take_name(struct str s, size_t *i, const char *const *names, int count, bool abbrev, int *out)
+{
+	for (int k = 0; k < count; k++) {
+		size_t len = abbrev ? 3 : strlen(names[k]);
+		if (*i + len <= s.n && !strncasecmp(s.p + *i, names[k], len)) {
+			*i += len;
+			*out = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+int datetime_strptime(struct str s, struct str fmt, struct vdatetime *dt, struct buf *why)
+{
+	memset(dt, 0, sizeof(*dt));
+	dt->year = 1900;
+	dt->month = 1;
+	dt->day = 1;
+	dt->has_time = true;
+	size_t i = 0;
+	bool pm = false, has_pm = false;
+	for (size_t f = 0; f < fmt.n; f++) {
+		char c = fmt.p[f];
+		bool ok = true;
+		if (c != '%' || f + 1 >= fmt.n) {
+			if (c == ' ') {
+				while (i < s.n && s.p[i] == ' ')
+					i++;
+				continue;
+			}
+			ok = i < s.n && s.p[i] == c;
+			i++;
+		} else {
+			char d = fmt.p[++f];
+			int v = 0;
+			switch (d) {
+			case 'Y': ok = take_int(s, &i, 4, &dt->year); break;
+			case 'y': ok = take_int(s, &i, 2, &v); dt->year = v < 69 ? 2000 + v : 1900 + v; break;
+			case 'm': ok = take_int(s, &i, 2, &dt->month); break;
+			case 'd': ok = take_int(s, &i, 2, &dt->day); break;
+			case 'H': ok = take_int(s, &i, 2, &dt->hour); break;
+			case 'I': ok = take_int(s, &i, 2, &dt->hour); break;
+			case 'M': ok = take_int(s, &i, 2, &dt->minute); break;
+			case 'S': ok = take_int(s, &i, 2, &dt->second); break;
+			case 'f': {
+				size_t start = i;
+				ok = take_int(s, &i, 6, &v);
+				for (size_t k = i - start; k < 6; k++)
+					v *= 10;
+				dt->microsecond = v;
+				break;
+			}
+			case 'p':
+				has_pm = true;
+				if (i + 2 <= s.n && !strncasecmp(s.p + i, "PM", 2))
+					pm = true;
+				else
+					ok = i + 2 <= s.n && !strncasecmp(s.p + i, "AM", 2);
+				i += 2;
+				break;
+			case 'B': ok = take_name(s, &i, month_names, 12, false, &v); dt->month = v + 1; break;
+			case 'b': ok = take_name(s, &i, month_names, 12, true, &v); dt->month = v + 1; break;
+			case 'A': ok = take_name(s, &i, day_names, 7, false, &v); break;
+			case 'a': ok = take_name(s, &i, day_names, 7, true, &v); break;
+			case 'z': {
+				if (i < s.n && (s.p[i] == 'Z' || s.p[i] == 'z')) {
+					i++;
+					dt->has_tz = true;
+					dt->utcoffset = 0;
+					break;
+				}
+				int sign = i < s.n && s.p[i] == '-' ? -1 : 1;
+				ok = i < s.n && (s.p[i] == '+' || s.p[i] == '-');
+				i++;
+				int hh = 0, mm = 0;
+				ok = ok && take_int(s, &i, 2, &hh);
+				if (i < s.n && s.p[i] == ':')
+					i++;
+				take_int(s, &i, 2, &mm);
+				dt->has_tz = true;
+				dt->utcoffset = sign * (hh * 60 + mm);
+				break;
+			}
+			case '%': ok = i < s.n && s.p[i] == '%'; i++; break;
+			default:
+				buf_printf(why, "'%c' is a bad directive in format '%%%c'", d, d);
+				return -1;
+			}
+		}
+		if (!ok) {
+			buf_printf(why, "time data '%.*s' does not match format '%.*s'", (int)s.n, s.p, (int)fmt.n, fmt.p);
+			return -1;
+		}
+	}
+	if (i < s.n) {
+		buf_printf(why, "unconverted data remains: %.*s", (int)(s.n - i), s.p + i);
+		return -1;
+	}
+	if (has_pm) {
+		if (pm && dt->hour < 12)
+			dt->hour += 12;
+		else if (!pm && dt->hour == 12)
+			dt->hour = 0;
+	}
+	return datetime_check(dt, why);
+}
+
+void datetime_from_ordinal_us(int64_t us, struct vdatetime *dt)
+{
+	int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86399999999LL) / 86400000000LL);
+	int64_t rest = us - days * 86400000000LL;
+	/* days since 0001-01-01 → y/m/d */
+	int y = (int)(days / 366) + 1;
+	while (days_before(y + 1, 1, 1) <= days)
+		y++;
+	while (days_before(y, 1, 1) > days)
+		y--;
+	int m = 1;
+	while (m < 12 && days_before(y, m + 1, 1) <= days)
+		m++;
+	dt->year = y;
+	dt->month = m;
+	dt->day = (int)(days - days_before(y, m, 1)) + 1;
+	dt->hour = (int)(rest / 3600000000LL);
+	dt->minute = (int)(rest / 60000000LL % 60);
+	dt->second = (int)(rest / 1000000 % 60);
+	dt->microsecond = (int)(rest % 1000000);
+}
+
+/* timedelta: a duration in microseconds, printed and compared as Python's */
+struct vtimedelta {
+	int64_t us;
+};
+
+static void td_str(value self, struct buf *out)
+{
+	int64_t us = ((const struct vtimedelta *)self.obj->data)->us;
+	int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86399999999LL) / 86400000000LL);
+	int64_t rest = us - days * 86400000000LL;
+	if (days)
+		buf_printf(out, "%lld day%s, ", (long long)days, days == 1 || days == -1 ? "" : "s");
+	buf_printf(out, "%lld:%02lld:%02lld", (long long)(rest / 3600000000LL),
+	           (long long)(rest / 60000000LL % 60), (long long)(rest / 1000000 % 60));
+	if (rest % 1000000)
+		buf_printf(out, ".%06lld", (long long)(rest % 1000000));
+}
+
+static bool td_equal(value a, value b)
+{
+	return ((const struct vtimedelta *)a.obj->data)->us == ((const struct vtimedelta *)b.obj->data)->us;
+}
+
+static int td_getattr(struct jstate *st, value self, struct str name, value *out)
+{
+	(void)st;
+	int64_t us = ((const struct vtimedelta *)self.obj->data)->us;
+	int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86399999999LL) / 86400000000LL);
+	int64_t rest = us - days * 86400000000LL;
+	if (str_eqc(name, "days"))
+		*out = v_int(days);
+	else if (str_eqc(name, "seconds"))
+		*out = v_int(rest / 1000000);
+	else if (str_eqc(name, "microseconds"))
+		*out = v_int(rest % 1000000);
+	else
+		return 0;
+	return 1;
+}
+
+static bool td_truthy(value self) { return ((const struct vtimedelta *)self.obj->data)->us != 0; }
+
+const struct vclass datetime_timedelta_class = {
+	.name = "timedelta", .getattr = td_getattr, .str = td_str, .equal = td_equal, .truthy = td_truthy
+};
+
+value v_timedelta(struct arena *a, int64_t us)
+{
+	struct vtimedelta *t = arena_alloc(a, sizeof(*t));
+	t->us = us;
+	return v_obj(a, &datetime_timedelta_class, t);
+}
+
+bool v_as_timedelta(value v, int64_t *us)
+{
+	if (v.type != VT_OBJ || v.obj->cls != &datetime_timedelta_class)
+		return false;
+	*us = ((const struct vtimedelta *)v.obj->data)->us;
+	return true;
 }

@@ -39,4 +39,19 @@ void datetime_repr(const struct vdatetime *dt, struct buf *out);
 /* Microseconds since 0001-01-01 00:00 (UTC for aware datetimes): orders and compares. */
 int64_t datetime_ordinal_us(const struct vdatetime *dt);
 
+/* Monday is 0, as date.weekday(). */
+int datetime_weekday(const struct vdatetime *dt);
+/* Python's strftime / strptime for the common directives (%Y %m %d %H %M %S %f %z %Z %j %p %a
+ * %A %b %B %y %I %w %u %F %T %D %e %c %x %X %%). strptime returns -1 with Python's ValueError
+ * text in why. */
+int datetime_strftime(const struct vdatetime *dt, struct str fmt, struct buf *out);
+int datetime_strptime(struct str s, struct str fmt, struct vdatetime *dt, struct buf *why);
+/* The inverse of datetime_ordinal_us (fields only; the caller sets has_time and the zone). */
+void datetime_from_ordinal_us(int64_t us, struct vdatetime *dt);
+
+/* datetime.timedelta as a value: a duration in microseconds. */
+extern const struct vclass datetime_timedelta_class;
+value v_timedelta(struct arena *a, int64_t us);
+bool v_as_timedelta(value v, int64_t *us);
+
 #endif

@@ -563,7 +563,7 @@ static void match_repr(value self, struct buf *out)
 static int re_call_getitem(struct jstate *st, value self, value key, value *out)
 {
 	const struct re_match *m = self.obj->data;
-	uint32_t g;
+	uint32_t g = 0;
 	if (match_group_index(st, m, key, &g) < 0)
 		return -1;
 	*out = group_value(st, m->ovector, g, m->subject, v_none());

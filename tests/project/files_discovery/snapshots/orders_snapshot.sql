@@ -1,0 +1,1 @@
+{% snapshot orders_snapshot %}select 1{% endsnapshot %}

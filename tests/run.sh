@@ -46,5 +46,9 @@ suite unit "$UNIT"
 [ -d tests/compile ] && ls tests/compile/*.case >/dev/null 2>&1 && suite compile "$SILT" selftest compile tests/compile
 [ -d tests/project ] && ls tests/project/*/case.yml >/dev/null 2>&1 && suite project "$SILT" selftest project tests/project
 
+for t in tests/cli/*.sh; do
+	[ -f "$t" ] && suite "cli/$(basename "$t" .sh)" sh "$t" "$SILT"
+done
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

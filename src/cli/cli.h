@@ -17,6 +17,14 @@ char *cli_read_file(const char *path, size_t *len);
 int cmd_version(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_deps(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+
+struct project_opts;
+/* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
+ * skipped). Returns -1 after printing an error. */
+int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest);
+void cli_print_diag(const struct diag *d);
 int cmd_bench(int argc, char **argv);
 
 /* Data-driven suites, one per kind; each prints TAP and "N passed, N failed" and returns the

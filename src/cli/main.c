@@ -8,6 +8,8 @@
 static const struct command commands[] = {
 	{ "version", cmd_version, "print silt's version" },
 	{ "render", cmd_render, "render a Jinja template file with a JSON context" },
+	{ "deps", cmd_deps, "install the project's packages (local and git)" },
+	{ "debug", cmd_debug, "show the project and profile silt resolves" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

@@ -144,6 +144,12 @@ int project_load_package(struct project *pkg, const struct project *root, const 
                          struct diag *d);
 void project_release(struct project *p);
 
+/* dbt deps: installs every package of packages.yml / dependencies.yml into
+ * packages-install-path — local ones as a symlink, git ones cloned with git (branch or tag
+ * shallow, commits whole) — and writes package-lock.yml. Hub, tarball and private packages are
+ * refused up front with an error naming each. Progress lines go to log. */
+int project_deps(struct project *p, struct buf *log, struct diag *d);
+
 /* ---- environment ---- */
 /* The value of an environment variable as the project sees it, or NULL. */
 const char *project_getenv(const struct project *p, const char *name);

@@ -1,0 +1,76 @@
+#!/bin/sh
+# silt deps on real local and git packages (git runs for real, over file:// URLs).
+# Prints TAP lines and "N passed, N failed". Usage: tests/cli/deps.sh SILT
+set -u
+SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+pass=0
+fail=0
+n=0
+check() { # check NAME CONDITION...
+	name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "ok $n - $name"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n - $name"
+	fi
+}
+export GIT_AUTHOR_NAME=silt GIT_AUTHOR_EMAIL=silt@example.invalid
+export GIT_COMMITTER_NAME=silt GIT_COMMITTER_EMAIL=silt@example.invalid
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+
+mkdir -p "$t/local_pkg/macros" "$t/git_pkg/macros" "$t/root"
+printf 'name: local_utils\nversion: "1.0"\nconfig-version: 2\n' > "$t/local_pkg/dbt_project.yml"
+printf '{%% macro hi() %%}hi{%% endmacro %%}\n' > "$t/local_pkg/macros/hi.sql"
+printf 'name: git_utils\nversion: "0.1"\nconfig-version: 2\n' > "$t/git_pkg/dbt_project.yml"
+printf '{%% macro v() %%}1{%% endmacro %%}\n' > "$t/git_pkg/macros/v.sql"
+(cd "$t/git_pkg" && git init -q -b main && git add -A && git commit -qm one && git tag v1.0 &&
+	printf '{%% macro v() %%}2{%% endmacro %%}\n' > macros/v.sql && git commit -qam two) >/dev/null
+first=$(git -C "$t/git_pkg" rev-parse v1.0)
+printf 'name: shop\nversion: "1.0"\nconfig-version: 2\nprofile: shop\n' > "$t/root/dbt_project.yml"
+cat > "$t/root/packages.yml" <<YML
+packages:
+  - local: ../local_pkg
+  - git: "file://$t/git_pkg"
+    revision: v1.0
+YML
+
+"$SILT" deps --project-dir "$t/root" > "$t/out" 2>&1
+check "deps installs local and git packages" [ $? -eq 0 ]
+check "a local package is a symlink named after its project" [ -L "$t/root/dbt_packages/local_utils" ]
+check "the git package is checked out at the tag" grep -q '{% macro v() %}1' "$t/root/dbt_packages/git_utils/macros/v.sql"
+check "package-lock.yml pins the git revision" grep -q "revision: $first" "$t/root/package-lock.yml"
+check "package-lock.yml lists the local package" grep -q "local: ../local_pkg" "$t/root/package-lock.yml"
+check "package-lock.yml has the sha1 of the specs" grep -Eq '^sha1_hash: [0-9a-f]{40}$' "$t/root/package-lock.yml"
+check "progress names each package" grep -q "as package git_utils at $first" "$t/out"
+
+"$SILT" deps --project-dir "$t/root" > "$t/out2" 2>&1
+check "a second run succeeds and leaves the same packages" sh -c "[ $? -eq 0 ] && [ -L '$t/root/dbt_packages/local_utils' ] && [ -d '$t/root/dbt_packages/git_utils' ]"
+
+cat > "$t/root/packages.yml" <<YML
+packages:
+  - package: dbt-labs/dbt_utils
+    version: 1.3.0
+YML
+"$SILT" deps --project-dir "$t/root" > "$t/out3" 2>&1
+rc=$?
+check "a hub package exits 2" [ $rc -eq 2 ]
+check "a hub package gets a clear error with its position" grep -q "packages.yml:2:5: package 'dbt-labs/dbt_utils' needs the dbt package hub" "$t/out3"
+
+cat > "$t/root/packages.yml" <<YML
+packages:
+  - git: "file://$t/no_such_repo"
+YML
+"$SILT" deps --project-dir "$t/root" > "$t/out4" 2>&1
+rc=$?
+check "a git package that cannot be cloned exits 2" [ $rc -eq 2 ]
+check "the clone error names the package" grep -q "git package 'file://$t/no_such_repo'" "$t/out4"
+
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

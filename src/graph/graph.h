@@ -1,0 +1,199 @@
+/* graph: the in-memory manifest (nodes, sources, exposures, ..., macros), the DAG over it, and
+ * dbt's node selection (--select / --exclude / --selector / selectors.yml / indirect selection).
+ *
+ * Ownership: a gmanifest lives in the arena it was created with; every node, string and value
+ * hanging off it is allocated there. gmanifest_free releases the few heap tables (id index,
+ * node array) but not the arena. Strings given to the builder functions are borrowed: keep them
+ * alive as long as the arena (copy them into it first when in doubt). A selection is allocated
+ * in the arena passed to graph_select. Errors are appended to a struct diag as "message" (no
+ * location) or "file:line:col: message" for selectors.yml; functions return 0 / -1.
+ *
+ * Filling the model (project loader or manifest.json): create nodes with gmanifest_add, set the
+ * fields below, then call graph_link once; after it, parents/children, the topological order
+ * and the flattened fqn are valid and selection can run. See docs/internals/graph.md. */
+#ifndef SILT_GRAPH_H
+#define SILT_GRAPH_H
+
+#include "../value/value.h"
+
+/* dbt's NodeType values, in dbt's order. */
+enum gtype {
+	GT_MODEL,
+	GT_ANALYSIS,
+	GT_TEST,
+	GT_SNAPSHOT,
+	GT_OPERATION,
+	GT_SEED,
+	GT_RPC,
+	GT_SQL_OPERATION,
+	GT_DOC,
+	GT_SOURCE,
+	GT_MACRO,
+	GT_EXPOSURE,
+	GT_METRIC,
+	GT_GROUP,
+	GT_SAVED_QUERY,
+	GT_SEMANTIC_MODEL,
+	GT_UNIT_TEST,
+	GT_FIXTURE,
+	GT_FUNCTION,
+	GT__COUNT
+};
+const char *graph_type_name(enum gtype t); /* "model", "unit_test", ... */
+int graph_type_parse(struct str s);        /* enum gtype, or -1 */
+
+/* Which manifest.json table a node lives in (selector methods iterate tables, as dbt does). */
+enum gtable {
+	GTAB_NODES, /* models, seeds, snapshots, tests, analyses, operations */
+	GTAB_SOURCES,
+	GTAB_EXPOSURES,
+	GTAB_METRICS,
+	GTAB_SEMANTIC_MODELS,
+	GTAB_SAVED_QUERIES,
+	GTAB_UNIT_TESTS,
+	GTAB__COUNT
+};
+const char *graph_table_name(enum gtable t); /* "nodes", "sources", ... */
+
+struct gnode {
+	uint32_t idx;        /* position in gmanifest.nodes */
+	uint8_t type;        /* enum gtype */
+	uint8_t table;       /* enum gtable */
+	bool enabled;        /* config.enabled (default true); disabled nodes are not selectable */
+	bool generic_test;   /* a test with test_metadata */
+	bool missing_parent; /* set by graph_link: a depends_on id names no node */
+	const char *unique_id; /* canonical: compare by pointer after graph_find */
+	const char *package;   /* package_name */
+	const char *name;
+	const char *path, *original_file_path;
+	const char *patch_path; /* "pkg://models/schema.yml", or NULL */
+	const char **fqn;
+	uint32_t nfqn;
+	const char **tags;
+	uint32_t ntags;
+	value config; /* dict (materialized, enabled, tags, meta, severity, ...) or none */
+	const char **depends_on; /* depends_on.nodes, unique ids as written */
+	uint32_t ndepends_on;
+	const char **macros; /* depends_on.macros */
+	uint32_t nmacros;
+	const char *test_name;      /* generic tests: test_metadata.name ("unique") */
+	const char *test_namespace; /* test_metadata.namespace, or NULL */
+	const char *attached_node;  /* generic tests: the node the test is attached to, or NULL */
+	const char *column_name;    /* generic tests, or NULL */
+	const char *source_name;    /* sources */
+	const char *version;        /* models: str() of version, NULL when unversioned */
+	const char *latest_version; /* models: str() of latest_version, or NULL */
+	const char *access;         /* models: "protected" / "private" / "public", or NULL */
+	const char *group;          /* config.group, else the node's group, or NULL */
+	value raw; /* the node's whole manifest dict (none when built by a loader) */
+
+	/* filled by graph_link */
+	uint32_t *parents, nparents;   /* indexes of depends_on nodes that exist, in order */
+	uint32_t *children, nchildren; /* in dbt's edge order */
+	const char **flat_fqn;         /* fqn with dotted parts split ("a.b" -> "a", "b") */
+	uint32_t nflat_fqn;
+	uint32_t nflat_head;  /* how many flat parts fqn[0] gave (1 unless it has dots) */
+	uint32_t fqn_hash[4]; /* graph_name_hash of fqn[-1], fqn[-2], flat_fqn[0], flat_fqn[1]
+	                         (0 when absent): lets selection skip most string compares */
+};
+
+struct gmacro {
+	const char *unique_id, *package, *name;
+	const char **macros; /* depends_on.macros */
+	uint32_t nmacros;
+	value raw;
+};
+
+struct gmanifest {
+	struct arena *a;
+	const char *project_name; /* metadata.project_name; `package:this` resolves to it */
+	struct gnode **nodes;     /* every table, in the order they were added */
+	uint32_t n, cap;
+	struct map ids; /* unique_id -> gnode* */
+	struct gmacro **macros;
+	uint32_t nmacros, capmacros;
+	struct map macro_ids;
+	value raw; /* the whole manifest.json when loaded from one, else none */
+	/* filled by graph_link */
+	bool linked;
+	uint32_t *topo;  /* every node, parents before children (ties: insertion order) */
+	uint32_t *by_id; /* every node, sorted by unique_id (strcmp) */
+};
+
+struct gmanifest *gmanifest_new(struct arena *a);
+void gmanifest_free(struct gmanifest *m);
+/* A zeroed node (enabled, config none) registered under unique_id (borrowed); NULL and an error
+ * when the id is taken. */
+struct gnode *gmanifest_add(struct gmanifest *m, enum gtable table, enum gtype type,
+                            const char *unique_id, struct diag *d);
+struct gmacro *gmanifest_add_macro(struct gmanifest *m, const char *unique_id);
+struct gnode *graph_find(const struct gmanifest *m, struct str unique_id);
+struct gmacro *graph_find_macro(const struct gmanifest *m, struct str unique_id);
+
+/* Builds parents/children from depends_on (an id that names no node is a warning and is left
+ * out), the flat fqn and the topological order. A cycle is an error worded as dbt's:
+ * "Found a cycle: model.p.a --> model.p.b" (the edges of the cycle, parent to child, each tail). */
+int graph_link(struct gmanifest *m, struct diag *d);
+
+/* Reads a dbt manifest.json (v12; tolerant of other versions and of fields it does not know)
+ * into a linked manifest. path_or_name is used in messages. */
+int graph_load_manifest_json(struct arena *a, const char *path_or_name, const char *text,
+                             size_t len, struct gmanifest **out, struct diag *d);
+
+/* ---- selection ---- */
+enum gindirect { GI_EAGER, GI_CAUTIOUS, GI_BUILDABLE, GI_EMPTY };
+int graph_indirect_parse(struct str s); /* enum gindirect, or -1 */
+
+struct gselectors; /* a parsed selectors.yml */
+/* Parses selectors.yml (text as read; the YAML module reads it). Each definition is checked and
+ * compiled now, as dbt does at load time. */
+int graph_selectors_load(struct arena *a, const char *file, const char *text, size_t len,
+                         struct gselectors **out, struct diag *d);
+uint32_t graph_selectors_count(const struct gselectors *s);
+const char *graph_selectors_name(const struct gselectors *s, uint32_t i); /* file order */
+/* The name of the selector with `default: true`, or NULL. */
+const char *graph_selectors_default(const struct gselectors *s);
+
+struct gselect_opts {
+	const char *const *select; /* --select values (each split on spaces); none: the default */
+	size_t nselect;
+	const char *const *exclude;
+	size_t nexclude;
+	const char *selector;               /* --selector NAME, or NULL */
+	const struct gselectors *selectors; /* selectors.yml, or NULL */
+	enum gindirect indirect;            /* --indirect-selection (GI_EAGER by default) */
+	uint32_t resource_types;            /* mask of 1u << GT_x to keep; 0 = every type */
+};
+
+struct gselection {
+	const struct gnode **nodes; /* selected, sorted by unique_id */
+	uint32_t n;
+	uint64_t *bits; /* bit i set: m->nodes[i] selected */
+};
+
+/* The resource-type mask of `dbt ls --resource-type ... --exclude-resource-type ...`: no names or
+ * "default" = model, snapshot, seed, test, unit_test, source, exposure, metric, semantic_model,
+ * saved_query; "all" adds analysis; other names are dbt's type names ("data_test" = test). An
+ * unknown name is an error. */
+int graph_resource_types(const char *const *names, size_t n, const char *const *exclude,
+                         size_t nexclude, uint32_t *mask, struct diag *d);
+
+/* Runs dbt's selection: --selector NAME if given; else, with neither --select nor --exclude, the
+ * selectors.yml default; else (union of --select, or dbt's default set) minus (union of
+ * --exclude), with tests added by indirect selection, then the resource-type filter. Selector
+ * strings that cannot be parsed are errors ("'taag' is not a valid method name"). A criterion
+ * that matches nothing adds the warning "The selection criterion 'x' does not match any enabled
+ * nodes". The manifest must be linked. */
+int graph_select(struct arena *a, const struct gmanifest *m, const struct gselect_opts *o,
+                 struct gselection *out, struct diag *d);
+
+/* Checks one selector string (as one --select value) without a manifest: 0 or -1 + error. */
+int graph_selector_check(const char *spec, struct diag *d);
+
+/* The hash graph_link keeps in gnode.fqn_hash (FNV-1a, never 0). */
+uint32_t graph_name_hash(struct str s);
+
+/* Python's fnmatch.fnmatchcase (POSIX: case-sensitive): * ? [seq] [!seq]. */
+bool graph_fnmatch(struct str name, struct str pat);
+
+#endif

@@ -1,0 +1,44 @@
+/* run/console: the lines a person reads, as dbt prints them: "HH:MM:SS  " (UTC) before every
+ * line, progress lines "N of M MESSAGE " padded with dots to 80 columns (dbt's printer width, its
+ * format_fancy_output_line) then " [STATUS in
+ * X.XXs]", the "Found ...", "Finished running ..." and "Done. PASS=..." lines. Colour only on a
+ * terminal, and never when NO_COLOR is set. */
+#ifndef SILT_CONSOLE_H
+#define SILT_CONSOLE_H
+
+#include "base/base.h"
+
+enum console_colour { CC_NONE, CC_GREEN, CC_RED, CC_YELLOW };
+
+struct console {
+	FILE *out;
+	bool colour;  /* decided by console_init: a terminal, NO_COLOR unset */
+	bool no_time; /* tests: leave out the timestamps */
+};
+void console_init(struct console *c, FILE *out);
+
+/* "HH:MM:SS  msg\n" */
+void console_line(struct console *c, const char *fmt, ...) SILT_PRINTF(2, 3);
+
+/* The progress text, without timestamp or newline:
+ * "3 of 5 OK created sql view model main.stg_orders ......... [CREATE VIEW in 0.08s]".
+ * secs < 0 leaves out the " in X.XXs" part ("[RUN]"). */
+void console_progress_text(struct buf *out, int i, int n, const char *msg, const char *status,
+                           enum console_colour colour, bool use_colour, double secs);
+void console_progress(struct console *c, int i, int n, const char *msg, const char *status,
+                      enum console_colour colour, double secs);
+
+/* "Done. PASS=5 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=5" */
+void console_done_text(struct buf *out, int pass, int warn, int error, int skip, int noop);
+
+/* One "count thing" pair of a "Found ..." or "Finished running ..." line. */
+struct console_count {
+	const char *singular, *plural;
+	int n;
+};
+/* "5 models, 3 seeds, 20 data tests" (zero counts left out, in the order given) */
+void console_counts_text(struct buf *out, const struct console_count *c, size_t n);
+/* "0 hours 0 minutes and 0.51 seconds (0.51s)" */
+void console_duration_text(struct buf *out, double secs);
+
+#endif

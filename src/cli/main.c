@@ -10,6 +10,7 @@ static const struct command commands[] = {
 	{ "render", cmd_render, "render a Jinja template file with a JSON context" },
 	{ "deps", cmd_deps, "install the project's packages (local and git)" },
 	{ "debug", cmd_debug, "show the project and profile silt resolves" },
+	{ "clean", cmd_clean, "delete the project's clean-targets" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

@@ -1,8 +1,7 @@
 /* run/console: the lines a person reads, as dbt prints them: "HH:MM:SS  " (UTC) before every
- * line, progress lines "N of M MESSAGE " padded with dots to 80 columns (dbt's printer width, its
- * format_fancy_output_line) then " [STATUS in
- * X.XXs]", the "Found ...", "Finished running ..." and "Done. PASS=..." lines. Colour only on a
- * terminal, and never when NO_COLOR is set. */
+ * line; progress lines "N of M MESSAGE " padded with dots to 80 columns (dbt's printer width, as
+ * its format_fancy_output_line does) then " [STATUS in X.XXs]"; the "Found ...", "Finished
+ * running ..." and "Done. PASS=..." lines. Colour only on a terminal, never when NO_COLOR is set. */
 #ifndef SILT_CONSOLE_H
 #define SILT_CONSOLE_H
 

@@ -11,6 +11,7 @@ static const struct command commands[] = {
 	{ "deps", cmd_deps, "install the project's packages (local and git)" },
 	{ "debug", cmd_debug, "show the project and profile silt resolves" },
 	{ "clean", cmd_clean, "delete the project's clean-targets" },
+	{ "parse", cmd_parse, "parse the project and write target/manifest.json" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

@@ -1,0 +1,90 @@
+/* silt parse: read the project and write target/manifest.json (dbt parse). */
+#include "artifacts/artifacts.h"
+#include "cli.h"
+#include "parse/parse.h"
+#include "project/project.h"
+
+extern char **environ;
+
+
+
+/* dbt's stat line lists the kinds that have nodes: "Found 2 models, 1 seed, 450 macros". */
+static void count(struct buf *b, uint32_t n, const char *one, const char *many)
+{
+	if (!n)
+		return;
+	buf_printf(b, "%s%u %s", b->n > 6 ? ", " : "", n, n == 1 ? one : many);
+}
+
+/* DBT_ENV_CUSTOM_ENV_* variables, prefix stripped (manifest metadata.env). */
+static value custom_env(struct arena *a)
+{
+	value d = v_dict(a, 4);
+	static const char prefix[] = "DBT_ENV_CUSTOM_ENV_";
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, prefix, sizeof(prefix) - 1))
+			continue;
+		const char *k = *e + sizeof(prefix) - 1, *eq = strchr(k, '=');
+		if (!eq)
+			continue;
+		vdict_set(d.dict, v_strdup(a, k, (size_t)(eq - k)),
+		          v_strdup(a, eq + 1, strlen(eq + 1)));
+	}
+	return d;
+}
+
+int cmd_parse(int argc, char **argv)
+{
+	struct project_opts o = {0};
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nrest;
+	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0 || nrest) {
+		if (nrest)
+			fprintf(stderr, "silt parse: unknown argument '%s'\n", rest[0]);
+		free(rest);
+		return 2;
+	}
+	free(rest);
+	struct project p;
+	struct diag d;
+	diag_init(&d);
+	struct arena a;
+	arena_init(&a);
+	struct parse_result r = {0};
+	int rc = 0;
+	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0) {
+		rc = 2;
+	} else {
+		struct manifest_meta mm = {0};
+		mm.project_name = p.name;
+		mm.adapter_type = p.has_profile ? p.profile.type : NULL;
+		mm.env = custom_env(&a);
+		mm.disabled = r.disabled;
+		value man = artifacts_manifest(&a, r.m, &mm);
+		const char *tp = p.target_path;
+		const char *path = tp[0] == '/'
+		                       ? arena_printf(&a, "%s/manifest.json", tp)
+		                       : arena_printf(&a, "%s/%s/manifest.json", p.dir, tp);
+		if (artifacts_write_json(path, man, &d) < 0)
+			rc = 2;
+	}
+	if (d.msgs.n)
+		cli_print_diag(&d);
+	if (rc == 0) {
+		struct buf b = BUF_INIT;
+		buf_puts(&b, "Found ");
+		count(&b, r.nmodels, "model", "models");
+		count(&b, r.nanalyses, "analysis", "analyses");
+		count(&b, r.nseeds, "seed", "seeds");
+		count(&b, r.ntests, "data test", "data tests");
+		count(&b, r.nsources, "source", "sources");
+		count(&b, r.nmacros, "macro", "macros");
+		printf("%s\n", buf_cstr(&b));
+		buf_release(&b);
+	}
+	parse_result_release(&r);
+	arena_release(&a);
+	diag_release(&d);
+	project_release(&p);
+	return rc;
+}

@@ -1,0 +1,1931 @@
+/* Node parsing: a loaded project's files → a linked manifest whose nodes carry their
+ * manifest.json dicts (see parse.h and docs/internals/parse.md). */
+#include "parse/parse.h"
+#include "base/embed.h"
+#include "compile/compile.h"
+#include "jinja/jinja.h"
+#include "yaml/yaml.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct patch {
+	value v;          /* the yml entry (dict) */
+	const char *file; /* yml original_file_path */
+	const char *pkg;
+	int line;
+	bool used;
+};
+
+/* A generic test found in a yml file, built once every node exists. */
+struct gtest {
+	const struct project_file *f;
+	struct project *own;
+	bool source;             /* attached to a source table */
+	const char *target_name; /* model / seed name, or the source name */
+	const char *table;       /* sources: the table */
+	const char *column;      /* or NULL */
+	value entry;             /* the tests: item as written */
+	int line;
+};
+
+struct pnode {
+	struct gnode *g;
+	value dict;
+	const char *file;
+	struct dbt_ref *refs;
+	size_t nrefs;
+	struct dbt_source_ref *srcs;
+	size_t nsrcs;
+	value depends_nodes; /* the dict's depends_on.nodes list */
+	const char *src;     /* the file's text, to place errors (NULL for yml tests) */
+	size_t srclen;
+};
+
+struct pctx {
+	struct project *p;   /* the root project */
+	struct project *own; /* the project whose files are being read (root or a package) */
+	struct arena *a;
+	struct diag *d;
+	struct jinja_env *env;
+	struct dbt_project_info info;
+	struct gmanifest *m;
+	struct map patches;  /* "models\0name" style keys: kind ":" name -> struct patch */
+	struct map refable;  /* "pkg:name" -> struct gnode* */
+	struct map refnames; /* name -> struct gnode* (the first), for "did you mean" */
+	struct map disabled_names;
+	struct map source_ids; /* "src.tbl" -> unique id */
+	VEC(struct pnode *) pending;
+	VEC(struct gtest) tests;
+	value disabled;
+	bool add_failed; /* gmanifest_add refused an id */
+	bool yml_failed; /* an error while collecting tests */
+	double now;
+	struct parse_result *res;
+};
+
+/* ---- small helpers ---- */
+
+static const char *astr(struct pctx *c, struct str s)
+{
+	return arena_strndup(c->a, s.p, s.n);
+}
+
+static value vs(const char *s)
+{
+	return s ? v_cstr(s) : v_none();
+}
+
+static value new_list(struct pctx *c)
+{
+	return v_list(c->a, 4);
+}
+static value new_dict(struct pctx *c)
+{
+	return v_dict(c->a, 8);
+}
+
+static value dget(value d, const char *k)
+{
+	value out;
+	if (d.type == VT_DICT && vdict_gets(d.dict, str_from(k), &out))
+		return out;
+	return v_undef();
+}
+
+static const char *dget_str(struct pctx *c, value d, const char *k)
+{
+	value v = dget(d, k);
+	if (v.type != VT_STR)
+		return NULL;
+	return astr(c, v_as_str(v));
+}
+
+static value or_default(value v, value def)
+{
+	return v.type == VT_UNDEF ? def : v;
+}
+
+/* Plain dict update (unrendered_config layers). */
+static void dict_update(value acc, value part)
+{
+	if (acc.type != VT_DICT || part.type != VT_DICT)
+		return;
+	for (uint32_t i = 0; i < part.dict->n; i++)
+		if (part.dict->e[i].k.type != VT_UNDEF)
+			vdict_set(acc.dict, part.dict->e[i].k, part.dict->e[i].v);
+}
+
+static value str_list(struct pctx *c, const char *const *v, size_t n)
+{
+	value l = v_list(c->a, (uint32_t)n + 1);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(l.list, v_cstr(v[i]));
+	return l;
+}
+
+/* The file name without directory and extension. */
+static struct str file_stem(const char *rel)
+{
+	const char *b = strrchr(rel, '/');
+	b = b ? b + 1 : rel;
+	const char *dot = strrchr(b, '.');
+	return str_make(b, dot ? (size_t)(dot - b) : strlen(b));
+}
+
+/* [pkg, *dirs of rel, last...] */
+static void make_fqn(struct pctx *c, const char *pkg, const char *rel, const char *const *tail,
+                     size_t ntail, struct strlist *out)
+{
+	size_t cap = 2 + ntail;
+	for (const char *s = rel; *s; s++)
+		cap += *s == '/';
+	const char **v = arena_alloc(c->a, cap * sizeof(*v));
+	size_t n = 0;
+	v[n++] = pkg;
+	const char *s = rel;
+	for (const char *sl; (sl = strchr(s, '/')); s = sl + 1)
+		if (sl > s)
+			v[n++] = arena_strndup(c->a, s, (size_t)(sl - s));
+	for (size_t i = 0; i < ntail; i++)
+		v[n++] = tail[i];
+	out->v = v;
+	out->n = n;
+}
+
+static void node_error(struct pctx *c, const char *file, int line, const char *fmt, ...)
+    SILT_PRINTF(4, 5);
+static void node_error(struct pctx *c, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(c->d, DIAG_ERROR, file, line, 0, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Levenshtein distance, for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	size_t *row = xcalloc(nb + 1, sizeof(*row));
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	size_t r = row[nb];
+	free(row);
+	return r;
+}
+
+/* The closest key of m to name within a third of its length (at least 2), or NULL. */
+static const char *closest(const struct map *m, const char *name)
+{
+	const char *best = NULL;
+	size_t bestd = (size_t)-1, limit = strlen(name) / 3;
+	if (limit < 2)
+		limit = 2;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->e[i].key.p)
+			continue;
+		char *k = xmemdup0(m->e[i].key.p, m->e[i].key.n);
+		size_t dd = edit_distance(name, k);
+		free(k);
+		if (dd <= limit && dd < bestd) {
+			bestd = dd;
+			best = m->e[i].key.p;
+		}
+	}
+	return best;
+}
+
+/* ---- configs ---- */
+
+static value hooks_default(struct pctx *c)
+{
+	return new_list(c);
+}
+
+static value default_config(struct pctx *c, enum gtype t)
+{
+	value d = v_dict(c->a, 32);
+	struct vdict *x = d.dict;
+	vdict_sets(x, "enabled", v_bool(true));
+	vdict_sets(x, "alias", v_none());
+	vdict_sets(x, "schema", t == GT_TEST ? v_cstr("dbt_test__audit") : v_none());
+	vdict_sets(x, "database", v_none());
+	vdict_sets(x, "tags", new_list(c));
+	vdict_sets(x, "meta", new_dict(c));
+	vdict_sets(x, "group", v_none());
+	if (t == GT_TEST) {
+		vdict_sets(x, "materialized", v_cstr("test"));
+		vdict_sets(x, "severity", v_cstr("ERROR"));
+		vdict_sets(x, "store_failures", v_none());
+		vdict_sets(x, "store_failures_as", v_none());
+		vdict_sets(x, "where", v_none());
+		vdict_sets(x, "limit", v_none());
+		vdict_sets(x, "fail_calc", v_cstr("count(*)"));
+		vdict_sets(x, "warn_if", v_cstr("!= 0"));
+		vdict_sets(x, "error_if", v_cstr("!= 0"));
+		return d;
+	}
+	vdict_sets(x, "materialized", v_cstr(t == GT_SEED ? "seed" : "view"));
+	vdict_sets(x, "incremental_strategy", v_none());
+	vdict_sets(x, "batch_size", v_none());
+	vdict_sets(x, "lookback", v_int(1));
+	vdict_sets(x, "begin", v_none());
+	vdict_sets(x, "persist_docs", new_dict(c));
+	vdict_sets(x, "post-hook", hooks_default(c));
+	vdict_sets(x, "pre-hook", hooks_default(c));
+	vdict_sets(x, "quoting", new_dict(c));
+	vdict_sets(x, "column_types", new_dict(c));
+	vdict_sets(x, "full_refresh", v_none());
+	vdict_sets(x, "unique_key", v_none());
+	vdict_sets(x, "on_schema_change", v_cstr("ignore"));
+	vdict_sets(x, "on_configuration_change", v_cstr("apply"));
+	vdict_sets(x, "grants", new_dict(c));
+	vdict_sets(x, "packages", new_list(c));
+	value docs = new_dict(c);
+	vdict_sets(docs.dict, "show", v_bool(true));
+	vdict_sets(docs.dict, "node_color", v_none());
+	vdict_sets(x, "docs", docs);
+	value contract = new_dict(c);
+	vdict_sets(contract.dict, "enforced", v_bool(false));
+	vdict_sets(contract.dict, "alias_types", v_bool(true));
+	vdict_sets(x, "contract", contract);
+	vdict_sets(x, "event_time", v_none());
+	vdict_sets(x, "concurrent_batches", v_none());
+	if (t == GT_SEED) {
+		vdict_sets(x, "delimiter", v_cstr(","));
+		vdict_sets(x, "quote_columns", v_none());
+	} else if (t == GT_MODEL) {
+		vdict_sets(x, "access", v_cstr("protected"));
+		vdict_sets(x, "freshness", v_none());
+	}
+	return d;
+}
+
+static enum project_rt rt_of(enum gtype t)
+{
+	if (t == GT_SEED)
+		return PRT_SEEDS;
+	if (t == GT_TEST)
+		return PRT_DATA_TESTS;
+	return t == GT_ANALYSIS ? PRT_ANALYSES : PRT_MODELS;
+}
+
+/* ---- names ---- */
+
+static bool has_macro(struct pctx *c, const char *pkg, const char *name)
+{
+	value ns, mv;
+	return pkg && jinja_get_global(c->env, pkg, &ns) && ns.type == VT_DICT &&
+	       vdict_gets(ns.dict, str_from(name), &mv);
+}
+
+/* generate_<what>_name(custom, node): the root project's version wins, then the node's
+ * package's, then dbt's. The result is trimmed. NULL after an error. */
+static const char *call_naming(struct pctx *c, const char *pkg, const char *macro, value custom,
+                               value node, const char *file)
+{
+	struct dbt_render r = {0};
+	r.proj = &c->info;
+	r.env = c->env;
+	r.phase = DBT_PARSE;
+	r.package = pkg;
+	r.node = node;
+	r.this = v_undef();
+	struct jinja_render opts = {0};
+	dbt_render_setup(&r, c->a, &opts);
+	const char *ns = "dbt";
+	if (has_macro(c, c->p->name, macro))
+		ns = c->p->name;
+	else if (strcmp(pkg, c->p->name) && has_macro(c, pkg, macro))
+		ns = pkg;
+	value args[2] = {custom.type == VT_UNDEF ? v_none() : custom, node};
+	struct vargs va = {args, 2, 0, NULL};
+	value out;
+	if (jinja_call_macro(c->env, ns, macro, &va, &opts, &out, c->d) < 0) {
+		node_error(c, file, 0, "could not compute the %s for this node", macro);
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	jinja_to_str(out, &b);
+	struct str s = project_strip(buf_str(&b));
+	const char *res = astr(c, s);
+	buf_release(&b);
+	return res;
+}
+
+static void quote_ident(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+/* The relation as the adapter renders it: SQLite keeps schemas as a name prefix. */
+static value relation_name(struct pctx *c, const char *db, const char *schema, const char *alias)
+{
+	struct buf b = BUF_INIT;
+	bool sqlite = c->info.adapter_type && !strcmp(c->info.adapter_type, "sqlite");
+	quote_ident(&b, db ? db : "main");
+	buf_putc(&b, '.');
+	if (sqlite) {
+		if (schema && *schema && strcmp(schema, "main")) {
+			char *t = arena_printf(c->a, "%s__%s", schema, alias);
+			quote_ident(&b, t);
+		} else {
+			quote_ident(&b, alias);
+		}
+	} else {
+		quote_ident(&b, schema ? schema : "");
+		buf_putc(&b, '.');
+		quote_ident(&b, alias);
+	}
+	value v = v_buf(c->a, &b);
+	buf_release(&b);
+	return v;
+}
+
+/* ---- columns ---- */
+
+static value column_dict(struct pctx *c, value col)
+{
+	value d = new_dict(c);
+	vdict_sets(d.dict, "name", or_default(dget(col, "name"), v_cstr("")));
+	value desc = dget(col, "description");
+	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
+	value meta = dget(col, "meta");
+	vdict_sets(d.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
+	value dt = dget(col, "data_type");
+	vdict_sets(d.dict, "data_type", dt.type == VT_STR ? dt : v_none());
+	value cons = dget(col, "constraints");
+	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
+	value q = dget(col, "quote");
+	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
+	value cfg = new_dict(c);
+	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
+	value tags = dget(col, "tags");
+	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
+	vdict_sets(d.dict, "config", cfg);
+	vdict_sets(d.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
+	vdict_sets(d.dict, "granularity", v_none());
+	vdict_sets(d.dict, "doc_blocks", new_list(c));
+	return d;
+}
+
+static value columns_dict(struct pctx *c, value cols)
+{
+	value d = new_dict(c);
+	if (cols.type != VT_LIST)
+		return d;
+	for (uint32_t i = 0; i < cols.list->n; i++) {
+		value col = cols.list->v[i];
+		value name = dget(col, "name");
+		if (name.type == VT_STR)
+			vdict_set(d.dict, name, column_dict(c, col));
+	}
+	return d;
+}
+
+/* ---- the node dict, in dbt's key order ---- */
+
+struct ninfo {
+	enum gtype type;
+	const char *pkg, *name, *uid, *path, *ofp, *db, *schema, *alias, *patch_path;
+	struct strlist fqn;
+	value checksum, config, unrendered, tags, description, columns, meta, raw_code;
+	value refs, sources, depends;
+	value relation;
+};
+
+static value checksum_dict(struct pctx *c, const char *name, const char *sum)
+{
+	value d = new_dict(c);
+	vdict_sets(d.dict, "name", v_cstr(name));
+	vdict_sets(d.dict, "checksum", v_cstr(sum));
+	return d;
+}
+
+static value build_node_dict(struct pctx *c, const struct ninfo *n)
+{
+	value d = v_dict(c->a, 48);
+	struct vdict *x = d.dict;
+	vdict_sets(x, "database", vs(n->db));
+	vdict_sets(x, "schema", vs(n->schema));
+	vdict_sets(x, "name", v_cstr(n->name));
+	vdict_sets(x, "resource_type", v_cstr(graph_type_name(n->type)));
+	vdict_sets(x, "package_name", v_cstr(n->pkg));
+	vdict_sets(x, "path", v_cstr(n->path));
+	vdict_sets(x, "original_file_path", v_cstr(n->ofp));
+	vdict_sets(x, "unique_id", v_cstr(n->uid));
+	vdict_sets(x, "fqn", str_list(c, n->fqn.v, n->fqn.n));
+	vdict_sets(x, "alias", vs(n->alias));
+	vdict_sets(x, "checksum", n->checksum);
+	vdict_sets(x, "config", n->config);
+	vdict_sets(x, "tags", n->tags);
+	vdict_sets(x, "description", n->description.type == VT_STR ? n->description : v_cstr(""));
+	vdict_sets(x, "columns", n->columns);
+	vdict_sets(x, "meta", n->meta);
+	vdict_sets(x, "group", or_default(dget(n->config, "group"), v_none()));
+	vdict_sets(x, "docs", or_default(dget(n->config, "docs"), v_none()));
+	if (dget(n->config, "docs").type == VT_UNDEF) {
+		value docs = new_dict(c);
+		vdict_sets(docs.dict, "show", v_bool(true));
+		vdict_sets(docs.dict, "node_color", v_none());
+		vdict_sets(x, "docs", docs);
+	}
+	vdict_sets(x, "patch_path", vs(n->patch_path));
+	vdict_sets(x, "build_path", v_none());
+	vdict_sets(x, "unrendered_config", n->unrendered);
+	vdict_sets(x, "created_at", v_float(c->now));
+	vdict_sets(x, "relation_name", n->relation);
+	vdict_sets(x, "raw_code", n->raw_code);
+	vdict_sets(x, "doc_blocks", new_list(c));
+	if (n->type != GT_SEED) {
+		vdict_sets(x, "language", v_cstr("sql"));
+		vdict_sets(x, "refs", n->refs);
+		vdict_sets(x, "sources", n->sources);
+		vdict_sets(x, "metrics", new_list(c));
+		vdict_sets(x, "functions", new_list(c));
+	}
+	vdict_sets(x, "depends_on", n->depends);
+	if (n->type != GT_SEED) {
+		vdict_sets(x, "compiled_path", v_none());
+		value contract = new_dict(c);
+		vdict_sets(contract.dict, "enforced", v_bool(false));
+		vdict_sets(contract.dict, "alias_types", v_bool(true));
+		vdict_sets(contract.dict, "checksum", v_none());
+		vdict_sets(x, "contract", contract);
+	}
+	if (n->type == GT_MODEL) {
+		vdict_sets(x, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
+		vdict_sets(x, "constraints", new_list(c));
+		vdict_sets(x, "version", v_none());
+		vdict_sets(x, "latest_version", v_none());
+		vdict_sets(x, "deprecation_date", v_none());
+		vdict_sets(x, "primary_key", new_list(c));
+		vdict_sets(x, "time_spine", v_none());
+	}
+	return d;
+}
+
+static value depends_dict(struct pctx *c, value *nodes_out)
+{
+	value d = new_dict(c);
+	vdict_sets(d.dict, "macros", new_list(c));
+	*nodes_out = new_list(c);
+	vdict_sets(d.dict, "nodes", *nodes_out);
+	return d;
+}
+
+static const char **tags_of(struct pctx *c, value tags, uint32_t *n)
+{
+	*n = 0;
+	if (tags.type != VT_LIST)
+		return NULL;
+	const char **v = arena_alloc(c->a, (tags.list->n + 1) * sizeof(*v));
+	for (uint32_t i = 0; i < tags.list->n; i++)
+		if (tags.list->v[i].type == VT_STR)
+			v[(*n)++] = astr(c, v_as_str(tags.list->v[i]));
+	return v;
+}
+
+/* Registers the node (or files it under disabled); NULL when disabled or on error. */
+static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict, enum gtable tab)
+{
+	value en = dget(n->config, "enabled");
+	if (en.type == VT_BOOL && !en.b) {
+		value l;
+		if (!vdict_gets(c->disabled.dict, str_from(n->uid), &l)) {
+			l = new_list(c);
+			vdict_sets(c->disabled.dict, n->uid, l);
+		}
+		vlist_push(l.list, dict);
+		if (n->type == GT_MODEL || n->type == GT_SEED)
+			map_set(&c->disabled_names, str_from(n->name), (void *)n->uid);
+		return NULL;
+	}
+	struct gnode *g = gmanifest_add(c->m, tab, n->type, n->uid, c->d);
+	if (!g) {
+		c->add_failed = true;
+		return NULL;
+	}
+	g->package = n->pkg;
+	g->name = n->name;
+	g->path = n->path;
+	g->original_file_path = n->ofp;
+	g->patch_path = n->patch_path;
+	g->fqn = (const char **)n->fqn.v;
+	g->nfqn = (uint32_t)n->fqn.n;
+	g->tags = tags_of(c, n->tags, &g->ntags);
+	g->config = n->config;
+	value grp = dget(n->config, "group");
+	g->group = grp.type == VT_STR ? astr(c, v_as_str(grp)) : NULL;
+	if (n->type == GT_MODEL)
+		g->access = "protected";
+	g->raw = dict;
+	return g;
+}
+
+/* ---- rendering a SQL file at parse time ---- */
+
+static value ctx_node(struct pctx *c, const struct ninfo *n)
+{
+	value d = new_dict(c);
+	vdict_sets(d.dict, "name", v_cstr(n->name));
+	vdict_sets(d.dict, "unique_id", v_cstr(n->uid));
+	vdict_sets(d.dict, "resource_type", v_cstr(graph_type_name(n->type)));
+	vdict_sets(d.dict, "package_name", v_cstr(n->pkg));
+	vdict_sets(d.dict, "original_file_path", v_cstr(n->ofp));
+	vdict_sets(d.dict, "path", v_cstr(n->path));
+	vdict_sets(d.dict, "fqn", str_list(c, n->fqn.v, n->fqn.n));
+	vdict_sets(d.dict, "version", v_none());
+	vdict_sets(d.dict, "config", n->config);
+	return d;
+}
+
+/* The macro's unique id for a name called from package pkg, or NULL. */
+static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
+{
+	const char *order[3] = {pkg, c->p->name, "dbt"};
+	for (int i = 0; i < 3; i++) {
+		char *id = arena_printf(c->a, "macro.%s.%s", order[i], name);
+		struct gmacro *mm = graph_find_macro(c->m, str_from(id));
+		if (mm)
+			return mm->unique_id;
+	}
+	return NULL;
+}
+
+static void push_macro(value depends, const char *id)
+{
+	value l = dget(depends, "macros");
+	for (uint32_t k = 0; k < l.list->n; k++)
+		if (str_eqc(v_as_str(l.list->v[k]), id))
+			return;
+	vlist_push(l.list, v_cstr(id));
+}
+
+static void add_macro_deps(struct pctx *c, value depends, const char *pkg, const char **names,
+                           size_t n)
+{
+	value l = dget(depends, "macros");
+	for (size_t i = 0; i < n; i++) {
+		const char *id = macro_id(c, pkg, names[i]);
+		if (!id)
+			continue;
+		bool dup = false;
+		for (uint32_t k = 0; k < l.list->n; k++)
+			dup |= str_eqc(v_as_str(l.list->v[k]), id);
+		if (!dup)
+			vlist_push(l.list, v_cstr(id));
+	}
+}
+
+/* depends_on.macros by a static look at the text: every `name(` or `pkg.name(` inside a
+ * Jinja tag that names a macro visible from pkg (ref, source, config … are not macros). */
+static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, const char *s,
+                             size_t n)
+{
+	bool in_tag = false;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%')) {
+			in_tag = true;
+			i++;
+			continue;
+		}
+		if (i + 1 < n && (s[i] == '}' || s[i] == '%') && s[i + 1] == '}') {
+			in_tag = false;
+			i++;
+			continue;
+		}
+		bool ident =
+		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_';
+		if (!in_tag || !ident ||
+		    (i > 0 &&
+		     (s[i - 1] == '_' || s[i - 1] == '.' || (s[i - 1] >= '0' && s[i - 1] <= '9') ||
+		      (s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
+		      (s[i - 1] >= 'A' && s[i - 1] <= 'Z'))))
+			continue;
+		size_t j = i, dot = 0;
+		while (j < n &&
+		       ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') ||
+		        (s[j] >= '0' && s[j] <= '9') || s[j] == '_' || (s[j] == '.' && !dot))) {
+			if (s[j] == '.')
+				dot = j;
+			j++;
+		}
+		if (j < n && s[j] == '(') {
+			const char *id = NULL;
+			if (dot) {
+				char *full = arena_printf(c->a, "macro.%.*s", (int)(j - i), s + i);
+				struct gmacro *mm = graph_find_macro(c->m, str_from(full));
+				id = mm ? mm->unique_id : NULL;
+			} else {
+				id = macro_id(c, pkg, arena_strndup(c->a, s + i, j - i));
+			}
+			if (id)
+				push_macro(depends, id);
+		}
+		i = j - 1 < i ? i : j - 1;
+	}
+}
+
+static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capture *cap)
+{
+	pn->nrefs = cap->refs.n;
+	pn->refs = arena_alloc(c->a, (cap->refs.n + 1) * sizeof(*pn->refs));
+	for (size_t i = 0; i < cap->refs.n; i++) {
+		pn->refs[i] = cap->refs.v[i];
+		pn->refs[i].package.p = astr(c, cap->refs.v[i].package);
+		pn->refs[i].name.p = astr(c, cap->refs.v[i].name);
+		if (pn->refs[i].version.type != VT_UNDEF)
+			pn->refs[i].version = value_copy(c->a, pn->refs[i].version);
+	}
+	pn->nsrcs = cap->sources.n;
+	pn->srcs = arena_alloc(c->a, (cap->sources.n + 1) * sizeof(*pn->srcs));
+	for (size_t i = 0; i < cap->sources.n; i++) {
+		pn->srcs[i] = cap->sources.v[i];
+		pn->srcs[i].source.p = astr(c, cap->sources.v[i].source);
+		pn->srcs[i].table.p = astr(c, cap->sources.v[i].table);
+	}
+}
+
+static struct patch *find_patch(struct pctx *c, const char *kind, const char *name)
+{
+	char *key = arena_printf(c->a, "%s:%s:%s", kind, c->own->name, name);
+	return map_get(&c->patches, str_from(key));
+}
+
+/* Fills database/schema/alias/relation_name of n from its config. */
+static int name_node(struct pctx *c, struct ninfo *n, value node)
+{
+	n->db = call_naming(c, n->pkg, "generate_database_name", dget(n->config, "database"), node,
+	                    n->ofp);
+	n->schema =
+	    call_naming(c, n->pkg, "generate_schema_name", dget(n->config, "schema"), node, n->ofp);
+	if (!n->alias)
+		n->alias = call_naming(c, n->pkg, "generate_alias_name", dget(n->config, "alias"),
+		                       node, n->ofp);
+	if (!n->db || !n->schema || !n->alias)
+		return -1;
+	n->relation = relation_name(c, n->db, n->schema, n->alias);
+	return 0;
+}
+
+/* A model, seed or singular test file. */
+static int parse_file_node(struct pctx *c, const struct project_file *f, enum gtype type)
+{
+	struct ninfo n = {0};
+	n.type = type;
+	n.pkg = c->own->name;
+	n.name = astr(c, file_stem(f->relative_path));
+	n.uid = arena_printf(c->a, "%s.%s.%s", graph_type_name(type), n.pkg, n.name);
+	n.path = f->relative_path;
+	n.ofp = f->path;
+	const char *tail[1] = {n.name};
+	make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
+	n.checksum = checksum_dict(c, f->checksum_name, f->checksum);
+
+	/* duplicates: dbt refuses two refable resources with one name */
+	const char *refkey = arena_printf(c->a, "%s:%s", n.pkg, n.name);
+	bool refable = type == GT_MODEL || type == GT_SEED;
+	if (refable) {
+		struct gnode *other = map_get(&c->refable, str_from(refkey));
+		if (other) {
+			node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s and %s",
+			           other->type == type ? (type == GT_SEED ? "seeds" : "models")
+			                               : "resources",
+			           n.name, other->original_file_path, n.ofp);
+			return -1;
+		}
+	} else if (graph_find(c->m, str_from(n.uid))) {
+		node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s",
+		           type == GT_TEST ? "tests" : "analyses", n.name, n.ofp);
+		return -1;
+	}
+
+	struct patch *pt =
+	    !refable ? NULL : find_patch(c, type == GT_SEED ? "seeds" : "models", n.name);
+	value pcfg = pt ? dget(pt->v, "config") : v_undef();
+	if (pt) {
+		pt->used = true;
+		n.patch_path = arena_printf(c->a, "%s://%s", pt->pkg, pt->file);
+	}
+
+	n.config = default_config(c, type);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+		return -1;
+	if (pcfg.type == VT_DICT && project_config_merge(c->a, n.config, pcfg, c->d) < 0)
+		return -1;
+	n.unrendered = new_dict(c);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, true, c->a, n.unrendered, c->d) <
+	    0)
+		return -1;
+	dict_update(n.unrendered, pcfg);
+
+	struct pnode *pn = arena_zalloc(c->a, sizeof(*pn));
+	pn->file = n.ofp;
+	pn->src = f->contents;
+	pn->srclen = f->len;
+	n.depends = depends_dict(c, &pn->depends_nodes);
+	n.refs = new_list(c);
+	n.sources = new_list(c);
+
+	if (type == GT_SEED) {
+		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
+		n.raw_code = v_cstr("");
+	} else {
+		n.raw_code = v_str(f->contents, f->len);
+		struct jinja_template *t = jinja_parse(c->env, f->path, f->contents, f->len, c->d);
+		if (!t)
+			return -1;
+		struct dbt_capture cap;
+		dbt_capture_init(&cap);
+		struct dbt_render r = {0};
+		r.proj = &c->info;
+		r.env = c->env;
+		r.phase = DBT_PARSE;
+		r.package = n.pkg;
+		r.node = ctx_node(c, &n);
+		r.this = v_undef();
+		r.cap = &cap;
+		struct jinja_render opts = {0};
+		dbt_render_setup(&r, c->a, &opts);
+		struct buf out = BUF_INIT;
+		int rc = jinja_render(c->env, t, &opts, &out, c->d);
+		buf_release(&out);
+		if (rc == 0 && cap.config.type == VT_DICT) {
+			rc = project_config_merge(c->a, n.config, cap.config, c->d);
+			dict_update(n.unrendered, cap.config);
+		}
+		if (rc == 0) {
+			keep_capture(c, pn, &cap);
+			add_macro_deps(c, n.depends, n.pkg, cap.macros.v, cap.macros.n);
+			scan_macro_calls(c, n.depends, n.pkg, f->contents, f->len);
+		}
+		dbt_capture_release(&cap);
+		if (rc < 0)
+			return -1;
+	}
+	if (c->own != c->p &&
+	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+		return -1;
+	project_config_finish(c->a, n.config);
+	n.tags = or_default(dget(n.config, "tags"), new_list(c));
+	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
+	n.description = pt ? dget(pt->v, "description") : v_undef();
+	n.columns = columns_dict(c, pt ? dget(pt->v, "columns") : v_undef());
+	if (pt && dget(pt->v, "meta").type == VT_DICT)
+		dict_update(n.meta, dget(pt->v, "meta"));
+
+	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+		return -1;
+	if (type == GT_TEST)
+		n.relation = v_none();
+	if (dget(n.config, "materialized").type == VT_STR &&
+	    str_eqc(v_as_str(dget(n.config, "materialized")), "ephemeral"))
+		n.relation = v_none();
+
+	value dict = build_node_dict(c, &n);
+	struct gnode *g = add_node(c, &n, dict, GTAB_NODES);
+	if (!g)
+		return c->add_failed ? -1 : 0;
+	if (refable) {
+		map_set(&c->refable, str_from(refkey), g);
+		if (!map_get(&c->refnames, str_from(n.name)))
+			map_set(&c->refnames, str_from(n.name), g);
+	}
+	pn->g = g;
+	pn->dict = dict;
+	vec_push(&c->pending, pn);
+	if (type == GT_MODEL)
+		c->res->nmodels++;
+	else if (type == GT_SEED)
+		c->res->nseeds++;
+	else if (type == GT_ANALYSIS)
+		c->res->nanalyses++;
+	else
+		c->res->ntests++;
+	return 0;
+}
+
+/* ---- macros ---- */
+
+static int add_macro_file(struct pctx *c, const char *pkg, const char *path, const char *src,
+                          size_t len)
+{
+	struct jinja_template *t = jinja_parse(c->env, path, src, len, c->d);
+	if (!t)
+		return -1;
+	jinja_add_macros(c->env, pkg, t);
+	const struct jinja_block *b;
+	size_t nb = jinja_template_blocks(t, &b);
+	for (size_t i = 0; i < nb; i++) {
+		const char *name;
+		if (!strcmp(b[i].kind, "macro"))
+			name = astr(c, b[i].name);
+		else if (!strcmp(b[i].kind, "test"))
+			name = arena_printf(c->a, "test_%.*s", (int)b[i].name.n, b[i].name.p);
+		else if (!strcmp(b[i].kind, "materialization"))
+			name = arena_printf(c->a, "materialization_%.*s_%.*s", (int)b[i].name.n,
+			                    b[i].name.p, (int)(b[i].adapter.n ? b[i].adapter.n : 7),
+			                    b[i].adapter.n ? b[i].adapter.p : "default");
+		else
+			continue;
+		const char *uid = arena_printf(c->a, "macro.%s.%s", pkg, name);
+		if (graph_find_macro(c->m, str_from(uid))) {
+			node_error(c, path, b[i].line,
+			           "dbt found two macros named \"%s\" in the project \"%s\"", name,
+			           pkg);
+			return -1;
+		}
+		struct gmacro *mm = gmanifest_add_macro(c->m, uid);
+		mm->package = pkg;
+		mm->name = name;
+		/* macro_sql: from the opening tag to the end of the closing one */
+		size_t start = 0;
+		int line = 1;
+		while (start < len && line < b[i].line)
+			line += src[start++] == '\n';
+		start += (size_t)(b[i].col > 0 ? b[i].col - 1 : 0);
+		if (start > len)
+			start = len;
+		for (size_t back = 0; back < 8 && start >= 2; back++, start--)
+			if (src[start - 2] == '{' && src[start - 1] == '%') {
+				start -= 2;
+				break;
+			}
+		size_t end = (size_t)(b[i].body.p + b[i].body.n - src);
+		const char *close = end <= len ? strstr(src + end, "%}") : NULL;
+		end = close ? (size_t)(close - src) + 2 : len;
+		if (end < start)
+			end = start;
+		value d = v_dict(c->a, 16);
+		const char *base = strrchr(path, '/');
+		const char *mpath = strcmp(pkg, "dbt")
+		                        ? path
+		                        : arena_printf(c->a, "macros/%s", base ? base + 1 : path);
+		const char *rel = mpath;
+		if (strcmp(pkg, "dbt")) {
+			const char *sl = strchr(path, '/');
+			rel = sl ? sl + 1 : path;
+		}
+		vdict_sets(d.dict, "name", v_cstr(name));
+		vdict_sets(d.dict, "resource_type", v_cstr("macro"));
+		vdict_sets(d.dict, "package_name", v_cstr(pkg));
+		vdict_sets(d.dict, "path", v_cstr(rel));
+		vdict_sets(d.dict, "original_file_path", v_cstr(mpath));
+		vdict_sets(d.dict, "unique_id", v_cstr(uid));
+		vdict_sets(d.dict, "macro_sql", v_str(src + start, end - start));
+		value dep = new_dict(c);
+		vdict_sets(dep.dict, "macros", new_list(c));
+		vdict_sets(d.dict, "depends_on", dep);
+		vdict_sets(d.dict, "description", v_cstr(""));
+		vdict_sets(d.dict, "meta", new_dict(c));
+		value docs = new_dict(c);
+		vdict_sets(docs.dict, "show", v_bool(true));
+		vdict_sets(docs.dict, "node_color", v_none());
+		vdict_sets(d.dict, "docs", docs);
+		vdict_sets(d.dict, "patch_path", v_none());
+		vdict_sets(d.dict, "arguments", new_list(c));
+		vdict_sets(d.dict, "created_at", v_float(c->now));
+		vdict_sets(d.dict, "supported_languages", v_none());
+		mm->raw = d;
+		c->res->nmacros++;
+	}
+	return 0;
+}
+
+/* ---- schema yml ---- */
+
+static void collect_tests(struct pctx *c, const struct project_file *f, value holder, bool source,
+                          const char *target, const char *table, const char *column, int line)
+{
+	value lists[2] = {dget(holder, "tests"), dget(holder, "data_tests")};
+	if (lists[0].type != VT_UNDEF && lists[1].type != VT_UNDEF) {
+		node_error(
+		    c, f->path, line,
+		    "Invalid test config: cannot have both 'tests' and 'data_tests' defined%s%s",
+		    column ? " for column " : "", column ? column : "");
+		c->yml_failed = true;
+		return;
+	}
+	for (int k = 0; k < 2; k++) {
+		if (lists[k].type != VT_LIST)
+			continue;
+		for (uint32_t i = 0; i < lists[k].list->n; i++) {
+			struct gtest t = {
+			    f, c->own, source, target, table, column, lists[k].list->v[i], line};
+			vec_push(&c->tests, t);
+		}
+	}
+}
+
+static void collect_column_tests(struct pctx *c, const struct project_file *f, value holder,
+                                 bool source, const char *target, const char *table, int line)
+{
+	collect_tests(c, f, holder, source, target, table, NULL, line);
+	value cols = dget(holder, "columns");
+	if (cols.type != VT_LIST)
+		return;
+	for (uint32_t i = 0; i < cols.list->n; i++) {
+		const char *cn = dget_str(c, cols.list->v[i], "name");
+		if (cn)
+			collect_tests(c, f, cols.list->v[i], source, target, table, cn, line);
+	}
+}
+
+static int parse_source_table(struct pctx *c, const struct project_file *f, value src, value tbl,
+                              int line)
+{
+	const char *sname = dget_str(c, src, "name");
+	const char *tname = dget_str(c, tbl, "name");
+	if (!sname || !tname) {
+		node_error(c, f->path, line, "a source and each of its tables need a 'name'");
+		return -1;
+	}
+	struct ninfo n = {0};
+	n.type = GT_SOURCE;
+	n.pkg = c->own->name;
+	n.name = tname;
+	n.uid = arena_printf(c->a, "source.%s.%s.%s", n.pkg, sname, tname);
+	const char *tail[2] = {sname, tname};
+	make_fqn(c, n.pkg, f->relative_path, tail, 2, &n.fqn);
+	const char *db = dget_str(c, src, "database");
+	const char *schema = dget_str(c, src, "schema");
+	const char *ident = dget_str(c, tbl, "identifier");
+	value tdb = dget(c->info.target, "database");
+	n.db = db ? db : tdb.type == VT_STR ? astr(c, v_as_str(tdb)) : "main";
+	n.schema = schema ? schema : sname;
+	if (graph_find(c->m, str_from(n.uid))) {
+		node_error(c, f->path, line, "source '%s.%s' is defined twice", sname, tname);
+		return -1;
+	}
+
+	value cfg = new_dict(c);
+	vdict_sets(cfg.dict, "enabled", v_bool(true));
+	vdict_sets(cfg.dict, "event_time", v_none());
+	vdict_sets(cfg.dict, "freshness", v_none());
+	vdict_sets(cfg.dict, "loaded_at_field", v_none());
+	vdict_sets(cfg.dict, "loaded_at_query", v_none());
+	vdict_sets(cfg.dict, "meta", new_dict(c));
+	vdict_sets(cfg.dict, "tags", new_list(c));
+	if (project_config_apply_tree(c->own, PRT_SOURCES, &n.fqn, false, c->a, cfg, c->d) < 0)
+		return -1;
+	if (dget(src, "config").type == VT_DICT &&
+	    project_config_merge(c->a, cfg, dget(src, "config"), c->d) < 0)
+		return -1;
+	if (dget(tbl, "config").type == VT_DICT &&
+	    project_config_merge(c->a, cfg, dget(tbl, "config"), c->d) < 0)
+		return -1;
+	value unr = new_dict(c);
+	dict_update(unr, dget(src, "config"));
+	dict_update(unr, dget(tbl, "config"));
+
+	value tags = new_list(c);
+	value lists[3] = {dget(src, "tags"), dget(tbl, "tags"), dget(cfg, "tags")};
+	for (int k = 0; k < 3; k++)
+		if (lists[k].type == VT_LIST)
+			for (uint32_t i = 0; i < lists[k].list->n; i++) {
+				bool dup = false;
+				for (uint32_t j = 0; j < tags.list->n; j++)
+					dup |= v_equal(tags.list->v[j], lists[k].list->v[i]);
+				if (!dup)
+					vlist_push(tags.list, lists[k].list->v[i]);
+			}
+
+	value d = v_dict(c->a, 40);
+	struct vdict *x = d.dict;
+	vdict_sets(x, "database", v_cstr(n.db));
+	vdict_sets(x, "schema", v_cstr(n.schema));
+	vdict_sets(x, "name", v_cstr(tname));
+	vdict_sets(x, "resource_type", v_cstr("source"));
+	vdict_sets(x, "package_name", v_cstr(n.pkg));
+	vdict_sets(x, "path", v_cstr(f->path));
+	vdict_sets(x, "original_file_path", v_cstr(f->path));
+	vdict_sets(x, "unique_id", v_cstr(n.uid));
+	vdict_sets(x, "fqn", str_list(c, n.fqn.v, n.fqn.n));
+	vdict_sets(x, "source_name", v_cstr(sname));
+	value sd = dget(src, "description");
+	vdict_sets(x, "source_description", sd.type == VT_STR ? sd : v_cstr(""));
+	value loader = dget(src, "loader");
+	vdict_sets(x, "loader", loader.type == VT_STR ? loader : v_cstr(""));
+	vdict_sets(x, "identifier", v_cstr(ident ? ident : tname));
+	value q = new_dict(c);
+	vdict_sets(q.dict, "database", v_none());
+	vdict_sets(q.dict, "schema", v_none());
+	vdict_sets(q.dict, "identifier", v_none());
+	vdict_sets(q.dict, "column", v_none());
+	dict_update(q, dget(src, "quoting"));
+	dict_update(q, dget(tbl, "quoting"));
+	vdict_sets(x, "quoting", q);
+	value laf = or_default(dget(tbl, "loaded_at_field"), dget(src, "loaded_at_field"));
+	vdict_sets(x, "loaded_at_field", laf.type == VT_STR ? laf : v_none());
+	vdict_sets(x, "loaded_at_query", v_none());
+	value fr = or_default(dget(tbl, "freshness"), dget(src, "freshness"));
+	vdict_sets(x, "freshness", fr.type == VT_DICT ? fr : v_none());
+	vdict_sets(x, "external", or_default(dget(tbl, "external"), v_none()));
+	value td = dget(tbl, "description");
+	vdict_sets(x, "description", td.type == VT_STR ? td : v_cstr(""));
+	vdict_sets(x, "columns", columns_dict(c, dget(tbl, "columns")));
+	value tmeta = dget(tbl, "meta");
+	vdict_sets(x, "meta", tmeta.type == VT_DICT ? tmeta : new_dict(c));
+	value smeta = dget(src, "meta");
+	vdict_sets(x, "source_meta", smeta.type == VT_DICT ? smeta : new_dict(c));
+	vdict_sets(x, "tags", tags);
+	vdict_sets(x, "config", cfg);
+	vdict_sets(x, "patch_path", v_none());
+	vdict_sets(x, "unrendered_config", unr);
+	vdict_sets(x, "relation_name", relation_name(c, n.db, n.schema, ident ? ident : tname));
+	vdict_sets(x, "created_at", v_float(c->now));
+	vdict_sets(x, "unrendered_database", db ? v_cstr(db) : v_none());
+	vdict_sets(x, "unrendered_schema", schema ? v_cstr(schema) : v_none());
+	vdict_sets(x, "doc_blocks", new_list(c));
+
+	n.config = cfg;
+	n.tags = tags;
+	n.path = f->path;
+	n.ofp = f->path;
+	struct gnode *g = add_node(c, &n, d, GTAB_SOURCES);
+	if (!g)
+		return c->add_failed ? -1 : 0;
+	g->source_name = sname;
+	map_set(&c->source_ids, str_from(arena_printf(c->a, "%s.%s", sname, tname)),
+	        (void *)g->unique_id);
+	c->res->nsources++;
+	collect_column_tests(c, f, tbl, true, sname, tname, line);
+	return 0;
+}
+
+/* Schema yml is rendered as dbt's SchemaYamlRenderer does: every string holding Jinja, natively,
+ * with var/env_var/target — except descriptions, tests and hooks (rendered later, or never). */
+static bool yml_skip_key(struct str k)
+{
+	static const char *const skip[] = {"description", "tests",          "data_tests",
+	                                   "pre-hook",    "post-hook",      "pre_hook",
+	                                   "post_hook",   "loaded_at_query"};
+	for (size_t i = 0; i < ARRAY_LEN(skip); i++)
+		if (str_eqc(k, skip[i]))
+			return true;
+	return false;
+}
+
+static int render_yml(struct pctx *c, const char *file, value *v)
+{
+	if (v->type == VT_STR) {
+		struct str s = v_as_str(*v);
+		bool jinja = false;
+		for (size_t i = 0; i + 1 < s.n && !jinja; i++)
+			jinja = s.p[i] == '{' && (s.p[i + 1] == '{' || s.p[i + 1] == '%');
+		if (!jinja)
+			return 0;
+		struct jinja_template *t = jinja_parse(c->env, file, s.p, s.n, c->d);
+		if (!t)
+			return -1;
+		struct dbt_render r = {0};
+		r.proj = &c->info;
+		r.env = c->env;
+		r.phase = DBT_PARSE;
+		r.package = c->own->name;
+		r.node = new_dict(c);
+		r.this = v_undef();
+		struct jinja_render opts = {0};
+		dbt_render_setup(&r, c->a, &opts);
+		return jinja_render_native(c->env, t, &opts, v, c->d);
+	}
+	if (v->type == VT_LIST) {
+		for (uint32_t i = 0; i < v->list->n; i++)
+			if (render_yml(c, file, &v->list->v[i]) < 0)
+				return -1;
+	} else if (v->type == VT_DICT) {
+		for (uint32_t i = 0; i < v->dict->n; i++) {
+			struct ventry *e = &v->dict->e[i];
+			if (e->k.type == VT_UNDEF ||
+			    (e->k.type == VT_STR && yml_skip_key(v_as_str(e->k))))
+				continue;
+			if (render_yml(c, file, &e->v) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_schema_file(struct pctx *c, const struct project_file *f)
+{
+	struct yaml_doc *doc;
+	if (yaml_load(c->a, f->path, f->contents, f->len, &doc, c->d) < 0)
+		return -1;
+	if (!doc->root)
+		return 0;
+	if (!yaml_is_map(doc->root)) {
+		yaml_error(c->d, doc->root,
+		           "expected a mapping at the top of the schema file, got %s",
+		           yaml_type_name(doc->root));
+		return -1;
+	}
+	static const char *const kinds[] = {"models", "seeds"};
+	for (int k = 0; k < 2; k++) {
+		const struct yaml_node *list = yaml_map_get(doc->root, kinds[k]);
+		if (!list || yaml_is_null(list))
+			continue;
+		if (!yaml_is_seq(list)) {
+			yaml_error(c->d, list, "expected a list for '%s', got %s", kinds[k],
+			           yaml_type_name(list));
+			return -1;
+		}
+		for (uint32_t i = 0; i < list->len; i++) {
+			const struct yaml_node *it = list->items[i];
+			const struct yaml_node *nm = yaml_map_get(it, "name");
+			if (!yaml_is_str(nm)) {
+				yaml_error(c->d, it, "each entry of '%s' needs a 'name'", kinds[k]);
+				return -1;
+			}
+			struct patch *pt = arena_zalloc(c->a, sizeof(*pt));
+			pt->v = yaml_to_value(c->a, it);
+			if (render_yml(c, f->path, &pt->v) < 0)
+				return -1;
+			pt->file = f->path;
+			pt->pkg = c->own->name;
+			pt->line = it->line;
+			char *key =
+			    arena_printf(c->a, "%s:%s:%s", kinds[k], c->own->name, nm->text);
+			if (map_get(&c->patches, str_from(key))) {
+				yaml_error(c->d, nm, "%s '%s' has properties in two places",
+				           kinds[k], nm->text);
+				return -1;
+			}
+			map_set(&c->patches, str_from(key), pt);
+			collect_column_tests(c, f, pt->v, false, nm->text, NULL, it->line);
+		}
+	}
+	const struct yaml_node *srcs = yaml_map_get(doc->root, "sources");
+	if (srcs && !yaml_is_null(srcs)) {
+		if (!yaml_is_seq(srcs)) {
+			yaml_error(c->d, srcs, "expected a list for 'sources', got %s",
+			           yaml_type_name(srcs));
+			return -1;
+		}
+		for (uint32_t i = 0; i < srcs->len; i++) {
+			value src = yaml_to_value(c->a, srcs->items[i]);
+			if (render_yml(c, f->path, &src) < 0)
+				return -1;
+			value tables = dget(src, "tables");
+			if (tables.type != VT_LIST)
+				continue;
+			const struct yaml_node *tn = yaml_map_get(srcs->items[i], "tables");
+			for (uint32_t j = 0; j < tables.list->n; j++) {
+				int line = tn && yaml_is_seq(tn) && j < tn->len
+				               ? tn->items[j]->line
+				               : srcs->items[i]->line;
+				if (parse_source_table(c, f, src, tables.list->v[j], line) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- generic tests ---- */
+
+static bool is_word_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       ch == '_';
+}
+
+static void flat_push(struct arena *a, value v, struct buf *parts, bool *first)
+{
+	(void)a;
+	struct buf s = BUF_INIT;
+	jinja_to_str(v, &s);
+	if (!*first)
+		buf_puts(parts, "__");
+	*first = false;
+	bool in_run = false;
+	for (size_t i = 0; i < s.n; i++) {
+		if (is_word_char(s.p[i])) {
+			buf_putc(parts, s.p[i]);
+			in_run = false;
+		} else if (!in_run) {
+			buf_putc(parts, '_');
+			in_run = true;
+		}
+	}
+	buf_release(&s);
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+	const struct ventry *a = *(const struct ventry *const *)x,
+	                    *b = *(const struct ventry *const *)y;
+	return str_cmp(v_as_str(a->k), v_as_str(b->k));
+}
+
+/* The dict's string-keyed entries, sorted by key. Caller frees. */
+static const struct ventry **sorted_entries(value d, uint32_t *n)
+{
+	*n = 0;
+	const struct ventry **v = xcalloc(d.dict->n + 1, sizeof(*v));
+	for (uint32_t i = 0; i < d.dict->n; i++)
+		if (d.dict->e[i].k.type == VT_STR)
+			v[(*n)++] = &d.dict->e[i];
+	qsort(v, *n, sizeof(*v), cmp_key);
+	return v;
+}
+
+const char *parse_test_full_name(struct arena *a, const char *test, const char *target,
+                                 value kwargs)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s_%s_", test, target);
+	bool first = true;
+	if (kwargs.type == VT_DICT) {
+		uint32_t n;
+		const struct ventry **e = sorted_entries(kwargs, &n);
+		for (uint32_t i = 0; i < n; i++) {
+			if (str_eqc(v_as_str(e[i]->k), "model"))
+				continue;
+			value v = e[i]->v;
+			if (v.type == VT_DICT) {
+				for (uint32_t j = 0; j < v.dict->n; j++)
+					if (v.dict->e[j].k.type != VT_UNDEF)
+						flat_push(a, v.dict->e[j].v, &b, &first);
+			} else if (v.type == VT_LIST) {
+				for (uint32_t j = 0; j < v.list->n; j++)
+					flat_push(a, v.list->v[j], &b, &first);
+			} else {
+				flat_push(a, v, &b, &first);
+			}
+		}
+		free(e);
+	}
+	if (first) /* no kwargs: f"{test}_{target}_" + "" keeps the trailing underscore off */
+		b.n--;
+	const char *r = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	return r;
+}
+
+/* Every leaf str()'d, dicts sorted by key: what dbt hashes. */
+static value stringify(struct pctx *c, value v)
+{
+	if (v.type == VT_DICT) {
+		uint32_t n;
+		const struct ventry **e = sorted_entries(v, &n);
+		value d = v_dict(c->a, n + 1);
+		for (uint32_t i = 0; i < n; i++)
+			vdict_set(d.dict, e[i]->k, stringify(c, e[i]->v));
+		free(e);
+		return d;
+	}
+	if (v.type == VT_LIST) {
+		value l = v_list(c->a, v.list->n + 1);
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, stringify(c, v.list->v[i]));
+		return l;
+	}
+	struct buf b = BUF_INIT;
+	jinja_to_str(v, &b);
+	value s = v_buf(c->a, &b);
+	buf_release(&b);
+	return s;
+}
+
+static const char *const test_config_keys[] = {
+    "severity",  "tags",           "enabled",           "where", "limit",    "warn_if", "error_if",
+    "fail_calc", "store_failures", "store_failures_as", "meta",  "database", "schema",  "alias",
+};
+
+static bool is_test_config_key(struct str k)
+{
+	for (size_t i = 0; i < ARRAY_LEN(test_config_keys); i++)
+		if (str_eqc(k, test_config_keys[i]))
+			return true;
+	return false;
+}
+
+/* Renders a kwarg string that is a ref(...) or source(...) call, recording it in cap. */
+static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_capture *cap,
+                         const char *pkg)
+{
+	if (v.type == VT_LIST) {
+		for (uint32_t i = 0; i < v.list->n; i++)
+			if (capture_kwarg(c, file, v.list->v[i], cap, pkg) < 0)
+				return -1;
+		return 0;
+	}
+	if (v.type != VT_STR)
+		return 0;
+	struct str s = project_strip(v_as_str(v));
+	if (!str_starts_with(s, STR("ref(")) && !str_starts_with(s, STR("source(")))
+		return 0;
+	char *text = arena_printf(c->a, "{{ %.*s }}", (int)s.n, s.p);
+	struct jinja_template *t = jinja_parse(c->env, file, text, strlen(text), c->d);
+	if (!t)
+		return -1;
+	struct dbt_render r = {0};
+	r.proj = &c->info;
+	r.env = c->env;
+	r.phase = DBT_PARSE;
+	r.package = pkg;
+	r.node = new_dict(c);
+	r.this = v_undef();
+	r.cap = cap;
+	struct jinja_render opts = {0};
+	dbt_render_setup(&r, c->a, &opts);
+	struct buf out = BUF_INIT;
+	int rc = jinja_render(c->env, t, &opts, &out, c->d);
+	buf_release(&out);
+	return rc;
+}
+
+static int build_generic_test(struct pctx *c, const struct gtest *t)
+{
+	const char *file = t->f->path;
+	const char *pkg = t->own->name;
+	c->own = t->own;
+	/* the attached node */
+	const char *attached;
+	if (t->source) {
+		attached = arena_printf(c->a, "source.%s.%s.%s", pkg, t->target_name, t->table);
+	} else {
+		attached = arena_printf(c->a, "model.%s.%s", pkg, t->target_name);
+		if (!graph_find(c->m, str_from(attached)))
+			attached = arena_printf(c->a, "seed.%s.%s", pkg, t->target_name);
+	}
+	if (!graph_find(c->m, str_from(attached)))
+		return 0; /* a patch for a node that does not exist (or is disabled) */
+
+	/* the test's name and arguments */
+	value entry = t->entry, args = v_undef();
+	const char *tname = NULL;
+	if (entry.type == VT_STR) {
+		tname = astr(c, v_as_str(entry));
+	} else if (entry.type == VT_DICT) {
+		value tn = dget(entry, "test_name");
+		if (tn.type == VT_STR) {
+			tname = astr(c, v_as_str(tn));
+			args = entry;
+		} else if (entry.dict->live == 1) {
+			for (uint32_t i = 0; i < entry.dict->n; i++)
+				if (entry.dict->e[i].k.type == VT_STR) {
+					tname = astr(c, v_as_str(entry.dict->e[i].k));
+					args = entry.dict->e[i].v;
+				}
+		}
+	}
+	if (!tname) {
+		node_error(c, file, t->line,
+		           "a test must be a name or a mapping of one test name to its arguments");
+		return -1;
+	}
+	const char *ns = NULL, *dot = strrchr(tname, '.');
+	if (dot) {
+		ns = arena_strndup(c->a, tname, (size_t)(dot - tname));
+		tname = dot + 1;
+	}
+	value kwargs = new_dict(c), cfg = new_dict(c);
+	const char *custom_name = NULL;
+	if (args.type == VT_DICT) {
+		for (uint32_t i = 0; i < args.dict->n; i++) {
+			const struct ventry *e = &args.dict->e[i];
+			if (e->k.type != VT_STR)
+				continue;
+			struct str k = v_as_str(e->k);
+			if (str_eqc(k, "test_name") || str_eqc(k, "description"))
+				continue;
+			if (str_eqc(k, "name")) {
+				if (e->v.type == VT_STR)
+					custom_name = astr(c, v_as_str(e->v));
+			} else if (str_eqc(k, "config")) {
+				dict_update(cfg, e->v);
+			} else if (str_eqc(k, "arguments")) {
+				dict_update(kwargs, e->v);
+			} else if (is_test_config_key(k)) {
+				vdict_set(cfg.dict, e->k, e->v);
+			} else {
+				vdict_set(kwargs.dict, e->k, e->v);
+			}
+		}
+	}
+	if (t->column)
+		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
+	const char *model_kw =
+	    t->source ? arena_printf(c->a, "{{ get_where_subquery(source('%s', '%s')) }}",
+	                             t->target_name, t->table)
+	              : arena_printf(c->a, "{{ get_where_subquery(ref('%s')) }}", t->target_name);
+	vdict_sets(kwargs.dict, "model", v_cstr(model_kw));
+
+	const char *prefix = t->source ? (ns ? arena_printf(c->a, "source_%s_%s", ns, tname)
+	                                     : arena_printf(c->a, "source_%s", tname))
+	                               : (ns ? arena_printf(c->a, "%s_%s", ns, tname) : tname);
+	const char *target =
+	    t->source ? arena_printf(c->a, "%s_%s", t->target_name, t->table) : t->target_name;
+	const char *full =
+	    custom_name ? custom_name : parse_test_full_name(c->a, prefix, target, kwargs);
+	const char *short_name = full;
+	if (!custom_name && strlen(full) >= 64) {
+		char md[33];
+		md5_hex(full, strlen(full), md);
+		char *ident = arena_printf(c->a, "%s_%s", prefix, target);
+		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
+	}
+	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
+	value meta = new_dict(c);
+	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
+	vdict_sets(meta.dict, "name", v_cstr(tname));
+	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
+	struct buf hb = BUF_INIT;
+	buf_puts(&hb, full);
+	v_to_repr(meta, &hb);
+	char md[33];
+	md5_hex(hb.p, hb.n, md);
+	buf_release(&hb);
+
+	struct ninfo n = {0};
+	n.type = GT_TEST;
+	n.pkg = pkg;
+	n.name = full;
+	n.uid = arena_printf(c->a, "test.%s.%s.%s", pkg, full, md + 22);
+	n.path = arena_printf(c->a, "%s.sql", short_name);
+	n.ofp = file;
+	const char *tail[1] = {full};
+	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
+	n.checksum = checksum_dict(c, "none", "");
+	if (graph_find(c->m, str_from(n.uid)) ||
+	    vdict_gets(c->disabled.dict, str_from(n.uid), NULL)) {
+		node_error(c, file, t->line, "dbt found two tests with the name \"%s\"", full);
+		return -1;
+	}
+
+	n.config = default_config(c, GT_TEST);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, c->a, n.config, c->d) <
+	    0)
+		return -1;
+	if (project_config_merge(c->a, n.config, cfg, c->d) < 0)
+		return -1;
+	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, c->a,
+	                                                n.config, c->d) < 0)
+		return -1;
+	project_config_finish(c->a, n.config);
+	n.unrendered = new_dict(c);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, c->a, n.unrendered,
+	                              c->d) < 0)
+		return -1;
+	dict_update(n.unrendered, cfg);
+	value alias = dget(n.config, "alias");
+	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
+	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+		return -1;
+	n.relation = v_none();
+	n.tags = or_default(dget(n.config, "tags"), new_list(c));
+	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
+	n.description = v_cstr("");
+	n.columns = new_dict(c);
+	n.raw_code = v_cstr(
+	    ns ? arena_printf(c->a, "{{ %s.test_%s(**_dbt_generic_test_kwargs) }}", ns, tname)
+	       : arena_printf(c->a, "{{ test_%s(**_dbt_generic_test_kwargs) }}", tname));
+	struct pnode *pn = arena_zalloc(c->a, sizeof(*pn));
+	pn->file = file;
+	n.depends = depends_dict(c, &pn->depends_nodes);
+	n.refs = new_list(c);
+	n.sources = new_list(c);
+	const char *mname = arena_printf(c->a, "test_%s", tname);
+	const char *mid = macro_id(c, ns ? ns : pkg, mname);
+	if (mid)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(mid));
+	const char *gws = macro_id(c, pkg, "get_where_subquery");
+	if (gws)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(gws));
+
+	/* refs: the attached node first, then those named in the arguments */
+	struct dbt_capture cap;
+	dbt_capture_init(&cap);
+	int rc = 0;
+	for (uint32_t i = 0; i < kwargs.dict->n && rc == 0; i++) {
+		const struct ventry *e = &kwargs.dict->e[i];
+		if (e->k.type == VT_STR && !str_eqc(v_as_str(e->k), "model") &&
+		    !str_eqc(v_as_str(e->k), "column_name"))
+			rc = capture_kwarg(c, file, e->v, &cap, pkg);
+	}
+	if (rc == 0)
+		keep_capture(c, pn, &cap);
+	dbt_capture_release(&cap);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < pn->nrefs; i++)
+		pn->refs[i].line = t->line;
+	for (size_t i = 0; i < pn->nsrcs; i++)
+		pn->srcs[i].line = t->line;
+	/* the attached node comes after the refs of the arguments, as in dbt's manifests */
+	if (!t->source) {
+		struct dbt_ref *nr = arena_alloc(c->a, (pn->nrefs + 1) * sizeof(*nr));
+		memcpy(nr, pn->refs, pn->nrefs * sizeof(*nr));
+		nr[pn->nrefs] = (struct dbt_ref){.package = {"", 0},
+		                                 .name = str_from(t->target_name),
+		                                 .version = v_undef(),
+		                                 .line = t->line};
+		pn->refs = nr;
+		pn->nrefs++;
+	} else {
+		struct dbt_source_ref *ns2 = arena_alloc(c->a, (pn->nsrcs + 1) * sizeof(*ns2));
+		memcpy(ns2, pn->srcs, pn->nsrcs * sizeof(*ns2));
+		ns2[pn->nsrcs] = (struct dbt_source_ref){.source = str_from(t->target_name),
+		                                         .table = str_from(t->table),
+		                                         .line = t->line};
+		pn->srcs = ns2;
+		pn->nsrcs++;
+	}
+
+	value d = build_node_dict(c, &n);
+	vdict_sets(d.dict, "column_name", vs(t->column));
+	vdict_sets(
+	    d.dict, "file_key_name",
+	    v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
+	vdict_sets(d.dict, "attached_node", v_cstr(attached));
+	value tm = new_dict(c);
+	vdict_sets(tm.dict, "name", v_cstr(tname));
+	vdict_sets(tm.dict, "kwargs", kwargs);
+	vdict_sets(tm.dict, "namespace", vs(ns));
+	vdict_sets(d.dict, "test_metadata", tm);
+	struct gnode *g = add_node(c, &n, d, GTAB_NODES);
+	if (!g)
+		return c->add_failed ? -1 : 0;
+	g->generic_test = true;
+	g->test_name = tname;
+	g->test_namespace = ns;
+	g->attached_node = attached;
+	g->column_name = t->column;
+	pn->g = g;
+	pn->dict = d;
+	vec_push(&c->pending, pn);
+	c->res->ntests++;
+	return 0;
+}
+
+/* ---- resolving refs and sources ---- */
+
+/* Where `fn(` with the quoted argument `arg` appears in src: line and column of fn. */
+static void locate_call(const char *src, size_t len, const char *fn, const char *arg, int *line,
+                        int *col)
+{
+	size_t fl = strlen(fn), al = strlen(arg);
+	for (size_t i = 0; src && i + fl < len; i++) {
+		if (memcmp(src + i, fn, fl) || src[i + fl] != '(' ||
+		    (i > 0 && (src[i - 1] == '_' || src[i - 1] == '.' ||
+		               ((src[i - 1] | 0x20) >= 'a' && (src[i - 1] | 0x20) <= 'z'))))
+			continue;
+		size_t end = i + fl;
+		while (end < len && src[end] != ')')
+			end++;
+		for (size_t k = i + fl; k + al + 1 < end; k++)
+			if ((src[k] == '\'' || src[k] == '"') && !memcmp(src + k + 1, arg, al) &&
+			    src[k + 1 + al] == src[k]) {
+				text_position(src, i, line, col);
+				return;
+			}
+	}
+}
+
+/* The refable node (model, seed) `name` in package pkg, or in any package when pkg is NULL
+ * (the first one parsed). */
+static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *name)
+{
+	if (!pkg)
+		return map_get(&c->refnames, str_from(name));
+	char *key = arena_printf(c->a, "%s:%s", pkg, name);
+	return map_get(&c->refable, str_from(key));
+}
+
+static void push_unique(value list, const char *id)
+{
+	for (uint32_t i = 0; i < list.list->n; i++)
+		if (str_eqc(v_as_str(list.list->v[i]), id))
+			return;
+	vlist_push(list.list, v_cstr(id));
+}
+
+static int resolve_node(struct pctx *c, struct pnode *pn)
+{
+	int errs = 0;
+	const char *root = c->p->name, *own = pn->g->package;
+	value refs = dget(pn->dict, "refs"), srcs = dget(pn->dict, "sources");
+	for (size_t i = 0; i < pn->nrefs; i++) {
+		const struct dbt_ref *r = &pn->refs[i];
+		const char *name = r->name.p, *pkg = r->package.n ? r->package.p : NULL;
+		struct gnode *g = NULL;
+		if (pkg)
+			g = find_refable(c, pkg, name);
+		else if (!strcmp(own, root))
+			g = find_refable(c, root, name) ? find_refable(c, root, name)
+			                                : find_refable(c, NULL, name);
+		else
+			g = find_refable(c, root, name)  ? find_refable(c, root, name)
+			    : find_refable(c, own, name) ? find_refable(c, own, name)
+			                                 : find_refable(c, NULL, name);
+		char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
+		                 : arena_printf(c->a, "ref('%s')", name);
+		if (!g) {
+			int line = r->line, col = 0;
+			locate_call(pn->src, pn->srclen, "ref", name, &line, &col);
+			const char *dis = map_get(&c->disabled_names, str_from(name));
+			const char *near = closest(&c->refnames, name);
+			if (dis)
+				diag_add(c->d, DIAG_ERROR, pn->file, line, col, pn->src, pn->srclen,
+				         "%s names the disabled node '%s'", call, dis);
+			else if (near)
+				diag_add(c->d, DIAG_ERROR, pn->file, line, col, pn->src, pn->srclen,
+				         "%s names no model, seed or snapshot; did you mean '%s'?",
+				         call, near);
+			else
+				diag_add(c->d, DIAG_ERROR, pn->file, line, col, pn->src, pn->srclen,
+				         "%s names no model, seed or snapshot", call);
+			errs++;
+			continue;
+		}
+		value rd = new_dict(c);
+		vdict_sets(rd.dict, "name", v_cstr(name));
+		vdict_sets(rd.dict, "package", vs(pkg));
+		vdict_sets(rd.dict, "version", r->version.type == VT_UNDEF ? v_none() : r->version);
+		if (pn->g->type != GT_TEST || !pn->g->generic_test)
+			vlist_push(refs.list, rd);
+		else
+			vlist_push(refs.list, rd);
+		push_unique(pn->depends_nodes, g->unique_id);
+	}
+	for (size_t i = 0; i < pn->nsrcs; i++) {
+		const struct dbt_source_ref *s = &pn->srcs[i];
+		char *key = arena_printf(c->a, "%s.%s", s->source.p, s->table.p);
+		const char *id = map_get(&c->source_ids, str_from(key));
+		if (!id) {
+			const char *near = closest(&c->source_ids, key);
+			int line = s->line, col = 0;
+			locate_call(pn->src, pn->srclen, "source", s->table.p, &line, &col);
+			if (near)
+				diag_add(c->d, DIAG_ERROR, pn->file, line, col, pn->src, pn->srclen,
+				         "source('%s', '%s') names no source; did you mean '%s'?",
+				         s->source.p, s->table.p, near);
+			else
+				diag_add(c->d, DIAG_ERROR, pn->file, line, col, pn->src, pn->srclen,
+				         "source('%s', '%s') names no source", s->source.p,
+				         s->table.p);
+			errs++;
+			continue;
+		}
+		value pair = new_list(c);
+		vlist_push(pair.list, v_cstr(s->source.p));
+		vlist_push(pair.list, v_cstr(s->table.p));
+		vlist_push(srcs.list, pair);
+		push_unique(pn->depends_nodes, id);
+	}
+	/* gnode.depends_on from the dict's list */
+	value dn = pn->depends_nodes;
+	pn->g->ndepends_on = dn.list->n;
+	pn->g->depends_on = arena_alloc(c->a, (dn.list->n + 1) * sizeof(char *));
+	for (uint32_t i = 0; i < dn.list->n; i++)
+		pn->g->depends_on[i] = astr(c, v_as_str(dn.list->v[i]));
+	value dm = dget(dget(pn->dict, "depends_on"), "macros");
+	pn->g->nmacros = dm.list->n;
+	pn->g->macros = arena_alloc(c->a, (dm.list->n + 1) * sizeof(char *));
+	for (uint32_t i = 0; i < dm.list->n; i++)
+		pn->g->macros[i] = astr(c, v_as_str(dm.list->v[i]));
+	return errs ? -1 : 0;
+}
+
+/* ---- the project ---- */
+
+static int ctx_var(void *ud, const char *package, struct str name, value *out)
+{
+	struct pctx *c = ud;
+	char *n = arena_strndup(c->a, name.p, name.n);
+	const struct project *dep = NULL;
+	for (size_t i = 0; i < c->res->npkgs; i++)
+		if (package && !strcmp(c->res->pkgs[i].name, package))
+			dep = &c->res->pkgs[i];
+	return project_var_lookup(c->p, dep, dep ? package : NULL, n, out);
+}
+
+static int ctx_env_var(void *ud, struct str name, value *out)
+{
+	struct pctx *c = ud;
+	char *n = arena_strndup(c->a, name.p, name.n);
+	const char *v = project_getenv(c->p, n);
+	if (!v)
+		return 0;
+	*out = v_cstr(v);
+	return 1;
+}
+
+/* Loads every package installed under the root's packages-install-path (directories holding a
+ * dbt_project.yml, in name order) into c->res->pkgs. Returns how many. */
+static size_t load_packages(struct pctx *c)
+{
+	const char *ip = c->p->packages_install_path ? c->p->packages_install_path : "dbt_packages";
+	const char *dir = ip[0] == '/' ? ip : arena_printf(c->a, "%s/%s", c->p->dir, ip);
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+	if (n <= 0)
+		return 0;
+	c->res->pkgs = xcalloc((size_t)n, sizeof(*c->res->pkgs));
+	for (int i = 0; i < n; i++) {
+		const char *pd = arena_printf(c->a, "%s/%s", dir, ents[i]->d_name);
+		const char *pf = arena_printf(c->a, "%s/dbt_project.yml", pd);
+		struct stat st;
+		if (ents[i]->d_name[0] != '.' && stat(pf, &st) == 0 && S_ISREG(st.st_mode)) {
+			struct project *pk = &c->res->pkgs[c->res->npkgs++];
+			if (project_load_package(pk, c->p, pd, c->d) < 0) {
+				project_release(pk);
+				c->res->npkgs--;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return c->res->npkgs;
+}
+
+/* dbt_project.yml `dispatch:` (a list) as the context wants it: namespace -> search order. */
+static value dispatch_dict(struct pctx *c)
+{
+	value d = new_dict(c);
+	value l = c->p->dispatch;
+	if (l.type != VT_LIST)
+		return d;
+	for (uint32_t i = 0; i < l.list->n; i++) {
+		value ns = dget(l.list->v[i], "macro_namespace");
+		value so = dget(l.list->v[i], "search_order");
+		if (ns.type == VT_STR && so.type == VT_LIST)
+			vdict_set(d.dict, ns, so);
+	}
+	return d;
+}
+
+int parse_project(struct project *p, struct arena *a, struct parse_result *out, struct diag *d)
+{
+	memset(out, 0, sizeof(*out));
+	struct pctx cx = {0}, *c = &cx;
+	c->p = p;
+	c->own = p;
+	c->a = a;
+	c->d = d;
+	c->res = out;
+	c->m = gmanifest_new(a);
+	c->m->project_name = p->name;
+	out->m = c->m;
+	c->disabled = v_dict(a, 4);
+	out->disabled = c->disabled;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->now = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+	map_init(&c->patches);
+	map_init(&c->refable);
+	map_init(&c->refnames);
+	map_init(&c->disabled_names);
+	map_init(&c->source_ids);
+	c->env = jinja_env_new();
+	dbt_context_install(c->env);
+	c->info.root_package = p->name;
+	c->info.adapter_type = p->has_profile && p->profile.type ? p->profile.type : "sqlite";
+	c->info.target = p->has_profile ? p->profile.target : v_dict(a, 0);
+	c->info.dispatch = dispatch_dict(c);
+	c->info.flags = v_dict(a, 2);
+	vdict_sets(c->info.flags.dict, "WHICH", v_cstr("parse"));
+	vdict_sets(c->info.flags.dict, "FULL_REFRESH", v_bool(false));
+	c->info.invocation_id = "00000000-0000-0000-0000-000000000000";
+	c->info.run_started_at = v_undef();
+	c->info.var = ctx_var;
+	c->info.env_var = ctx_env_var;
+	c->info.ud = c;
+
+	int rc = 0;
+	/* the root project and the packages installed under packages-install-path */
+	size_t nproj = 1 + load_packages(c);
+	struct project_files *files = xcalloc(nproj, sizeof(*files));
+	struct project **projs = xcalloc(nproj, sizeof(*projs));
+	projs[0] = p;
+	for (size_t k = 1; k < nproj; k++)
+		projs[k] = &out->pkgs[k - 1];
+	if (d->errors)
+		rc = -1;
+	for (size_t k = 0; k < nproj && rc == 0; k++)
+		if (project_discover(projs[k], &files[k], d) < 0)
+			rc = -1;
+	if (rc < 0)
+		goto done;
+	/* macros: dbt's global project, then every project's */
+	for (size_t i = 0; i < embedded_nfiles; i++) {
+		const struct embedded_file *ef = &embedded_files[i];
+		if (!strncmp(ef->path, "compile/macros/", 15) &&
+		    add_macro_file(c, "dbt", ef->path, ef->data, ef->len) < 0)
+			rc = -1;
+	}
+	for (size_t k = 0; k < nproj; k++)
+		for (size_t i = 0; i < files[k].n; i++) {
+			const struct project_file *f = &files[k].v[i];
+			if ((f->kind == PF_MACRO || f->kind == PF_GENERIC_TEST) &&
+			    add_macro_file(c, projs[k]->name, f->path, f->contents, f->len) < 0)
+				rc = -1;
+		}
+	if (rc < 0)
+		goto done;
+	/* schema files first: their properties feed the nodes' configs */
+	for (size_t k = 0; k < nproj; k++) {
+		c->own = projs[k];
+		for (size_t i = 0; i < files[k].n; i++)
+			if (files[k].v[i].kind == PF_SCHEMA &&
+			    parse_schema_file(c, &files[k].v[i]) < 0)
+				rc = -1;
+	}
+	if (c->yml_failed)
+		rc = -1;
+	if (rc < 0)
+		goto done;
+	for (size_t k = 0; k < nproj; k++) {
+		c->own = projs[k];
+		for (size_t i = 0; i < files[k].n; i++) {
+			const struct project_file *f = &files[k].v[i];
+			int r = 0;
+			bool sql = str_ends_with(str_from(f->path), STR(".sql"));
+			if (f->kind == PF_MODEL && sql)
+				r = parse_file_node(c, f, GT_MODEL);
+			else if (f->kind == PF_SEED)
+				r = parse_file_node(c, f, GT_SEED);
+			else if (f->kind == PF_SINGULAR_TEST && sql)
+				r = parse_file_node(c, f, GT_TEST);
+			else if (f->kind == PF_ANALYSIS && sql)
+				r = parse_file_node(c, f, GT_ANALYSIS);
+			if (r < 0)
+				rc = -1;
+		}
+	}
+	if (rc < 0)
+		goto done;
+	for (size_t i = 0; i < c->tests.n; i++)
+		if (build_generic_test(c, &c->tests.v[i]) < 0)
+			rc = -1;
+	if (rc < 0)
+		goto done;
+	for (size_t i = 0; i < c->pending.n; i++)
+		if (resolve_node(c, c->pending.v[i]) < 0)
+			rc = -1;
+	if (rc < 0)
+		goto done;
+	for (size_t i = 0; i < c->patches.n; i++) {
+		struct patch *pt = c->patches.e[i].val;
+		if (pt && !pt->used && !strncmp(c->patches.e[i].key.p, "models:", 7))
+			diag_add(d, DIAG_WARNING, pt->file, pt->line, 0, NULL, 0,
+			         "Did not find matching node for patch with name '%s'",
+			         strchr(c->patches.e[i].key.p + 7, ':') + 1);
+	}
+	/* macros of the graph: depends_on.macros of each gmacro stays empty (not extracted yet) */
+	if (graph_link(c->m, d) < 0)
+		rc = -1;
+done:
+	for (size_t k = 0; k < nproj; k++)
+		free(files[k].v);
+	free(files);
+	free(projs);
+	vec_free(&c->pending);
+	vec_free(&c->tests);
+	map_release(&c->patches);
+	map_release(&c->refable);
+	map_release(&c->refnames);
+	map_release(&c->disabled_names);
+	map_release(&c->source_ids);
+	out->env = c->env; /* config keys and macro names may live in its arena */
+	return rc;
+}
+
+void parse_result_release(struct parse_result *r)
+{
+	if (r->m)
+		gmanifest_free(r->m);
+	r->m = NULL;
+	if (r->env)
+		jinja_env_free(r->env);
+	r->env = NULL;
+	for (size_t i = r->npkgs; i-- > 0;)
+		project_release(&r->pkgs[i]);
+	free(r->pkgs);
+	r->pkgs = NULL;
+	r->npkgs = 0;
+}

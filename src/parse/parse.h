@@ -1,0 +1,37 @@
+/* parse: reading a loaded dbt project's files into a manifest, as `dbt parse` does — macros
+ * (the project's and the embedded global project as package `dbt`), models, seeds, singular
+ * tests, schema .yml (model/seed properties, sources, generic tests), parse-time rendering that
+ * records ref/source/config, configs merged layer by layer, names through the
+ * generate_*_name macros, refs resolved to unique ids, the DAG linked.
+ *
+ * Ownership: everything the result holds (nodes, their manifest dicts in gnode.raw, strings)
+ * lives in the arena given to parse_project; the project must outlive it too (values borrow its
+ * text). Errors: every error found is added to d ("file:line:col: message" where known) and
+ * parse_project returns -1; the manifest is then not usable. */
+#ifndef SILT_PARSE_H
+#define SILT_PARSE_H
+
+#include "graph/graph.h"
+#include "project/project.h"
+
+struct jinja_env;
+
+struct parse_result {
+	struct gmanifest *m; /* linked; each node's and macro's manifest dict is its raw */
+	value disabled;      /* dict unique_id -> [node dict] */
+	uint32_t nmodels, nanalyses, ntests, nseeds, nsources, nmacros;
+	struct jinja_env *env; /* the parse environment (values borrow from its arena) */
+	struct project *pkgs;  /* installed packages (dbt_packages/), loaded and parsed too */
+	size_t npkgs;
+};
+
+int parse_project(struct project *p, struct arena *a, struct parse_result *out, struct diag *d);
+void parse_result_release(struct parse_result *r);
+
+/* dbt's generic test name synthesis: full name (e.g. "not_null_orders_id",
+ * "accepted_values_orders_status__a__b") from the test name, target and sorted kwargs (without
+ * `model`). Exposed for tests. */
+const char *parse_test_full_name(struct arena *a, const char *test, const char *target,
+                                 value kwargs);
+
+#endif

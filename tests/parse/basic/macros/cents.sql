@@ -1,0 +1,3 @@
+{% macro cents_to_dollars(x) -%}
+    ({{ x }} / 100.0)
+{%- endmacro %}

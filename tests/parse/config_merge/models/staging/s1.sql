@@ -1,0 +1,2 @@
+{{ config(materialized='ephemeral', meta={'tier': 2}) }}
+select 1 as id

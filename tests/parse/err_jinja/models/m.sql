@@ -1,0 +1,3 @@
+select 1
+{% if x %}
+where 1

@@ -469,7 +469,11 @@ int fmt_double(double f, char out[32])
 	/* below a power of two the rounding interval is asymmetric: Python's shortest repr may be
 	 * the decimal one unit above the correctly rounded one */
 	bool pow2 = frexp(fabs(f), &bexp) == 0.5;
-	for (prec = 0; prec < 17; prec++) {
+	/* Every decimal of at most 15 significant digits survives a trip through a double, so the
+	 * nearest 15-digit decimal round-trips exactly when some shorter one does: then trailing
+	 * zeros are dropped below. Otherwise 16, then 17 digits. Subnormals have fewer digits of
+	 * precision, so they search from one digit up. */
+	for (prec = fabs(f) < 2.2250738585072014e-308 ? 0 : 14; prec < 17; prec++) {
 		snprintf(e, sizeof(e), "%.*e", prec, f);
 		if (strtod(e, NULL) == f)
 			break;

@@ -649,6 +649,45 @@ static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, con
 	}
 }
 
+/* A deep copy into a for values that outlive a render: strings, lists and dicts are copied;
+ * objects, functions and macros (which point into the render) become their text, as a
+ * manifest would print them. */
+static value keep_value(struct arena *a, value v)
+{
+	switch (v.type) {
+	case VT_LIST: {
+		value l = v_list(a, v.list->n);
+		l.flags = v.flags;
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, keep_value(a, v.list->v[i]));
+		return l;
+	}
+	case VT_DICT: {
+		value d = v_dict(a, v.dict->live);
+		d.flags = v.flags;
+		for (uint32_t i = 0; i < v.dict->n; i++) {
+			const struct ventry *e = &v.dict->e[i];
+			if (e->k.type != VT_UNDEF)
+				vdict_set(d.dict, keep_value(a, e->k), keep_value(a, e->v));
+		}
+		return d;
+	}
+	case VT_OBJ:
+	case VT_FUNC:
+	case VT_MACRO: {
+		struct buf b = BUF_INIT;
+		v_to_str(v, &b);
+		value s = v_buf(a, &b);
+		buf_release(&b);
+		return s;
+	}
+	case VT_UNDEF:
+		return v_none();
+	default:
+		return value_copy(a, v);
+	}
+}
+
 static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capture *cap)
 {
 	pn->nrefs = cap->refs.n;
@@ -768,14 +807,18 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		r.node = ctx_node(c, &n);
 		r.this = v_undef();
 		r.cap = &cap;
+		/* the render's temporaries go to a scratch arena; what the node keeps is copied out */
+		struct arena scratch;
+		arena_init(&scratch);
 		struct jinja_render opts = {0};
-		dbt_render_setup(&r, c->a, &opts);
+		dbt_render_setup(&r, &scratch, &opts);
 		struct buf out = BUF_INIT;
 		int rc = jinja_render(c->env, t, &opts, &out, c->d);
 		buf_release(&out);
 		if (rc == 0 && cap.config.type == VT_DICT) {
-			rc = project_config_merge(c->a, n.config, cap.config, c->d);
-			dict_update(n.unrendered, cap.config);
+			value cfg = keep_value(c->a, cap.config);
+			rc = project_config_merge(c->a, n.config, cfg, c->d);
+			dict_update(n.unrendered, cfg);
 		}
 		if (rc == 0) {
 			keep_capture(c, pn, &cap);
@@ -783,6 +826,7 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 			scan_macro_calls(c, n.depends, n.pkg, f->contents, f->len);
 		}
 		dbt_capture_release(&cap);
+		arena_release(&scratch);
 		if (rc < 0)
 			return -1;
 	}

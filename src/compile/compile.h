@@ -39,6 +39,10 @@ struct dbt_project_info {
 	int (*resolve_ref)(void *ud, const char *from, struct str package, struct str name,
 	                   value version, value *out);
 	int (*resolve_source)(void *ud, struct str source, struct str table, value *out);
+	/* adapter.get_relation(database, schema, identifier): 1 found (*out a relation with
+	 * .type), 0 absent. NULL: no warehouse is attached (parse, compile without a connection),
+	 * and every relation reads as absent. */
+	int (*get_relation)(void *ud, value database, value schema, value identifier, value *out);
 	void *ud;
 };
 

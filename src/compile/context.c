@@ -512,6 +512,23 @@ static int adapter_type(struct jstate *st, void *data, value self, const struct 
 	return 0;
 }
 
+static int adapter_get_relation(struct jstate *st, void *data, value self, const struct vargs *args,
+                                value *out)
+{
+	(void)data;
+	(void)self;
+	struct dbt_render *r = R(st);
+	value db = v_none(), schema = v_none(), ident = v_none();
+	jinja_arg(args, 0, "database", &db);
+	jinja_arg(args, 1, "schema", &schema);
+	jinja_arg(args, 2, "identifier", &ident);
+	*out = v_none();
+	if (r->phase == DBT_EXECUTE && r->proj->get_relation &&
+	    r->proj->get_relation(r->proj->ud, db, schema, ident, out) < 0)
+		return jinja_error(st, "adapter.get_relation failed");
+	return 0;
+}
+
 static int adapter_getattr(struct jstate *st, value self, struct str name, value *out)
 {
 	if (str_eqc(name, "dispatch"))
@@ -520,6 +537,8 @@ static int adapter_getattr(struct jstate *st, value self, struct str name, value
 		*out = v_func(jinja_arena(st), "quote", adapter_quote, NULL, self);
 	else if (str_eqc(name, "type"))
 		*out = v_func(jinja_arena(st), "type", adapter_type, NULL, self);
+	else if (str_eqc(name, "get_relation"))
+		*out = v_func(jinja_arena(st), "get_relation", adapter_get_relation, NULL, self);
 	else
 		return 0;
 	return 1;

@@ -1,0 +1,126 @@
+/* silt compile: render every selected model, analysis and test in the execute phase and write
+ * target/compiled/<package>/<path> (dbt compile). */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "run/compile.h"
+
+/* mkdir -p of path's directory */
+static int make_parents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		int rc = mkdir(path, 0777);
+		*s = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+	struct project_opts o = { 0 };
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nrest;
+	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
+		free(rest);
+		return 2;
+	}
+	VEC(const char *) select = { 0 }, exclude = { 0 };
+	int rc = 0;
+	for (int i = 0; i < nrest; i++) {
+		if (!strcmp(rest[i], "-s") || !strcmp(rest[i], "--select")) {
+			while (i + 1 < nrest && rest[i + 1][0] != '-')
+				vec_push(&select, rest[++i]);
+		} else if (!strcmp(rest[i], "--exclude")) {
+			while (i + 1 < nrest && rest[i + 1][0] != '-')
+				vec_push(&exclude, rest[++i]);
+		} else {
+			fprintf(stderr, "silt compile: unknown argument '%s'\n", rest[i]);
+			rc = 2;
+		}
+	}
+	free(rest);
+	struct project p;
+	struct diag d;
+	diag_init(&d);
+	struct arena a;
+	arena_init(&a);
+	struct parse_result r = { 0 };
+	bool parsed = false;
+	if (rc) {
+		vec_free(&select);
+		vec_free(&exclude);
+		return rc;
+	}
+	rc = 2;
+	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0)
+		goto done;
+	parsed = true;
+	struct gselect_opts so = { 0 };
+	so.select = select.v;
+	so.nselect = select.n;
+	so.exclude = exclude.v;
+	so.nexclude = exclude.n;
+	struct gselection sel;
+	if (graph_select(&a, r.m, &so, &sel, &d) < 0)
+		goto done;
+	struct node_compiler nc;
+	node_compiler_init(&nc, &p, &r);
+	rc = 0;
+	int written = 0;
+	for (uint32_t i = 0; i < sel.n; i++) {
+		struct gnode *g = (struct gnode *)sel.nodes[i];
+		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
+			continue;
+		if (g->generic_test)
+			continue; /* generic tests compile with their kwargs: not yet */
+		value mat;
+		if (g->config.type == VT_DICT && vdict_gets(g->config.dict, STR("materialized"), &mat) &&
+		    mat.type == VT_STR && str_eqc(v_as_str(mat), "ephemeral"))
+			continue; /* lands inside its consumers as a CTE */
+		struct buf sql = BUF_INIT;
+		if (node_compile(&nc, g, &sql, &d) < 0) {
+			rc = 1;
+			buf_release(&sql);
+			continue;
+		}
+		value path;
+		const char *rel = g->path;
+		if (g->raw.type == VT_DICT && vdict_gets(g->raw.dict, STR("original_file_path"), &path) &&
+		    path.type == VT_STR && g->type != GT_TEST)
+			rel = path.s;
+		struct buf out = BUF_INIT;
+		buf_printf(&out, "%s/%s/compiled/%s/%s", p.dir, p.target_path ? p.target_path : "target",
+		           g->package, rel);
+		FILE *f = NULL;
+		if (make_parents(out.p) == 0)
+			f = fopen(out.p, "w");
+		if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
+			diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
+			rc = 2;
+		} else {
+			written++;
+		}
+		if (f)
+			fclose(f);
+		buf_release(&out);
+		buf_release(&sql);
+	}
+	node_compiler_release(&nc);
+	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
+	       p.target_path ? p.target_path : "target");
+done:
+	if (d.msgs.n)
+		cli_print_diag(&d);
+	if (parsed)
+		parse_result_release(&r);
+	project_release(&p);
+	arena_release(&a);
+	diag_release(&d);
+	vec_free(&select);
+	vec_free(&exclude);
+	return rc;
+}

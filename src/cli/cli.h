@@ -23,6 +23,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
 
 struct project_opts;
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is

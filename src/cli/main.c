@@ -13,6 +13,7 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, "delete the project's clean-targets" },
 	{ "parse", cmd_parse, "parse the project and write target/manifest.json" },
 	{ "compile", cmd_compile, "render the selected nodes into target/compiled" },
+	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },

@@ -20,7 +20,6 @@ struct macro_val {
 	value caller;          /* the caller macro bound for a call block, or undefined */
 };
 
-static int eval(struct jstate *st, const struct node *n, value *out);
 static int eval_in(struct jstate *st, const struct node *n, struct frame *f, value *out);
 static int exec_body(struct jstate *st, const struct node *body, struct frame *f);
 static int call_macro(struct jstate *st, const struct macro_val *mv, const struct vargs *args,
@@ -629,19 +628,19 @@ static int compare(struct jstate *st, int op, value a, value b, bool *out)
 
 /* ---- calls ---- */
 
-static int eval_args(struct jstate *st, const struct call_args *ca, struct vargs *va,
-                     const value *prefix, uint32_t nprefix)
+static int eval_args(struct jstate *st, struct frame *f, const struct call_args *ca,
+                     struct vargs *va, const value *prefix, uint32_t nprefix)
 {
 	uint32_t npos = nprefix + (ca ? ca->npos : 0), nkw = ca ? ca->nkw : 0;
 	value star = v_undef(), dstar = v_undef();
 	if (ca && ca->star) {
 		value s;
-		if (eval(st, ca->star, &s) < 0 || jinja_iterate(st, s, &star) < 0)
+		if (eval_in(st, ca->star, f, &s) < 0 || jinja_iterate(st, s, &star) < 0)
 			return -1;
 		npos += star.list->n;
 	}
 	if (ca && ca->dstar) {
-		if (eval(st, ca->dstar, &dstar) < 0)
+		if (eval_in(st, ca->dstar, f, &dstar) < 0)
 			return -1;
 		if (dstar.type != VT_DICT)
 			return jinja_error(st, "argument after ** must be a mapping, not %s", v_type_name(dstar));
@@ -654,14 +653,14 @@ static int eval_args(struct jstate *st, const struct call_args *ca, struct vargs
 		pos[p++] = prefix[i];
 	if (ca) {
 		for (uint32_t i = 0; i < ca->npos; i++)
-			if (eval(st, ca->pos[i], &pos[p++]) < 0)
+			if (eval_in(st, ca->pos[i], f, &pos[p++]) < 0)
 				return -1;
 		if (star.type == VT_LIST)
 			for (uint32_t i = 0; i < star.list->n; i++)
 				pos[p++] = star.list->v[i];
 		for (uint32_t i = 0; i < ca->nkw; i++) {
 			kw[k].name = str_from(ca->kwnames[i]);
-			if (eval(st, ca->kw[i], &kw[k].v) < 0)
+			if (eval_in(st, ca->kw[i], f, &kw[k].v) < 0)
 				return -1;
 			k++;
 		}
@@ -955,19 +954,20 @@ static int assign(struct jstate *st, const struct node *target, value v, struct 
 /* ---- expressions ---- */
 
 
-static int apply_filter(struct jstate *st, const struct node *fn, value v, value *out)
+static int apply_filter(struct jstate *st, struct frame *f, const struct node *fn, value v, value *out)
 {
 	const struct jinja_filter *flt = fn->filter;
 	if (!flt)
 		return jinja_error(st, "no filter named '%s'", fn->name);
 	struct vargs va = { 0 };
-	if (fn->args && eval_args(st, fn->args, &va, NULL, 0) < 0)
+	if (fn->args && eval_args(st, f, fn->args, &va, NULL, 0) < 0)
 		return -1;
 	st->line = fn->line;
 	return flt->fn(st, v, &va, out);
 }
 
-static int eval_filter_chain(struct jstate *st, const struct node *n, value text, value *out)
+static int eval_filter_chain(struct jstate *st, struct frame *f, const struct node *n, value text,
+                             value *out)
 {
 	/* the chain is nested: outermost filter first; its innermost object is E_BLOCKTEXT */
 	if (n->kind == E_BLOCKTEXT) {
@@ -975,16 +975,11 @@ static int eval_filter_chain(struct jstate *st, const struct node *n, value text
 		return 0;
 	}
 	value inner;
-	if (eval_filter_chain(st, n->a, text, &inner) < 0)
+	if (eval_filter_chain(st, f, n->a, text, &inner) < 0)
 		return -1;
-	return apply_filter(st, n, inner, out);
+	return apply_filter(st, f, n, inner, out);
 }
 
-/* Evaluates in the current frame (st->frame), for argument lists. */
-static int eval(struct jstate *st, const struct node *n, value *out)
-{
-	return eval_in(st, n, st->frame, out);
-}
 
 static int eval_call(struct jstate *st, const struct node *n, struct frame *f, value *out)
 {
@@ -999,10 +994,7 @@ static int eval_call(struct jstate *st, const struct node *n, struct frame *f, v
 		if ((obj.type == VT_STR || obj.type == VT_LIST ||
 		     (obj.type == VT_DICT && !(obj.flags & VF_NAMESPACE))) &&
 		    jinja_has_method(obj, name)) {
-			struct frame *saved = st->frame;
-			st->frame = f;
-			int rc = eval_args(st, n->args, &va, NULL, 0);
-			st->frame = saved;
+			int rc = eval_args(st, f, n->args, &va, NULL, 0);
 			if (rc < 0)
 				return -1;
 			st->line = n->line;
@@ -1012,10 +1004,7 @@ static int eval_call(struct jstate *st, const struct node *n, struct frame *f, v
 		st->line = n->line;
 		if (jinja_getattr(st, obj, name, &callee) < 0)
 			return -1;
-		struct frame *saved = st->frame;
-		st->frame = f;
-		int rc = eval_args(st, n->args, &va, NULL, 0);
-		st->frame = saved;
+		int rc = eval_args(st, f, n->args, &va, NULL, 0);
 		if (rc < 0)
 			return -1;
 		st->line = n->line;
@@ -1027,10 +1016,7 @@ static int eval_call(struct jstate *st, const struct node *n, struct frame *f, v
 	if (fn->kind == E_NAME && fn->name == st->env->n_return && callee.type == VT_FUNC &&
 	    callee.func->data == (void *)st->env) {
 		/* dbt's return(): unwind to the enclosing macro with this value */
-		struct frame *saved = st->frame;
-		st->frame = f;
-		int rc = eval_args(st, n->args, &va, NULL, 0);
-		st->frame = saved;
+		int rc = eval_args(st, f, n->args, &va, NULL, 0);
 		if (rc < 0)
 			return -1;
 		st->retval = va.npos ? va.pos[0] : v_none();
@@ -1038,10 +1024,7 @@ static int eval_call(struct jstate *st, const struct node *n, struct frame *f, v
 		*out = v_str("", 0);
 		return 0;
 	}
-	struct frame *saved = st->frame;
-	st->frame = f;
-	int rc = eval_args(st, n->args, &va, NULL, 0);
-	st->frame = saved;
+	int rc = eval_args(st, f, n->args, &va, NULL, 0);
 	if (rc < 0)
 		return -1;
 	st->line = n->line;
@@ -1166,11 +1149,7 @@ static int eval_in(struct jstate *st, const struct node *n, struct frame *f, val
 		value v;
 		if (eval_in(st, n->a, f, &v) < 0)
 			return -1;
-		struct frame *saved = st->frame;
-		st->frame = f;
-		int rc = apply_filter(st, n, v, out);
-		st->frame = saved;
-		return rc;
+		return apply_filter(st, f, n, v, out);
 	}
 	case E_TEST: {
 		value v;
@@ -1182,10 +1161,7 @@ static int eval_in(struct jstate *st, const struct node *n, struct frame *f, val
 			return jinja_error(st, "no test named '%s'", n->name);
 		struct vargs va = { 0 };
 		if (n->args) {
-			struct frame *saved = st->frame;
-			st->frame = f;
-			int rc = eval_args(st, n->args, &va, NULL, 0);
-			st->frame = saved;
+			int rc = eval_args(st, f, n->args, &va, NULL, 0);
 			if (rc < 0)
 				return -1;
 		}
@@ -1512,10 +1488,7 @@ static int exec_stmt(struct jstate *st, const struct node *n, struct frame *f)
 		if (rc == ST_RETURN)
 			return ST_RETURN;
 		if (n->a) {
-			struct frame *saved = st->frame;
-			st->frame = f;
-			rc = eval_filter_chain(st, n->a, text, &text);
-			st->frame = saved;
+			rc = eval_filter_chain(st, f, n->a, text, &text);
 			if (rc < 0)
 				return ST_ERR;
 		}
@@ -1526,10 +1499,7 @@ static int exec_stmt(struct jstate *st, const struct node *n, struct frame *f)
 		int rc = capture(st, n->b, f, &text, false);
 		if (rc < 0)
 			return ST_ERR;
-		struct frame *saved = st->frame;
-		st->frame = f;
-		rc = eval_filter_chain(st, n->a, text, &res);
-		st->frame = saved;
+		rc = eval_filter_chain(st, f, n->a, text, &res);
 		if (rc < 0)
 			return ST_ERR;
 		emit(st, res);
@@ -1554,10 +1524,7 @@ static int exec_stmt(struct jstate *st, const struct node *n, struct frame *f)
 		if (eval_in(st, call->a, f, &callee) < 0)
 			return ST_ERR;
 		struct vargs va;
-		struct frame *saved = st->frame;
-		st->frame = f;
-		int rc = eval_args(st, call->args, &va, NULL, 0);
-		st->frame = saved;
+		int rc = eval_args(st, f, call->args, &va, NULL, 0);
 		if (rc < 0)
 			return ST_ERR;
 		/* pass caller= as a keyword argument */
@@ -1598,16 +1565,11 @@ static int exec_stmt(struct jstate *st, const struct node *n, struct frame *f)
 
 static int exec_body(struct jstate *st, const struct node *body, struct frame *f)
 {
-	struct frame *saved = st->frame;
-	st->frame = f;
 	for (uint16_t i = 0; i < body->nkids; i++) {
 		int rc = exec_stmt(st, body->kids[i], f);
-		if (rc != ST_OK) {
-			st->frame = saved;
+		if (rc != ST_OK)
 			return rc;
-		}
 	}
-	st->frame = saved;
 	return ST_OK;
 }
 
@@ -1849,7 +1811,6 @@ int jinja_call_macro(struct jinja_env *env, const char *ns, const char *name,
 	struct buf sink = BUF_INIT;
 	st.out = &sink;
 	st.root = frame_new(&st, NULL);
-	st.frame = st.root;
 	int rc = jinja_call(&st, m, args, out);
 	buf_release(&sink);
 	state_release(&st);

@@ -148,7 +148,6 @@ struct jstate {
 	uint32_t nchunks;
 	value chunk;
 	struct frame *root; /* the render's top-level frame */
-	struct frame *frame; /* the frame of the statement being run */
 	struct vdict *ns;    /* the macro namespace of the running macro (its siblings), or NULL */
 	value ctx;
 	int depth, max_depth;

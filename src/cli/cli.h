@@ -3,6 +3,9 @@
 #define SILT_CLI_H
 
 #include "base/base.h"
+#include "graph/graph.h"
+#include "parse/parse.h"
+#include "project/project.h"
 
 struct command {
 	const char *name;
@@ -25,11 +28,36 @@ int cmd_ls(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 
-struct project_opts;
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest);
 void cli_print_diag(const struct diag *d);
+
+/* The selection flags (-s/--select/-m, --exclude, --selector, --resource-type(s),
+ * --exclude-resource-type(s)); each list flag takes the words up to the next flag, as dbt. */
+typedef VEC(const char *) strvec_t;
+struct cli_selection {
+	strvec_t select, exclude, types, extypes;
+	const char *selector;
+};
+/* 1 when rest[*i] is a selection flag (its values consumed, *i moved past them), else 0. */
+int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection *s);
+/* graph_select options from s; only_types (a mask) overrides the resource-type flags. */
+int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
+                       struct diag *d);
+void cli_selection_release(struct cli_selection *s);
+
+/* A project loaded and parsed, for the commands that need the manifest. */
+struct cli_parsed {
+	struct project p;
+	struct arena a;
+	struct diag d;
+	struct parse_result r;
+	bool loaded, parsed;
+};
+int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
+/* Prints the collected errors, then releases everything. */
+void cli_parsed_release(struct cli_parsed *c);
 int cmd_bench(int argc, char **argv);
 
 /* Data-driven suites, one per kind; each prints TAP and "N passed, N failed" and returns the

@@ -28,51 +28,34 @@ int cmd_compile(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	VEC(const char *) select = { 0 }, exclude = { 0 };
+	struct cli_selection sel = { 0 };
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
-		if (!strcmp(rest[i], "-s") || !strcmp(rest[i], "--select")) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&select, rest[++i]);
-		} else if (!strcmp(rest[i], "--exclude")) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&exclude, rest[++i]);
-		} else {
-			fprintf(stderr, "silt compile: unknown argument '%s'\n", rest[i]);
-			rc = 2;
-		}
+		if (cli_take_selection_flag(rest, nrest, &i, &sel))
+			continue;
+		fprintf(stderr, "silt compile: unknown argument '%s'\n", rest[i]);
+		rc = 2;
 	}
 	free(rest);
-	struct project p;
-	struct diag d;
-	diag_init(&d);
-	struct arena a;
-	arena_init(&a);
-	struct parse_result r = { 0 };
-	bool parsed = false;
 	if (rc) {
-		vec_free(&select);
-		vec_free(&exclude);
+		cli_selection_release(&sel);
 		return rc;
 	}
+	struct cli_parsed c;
+	struct gselect_opts so;
+	struct gselection chosen;
 	rc = 2;
-	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0)
+	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&sel, 0, &so, &c.d) < 0 ||
+	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) < 0)
 		goto done;
-	parsed = true;
-	struct gselect_opts so = { 0 };
-	so.select = select.v;
-	so.nselect = select.n;
-	so.exclude = exclude.v;
-	so.nexclude = exclude.n;
-	struct gselection sel;
-	if (graph_select(&a, r.m, &so, &sel, &d) < 0)
-		goto done;
+	struct project *pp = &c.p;
+	struct diag *d = &c.d;
 	struct node_compiler nc;
-	node_compiler_init(&nc, &p, &r);
+	node_compiler_init(&nc, pp, &c.r);
 	rc = 0;
 	int written = 0;
-	for (uint32_t i = 0; i < sel.n; i++) {
-		struct gnode *g = (struct gnode *)sel.nodes[i];
+	for (uint32_t i = 0; i < chosen.n; i++) {
+		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
 		if (g->generic_test)
@@ -82,7 +65,7 @@ int cmd_compile(int argc, char **argv)
 		    mat.type == VT_STR && str_eqc(v_as_str(mat), "ephemeral"))
 			continue; /* lands inside its consumers as a CTE */
 		struct buf sql = BUF_INIT;
-		if (node_compile(&nc, g, &sql, &d) < 0) {
+		if (node_compile(&nc, g, &sql, d) < 0) {
 			rc = 1;
 			buf_release(&sql);
 			continue;
@@ -93,13 +76,13 @@ int cmd_compile(int argc, char **argv)
 		    path.type == VT_STR && g->type != GT_TEST)
 			rel = path.s;
 		struct buf out = BUF_INIT;
-		buf_printf(&out, "%s/%s/compiled/%s/%s", p.dir, p.target_path ? p.target_path : "target",
+		buf_printf(&out, "%s/%s/compiled/%s/%s", pp->dir, pp->target_path ? pp->target_path : "target",
 		           g->package, rel);
 		FILE *f = NULL;
 		if (make_parents(out.p) == 0)
 			f = fopen(out.p, "w");
 		if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
-			diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
 			rc = 2;
 		} else {
 			written++;
@@ -111,16 +94,9 @@ int cmd_compile(int argc, char **argv)
 	}
 	node_compiler_release(&nc);
 	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
-	       p.target_path ? p.target_path : "target");
+	       pp->target_path ? pp->target_path : "target");
 done:
-	if (d.msgs.n)
-		cli_print_diag(&d);
-	if (parsed)
-		parse_result_release(&r);
-	project_release(&p);
-	arena_release(&a);
-	diag_release(&d);
-	vec_free(&select);
-	vec_free(&exclude);
+	cli_parsed_release(&c);
+	cli_selection_release(&sel);
 	return rc;
 }

@@ -64,85 +64,48 @@ int cmd_ls(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	VEC(const char *) select = { 0 }, exclude = { 0 }, types = { 0 }, extypes = { 0 }, keys = { 0 };
-	const char *output = "selector", *selector = NULL;
+	struct cli_selection sel = { 0 };
+	strvec_t keys = { 0 };
+	const char *output = "selector";
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
 		const char *a = rest[i];
-		bool has = i + 1 < nrest;
-		if ((!strcmp(a, "-s") || !strcmp(a, "--select") || !strcmp(a, "-m") || !strcmp(a, "--models")) && has) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&select, rest[++i]);
-		} else if (!strcmp(a, "--exclude") && has) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&exclude, rest[++i]);
-		} else if ((!strcmp(a, "--resource-type") || !strcmp(a, "--resource-types")) && has) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&types, rest[++i]);
-		} else if ((!strcmp(a, "--exclude-resource-type") || !strcmp(a, "--exclude-resource-types")) && has) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&extypes, rest[++i]);
-		} else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has) {
+		if (cli_take_selection_flag(rest, nrest, &i, &sel))
+			continue;
+		if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && i + 1 < nrest) {
 			output = rest[++i];
 			if (strcmp(output, "selector") && strcmp(output, "name") && strcmp(output, "path") &&
 			    strcmp(output, "json")) {
 				fprintf(stderr, "silt ls: --output must be one of selector, name, path, json (got '%s')\n", output);
 				rc = 2;
 			}
-		} else if (!strcmp(a, "--output-keys") && has) {
+		} else if (!strcmp(a, "--output-keys") && i + 1 < nrest) {
 			while (i + 1 < nrest && rest[i + 1][0] != '-')
 				vec_push(&keys, rest[++i]);
-		} else if (!strcmp(a, "--selector") && has) {
-			selector = rest[++i];
 		} else {
 			fprintf(stderr, "silt ls: unknown argument '%s'\n", a);
 			rc = 2;
 		}
 	}
 	free(rest);
-	struct project p;
-	struct diag d;
-	diag_init(&d);
-	struct arena a;
-	arena_init(&a);
-	struct parse_result r = { 0 };
-	bool loaded = false, parsed = false;
-	if (rc)
-		goto done;
+	if (rc) {
+		cli_selection_release(&sel);
+		vec_free(&keys);
+		return rc;
+	}
+	struct cli_parsed c;
+	struct gselect_opts so;
+	struct gselection chosen;
 	rc = 2;
-	loaded = true; /* project_release is needed even when loading fails */
-	if (project_load(&p, &o, &d) < 0)
-		goto done;
-	if (parse_project(&p, &a, &r, &d) < 0)
-		goto done;
-	parsed = true;
-	struct gselect_opts so = { 0 };
-	so.select = select.v;
-	so.nselect = select.n;
-	so.exclude = exclude.v;
-	so.nexclude = exclude.n;
-	so.selector = selector;
-	if (graph_resource_types(types.v, types.n, extypes.v, extypes.n, &so.resource_types, &d) < 0)
-		goto done;
-	struct gselection sel;
-	if (graph_select(&a, r.m, &so, &sel, &d) < 0)
-		goto done;
-	for (uint32_t i = 0; i < sel.n; i++)
-		print_node(sel.nodes[i], output, keys.n ? keys.v : json_keys, keys.n ? keys.n : ARRAY_LEN(json_keys));
-	rc = 0;
-done:
-	if (d.msgs.n)
-		cli_print_diag(&d);
-	if (parsed)
-		parse_result_release(&r);
-	if (loaded)
-		project_release(&p);
-	arena_release(&a);
-	diag_release(&d);
-	vec_free(&select);
-	vec_free(&exclude);
-	vec_free(&types);
-	vec_free(&extypes);
+	if (cli_load_parse(&c, &o) == 0 && cli_selection_opts(&sel, 0, &so, &c.d) == 0 &&
+	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) == 0) {
+		for (uint32_t i = 0; i < chosen.n; i++)
+			print_node(chosen.nodes[i], output, keys.n ? keys.v : json_keys,
+			           keys.n ? keys.n : ARRAY_LEN(json_keys));
+		rc = 0;
+	}
+	cli_parsed_release(&c);
+	cli_selection_release(&sel);
 	vec_free(&keys);
 	return rc;
 }

@@ -205,17 +205,13 @@ int cmd_seed(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	VEC(const char *) select = { 0 }, exclude = { 0 };
+	struct cli_selection csel = { 0 };
 	bool fail_fast = false;
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
-		if (!strcmp(rest[i], "-s") || !strcmp(rest[i], "--select")) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&select, rest[++i]);
-		} else if (!strcmp(rest[i], "--exclude")) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&exclude, rest[++i]);
-		} else if (!strcmp(rest[i], "--fail-fast") || !strcmp(rest[i], "-x")) {
+		if (cli_take_selection_flag(rest, nrest, &i, &csel))
+			continue;
+		if (!strcmp(rest[i], "--fail-fast") || !strcmp(rest[i], "-x")) {
 			fail_fast = true;
 		} else if (!strcmp(rest[i], "--full-refresh") || !strcmp(rest[i], "-f")) {
 			/* seeds are always rebuilt whole (built beside and swapped in) */
@@ -226,53 +222,41 @@ int cmd_seed(int argc, char **argv)
 	}
 	free(rest);
 	if (rc) {
-		vec_free(&select);
-		vec_free(&exclude);
+		cli_selection_release(&csel);
 		return rc;
 	}
-	struct project p;
-	struct diag d;
-	diag_init(&d);
-	struct arena a;
-	arena_init(&a);
-	struct parse_result r = { 0 };
-	bool parsed = false;
+	struct cli_parsed c;
 	struct seed_run s = { 0 };
-	rc = 2;
-	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0)
-		goto done;
-	parsed = true;
-	struct gselect_opts so = { 0 };
-	so.select = select.v;
-	so.nselect = select.n;
-	so.exclude = exclude.v;
-	so.nexclude = exclude.n;
-	so.resource_types = 1u << GT_SEED;
+	struct gselect_opts so;
 	struct gselection sel;
-	if (graph_select(&a, r.m, &so, &sel, &d) < 0)
+	rc = 2;
+	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&csel, 1u << GT_SEED, &so, &c.d) < 0 ||
+	    graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
 		goto done;
-	s.ad = adapter_new(p.profile.output, p.dir, &d);
+	struct project *pp = &c.p;
+	struct parse_result *rr = &c.r;
+	s.ad = adapter_new(pp->profile.output, pp->dir, &c.d);
 	if (!s.ad)
 		goto done;
-	s.p = &p;
-	s.r = &r;
+	s.p = pp;
+	s.r = rr;
 	console_init(&s.con, stdout);
 	pthread_mutex_init(&s.mu, NULL);
-	int threads = o.threads ? o.threads : (int)(p.profile.threads > 0 ? p.profile.threads : 1);
+	int threads = o.threads ? o.threads : (int)(pp->profile.threads > 0 ? pp->profile.threads : 1);
 	s.conns = xcalloc((size_t)threads, sizeof(*s.conns));
-	s.why = xcalloc(r.m->n, sizeof(char *));
-	s.status = xcalloc(r.m->n, sizeof(char *));
+	s.why = xcalloc(rr->m->n, sizeof(char *));
+	s.status = xcalloc(rr->m->n, sizeof(char *));
 	console_line(&s.con, "Found %u seed%s", sel.n, sel.n == 1 ? "" : "s");
 	console_line(&s.con, "%s", "");
 	console_line(&s.con, "Concurrency: %d thread%s (target='%s')", threads, threads == 1 ? "" : "s",
-	             p.profile.target_name);
+	             pp->profile.target_name);
 	console_line(&s.con, "%s", "");
 	struct run_item *items = xcalloc(sel.n + 1, sizeof(*items));
 	struct run_opts ro = { .threads = threads, .fail_fast = fail_fast, .execute = execute,
 		               .on_start = on_start, .on_done = on_done, .ud = &s };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int failed = run_dag(r.m, (struct gnode *const *)sel.nodes, sel.n, &ro, items);
+	int failed = run_dag(rr->m, (struct gnode *const *)sel.nodes, sel.n, &ro, items);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	int pass = 0, err = 0, skip = 0;
@@ -312,7 +296,7 @@ int cmd_seed(int argc, char **argv)
 	for (int i = 0; i < threads; i++)
 		if (s.conns[i])
 			adapter_close(s.conns[i]);
-	for (uint32_t i = 0; i < r.m->n; i++) {
+	for (uint32_t i = 0; i < rr->m->n; i++) {
 		free((char *)s.why[i]);
 		free(s.status[i]);
 	}
@@ -322,16 +306,9 @@ int cmd_seed(int argc, char **argv)
 	free(items);
 	pthread_mutex_destroy(&s.mu);
 done:
-	if (d.msgs.n)
-		cli_print_diag(&d);
 	if (s.ad)
 		adapter_free(s.ad);
-	if (parsed)
-		parse_result_release(&r);
-	project_release(&p);
-	arena_release(&a);
-	diag_release(&d);
-	vec_free(&select);
-	vec_free(&exclude);
+	cli_parsed_release(&c);
+	cli_selection_release(&csel);
 	return rc;
 }

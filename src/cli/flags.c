@@ -1,7 +1,6 @@
 /* The flags every dbt command shares (--project-dir, --profiles-dir, --profile, --target/-t,
  * --vars, --target-path, --threads), parsed into project_opts. */
 #include "cli.h"
-#include "project/project.h"
 
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest)
 {
@@ -48,4 +47,82 @@ void cli_print_diag(const struct diag *d)
 	diag_print(d, &msg);
 	fputs(buf_cstr(&msg), stderr);
 	buf_release(&msg);
+}
+
+/* ---- selection flags and the parsed project, shared by ls, compile, seed ---- */
+
+static bool is_flag(const char *a) { return a[0] == '-'; }
+
+int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection *s)
+{
+	const char *a = rest[*i];
+	strvec_t *into = NULL;
+	if (!strcmp(a, "-s") || !strcmp(a, "--select") || !strcmp(a, "-m") || !strcmp(a, "--models"))
+		into = &s->select;
+	else if (!strcmp(a, "--exclude"))
+		into = &s->exclude;
+	else if (!strcmp(a, "--resource-type") || !strcmp(a, "--resource-types"))
+		into = &s->types;
+	else if (!strcmp(a, "--exclude-resource-type") || !strcmp(a, "--exclude-resource-types"))
+		into = &s->extypes;
+	if (into) {
+		/* dbt takes every following word until the next flag */
+		while (*i + 1 < nrest && !is_flag(rest[*i + 1]))
+			vec_push(into, rest[++*i]);
+		return 1;
+	}
+	if (!strcmp(a, "--selector") && *i + 1 < nrest) {
+		s->selector = rest[++*i];
+		return 1;
+	}
+	return 0;
+}
+
+int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
+                       struct diag *d)
+{
+	memset(o, 0, sizeof(*o));
+	o->select = s->select.v;
+	o->nselect = s->select.n;
+	o->exclude = s->exclude.v;
+	o->nexclude = s->exclude.n;
+	o->selector = s->selector;
+	if (only_types) {
+		o->resource_types = only_types;
+		return 0;
+	}
+	return graph_resource_types(s->types.v, s->types.n, s->extypes.v, s->extypes.n,
+	                            &o->resource_types, d);
+}
+
+void cli_selection_release(struct cli_selection *s)
+{
+	vec_free(&s->select);
+	vec_free(&s->exclude);
+	vec_free(&s->types);
+	vec_free(&s->extypes);
+}
+
+int cli_load_parse(struct cli_parsed *c, const struct project_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	diag_init(&c->d);
+	arena_init(&c->a);
+	c->loaded = true; /* project_release is needed even when loading fails */
+	if (project_load(&c->p, o, &c->d) < 0 || parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
+		return -1;
+	c->parsed = true;
+	return 0;
+}
+
+void cli_parsed_release(struct cli_parsed *c)
+{
+	if (c->d.msgs.n)
+		cli_print_diag(&c->d);
+	if (c->parsed)
+		parse_result_release(&c->r);
+	if (c->loaded)
+		project_release(&c->p);
+	arena_release(&c->a);
+	diag_release(&c->d);
 }

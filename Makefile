@@ -88,9 +88,15 @@ fuzz: $(FUZZ_TARGETS)
 deps:
 	sh scripts/install-deps.sh
 
+# The main job so far: render a model template, then load examples/shop's seeds into SQLite
+# (examples/shop/warehouse.db) and compile its models into examples/shop/target/compiled.
+SHOP := --project-dir examples/shop --profiles-dir examples/shop
 demo: deps
 	$(MAKE) all
 	$(B)/silt render examples/hello/model.sql --ctx examples/hello/context.json --macros =examples/hello/macros.sql
+	$(B)/silt seed $(SHOP)
+	$(B)/silt compile $(SHOP)
+	$(B)/silt ls $(SHOP) --resource-type model
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

@@ -140,3 +140,40 @@ void free_strv(char **v)
 		free(*p);
 	free(v);
 }
+
+int casefile_suite(const char *dir, bool (*run)(const struct casefile *cf, struct buf *why))
+{
+	size_t n;
+	char **files = list_files(dir, ".case", &n);
+	char **disabled = load_disabled(dir);
+	int passed = 0, failed = 0, skipped = 0;
+	size_t dl = strlen(dir);
+	for (size_t i = 0; i < n; i++) {
+		const char *rel = files[i] + dl + (files[i][dl] == '/');
+		if (is_disabled(disabled, rel)) {
+			printf("ok %zu - %s # SKIP disabled\n", i + 1, rel);
+			skipped++;
+			continue;
+		}
+		struct casefile cf;
+		struct buf why = BUF_INIT;
+		bool ok = casefile_load(&cf, files[i]) == 0 && run(&cf, &why);
+		if (ok) {
+			passed++;
+			printf("ok %zu - %s\n", i + 1, rel);
+		} else {
+			failed++;
+			printf("not ok %zu - %s\n#   %s\n", i + 1, rel, buf_cstr(&why));
+		}
+		buf_release(&why);
+		casefile_release(&cf);
+	}
+	free_strv(files);
+	free_strv(disabled);
+	printf("1..%zu\n", n);
+	printf("%d passed, %d failed", passed, failed);
+	if (skipped)
+		printf(", %d skipped", skipped);
+	printf("\n");
+	return failed ? 1 : 0;
+}

@@ -26,5 +26,9 @@ char **list_files(const char *dir, const char *suffix, size_t *n);
 char **load_disabled(const char *dir);
 bool is_disabled(char **disabled, const char *relpath);
 void free_strv(char **v);
+/* Runs every *.case under dir (sorted; those in DIR/DISABLED skipped) through run, printing a
+ * TAP line each (run explains a failure in why) and "N passed, N failed[, N skipped]".
+ * Returns the exit status: 0 when nothing failed, else 1. */
+int casefile_suite(const char *dir, bool (*run)(const struct casefile *cf, struct buf *why));
 
 #endif

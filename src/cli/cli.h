@@ -31,6 +31,8 @@ int cmd_seed(int argc, char **argv);
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest);
+/* For commands that take nothing else: -1 (after printing why) on any other argument. */
+int cli_only_project_flags(int argc, char **argv, struct project_opts *o);
 void cli_print_diag(const struct diag *d);
 
 /* The selection flags (-s/--select/-m, --exclude, --selector, --resource-type(s),

@@ -9,15 +9,8 @@
 int cmd_clean(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
-	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0 || nrest) {
-		if (nrest)
-			fprintf(stderr, "silt clean: unknown argument '%s'\n", rest[0]);
-		free(rest);
+	if (cli_only_project_flags(argc, argv, &o) < 0)
 		return 2;
-	}
-	free(rest);
 	o.no_profile = true;
 	struct project p;
 	struct diag d;

@@ -41,6 +41,20 @@ int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char 
 	return 0;
 }
 
+int cli_only_project_flags(int argc, char **argv, struct project_opts *o)
+{
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nrest, rc = 0;
+	if (cli_parse_project_flags(argc, argv, o, rest, &nrest) < 0) {
+		rc = -1;
+	} else if (nrest) {
+		fprintf(stderr, "silt %s: unknown argument '%s'\n", argv[0], rest[0]);
+		rc = -1;
+	}
+	free(rest);
+	return rc;
+}
+
 void cli_print_diag(const struct diag *d)
 {
 	struct buf msg = BUF_INIT;

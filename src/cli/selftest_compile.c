@@ -189,28 +189,4 @@ report:
 	return pass;
 }
 
-int selftest_compile(const char *dir)
-{
-	size_t n;
-	char **files = list_files(dir, ".case", &n);
-	int passed = 0, failed = 0;
-	size_t dl = strlen(dir);
-	for (size_t i = 0; i < n; i++) {
-		const char *rel = files[i] + dl + (files[i][dl] == '/');
-		struct casefile cf;
-		struct buf why = BUF_INIT;
-		bool ok = casefile_load(&cf, files[i]) == 0 && run_case(&cf, &why);
-		if (ok)
-			passed++;
-		else
-			failed++;
-		printf("%s %zu - %s\n", ok ? "ok" : "not ok", i + 1, rel);
-		if (!ok)
-			printf("#   %s\n", buf_cstr(&why));
-		buf_release(&why);
-		casefile_release(&cf);
-	}
-	free_strv(files);
-	printf("1..%zu\n%d passed, %d failed\n", n, passed, failed);
-	return failed ? 1 : 0;
-}
+int selftest_compile(const char *dir) { return casefile_suite(dir, run_case); }

@@ -121,6 +121,21 @@ static int pattern_arg(struct jstate *st, value p, value flagsv, value *src, int
 	return 0;
 }
 
+/* The compiled pattern for (pattern-or-Pattern, flags) applied to subject, which must be a str;
+ * NULL after reporting the error. The caller frees it. */
+static pcre2_code *compile_for(struct jstate *st, value pat, value flagsv, value subject)
+{
+	value src = v_undef();
+	int64_t flags = 0;
+	if (pattern_arg(st, pat, flagsv, &src, &flags) < 0)
+		return NULL;
+	if (subject.type != VT_STR) {
+		jinja_error(st, "expected string, got %s", v_type_name(subject));
+		return NULL;
+	}
+	return re_compile(st, src, flags);
+}
+
 enum { M_SEARCH, M_MATCH, M_FULLMATCH };
 
 static int do_match(struct jstate *st, value pat, int64_t flags, value s, int kind, value pattern,
@@ -383,11 +398,7 @@ static int re_fn(struct jstate *st, void *data, value self, const struct vargs *
 		return do_match(st, src, flags, argv[1], op == OP_SEARCH ? M_SEARCH : op == OP_MATCH ? M_MATCH : M_FULLMATCH,
 		                argv[0], out);
 	case OP_FINDALL: {
-		if (pattern_arg(st, argv[0], argv[2], &src, &flags) < 0)
-			return -1;
-		if (argv[1].type != VT_STR)
-			return jinja_error(st, "expected string, got %s", v_type_name(argv[1]));
-		pcre2_code *code = re_compile(st, src, flags);
+		pcre2_code *code = compile_for(st, argv[0], argv[2], argv[1]);
 		if (!code)
 			return -1;
 		struct findall_ud f = { v_list(a, 0), argv[1] };
@@ -397,11 +408,7 @@ static int re_fn(struct jstate *st, void *data, value self, const struct vargs *
 		return rc;
 	}
 	case OP_SUB: {
-		if (pattern_arg(st, argv[0], argv[4], &src, &flags) < 0)
-			return -1;
-		if (argv[2].type != VT_STR)
-			return jinja_error(st, "expected string, got %s", v_type_name(argv[2]));
-		pcre2_code *code = re_compile(st, src, flags);
+		pcre2_code *code = compile_for(st, argv[0], argv[4], argv[2]);
 		if (!code)
 			return -1;
 		struct buf b = BUF_INIT;
@@ -417,11 +424,7 @@ static int re_fn(struct jstate *st, void *data, value self, const struct vargs *
 		return rc;
 	}
 	case OP_SPLIT: {
-		if (pattern_arg(st, argv[0], argv[3], &src, &flags) < 0)
-			return -1;
-		if (argv[1].type != VT_STR)
-			return jinja_error(st, "expected string, got %s", v_type_name(argv[1]));
-		pcre2_code *code = re_compile(st, src, flags);
+		pcre2_code *code = compile_for(st, argv[0], argv[3], argv[1]);
 		if (!code)
 			return -1;
 		struct split_ud sp = { v_list(a, 0), argv[1], 0 };

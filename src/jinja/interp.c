@@ -1075,7 +1075,7 @@ static int eval_slice(struct jstate *st, const struct node *n, struct frame *f, 
 	if (step == 0)
 		return jinja_error(st, "slice step cannot be zero");
 	value seq = obj;
-	if (obj.type == VT_STR && !(obj.len && 0)) {
+	if (obj.type == VT_STR) {
 		/* by code point unless pure ASCII */
 		bool ascii = true;
 		for (uint32_t i = 0; i < obj.len && ascii; i++)

@@ -761,10 +761,8 @@ static struct node *parse_assign_target(struct parser *p, bool allow_attr, bool 
 	}
 	if (paren)
 		expect_op(p, ')');
-	if (names.n == 1 && !(names.n == 1 && 0)) {
+	if (names.n == 1) {
 		struct node *only = names.v[0];
-		bool was_tuple = false;
-		(void)was_tuple;
 		svec_free(&names);
 		return only;
 	}
@@ -1095,8 +1093,7 @@ static struct node *parse_dbt_block(struct parser *p, struct token *tk, const ch
 
 static struct node *parse_statement(struct parser *p)
 {
-	struct token *open = cur(p); /* T_BLOCK_BEGIN */
-	next(p);
+	next(p); /* past '{%' */
 	struct token *tk = cur(p);
 	if (tk->type != T_NAME) {
 		if (tk->type == T_BLOCK_END)
@@ -1107,7 +1104,6 @@ static struct node *parse_statement(struct parser *p)
 	}
 	next(p);
 	struct str w = tk->s;
-	(void)open;
 	if (str_eqc(w, "if"))
 		return parse_if(p, tk);
 	if (str_eqc(w, "for"))

@@ -1677,8 +1677,8 @@ void jinja_add_macros(struct jinja_env *env, const char *ns, struct jinja_templa
 		const struct macro_def *m = NULL;
 		if (!strcmp(b->kind, "macro"))
 			m = n->mac;
-		else if (!strcmp(b->kind, "test") && n->mac)
-			m = n->mac;
+		else if (!strcmp(b->kind, "test") || !strcmp(b->kind, "materialization"))
+			m = b->macro;
 		if (!m)
 			continue;
 		struct macro_val *mv = arena_zalloc(&env->arena, sizeof(*mv));

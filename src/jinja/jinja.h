@@ -41,6 +41,7 @@ struct jinja_block {
 	int line, col;
 	struct str body; /* source text between the tags (docs blocks: the text) */
 	void *node;      /* the block's AST (render with jinja_render_block) */
+	void *macro;     /* test and materialization blocks: the macro they define (internal) */
 };
 size_t jinja_template_blocks(const struct jinja_template *t, const struct jinja_block **out);
 

@@ -131,4 +131,17 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
  * `name` in macro namespace `ns` (NULL = none given) as dbt would find it. 1 found, 0 not. */
 int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, value *out);
 
+/* ---- query results (agate.c, docs/internals/agate.md) ---- */
+struct adapter_table;
+/* The agate.Table dbt builds from a query result (dbt-adapters' get_result_from_cursor): column
+ * names deduplicated as dbt does, one data type per column (Integer, Number, Date, DateTime,
+ * Boolean, Text) inferred as dbt_common's table_from_data_flat does, rows and columns as agate's
+ * MappedSequences. Everything is allocated in `a`; `t` may be released afterwards. */
+value dbt_agate_table(struct arena *a, const struct adapter_table *t);
+bool dbt_is_agate_table(value v);
+/* agate's Table.print_table(max_rows, max_columns, max_column_width, max_precision) text
+ * (-1 for None), as it writes to stdout. */
+void dbt_agate_print_table(value table, int64_t max_rows, int64_t max_columns,
+                           int64_t max_column_width, int64_t max_precision, struct buf *out);
+
 #endif

@@ -489,6 +489,11 @@ static int date_arith(struct jstate *st, int op, value a, value b, value *out)
 	return 0;
 }
 
+int jinja_add(struct jstate *st, value a, value b, value *out)
+{
+	return jinja_binop(st, OP_ADD, a, b, out);
+}
+
 int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 {
 	if (unlikely(a.type == VT_OBJ || b.type == VT_OBJ)) {
@@ -1093,6 +1098,11 @@ static int eval_slice(struct jstate *st, const struct node *n, struct frame *f, 
 			buf_release(&buf);
 			return 0;
 		}
+	} else if (obj.type == VT_OBJ && obj.obj->cls->len && obj.obj->cls->iter) {
+		/* sequence objects (agate's rows and columns) slice into a tuple of their items */
+		if (jinja_iterate(st, obj, &seq) < 0)
+			return -1;
+		obj = v_tuple(st->a, 0, NULL);
 	} else if (obj.type != VT_LIST) {
 		return jinja_error(st, "'%s' object is not subscriptable", v_type_name(obj));
 	}

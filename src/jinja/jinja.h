@@ -87,5 +87,9 @@ value jinja_str_value(struct jstate *st, value v);
 bool jinja_arg(const struct vargs *args, uint32_t i, const char *name, value *out);
 /* Calls any callable value (function, macro, object with a call) with args. */
 int jinja_call(struct jstate *st, value callee, const struct vargs *args, value *out);
+/* Materialises any iterable as a list, or -1 with "'T' object is not iterable". */
+int jinja_iterate(struct jstate *st, value v, value *list_out);
+/* Python's a + b, as the template's `+` operator evaluates it. */
+int jinja_add(struct jstate *st, value a, value b, value *out);
 
 #endif

@@ -116,6 +116,8 @@ struct vclass {
 	int (*iter)(struct jstate *st, value self, value *list_out); /* materialise as a list */
 	bool (*truthy)(value self);                                 /* NULL = true */
 	bool (*equal)(value a, value b);                            /* NULL = identity */
+	/* len(self) for sequence objects; with iter, also makes them sliceable (as a tuple) */
+	int64_t (*len)(value self);
 };
 struct vobj {
 	const struct vclass *cls;

@@ -11,4 +11,7 @@ value dbt_module_datetime(struct arena *a);
 /* The current time as an aware UTC datetime (run_started_at). */
 value dbt_now_utc(struct arena *a);
 
+/* toyaml(value, default=None, sort_keys=False) (toyaml.c). */
+int dbt_fn_toyaml(struct jstate *st, void *data, value self, const struct vargs *args, value *out);
+
 #endif

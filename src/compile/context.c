@@ -563,6 +563,7 @@ static const struct dbt_fn dbt_functions[] = {
 	{ "fromjson", fn_fromjson, NULL },
 	{ "tojson", fn_tojson, NULL },
 	{ "fromyaml", fn_fromyaml, NULL },
+	{ "toyaml", dbt_fn_toyaml, NULL },
 	{ "local_md5", fn_local_md5, NULL },
 };
 

@@ -8,6 +8,8 @@
 value dbt_module_re(struct arena *a);
 /* modules.datetime (modules_datetime.c): datetime, date, timedelta. */
 value dbt_module_datetime(struct arena *a);
+/* modules.itertools (modules_itertools.c): the functions dbt exports. */
+value dbt_module_itertools(struct arena *a);
 /* The current time as an aware UTC datetime (run_started_at). */
 value dbt_now_utc(struct arena *a);
 

@@ -591,6 +591,7 @@ void dbt_context_install(struct jinja_env *env)
 	modules.flags = VF_NAMESPACE;
 	vdict_sets(modules.dict, "re", dbt_module_re(a));
 	vdict_sets(modules.dict, "datetime", dbt_module_datetime(a));
+	vdict_sets(modules.dict, "itertools", dbt_module_itertools(a));
 	jinja_set_global(env, "modules", modules);
 }
 

@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "parse the project and write target/manifest.json" },
 	{ "compile", cmd_compile, "render the selected nodes into target/compiled" },
 	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
+	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },

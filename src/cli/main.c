@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
 	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
 	{ "show", cmd_show, "run a node's or an inline query's SQL and print the rows" },
+	{ "init", cmd_init, "create a starter project (and a SQLite profile)" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },

@@ -17,6 +17,8 @@ check() {
 	n=$((n + 1))
 	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
 }
+# sql DB: runs the SQL script on stdin (Python's sqlite3: the sqlite3 CLI is not a dependency)
+sql() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()' "$1"; }
 silt() { env -u DBT_PROFILES_DIR HOME="$t/home" NO_COLOR=1 "$SILT" "$@"; }
 # yml FILE EXPR: the Python expression over the YAML document `y` holds
 yml() { "$PY" -c 'import sys, yaml; y = yaml.safe_load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"; }
@@ -77,7 +79,7 @@ check "the folder's creation is announced" grep -q "Creating dbt configuration f
 check "the new project parses with its new profile" grep -q "^Found 2 models, 4 data tests" "$t/out"
 (cd my_proj && silt debug) > "$t/out" 2>&1
 check "silt debug accepts the profile" grep -q "configuration: OK" "$t/out"
-(cd my_proj && silt compile && sqlite3 my_proj.db "create table my_first_dbt_model as $(cat target/compiled/my_proj/models/example/my_first_dbt_model.sql)") > "$t/out" 2>&1
+(cd my_proj && silt compile && { echo "create table my_first_dbt_model as"; cat target/compiled/my_proj/models/example/my_first_dbt_model.sql; } | sql my_proj.db) > "$t/out" 2>&1
 check "its first model compiles and builds" [ $? -eq 0 ]
 (cd my_proj && silt show --inline "select * from {{ ref('my_first_dbt_model') }}" --output json -q) > "$t/out" 2>&1
 check "and previews through the profile" "$PY" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != {"show": [{"id": 1}, {"id": None}]})' "$t/out"

@@ -3,8 +3,11 @@
  * Everything is written straight into the caller's buf: a string reserves room for its worst case
  * one 64 KiB slice at a time and is then escaped with a pointer, so no value costs an allocation.
  * The only heap memory is the stack of open containers (circular-reference check) and, with
- * sort_keys, one array of entry pointers shared by every dict. */
+ * sort_keys, one array of entry pointers shared by every dict. json_write_fd uses the same buf
+ * as a window: when it fills, its bytes go to the file and it starts over. */
+#include <errno.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "json.h"
 
@@ -20,7 +23,33 @@ struct jw {
 	VEC(const void *) open;             /* containers being written, innermost last */
 	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
+	int fd;        /* json_write_fd: where a full window goes (-1: everything stays in b) */
+	int write_errno; /* the first write error */
+	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
+	double last_f;
+	size_t last_len;
+	char last_num[32];
 };
+
+/* json_write_fd window size: big enough that write() calls are few, small enough to stay in
+ * cache. */
+#define JSON_FD_WINDOW (256u * 1024)
+
+static void flush_fd(struct jw *w)
+{
+	struct buf *b = w->b;
+	size_t off = 0;
+	while (off < b->n && !w->write_errno) {
+		ssize_t k = write(w->fd, b->p + off, b->n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			w->write_errno = k < 0 ? errno : EIO;
+		else
+			off += (size_t)k;
+	}
+	b->n = 0;
+}
 
 static void fail(struct jw *w, const char *fmt, ...) SILT_PRINTF(2, 3);
 static void fail(struct jw *w, const char *fmt, ...)
@@ -42,8 +71,12 @@ static void fail(struct jw *w, const char *fmt, ...)
 static inline char *reserve(struct jw *w, size_t n)
 {
 	struct buf *b = w->b;
-	if (b->n + n + 1 > b->cap)
-		buf_grow(b, n);
+	if (b->n + n + 1 > b->cap) {
+		if (w->fd >= 0 && b->n)
+			flush_fd(w);
+		if (b->n + n + 1 > b->cap)
+			buf_grow(b, n);
+	}
 	return b->p + b->n;
 }
 
@@ -292,8 +325,11 @@ static void write_float(struct jw *w, double f)
 			PUTS(w, "-Infinity");
 		return;
 	}
-	char num[32];
-	put(w, num, (size_t)fmt_double(f, num));
+	if (!w->last_len || memcmp(&f, &w->last_f, sizeof(f))) {
+		w->last_f = f;
+		w->last_len = (size_t)fmt_double(f, w->last_num);
+	}
+	put(w, w->last_num, w->last_len);
 }
 
 /* ---- containers ---- */
@@ -535,14 +571,12 @@ static void write_value(struct jw *w, value v, int level)
 	}
 }
 
-int json_write(struct buf *out, value v, const struct json_opts *o)
+static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opts *o)
 {
-	static const struct json_opts defaults = JSON_OPTS_INIT;
-	if (!o)
-		o = &defaults;
-	struct jw w = {
+	*w = (struct jw){
 	    .b = out,
 	    .o = o,
+	    .fd = fd,
 	    .layout = o->indent >= 0 || o->indent_str,
 	    .ascii = o->ensure_ascii,
 	    .html = o->html_safe,
@@ -550,17 +584,26 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	    .sort = o->sort_keys,
 	    .skipkeys = o->skipkeys,
 	};
-	w.plain = 1u << C_PLAIN;
-	if (!w.html)
-		w.plain |= 1u << C_HTML;
-	if (!w.ascii)
-		w.plain |= 1u << C_DEL;
+	w->plain = 1u << C_PLAIN;
+	if (!w->html)
+		w->plain |= 1u << C_HTML;
+	if (!w->ascii)
+		w->plain |= 1u << C_DEL;
 	if (o->indent_str)
-		w.ind = str_from(o->indent_str);
+		w->ind = str_from(o->indent_str);
 	else if (o->indent > 0)
-		w.spaces = (size_t)o->indent;
-	w.isep = str_from(o->item_sep ? o->item_sep : w.layout ? "," : ", ");
-	w.ksep = str_from(o->key_sep ? o->key_sep : ": ");
+		w->spaces = (size_t)o->indent;
+	w->isep = str_from(o->item_sep ? o->item_sep : w->layout ? "," : ", ");
+	w->ksep = str_from(o->key_sep ? o->key_sep : ": ");
+}
+
+int json_write(struct buf *out, value v, const struct json_opts *o)
+{
+	static const struct json_opts defaults = JSON_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	struct jw w;
+	jw_init(&w, out, -1, o);
 	size_t start = out->n;
 	write_value(&w, v, 0);
 	vec_free(&w.open);
@@ -574,4 +617,24 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	if (out->p)
 		out->p[out->n] = 0;
 	return 0;
+}
+
+int json_write_fd(int fd, value v, const struct json_opts *o)
+{
+	static const struct json_opts defaults = JSON_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	struct buf window = BUF_INIT;
+	buf_grow(&window, JSON_FD_WINDOW);
+	struct jw w;
+	jw_init(&w, &window, fd, o);
+	write_value(&w, v, 0);
+	if (!w.failed)
+		flush_fd(&w);
+	vec_free(&w.open);
+	vec_free(&w.scratch);
+	buf_release(&window);
+	if (w.write_errno && !w.failed && o->err)
+		buf_puts(o->err, strerror(w.write_errno));
+	return w.failed || w.write_errno ? -1 : 0;
 }

@@ -47,6 +47,9 @@ struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
 	struct arena *a;
+	/* per node: the parse-time render (its template, context and temporaries) and the naming
+	 * macro calls; reset when the next node starts, so a project's size does not pile up here */
+	struct arena scratch;
 	struct diag *d;
 	struct jinja_env *env;
 	struct dbt_project_info info;
@@ -77,13 +80,19 @@ static value vs(const char *s)
 	return s ? v_cstr(s) : v_none();
 }
 
+/* Containers start without room: most node dicts hold many that stay empty (meta, grants,
+ * quoting, refs of a test ...), and with 30,000 nodes that room is tens of megabytes. */
 static value new_list(struct pctx *c)
 {
-	return v_list(c->a, 4);
+	return v_list(c->a, 0);
 }
 static value new_dict(struct pctx *c)
 {
-	return v_dict(c->a, 8);
+	return v_dict(c->a, 0);
+}
+static value new_dictn(struct pctx *c, uint32_t n)
+{
+	return v_dict(c->a, n);
 }
 
 static value dget(value d, const char *k)
@@ -257,11 +266,11 @@ static value default_config(struct pctx *c, enum gtype t)
 	vdict_sets(x, "on_configuration_change", v_cstr("apply"));
 	vdict_sets(x, "grants", new_dict(c));
 	vdict_sets(x, "packages", new_list(c));
-	value docs = new_dict(c);
+	value docs = new_dictn(c, 2);
 	vdict_sets(docs.dict, "show", v_bool(true));
 	vdict_sets(docs.dict, "node_color", v_none());
 	vdict_sets(x, "docs", docs);
-	value contract = new_dict(c);
+	value contract = new_dictn(c, 3);
 	vdict_sets(contract.dict, "enforced", v_bool(false));
 	vdict_sets(contract.dict, "alias_types", v_bool(true));
 	vdict_sets(x, "contract", contract);
@@ -308,7 +317,7 @@ static const char *call_naming(struct pctx *c, const char *pkg, const char *macr
 	r.node = node;
 	r.this = v_undef();
 	struct jinja_render opts = {0};
-	dbt_render_setup(&r, c->a, &opts);
+	dbt_render_setup(&r, &c->scratch, &opts);
 	const char *ns = "dbt";
 	if (has_macro(c, c->p->name, macro))
 		ns = c->p->name;
@@ -368,7 +377,7 @@ static value relation_name(struct pctx *c, const char *db, const char *schema, c
 
 static value column_dict(struct pctx *c, value col)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 10);
 	vdict_sets(d.dict, "name", or_default(dget(col, "name"), v_cstr("")));
 	value desc = dget(col, "description");
 	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
@@ -380,7 +389,7 @@ static value column_dict(struct pctx *c, value col)
 	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
 	value q = dget(col, "quote");
 	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
-	value cfg = new_dict(c);
+	value cfg = new_dictn(c, 2);
 	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
 	value tags = dget(col, "tags");
 	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
@@ -418,7 +427,7 @@ struct ninfo {
 
 static value checksum_dict(struct pctx *c, const char *name, const char *sum)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 2);
 	vdict_sets(d.dict, "name", v_cstr(name));
 	vdict_sets(d.dict, "checksum", v_cstr(sum));
 	return d;
@@ -469,7 +478,7 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 	vdict_sets(x, "depends_on", n->depends);
 	if (n->type != GT_SEED) {
 		vdict_sets(x, "compiled_path", v_none());
-		value contract = new_dict(c);
+		value contract = new_dictn(c, 3);
 		vdict_sets(contract.dict, "enforced", v_bool(false));
 		vdict_sets(contract.dict, "alias_types", v_bool(true));
 		vdict_sets(contract.dict, "checksum", v_none());
@@ -489,7 +498,7 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 
 static value depends_dict(struct pctx *c, value *nodes_out)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 2);
 	vdict_sets(d.dict, "macros", new_list(c));
 	*nodes_out = new_list(c);
 	vdict_sets(d.dict, "nodes", *nodes_out);
@@ -547,16 +556,21 @@ static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict,
 
 /* ---- rendering a SQL file at parse time ---- */
 
+/* The `model` of a parse-time render (in the scratch arena: only the render reads it). */
 static value ctx_node(struct pctx *c, const struct ninfo *n)
 {
-	value d = new_dict(c);
+	struct arena *a = &c->scratch;
+	value fqn = v_list(a, (uint32_t)n->fqn.n);
+	for (size_t i = 0; i < n->fqn.n; i++)
+		vlist_push(fqn.list, v_cstr(n->fqn.v[i]));
+	value d = v_dict(a, 9);
 	vdict_sets(d.dict, "name", v_cstr(n->name));
 	vdict_sets(d.dict, "unique_id", v_cstr(n->uid));
 	vdict_sets(d.dict, "resource_type", v_cstr(graph_type_name(n->type)));
 	vdict_sets(d.dict, "package_name", v_cstr(n->pkg));
 	vdict_sets(d.dict, "original_file_path", v_cstr(n->ofp));
 	vdict_sets(d.dict, "path", v_cstr(n->path));
-	vdict_sets(d.dict, "fqn", str_list(c, n->fqn.v, n->fqn.n));
+	vdict_sets(d.dict, "fqn", fqn);
 	vdict_sets(d.dict, "version", v_none());
 	vdict_sets(d.dict, "config", n->config);
 	return d;
@@ -733,6 +747,7 @@ static int name_node(struct pctx *c, struct ninfo *n, value node)
 /* A model, seed or singular test file. */
 static int parse_file_node(struct pctx *c, const struct project_file *f, enum gtype type)
 {
+	arena_reset(&c->scratch);
 	struct ninfo n = {0};
 	n.type = type;
 	n.pkg = c->own->name;
@@ -794,7 +809,8 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		n.raw_code = v_cstr("");
 	} else {
 		n.raw_code = v_str(f->contents, f->len);
-		struct jinja_template *t = jinja_parse(c->env, f->path, f->contents, f->len, c->d);
+		struct jinja_template *t =
+		    jinja_parse_in(c->env, &c->scratch, f->path, f->contents, f->len, c->d);
 		if (!t)
 			return -1;
 		struct dbt_capture cap;
@@ -807,11 +823,9 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		r.node = ctx_node(c, &n);
 		r.this = v_undef();
 		r.cap = &cap;
-		/* the render's temporaries go to a scratch arena; what the node keeps is copied out */
-		struct arena scratch;
-		arena_init(&scratch);
+		/* the render's temporaries go to the scratch arena; what the node keeps is copied out */
 		struct jinja_render opts = {0};
-		dbt_render_setup(&r, &scratch, &opts);
+		dbt_render_setup(&r, &c->scratch, &opts);
 		struct buf out = BUF_INIT;
 		int rc = jinja_render(c->env, t, &opts, &out, c->d);
 		buf_release(&out);
@@ -826,7 +840,6 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 			scan_macro_calls(c, n.depends, n.pkg, f->contents, f->len);
 		}
 		dbt_capture_release(&cap);
-		arena_release(&scratch);
 		if (rc < 0)
 			return -1;
 	}
@@ -1025,7 +1038,7 @@ static int parse_source_table(struct pctx *c, const struct project_file *f, valu
 		return -1;
 	}
 
-	value cfg = new_dict(c);
+	value cfg = new_dictn(c, 8);
 	vdict_sets(cfg.dict, "enabled", v_bool(true));
 	vdict_sets(cfg.dict, "event_time", v_none());
 	vdict_sets(cfg.dict, "freshness", v_none());
@@ -1074,7 +1087,7 @@ static int parse_source_table(struct pctx *c, const struct project_file *f, valu
 	value loader = dget(src, "loader");
 	vdict_sets(x, "loader", loader.type == VT_STR ? loader : v_cstr(""));
 	vdict_sets(x, "identifier", v_cstr(ident ? ident : tname));
-	value q = new_dict(c);
+	value q = new_dictn(c, 4);
 	vdict_sets(q.dict, "database", v_none());
 	vdict_sets(q.dict, "schema", v_none());
 	vdict_sets(q.dict, "identifier", v_none());
@@ -1382,8 +1395,8 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	struct str s = project_strip(v_as_str(v));
 	if (!str_starts_with(s, STR("ref(")) && !str_starts_with(s, STR("source(")))
 		return 0;
-	char *text = arena_printf(c->a, "{{ %.*s }}", (int)s.n, s.p);
-	struct jinja_template *t = jinja_parse(c->env, file, text, strlen(text), c->d);
+	char *text = arena_printf(&c->scratch, "{{ %.*s }}", (int)s.n, s.p);
+	struct jinja_template *t = jinja_parse_in(c->env, &c->scratch, file, text, strlen(text), c->d);
 	if (!t)
 		return -1;
 	struct dbt_render r = {0};
@@ -1391,11 +1404,11 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	r.env = c->env;
 	r.phase = DBT_PARSE;
 	r.package = pkg;
-	r.node = new_dict(c);
+	r.node = v_dict(&c->scratch, 0);
 	r.this = v_undef();
 	r.cap = cap;
 	struct jinja_render opts = {0};
-	dbt_render_setup(&r, c->a, &opts);
+	dbt_render_setup(&r, &c->scratch, &opts);
 	struct buf out = BUF_INIT;
 	int rc = jinja_render(c->env, t, &opts, &out, c->d);
 	buf_release(&out);
@@ -1407,6 +1420,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	const char *file = t->f->path;
 	const char *pkg = t->own->name;
 	c->own = t->own;
+	arena_reset(&c->scratch);
 	/* the attached node */
 	const char *attached;
 	if (t->source) {
@@ -1494,7 +1508,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
 	}
 	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
-	value meta = new_dict(c);
+	value meta = new_dictn(c, 3);
 	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
 	vdict_sets(meta.dict, "name", v_cstr(tname));
 	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
@@ -1606,7 +1620,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	    d.dict, "file_key_name",
 	    v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
 	vdict_sets(d.dict, "attached_node", v_cstr(attached));
-	value tm = new_dict(c);
+	value tm = new_dictn(c, 3);
 	vdict_sets(tm.dict, "name", v_cstr(tname));
 	vdict_sets(tm.dict, "kwargs", kwargs);
 	vdict_sets(tm.dict, "namespace", vs(ns));
@@ -1706,7 +1720,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value rd = new_dict(c);
+		value rd = new_dictn(c, 3);
 		vdict_sets(rd.dict, "name", v_cstr(name));
 		vdict_sets(rd.dict, "package", vs(pkg));
 		vdict_sets(rd.dict, "version", r->version.type == VT_UNDEF ? v_none() : r->version);
@@ -1735,7 +1749,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value pair = new_list(c);
+		value pair = v_list(c->a, 2);
 		vlist_push(pair.list, v_cstr(s->source.p));
 		vlist_push(pair.list, v_cstr(s->table.p));
 		vlist_push(srcs.list, pair);
@@ -1830,6 +1844,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	c->p = p;
 	c->own = p;
 	c->a = a;
+	arena_init(&c->scratch);
 	c->d = d;
 	c->res = out;
 	c->m = gmanifest_new(a);
@@ -1955,6 +1970,7 @@ done:
 	map_release(&c->refnames);
 	map_release(&c->disabled_names);
 	map_release(&c->source_ids);
+	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;
 }

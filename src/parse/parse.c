@@ -59,6 +59,7 @@ struct pctx {
 	struct map refnames; /* name -> struct gnode* (the first), for "did you mean" */
 	struct map disabled_names;
 	struct map source_ids; /* "src.tbl" -> unique id */
+	struct map shared;   /* shape hash (8 bytes) -> value *: see share() */
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	value disabled;
@@ -73,6 +74,26 @@ struct pctx {
 static const char *astr(struct pctx *c, struct str s)
 {
 	return arena_strndup(c->a, s.p, s.n);
+}
+
+/* a "." b "." c (c may be NULL) in the scratch arena: lookup keys that need not outlive the
+ * node being parsed */
+static const char *tmp_join(struct pctx *c, const char *a, const char *b, const char *d)
+{
+	size_t na = strlen(a), nb = strlen(b), nd = d ? strlen(d) : 0;
+	char *s = arena_alloc(&c->scratch, na + nb + nd + 3), *o = s;
+	memcpy(o, a, na);
+	o += na;
+	*o++ = '.';
+	memcpy(o, b, nb);
+	o += nb;
+	if (d) {
+		*o++ = '.';
+		memcpy(o, d, nd);
+		o += nd;
+	}
+	*o = 0;
+	return s;
 }
 
 static value vs(const char *s)
@@ -229,7 +250,7 @@ static value hooks_default(struct pctx *c)
 
 static value default_config(struct pctx *c, enum gtype t)
 {
-	value d = v_dict(c->a, 32);
+	value d = v_dict(c->a, t == GT_TEST ? 16 : 32);
 	struct vdict *x = d.dict;
 	vdict_sets(x, "enabled", v_bool(true));
 	vdict_sets(x, "alias", v_none());
@@ -373,6 +394,149 @@ static value relation_name(struct pctx *c, const char *db, const char *schema, c
 	return v;
 }
 
+/* ---- sharing equal parts of node dicts ----
+ * Most nodes of a big project carry the same config, unrendered_config, columns, contract ...
+ * value for value. These parts are built in the scratch arena and then kept with persist(),
+ * which returns the copy kept for an equal value before, or keeps a new one: a 10,000-model
+ * project holds a few dozen configs instead of 30,000. Equal here is stricter than Python's
+ * ==: same types, flags and key order, since the manifest prints them. The parts are shared, so
+ * nothing may change them afterwards (parse.h). */
+
+static uint64_t shape_mix(uint64_t h, uint64_t x)
+{
+	h ^= x;
+	h *= 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t shape_hash(value v)
+{
+	uint64_t h = shape_mix(0xcbf29ce484222325ULL, (uint64_t)v.type << 8 | v.flags);
+	switch (v.type) {
+	case VT_BOOL:
+		return shape_mix(h, v.b);
+	case VT_INT:
+		return shape_mix(h, (uint64_t)v.i);
+	case VT_FLOAT: {
+		uint64_t bits;
+		memcpy(&bits, &v.f, sizeof(bits));
+		return shape_mix(h, bits);
+	}
+	case VT_STR:
+	case VT_UNDEF:
+		return shape_mix(h, str_hash(str_make(v.s, v.len)));
+	case VT_LIST:
+		h = shape_mix(h, v.list->n);
+		for (uint32_t i = 0; i < v.list->n; i++)
+			h = shape_mix(h, shape_hash(v.list->v[i]));
+		return h;
+	case VT_DICT:
+		h = shape_mix(h, v.dict->live);
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF)
+				h = shape_mix(shape_mix(h, shape_hash(v.dict->e[i].k)),
+				              shape_hash(v.dict->e[i].v));
+		return h;
+	case VT_NONE:
+		return h;
+	default: /* functions, macros, objects: by identity */
+		return shape_mix(h, (uint64_t)(uintptr_t)v.ptr);
+	}
+}
+
+static bool same_shape(value a, value b)
+{
+	if (a.type != b.type || a.flags != b.flags)
+		return false;
+	switch (a.type) {
+	case VT_NONE:
+		return true;
+	case VT_BOOL:
+		return a.b == b.b;
+	case VT_INT:
+		return a.i == b.i;
+	case VT_FLOAT:
+		return !memcmp(&a.f, &b.f, sizeof(a.f));
+	case VT_STR:
+	case VT_UNDEF:
+		return a.len == b.len && (!a.len || !memcmp(a.s, b.s, a.len));
+	case VT_LIST:
+		if (a.list->n != b.list->n)
+			return false;
+		for (uint32_t i = 0; i < a.list->n; i++)
+			if (!same_shape(a.list->v[i], b.list->v[i]))
+				return false;
+		return true;
+	case VT_DICT: {
+		if (a.dict->live != b.dict->live)
+			return false;
+		uint32_t i = 0, j = 0;
+		for (;;) {
+			while (i < a.dict->n && a.dict->e[i].k.type == VT_UNDEF)
+				i++;
+			while (j < b.dict->n && b.dict->e[j].k.type == VT_UNDEF)
+				j++;
+			if (i == a.dict->n || j == b.dict->n)
+				return i == a.dict->n && j == b.dict->n;
+			if (!same_shape(a.dict->e[i].k, b.dict->e[j].k) ||
+			    !same_shape(a.dict->e[i].v, b.dict->e[j].v))
+				return false;
+			i++;
+			j++;
+		}
+	}
+	default:
+		return a.ptr == b.ptr;
+	}
+}
+
+static value deep_copy(struct arena *a, value v)
+{
+	if (v.type == VT_STR) {
+		value s = v_strdup(a, v.s, v.len);
+		s.flags = v.flags;
+		return s;
+	}
+	if (v.type == VT_LIST) {
+		value l = v_list(a, v.list->n);
+		l.flags = v.flags;
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, deep_copy(a, v.list->v[i]));
+		return l;
+	}
+	if (v.type == VT_DICT) {
+		value d = v_dict(a, v.dict->live);
+		d.flags = v.flags;
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF)
+				vdict_set(d.dict, deep_copy(a, v.dict->e[i].k),
+				          deep_copy(a, v.dict->e[i].v));
+		return d;
+	}
+	return v;
+}
+
+/* v (a list or dict, possibly in the scratch arena) as kept in the project arena: the copy
+ * kept for an equal value before, else a new copy, remembered for the next. */
+static value persist(struct pctx *c, value v)
+{
+	if (v.type != VT_LIST && v.type != VT_DICT)
+		return v;
+	uint64_t h = shape_hash(v);
+	const value *old = map_get(&c->shared, str_make((const char *)&h, sizeof(h)));
+	if (old && same_shape(*old, v))
+		return *old;
+	value kept = deep_copy(c->a, v);
+	if (!old) { /* (a hash collision keeps its own copy) */
+		char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
+		memcpy(key, &h, sizeof(h));
+		value *cell = arena_alloc(c->a, sizeof(*cell));
+		*cell = kept;
+		map_set(&c->shared, str_make(key, sizeof(h)), cell);
+	}
+	return kept;
+}
+
 /* ---- columns ---- */
 
 static value column_dict(struct pctx *c, value col)
@@ -412,6 +576,25 @@ static value columns_dict(struct pctx *c, value cols)
 			vdict_set(d.dict, name, column_dict(c, col));
 	}
 	return d;
+}
+
+/* default_config and columns_dict built in the scratch arena, for persist() */
+static value scratch_config(struct pctx *c, enum gtype t)
+{
+	struct arena *keep = c->a;
+	c->a = &c->scratch;
+	value v = default_config(c, t);
+	c->a = keep;
+	return v;
+}
+
+static value scratch_columns(struct pctx *c, value cols)
+{
+	struct arena *keep = c->a;
+	c->a = &c->scratch;
+	value v = columns_dict(c, cols);
+	c->a = keep;
+	return v;
 }
 
 /* ---- the node dict, in dbt's key order ---- */
@@ -456,10 +639,10 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 	vdict_sets(x, "group", or_default(dget(n->config, "group"), v_none()));
 	vdict_sets(x, "docs", or_default(dget(n->config, "docs"), v_none()));
 	if (dget(n->config, "docs").type == VT_UNDEF) {
-		value docs = new_dict(c);
+		value docs = v_dict(&c->scratch, 2);
 		vdict_sets(docs.dict, "show", v_bool(true));
 		vdict_sets(docs.dict, "node_color", v_none());
-		vdict_sets(x, "docs", docs);
+		vdict_sets(x, "docs", persist(c, docs));
 	}
 	vdict_sets(x, "patch_path", vs(n->patch_path));
 	vdict_sets(x, "build_path", v_none());
@@ -478,11 +661,11 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 	vdict_sets(x, "depends_on", n->depends);
 	if (n->type != GT_SEED) {
 		vdict_sets(x, "compiled_path", v_none());
-		value contract = new_dictn(c, 3);
+		value contract = v_dict(&c->scratch, 3);
 		vdict_sets(contract.dict, "enforced", v_bool(false));
 		vdict_sets(contract.dict, "alias_types", v_bool(true));
 		vdict_sets(contract.dict, "checksum", v_none());
-		vdict_sets(x, "contract", contract);
+		vdict_sets(x, "contract", persist(c, contract));
 	}
 	if (n->type == GT_MODEL) {
 		vdict_sets(x, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
@@ -581,7 +764,7 @@ static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
-		char *id = arena_printf(c->a, "macro.%s.%s", order[i], name);
+		const char *id = tmp_join(c, "macro", order[i], name);
 		struct gmacro *mm = graph_find_macro(c->m, str_from(id));
 		if (mm)
 			return mm->unique_id;
@@ -650,11 +833,11 @@ static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, con
 		if (j < n && s[j] == '(') {
 			const char *id = NULL;
 			if (dot) {
-				char *full = arena_printf(c->a, "macro.%.*s", (int)(j - i), s + i);
+				char *full = arena_printf(&c->scratch, "macro.%.*s", (int)(j - i), s + i);
 				struct gmacro *mm = graph_find_macro(c->m, str_from(full));
 				id = mm ? mm->unique_id : NULL;
 			} else {
-				id = macro_id(c, pkg, arena_strndup(c->a, s + i, j - i));
+				id = macro_id(c, pkg, arena_strndup(&c->scratch, s + i, j - i));
 			}
 			if (id)
 				push_macro(depends, id);
@@ -724,8 +907,19 @@ static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capt
 
 static struct patch *find_patch(struct pctx *c, const char *kind, const char *name)
 {
-	char *key = arena_printf(c->a, "%s:%s:%s", kind, c->own->name, name);
+	char *key = arena_printf(&c->scratch, "%s:%s:%s", kind, c->own->name, name);
 	return map_get(&c->patches, str_from(key));
+}
+
+/* n's config (meta updated) and unrendered_config, built in scratch, kept shared; tags and
+ * meta are the kept config's own, as the node dict shows them. */
+static void keep_config(struct pctx *c, struct ninfo *n)
+{
+	bool meta_in_config = dget(n->config, "meta").type != VT_UNDEF;
+	n->config = persist(c, n->config);
+	n->unrendered = persist(c, n->unrendered);
+	n->meta = meta_in_config ? dget(n->config, "meta") : persist(c, n->meta);
+	n->tags = or_default(dget(n->config, "tags"), new_list(c));
 }
 
 /* Fills database/schema/alias/relation_name of n from its config. */
@@ -785,14 +979,15 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		n.patch_path = arena_printf(c->a, "%s://%s", pt->pkg, pt->file);
 	}
 
-	n.config = default_config(c, type);
-	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+	/* config and unrendered_config are built in scratch, then kept shared (persist) */
+	struct arena *sa = &c->scratch;
+	n.config = scratch_config(c, type);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	if (pcfg.type == VT_DICT && project_config_merge(c->a, n.config, pcfg, c->d) < 0)
+	if (pcfg.type == VT_DICT && project_config_merge(sa, n.config, pcfg, c->d) < 0)
 		return -1;
-	n.unrendered = new_dict(c);
-	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, true, c->a, n.unrendered, c->d) <
-	    0)
+	n.unrendered = v_dict(sa, 0);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, true, sa, n.unrendered, c->d) < 0)
 		return -1;
 	dict_update(n.unrendered, pcfg);
 
@@ -830,8 +1025,8 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		int rc = jinja_render(c->env, t, &opts, &out, c->d);
 		buf_release(&out);
 		if (rc == 0 && cap.config.type == VT_DICT) {
-			value cfg = keep_value(c->a, cap.config);
-			rc = project_config_merge(c->a, n.config, cfg, c->d);
+			value cfg = keep_value(sa, cap.config);
+			rc = project_config_merge(sa, n.config, cfg, c->d);
 			dict_update(n.unrendered, cfg);
 		}
 		if (rc == 0) {
@@ -844,15 +1039,15 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 			return -1;
 	}
 	if (c->own != c->p &&
-	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	project_config_finish(c->a, n.config);
-	n.tags = or_default(dget(n.config, "tags"), new_list(c));
-	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
+	project_config_finish(sa, n.config);
+	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
 	n.description = pt ? dget(pt->v, "description") : v_undef();
-	n.columns = columns_dict(c, pt ? dget(pt->v, "columns") : v_undef());
+	n.columns = persist(c, scratch_columns(c, pt ? dget(pt->v, "columns") : v_undef()));
 	if (pt && dget(pt->v, "meta").type == VT_DICT)
 		dict_update(n.meta, dget(pt->v, "meta"));
+	keep_config(c, &n);
 
 	if (name_node(c, &n, ctx_node(c, &n)) < 0)
 		return -1;
@@ -1348,21 +1543,21 @@ static value stringify(struct pctx *c, value v)
 	if (v.type == VT_DICT) {
 		uint32_t n;
 		const struct ventry **e = sorted_entries(v, &n);
-		value d = v_dict(c->a, n + 1);
+		value d = v_dict(&c->scratch, n + 1);
 		for (uint32_t i = 0; i < n; i++)
 			vdict_set(d.dict, e[i]->k, stringify(c, e[i]->v));
 		free(e);
 		return d;
 	}
 	if (v.type == VT_LIST) {
-		value l = v_list(c->a, v.list->n + 1);
+		value l = v_list(&c->scratch, v.list->n + 1);
 		for (uint32_t i = 0; i < v.list->n; i++)
 			vlist_push(l.list, stringify(c, v.list->v[i]));
 		return l;
 	}
 	struct buf b = BUF_INIT;
 	jinja_to_str(v, &b);
-	value s = v_buf(c->a, &b);
+	value s = v_buf(&c->scratch, &b);
 	buf_release(&b);
 	return s;
 }
@@ -1508,7 +1703,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
 	}
 	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
-	value meta = new_dictn(c, 3);
+	value meta = v_dict(&c->scratch, 3);
 	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
 	vdict_sets(meta.dict, "name", v_cstr(tname));
 	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
@@ -1528,35 +1723,38 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	n.ofp = file;
 	const char *tail[1] = {full};
 	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
-	n.checksum = checksum_dict(c, "none", "");
+	value none_sum = v_dict(&c->scratch, 2);
+	vdict_sets(none_sum.dict, "name", v_cstr("none"));
+	vdict_sets(none_sum.dict, "checksum", v_cstr(""));
+	n.checksum = persist(c, none_sum);
 	if (graph_find(c->m, str_from(n.uid)) ||
 	    vdict_gets(c->disabled.dict, str_from(n.uid), NULL)) {
 		node_error(c, file, t->line, "dbt found two tests with the name \"%s\"", full);
 		return -1;
 	}
 
-	n.config = default_config(c, GT_TEST);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, c->a, n.config, c->d) <
-	    0)
+	struct arena *sa = &c->scratch; /* config parts: built here, then kept shared */
+	n.config = scratch_config(c, GT_TEST);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	if (project_config_merge(c->a, n.config, cfg, c->d) < 0)
+	if (project_config_merge(sa, n.config, cfg, c->d) < 0)
 		return -1;
-	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, c->a,
+	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, sa,
 	                                                n.config, c->d) < 0)
 		return -1;
-	project_config_finish(c->a, n.config);
-	n.unrendered = new_dict(c);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, c->a, n.unrendered,
-	                              c->d) < 0)
+	project_config_finish(sa, n.config);
+	n.unrendered = v_dict(sa, 0);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, sa, n.unrendered, c->d) <
+	    0)
 		return -1;
 	dict_update(n.unrendered, cfg);
+	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
+	keep_config(c, &n);
 	value alias = dget(n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
 	if (name_node(c, &n, ctx_node(c, &n)) < 0)
 		return -1;
 	n.relation = v_none();
-	n.tags = or_default(dget(n.config, "tags"), new_list(c));
-	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
 	n.description = v_cstr("");
 	n.columns = new_dict(c);
 	n.raw_code = v_cstr(
@@ -1670,7 +1868,7 @@ static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *n
 {
 	if (!pkg)
 		return map_get(&c->refnames, str_from(name));
-	char *key = arena_printf(c->a, "%s:%s", pkg, name);
+	char *key = arena_printf(&c->scratch, "%s:%s", pkg, name);
 	return map_get(&c->refable, str_from(key));
 }
 
@@ -1684,6 +1882,7 @@ static void push_unique(value list, const char *id)
 
 static int resolve_node(struct pctx *c, struct pnode *pn)
 {
+	arena_reset(&c->scratch);
 	int errs = 0;
 	const char *root = c->p->name, *own = pn->g->package;
 	value refs = dget(pn->dict, "refs"), srcs = dget(pn->dict, "sources");
@@ -1700,9 +1899,9 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			g = find_refable(c, root, name)  ? find_refable(c, root, name)
 			    : find_refable(c, own, name) ? find_refable(c, own, name)
 			                                 : find_refable(c, NULL, name);
-		char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
-		                 : arena_printf(c->a, "ref('%s')", name);
 		if (!g) {
+			char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
+			                 : arena_printf(c->a, "ref('%s')", name);
 			int line = r->line, col = 0;
 			locate_call(pn->src, pn->srclen, "ref", name, &line, &col);
 			const char *dis = map_get(&c->disabled_names, str_from(name));
@@ -1732,7 +1931,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	}
 	for (size_t i = 0; i < pn->nsrcs; i++) {
 		const struct dbt_source_ref *s = &pn->srcs[i];
-		char *key = arena_printf(c->a, "%s.%s", s->source.p, s->table.p);
+		const char *key = tmp_join(c, s->source.p, s->table.p, NULL);
 		const char *id = map_get(&c->source_ids, str_from(key));
 		if (!id) {
 			const char *near = closest(&c->source_ids, key);
@@ -1860,6 +2059,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->refnames);
 	map_init(&c->disabled_names);
 	map_init(&c->source_ids);
+	map_init(&c->shared);
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
 	c->info.root_package = p->name;
@@ -1970,6 +2170,7 @@ done:
 	map_release(&c->refnames);
 	map_release(&c->disabled_names);
 	map_release(&c->source_ids);
+	map_release(&c->shared);
 	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;

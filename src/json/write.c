@@ -25,11 +25,53 @@ struct jw {
 	bool failed;
 	int fd;        /* json_write_fd: where a full window goes (-1: everything stays in b) */
 	int write_errno; /* the first write error */
+	/* containers met more than once (a manifest's nodes share their configs): the second
+	 * time the text is kept, later times it is copied. Open addressing on the pointer. */
+	struct memo *memo;
+	size_t memo_cap, memo_n;
 	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
 	double last_f;
 	size_t last_len;
 	char last_num[32];
 };
+
+struct memo {
+	const void *p; /* NULL: free slot */
+	char *text;    /* kept text (owned), NULL until the second time */
+	size_t len;
+};
+
+/* Only containers this big are remembered: smaller ones cost less to write than to look up. */
+#define MEMO_MIN_ITEMS 4
+
+static struct memo *memo_slot(struct jw *w, const void *p)
+{
+	if (w->memo_n * 2 >= w->memo_cap) {
+		size_t cap = w->memo_cap ? w->memo_cap * 2 : 1024;
+		struct memo *m = xcalloc(cap, sizeof(*m));
+		for (size_t i = 0; i < w->memo_cap; i++)
+			if (w->memo[i].p) {
+				size_t j = ((uintptr_t)w->memo[i].p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 & (cap - 1);
+				while (m[j].p)
+					j = (j + 1) & (cap - 1);
+				m[j] = w->memo[i];
+			}
+		free(w->memo);
+		w->memo = m;
+		w->memo_cap = cap;
+	}
+	size_t j = ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 & (w->memo_cap - 1);
+	while (w->memo[j].p && w->memo[j].p != p)
+		j = (j + 1) & (w->memo_cap - 1);
+	return &w->memo[j];
+}
+
+static void memo_free(struct jw *w)
+{
+	for (size_t i = 0; i < w->memo_cap; i++)
+		free(w->memo[i].text);
+	free(w->memo);
+}
 
 /* json_write_fd window size: big enough that write() calls are few, small enough to stay in
  * cache. */
@@ -356,6 +398,7 @@ static void leave(struct jw *w)
 }
 
 static void write_value(struct jw *w, value v, int level);
+static void write_container(struct jw *w, value v, int level);
 
 static void write_list(struct jw *w, value v, int level)
 {
@@ -530,6 +573,52 @@ static void write_other(struct jw *w, value v, int level)
 	leave(w);
 }
 
+/* A list or dict, through the memo when it is big enough and the text does not depend on the
+ * nesting level (no indent). */
+static void write_container(struct jw *w, value v, int level)
+{
+	uint32_t items = v.type == VT_LIST ? v.list->n : v.dict->live;
+	if (w->layout || items < MEMO_MIN_ITEMS) {
+		if (v.type == VT_LIST)
+			write_list(w, v, level);
+		else
+			write_dict(w, v, level);
+		return;
+	}
+	struct memo *m = memo_slot(w, v.ptr);
+	if (m->text) {
+		put(w, m->text, m->len);
+		return;
+	}
+	if (!m->p) { /* the first time: remember that it was seen */
+		m->p = v.ptr;
+		w->memo_n++;
+		if (v.type == VT_LIST)
+			write_list(w, v, level);
+		else
+			write_dict(w, v, level);
+		return;
+	}
+	/* the second time: write into a buffer of its own and keep the text */
+	struct buf *out = w->b, own = BUF_INIT;
+	int fd = w->fd;
+	w->b = &own;
+	w->fd = -1;
+	if (v.type == VT_LIST)
+		write_list(w, v, level);
+	else
+		write_dict(w, v, level);
+	w->b = out;
+	w->fd = fd;
+	if (!w->failed) {
+		put(w, buf_cstr(&own), own.n);
+		m = memo_slot(w, v.ptr); /* the table may have grown meanwhile */
+		m->len = own.n;
+		m->text = buf_detach(&own, NULL);
+	}
+	buf_release(&own);
+}
+
 static void write_value(struct jw *w, value v, int level)
 {
 	switch (v.type) {
@@ -552,13 +641,11 @@ static void write_value(struct jw *w, value v, int level)
 		write_float(w, v.f);
 		break;
 	case VT_LIST:
-		write_list(w, v, level);
-		break;
 	case VT_DICT:
-		if (v.flags & VF_NAMESPACE)
+		if (v.type == VT_DICT && (v.flags & VF_NAMESPACE))
 			write_other(w, v, level);
 		else
-			write_dict(w, v, level);
+			write_container(w, v, level);
 		break;
 	default:
 		write_other(w, v, level);
@@ -608,6 +695,7 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	write_value(&w, v, 0);
 	vec_free(&w.open);
 	vec_free(&w.scratch);
+	memo_free(&w);
 	if (w.failed) {
 		out->n = start;
 		if (out->p)
@@ -633,6 +721,7 @@ int json_write_fd(int fd, value v, const struct json_opts *o)
 		flush_fd(&w);
 	vec_free(&w.open);
 	vec_free(&w.scratch);
+	memo_free(&w);
 	buf_release(&window);
 	if (w.write_errno && !w.failed && o->err)
 		buf_puts(o->err, strerror(w.write_errno));

@@ -59,7 +59,9 @@ struct pctx {
 	struct map refnames; /* name -> struct gnode* (the first), for "did you mean" */
 	struct map disabled_names;
 	struct map source_ids; /* "src.tbl" -> unique id */
-	struct map shared;   /* shape hash (8 bytes) -> value *: see share() */
+	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
+	struct map named;    /* naming results that depend only on the custom name: see named() */
+	int8_t plain_naming[2]; /* generate_database/schema_name are dbt's own: -1 unknown, 0, 1 */
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	value disabled;
@@ -923,12 +925,58 @@ static void keep_config(struct pctx *c, struct ninfo *n)
 }
 
 /* Fills database/schema/alias/relation_name of n from its config. */
+/* Whether `macro` resolves to dbt's own implementation all the way: no project or package
+ * defines it, default__<macro> or <adapter>__<macro>, and dbt's namespace has no adapter
+ * version either. */
+static bool dbts_own_naming(struct pctx *c, const char *macro)
+{
+	const char *names[3] = {macro, arena_printf(&c->scratch, "default__%s", macro),
+	                        arena_printf(&c->scratch, "%s__%s", c->info.adapter_type, macro)};
+	if (has_macro(c, "dbt", names[2]))
+		return false;
+	for (size_t k = 0; k <= c->res->npkgs; k++) {
+		const char *pkg = k == 0 ? c->p->name : c->res->pkgs[k - 1].name;
+		for (int i = 0; i < 3; i++)
+			if (has_macro(c, pkg, names[i]))
+				return false;
+	}
+	return true;
+}
+
+/* generate_database_name / generate_schema_name. dbt's own versions (compile/macros/naming.sql)
+ * read only the custom name and the target, which is fixed for a parse: their result for a
+ * custom name (none or a string) is computed once. A project that overrides them is called
+ * for every node. */
+static const char *named(struct pctx *c, int which, value custom, value node, const char *pkg,
+                         const char *file)
+{
+	const char *macro = which == 0 ? "generate_database_name" : "generate_schema_name";
+	if (c->plain_naming[which] < 0)
+		c->plain_naming[which] = dbts_own_naming(c, macro);
+	bool memo = c->plain_naming[which] &&
+	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
+	if (!memo)
+		return call_naming(c, pkg, macro, custom, node, file);
+	struct buf k = BUF_INIT;
+	buf_putc(&k, (char)('0' + which));
+	if (custom.type == VT_STR) {
+		buf_putc(&k, ':');
+		buf_append(&k, custom.s, custom.len);
+	}
+	const char *r = map_get(&c->named, buf_str(&k));
+	if (!r) {
+		r = call_naming(c, pkg, macro, custom, node, file);
+		if (r)
+			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
+	}
+	buf_release(&k);
+	return r;
+}
+
 static int name_node(struct pctx *c, struct ninfo *n, value node)
 {
-	n->db = call_naming(c, n->pkg, "generate_database_name", dget(n->config, "database"), node,
-	                    n->ofp);
-	n->schema =
-	    call_naming(c, n->pkg, "generate_schema_name", dget(n->config, "schema"), node, n->ofp);
+	n->db = named(c, 0, dget(n->config, "database"), node, n->pkg, n->ofp);
+	n->schema = named(c, 1, dget(n->config, "schema"), node, n->pkg, n->ofp);
 	if (!n->alias)
 		n->alias = call_naming(c, n->pkg, "generate_alias_name", dget(n->config, "alias"),
 		                       node, n->ofp);
@@ -2060,6 +2108,8 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->disabled_names);
 	map_init(&c->source_ids);
 	map_init(&c->shared);
+	map_init(&c->named);
+	c->plain_naming[0] = c->plain_naming[1] = -1;
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
 	c->info.root_package = p->name;
@@ -2171,6 +2221,7 @@ done:
 	map_release(&c->disabled_names);
 	map_release(&c->source_ids);
 	map_release(&c->shared);
+	map_release(&c->named);
 	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;

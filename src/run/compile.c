@@ -82,22 +82,29 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 	return 1;
 }
 
+/* "source\0table" -> the first source node of that name (an index: a scan per source() call
+ * made compiling a big project quadratic) */
+static const char *source_key(struct arena *a, struct str source, struct str table)
+{
+	char *k = arena_alloc(a, source.n + table.n + 1);
+	memcpy(k, source.p, source.n);
+	k[source.n] = 0;
+	memcpy(k + source.n + 1, table.p, table.n);
+	return k;
+}
+
 static int cc_source(void *ud, struct str source, struct str table, value *out)
 {
 	struct compile_ud *u = ud;
-	struct gmanifest *m = u->nc->r->m;
-	for (uint32_t i = 0; i < m->n; i++) {
-		struct gnode *x = m->nodes[i];
-		if (x->type == GT_SOURCE && x->source_name && str_eqc(source, x->source_name) &&
-		    str_eqc(table, x->name)) {
-			value rel = dget(x->raw, "relation_name");
-			if (rel.type == VT_STR) {
-				*out = rel;
-				return 1;
-			}
-		}
-	}
-	return 0;
+	struct arena_mark mk = arena_mark(&u->nc->a);
+	const char *k = source_key(&u->nc->a, source, table);
+	struct gnode *x = map_get(&u->nc->sources, str_make(k, source.n + 1 + table.n));
+	arena_restore(&u->nc->a, mk);
+	value rel = x ? dget(x->raw, "relation_name") : v_undef();
+	if (rel.type != VT_STR)
+		return 0;
+	*out = rel;
+	return 1;
 }
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
@@ -108,6 +115,17 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 	arena_init(&nc->a);
 	map_init(&nc->by_name);
 	map_init(&nc->ephemeral_sql);
+	map_init(&nc->sources);
+	for (uint32_t i = 0; i < r->m->n; i++) {
+		struct gnode *g = r->m->nodes[i];
+		if (g->type != GT_SOURCE || !g->source_name)
+			continue;
+		struct str sn = str_from(g->source_name), tn = str_from(g->name);
+		struct str key = str_make(source_key(&nc->a, sn, tn), sn.n + 1 + tn.n);
+		value rel = dget(g->raw, "relation_name");
+		if (rel.type == VT_STR && !map_has(&nc->sources, key))
+			map_set(&nc->sources, key, g);
+	}
 	/* unqualified ref(): the root project's node first, then any package's */
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < r->m->n; i++) {
@@ -145,6 +163,7 @@ void node_compiler_release(struct node_compiler *nc)
 {
 	map_release(&nc->by_name);
 	map_release(&nc->ephemeral_sql);
+	map_release(&nc->sources);
 	arena_release(&nc->a);
 }
 
@@ -184,10 +203,17 @@ static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *o
 		buf_reset(out);
 		return 0;
 	}
-	struct jinja_template *t = jinja_parse(nc->r->env, g->original_file_path ? g->original_file_path : g->name,
-	                                       raw.s, raw.len, d);
-	if (!t)
+	/* the template lives in the render's scratch arena: kept in the environment, 10,000
+	 * compiled models would stay in memory until the end */
+	struct arena scratch;
+	arena_init(&scratch);
+	struct jinja_template *t =
+	    jinja_parse_in(nc->r->env, &scratch, g->original_file_path ? g->original_file_path : g->name,
+	                   raw.s, raw.len, d);
+	if (!t) {
+		arena_release(&scratch);
 		return -1;
+	}
 	struct compile_ud u = { nc, d, { 0 }, depth };
 	nc->info.ud = &u;
 	struct dbt_render r = { 0 };
@@ -198,8 +224,6 @@ static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *o
 	r.node = g->raw;
 	value rel = dget(g->raw, "relation_name");
 	r.this = rel.type == VT_STR ? rel : v_undef();
-	struct arena scratch;
-	arena_init(&scratch);
 	struct jinja_render opts = { 0 };
 	dbt_render_setup(&r, &scratch, &opts);
 	struct buf sql = BUF_INIT;

@@ -14,6 +14,7 @@ struct node_compiler {
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
 	struct map ephemeral_sql;
+	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 };
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);

@@ -310,7 +310,8 @@ static void walk_dir(struct arena *a, const char *dir, const char *prefix, struc
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			vec_push(&names, arena_strndup(a, de->d_name, strlen(de->d_name)));
 	closedir(dp);
-	qsort(names.v, names.n, sizeof(char *), cmp_str);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
 		char *full = ppath_join(a, dir, names.v[i]);
 		char *rel = *prefix ? arena_printf(a, "%s/%s", prefix, names.v[i]) : names.v[i];

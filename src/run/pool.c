@@ -235,6 +235,30 @@ int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const str
 		if (pthread_create(&tids[t], NULL, worker, &args[t]) != 0)
 			silt_abort("cannot start a worker thread");
 	}
+	/* the calling thread watches for an interrupt: a signal handler cannot wake the workers,
+	 * and a worker busy with a long statement would not see it until the statement ends */
+	if (o->interrupt) {
+		pthread_mutex_lock(&s.mu);
+		while (s.finished < s.n && !s.stopping) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 50 * 1000 * 1000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s.cv, &s.mu, &until);
+			if (*o->interrupt && !s.stopping) {
+				s.stopping = true;
+				if (o->on_stop && !s.stop_reported) {
+					s.stop_reported = true;
+					o->on_stop(o->ud);
+				}
+				pthread_cond_broadcast(&s.cv);
+			}
+		}
+		pthread_mutex_unlock(&s.mu);
+	}
 	for (int t = 0; t < threads; t++)
 		pthread_join(tids[t], NULL);
 	/* anything never reached (a stop) is skipped */

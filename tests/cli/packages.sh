@@ -120,6 +120,16 @@ check "pre-hook ({sql, transaction}), post-hooks from the project then the model
 check "on-run-end got every result" is "select count(*), sum(status = 'success'), sum(status = 'pass'), sum(status = 'warn'), sum(failures) from run_log" "[(22, 13, 6, 3, 3)]"
 check "on-run-end's macro logged" grep -q '  recorded 22 results$' "$t/out"
 
+# ---- the manifest: what parse recorded through the overrides and the rendered YAML
+silt parse > "$t/out" 2>&1
+man() { /usr/bin/python3 -c "import json, sys; m = json.load(open(sys.argv[1])); n = m['nodes']; print($1)" "$p/target/manifest.json"; }
+check "ref() through the override records the aliased model" [ "$(man "n['model.consumer.customer_summary']['depends_on']")" = "{'macros': ['macro.consumer.ref'], 'nodes': ['model.consumer.customers']}" ]
+check "Jinja in dbt_project.yml configs is rendered; config({...}) adds to it" [ "$(man "n['model.consumer.customers']['config']['tags']")" = "['mart', 'core']" ]
+check "a <<-merged anchor and the test's own keys make its config" [ "$(man "[(v['config']['severity'], v['config']['store_failures']) for k, v in n.items() if '.silt_utils_has_match_' in k or '.silt_utils_not_null_proportion_' in k]")" = "[('warn', True), ('warn', False)]" ]
+check "a bare ref() argument stays text in the test's kwargs and adds a dependency" [ "$(man "[(v['test_metadata']['kwargs']['to'], v['depends_on']['nodes']) for k, v in n.items() if '.silt_utils_has_match_' in k]")" = "[(\"ref('customers')\", ['model.consumer.customers', 'model.consumer.stg_orders'])]" ]
+check "arguments: become the test's kwargs" [ "$(man "[v['test_metadata']['kwargs']['at_least'] for k, v in n.items() if '.silt_utils_not_null_proportion_' in k]")" = "[0.75]" ]
+check "the package's macros are in the manifest" [ "$(man "len([k for k in m['macros'] if k.startswith('macro.silt_utils.')])")" = "36" ]
+
 # ---- a second build: the incremental model adds only the new order
 echo "7,1,2024-05-01,completed,3," >> "$p/seeds/raw_orders.csv"
 silt build > "$t/out" 2>&1

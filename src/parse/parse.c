@@ -1728,6 +1728,11 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 			}
 		}
 	}
+	/* dbt's TestBuilder renders each string config value natively ("where: {{ var(...) }}") */
+	for (uint32_t i = 0; i < cfg.dict->n; i++)
+		if (cfg.dict->e[i].k.type == VT_STR && cfg.dict->e[i].v.type == VT_STR &&
+		    render_yml(c, file, &cfg.dict->e[i].v) < 0)
+			return -1;
 	if (t->column)
 		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
 	const char *model_kw =

@@ -153,6 +153,8 @@ void node_target_path(const struct gnode *g, struct buf *out)
 		buf_puts(out, g->original_file_path ? g->original_file_path : g->path);
 }
 
+static value flat_graph(struct arena *a, const struct gmanifest *m);
+
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
 {
 	memset(nc, 0, sizeof(*nc));
@@ -204,6 +206,35 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 				vdict_set(disp.dict, ns, so);
 		}
 	info->dispatch = disp;
+	info->graph = flat_graph(&nc->a, r->m);
+}
+
+/* dbt's flat graph: each enabled node's manifest dict under its table, keyed by unique_id. */
+static value flat_graph(struct arena *a, const struct gmanifest *m)
+{
+	static const char *const tables[] = { "exposures", "groups", "metrics", "nodes", "sources",
+		                              "semantic_models", "saved_queries", "unit_tests" };
+	value graph = v_dict(a, ARRAY_LEN(tables));
+	for (size_t i = 0; i < ARRAY_LEN(tables); i++)
+		vdict_sets(graph.dict, tables[i], v_dict(a, 8));
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct gnode *g = m->nodes[i];
+		if (!g->enabled || g->raw.type != VT_DICT)
+			continue;
+		const char *t = g->type == GT_GROUP ? "groups" : graph_table_name(g->table);
+		value tab;
+		if (vdict_gets(graph.dict, str_from(t), &tab))
+			vdict_set(tab.dict, v_cstr(g->unique_id), g->raw);
+	}
+	return graph;
+}
+
+void node_compiler_select(struct node_compiler *nc, struct gnode *const *nodes, size_t n)
+{
+	value l = v_list(&nc->a, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(l.list, v_cstr(nodes[i]->unique_id));
+	nc->info.selected_resources = l;
 }
 
 void node_compiler_release(struct node_compiler *nc)

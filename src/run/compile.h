@@ -43,6 +43,8 @@ void node_target_path(const struct gnode *g, struct buf *out);
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);
 void node_compiler_release(struct node_compiler *nc);
+/* selected_resources for the renders: the unique_ids of the selected nodes, in order. */
+void node_compiler_select(struct node_compiler *nc, struct gnode *const *nodes, size_t n);
 
 /* The compiled code of g (models, tests, analyses) into out. 0, or -1 with an error that names
  * the node's file. */

@@ -26,7 +26,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEP_KEYS = {
     "cmd", "about", "write", "delete", "env", "exit", "stdout", "stderr", "output", "lines",
-    "absent", "results", "messages", "compiled", "missing", "exists", "sql", "json", "timeout",
+    "absent", "stdout_exact", "results", "messages", "compiled", "missing", "exists", "sql", "json", "timeout",
 }
 CASE_KEYS = {"about", "covers", "db", "env", "steps"}
 
@@ -139,6 +139,10 @@ def check_step(silt, case_dir, proj, case, idx, spec, case_env, db):
     for want in spec.get("absent") or []:
         if want in b_text:
             st.fail(f"output has {want!r}, which must be absent")
+    if "stdout_exact" in spec:
+        got_lines = [line for line in o_lines if line]
+        if got_lines != spec["stdout_exact"]:
+            st.fail(f"stdout lines are {got_lines}, want exactly {spec['stdout_exact']}")
     want_lines = spec.get("lines") or []
     if want_lines:
         i = 0

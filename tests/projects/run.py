@@ -220,8 +220,11 @@ def check_json(st, proj, j):
         return
     for k in j["path"]:
         try:
+            if isinstance(k, dict):  # {name: x}: the member of a mapping whose "name" is x
+                v = next(x for x in v.values() if isinstance(x, dict) and x.get("name") == k["name"])
+                continue
             v = v[k]
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, StopIteration):
             st.fail(f"{j.get('file', 'target/manifest.json')} has no {j['path']} (stops at {k!r})")
             return
     if "equals" in j and v != plain(j["equals"]):

@@ -44,6 +44,7 @@ suite unit "$UNIT"
 [ -d tests/csv ] && ls tests/csv/*.case >/dev/null 2>&1 && suite csv "$SILT" selftest csv tests/csv
 [ -f tests/csv/oracle.py ] && suite csv-oracle "$PY" tests/csv/oracle.py
 [ -d tests/compile ] && ls tests/compile/*.case >/dev/null 2>&1 && suite compile "$SILT" selftest compile tests/compile
+[ -f tests/compile/oracle.py ] && suite compile-oracle "$PY" tests/compile/oracle.py
 [ -d tests/project ] && ls tests/project/*/case.yml >/dev/null 2>&1 && suite project "$SILT" selftest project tests/project
 
 for t in tests/cli/*.sh; do

@@ -328,6 +328,11 @@ int adapter_commit(struct adapter_conn *c, struct diag *d)
 	return c->ad->ops->commit(c, d);
 }
 
+bool adapter_in_transaction(struct adapter_conn *c)
+{
+	return c->ad->ops->in_transaction(c);
+}
+
 int adapter_rollback(struct adapter_conn *c, struct diag *d)
 {
 	adapter_cache_clear(c->ad);

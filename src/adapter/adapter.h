@@ -192,6 +192,7 @@ int adapter_insert_rows(struct adapter_conn *c, const struct relation *r, const 
 int adapter_begin(struct adapter_conn *c, struct diag *d);
 int adapter_commit(struct adapter_conn *c, struct diag *d);
 int adapter_rollback(struct adapter_conn *c, struct diag *d); /* also forgets the cache */
+bool adapter_in_transaction(struct adapter_conn *c);
 /* Thread-safe. Sticky: the running statement, or the next to start, fails with "cancelled";
  * the connection is usable again after that failure. */
 void adapter_cancel(struct adapter_conn *c);

@@ -109,6 +109,8 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) SILT_PRINTF(2, 3);
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
+/* A whole file, NUL-terminated (caller frees); NULL with errno set when it cannot be read. */
+char *file_read_all(const char *path, size_t *len);
 static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }
 static inline struct str buf_str(const struct buf *b) { return (struct str){ buf_cstr(b), b->n }; }
 

@@ -1,3 +1,4 @@
+#include <errno.h>
 /* String slices and the growable buffer. */
 #include "base.h"
 
@@ -133,4 +134,26 @@ char *buf_detach(struct buf *b, size_t *len)
 		*len = b->n;
 	buf_init(b);
 	return p;
+}
+
+char *file_read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	int err = ferror(f) ? (errno ? errno : EIO) : 0;
+	fclose(f);
+	if (err) {
+		buf_release(&b);
+		errno = err;
+		return NULL;
+	}
+	buf_putc(&b, 0);
+	b.n--;
+	return buf_detach(&b, len);
 }

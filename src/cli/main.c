@@ -14,6 +14,9 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "parse the project and write target/manifest.json" },
 	{ "compile", cmd_compile, "render the selected nodes into target/compiled" },
 	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
+	{ "run", cmd_run, "build the selected models in the warehouse" },
+	{ "test", cmd_test, "run the selected data tests" },
+	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
@@ -33,24 +36,10 @@ void die(const char *fmt, ...)
 
 char *cli_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "silt: cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		fprintf(stderr, "silt: cannot read %s\n", path);
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, len);
+	char *text = file_read_all(path, len);
+	if (!text)
+		fprintf(stderr, "silt: cannot read %s: %s\n", path, strerror(errno));
+	return text;
 }
 
 int cmd_version(int argc, char **argv)

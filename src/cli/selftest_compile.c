@@ -1,8 +1,11 @@
 /* silt selftest compile DIR: renders templates in the dbt context (tests/compile/README.md). */
 #include "cli.h"
 #include "casefile.h"
+#include "adapter/adapter.h"
 #include "compile/compile.h"
 #include "json/json.h"
+
+#include <unistd.h>
 
 struct case_project {
 	value vars, env, refs, sources;
@@ -79,6 +82,61 @@ static value capture_value(struct arena *a, const struct dbt_capture *c)
 	return out;
 }
 
+/* `--- table NAME` holds JSON {"columns": [names], "rows": [[cells]]}: a query result, put in the
+ * context under NAME as the agate table dbt would make of it. */
+static int case_table(struct arena *a, const struct case_section *s, value *out, struct diag *d)
+{
+	value spec, cols, rows;
+	if (json_parse(a, "table", s->body.p, s->body.n, &spec, d) < 0)
+		return -1;
+	if (spec.type != VT_DICT || !vdict_gets(spec.dict, STR("columns"), &cols) ||
+	    cols.type != VT_LIST || !vdict_gets(spec.dict, STR("rows"), &rows) || rows.type != VT_LIST) {
+		diag_add(d, DIAG_ERROR, "table", 0, 0, NULL, 0, "a table wants {\"columns\": [...], \"rows\": [[...]]}");
+		return -1;
+	}
+	struct adapter_table t = { cols.list->n, rows.list->n, NULL, rows };
+	t.cols = arena_zalloc(a, (t.ncols + 1) * sizeof(*t.cols));
+	for (size_t i = 0; i < t.ncols; i++) {
+		value n = cols.list->v[i];
+		t.cols[i].name = n.type == VT_STR ? arena_strndup(a, n.s, n.len) : "";
+		t.cols[i].type = "";
+		t.cols[i].index = (int)i + 1;
+	}
+	for (size_t r = 0; r < t.nrows; r++)
+		if (rows.list->v[r].type != VT_LIST || rows.list->v[r].list->n != t.ncols) {
+			diag_add(d, DIAG_ERROR, "table", 0, 0, NULL, 0, "row %zu does not have %zu cells", r + 1, t.ncols);
+			return -1;
+		}
+	*out = dbt_agate_table(a, &t);
+	return 0;
+}
+
+/* Renders with stdout sent to a temporary file whose text ends up in `out` (print, log,
+ * print_table), when `capture` is set. */
+static void render_capturing(struct jinja_env *env, struct jinja_template *t, struct jinja_render *opts,
+                             struct buf *got, struct diag *d, bool capture, struct buf *out)
+{
+	FILE *tmp = capture ? tmpfile() : NULL;
+	int saved = -1;
+	if (tmp) {
+		fflush(stdout);
+		saved = dup(STDOUT_FILENO);
+		dup2(fileno(tmp), STDOUT_FILENO);
+	}
+	jinja_render(env, t, opts, got, d);
+	if (!tmp)
+		return;
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(tmp);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), tmp)) > 0)
+		buf_append(out, chunk, n);
+	fclose(tmp);
+}
+
 static bool run_case(const struct casefile *cf, struct buf *why)
 {
 	const struct case_section *tmpl = casefile_get(cf, "template");
@@ -86,6 +144,7 @@ static bool run_case(const struct casefile *cf, struct buf *why)
 	const struct case_section *want = casefile_get(cf, "output");
 	const struct case_section *wantcap = casefile_get(cf, "captured");
 	const struct case_section *err = casefile_get(cf, "error");
+	const struct case_section *wantout = casefile_get(cf, "stdout");
 	if (!tmpl) {
 		buf_puts(why, "case needs a template");
 		return false;
@@ -96,7 +155,7 @@ static bool run_case(const struct casefile *cf, struct buf *why)
 	arena_init(&a);
 	struct diag d;
 	diag_init(&d);
-	struct buf got = BUF_INIT;
+	struct buf got = BUF_INIT, printed = BUF_INIT;
 	bool pass = true;
 	value proj = v_undef();
 	if (projs && json_parse(&a, "project", projs->body.p, projs->body.n, &proj, &d) < 0)
@@ -142,7 +201,14 @@ static bool run_case(const struct casefile *cf, struct buf *why)
 	if (t) {
 		struct jinja_render opts = { 0 };
 		dbt_render_setup(&r, &a, &opts);
-		jinja_render(env, t, &opts, &got, &d);
+		for (size_t i = 0; i < cf->sections.n && !d.msgs.n; i++) {
+			const struct case_section *s = &cf->sections.v[i];
+			value tv;
+			if (str_eqc(s->name, "table") && case_table(&a, s, &tv, &d) == 0)
+				vdict_set(opts.ctx.dict, v_strdup(&a, s->arg.p, s->arg.n), tv);
+		}
+		if (!d.msgs.n)
+			render_capturing(env, t, &opts, &got, &d, wantout != NULL, &printed);
 	}
 	if (!d.msgs.n && wantcap) {
 		value wv, gv = capture_value(&a, &cap);
@@ -160,6 +226,8 @@ static bool run_case(const struct casefile *cf, struct buf *why)
 	}
 	dbt_capture_release(&cap);
 report:
+	if (printed.n && printed.p[printed.n - 1] == '\n')
+		printed.p[--printed.n] = 0; /* a section's text ends without its last newline */
 	if (d.msgs.n) {
 		struct buf msg = BUF_INIT;
 		diag_format_msg(&d.msgs.v[0], &msg);
@@ -173,6 +241,14 @@ report:
 	} else if (err) {
 		buf_printf(why, "no error; want: %.*s", (int)err->body.n, err->body.p);
 		pass = false;
+	} else if (wantout && !str_eq(buf_str(&printed), wantout->body)) {
+		struct buf rg = BUF_INIT, rw = BUF_INIT;
+		v_repr_str(buf_str(&printed), &rg);
+		v_repr_str(wantout->body, &rw);
+		buf_printf(why, "stdout: %s\n#   want:   %s", buf_cstr(&rg), buf_cstr(&rw));
+		buf_release(&rg);
+		buf_release(&rw);
+		pass = false;
 	} else if (want && !str_eq(buf_str(&got), want->body)) {
 		struct buf rg = BUF_INIT, rw = BUF_INIT;
 		v_repr_str(buf_str(&got), &rg);
@@ -183,6 +259,7 @@ report:
 		pass = false;
 	}
 	buf_release(&got);
+	buf_release(&printed);
 	diag_release(&d);
 	arena_release(&a);
 	jinja_env_free(env);

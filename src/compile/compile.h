@@ -15,6 +15,11 @@
 
 #include "jinja/jinja.h"
 
+struct adapter;
+struct adapter_conn;
+struct adapter_table;
+struct relation;
+
 enum dbt_phase {
 	DBT_PARSE,   /* execute is false; ref/source/config are recorded */
 	DBT_EXECUTE, /* execute is true; ref/source resolve to relations */
@@ -44,6 +49,8 @@ struct dbt_project_info {
 	 * and every relation reads as absent. */
 	int (*get_relation)(void *ud, value database, value schema, value identifier, value *out);
 	void *ud;
+	/* Renders relation names (SQLite's schema prefixes); NULL = ANSI "db"."schema"."name". */
+	const struct adapter *adapter;
 };
 
 struct dbt_ref {
@@ -78,7 +85,40 @@ struct dbt_render {
 	struct dbt_capture *cap; /* where parse-time calls go; may be NULL */
 	value ctx;           /* built by dbt_render_setup */
 	struct vdict *scopes[3];
+	const struct jinja_render *opts; /* set by dbt_render_setup: render() renders with them */
+	struct dbt_runtime *rt;          /* execute phase against a warehouse, or NULL */
 };
+
+/* A node's run against the warehouse: the connection statements use, the results they stored
+ * (statement/store_result/load_result), the SQL write() kept for target/run/, and whether a
+ * failure came from the database. Everything lives in the arena the node renders with. */
+struct dbt_runtime {
+	struct adapter_conn *conn;
+	struct arena *a;
+	value results;  /* dict: statement name -> {response, data, table} */
+	value written;  /* str, or VT_UNDEF when write() was not called */
+	value response; /* the "main" statement's AdapterResponse, or VT_UNDEF */
+	bool db_error;  /* the render failed in the database */
+	const char *db_message;
+};
+void dbt_runtime_init(struct dbt_runtime *rt, struct adapter_conn *conn, struct arena *a);
+/* An AdapterResponse value's parts; false when v is not one. */
+bool dbt_response_parts(value v, const char **message, int64_t *rows_affected);
+
+/* Relations as templates see them. `ad` renders the name (NULL = ANSI); strings or none. */
+value dbt_relation(struct arena *a, const struct adapter *ad, value database, value schema,
+                   value identifier, value type);
+/* A relation that prints as `rendered` (the manifest's relation_name) until it is changed. */
+value dbt_relation_named(struct arena *a, value database, value schema, value identifier,
+                         value rendered);
+bool dbt_relation_parts(value v, value *database, value *schema, value *identifier, value *type);
+/* The relation value as an adapter relation (strings copied into a); false when not one. */
+bool dbt_relation_to_adapter(value v, struct arena *a, struct relation *out);
+
+/* Query results as agate tables (agate.c): a table over t's columns and rows (borrowed). */
+value dbt_agate_table(struct arena *a, const struct adapter_table *t);
+/* The rows of a table value as a list of tuples; false when v is not a table. */
+bool dbt_agate_rows(value v, value *rows);
 
 /* Adds the context functions (ref, source, config, ...) to env as globals. */
 void dbt_context_install(struct jinja_env *env);
@@ -90,5 +130,18 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 /* adapter.dispatch's resolution, for callers outside templates too: the macro value for
  * `name` in macro namespace `ns` (NULL = none given) as dbt would find it. 1 found, 0 not. */
 int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, value *out);
+
+/* ---- query results (agate.c, docs/internals/agate.md) ---- */
+struct adapter_table;
+/* The agate.Table dbt builds from a query result (dbt-adapters' get_result_from_cursor): column
+ * names deduplicated as dbt does, one data type per column (Integer, Number, Date, DateTime,
+ * Boolean, Text) inferred as dbt_common's table_from_data_flat does, rows and columns as agate's
+ * MappedSequences. Everything is allocated in `a`; `t` may be released afterwards. */
+value dbt_agate_table(struct arena *a, const struct adapter_table *t);
+bool dbt_is_agate_table(value v);
+/* agate's Table.print_table(max_rows, max_columns, max_column_width, max_precision) text
+ * (-1 for None), as it writes to stdout. */
+void dbt_agate_print_table(value table, int64_t max_rows, int64_t max_columns,
+                           int64_t max_column_width, int64_t max_precision, struct buf *out);
 
 #endif

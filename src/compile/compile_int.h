@@ -11,4 +11,13 @@ value dbt_module_datetime(struct arena *a);
 /* The current time as an aware UTC datetime (run_started_at). */
 value dbt_now_utc(struct arena *a);
 
+/* The adapter of the running render (NULL when none renders relation names). */
+const struct adapter *dbt_render_adapter(struct jstate *st);
+/* api.Relation (relation.c). */
+value dbt_api_namespace(struct arena *a);
+/* adapter.<name> for the methods that need a warehouse (runtime.c): 1 found, 0 not. */
+int dbt_adapter_method(struct jstate *st, value self, struct str name, value *out);
+/* store_result, load_result, write, render, api (runtime.c). */
+void dbt_runtime_install(struct jinja_env *env);
+
 #endif

@@ -15,11 +15,9 @@ void dbt_capture_release(struct dbt_capture *c)
 
 static struct dbt_render *R(struct jstate *st) { return jinja_userdata(st); }
 
-/* ---- relations: what ref/source/this return ---- */
+/* ---- relations: what ref/source/this return (relation.c) ---- */
 
-struct relation {
-	value database, schema, identifier;
-};
+const struct adapter *dbt_render_adapter(struct jstate *st) { return R(st)->proj->adapter; }
 
 static void rel_part(value v, struct buf *out)
 {
@@ -34,47 +32,6 @@ static void rel_part(value v, struct buf *out)
 	buf_putc(out, '"');
 }
 
-static void rel_str(value self, struct buf *out)
-{
-	const struct relation *r = self.obj->data;
-	bool first = true;
-	const value parts[3] = { r->database, r->schema, r->identifier };
-	for (int i = 0; i < 3; i++) {
-		if (parts[i].type != VT_STR || !parts[i].len)
-			continue;
-		if (!first)
-			buf_putc(out, '.');
-		rel_part(parts[i], out);
-		first = false;
-	}
-}
-
-static int rel_getattr(struct jstate *st, value self, struct str name, value *out)
-{
-	(void)st;
-	const struct relation *r = self.obj->data;
-	if (str_eqc(name, "database"))
-		*out = r->database;
-	else if (str_eqc(name, "schema"))
-		*out = r->schema;
-	else if (str_eqc(name, "identifier") || str_eqc(name, "name") || str_eqc(name, "table"))
-		*out = r->identifier;
-	else
-		return 0;
-	return 1;
-}
-
-static const struct vclass relation_class = { .name = "Relation", .getattr = rel_getattr, .str = rel_str };
-
-static value relation_value(struct arena *a, value database, value schema, value identifier)
-{
-	struct relation *r = arena_alloc(a, sizeof(*r));
-	r->database = database;
-	r->schema = schema;
-	r->identifier = identifier;
-	return v_obj(a, &relation_class, r);
-}
-
 /* The placeholder relation ref/source return at parse time: target database and schema. */
 static value placeholder(struct jstate *st, struct str identifier)
 {
@@ -84,7 +41,7 @@ static value placeholder(struct jstate *st, struct str identifier)
 		vdict_gets(r->proj->target.dict, STR("database"), &db);
 		vdict_gets(r->proj->target.dict, STR("schema"), &schema);
 	}
-	return relation_value(jinja_arena(st), db, schema, v_strs(identifier));
+	return dbt_relation(jinja_arena(st), NULL, db, schema, v_strs(identifier), v_none());
 }
 
 static struct str arena_str(struct jstate *st, value v)
@@ -525,7 +482,8 @@ static int adapter_get_relation(struct jstate *st, void *data, value self, const
 	*out = v_none();
 	if (r->phase == DBT_EXECUTE && r->proj->get_relation &&
 	    r->proj->get_relation(r->proj->ud, db, schema, ident, out) < 0)
-		return jinja_error(st, "adapter.get_relation failed");
+		return jinja_error(st, "%s", r->rt && r->rt->db_message ? r->rt->db_message
+		                                                         : "adapter.get_relation failed");
 	return 0;
 }
 
@@ -540,7 +498,7 @@ static int adapter_getattr(struct jstate *st, value self, struct str name, value
 	else if (str_eqc(name, "get_relation"))
 		*out = v_func(jinja_arena(st), "get_relation", adapter_get_relation, NULL, self);
 	else
-		return 0;
+		return dbt_adapter_method(st, self, name, out);
 	return 1;
 }
 
@@ -591,6 +549,7 @@ void dbt_context_install(struct jinja_env *env)
 	vdict_sets(modules.dict, "re", dbt_module_re(a));
 	vdict_sets(modules.dict, "datetime", dbt_module_datetime(a));
 	jinja_set_global(env, "modules", modules);
+	dbt_runtime_install(env);
 }
 
 void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render *opts)
@@ -629,5 +588,6 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 	opts->nscopes = n;
 	opts->userdata = r;
 	opts->arena = a;
+	r->opts = opts;
 	opts->undef = r->phase == DBT_PARSE ? JINJA_UNDEF_LENIENT : JINJA_UNDEF_DEFAULT;
 }

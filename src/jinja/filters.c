@@ -98,6 +98,10 @@ static int py_len(struct jstate *st, value v, int64_t *out)
 		*out = v.dict->live;
 		return 0;
 	case VT_OBJ:
+		if (v.obj->cls->len) {
+			*out = v.obj->cls->len(v);
+			return 0;
+		}
 		if (jb_range_info(v, NULL, NULL, NULL, &n)) {
 			*out = n;
 			return 0;

@@ -489,6 +489,11 @@ static int date_arith(struct jstate *st, int op, value a, value b, value *out)
 	return 0;
 }
 
+int jinja_add(struct jstate *st, value a, value b, value *out)
+{
+	return jinja_binop(st, OP_ADD, a, b, out);
+}
+
 int jinja_binop(struct jstate *st, int op, value a, value b, value *out)
 {
 	if (unlikely(a.type == VT_OBJ || b.type == VT_OBJ)) {
@@ -1093,6 +1098,11 @@ static int eval_slice(struct jstate *st, const struct node *n, struct frame *f, 
 			buf_release(&buf);
 			return 0;
 		}
+	} else if (obj.type == VT_OBJ && obj.obj->cls->len && obj.obj->cls->iter) {
+		/* sequence objects (agate's rows and columns) slice into a tuple of their items */
+		if (jinja_iterate(st, obj, &seq) < 0)
+			return -1;
+		obj = v_tuple(st->a, 0, NULL);
 	} else if (obj.type != VT_LIST) {
 		return jinja_error(st, "'%s' object is not subscriptable", v_type_name(obj));
 	}
@@ -1677,8 +1687,8 @@ void jinja_add_macros(struct jinja_env *env, const char *ns, struct jinja_templa
 		const struct macro_def *m = NULL;
 		if (!strcmp(b->kind, "macro"))
 			m = n->mac;
-		else if (!strcmp(b->kind, "test") && n->mac)
-			m = n->mac;
+		else if (!strcmp(b->kind, "test") || !strcmp(b->kind, "materialization"))
+			m = b->macro;
 		if (!m)
 			continue;
 		struct macro_val *mv = arena_zalloc(&env->arena, sizeof(*mv));

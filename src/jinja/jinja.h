@@ -41,6 +41,7 @@ struct jinja_block {
 	int line, col;
 	struct str body; /* source text between the tags (docs blocks: the text) */
 	void *node;      /* the block's AST (render with jinja_render_block) */
+	void *macro;     /* test and materialization blocks: the macro they define (internal) */
 };
 size_t jinja_template_blocks(const struct jinja_template *t, const struct jinja_block **out);
 
@@ -86,5 +87,9 @@ value jinja_str_value(struct jstate *st, value v);
 bool jinja_arg(const struct vargs *args, uint32_t i, const char *name, value *out);
 /* Calls any callable value (function, macro, object with a call) with args. */
 int jinja_call(struct jstate *st, value callee, const struct vargs *args, value *out);
+/* Materialises any iterable as a list, or -1 with "'T' object is not iterable". */
+int jinja_iterate(struct jstate *st, value v, value *list_out);
+/* Python's a + b, as the template's `+` operator evaluates it. */
+int jinja_add(struct jstate *st, value a, value b, value *out);
 
 #endif

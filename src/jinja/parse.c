@@ -1054,6 +1054,13 @@ static struct node *parse_dbt_block(struct parser *p, struct token *tk, const ch
 		}
 		if (!b->adapter.n)
 			b->adapter = STR("default");
+		/* dbt calls it as a macro without arguments named materialization_<name>_<adapter> */
+		struct macro_def *m = arena_zalloc(p->a, sizeof(*m));
+		char mname[256];
+		int mn = snprintf(mname, sizeof(mname), "materialization_%.*s_%.*s", (int)b->name.n,
+		                  b->name.p, (int)b->adapter.n, b->adapter.p);
+		m->name = intern(p->env->names, mname, mn < (int)sizeof(mname) ? (size_t)mn : sizeof(mname) - 1);
+		n->mac = m;
 	} else if (!strcmp(kind, "test")) {
 		struct macro_def *m = arena_zalloc(p->a, sizeof(*m));
 		m->name = intern_tok(p, nt);
@@ -1087,6 +1094,7 @@ static struct node *parse_dbt_block(struct parser *p, struct token *tk, const ch
 		b->body = str_make(p->t->src + s, p->tk[close].off - s);
 	}
 	b->node = n->b;
+	b->macro = n->mac;
 	n->block = b;
 	return n;
 }

@@ -59,18 +59,7 @@ bool pfile_exists(const char *path)
 
 char *pread_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, k);
-	fclose(f);
-	buf_putc(&b, 0);
-	b.n--;
-	return buf_detach(&b, len);
+	return file_read_all(path, len);
 }
 
 void pjson_pretty(value v, struct buf *out)

@@ -10,11 +10,30 @@
 struct node_compiler {
 	struct project *p;
 	struct parse_result *r;
+	const struct adapter *ad; /* renders relation names; NULL = the manifest's relation_name */
+	struct dbt_runtime *rt;   /* set while a node runs against the warehouse, else NULL */
 	struct dbt_project_info info;
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
 	struct map ephemeral_sql;
 };
+
+/* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,
+ * a generic test's rendered _dbt_generic_test_kwargs. Renders allocate in `a`. The task uses it
+ * to call materializations in the same context. Only one node renders at a time per compiler. */
+struct node_render {
+	struct node_compiler *nc;
+	struct diag *d;
+	VEC(struct gnode *) ctes; /* ephemeral models the node refers to, in order */
+	int depth;
+	struct arena *a;
+	void *prev_ud;
+	struct dbt_render r;
+	struct jinja_render opts;
+};
+int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a,
+                      struct node_render *nr, struct diag *d);
+void node_render_end(struct node_render *nr);
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);
 void node_compiler_release(struct node_compiler *nc);

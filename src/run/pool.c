@@ -124,6 +124,50 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* dbt build's extra edges: a selected test of node P gates every selected non-test child C of P
+ * that is not itself upstream of the test (a relationships test reads two models; the one it
+ * points at must not wait for it). */
+static void test_edges(const struct gmanifest *m, struct gnode *const *nodes, size_t n,
+                       const int32_t *slot, void *out_vec)
+{
+	VEC(uint32_t) *out = out_vec;
+	uint32_t *mark = xcalloc(m->n ? m->n : 1, sizeof(uint32_t));
+	uint32_t *added = xcalloc(m->n ? m->n : 1, sizeof(uint32_t));
+	VEC(uint32_t) stack = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const struct gnode *t = nodes[i];
+		if (t->type != GT_TEST)
+			continue;
+		uint32_t stamp = (uint32_t)i + 1;
+		/* the test's ancestors */
+		vec_push(&stack, t->idx);
+		while (stack.n) {
+			const struct gnode *x = m->nodes[stack.v[--stack.n]];
+			for (uint32_t k = 0; k < x->nparents; k++)
+				if (mark[x->parents[k]] != stamp) {
+					mark[x->parents[k]] = stamp;
+					vec_push(&stack, x->parents[k]);
+				}
+		}
+		for (uint32_t k = 0; k < t->nparents; k++) {
+			const struct gnode *parent = m->nodes[t->parents[k]];
+			for (uint32_t c = 0; c < parent->nchildren; c++) {
+				uint32_t ci = parent->children[c];
+				const struct gnode *child = m->nodes[ci];
+				if (slot[ci] < 0 || child->type == GT_TEST || mark[ci] == stamp ||
+				    added[ci] == stamp)
+					continue;
+				added[ci] = stamp;
+				vec_push(out, (uint32_t)i);
+				vec_push(out, (uint32_t)slot[ci]);
+			}
+		}
+	}
+	vec_free(&stack);
+	free(mark);
+	free(added);
+}
+
 int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const struct run_opts *o,
             struct run_item *items)
 {
@@ -143,11 +187,18 @@ int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const str
 	s.nkids = xcalloc(n ? n : 1, sizeof(uint32_t));
 	s.ready = xmalloc((n ? n : 1) * sizeof(size_t));
 	/* edges between selected nodes only: an unselected parent is already built (or deferred) */
+	VEC(uint32_t) extra = { 0 }; /* test edges: pairs (test item, child item) */
+	if (o->test_edges)
+		test_edges(m, nodes, n, s.slot, &extra);
+	uint32_t *nextra = xcalloc(n ? n : 1, sizeof(uint32_t));
+	for (size_t e = 0; e < extra.n; e += 2)
+		nextra[extra.v[e]]++;
 	for (size_t i = 0; i < n; i++) {
 		const struct gnode *g = nodes[i];
 		for (uint32_t k = 0; k < g->nchildren; k++)
 			if (s.slot[g->children[k]] >= 0)
 				s.nkids[i]++;
+		s.nkids[i] += nextra[i];
 		s.kids[i] = xmalloc((s.nkids[i] ? s.nkids[i] : 1) * sizeof(uint32_t));
 		uint32_t w = 0;
 		for (uint32_t k = 0; k < g->nchildren; k++) {
@@ -157,7 +208,15 @@ int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const str
 				s.waiting[c]++;
 			}
 		}
+		nextra[i] = w; /* where this item's test edges go */
 	}
+	for (size_t e = 0; e < extra.n; e += 2) {
+		uint32_t from = extra.v[e], to = extra.v[e + 1];
+		s.kids[from][nextra[from]++] = to;
+		s.waiting[to]++;
+	}
+	vec_free(&extra);
+	free(nextra);
 	/* ready in dbt's order: topological, ties as the manifest lists them */
 	for (uint32_t t = 0; t < m->n; t++) {
 		int32_t i = s.slot[m->topo ? m->topo[t] : t];

@@ -43,6 +43,9 @@ struct run_opts {
 	 * caller can cancel in-flight queries. */
 	void (*on_stop)(void *ud);
 	void *ud;
+	/* build: a node also waits for the tests of its parents (dbt's test edges), and a failing
+	 * test skips its parent's children. */
+	bool test_edges;
 	/* Set (to non-zero) by a signal handler or another thread to stop: no new node starts. */
 	volatile sig_atomic_t *interrupt;
 };

@@ -711,3 +711,17 @@ value value_copy(struct arena *a, value v)
 		return v;
 	}
 }
+
+value v_item(value d, const char *key)
+{
+	value v;
+	if (d.type == VT_DICT && vdict_gets(d.dict, str_from(key), &v))
+		return v;
+	return v_undef();
+}
+
+const char *v_item_str(value d, const char *key)
+{
+	value v = v_item(d, key);
+	return v.type == VT_STR ? v.s : NULL;
+}

@@ -116,6 +116,8 @@ struct vclass {
 	int (*iter)(struct jstate *st, value self, value *list_out); /* materialise as a list */
 	bool (*truthy)(value self);                                 /* NULL = true */
 	bool (*equal)(value a, value b);                            /* NULL = identity */
+	/* len(self) for sequence objects; with iter, also makes them sliceable (as a tuple) */
+	int64_t (*len)(value self);
 };
 struct vobj {
 	const struct vclass *cls;
@@ -164,6 +166,9 @@ void vlist_remove(struct vlist *l, uint32_t at);
 /* ---- dicts (insertion-ordered, any hashable key) ---- */
 bool vdict_get(const struct vdict *d, value key, value *out);
 bool vdict_gets(const struct vdict *d, struct str key, value *out); /* string key */
+/* d[key] when d is a dict holding the string key, else VT_UNDEF; v_item_str: the str or NULL. */
+value v_item(value d, const char *key);
+const char *v_item_str(value d, const char *key);
 void vdict_set(struct vdict *d, value key, value val);
 void vdict_sets(struct vdict *d, const char *key, value val); /* borrows key */
 bool vdict_del(struct vdict *d, value key, value *old);

@@ -20,3 +20,115 @@
     {%- endif -%}
     {{ return(config_full_refresh) }}
 {% endmacro %}
+
+{#- on_schema_change: ignore (default), fail, append_new_columns, sync_all_columns. -#}
+{% macro incremental_validate_on_schema_change(on_schema_change, default='ignore') -%}
+    {%- if on_schema_change not in ['sync_all_columns', 'append_new_columns', 'fail', 'ignore'] -%}
+        {%- if on_schema_change is not none -%}
+            {%- do log("Invalid value for on_schema_change (" ~ on_schema_change ~ ") specified. Setting default value of " ~ default ~ ".", info=true) -%}
+        {%- endif -%}
+        {{ return(default) }}
+    {%- else -%}
+        {{ return(on_schema_change) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Compares the new rows' columns with the table's and acts as on_schema_change says. Returns the
+    columns to insert (none when nothing changed: the caller reads the table's). -#}
+{% macro process_schema_changes(on_schema_change, source_relation, target_relation) -%}
+    {%- if on_schema_change == 'ignore' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set source_columns = adapter.get_columns_in_relation(source_relation) -%}
+    {%- set target_columns = adapter.get_columns_in_relation(target_relation) -%}
+    {%- set source_names = source_columns | map(attribute='name') | map('lower') | list -%}
+    {%- set target_names = target_columns | map(attribute='name') | map('lower') | list -%}
+    {%- set add = [] -%}
+    {%- for c in source_columns if c.name | lower not in target_names -%}
+        {%- do add.append(c) -%}
+    {%- endfor -%}
+    {%- set remove = [] -%}
+    {%- for c in target_columns if c.name | lower not in source_names -%}
+        {%- do remove.append(c) -%}
+    {%- endfor -%}
+    {%- if not add and not remove -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if on_schema_change == 'fail' -%}
+        {%- do exceptions.raise_compiler_error("The source and target schemas on this incremental model are out of sync!\n  They can be reconciled in several ways:\n    - set the `on_schema_change` config to either append_new_columns or sync_all_columns, depending on your situation.\n    - Re-run the incremental model with `full_refresh: True` to update the target schema.\n    - update the schema manually and re-run the process.\n\n  Additional troubleshooting context:\n     Source columns not in target: " ~ (add | map(attribute='name') | list) ~ "\n     Target columns not in source: " ~ (remove | map(attribute='name') | list)) -%}
+    {%- endif -%}
+    {%- for c in add -%}
+        {%- call statement() -%}
+            alter table {{ target_relation }} add column {{ adapter.quote(c.name) }} {{ c.data_type }}
+        {%- endcall -%}
+    {%- endfor -%}
+    {%- if on_schema_change == 'sync_all_columns' -%}
+        {%- for c in remove -%}
+            {%- call statement() -%}
+                alter table {{ target_relation }} drop column {{ adapter.quote(c.name) }}
+            {%- endcall -%}
+        {%- endfor -%}
+        {{ return(source_columns) }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(target_relation)) }}
+{%- endmacro %}
+
+{#- The strategies. Each returns the SQL that merges temp_relation's rows into target_relation. -#}
+{% macro get_incremental_default_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('get_incremental_default_sql', 'dbt')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_incremental_default_sql(arg_dict) -%}
+    {%- if arg_dict['unique_key'] -%}
+        {{ return(get_incremental_delete_insert_sql(arg_dict)) }}
+    {%- else -%}
+        {{ return(get_incremental_append_sql(arg_dict)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro get_incremental_append_sql(arg_dict) -%}
+    {{ return(get_insert_into_sql(arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['dest_columns'])) }}
+{%- endmacro %}
+
+{% macro get_insert_into_sql(target_relation, temp_relation, dest_columns) -%}
+    {%- set cols = get_quoted_csv(dest_columns | map(attribute='name')) -%}
+    insert into {{ target_relation }} ({{ cols }})
+    select {{ cols }}
+    from {{ temp_relation }}
+{%- endmacro %}
+
+{% macro get_incremental_delete_insert_sql(arg_dict) -%}
+    {{ return(get_delete_insert_merge_sql(arg_dict['target_relation'], arg_dict['temp_relation'],
+                                          arg_dict['unique_key'], arg_dict['dest_columns'],
+                                          arg_dict['incremental_predicates'])) }}
+{%- endmacro %}
+
+{% macro get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates=none) -%}
+    {{ adapter.dispatch('get_delete_insert_merge_sql', 'dbt')(target, source, unique_key, dest_columns, incremental_predicates) }}
+{%- endmacro %}
+
+{#- One key: delete the target's rows whose key the new rows carry. Several keys: the same with
+    a correlated EXISTS (SQLite has no DELETE ... USING). Then insert every new row. -#}
+{% macro default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
+    {%- set cols = get_quoted_csv(dest_columns | map(attribute='name')) -%}
+    {%- if unique_key -%}
+        {%- if unique_key is sequence and unique_key is not string %}
+    delete from {{ target }}
+    where exists (
+        select 1 from {{ source }}
+        where {% for key in unique_key %}{{ source }}.{{ key }} = {{ target }}.{{ key }}{{ " and " if not loop.last }}{% endfor %}
+    ){% for predicate in incremental_predicates or [] %}
+    and {{ predicate }}{% endfor %};
+        {%- else %}
+    delete from {{ target }}
+    where ({{ unique_key }}) in (
+        select ({{ unique_key }})
+        from {{ source }}
+    ){% for predicate in incremental_predicates or [] %}
+    and {{ predicate }}{% endfor %};
+        {%- endif %}
+    {%- endif %}
+    insert into {{ target }} ({{ cols }})
+    select {{ cols }}
+    from {{ source }}
+{%- endmacro %}

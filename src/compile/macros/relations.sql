@@ -1,0 +1,130 @@
+{#- Relation helpers the materializations share: the names of the relations a build goes
+    through, lookups through the relation cache, and the DDL that creates tables and views. -#}
+
+{% macro make_intermediate_relation(base_relation, suffix='__dbt_tmp') -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
+{%- endmacro %}
+
+{% macro make_temp_relation(base_relation, suffix='__dbt_tmp') -%}
+    {{ return(adapter.dispatch('make_temp_relation', 'dbt')(base_relation, suffix)) }}
+{%- endmacro %}
+
+{% macro default__make_temp_relation(base_relation, suffix) -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
+{%- endmacro %}
+
+{% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix},
+                                        type=backup_relation_type)) }}
+{%- endmacro %}
+
+{% macro load_cached_relation(relation) -%}
+    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema,
+                                   identifier=relation.identifier)) }}
+{%- endmacro %}
+
+{% macro load_relation(relation) -%}
+    {{ return(load_cached_relation(relation)) }}
+{%- endmacro %}
+
+{% macro drop_relation_if_exists(relation) -%}
+    {%- if relation is not none -%}
+        {%- do adapter.drop_relation(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro get_create_table_as_sql(temporary, relation, sql) -%}
+    {{ adapter.dispatch('get_create_table_as_sql', 'dbt')(temporary, relation, sql) }}
+{%- endmacro %}
+
+{% macro default__get_create_table_as_sql(temporary, relation, sql) -%}
+    {{ return(create_table_as(temporary, relation, sql)) }}
+{%- endmacro %}
+
+{% macro create_table_as(temporary, relation, compiled_code, language='sql') -%}
+    {{ adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code) }}
+{%- endmacro %}
+
+{% macro default__create_table_as(temporary, relation, sql) -%}
+    {%- set sql_header = config.get('sql_header', none) -%}
+    {{ sql_header if sql_header is not none }}
+    create {% if temporary -%}temporary{%- endif %} table
+      {{ relation.include(database=(not temporary), schema=(not temporary)) }}
+    as (
+      {{ sql }}
+    );
+{%- endmacro %}
+
+{#- SQLite: no parentheses around the query; temporary tables would live outside the schema
+    prefixes, so the temporary relation is an ordinary table the materialization drops. -#}
+{% macro sqlite__create_table_as(temporary, relation, sql) -%}
+    {%- set sql_header = config.get('sql_header', none) -%}
+    {{ sql_header if sql_header is not none }}
+    create table {{ relation }}
+    as
+    {{ sql }}
+{%- endmacro %}
+
+{% macro get_create_view_as_sql(relation, sql) -%}
+    {{ adapter.dispatch('get_create_view_as_sql', 'dbt')(relation, sql) }}
+{%- endmacro %}
+
+{% macro default__get_create_view_as_sql(relation, sql) -%}
+    {{ return(create_view_as(relation, sql)) }}
+{%- endmacro %}
+
+{% macro create_view_as(relation, sql) -%}
+    {{ adapter.dispatch('create_view_as', 'dbt')(relation, sql) }}
+{%- endmacro %}
+
+{% macro default__create_view_as(relation, sql) -%}
+    {%- set sql_header = config.get('sql_header', none) -%}
+    {{ sql_header if sql_header is not none }}
+    create view {{ relation }} as (
+      {{ sql }}
+    );
+{%- endmacro %}
+
+{% macro sqlite__create_view_as(relation, sql) -%}
+    {%- set sql_header = config.get('sql_header', none) -%}
+    {{ sql_header if sql_header is not none }}
+    create view {{ relation }} as
+    {{ sql }}
+{%- endmacro %}
+
+{#- Column names quoted and joined with ", ". -#}
+{% macro get_quoted_csv(column_names) -%}
+    {%- set quoted = [] -%}
+    {%- for col in column_names -%}
+        {%- do quoted.append(adapter.quote(col)) -%}
+    {%- endfor -%}
+    {{ return(quoted | join(', ')) }}
+{%- endmacro %}
+
+{#- Hooks of one phase: the ones inside the model's transaction, or (after committing) the ones
+    outside it. Each hook's SQL is rendered now, in the node's context. -#}
+{% macro run_hooks(hooks, inside_transaction=True) -%}
+    {%- for hook in hooks | selectattr('transaction', 'equalto', inside_transaction) -%}
+        {%- if not inside_transaction and loop.first -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+        {%- set rendered = render(hook.get('sql')) | trim -%}
+        {%- if rendered | length > 0 -%}
+            {%- call statement(auto_begin=inside_transaction) -%}
+                {{ rendered }}
+            {%- endcall -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro in_transaction(sql) -%}{{ sql }}{%- endmacro %}
+{% macro before_begin(sql) -%}{{ sql }}{%- endmacro %}
+{% macro after_commit(sql) -%}{{ sql }}{%- endmacro %}
+
+{% macro should_store_failures() -%}
+    {%- set config_store_failures = config.get('store_failures') -%}
+    {%- if config_store_failures is none -%}
+        {%- set config_store_failures = flags.STORE_FAILURES -%}
+    {%- endif -%}
+    {{ return(config_store_failures) }}
+{%- endmacro %}

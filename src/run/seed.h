@@ -1,0 +1,22 @@
+/* run/seed: loading a CSV seed into the warehouse as dbt seed does. The file is read as dbt reads
+ * it (csv/: Python's csv + agate's type inference), `column_types` override the inferred types,
+ * and the table is built beside the old one as <alias>__dbt_tmp and swapped in one transaction,
+ * so a reader never sees a half-loaded table and a failure leaves the old one. */
+#ifndef SILT_RUN_SEED_H
+#define SILT_RUN_SEED_H
+
+#include "adapter/adapter.h"
+#include "parse/parse.h"
+
+struct seed_ctx {
+	struct project *p;
+	struct parse_result *r; /* packages: where a package's seed files are */
+	struct adapter *ad;
+};
+
+/* Loads seed g on connection c: 0 with the status text ("INSERT 10") in st and the row count in
+ * *rows, or -1 with the error on d (the old table untouched). */
+int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
+              struct buf *st, int64_t *rows, struct diag *d);
+
+#endif

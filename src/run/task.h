@@ -1,0 +1,35 @@
+/* run/task: dbt's run, test, seed and build tasks over a selection — the on-run-start hooks, each
+ * node compiled and materialized by its materialization macro (seeds loaded by run/seed), the
+ * DAG walked by the thread pool (run.h), the console lines dbt prints, the on-run-end hooks,
+ * target/compiled/ and target/run/, and target/run_results.json.
+ *
+ * Rendering is serialized (one Jinja environment serves every thread); the warehouse work of a
+ * node happens inside its render, so with SQLite — one writer at a time anyway — the threads
+ * mostly overlap bookkeeping, not SQL. */
+#ifndef SILT_RUN_TASK_H
+#define SILT_RUN_TASK_H
+
+#include <signal.h>
+
+#include "parse/parse.h"
+
+enum task_kind { TASK_RUN, TASK_TEST, TASK_SEED, TASK_BUILD };
+
+struct task_opts {
+	enum task_kind kind;
+	int threads;         /* 0: the profile's */
+	bool fail_fast;      /* --fail-fast */
+	bool full_refresh;   /* --full-refresh */
+	bool store_failures; /* --store-failures */
+	bool no_write_json;  /* --no-write-json */
+	const char *target_name; /* for the Concurrency line */
+	volatile sig_atomic_t *interrupt; /* set by a SIGINT handler */
+};
+
+/* Runs the selected nodes (any order) and prints dbt's lines to stdout. Returns the exit status:
+ * 0 when every node succeeded or warned, 1 when any errored, failed or was skipped, 2 when the
+ * task could not start (no warehouse connection). */
+int task_run(struct project *p, struct parse_result *r, struct gnode *const *nodes, size_t n,
+             const struct task_opts *o, struct diag *d);
+
+#endif

@@ -122,6 +122,9 @@ def check_step(silt, case_dir, proj, case, idx, spec, case_env, db):
     except subprocess.TimeoutExpired:
         st.fail("timed out")
         return st
+    except OSError as e:
+        st.fail(f"cannot run {silt}: {e}")
+        return st
     out = p.stdout.decode("utf-8", "replace")
     err = p.stderr.decode("utf-8", "replace")
     o_lines, e_lines = normalise(out, proj), normalise(err, proj)

@@ -94,9 +94,9 @@ SHOP := --project-dir examples/shop --profiles-dir examples/shop
 demo: deps
 	$(MAKE) all
 	$(B)/silt render examples/hello/model.sql --ctx examples/hello/context.json --macros =examples/hello/macros.sql
-	$(B)/silt seed $(SHOP)
-	$(B)/silt compile $(SHOP)
-	$(B)/silt ls $(SHOP) --resource-type model
+	$(B)/silt build $(SHOP)
+	$(B)/silt docs generate $(SHOP)
+	$(B)/silt show $(SHOP) --inline "select customer_id, first_name, number_of_orders, customer_lifetime_value from {{ ref('customers') }} order by customer_lifetime_value desc" --limit 5
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

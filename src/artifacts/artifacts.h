@@ -1,11 +1,13 @@
 /* artifacts: the JSON files dbt writes to target/ — so far manifest.json (v12), written from a
- * parsed, linked manifest whose nodes carry their manifest dicts (gnode.raw, gmacro.raw).
+ * parsed, linked manifest whose nodes carry their manifest dicts (gnode.raw, gmacro.raw), and
+ * catalog.json (v1) from the warehouse's relations.
  *
  * Ownership: the functions borrow everything; the values they build live in the arena given.
  * Errors: 0, or -1 after adding a message to the diag. */
 #ifndef SILT_ARTIFACTS_H
 #define SILT_ARTIFACTS_H
 
+#include "adapter/adapter.h"
 #include "graph/graph.h"
 
 /* The dbt version silt's artifacts claim (metadata.dbt_version). */
@@ -24,6 +26,28 @@ struct manifest_meta {
  * semantic_models, unit_tests, functions. */
 value artifacts_manifest(struct arena *a, const struct gmanifest *m,
                          const struct manifest_meta *mm);
+
+/* ---- catalog.json (dbt docs generate) ---- */
+struct catalog_meta {
+	const char *invocation_id; /* NULL: a fresh uuid4 */
+	const char *started_at;    /* invocation_started_at; NULL: now */
+	value env;                 /* dict of DBT_ENV_CUSTOM_ENV_*, or undef */
+};
+/* The relations (with columns) of every schema that the manifest's enabled, non-ephemeral
+ * models, seeds, snapshots and sources use, one adapter_catalog call per database. A query
+ * that fails does not fail the call: its message goes to *errors (a list of str, else None), as
+ * dbt collects catalog exceptions; relations that cannot be read are warnings on d. */
+int artifacts_catalog_query(struct adapter_conn *c, const struct gmanifest *m, struct arena *a,
+                            struct adapter_catalog_rel **rels, size_t *nrels, value *errors,
+                            struct diag *d);
+/* The whole catalog.json as a value: metadata, nodes, sources, errors. Each relation is matched
+ * (database, schema, name, case-insensitively) to the manifest node whose database, schema and
+ * alias name it, and to every source whose database, schema and identifier do; with
+ * selected_bits (gselection.bits) only selected ids are kept. errors: list of str or None. */
+value artifacts_catalog(struct arena *a, const struct gmanifest *m,
+                        const struct adapter_catalog_rel *rels, size_t nrels,
+                        const uint64_t *selected_bits, value errors,
+                        const struct catalog_meta *cm);
 
 /* Writes v as JSON (json.dumps defaults, as dbt writes artifacts) to path, creating the
  * directory when needed. */

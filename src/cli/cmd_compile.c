@@ -58,8 +58,6 @@ int cmd_compile(int argc, char **argv)
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
-		if (g->generic_test)
-			continue; /* generic tests compile with their kwargs: not yet */
 		value mat;
 		if (g->config.type == VT_DICT && vdict_gets(g->config.dict, STR("materialized"), &mat) &&
 		    mat.type == VT_STR && str_eqc(v_as_str(mat), "ephemeral"))
@@ -70,14 +68,9 @@ int cmd_compile(int argc, char **argv)
 			buf_release(&sql);
 			continue;
 		}
-		value path;
-		const char *rel = g->path;
-		if (g->raw.type == VT_DICT && vdict_gets(g->raw.dict, STR("original_file_path"), &path) &&
-		    path.type == VT_STR && g->type != GT_TEST)
-			rel = path.s;
 		struct buf out = BUF_INIT;
-		buf_printf(&out, "%s/%s/compiled/%s/%s", pp->dir, pp->target_path ? pp->target_path : "target",
-		           g->package, rel);
+		buf_printf(&out, "%s/%s/compiled/", pp->dir, pp->target_path ? pp->target_path : "target");
+		node_target_path(g, &out);
 		FILE *f = NULL;
 		if (make_parents(out.p) == 0)
 			f = fopen(out.p, "w");

@@ -404,6 +404,18 @@ static value table_new(struct arena *a, value names, value types, value rows)
 	return v_obj(a, &table_class, t);
 }
 
+bool dbt_agate_rows(struct arena *a, value v, value *rows)
+{
+	if (v.type != VT_OBJ || v.obj->cls != &table_class)
+		return false;
+	const struct agate_table *t = v.obj->data;
+	value all = SEQ(t->rows)->values;
+	*rows = v_list(a, all.list->n);
+	for (uint32_t i = 0; i < all.list->n; i++)
+		vlist_push(rows->list, SEQ(all.list->v[i])->values);
+	return true;
+}
+
 static bool names_contain(const struct vlist *l, uint32_t n, struct str s)
 {
 	for (uint32_t i = 0; i < n; i++)

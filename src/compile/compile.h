@@ -115,10 +115,7 @@ bool dbt_relation_parts(value v, value *database, value *schema, value *identifi
 /* The relation value as an adapter relation (strings copied into a); false when not one. */
 bool dbt_relation_to_adapter(value v, struct arena *a, struct relation *out);
 
-/* Query results as agate tables (agate.c): a table over t's columns and rows (borrowed). */
-value dbt_agate_table(struct arena *a, const struct adapter_table *t);
-/* The rows of a table value as a list of tuples; false when v is not a table. */
-bool dbt_agate_rows(value v, value *rows);
+
 
 /* Adds the context functions (ref, source, config, ...) to env as globals. */
 void dbt_context_install(struct jinja_env *env);
@@ -138,6 +135,9 @@ struct adapter_table;
  * Boolean, Text) inferred as dbt_common's table_from_data_flat does, rows and columns as agate's
  * MappedSequences. Everything is allocated in `a`; `t` may be released afterwards. */
 value dbt_agate_table(struct arena *a, const struct adapter_table *t);
+/* The rows of a table value as a list of tuples (dbt's as_matrix, load_result's `data`); false
+ * when v is not a table. */
+bool dbt_agate_rows(struct arena *a, value v, value *rows);
 bool dbt_is_agate_table(value v);
 /* agate's Table.print_table(max_rows, max_columns, max_column_width, max_precision) text
  * (-1 for None), as it writes to stdout. */

@@ -8,6 +8,8 @@
 value dbt_module_re(struct arena *a);
 /* modules.datetime (modules_datetime.c): datetime, date, timedelta. */
 value dbt_module_datetime(struct arena *a);
+/* modules.itertools (modules_itertools.c): the functions dbt exports. */
+value dbt_module_itertools(struct arena *a);
 /* The current time as an aware UTC datetime (run_started_at). */
 value dbt_now_utc(struct arena *a);
 
@@ -19,5 +21,7 @@ value dbt_api_namespace(struct arena *a);
 int dbt_adapter_method(struct jstate *st, value self, struct str name, value *out);
 /* store_result, load_result, write, render, api (runtime.c). */
 void dbt_runtime_install(struct jinja_env *env);
+/* toyaml(value, default=None, sort_keys=False) (toyaml.c). */
+int dbt_fn_toyaml(struct jstate *st, void *data, value self, const struct vargs *args, value *out);
 
 #endif

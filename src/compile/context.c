@@ -521,6 +521,7 @@ static const struct dbt_fn dbt_functions[] = {
 	{ "fromjson", fn_fromjson, NULL },
 	{ "tojson", fn_tojson, NULL },
 	{ "fromyaml", fn_fromyaml, NULL },
+	{ "toyaml", dbt_fn_toyaml, NULL },
 	{ "local_md5", fn_local_md5, NULL },
 };
 
@@ -548,6 +549,7 @@ void dbt_context_install(struct jinja_env *env)
 	modules.flags = VF_NAMESPACE;
 	vdict_sets(modules.dict, "re", dbt_module_re(a));
 	vdict_sets(modules.dict, "datetime", dbt_module_datetime(a));
+	vdict_sets(modules.dict, "itertools", dbt_module_itertools(a));
 	jinja_set_global(env, "modules", modules);
 	dbt_runtime_install(env);
 }

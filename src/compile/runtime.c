@@ -610,7 +610,7 @@ static int fn_store_result(struct jstate *st, void *data, value self, const stru
 	vdict_sets(res.dict, "response", response);
 	value data_rows = v_list(a, 0);
 	if (table.type == VT_OBJ)
-		dbt_agate_rows(table, &data_rows);
+		dbt_agate_rows(a, table, &data_rows);
 	vdict_sets(res.dict, "data", data_rows);
 	vdict_sets(res.dict, "table", table);
 	vdict_set(rt->results.dict, name, res);

@@ -137,6 +137,15 @@ static int cc_source(void *ud, struct str source, struct str table, value *out)
 	return 0;
 }
 
+void node_target_path(const struct gnode *g, struct buf *out)
+{
+	buf_printf(out, "%s/", g->package);
+	if (g->generic_test && g->original_file_path)
+		buf_printf(out, "%s/%s", g->original_file_path, g->path);
+	else
+		buf_puts(out, g->original_file_path ? g->original_file_path : g->path);
+}
+
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
 {
 	memset(nc, 0, sizeof(*nc));

@@ -35,6 +35,11 @@ int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a
                       struct node_render *nr, struct diag *d);
 void node_render_end(struct node_render *nr);
 
+/* "<package>/<path>" under target/compiled/ and target/run/: a model's or singular test's file
+ * path; a generic test's yml file path joined with its own path
+ * ("shop/models/schema.yml/not_null_orders_id.sql"), as dbt writes them. */
+void node_target_path(const struct gnode *g, struct buf *out);
+
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);
 void node_compiler_release(struct node_compiler *nc);
 

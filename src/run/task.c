@@ -78,12 +78,11 @@ static int make_parents(char *path)
 static void node_out_path(const struct task *t, const struct gnode *g, const char *kind,
                           struct buf *out, bool relative)
 {
-	const char *rel = g->type == GT_TEST ? g->path : g->original_file_path;
 	if (relative)
-		buf_printf(out, "%s/%s/%s/%s", t->p->target_path ? t->p->target_path : "target", kind,
-		           g->package, rel ? rel : g->name);
+		buf_printf(out, "%s/%s/", t->p->target_path ? t->p->target_path : "target", kind);
 	else
-		buf_printf(out, "%s/%s/%s/%s", t->target_dir, kind, g->package, rel ? rel : g->name);
+		buf_printf(out, "%s/%s/", t->target_dir, kind);
+	node_target_path(g, out);
 }
 
 static void write_text(const struct task *t, const struct gnode *g, const char *kind, const char *text)

@@ -160,4 +160,13 @@ const char *yaml_type_name(const struct yaml_node *n);
 /* Adds an error at the node's position: "file:line:col: message", with a source excerpt. */
 void yaml_error(struct diag *d, const struct yaml_node *n, const char *fmt, ...) SILT_PRINTF(3, 4);
 
+/* ---- writing (write.c) ---- */
+enum { YAML_WRITE_UNREPRESENTABLE = -1 };
+/* Appends v as yaml.safe_dump(v, sort_keys=sort_keys) writes it (PyYAML's defaults: block
+ * style, indent 2, width 80, non-ASCII escaped; a mapping whose keys do not order stays as it
+ * is). Returns 0, or YAML_WRITE_UNREPRESENTABLE for a value SafeRepresenter refuses (functions,
+ * objects other than dates: PyYAML's RepresenterError) or nesting past YAML_MAX_DEPTH; then
+ * nothing is appended and why says what failed. */
+int yaml_write(struct buf *out, value v, bool sort_keys, struct buf *why);
+
 #endif

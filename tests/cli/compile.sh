@@ -27,7 +27,8 @@ check "is_incremental() is false without an existing table" sh -c "! grep -q 'co
 check "an ephemeral model gets no file of its own" [ ! -e "$c/models/intermediate/int_order_payments.sql" ]
 check "vars reach the compiled code" grep -q '>= 2500' "$c/models/marts/large_orders.sql"
 "$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" -s stg_orders > "$t/out" 2>&1
-check "a selection compiles only what it names" grep -q '^Compiled 1 node into' "$t/out"
+check "a selection compiles what it names and its tests" grep -q '^Compiled 4 nodes into' "$t/out"
+check "a generic test compiles under its yml file" grep -q 'where order_id is null' "$c/models/staging/schema.yml/not_null_stg_orders_order_id.sql"
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

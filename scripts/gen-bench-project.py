@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a synthetic dbt project for `make bench`: a layered DAG of N models in folders of 100,
-each with a config(), one to three refs (or a source in the first layer), a macro call and an
-if, and one schema.yml per folder with column tests.
+each with a config(), one to three refs (to models of the layer above; the first layer refs
+seeds), a source, a macro call and an if, and one schema.yml per folder with column tests.
 
 usage: gen-bench-project.py DIR N
 """
@@ -23,6 +23,10 @@ def main():
     with open(os.path.join(out, "macros", "money.sql"), "w") as f:
         f.write("{% macro cents_to_dollars(col, scale=2) -%}\n"
                 "    round({{ col }} / 100.0, {{ scale }})\n{%- endmacro %}\n")
+    os.makedirs(os.path.join(out, "seeds"), exist_ok=True)
+    for s in range(10):
+        with open(os.path.join(out, "seeds", f"seed_{s}.csv"), "w") as f:
+            f.write("id,amount\n" + "".join(f"{r},{r * 100 + s}\n" for r in range(5)))
     per_folder = 100
     layers = 10
     per_layer = max(1, n // layers)
@@ -37,16 +41,17 @@ def main():
         os.makedirs(d, exist_ok=True)
         layer = i // per_layer
         if layer == 0:
-            upstream = f"{{{{ source('raw', 'table_{i % 20}') }}}}"
-            refs = []
+            refs = sorted({f"seed_{rnd.randint(0, 9)}" for _ in range(rnd.randint(1, 3))})
         else:
             lo, hi = (layer - 1) * per_layer, layer * per_layer - 1
-            refs = sorted({rnd.randint(lo, hi) for _ in range(rnd.randint(1, 3))})
-            upstream = f"{{{{ ref('m{refs[0]}') }}}}"
-        joins = "".join(f"\nleft join {{{{ ref('m{r}') }}}} as r{r} on r{r}.id = base.id" for r in refs[1:])
+            refs = [f"m{r}" for r in sorted({rnd.randint(lo, hi) for _ in range(rnd.randint(1, 3))})]
+        joins = "".join(f"\nleft join {{{{ ref('{r}') }}}} as r{k} on r{k}.id = base.id"
+                        for k, r in enumerate(refs[1:], 1))
+        src = f"{{{{ source('raw', 'table_{i % 20}') }}}}"
         sql = (f"{{{{ config(materialized='{'table' if i % 7 == 0 else 'view'}', tags=['layer_{layer}']) }}}}\n"
                f"select\n    base.id,\n    base.amount,\n    {{{{ cents_to_dollars('base.amount') }}}} as dollars\n"
-               f"from {upstream} as base{joins}\n"
+               f"from {{{{ ref('{refs[0]}') }}}} as base{joins}\n"
+               f"left join {src} as s on s.id = base.id\n"
                "{% if target.name == 'dev' %}\nwhere base.id < 1000\n{% endif %}\n")
         with open(os.path.join(d, f"m{i}.sql"), "w") as f:
             f.write(sql)

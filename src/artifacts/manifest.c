@@ -3,7 +3,9 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 const char *artifacts_uuid4(struct arena *a)
@@ -163,30 +165,38 @@ static int make_parent_dirs(const char *path)
 
 int artifacts_write_json(const char *path, value v, struct diag *d)
 {
-	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct buf err = BUF_INIT, tmp = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
 	o.err = &err;
+	/* streamed into a temporary file renamed over path at the end: the text of a big manifest
+	 * is never held whole, and a failed write leaves the previous file as it was */
+	buf_printf(&tmp, "%s.tmp", path);
+	int fd = -1;
+	if (make_parent_dirs(path) == 0)
+		fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	int rc = 0;
-	if (json_write(&out, v, &o) < 0) {
+	if (fd < 0) {
+		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+		         strerror(errno));
+		rc = -1;
+	} else if (json_write_fd(fd, v, &o) < 0) {
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write JSON: %s",
 		         buf_cstr(&err));
 		rc = -1;
-	} else {
-		FILE *f = NULL;
-		if (make_parent_dirs(path) == 0)
-			f = fopen(path, "wb");
-		if (!f || fwrite(buf_cstr(&out), 1, out.n, f) != out.n) {
-			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
-			         strerror(errno));
-			rc = -1;
-		}
-		if (f && fclose(f) != 0 && rc == 0) {
-			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
-			         strerror(errno));
-			rc = -1;
-		}
 	}
-	buf_release(&out);
+	if (fd >= 0 && close(fd) != 0 && rc == 0) {
+		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+		         strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp.p, path) != 0) {
+		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+		         strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0 && fd >= 0)
+		unlink(tmp.p);
+	buf_release(&tmp);
 	buf_release(&err);
 	return rc;
 }

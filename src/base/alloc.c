@@ -85,12 +85,14 @@ void arena_reset(struct arena *a)
 	struct arena_chunk *c = a->head;
 	if (!c)
 		return;
-	/* keep the oldest (smallest) chunk */
-	while (c->next) {
-		struct arena_chunk *next = c->next;
-		chunk_free(c);
-		c = next;
+	/* keep the newest chunk (the biggest: sizes double), so an arena reset once per item of
+	 * a loop settles on one chunk that fits an item and stops allocating */
+	for (struct arena_chunk *o = c->next; o;) {
+		struct arena_chunk *next = o->next;
+		chunk_free(o);
+		o = next;
 	}
+	c->next = NULL;
 	a->head = c;
 	a->cur = c->data;
 	a->end = c->data + c->size;

@@ -46,7 +46,7 @@ struct arena {
 };
 void arena_init(struct arena *a);
 void arena_release(struct arena *a); /* frees every chunk */
-void arena_reset(struct arena *a);   /* keeps the first chunk, drops the rest */
+void arena_reset(struct arena *a);   /* keeps the newest (biggest) chunk, drops the rest */
 void *arena_alloc_slow(struct arena *a, size_t n);
 /* 16-byte aligned, uninitialised */
 static inline void *arena_alloc(struct arena *a, size_t n)

@@ -66,6 +66,8 @@ struct cli_parsed {
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
 /* Prints the collected errors, then releases everything. */
 void cli_parsed_release(struct cli_parsed *c);
+/* target/manifest.json of a parsed project (cmd_parse.c); 0 or -1 with an error in d. */
+int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
 int cmd_bench(int argc, char **argv);
 
 /* Data-driven suites, one per kind; each prints TAP and "N passed, N failed" and returns the

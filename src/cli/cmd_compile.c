@@ -1,7 +1,9 @@
 /* silt compile: render every selected model, analysis and test in the execute phase and write
- * target/compiled/<package>/<path> (dbt compile). */
+ * target/compiled/<package>/<path> and target/manifest.json (dbt compile). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "run/compile.h"
@@ -17,6 +19,27 @@ static int make_parents(char *path)
 			return -1;
 	}
 	return 0;
+}
+
+/* True when path already holds exactly text: rewriting it would cost a truncate and, on ext4, a
+ * flush at close for each of thousands of unchanged files. */
+static bool same_file(const char *path, const struct buf *text)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == text->n;
+	char chunk[8192];
+	for (size_t off = 0; same && off < text->n;) {
+		ssize_t k = read(fd, chunk, sizeof(chunk));
+		if (k <= 0 || off + (size_t)k > text->n || memcmp(chunk, text->p + off, (size_t)k))
+			same = false;
+		else
+			off += (size_t)k;
+	}
+	close(fd);
+	return same;
 }
 
 int cmd_compile(int argc, char **argv)
@@ -71,6 +94,12 @@ int cmd_compile(int argc, char **argv)
 		struct buf out = BUF_INIT;
 		buf_printf(&out, "%s/%s/compiled/", pp->dir, pp->target_path ? pp->target_path : "target");
 		node_target_path(g, &out);
+		if (same_file(out.p, &sql)) {
+			written++;
+			buf_release(&out);
+			buf_release(&sql);
+			continue;
+		}
 		FILE *f = NULL;
 		if (make_parents(out.p) == 0)
 			f = fopen(out.p, "w");
@@ -86,6 +115,8 @@ int cmd_compile(int argc, char **argv)
 		buf_release(&sql);
 	}
 	node_compiler_release(&nc);
+	if (cli_write_manifest(pp, &c.r, &c.a, d) < 0)
+		rc = 2;
 	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
 	       pp->target_path ? pp->target_path : "target");
 done:

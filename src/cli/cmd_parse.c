@@ -33,6 +33,20 @@ static value custom_env(struct arena *a)
 	return d;
 }
 
+int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
+{
+	struct manifest_meta mm = {0};
+	mm.project_name = p->name;
+	mm.adapter_type = p->has_profile ? p->profile.type : NULL;
+	mm.env = custom_env(a);
+	mm.disabled = r->disabled;
+	value man = artifacts_manifest(a, r->m, &mm);
+	const char *tp = p->target_path;
+	const char *path = tp[0] == '/' ? arena_printf(a, "%s/manifest.json", tp)
+	                                : arena_printf(a, "%s/%s/manifest.json", p->dir, tp);
+	return artifacts_write_json(path, man, d);
+}
+
 int cmd_parse(int argc, char **argv)
 {
 	struct project_opts o = {0};
@@ -47,19 +61,8 @@ int cmd_parse(int argc, char **argv)
 	int rc = 0;
 	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0) {
 		rc = 2;
-	} else {
-		struct manifest_meta mm = {0};
-		mm.project_name = p.name;
-		mm.adapter_type = p.has_profile ? p.profile.type : NULL;
-		mm.env = custom_env(&a);
-		mm.disabled = r.disabled;
-		value man = artifacts_manifest(&a, r.m, &mm);
-		const char *tp = p.target_path;
-		const char *path = tp[0] == '/'
-		                       ? arena_printf(&a, "%s/manifest.json", tp)
-		                       : arena_printf(&a, "%s/%s/manifest.json", p.dir, tp);
-		if (artifacts_write_json(path, man, &d) < 0)
-			rc = 2;
+	} else if (cli_write_manifest(&p, &r, &a, &d) < 0) {
+		rc = 2;
 	}
 	if (d.msgs.n)
 		cli_print_diag(&d);

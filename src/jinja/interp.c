@@ -1652,13 +1652,25 @@ struct jinja_template *jinja_parse(struct jinja_env *env, const char *name, cons
 	t->src = src;
 	t->len = len;
 	t->env = env;
-	t->root = jinja_parse_template(env, t, d);
+	t->root = jinja_parse_template(env, &env->arena, t, d);
 	if (!t->root) {
 		free(t);
 		return NULL;
 	}
 	vec_push(&env->templates, t);
 	return t;
+}
+
+struct jinja_template *jinja_parse_in(struct jinja_env *env, struct arena *a, const char *name,
+                                      const char *src, size_t len, struct diag *d)
+{
+	struct jinja_template *t = arena_zalloc(a, sizeof(*t));
+	t->name = intern(env->names, name, strlen(name));
+	t->src = src;
+	t->len = len;
+	t->env = env;
+	t->root = jinja_parse_template(env, a, t, d);
+	return t->root ? t : NULL;
 }
 
 const char *jinja_template_name(const struct jinja_template *t) { return t->name; }

@@ -31,6 +31,12 @@ bool jinja_get_global(struct jinja_env *env, const char *name, value *out);
  * Returns NULL and adds syntax errors (name:line:col: message) to d on failure. */
 struct jinja_template *jinja_parse(struct jinja_env *env, const char *name, const char *src,
                                    size_t len, struct diag *d);
+/* As jinja_parse, but the template and its AST live in a (not the environment's arena): it is
+ * gone when a is released or reset, which keeps a big project's one-off renders (each model
+ * is rendered once at parse time) from piling up in the environment. Register no macros from
+ * it (jinja_add_macros) unless a outlives the environment's use of them. */
+struct jinja_template *jinja_parse_in(struct jinja_env *env, struct arena *a, const char *name,
+                                      const char *src, size_t len, struct diag *d);
 const char *jinja_template_name(const struct jinja_template *t);
 
 /* dbt block tags found at the top level of a template, in source order. */

@@ -122,7 +122,9 @@ struct jinja_env {
 };
 
 /* Parser entry (parse.c); lexer (lex.c) is internal to the parser. */
-struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *t, struct diag *d);
+/* The AST (and the block list) go to a: the environment's arena, or a caller's (jinja_parse_in). */
+struct node *jinja_parse_template(struct jinja_env *env, struct arena *a, struct jinja_template *t,
+                                  struct diag *d);
 /* Parses a Python literal (for native rendering) into *out; 0 or -1 (not a literal). */
 int jinja_literal_eval(struct jinja_env *env, struct arena *a, const char *src, size_t len,
                        value *out);

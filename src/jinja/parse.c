@@ -1246,10 +1246,11 @@ static void collect_blocks(struct parser *p, struct node *body)
 	}
 }
 
-struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *t, struct diag *d)
+struct node *jinja_parse_template(struct jinja_env *env, struct arena *a, struct jinja_template *t,
+                                  struct diag *d)
 {
 	struct tokens toks = { env->tokbuf, env->tokcap, 0 };
-	if (jinja_lex(env, t, &env->arena, &toks, d) < 0) {
+	if (jinja_lex(env, t, a, &toks, d) < 0) {
 		env->tokbuf = toks.v;
 		env->tokcap = toks.n;
 		return NULL;
@@ -1259,7 +1260,7 @@ struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *
 	struct parser p = { 0 };
 	p.env = env;
 	p.t = t;
-	p.a = &env->arena;
+	p.a = a;
 	p.d = d;
 	p.tk = toks.v;
 	p.n = toks.n;
@@ -1273,7 +1274,7 @@ struct node *jinja_parse_template(struct jinja_env *env, struct jinja_template *
 	collect_blocks(&p, root);
 	t->nblocks = p.blocks.n;
 	if (p.blocks.n) {
-		t->blocks = arena_alloc(&env->arena, p.blocks.n * sizeof(struct jinja_block));
+		t->blocks = arena_alloc(a, p.blocks.n * sizeof(struct jinja_block));
 		memcpy(t->blocks, p.blocks.v, p.blocks.n * sizeof(struct jinja_block));
 	}
 	vec_free(&p.blocks);
@@ -1354,7 +1355,7 @@ int jinja_literal_eval(struct jinja_env *env, struct arena *a, const char *src, 
 	struct diag d;
 	diag_init(&d);
 	struct arena_mark m = arena_mark(&env->arena);
-	struct node *root = jinja_parse_template(env, &t, &d);
+	struct node *root = jinja_parse_template(env, &env->arena, &t, &d);
 	int rc = -1;
 	if (root && root->nkids == 1 && root->kids[0]->kind == S_OUTPUT)
 		rc = literal_value(a, root->kids[0]->a, out);

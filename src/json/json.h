@@ -64,6 +64,12 @@ struct json_opts {
  * subpart, as Python's bytes.decode('utf-8', 'replace') would make it. */
 int json_write(struct buf *out, value v, const struct json_opts *o);
 
+/* As json_write, but the text goes to the open file descriptor fd as it is made (through a
+ * 256 KiB window), so a big value — a 60 MB manifest — never sits in memory whole. Returns 0,
+ * or -1 when v cannot be written (the message as json_write's; the file then holds a prefix)
+ * or a write fails (strerror appended to o->err). */
+int json_write_fd(int fd, value v, const struct json_opts *o);
+
 /* Nesting limit of json_write; json_parse (jansson) stops at 2048 too. */
 #define JSON_MAX_DEPTH 2048
 

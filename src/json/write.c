@@ -3,8 +3,11 @@
  * Everything is written straight into the caller's buf: a string reserves room for its worst case
  * one 64 KiB slice at a time and is then escaped with a pointer, so no value costs an allocation.
  * The only heap memory is the stack of open containers (circular-reference check) and, with
- * sort_keys, one array of entry pointers shared by every dict. */
+ * sort_keys, one array of entry pointers shared by every dict. json_write_fd uses the same buf
+ * as a window: when it fills, its bytes go to the file and it starts over. */
+#include <errno.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "json.h"
 
@@ -20,7 +23,75 @@ struct jw {
 	VEC(const void *) open;             /* containers being written, innermost last */
 	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
+	int fd;        /* json_write_fd: where a full window goes (-1: everything stays in b) */
+	int write_errno; /* the first write error */
+	/* containers met more than once (a manifest's nodes share their configs): the second
+	 * time the text is kept, later times it is copied. Open addressing on the pointer. */
+	struct memo *memo;
+	size_t memo_cap, memo_n;
+	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
+	double last_f;
+	size_t last_len;
+	char last_num[32];
 };
+
+struct memo {
+	const void *p; /* NULL: free slot */
+	char *text;    /* kept text (owned), NULL until the second time */
+	size_t len;
+};
+
+/* Only containers this big are remembered: smaller ones cost less to write than to look up. */
+#define MEMO_MIN_ITEMS 4
+
+static struct memo *memo_slot(struct jw *w, const void *p)
+{
+	if (w->memo_n * 2 >= w->memo_cap) {
+		size_t cap = w->memo_cap ? w->memo_cap * 2 : 1024;
+		struct memo *m = xcalloc(cap, sizeof(*m));
+		for (size_t i = 0; i < w->memo_cap; i++)
+			if (w->memo[i].p) {
+				size_t j = ((uintptr_t)w->memo[i].p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 & (cap - 1);
+				while (m[j].p)
+					j = (j + 1) & (cap - 1);
+				m[j] = w->memo[i];
+			}
+		free(w->memo);
+		w->memo = m;
+		w->memo_cap = cap;
+	}
+	size_t j = ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 & (w->memo_cap - 1);
+	while (w->memo[j].p && w->memo[j].p != p)
+		j = (j + 1) & (w->memo_cap - 1);
+	return &w->memo[j];
+}
+
+static void memo_free(struct jw *w)
+{
+	for (size_t i = 0; i < w->memo_cap; i++)
+		free(w->memo[i].text);
+	free(w->memo);
+}
+
+/* json_write_fd window size: big enough that write() calls are few, small enough to stay in
+ * cache. */
+#define JSON_FD_WINDOW (256u * 1024)
+
+static void flush_fd(struct jw *w)
+{
+	struct buf *b = w->b;
+	size_t off = 0;
+	while (off < b->n && !w->write_errno) {
+		ssize_t k = write(w->fd, b->p + off, b->n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			w->write_errno = k < 0 ? errno : EIO;
+		else
+			off += (size_t)k;
+	}
+	b->n = 0;
+}
 
 static void fail(struct jw *w, const char *fmt, ...) SILT_PRINTF(2, 3);
 static void fail(struct jw *w, const char *fmt, ...)
@@ -42,8 +113,12 @@ static void fail(struct jw *w, const char *fmt, ...)
 static inline char *reserve(struct jw *w, size_t n)
 {
 	struct buf *b = w->b;
-	if (b->n + n + 1 > b->cap)
-		buf_grow(b, n);
+	if (b->n + n + 1 > b->cap) {
+		if (w->fd >= 0 && b->n)
+			flush_fd(w);
+		if (b->n + n + 1 > b->cap)
+			buf_grow(b, n);
+	}
 	return b->p + b->n;
 }
 
@@ -292,8 +367,11 @@ static void write_float(struct jw *w, double f)
 			PUTS(w, "-Infinity");
 		return;
 	}
-	char num[32];
-	put(w, num, (size_t)fmt_double(f, num));
+	if (!w->last_len || memcmp(&f, &w->last_f, sizeof(f))) {
+		w->last_f = f;
+		w->last_len = (size_t)fmt_double(f, w->last_num);
+	}
+	put(w, w->last_num, w->last_len);
 }
 
 /* ---- containers ---- */
@@ -320,6 +398,7 @@ static void leave(struct jw *w)
 }
 
 static void write_value(struct jw *w, value v, int level);
+static void write_container(struct jw *w, value v, int level);
 
 static void write_list(struct jw *w, value v, int level)
 {
@@ -494,6 +573,52 @@ static void write_other(struct jw *w, value v, int level)
 	leave(w);
 }
 
+/* A list or dict, through the memo when it is big enough and the text does not depend on the
+ * nesting level (no indent). */
+static void write_container(struct jw *w, value v, int level)
+{
+	uint32_t items = v.type == VT_LIST ? v.list->n : v.dict->live;
+	if (w->layout || items < MEMO_MIN_ITEMS) {
+		if (v.type == VT_LIST)
+			write_list(w, v, level);
+		else
+			write_dict(w, v, level);
+		return;
+	}
+	struct memo *m = memo_slot(w, v.ptr);
+	if (m->text) {
+		put(w, m->text, m->len);
+		return;
+	}
+	if (!m->p) { /* the first time: remember that it was seen */
+		m->p = v.ptr;
+		w->memo_n++;
+		if (v.type == VT_LIST)
+			write_list(w, v, level);
+		else
+			write_dict(w, v, level);
+		return;
+	}
+	/* the second time: write into a buffer of its own and keep the text */
+	struct buf *out = w->b, own = BUF_INIT;
+	int fd = w->fd;
+	w->b = &own;
+	w->fd = -1;
+	if (v.type == VT_LIST)
+		write_list(w, v, level);
+	else
+		write_dict(w, v, level);
+	w->b = out;
+	w->fd = fd;
+	if (!w->failed) {
+		put(w, buf_cstr(&own), own.n);
+		m = memo_slot(w, v.ptr); /* the table may have grown meanwhile */
+		m->len = own.n;
+		m->text = buf_detach(&own, NULL);
+	}
+	buf_release(&own);
+}
+
 static void write_value(struct jw *w, value v, int level)
 {
 	switch (v.type) {
@@ -516,13 +641,11 @@ static void write_value(struct jw *w, value v, int level)
 		write_float(w, v.f);
 		break;
 	case VT_LIST:
-		write_list(w, v, level);
-		break;
 	case VT_DICT:
-		if (v.flags & VF_NAMESPACE)
+		if (v.type == VT_DICT && (v.flags & VF_NAMESPACE))
 			write_other(w, v, level);
 		else
-			write_dict(w, v, level);
+			write_container(w, v, level);
 		break;
 	default:
 		write_other(w, v, level);
@@ -535,14 +658,12 @@ static void write_value(struct jw *w, value v, int level)
 	}
 }
 
-int json_write(struct buf *out, value v, const struct json_opts *o)
+static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opts *o)
 {
-	static const struct json_opts defaults = JSON_OPTS_INIT;
-	if (!o)
-		o = &defaults;
-	struct jw w = {
+	*w = (struct jw){
 	    .b = out,
 	    .o = o,
+	    .fd = fd,
 	    .layout = o->indent >= 0 || o->indent_str,
 	    .ascii = o->ensure_ascii,
 	    .html = o->html_safe,
@@ -550,21 +671,31 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	    .sort = o->sort_keys,
 	    .skipkeys = o->skipkeys,
 	};
-	w.plain = 1u << C_PLAIN;
-	if (!w.html)
-		w.plain |= 1u << C_HTML;
-	if (!w.ascii)
-		w.plain |= 1u << C_DEL;
+	w->plain = 1u << C_PLAIN;
+	if (!w->html)
+		w->plain |= 1u << C_HTML;
+	if (!w->ascii)
+		w->plain |= 1u << C_DEL;
 	if (o->indent_str)
-		w.ind = str_from(o->indent_str);
+		w->ind = str_from(o->indent_str);
 	else if (o->indent > 0)
-		w.spaces = (size_t)o->indent;
-	w.isep = str_from(o->item_sep ? o->item_sep : w.layout ? "," : ", ");
-	w.ksep = str_from(o->key_sep ? o->key_sep : ": ");
+		w->spaces = (size_t)o->indent;
+	w->isep = str_from(o->item_sep ? o->item_sep : w->layout ? "," : ", ");
+	w->ksep = str_from(o->key_sep ? o->key_sep : ": ");
+}
+
+int json_write(struct buf *out, value v, const struct json_opts *o)
+{
+	static const struct json_opts defaults = JSON_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	struct jw w;
+	jw_init(&w, out, -1, o);
 	size_t start = out->n;
 	write_value(&w, v, 0);
 	vec_free(&w.open);
 	vec_free(&w.scratch);
+	memo_free(&w);
 	if (w.failed) {
 		out->n = start;
 		if (out->p)
@@ -574,4 +705,25 @@ int json_write(struct buf *out, value v, const struct json_opts *o)
 	if (out->p)
 		out->p[out->n] = 0;
 	return 0;
+}
+
+int json_write_fd(int fd, value v, const struct json_opts *o)
+{
+	static const struct json_opts defaults = JSON_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	struct buf window = BUF_INIT;
+	buf_grow(&window, JSON_FD_WINDOW);
+	struct jw w;
+	jw_init(&w, &window, fd, o);
+	write_value(&w, v, 0);
+	if (!w.failed)
+		flush_fd(&w);
+	vec_free(&w.open);
+	vec_free(&w.scratch);
+	memo_free(&w);
+	buf_release(&window);
+	if (w.write_errno && !w.failed && o->err)
+		buf_puts(o->err, strerror(w.write_errno));
+	return w.failed || w.write_errno ? -1 : 0;
 }

@@ -47,6 +47,9 @@ struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
 	struct arena *a;
+	/* per node: the parse-time render (its template, context and temporaries) and the naming
+	 * macro calls; reset when the next node starts, so a project's size does not pile up here */
+	struct arena scratch;
 	struct diag *d;
 	struct jinja_env *env;
 	struct dbt_project_info info;
@@ -56,6 +59,9 @@ struct pctx {
 	struct map refnames; /* name -> struct gnode* (the first), for "did you mean" */
 	struct map disabled_names;
 	struct map source_ids; /* "src.tbl" -> unique id */
+	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
+	struct map named;    /* naming results that depend only on the custom name: see named() */
+	int8_t plain_naming[2]; /* generate_database/schema_name are dbt's own: -1 unknown, 0, 1 */
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	value disabled;
@@ -72,18 +78,44 @@ static const char *astr(struct pctx *c, struct str s)
 	return arena_strndup(c->a, s.p, s.n);
 }
 
+/* a "." b "." c (c may be NULL) in the scratch arena: lookup keys that need not outlive the
+ * node being parsed */
+static const char *tmp_join(struct pctx *c, const char *a, const char *b, const char *d)
+{
+	size_t na = strlen(a), nb = strlen(b), nd = d ? strlen(d) : 0;
+	char *s = arena_alloc(&c->scratch, na + nb + nd + 3), *o = s;
+	memcpy(o, a, na);
+	o += na;
+	*o++ = '.';
+	memcpy(o, b, nb);
+	o += nb;
+	if (d) {
+		*o++ = '.';
+		memcpy(o, d, nd);
+		o += nd;
+	}
+	*o = 0;
+	return s;
+}
+
 static value vs(const char *s)
 {
 	return s ? v_cstr(s) : v_none();
 }
 
+/* Containers start without room: most node dicts hold many that stay empty (meta, grants,
+ * quoting, refs of a test ...), and with 30,000 nodes that room is tens of megabytes. */
 static value new_list(struct pctx *c)
 {
-	return v_list(c->a, 4);
+	return v_list(c->a, 0);
 }
 static value new_dict(struct pctx *c)
 {
-	return v_dict(c->a, 8);
+	return v_dict(c->a, 0);
+}
+static value new_dictn(struct pctx *c, uint32_t n)
+{
+	return v_dict(c->a, n);
 }
 
 static value dget(value d, const char *k)
@@ -220,7 +252,7 @@ static value hooks_default(struct pctx *c)
 
 static value default_config(struct pctx *c, enum gtype t)
 {
-	value d = v_dict(c->a, 32);
+	value d = v_dict(c->a, t == GT_TEST ? 16 : 32);
 	struct vdict *x = d.dict;
 	vdict_sets(x, "enabled", v_bool(true));
 	vdict_sets(x, "alias", v_none());
@@ -257,11 +289,11 @@ static value default_config(struct pctx *c, enum gtype t)
 	vdict_sets(x, "on_configuration_change", v_cstr("apply"));
 	vdict_sets(x, "grants", new_dict(c));
 	vdict_sets(x, "packages", new_list(c));
-	value docs = new_dict(c);
+	value docs = new_dictn(c, 2);
 	vdict_sets(docs.dict, "show", v_bool(true));
 	vdict_sets(docs.dict, "node_color", v_none());
 	vdict_sets(x, "docs", docs);
-	value contract = new_dict(c);
+	value contract = new_dictn(c, 3);
 	vdict_sets(contract.dict, "enforced", v_bool(false));
 	vdict_sets(contract.dict, "alias_types", v_bool(true));
 	vdict_sets(x, "contract", contract);
@@ -308,7 +340,7 @@ static const char *call_naming(struct pctx *c, const char *pkg, const char *macr
 	r.node = node;
 	r.this = v_undef();
 	struct jinja_render opts = {0};
-	dbt_render_setup(&r, c->a, &opts);
+	dbt_render_setup(&r, &c->scratch, &opts);
 	const char *ns = "dbt";
 	if (has_macro(c, c->p->name, macro))
 		ns = c->p->name;
@@ -364,11 +396,154 @@ static value relation_name(struct pctx *c, const char *db, const char *schema, c
 	return v;
 }
 
+/* ---- sharing equal parts of node dicts ----
+ * Most nodes of a big project carry the same config, unrendered_config, columns, contract ...
+ * value for value. These parts are built in the scratch arena and then kept with persist(),
+ * which returns the copy kept for an equal value before, or keeps a new one: a 10,000-model
+ * project holds a few dozen configs instead of 30,000. Equal here is stricter than Python's
+ * ==: same types, flags and key order, since the manifest prints them. The parts are shared, so
+ * nothing may change them afterwards (parse.h). */
+
+static uint64_t shape_mix(uint64_t h, uint64_t x)
+{
+	h ^= x;
+	h *= 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t shape_hash(value v)
+{
+	uint64_t h = shape_mix(0xcbf29ce484222325ULL, (uint64_t)v.type << 8 | v.flags);
+	switch (v.type) {
+	case VT_BOOL:
+		return shape_mix(h, v.b);
+	case VT_INT:
+		return shape_mix(h, (uint64_t)v.i);
+	case VT_FLOAT: {
+		uint64_t bits;
+		memcpy(&bits, &v.f, sizeof(bits));
+		return shape_mix(h, bits);
+	}
+	case VT_STR:
+	case VT_UNDEF:
+		return shape_mix(h, str_hash(str_make(v.s, v.len)));
+	case VT_LIST:
+		h = shape_mix(h, v.list->n);
+		for (uint32_t i = 0; i < v.list->n; i++)
+			h = shape_mix(h, shape_hash(v.list->v[i]));
+		return h;
+	case VT_DICT:
+		h = shape_mix(h, v.dict->live);
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF)
+				h = shape_mix(shape_mix(h, shape_hash(v.dict->e[i].k)),
+				              shape_hash(v.dict->e[i].v));
+		return h;
+	case VT_NONE:
+		return h;
+	default: /* functions, macros, objects: by identity */
+		return shape_mix(h, (uint64_t)(uintptr_t)v.ptr);
+	}
+}
+
+static bool same_shape(value a, value b)
+{
+	if (a.type != b.type || a.flags != b.flags)
+		return false;
+	switch (a.type) {
+	case VT_NONE:
+		return true;
+	case VT_BOOL:
+		return a.b == b.b;
+	case VT_INT:
+		return a.i == b.i;
+	case VT_FLOAT:
+		return !memcmp(&a.f, &b.f, sizeof(a.f));
+	case VT_STR:
+	case VT_UNDEF:
+		return a.len == b.len && (!a.len || !memcmp(a.s, b.s, a.len));
+	case VT_LIST:
+		if (a.list->n != b.list->n)
+			return false;
+		for (uint32_t i = 0; i < a.list->n; i++)
+			if (!same_shape(a.list->v[i], b.list->v[i]))
+				return false;
+		return true;
+	case VT_DICT: {
+		if (a.dict->live != b.dict->live)
+			return false;
+		uint32_t i = 0, j = 0;
+		for (;;) {
+			while (i < a.dict->n && a.dict->e[i].k.type == VT_UNDEF)
+				i++;
+			while (j < b.dict->n && b.dict->e[j].k.type == VT_UNDEF)
+				j++;
+			if (i == a.dict->n || j == b.dict->n)
+				return i == a.dict->n && j == b.dict->n;
+			if (!same_shape(a.dict->e[i].k, b.dict->e[j].k) ||
+			    !same_shape(a.dict->e[i].v, b.dict->e[j].v))
+				return false;
+			i++;
+			j++;
+		}
+	}
+	default:
+		return a.ptr == b.ptr;
+	}
+}
+
+static value deep_copy(struct arena *a, value v)
+{
+	if (v.type == VT_STR) {
+		value s = v_strdup(a, v.s, v.len);
+		s.flags = v.flags;
+		return s;
+	}
+	if (v.type == VT_LIST) {
+		value l = v_list(a, v.list->n);
+		l.flags = v.flags;
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, deep_copy(a, v.list->v[i]));
+		return l;
+	}
+	if (v.type == VT_DICT) {
+		value d = v_dict(a, v.dict->live);
+		d.flags = v.flags;
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF)
+				vdict_set(d.dict, deep_copy(a, v.dict->e[i].k),
+				          deep_copy(a, v.dict->e[i].v));
+		return d;
+	}
+	return v;
+}
+
+/* v (a list or dict, possibly in the scratch arena) as kept in the project arena: the copy
+ * kept for an equal value before, else a new copy, remembered for the next. */
+static value persist(struct pctx *c, value v)
+{
+	if (v.type != VT_LIST && v.type != VT_DICT)
+		return v;
+	uint64_t h = shape_hash(v);
+	const value *old = map_get(&c->shared, str_make((const char *)&h, sizeof(h)));
+	if (old && same_shape(*old, v))
+		return *old;
+	value kept = deep_copy(c->a, v);
+	if (!old) { /* (a hash collision keeps its own copy) */
+		char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
+		memcpy(key, &h, sizeof(h));
+		value *cell = arena_alloc(c->a, sizeof(*cell));
+		*cell = kept;
+		map_set(&c->shared, str_make(key, sizeof(h)), cell);
+	}
+	return kept;
+}
+
 /* ---- columns ---- */
 
 static value column_dict(struct pctx *c, value col)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 10);
 	vdict_sets(d.dict, "name", or_default(dget(col, "name"), v_cstr("")));
 	value desc = dget(col, "description");
 	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
@@ -380,7 +555,7 @@ static value column_dict(struct pctx *c, value col)
 	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
 	value q = dget(col, "quote");
 	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
-	value cfg = new_dict(c);
+	value cfg = new_dictn(c, 2);
 	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
 	value tags = dget(col, "tags");
 	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
@@ -405,6 +580,25 @@ static value columns_dict(struct pctx *c, value cols)
 	return d;
 }
 
+/* default_config and columns_dict built in the scratch arena, for persist() */
+static value scratch_config(struct pctx *c, enum gtype t)
+{
+	struct arena *keep = c->a;
+	c->a = &c->scratch;
+	value v = default_config(c, t);
+	c->a = keep;
+	return v;
+}
+
+static value scratch_columns(struct pctx *c, value cols)
+{
+	struct arena *keep = c->a;
+	c->a = &c->scratch;
+	value v = columns_dict(c, cols);
+	c->a = keep;
+	return v;
+}
+
 /* ---- the node dict, in dbt's key order ---- */
 
 struct ninfo {
@@ -418,7 +612,7 @@ struct ninfo {
 
 static value checksum_dict(struct pctx *c, const char *name, const char *sum)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 2);
 	vdict_sets(d.dict, "name", v_cstr(name));
 	vdict_sets(d.dict, "checksum", v_cstr(sum));
 	return d;
@@ -447,10 +641,10 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 	vdict_sets(x, "group", or_default(dget(n->config, "group"), v_none()));
 	vdict_sets(x, "docs", or_default(dget(n->config, "docs"), v_none()));
 	if (dget(n->config, "docs").type == VT_UNDEF) {
-		value docs = new_dict(c);
+		value docs = v_dict(&c->scratch, 2);
 		vdict_sets(docs.dict, "show", v_bool(true));
 		vdict_sets(docs.dict, "node_color", v_none());
-		vdict_sets(x, "docs", docs);
+		vdict_sets(x, "docs", persist(c, docs));
 	}
 	vdict_sets(x, "patch_path", vs(n->patch_path));
 	vdict_sets(x, "build_path", v_none());
@@ -469,11 +663,11 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 	vdict_sets(x, "depends_on", n->depends);
 	if (n->type != GT_SEED) {
 		vdict_sets(x, "compiled_path", v_none());
-		value contract = new_dict(c);
+		value contract = v_dict(&c->scratch, 3);
 		vdict_sets(contract.dict, "enforced", v_bool(false));
 		vdict_sets(contract.dict, "alias_types", v_bool(true));
 		vdict_sets(contract.dict, "checksum", v_none());
-		vdict_sets(x, "contract", contract);
+		vdict_sets(x, "contract", persist(c, contract));
 	}
 	if (n->type == GT_MODEL) {
 		vdict_sets(x, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
@@ -489,7 +683,7 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n)
 
 static value depends_dict(struct pctx *c, value *nodes_out)
 {
-	value d = new_dict(c);
+	value d = new_dictn(c, 2);
 	vdict_sets(d.dict, "macros", new_list(c));
 	*nodes_out = new_list(c);
 	vdict_sets(d.dict, "nodes", *nodes_out);
@@ -547,16 +741,21 @@ static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict,
 
 /* ---- rendering a SQL file at parse time ---- */
 
+/* The `model` of a parse-time render (in the scratch arena: only the render reads it). */
 static value ctx_node(struct pctx *c, const struct ninfo *n)
 {
-	value d = new_dict(c);
+	struct arena *a = &c->scratch;
+	value fqn = v_list(a, (uint32_t)n->fqn.n);
+	for (size_t i = 0; i < n->fqn.n; i++)
+		vlist_push(fqn.list, v_cstr(n->fqn.v[i]));
+	value d = v_dict(a, 9);
 	vdict_sets(d.dict, "name", v_cstr(n->name));
 	vdict_sets(d.dict, "unique_id", v_cstr(n->uid));
 	vdict_sets(d.dict, "resource_type", v_cstr(graph_type_name(n->type)));
 	vdict_sets(d.dict, "package_name", v_cstr(n->pkg));
 	vdict_sets(d.dict, "original_file_path", v_cstr(n->ofp));
 	vdict_sets(d.dict, "path", v_cstr(n->path));
-	vdict_sets(d.dict, "fqn", str_list(c, n->fqn.v, n->fqn.n));
+	vdict_sets(d.dict, "fqn", fqn);
 	vdict_sets(d.dict, "version", v_none());
 	vdict_sets(d.dict, "config", n->config);
 	return d;
@@ -567,7 +766,7 @@ static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
-		char *id = arena_printf(c->a, "macro.%s.%s", order[i], name);
+		const char *id = tmp_join(c, "macro", order[i], name);
 		struct gmacro *mm = graph_find_macro(c->m, str_from(id));
 		if (mm)
 			return mm->unique_id;
@@ -636,11 +835,11 @@ static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, con
 		if (j < n && s[j] == '(') {
 			const char *id = NULL;
 			if (dot) {
-				char *full = arena_printf(c->a, "macro.%.*s", (int)(j - i), s + i);
+				char *full = arena_printf(&c->scratch, "macro.%.*s", (int)(j - i), s + i);
 				struct gmacro *mm = graph_find_macro(c->m, str_from(full));
 				id = mm ? mm->unique_id : NULL;
 			} else {
-				id = macro_id(c, pkg, arena_strndup(c->a, s + i, j - i));
+				id = macro_id(c, pkg, arena_strndup(&c->scratch, s + i, j - i));
 			}
 			if (id)
 				push_macro(depends, id);
@@ -710,17 +909,74 @@ static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capt
 
 static struct patch *find_patch(struct pctx *c, const char *kind, const char *name)
 {
-	char *key = arena_printf(c->a, "%s:%s:%s", kind, c->own->name, name);
+	char *key = arena_printf(&c->scratch, "%s:%s:%s", kind, c->own->name, name);
 	return map_get(&c->patches, str_from(key));
 }
 
+/* n's config (meta updated) and unrendered_config, built in scratch, kept shared; tags and
+ * meta are the kept config's own, as the node dict shows them. */
+static void keep_config(struct pctx *c, struct ninfo *n)
+{
+	bool meta_in_config = dget(n->config, "meta").type != VT_UNDEF;
+	n->config = persist(c, n->config);
+	n->unrendered = persist(c, n->unrendered);
+	n->meta = meta_in_config ? dget(n->config, "meta") : persist(c, n->meta);
+	n->tags = or_default(dget(n->config, "tags"), new_list(c));
+}
+
 /* Fills database/schema/alias/relation_name of n from its config. */
+/* Whether `macro` resolves to dbt's own implementation all the way: no project or package
+ * defines it, default__<macro> or <adapter>__<macro>, and dbt's namespace has no adapter
+ * version either. */
+static bool dbts_own_naming(struct pctx *c, const char *macro)
+{
+	const char *names[3] = {macro, arena_printf(&c->scratch, "default__%s", macro),
+	                        arena_printf(&c->scratch, "%s__%s", c->info.adapter_type, macro)};
+	if (has_macro(c, "dbt", names[2]))
+		return false;
+	for (size_t k = 0; k <= c->res->npkgs; k++) {
+		const char *pkg = k == 0 ? c->p->name : c->res->pkgs[k - 1].name;
+		for (int i = 0; i < 3; i++)
+			if (has_macro(c, pkg, names[i]))
+				return false;
+	}
+	return true;
+}
+
+/* generate_database_name / generate_schema_name. dbt's own versions (compile/macros/naming.sql)
+ * read only the custom name and the target, which is fixed for a parse: their result for a
+ * custom name (none or a string) is computed once. A project that overrides them is called
+ * for every node. */
+static const char *named(struct pctx *c, int which, value custom, value node, const char *pkg,
+                         const char *file)
+{
+	const char *macro = which == 0 ? "generate_database_name" : "generate_schema_name";
+	if (c->plain_naming[which] < 0)
+		c->plain_naming[which] = dbts_own_naming(c, macro);
+	bool memo = c->plain_naming[which] &&
+	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
+	if (!memo)
+		return call_naming(c, pkg, macro, custom, node, file);
+	struct buf k = BUF_INIT;
+	buf_putc(&k, (char)('0' + which));
+	if (custom.type == VT_STR) {
+		buf_putc(&k, ':');
+		buf_append(&k, custom.s, custom.len);
+	}
+	const char *r = map_get(&c->named, buf_str(&k));
+	if (!r) {
+		r = call_naming(c, pkg, macro, custom, node, file);
+		if (r)
+			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
+	}
+	buf_release(&k);
+	return r;
+}
+
 static int name_node(struct pctx *c, struct ninfo *n, value node)
 {
-	n->db = call_naming(c, n->pkg, "generate_database_name", dget(n->config, "database"), node,
-	                    n->ofp);
-	n->schema =
-	    call_naming(c, n->pkg, "generate_schema_name", dget(n->config, "schema"), node, n->ofp);
+	n->db = named(c, 0, dget(n->config, "database"), node, n->pkg, n->ofp);
+	n->schema = named(c, 1, dget(n->config, "schema"), node, n->pkg, n->ofp);
 	if (!n->alias)
 		n->alias = call_naming(c, n->pkg, "generate_alias_name", dget(n->config, "alias"),
 		                       node, n->ofp);
@@ -733,6 +989,7 @@ static int name_node(struct pctx *c, struct ninfo *n, value node)
 /* A model, seed or singular test file. */
 static int parse_file_node(struct pctx *c, const struct project_file *f, enum gtype type)
 {
+	arena_reset(&c->scratch);
 	struct ninfo n = {0};
 	n.type = type;
 	n.pkg = c->own->name;
@@ -770,14 +1027,15 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		n.patch_path = arena_printf(c->a, "%s://%s", pt->pkg, pt->file);
 	}
 
-	n.config = default_config(c, type);
-	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+	/* config and unrendered_config are built in scratch, then kept shared (persist) */
+	struct arena *sa = &c->scratch;
+	n.config = scratch_config(c, type);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	if (pcfg.type == VT_DICT && project_config_merge(c->a, n.config, pcfg, c->d) < 0)
+	if (pcfg.type == VT_DICT && project_config_merge(sa, n.config, pcfg, c->d) < 0)
 		return -1;
-	n.unrendered = new_dict(c);
-	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, true, c->a, n.unrendered, c->d) <
-	    0)
+	n.unrendered = v_dict(sa, 0);
+	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, true, sa, n.unrendered, c->d) < 0)
 		return -1;
 	dict_update(n.unrendered, pcfg);
 
@@ -794,7 +1052,8 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		n.raw_code = v_cstr("");
 	} else {
 		n.raw_code = v_str(f->contents, f->len);
-		struct jinja_template *t = jinja_parse(c->env, f->path, f->contents, f->len, c->d);
+		struct jinja_template *t =
+		    jinja_parse_in(c->env, &c->scratch, f->path, f->contents, f->len, c->d);
 		if (!t)
 			return -1;
 		struct dbt_capture cap;
@@ -807,17 +1066,15 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 		r.node = ctx_node(c, &n);
 		r.this = v_undef();
 		r.cap = &cap;
-		/* the render's temporaries go to a scratch arena; what the node keeps is copied out */
-		struct arena scratch;
-		arena_init(&scratch);
+		/* the render's temporaries go to the scratch arena; what the node keeps is copied out */
 		struct jinja_render opts = {0};
-		dbt_render_setup(&r, &scratch, &opts);
+		dbt_render_setup(&r, &c->scratch, &opts);
 		struct buf out = BUF_INIT;
 		int rc = jinja_render(c->env, t, &opts, &out, c->d);
 		buf_release(&out);
 		if (rc == 0 && cap.config.type == VT_DICT) {
-			value cfg = keep_value(c->a, cap.config);
-			rc = project_config_merge(c->a, n.config, cfg, c->d);
+			value cfg = keep_value(sa, cap.config);
+			rc = project_config_merge(sa, n.config, cfg, c->d);
 			dict_update(n.unrendered, cfg);
 		}
 		if (rc == 0) {
@@ -826,20 +1083,19 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 			scan_macro_calls(c, n.depends, n.pkg, f->contents, f->len);
 		}
 		dbt_capture_release(&cap);
-		arena_release(&scratch);
 		if (rc < 0)
 			return -1;
 	}
 	if (c->own != c->p &&
-	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, c->a, n.config, c->d) < 0)
+	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	project_config_finish(c->a, n.config);
-	n.tags = or_default(dget(n.config, "tags"), new_list(c));
-	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
+	project_config_finish(sa, n.config);
+	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
 	n.description = pt ? dget(pt->v, "description") : v_undef();
-	n.columns = columns_dict(c, pt ? dget(pt->v, "columns") : v_undef());
+	n.columns = persist(c, scratch_columns(c, pt ? dget(pt->v, "columns") : v_undef()));
 	if (pt && dget(pt->v, "meta").type == VT_DICT)
 		dict_update(n.meta, dget(pt->v, "meta"));
+	keep_config(c, &n);
 
 	if (name_node(c, &n, ctx_node(c, &n)) < 0)
 		return -1;
@@ -1025,7 +1281,7 @@ static int parse_source_table(struct pctx *c, const struct project_file *f, valu
 		return -1;
 	}
 
-	value cfg = new_dict(c);
+	value cfg = new_dictn(c, 8);
 	vdict_sets(cfg.dict, "enabled", v_bool(true));
 	vdict_sets(cfg.dict, "event_time", v_none());
 	vdict_sets(cfg.dict, "freshness", v_none());
@@ -1074,7 +1330,7 @@ static int parse_source_table(struct pctx *c, const struct project_file *f, valu
 	value loader = dget(src, "loader");
 	vdict_sets(x, "loader", loader.type == VT_STR ? loader : v_cstr(""));
 	vdict_sets(x, "identifier", v_cstr(ident ? ident : tname));
-	value q = new_dict(c);
+	value q = new_dictn(c, 4);
 	vdict_sets(q.dict, "database", v_none());
 	vdict_sets(q.dict, "schema", v_none());
 	vdict_sets(q.dict, "identifier", v_none());
@@ -1335,21 +1591,21 @@ static value stringify(struct pctx *c, value v)
 	if (v.type == VT_DICT) {
 		uint32_t n;
 		const struct ventry **e = sorted_entries(v, &n);
-		value d = v_dict(c->a, n + 1);
+		value d = v_dict(&c->scratch, n + 1);
 		for (uint32_t i = 0; i < n; i++)
 			vdict_set(d.dict, e[i]->k, stringify(c, e[i]->v));
 		free(e);
 		return d;
 	}
 	if (v.type == VT_LIST) {
-		value l = v_list(c->a, v.list->n + 1);
+		value l = v_list(&c->scratch, v.list->n + 1);
 		for (uint32_t i = 0; i < v.list->n; i++)
 			vlist_push(l.list, stringify(c, v.list->v[i]));
 		return l;
 	}
 	struct buf b = BUF_INIT;
 	jinja_to_str(v, &b);
-	value s = v_buf(c->a, &b);
+	value s = v_buf(&c->scratch, &b);
 	buf_release(&b);
 	return s;
 }
@@ -1382,8 +1638,8 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	struct str s = project_strip(v_as_str(v));
 	if (!str_starts_with(s, STR("ref(")) && !str_starts_with(s, STR("source(")))
 		return 0;
-	char *text = arena_printf(c->a, "{{ %.*s }}", (int)s.n, s.p);
-	struct jinja_template *t = jinja_parse(c->env, file, text, strlen(text), c->d);
+	char *text = arena_printf(&c->scratch, "{{ %.*s }}", (int)s.n, s.p);
+	struct jinja_template *t = jinja_parse_in(c->env, &c->scratch, file, text, strlen(text), c->d);
 	if (!t)
 		return -1;
 	struct dbt_render r = {0};
@@ -1391,11 +1647,11 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	r.env = c->env;
 	r.phase = DBT_PARSE;
 	r.package = pkg;
-	r.node = new_dict(c);
+	r.node = v_dict(&c->scratch, 0);
 	r.this = v_undef();
 	r.cap = cap;
 	struct jinja_render opts = {0};
-	dbt_render_setup(&r, c->a, &opts);
+	dbt_render_setup(&r, &c->scratch, &opts);
 	struct buf out = BUF_INIT;
 	int rc = jinja_render(c->env, t, &opts, &out, c->d);
 	buf_release(&out);
@@ -1407,6 +1663,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	const char *file = t->f->path;
 	const char *pkg = t->own->name;
 	c->own = t->own;
+	arena_reset(&c->scratch);
 	/* the attached node */
 	const char *attached;
 	if (t->source) {
@@ -1494,7 +1751,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
 	}
 	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
-	value meta = new_dict(c);
+	value meta = v_dict(&c->scratch, 3);
 	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
 	vdict_sets(meta.dict, "name", v_cstr(tname));
 	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
@@ -1514,35 +1771,38 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	n.ofp = file;
 	const char *tail[1] = {full};
 	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
-	n.checksum = checksum_dict(c, "none", "");
+	value none_sum = v_dict(&c->scratch, 2);
+	vdict_sets(none_sum.dict, "name", v_cstr("none"));
+	vdict_sets(none_sum.dict, "checksum", v_cstr(""));
+	n.checksum = persist(c, none_sum);
 	if (graph_find(c->m, str_from(n.uid)) ||
 	    vdict_gets(c->disabled.dict, str_from(n.uid), NULL)) {
 		node_error(c, file, t->line, "dbt found two tests with the name \"%s\"", full);
 		return -1;
 	}
 
-	n.config = default_config(c, GT_TEST);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, c->a, n.config, c->d) <
-	    0)
+	struct arena *sa = &c->scratch; /* config parts: built here, then kept shared */
+	n.config = scratch_config(c, GT_TEST);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
-	if (project_config_merge(c->a, n.config, cfg, c->d) < 0)
+	if (project_config_merge(sa, n.config, cfg, c->d) < 0)
 		return -1;
-	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, c->a,
+	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, sa,
 	                                                n.config, c->d) < 0)
 		return -1;
-	project_config_finish(c->a, n.config);
-	n.unrendered = new_dict(c);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, c->a, n.unrendered,
-	                              c->d) < 0)
+	project_config_finish(sa, n.config);
+	n.unrendered = v_dict(sa, 0);
+	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, sa, n.unrendered, c->d) <
+	    0)
 		return -1;
 	dict_update(n.unrendered, cfg);
+	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
+	keep_config(c, &n);
 	value alias = dget(n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
 	if (name_node(c, &n, ctx_node(c, &n)) < 0)
 		return -1;
 	n.relation = v_none();
-	n.tags = or_default(dget(n.config, "tags"), new_list(c));
-	n.meta = or_default(dget(n.config, "meta"), new_dict(c));
 	n.description = v_cstr("");
 	n.columns = new_dict(c);
 	n.raw_code = v_cstr(
@@ -1606,7 +1866,7 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	    d.dict, "file_key_name",
 	    v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
 	vdict_sets(d.dict, "attached_node", v_cstr(attached));
-	value tm = new_dict(c);
+	value tm = new_dictn(c, 3);
 	vdict_sets(tm.dict, "name", v_cstr(tname));
 	vdict_sets(tm.dict, "kwargs", kwargs);
 	vdict_sets(tm.dict, "namespace", vs(ns));
@@ -1656,7 +1916,7 @@ static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *n
 {
 	if (!pkg)
 		return map_get(&c->refnames, str_from(name));
-	char *key = arena_printf(c->a, "%s:%s", pkg, name);
+	char *key = arena_printf(&c->scratch, "%s:%s", pkg, name);
 	return map_get(&c->refable, str_from(key));
 }
 
@@ -1670,6 +1930,7 @@ static void push_unique(value list, const char *id)
 
 static int resolve_node(struct pctx *c, struct pnode *pn)
 {
+	arena_reset(&c->scratch);
 	int errs = 0;
 	const char *root = c->p->name, *own = pn->g->package;
 	value refs = dget(pn->dict, "refs"), srcs = dget(pn->dict, "sources");
@@ -1686,9 +1947,9 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			g = find_refable(c, root, name)  ? find_refable(c, root, name)
 			    : find_refable(c, own, name) ? find_refable(c, own, name)
 			                                 : find_refable(c, NULL, name);
-		char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
-		                 : arena_printf(c->a, "ref('%s')", name);
 		if (!g) {
+			char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
+			                 : arena_printf(c->a, "ref('%s')", name);
 			int line = r->line, col = 0;
 			locate_call(pn->src, pn->srclen, "ref", name, &line, &col);
 			const char *dis = map_get(&c->disabled_names, str_from(name));
@@ -1706,7 +1967,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value rd = new_dict(c);
+		value rd = new_dictn(c, 3);
 		vdict_sets(rd.dict, "name", v_cstr(name));
 		vdict_sets(rd.dict, "package", vs(pkg));
 		vdict_sets(rd.dict, "version", r->version.type == VT_UNDEF ? v_none() : r->version);
@@ -1718,7 +1979,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	}
 	for (size_t i = 0; i < pn->nsrcs; i++) {
 		const struct dbt_source_ref *s = &pn->srcs[i];
-		char *key = arena_printf(c->a, "%s.%s", s->source.p, s->table.p);
+		const char *key = tmp_join(c, s->source.p, s->table.p, NULL);
 		const char *id = map_get(&c->source_ids, str_from(key));
 		if (!id) {
 			const char *near = closest(&c->source_ids, key);
@@ -1735,7 +1996,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value pair = new_list(c);
+		value pair = v_list(c->a, 2);
 		vlist_push(pair.list, v_cstr(s->source.p));
 		vlist_push(pair.list, v_cstr(s->table.p));
 		vlist_push(srcs.list, pair);
@@ -1830,6 +2091,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	c->p = p;
 	c->own = p;
 	c->a = a;
+	arena_init(&c->scratch);
 	c->d = d;
 	c->res = out;
 	c->m = gmanifest_new(a);
@@ -1845,6 +2107,9 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->refnames);
 	map_init(&c->disabled_names);
 	map_init(&c->source_ids);
+	map_init(&c->shared);
+	map_init(&c->named);
+	c->plain_naming[0] = c->plain_naming[1] = -1;
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
 	c->info.root_package = p->name;
@@ -1955,6 +2220,9 @@ done:
 	map_release(&c->refnames);
 	map_release(&c->disabled_names);
 	map_release(&c->source_ids);
+	map_release(&c->shared);
+	map_release(&c->named);
+	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;
 }

@@ -120,21 +120,28 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 	return 1;
 }
 
+/* "source\0table" -> the first source node of that name (an index: a scan per source() call
+ * made compiling a big project quadratic) */
+static const char *source_key(struct arena *a, struct str source, struct str table)
+{
+	char *k = arena_alloc(a, source.n + table.n + 1);
+	memcpy(k, source.p, source.n);
+	k[source.n] = 0;
+	memcpy(k + source.n + 1, table.p, table.n);
+	return k;
+}
+
 static int cc_source(void *ud, struct str source, struct str table, value *out)
 {
 	struct node_render *u = ud;
-	struct gmanifest *m = u->nc->r->m;
-	for (uint32_t i = 0; i < m->n; i++) {
-		struct gnode *x = m->nodes[i];
-		if (x->type == GT_SOURCE && x->source_name && str_eqc(source, x->source_name) &&
-		    str_eqc(table, x->name)) {
-			if (dget(x->raw, "relation_name").type == VT_STR) {
-				*out = node_relation(u->nc, x, u->a);
-				return 1;
-			}
-		}
-	}
-	return 0;
+	struct arena_mark mk = arena_mark(&u->nc->a);
+	const char *k = source_key(&u->nc->a, source, table);
+	struct gnode *x = map_get(&u->nc->sources, str_make(k, source.n + 1 + table.n));
+	arena_restore(&u->nc->a, mk);
+	if (!x || dget(x->raw, "relation_name").type != VT_STR)
+		return 0;
+	*out = node_relation(u->nc, x, u->a);
+	return 1;
 }
 
 void node_target_path(const struct gnode *g, struct buf *out)
@@ -154,6 +161,17 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 	arena_init(&nc->a);
 	map_init(&nc->by_name);
 	map_init(&nc->ephemeral_sql);
+	map_init(&nc->sources);
+	for (uint32_t i = 0; i < r->m->n; i++) {
+		struct gnode *g = r->m->nodes[i];
+		if (g->type != GT_SOURCE || !g->source_name)
+			continue;
+		struct str sn = str_from(g->source_name), tn = str_from(g->name);
+		struct str key = str_make(source_key(&nc->a, sn, tn), sn.n + 1 + tn.n);
+		value rel = dget(g->raw, "relation_name");
+		if (rel.type == VT_STR && !map_has(&nc->sources, key))
+			map_set(&nc->sources, key, g);
+	}
 	/* unqualified ref(): the root project's node first, then any package's */
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < r->m->n; i++) {
@@ -192,6 +210,7 @@ void node_compiler_release(struct node_compiler *nc)
 {
 	map_release(&nc->by_name);
 	map_release(&nc->ephemeral_sql);
+	map_release(&nc->sources);
 	arena_release(&nc->a);
 }
 
@@ -278,10 +297,8 @@ static int render_kwarg(struct node_render *nr, value v, bool column_name, value
 	struct str s = v_as_str(v);
 	char *src = looks_like_call(s) ? arena_printf(a, "{{ %.*s }}", (int)s.n, s.p)
 	                               : arena_strndup(a, s.p, s.n);
-	/* the template borrows its source: keep it as long as the environment */
-	struct arena *ea = jinja_env_arena(nr->nc->r->env);
-	src = arena_strndup(ea, src, strlen(src));
-	struct jinja_template *t = jinja_parse(nr->nc->r->env, nr->r.package, src, strlen(src), nr->d);
+	/* the template and its source live as long as the render's arena */
+	struct jinja_template *t = jinja_parse_in(nr->nc->r->env, a, nr->r.package, src, strlen(src), nr->d);
 	if (!t)
 		return -1;
 	return jinja_render_native(nr->nc->r->env, t, &nr->opts, out, nr->d);
@@ -350,13 +367,18 @@ static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *o
 		buf_reset(out);
 		return 0;
 	}
-	struct jinja_template *t = jinja_parse(nc->r->env, g->original_file_path ? g->original_file_path : g->name,
-	                                       raw.s, raw.len, d);
-	if (!t)
-		return -1;
-	/* with a warehouse attached, render in the run's arena: statement results outlive this */
+	/* the template lives in the render's scratch arena: kept in the environment, 10,000
+	 * compiled models would stay in memory until the end */
 	struct arena scratch;
 	arena_init(&scratch);
+	struct jinja_template *t =
+	    jinja_parse_in(nc->r->env, &scratch, g->original_file_path ? g->original_file_path : g->name,
+	                   raw.s, raw.len, d);
+	if (!t) {
+		arena_release(&scratch);
+		return -1;
+	}
+	/* with a warehouse attached, render in the run's arena: statement results outlive this */
 	struct node_render nr;
 	if (node_render_begin(nc, g, nc->rt ? nc->rt->a : &scratch, &nr, d) < 0) {
 		arena_release(&scratch);

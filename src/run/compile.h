@@ -16,6 +16,7 @@ struct node_compiler {
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
 	struct map ephemeral_sql;
+	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

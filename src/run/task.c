@@ -759,6 +759,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	for (size_t i = 0; i < n; i++)
 		if (runs_in(o->kind, nodes[i]))
 			sel[nsel++] = nodes[i];
+	node_compiler_select(&t.nc, sel, nsel);
 	struct timespec wall0, t0, t1;
 	clock_gettime(CLOCK_REALTIME, &wall0);
 	char started_at[40];

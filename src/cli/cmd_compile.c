@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adapter/adapter.h"
 #include "cli.h"
 #include "run/compile.h"
 
@@ -75,18 +76,32 @@ int cmd_compile(int argc, char **argv)
 	struct diag *d = &c.d;
 	struct node_compiler nc;
 	node_compiler_init(&nc, pp, &c.r);
+	/* dbt compile connects: introspective queries (run_query, is_incremental) need the warehouse */
+	struct adapter_conn *conn = NULL;
+	if (nc.own_ad) {
+		conn = adapter_open(nc.own_ad, d);
+		if (!conn) {
+			node_compiler_release(&nc);
+			rc = 2;
+			goto done;
+		}
+	}
 	rc = 0;
 	int written = 0;
 	for (uint32_t i = 0; i < chosen.n; i++) {
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
-		value mat;
-		if (g->config.type == VT_DICT && vdict_gets(g->config.dict, STR("materialized"), &mat) &&
-		    mat.type == VT_STR && str_eqc(v_as_str(mat), "ephemeral"))
-			continue; /* lands inside its consumers as a CTE */
 		struct buf sql = BUF_INIT;
-		if (node_compile(&nc, g, &sql, d) < 0) {
+		struct arena ra;
+		arena_init(&ra);
+		struct dbt_runtime rt;
+		dbt_runtime_init(&rt, conn, &ra);
+		nc.rt = conn ? &rt : NULL;
+		int crc = node_compile(&nc, g, &sql, d);
+		nc.rt = NULL;
+		arena_release(&ra);
+		if (crc < 0) {
 			rc = 1;
 			buf_release(&sql);
 			continue;
@@ -114,6 +129,7 @@ int cmd_compile(int argc, char **argv)
 		buf_release(&out);
 		buf_release(&sql);
 	}
+	adapter_close(conn);
 	node_compiler_release(&nc);
 	if (cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;

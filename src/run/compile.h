@@ -11,6 +11,7 @@ struct node_compiler {
 	struct project *p;
 	struct parse_result *r;
 	const struct adapter *ad; /* renders relation names; NULL = the manifest's relation_name */
+	struct adapter *own_ad;   /* the profile's adapter, made by node_compiler_init (not connected) */
 	struct dbt_runtime *rt;   /* set while a node runs against the warehouse, else NULL */
 	struct dbt_project_info info;
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */

@@ -52,7 +52,7 @@ struct cli_selection {
 int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection *s);
 /* graph_select options from s; only_types (a mask) overrides the resource-type flags. */
 int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
-                       struct diag *d);
+                       const struct gselectors *selectors, struct diag *d);
 void cli_selection_release(struct cli_selection *s);
 
 /* A project loaded and parsed, for the commands that need the manifest. */
@@ -61,6 +61,7 @@ struct cli_parsed {
 	struct arena a;
 	struct diag d;
 	struct parse_result r;
+	struct gselectors *selectors; /* the project's selectors.yml, or NULL */
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);

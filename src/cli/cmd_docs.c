@@ -237,7 +237,7 @@ static int docs_generate(int argc, char **argv)
 	if (compile) {
 		struct gselect_opts so;
 		struct gselection sel;
-		if (cli_selection_opts(&csel, 0, &so, d) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
+		if (cli_selection_opts(&csel, 0, &so, c.selectors, d) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
 			goto done;
 		int threads = o.threads ? o.threads : (p->profile.threads > 0 ? (int)p->profile.threads : 1);
 		console_line(&con, "%s", "");

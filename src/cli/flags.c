@@ -93,9 +93,10 @@ int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection
 }
 
 int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
-                       struct diag *d)
+                       const struct gselectors *selectors, struct diag *d)
 {
 	memset(o, 0, sizeof(*o));
+	o->selectors = selectors;
 	o->select = s->select.v;
 	o->nselect = s->select.n;
 	o->exclude = s->exclude.v;
@@ -126,6 +127,16 @@ int cli_load_parse(struct cli_parsed *c, const struct project_opts *o)
 	if (project_load(&c->p, o, &c->d) < 0 || parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;
 	c->parsed = true;
+	/* selectors.yml beside dbt_project.yml: --selector names and the default selector */
+	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
+	size_t len;
+	char *text = file_read_all(path, &len);
+	if (text) {
+		char *kept = arena_strndup(&c->a, text, len);
+		free(text);
+		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -187,6 +187,33 @@ static const struct vclass config_class = {
 
 /* ---- var, env_var ---- */
 
+/* dbt's Var.get_rendered_var: a string var is itself rendered (as text) in the node's context. */
+static int render_var(struct jstate *st, struct dbt_render *r, struct str name, value *out)
+{
+	if (out->type != VT_STR || !r->opts || (!memmem(out->s, out->len, "{{", 2) &&
+	                                        !memmem(out->s, out->len, "{%", 2)))
+		return 0;
+	struct arena *a = jinja_arena(st);
+	char *src = arena_strndup(a, out->s, out->len);
+	char *tname = arena_printf(a, "var('%.*s')", (int)name.n, name.p);
+	struct diag d;
+	diag_init(&d);
+	struct jinja_template *t = jinja_parse_in(r->env, a, tname, src, out->len, &d);
+	struct buf b = BUF_INIT;
+	int rc = t ? jinja_render(r->env, t, r->opts, &b, &d) : -1;
+	if (rc < 0) {
+		struct buf msg = BUF_INIT;
+		diag_print(&d, &msg);
+		rc = jinja_error(st, "%s", buf_cstr(&msg));
+		buf_release(&msg);
+	} else {
+		*out = v_buf(a, &b);
+	}
+	buf_release(&b);
+	diag_release(&d);
+	return rc;
+}
+
 static int fn_var(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
 	(void)data;
@@ -200,7 +227,7 @@ static int fn_var(struct jstate *st, void *data, value self, const struct vargs 
 		if (rc < 0)
 			return jinja_error(st, "var('%.*s') could not be read", (int)name.n, name.p);
 		if (rc == 1)
-			return 0;
+			return render_var(st, r, name, out);
 	}
 	if (args->npos > 1) {
 		*out = args->pos[1];

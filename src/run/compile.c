@@ -69,7 +69,13 @@ static int cc_var(void *ud, const char *package, struct str name, value *out)
 {
 	struct node_render *u = ud;
 	char *n = xmemdup0(name.p, name.n);
-	int rc = project_var_lookup(u->nc->p, NULL, package && strcmp(package, u->nc->p->name) ? package : NULL, n, out);
+	/* a package's node also sees the package's own vars */
+	const struct project *dep = NULL;
+	bool in_pkg = package && u->nc->p->name && strcmp(package, u->nc->p->name);
+	for (size_t i = 0; in_pkg && i < u->nc->r->npkgs && !dep; i++)
+		if (u->nc->r->pkgs[i].name && !strcmp(u->nc->r->pkgs[i].name, package))
+			dep = &u->nc->r->pkgs[i];
+	int rc = project_var_lookup(u->nc->p, dep, in_pkg ? package : NULL, n, out);
 	free(n);
 	return rc;
 }

@@ -144,8 +144,7 @@ void cli_parsed_release(struct cli_parsed *c)
 {
 	if (c->d.msgs.n)
 		cli_print_diag(&c->d);
-	if (c->parsed)
-		parse_result_release(&c->r);
+	parse_result_release(&c->r); /* a failed parse leaves a partial result too */
 	if (c->loaded)
 		project_release(&c->p);
 	arena_release(&c->a);

@@ -23,10 +23,10 @@ schemas=""
 for s in "$ROOT/../shared/schemas" /work/shared/schemas; do
 	[ -f "$s/run-results-v6.json" ] && schemas=$s && break
 done
-validate() {
+validate() { # FILE [SCHEMA]
 	/usr/bin/python3 -c "
 import json, sys, jsonschema
-jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" "$1" "$schemas/run-results-v6.json"
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" "$1" "$schemas/${2:-run-results-v6.json}"
 }
 status_of() {
 	/usr/bin/python3 -c "
@@ -49,6 +49,7 @@ check "target/run holds the executed DDL" grep -q 'create table "main"."customer
 check "generic tests compile under their yml file" [ -f "$t/shop/target/compiled/shop/models/marts/schema.yml/unique_customers_customer_id.sql" ]
 if [ -n "$schemas" ]; then
 	check "run_results.json validates against run-results v6" validate "$t/shop/target/run_results.json"
+	check "the manifest.json build writes validates against manifest v12" validate "$t/shop/target/manifest.json" manifest-v12.json
 else
 	echo "# skipped: run_results schema validation (no ../shared/schemas beside the checkout)"
 fi

@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <errno.h>
 /* String slices and the growable buffer. */
 #include "base.h"
@@ -156,4 +157,16 @@ char *file_read_all(const char *path, size_t *len)
 	buf_putc(&b, 0);
 	b.n--;
 	return buf_detach(&b, len);
+}
+
+int file_make_parents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		int rc = mkdir(path, 0777);
+		*s = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
 }

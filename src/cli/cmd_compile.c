@@ -9,19 +9,6 @@
 #include "cli.h"
 #include "run/compile.h"
 
-/* mkdir -p of path's directory */
-static int make_parents(char *path)
-{
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		int rc = mkdir(path, 0777);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
 /* True when path already holds exactly text: rewriting it would cost a truncate and, on ext4, a
  * flush at close for each of thousands of unchanged files. */
 static bool same_file(const char *path, const struct buf *text)
@@ -116,7 +103,7 @@ int cmd_compile(int argc, char **argv)
 			continue;
 		}
 		FILE *f = NULL;
-		if (make_parents(out.p) == 0)
+		if (file_make_parents(out.p) == 0)
 			f = fopen(out.p, "w");
 		if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
 			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);

@@ -644,11 +644,11 @@ static int fn_render(struct jstate *st, void *data, value self, const struct var
 		*out = text;
 		return 0;
 	}
-	struct arena *ea = jinja_env_arena(r->env);
-	char *src = arena_strndup(ea, text.s, text.len);
+	struct arena *a = jinja_arena(st);
+	char *src = arena_strndup(a, text.s, text.len);
 	struct diag d;
 	diag_init(&d);
-	struct jinja_template *t = jinja_parse(r->env, "<render>", src, text.len, &d);
+	struct jinja_template *t = jinja_parse_in(r->env, a, "<render>", src, text.len, &d);
 	struct buf b = BUF_INIT;
 	int rc = t ? jinja_render(r->env, t, r->opts, &b, &d) : -1;
 	if (rc < 0) {

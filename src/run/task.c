@@ -522,8 +522,8 @@ static int run_project_hooks(struct task *t, const char *which, value hooks, val
 			t->nc.info.adapter = t->ad;
 			dbt_render_setup(&r, &a, &opts);
 			vdict_sets(r.ctx.dict, "results", results);
-			char *src = arena_strndup(jinja_env_arena(t->r->env), h.s, h.len);
-			struct jinja_template *tm = jinja_parse(t->r->env, name.p, src, h.len, &d);
+			char *src = arena_strndup(&a, h.s, h.len);
+			struct jinja_template *tm = jinja_parse_in(t->r->env, &a, name.p, src, h.len, &d);
 			struct buf sql = BUF_INIT;
 			rc = tm ? jinja_render(t->r->env, tm, &opts, &sql, &d) : -1;
 			const char *body = buf_cstr(&sql);

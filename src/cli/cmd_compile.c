@@ -57,12 +57,14 @@ int cmd_compile(int argc, char **argv)
 	struct gselection chosen;
 	rc = 2;
 	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&sel, 0, &so, c.selectors, &c.d) < 0 ||
+	    cli_selection_state(&sel, &c, &so) < 0 ||
 	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) < 0)
 		goto done;
 	struct project *pp = &c.p;
 	struct diag *d = &c.d;
 	struct node_compiler nc;
 	node_compiler_init(&nc, pp, &c.r);
+	nc.defer = cli_selection_defer(&sel, &chosen);
 	/* dbt compile connects: introspective queries (run_query, is_incremental) need the warehouse */
 	struct adapter_conn *conn = NULL;
 	if (nc.own_ad) {

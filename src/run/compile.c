@@ -65,6 +65,27 @@ static int cc_get_relation(void *ud, value database, value schema, value identif
 	return rc;
 }
 
+/* --defer: the relation of a parent as the state has it (dbt's defer_relation). */
+static value state_relation(struct node_compiler *nc, const struct gstate_node *st, struct arena *a)
+{
+	value db = st->database ? v_cstr(st->database) : v_none();
+	value schema = st->schema ? v_cstr(st->schema) : v_none();
+	if (nc->ad)
+		return dbt_relation(a, nc->ad, db, schema, v_cstr(st->alias), v_none());
+	return dbt_relation_named(a, db, schema, v_cstr(st->alias),
+	                          st->relation_name ? v_cstr(st->relation_name) : v_none());
+}
+
+/* --defer: whether g's own relation exists in the target (without a connection it does not). */
+static bool target_has(struct node_render *u, const struct gnode *g)
+{
+	value found;
+	value ident = dget(g->raw, "alias");
+	if (ident.type != VT_STR)
+		ident = v_cstr(g->name);
+	return cc_get_relation(u, dget(g->raw, "database"), dget(g->raw, "schema"), ident, &found) == 1;
+}
+
 static int cc_var(void *ud, const char *package, struct str name, value *out)
 {
 	struct node_render *u = ud;
@@ -120,6 +141,11 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 			vec_push(&u->ctes, g);
 		char *cte = arena_printf(u->a, "__dbt__cte__%s", g->name);
 		*out = dbt_relation(u->a, NULL, v_none(), v_none(), v_cstr(cte), v_cstr("cte"));
+		return 1;
+	}
+	const struct gstate_node *st = graph_defer_node(u->nc->defer, g);
+	if (st && (u->nc->defer->favor_state || !target_has(u, g))) {
+		*out = state_relation(u->nc, st, u->a);
 		return 1;
 	}
 	*out = node_relation(u->nc, g, u->a);

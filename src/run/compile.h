@@ -18,6 +18,7 @@ struct node_compiler {
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
+	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

@@ -730,6 +730,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	for (uint32_t i = 0; i < r->m->n; i++)
 		t.out[i].failures = -1;
 	node_compiler_init(&t.nc, p, r);
+	t.nc.defer = o->defer;
 	t.nc.ad = t.ad;
 	t.nc.info.adapter = t.ad;
 	static const char *const which[] = { "run", "test", "seed", "build" };

@@ -23,6 +23,7 @@ struct task_opts {
 	bool store_failures; /* --store-failures */
 	bool no_write_json;  /* --no-write-json */
 	const char *target_name; /* for the Concurrency line */
+	const struct gdefer *defer;      /* --defer: unselected parents from the state, or NULL */
 	volatile sig_atomic_t *interrupt; /* set by a SIGINT handler */
 };
 

@@ -211,7 +211,8 @@ static int docs_generate(int argc, char **argv)
 	if (compile) {
 		struct gselect_opts so;
 		struct gselection sel;
-		if (cli_selection_opts(&csel, 0, &so, c.selectors, d) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
+		if (cli_selection_opts(&csel, 0, &so, c.selectors, d) < 0 ||
+		    cli_selection_state(&csel, &c, &so) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
 			goto done;
 		int threads = o.threads ? o.threads : (p->profile.threads > 0 ? (int)p->profile.threads : 1);
 		console_line(&con, "%s", "");

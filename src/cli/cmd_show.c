@@ -648,6 +648,7 @@ int cmd_show(int argc, char **argv)
 		uint32_t types = 1u << GT_MODEL | 1u << GT_ANALYSIS | 1u << GT_TEST | 1u << GT_SEED |
 		                 1u << GT_SNAPSHOT;
 		if (cli_selection_opts(&csel, types, &so, c.selectors, &c.d) < 0 ||
+		    cli_selection_state(&csel, &c, &so) < 0 ||
 		    graph_select(&c.a, m, &so, &sel, &c.d) < 0)
 			goto done;
 		for (uint32_t k = 0; k < m->n; k++) {

@@ -559,7 +559,8 @@ int store_personal_load(struct store *s, struct arena *a, struct store_personal 
 				*p = (char)(*p - 'A' + 'a');
 		put_cred(&creds, key, arena_strndup(a, eq + 1, strlen(eq + 1)));
 	}
-	qsort(creds.v, creds.n, sizeof(*creds.v), cmp_kv);
+	if (creds.n)
+		qsort(creds.v, creds.n, sizeof(*creds.v), cmp_kv);
 	out->creds = arena_alloc(a, (creds.n ? creds.n : 1) * sizeof(*out->creds));
 	if (creds.n)
 		memcpy(out->creds, creds.v, creds.n * sizeof(*creds.v));

@@ -145,6 +145,7 @@ int store_var_list(struct store *s, struct arena *a, struct store_var **out, siz
 struct store_run_ctx {
 	int64_t run_id, job_id; /* 0 = none */
 	const char *pr_id, *git_sha;
+	bool keep_sealed; /* for display: secret values stay NULL (STORE_MASK in env), no key needed */
 };
 struct store_effective {
 	/* "NAME=value" strings, NULL-terminated, for project_opts.env: the winning value of every

@@ -217,7 +217,7 @@ int store_effective_env(struct store *s, const struct store_env *e, const struct
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_var x;
 		read_var(st, a, &x);
-		if (x.secret) {
+		if (x.secret && !ctx->keep_sealed) {
 			var_aad(&aad, x.scope, x.env_id, x.job_id, x.user, x.name);
 			buf_reset(&what);
 			buf_printf(&what, "the %s value of %s", scope_names[x.scope], x.name);
@@ -246,7 +246,7 @@ int store_effective_env(struct store *s, const struct store_env *e, const struct
 	out->secrets = arena_alloc(a, (out->nvars + 1) * sizeof(*out->secrets));
 	for (size_t i = 0; i < out->nvars; i++) {
 		const struct store_var *x = &out->vars[i];
-		out->env[k++] = arena_printf(a, "%s=%s", x->name, x->value);
+		out->env[k++] = arena_printf(a, "%s=%s", x->name, x->value ? x->value : STORE_MASK);
 		if (x->secret && x->value && *x->value)
 			out->secrets[ns++] = x->value;
 	}

@@ -408,9 +408,9 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 	s->busy_ms = o->busy_timeout_ms;
 	if (s->busy_ms <= 0) {
 		const char *t = getenv("SILT_STORE_BUSY_TIMEOUT");
-		s->busy_ms = t && *t ? atoi(t) : DEFAULT_BUSY_MS;
-		if (s->busy_ms < 0)
-			s->busy_ms = DEFAULT_BUSY_MS;
+		char *end = NULL;
+		long ms = t && *t ? strtol(t, &end, 10) : 0;
+		s->busy_ms = ms > 0 && ms <= 3600000 && end && !*end ? (int)ms : DEFAULT_BUSY_MS;
 	}
 	s->key_hex = o->key ? xstrdup(o->key) : NULL;
 	const char *home = o->home ? o->home : getenv("HOME");

@@ -80,16 +80,11 @@ void st_error(struct store *s, struct diag *d, int rc, const char *what)
 		serr(d, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static sqlite3_stmt *st_vprep(struct store *s, struct diag *d, const char *sql,
-                              const char *types, va_list ap)
+/* Binds `types` (see st_prep); 0, or -1 after an error in d. */
+static int st_vbind(struct store *s, struct diag *d, sqlite3_stmt *st, const char *types,
+                    va_list ap)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		st_error(s, d, rc, "preparing a statement");
-		sqlite3_finalize(st);
-		return NULL;
-	}
+	int rc;
 	for (int i = 1; types && *types; types++, i++) {
 		switch (*types) {
 		case 't': {
@@ -119,11 +114,68 @@ static sqlite3_stmt *st_vprep(struct store *s, struct diag *d, const char *sql,
 		}
 		if (rc != SQLITE_OK) {
 			st_error(s, d, rc, "binding a parameter");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static sqlite3_stmt *st_vprep(struct store *s, struct diag *d, const char *sql,
+                              const char *types, va_list ap)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		st_error(s, d, rc, "preparing a statement");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (st_vbind(s, d, st, types, ap) < 0) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *st_cached(struct store *s, struct diag *d, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	for (int i = 0; i < s->ncache && !st; i++)
+		if (s->cache[i].sql == sql)
+			st = s->cache[i].st;
+	if (!st) {
+		int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK) {
+			st_error(s, d, rc, "preparing a statement");
 			sqlite3_finalize(st);
 			return NULL;
 		}
+		if (s->ncache == (int)ARRAY_LEN(s->cache))
+			silt_abort("st_cached: too many cached statements");
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = st;
 	}
-	return st;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	va_list ap;
+	va_start(ap, types);
+	int rc = st_vbind(s, d, st, types, ap);
+	va_end(ap);
+	return rc < 0 ? NULL : st;
+}
+
+int st_run_cached(struct store *s, struct diag *d, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	st_error(s, d, rc, "query");
+	sqlite3_reset(st);
+	return -1;
 }
 
 sqlite3_stmt *st_prep(struct store *s, struct diag *d, const char *sql, const char *types, ...)
@@ -456,6 +508,8 @@ void store_close(struct store *s)
 		return;
 	while (s->depth > 0)
 		store_rollback(s);
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s->key_hex);

@@ -132,30 +132,32 @@ int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t s
 	if (store_begin(s, d) < 0)
 		return -1;
 	const char *at = r->completed_at ? r->completed_at : store_now(NULL);
-	int rc = st_do(s, d,
-	               "INSERT INTO node_history (run_id, step_id, unique_id, status, started_at, "
-	               "completed_at, execution_time, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	               "iItttt" "ft", run_id, step_id, r->unique_id, r->status, nz(r->started_at),
-	               nz(r->completed_at), r->execution_time, nz(r->message));
+	static const char hist_sql[] =
+	    "INSERT INTO node_history (run_id, step_id, unique_id, status, started_at, "
+	    "completed_at, execution_time, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char last_sql[] =
+	    "INSERT INTO node_applied (environment_id, unique_id, resource_type, last_run_id, "
+	    "last_status, last_at, last_message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+	    "(environment_id, unique_id) DO UPDATE SET resource_type = excluded.resource_type, "
+	    "last_run_id = excluded.last_run_id, last_status = excluded.last_status, last_at = "
+	    "excluded.last_at, last_message = excluded.last_message";
+	static const char success_sql[] =
+	    "UPDATE node_applied SET success_run_id = ?, success_at = ?, relation_database = ?, "
+	    "relation_schema = ?, relation_identifier = ?, applied_checksum = ?, applied_config = ?, "
+	    "applied_node = ?, applied_vars = ? WHERE environment_id = ? AND unique_id = ?";
+	int rc = st_run_cached(s, d, st_cached(s, d, hist_sql, "iItttt" "ft", run_id, step_id,
+	                                       r->unique_id, r->status, nz(r->started_at),
+	                                       nz(r->completed_at), r->execution_time,
+	                                       nz(r->message)));
 	if (rc == 0 && env_id)
-		rc = st_do(s, d,
-		           "INSERT INTO node_applied (environment_id, unique_id, resource_type, "
-		           "last_run_id, last_status, last_at, last_message) VALUES (?, ?, ?, ?, ?, ?, ?) "
-		           "ON CONFLICT (environment_id, unique_id) DO UPDATE SET resource_type = "
-		           "excluded.resource_type, last_run_id = excluded.last_run_id, last_status = "
-		           "excluded.last_status, last_at = excluded.last_at, last_message = "
-		           "excluded.last_message",
-		           "ittittt", env_id, r->unique_id, r->resource_type ? r->resource_type : "",
-		           run_id, r->status, at, nz(r->message));
+		rc = st_run_cached(s, d, st_cached(s, d, last_sql, "ittittt", env_id, r->unique_id,
+		                                   r->resource_type ? r->resource_type : "", run_id,
+		                                   r->status, at, nz(r->message)));
 	if (rc == 0 && env_id && r->succeeded)
-		rc = st_do(s, d,
-		           "UPDATE node_applied SET success_run_id = ?, success_at = ?, "
-		           "relation_database = ?, relation_schema = ?, relation_identifier = ?, "
-		           "applied_checksum = ?, applied_config = ?, applied_node = ?, applied_vars = ? "
-		           "WHERE environment_id = ? AND unique_id = ?",
-		           "ittttt" "ttt" "it", run_id, at, nz(r->database), nz(r->schema),
-		           nz(r->identifier), nz(r->checksum), nz(r->config), nz(r->node), nz(r->vars),
-		           env_id, r->unique_id);
+		rc = st_run_cached(s, d, st_cached(s, d, success_sql, "ittttt" "ttt" "it", run_id, at,
+		                                   nz(r->database), nz(r->schema), nz(r->identifier),
+		                                   nz(r->checksum), nz(r->config), nz(r->node),
+		                                   nz(r->vars), env_id, r->unique_id));
 	if (rc < 0 && (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY))
 		serr(d, "the run (%lld), step or environment (%lld) of node '%s' does not exist",
 		     (long long)run_id, (long long)env_id, r->unique_id);

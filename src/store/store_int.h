@@ -18,6 +18,12 @@ struct store {
 	bool have_key;
 	const char *key_source; /* "SILT_STORE_KEY", or the key file's path (owned by key_file) */
 	char *key_file;
+	/* prepared once, reused (st_cached): keyed by the SQL text's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[16];
+	int ncache;
 };
 
 /* An error without a position: "message". */
@@ -29,6 +35,10 @@ struct store {
  *   b  const void *, size_t (a blob)
  * NULL after an error in d. */
 sqlite3_stmt *st_prep(struct store *s, struct diag *d, const char *sql, const char *types, ...);
+/* st_prep for hot statements (sql must be a string literal): prepared once per store and reused;
+ * run it with st_run_cached, which resets instead of finalizing. */
+sqlite3_stmt *st_cached(struct store *s, struct diag *d, const char *sql, const char *types, ...);
+int st_run_cached(struct store *s, struct diag *d, sqlite3_stmt *st);
 /* Runs a statement that returns no rows and finalizes it; 0 or -1. */
 int st_run(struct store *s, struct diag *d, sqlite3_stmt *st);
 /* st_prep + st_run. */

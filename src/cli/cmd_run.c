@@ -1,7 +1,15 @@
-/* silt run / test / seed / build: select, then hand the nodes to run/task (dbt's tasks). */
+/* silt run / test / seed / build: select, then hand the nodes to run/task (dbt's tasks).
+ *
+ * With --env NAME (or inside a step of `silt job run`, cli_job_current) the invocation runs in
+ * that environment of the metadata store — its profile output (target), schema, database,
+ * threads and credentials, its variables (store_effective_env, read-only SILT_* included) — and
+ * is recorded as a run of it: afterwards target/'s manifest and run results are ingested in one
+ * transaction (cli/ingest.c). `silt run list|show|logs|artifacts|rerun` are the run records
+ * (cmd_job.c): `run` followed by one of those words is never dbt's run command. */
 #include <signal.h>
 
-#include "cli.h"
+#include "jobs.h"
+#include "json/json.h"
 #include "run/task.h"
 
 static volatile sig_atomic_t interrupted;
@@ -14,9 +22,99 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
+/* The settings an environment (and its job) give the invocation. */
+struct env_settings {
+	const char *schema, *database;
+	struct store_kv *creds;
+	size_t ncreds;
+	struct store_effective eff;
+};
+
+static int resolve_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
+                       struct env_settings *es, struct diag *d)
+{
+	const struct store_env *e = &ctx->env;
+	const struct store_job *j = ctx->job;
+	memset(es, 0, sizeof(*es));
+	if (!o->target)
+		o->target = j && j->target_name ? j->target_name : e->target_name;
+	if (!o->threads)
+		o->threads = (int)(j && j->threads ? j->threads : e->threads);
+	es->schema = e->schema;
+	es->database = e->database;
+	if (e->type == SENV_DEVELOPMENT) {
+		struct store_personal me;
+		if (store_personal_load(ctx->s, a, &me, d) < 0)
+			return -1;
+		if (me.schema)
+			es->schema = me.schema;
+		if (me.database)
+			es->database = me.database;
+		if (!o->threads && me.threads)
+			o->threads = (int)me.threads;
+		es->creds = me.creds;
+		es->ncreds = me.ncreds;
+	} else if (store_cred_list(ctx->s, e->id, true, a, &es->creds, &es->ncreds, d) < 0) {
+		return -1;
+	}
+	struct store_run_ctx rc = { .run_id = ctx->run_id, .job_id = j ? j->id : 0 };
+	if (store_effective_env(ctx->s, e, &rc, a, &es->eff, d) < 0)
+		return -1;
+	o->env = es->eff.env;
+	return 0;
+}
+
+/* cli_load_parse with the environment's schema, database, threads and credentials laid over
+ * the profile output before the project is parsed (target.schema feeds generate_schema_name). */
+static int load_parse_env(struct cli_parsed *c, const struct project_opts *o,
+                          const struct env_settings *es)
+{
+	memset(c, 0, sizeof(*c));
+	diag_init(&c->d);
+	arena_init(&c->a);
+	c->loaded = true;
+	if (project_load(&c->p, o, &c->d) < 0)
+		return -1;
+	value out = c->p.profile.output, tgt = c->p.profile.target;
+	if (out.type == VT_DICT && tgt.type == VT_DICT) {
+		if (es->schema) {
+			vdict_sets(out.dict, "schema", v_cstr(es->schema));
+			vdict_sets(tgt.dict, "schema", v_cstr(es->schema));
+		}
+		if (es->database) {
+			vdict_sets(out.dict, "database", v_cstr(es->database));
+			vdict_sets(tgt.dict, "database", v_cstr(es->database));
+		}
+		for (size_t i = 0; i < es->ncreds; i++)
+			if (es->creds[i].value)
+				vdict_sets(out.dict, es->creds[i].key, v_cstr(es->creds[i].value));
+	}
+	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
+		return -1;
+	c->parsed = true;
+	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
+	size_t len;
+	char *text = file_read_all(path, &len);
+	if (text) {
+		char *kept = arena_strndup(&c->a, text, len);
+		free(text);
+		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void join_args(int argc, char **argv, struct buf *b)
+{
+	buf_printf(b, "silt");
+	for (int i = 0; i < argc; i++)
+		buf_printf(b, strchr(argv[i], ' ') ? " '%s'" : " %s", argv[i]);
+}
+
 static int run_task(int argc, char **argv, enum task_kind kind)
 {
 	struct project_opts o = { 0 };
+	const char *env_name = NULL, *store_path = NULL;
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
 	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
@@ -29,7 +127,13 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	for (int i = 0; i < nrest; i++) {
 		if (cli_take_selection_flag(rest, nrest, &i, &csel))
 			continue;
-		if (!strcmp(rest[i], "--fail-fast") || !strcmp(rest[i], "-x"))
+		if ((!strcmp(rest[i], "--env") || !strcmp(rest[i], "--store")) && i + 1 < nrest) {
+			const char **slot = !strcmp(rest[i], "--env") ? &env_name : &store_path;
+			*slot = rest[++i];
+		} else if (!strcmp(rest[i], "--env") || !strcmp(rest[i], "--store")) {
+			fprintf(stderr, "silt %s: %s needs a value\n", argv[0], rest[i]);
+			rc = 2;
+		} else if (!strcmp(rest[i], "--fail-fast") || !strcmp(rest[i], "-x"))
 			to.fail_fast = true;
 		else if (!strcmp(rest[i], "--no-fail-fast"))
 			to.fail_fast = false;
@@ -51,6 +155,46 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		cli_selection_release(&csel);
 		return rc;
 	}
+	/* the environment's run this invocation is recorded as */
+	struct cli_job_ctx own = { 0 }, *ctx = cli_job_current;
+	struct arena ea;
+	arena_init(&ea);
+	struct env_settings es = { 0 };
+	struct diag ed;
+	diag_init(&ed);
+	if (ctx && env_name && strcmp(env_name, ctx->env.name)) {
+		fprintf(stderr, "silt %s: --env %s: this step runs in environment '%s'\n", argv[0],
+		        env_name, ctx->env.name);
+		rc = 2;
+	} else if (!ctx && env_name) {
+		own.s = cli_store_open(argv[0], store_path, o.project_dir);
+		rc = 2;
+		if (own.s && store_env_get(own.s, env_name, &ea, &own.env, &ed) == 0) {
+			struct buf cmd = BUF_INIT;
+			join_args(argc, argv, &cmd);
+			struct store_run r = { .env_id = own.env.id, .status = SST_RUNNING,
+				               .command = buf_cstr(&cmd) };
+			if (store_run_create(own.s, &r, &ed) == 0) {
+				own.run_id = r.id;
+				ctx = &own;
+				rc = 0;
+			}
+			buf_release(&cmd);
+		}
+	}
+	if (rc == 0 && ctx && resolve_env(ctx, &o, &ea, &es, &ed) < 0)
+		rc = 2;
+	if (rc) {
+		cli_print_diag_as(argv[0], &ed);
+		if (own.run_id)
+			store_run_set_status(own.s, own.run_id, SST_ERROR,
+			                     "the environment could not be resolved", &ed);
+		store_close(own.s);
+		diag_release(&ed);
+		arena_release(&ea);
+		cli_selection_release(&csel);
+		return rc;
+	}
 	static const uint32_t masks[] = {
 		[TASK_RUN] = 1u << GT_MODEL,
 		[TASK_TEST] = 1u << GT_TEST,
@@ -61,7 +205,8 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	struct gselect_opts so;
 	struct gselection sel;
 	rc = 2;
-	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&csel, masks[kind], &so, c.selectors, &c.d) < 0 ||
+	if ((ctx ? load_parse_env(&c, &o, &es) : cli_load_parse(&c, &o)) < 0 ||
+	    cli_selection_opts(&csel, masks[kind], &so, c.selectors, &c.d) < 0 ||
 	    cli_selection_state(&csel, &c, &so) < 0 ||
 	    graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
 		goto done;
@@ -82,13 +227,40 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		fprintf(stderr, "silt: interrupted; nodes that had not started were skipped\n");
 		rc = rc ? rc : 1;
 	}
+	if (ctx) {
+		char *tdir = arena_printf(&c.a, "%s/%s", c.p.dir,
+		                          c.p.target_path ? c.p.target_path : "target");
+		free(ctx->target_dir);
+		ctx->target_dir = strdup(tdir);
+		struct ingest_stats st;
+		if (!to.no_write_json &&
+		    cli_ingest(ctx->s, &ctx->env, ctx->run_id, ctx->step_id, ctx->is_ci, tdir, &es.eff,
+		               &st, &ed) < 0)
+			rc = rc ? rc : 2;
+	}
 done:
+	if (own.run_id) {
+		bool ok = rc == 0;
+		store_run_set_status(own.s, own.run_id, ok ? SST_SUCCESS : SST_ERROR,
+		                     ok ? NULL : interrupted ? "interrupted" : "a node errored or failed",
+		                     &ed);
+	}
+	cli_print_diag_as(argv[0], &ed);
+	store_close(own.s);
+	free(own.target_dir);
+	diag_release(&ed);
+	arena_release(&ea);
 	cli_parsed_release(&c);
 	cli_selection_release(&csel);
 	return rc;
 }
 
-int cmd_run(int argc, char **argv) { return run_task(argc, argv, TASK_RUN); }
+int cmd_run(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_run_record_command(argv[1]))
+		return cmd_run_records(argc, argv);
+	return run_task(argc, argv, TASK_RUN);
+}
 int cmd_test(int argc, char **argv) { return run_task(argc, argv, TASK_TEST); }
 int cmd_seed(int argc, char **argv) { return run_task(argc, argv, TASK_SEED); }
 int cmd_build(int argc, char **argv) { return run_task(argc, argv, TASK_BUILD); }

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)" },
+	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now" },
+	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

@@ -496,6 +496,11 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 		goto fail;
 	if (store_migrate(s, d) < 0)
 		goto fail;
+	/* runs whose process died are marked errored; a locked store leaves them for next time */
+	struct diag rd;
+	diag_init(&rd);
+	(void)store_recover_runs(s, NULL, &rd);
+	diag_release(&rd);
 	return s;
 fail:
 	store_close(s);

@@ -1,4 +1,8 @@
 /* Jobs with their steps, runs, run steps and artifacts. */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "store_int.h"
 
 static bool job_name_ok(const char *n)
@@ -257,6 +261,76 @@ static bool terminal(enum store_status st)
 }
 
 /* ---- runs ---- */
+static const char *host_name(void)
+{
+	static char host[256];
+	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
+static bool process_alive(int64_t pid)
+{
+	if (pid <= 0 || pid > INT32_MAX)
+		return false;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
+{
+	if (nrecovered)
+		*nrecovered = 0;
+	VEC(int64_t) dead = { 0 };
+	VEC(int64_t) pids = { 0 };
+	sqlite3_stmt *st = st_prep(s, d,
+	                           "SELECT id, owner_pid FROM run WHERE status IN ('queued', "
+	                           "'running') AND owner_host = ? AND owner_pid IS NOT NULL",
+	                           "t", host_name());
+	int rc = st ? 0 : -1;
+	while (st && (rc = st_row(s, d, st)) == 1) {
+		int64_t pid = sqlite3_column_int64(st, 1);
+		if (!process_alive(pid)) {
+			vec_push(&dead, sqlite3_column_int64(st, 0));
+			vec_push(&pids, pid);
+		}
+	}
+	if (rc < 0 || !dead.n) {
+		vec_free(&dead);
+		vec_free(&pids);
+		return rc < 0 ? -1 : 0;
+	}
+	rc = store_begin(s, d);
+	const char *now = store_now(NULL);
+	for (size_t i = 0; rc == 0 && i < dead.n; i++) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+		         "the process running it (pid %lld on %s) ended without finishing it "
+		         "(killed?); marked errored when the store was next opened",
+		         (long long)pids.v[i], host_name());
+		/* re-checked inside the transaction: another process may have recovered it */
+		rc = st_do(s, d,
+		           "UPDATE run SET status = 'error', message = ?, finished_at = ?, "
+		           "started_at = ifnull(started_at, ?) WHERE id = ? AND status IN ('queued', "
+		           "'running')",
+		           "ttti", msg, now, now, dead.v[i]);
+		if (rc == 0 && nrecovered)
+			*nrecovered += sqlite3_changes(s->db) > 0;
+		if (rc == 0)
+			rc = st_do(s, d,
+			           "UPDATE run_step SET status = CASE status WHEN 'running' THEN 'error' "
+			           "ELSE 'skipped' END, finished_at = ? WHERE run_id = ? AND status IN "
+			           "('queued', 'running')",
+			           "ti", now, dead.v[i]);
+	}
+	vec_free(&dead);
+	vec_free(&pids);
+	if (rc < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s, d);
+}
+
 #define RUN_SELECT                                                                                 \
 	"SELECT id, environment_id, job_id, rerun_of, environment_name, job_name, status, "        \
 	"trigger, is_ci, command, git_sha, git_branch, pr_id, message, created_at, started_at, "    \
@@ -319,6 +393,9 @@ int store_run_create(struct store *s, struct store_run *r, struct diag *d)
 		           terminal(r->status) ? now : NULL);
 	if (rc == 0) {
 		r->id = sqlite3_last_insert_rowid(s->db);
+		if (!terminal(r->status)) /* so a dead owner's run can be found (store_recover_runs) */
+			rc = st_do(s, d, "UPDATE run SET owner_host = ?, owner_pid = ? WHERE id = ?", "tii",
+			           host_name(), (int64_t)getpid(), r->id);
 		r->env_name = NULL;
 		r->job_name = NULL;
 	}

@@ -210,6 +210,10 @@ int store_run_create(struct store *s, struct store_run *r, struct diag *d);
 /* Sets the status (started_at when it becomes running, finished_at when it ends) and message. */
 int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
                          const char *message, struct diag *d);
+/* Marks errored every run that is queued or running but whose owning process (host and pid,
+ * recorded by store_run_create) is no longer alive on this host — a run killed mid-way — with
+ * its unfinished steps (running: error, queued: skipped). store_open calls it. */
+int store_recover_runs(struct store *s, int *nrecovered, struct diag *d);
 int store_run_get(struct store *s, int64_t id, struct arena *a, struct store_run *out,
                   struct diag *d);
 struct store_run_filter {

@@ -1,0 +1,878 @@
+/* silt job: the jobs of an environment (src/store/), run now in this process; and the run records
+ * (`silt run list|show|logs|artifacts|rerun`, reached through cmd_run.c because `silt run` is
+ * also dbt's run command).
+ *
+ *   silt job create NAME --env E --step "silt build" [--step ...] [--schedule CRON]
+ *        [--threads N] [--target-name T] [--timeout S] [--defer-env E] [--description TEXT]
+ *   silt job list [--env E] | show NAME | edit NAME [same flags; --step replaces the steps;
+ *        --env moves the job, its runs stay its own] | delete NAME | run NAME
+ *   silt run list [--env E] [--job J] [--limit N] | show ID | logs ID [--step N]
+ *   silt run artifacts ID [--step N] [PATH] | rerun ID
+ *
+ * A step is a silt command line (`silt build --select x`, `dbt test` is accepted too): build,
+ * run, test, seed, snapshot-free dbt commands silt has (compile, parse, ls, docs generate). Each
+ * step's console output is kept as its log (secrets masked) and its target/ JSON files as its
+ * artifacts; the first failing step skips the rest. Every command takes --store PATH and
+ * --project-dir DIR. docs/internals/store.md, "Jobs, runs and ingestion". */
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs.h"
+
+static const char job_usage[] =
+    "usage: silt job [--store PATH] [--project-dir DIR] <command>\n"
+    "  create NAME --env E --step \"silt build\" [--step ...] [--schedule CRON] [--threads N]\n"
+    "         [--target-name T] [--timeout SECONDS] [--defer-env E] [--description TEXT]\n"
+    "  list [--env E]\n"
+    "  show NAME\n"
+    "  edit NAME [--name NEW] [--env E] [settings as for create; --step replaces the steps]\n"
+    "  delete NAME\n"
+    "  run NAME [--profiles-dir DIR]\n"
+    "  (--project-dir and --profiles-dir are passed on to every step)\n";
+
+static const char run_usage[] =
+    "usage: silt run [--store PATH] [--project-dir DIR] <list|show|logs|artifacts|rerun> ...\n"
+    "  list [--env E] [--job J] [--limit N]\n"
+    "  show ID\n"
+    "  logs ID [--step N]\n"
+    "  artifacts ID [--step N] [PATH]   (PATH prints that artifact)\n"
+    "  rerun ID [--profiles-dir DIR]    (reruns the failed and skipped nodes, as dbt retry)\n"
+    "  (any other first argument: dbt's run command)\n";
+
+static const char *dash(const char *s) { return s && *s ? s : "-"; }
+
+static double now_secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- command lines ---- */
+/* Splits a step's command line into words (single and double quotes, backslash escapes). */
+static int split_words(const char *line, struct arena *a, strvec_t *out, struct diag *d)
+{
+	const char *p = line;
+	struct buf w = BUF_INIT;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		buf_reset(&w);
+		char q = 0;
+		while (*p && (q || (*p != ' ' && *p != '\t'))) {
+			if (q && *p == q) {
+				q = 0;
+			} else if (!q && (*p == '\'' || *p == '"')) {
+				q = *p;
+			} else if (*p == '\\' && p[1] && q != '\'') {
+				buf_putc(&w, *++p);
+			} else {
+				buf_putc(&w, *p);
+			}
+			p++;
+		}
+		if (q) {
+			buf_release(&w);
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "step `%s`: unterminated %c quote",
+			         line, q);
+			return -1;
+		}
+		vec_push(out, arena_strndup(a, w.p ? w.p : "", w.n));
+	}
+	buf_release(&w);
+	return 0;
+}
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+/* The command a step names (its words without the leading silt/dbt), or NULL with an error. */
+static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, struct diag *d)
+{
+	if (split_words(line, a, words, d) < 0)
+		return NULL;
+	size_t skip = words->n && (!strcmp(words->v[0], "silt") || !strcmp(words->v[0], "dbt"));
+	if (skip) {
+		memmove(words->v, words->v + 1, (words->n - 1) * sizeof(*words->v));
+		words->n--;
+	}
+	static const struct {
+		const char *name;
+		cmd_fn fn;
+	} cmds[] = { { "build", cmd_build }, { "run", cmd_run },     { "test", cmd_test },
+		     { "seed", cmd_seed },   { "docs", cmd_docs },   { "compile", cmd_compile },
+		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls } };
+	for (size_t i = 0; words->n && i < ARRAY_LEN(cmds); i++)
+		if (!strcmp(words->v[0], cmds[i].name)) {
+			if (cmds[i].fn == cmd_run && words->n > 1 && cli_is_run_record_command(words->v[1]))
+				break;
+			return cmds[i].fn;
+		}
+	diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+	         "step `%s`: expected a silt command (build, run, test, seed, docs generate, compile, "
+	         "parse, ls)",
+	         line);
+	return NULL;
+}
+
+static int check_steps(const char **steps, size_t n, struct diag *d)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct arena a;
+		arena_init(&a);
+		strvec_t w = { 0 };
+		if (!step_command(steps[i], &a, &w, d))
+			rc = -1;
+		vec_free(&w);
+		arena_release(&a);
+	}
+	return rc;
+}
+
+/* ---- running a run's steps in this process ---- */
+/* --project-dir / --profiles-dir given to `job run` or `run rerun`, passed on to every step */
+static const char *step_project_dir, *step_profiles_dir;
+
+struct capture {
+	int saved_out, saved_err, fd;
+	char path[64];
+};
+
+static int capture_begin(struct capture *c)
+{
+	fflush(stdout);
+	fflush(stderr);
+	snprintf(c->path, sizeof(c->path), "/tmp/silt-step-XXXXXX");
+	c->fd = mkstemp(c->path);
+	if (c->fd < 0)
+		return -1;
+	unlink(c->path);
+	c->saved_out = dup(1);
+	c->saved_err = dup(2);
+	dup2(c->fd, 1);
+	dup2(c->fd, 2);
+	return 0;
+}
+
+static char *capture_end(struct capture *c, size_t *len)
+{
+	fflush(stdout);
+	fflush(stderr);
+	dup2(c->saved_out, 1);
+	dup2(c->saved_err, 2);
+	close(c->saved_out);
+	close(c->saved_err);
+	struct buf b = BUF_INIT;
+	lseek(c->fd, 0, SEEK_SET);
+	char chunk[8192];
+	ssize_t r;
+	while ((r = read(c->fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)r);
+	close(c->fd);
+	*len = b.n;
+	return buf_detach(&b, NULL);
+}
+
+/* The project's target folder (for artifacts of steps that are not run tasks). */
+static char *project_target(const char *project_dir)
+{
+	char cwd[4096];
+	const char *dir = project_dir ? project_dir : getenv("DBT_PROJECT_DIR");
+	if (!dir) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return NULL;
+		dir = cwd;
+	}
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s/target", dir);
+	return buf_detach(&b, NULL);
+}
+
+/* Executes the run's queued steps in order; the first failure skips the rest. Returns the
+ * run's final status. */
+static enum store_status execute_run(struct store *s, const struct store_env *env,
+                                     const struct store_job *job, int64_t run_id,
+                                     const char *project_dir, struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct store_step *steps;
+	size_t nsteps;
+	enum store_status final = SST_SUCCESS;
+	char *message = NULL;
+	double started = now_secs();
+	if (store_run_set_status(s, run_id, SST_RUNNING, NULL, d) < 0 ||
+	    store_step_list(s, run_id, &a, &steps, &nsteps, d) < 0) {
+		arena_release(&a);
+		return SST_ERROR;
+	}
+	/* secrets to mask in the logs, for steps that do not compute them */
+	struct store_effective eff = { 0 };
+	struct store_run_ctx rctx = { .run_id = run_id, .job_id = job ? job->id : 0 };
+	if (store_effective_env(s, env, &rctx, &a, &eff, d) < 0) {
+		final = SST_ERROR;
+		message = strdup("cannot resolve the environment's variables");
+	}
+	for (size_t i = 0; i < nsteps; i++) {
+		struct store_step *st = &steps[i];
+		if (final != SST_SUCCESS) {
+			store_step_set_status(s, st->id, final == SST_CANCELLED ? SST_CANCELLED : SST_SKIPPED,
+			                      -1, d);
+			continue;
+		}
+		if (job && job->timeout_seconds > 0 && now_secs() - started > (double)job->timeout_seconds) {
+			final = SST_CANCELLED;
+			message = strdup("the job's timeout was exceeded");
+			store_step_set_status(s, st->id, SST_CANCELLED, -1, d);
+			continue;
+		}
+		store_step_set_status(s, st->id, SST_RUNNING, -1, d);
+		printf("Step %d: %s\n", st->position, st->command);
+		strvec_t words = { 0 };
+		struct diag sd;
+		diag_init(&sd);
+		cmd_fn fn = step_command(st->command, &a, &words, &sd);
+		int rc = 2;
+		struct cli_job_ctx ctx = { .s = s, .env = *env, .job = job, .run_id = run_id,
+			                   .step_id = st->id };
+		double step_start = now_secs();
+		char *log = NULL;
+		size_t loglen = 0;
+		if (fn) {
+			struct capture c;
+			if (step_project_dir) {
+				vec_push(&words, "--project-dir");
+				vec_push(&words, step_project_dir);
+			}
+			if (step_profiles_dir) {
+				vec_push(&words, "--profiles-dir");
+				vec_push(&words, step_profiles_dir);
+			}
+			vec_push(&words, NULL);
+			bool captured = capture_begin(&c) == 0;
+			cli_job_current = &ctx;
+			rc = fn((int)words.n - 1, (char **)words.v);
+			cli_job_current = NULL;
+			if (captured)
+				log = capture_end(&c, &loglen);
+		} else {
+			struct buf b = BUF_INIT;
+			for (size_t k = 0; k < sd.msgs.n; k++) {
+				diag_format_msg(&sd.msgs.v[k], &b);
+				buf_putc(&b, '\n');
+			}
+			loglen = b.n;
+			log = buf_detach(&b, NULL);
+		}
+		if (log) {
+			struct buf masked = BUF_INIT;
+			store_mask_secrets(&eff, (struct str){ log, loglen },
+			                   &masked);
+			fwrite(masked.p ? masked.p : "", 1, masked.n, stdout);
+			store_step_append_log(s, st->id, (struct str){ masked.p ? masked.p : "", masked.n },
+			                      d);
+			buf_release(&masked);
+			free(log);
+		}
+		char *tdir = ctx.target_dir ? strdup(ctx.target_dir) : project_target(project_dir);
+		if (tdir)
+			cli_keep_artifacts(s, run_id, st->id, tdir, step_start - 1,
+			                   &eff, d);
+		free(tdir);
+		free(ctx.target_dir);
+		store_step_set_status(s, st->id, rc == 0 ? SST_SUCCESS : SST_ERROR, rc, d);
+		if (rc != 0) {
+			final = SST_ERROR;
+			struct buf m = BUF_INIT;
+			buf_printf(&m, "step %d (%s) exited %d", st->position, st->command, rc);
+			message = buf_detach(&m, NULL);
+		}
+		vec_free(&words);
+		diag_release(&sd);
+	}
+	store_run_set_status(s, run_id, final, message, d);
+	printf("Run %lld: %s%s%s\n", (long long)run_id, store_status_name(final),
+	       message ? ": " : "", message ? message : "");
+	free(message);
+	arena_release(&a);
+	return final;
+}
+
+/* ---- flags ---- */
+struct job_flags {
+	const char *name, *env, *schedule, *threads, *target_name, *timeout, *defer_env,
+	    *description;
+	strvec_t steps;
+};
+
+static int usage_error(const char *usage, const char *cmd, const char *msg, const char *arg)
+{
+	fprintf(stderr, "silt %s: ", cmd);
+	fprintf(stderr, msg, arg);
+	fprintf(stderr, "\n%s", usage);
+	return 2;
+}
+
+static int take_job_flags(int argc, char **argv, int start, struct job_flags *f, bool edit)
+{
+	for (int i = start; i < argc; i++) {
+		static const char *const names[] = { "--env",     "--schedule",    "--threads",
+			                             "--target-name", "--timeout", "--defer-env",
+			                             "--description", "--step", "--name" };
+		size_t k = 0;
+		while (k < ARRAY_LEN(names) && strcmp(argv[i], names[k]))
+			k++;
+		if (k == ARRAY_LEN(names) || (k == 8 && !edit))
+			return usage_error(job_usage, "job", "unknown argument '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return usage_error(job_usage, "job", "%s needs a value", argv[i]);
+		const char *v = argv[++i];
+		const char **slots[] = { &f->env,         &f->schedule, &f->threads,
+			                 &f->target_name, &f->timeout,  &f->defer_env,
+			                 &f->description, NULL,         &f->name };
+		if (k == 7)
+			vec_push(&f->steps, v);
+		else
+			*slots[k] = v;
+	}
+	return 0;
+}
+
+static int parse_count(const char *flag, const char *v, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < 0) {
+		fprintf(stderr, "silt job: %s expects a whole number of 0 or more, not '%s'\n", flag, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Applies f to j (ids of named environments looked up); -1 after printing why. */
+static int apply_job_flags(struct store *s, struct arena *a, const struct job_flags *f,
+                           struct store_job *j, struct diag *d)
+{
+	if (f->name)
+		j->name = f->name;
+	if (f->env) {
+		struct store_env e;
+		if (store_env_get(s, f->env, a, &e, d) < 0)
+			return -1;
+		j->env_id = e.id;
+	}
+	if (f->defer_env) {
+		if (!*f->defer_env) {
+			j->defer_env_id = 0;
+		} else {
+			struct store_env e;
+			if (store_env_get(s, f->defer_env, a, &e, d) < 0)
+				return -1;
+			j->defer_env_id = e.id;
+		}
+	}
+	if (f->schedule)
+		j->schedule_cron = *f->schedule ? f->schedule : NULL;
+	if (f->target_name)
+		j->target_name = *f->target_name ? f->target_name : NULL;
+	if (f->description)
+		j->description = *f->description ? f->description : NULL;
+	if (f->threads) {
+		if (!*f->threads)
+			j->threads = 0;
+		else if (parse_count("--threads", f->threads, &j->threads) < 0 || j->threads == 0) {
+			if (j->threads == 0)
+				fprintf(stderr, "silt job: --threads must be 1 or more\n");
+			return -2;
+		}
+	}
+	if (f->timeout && parse_count("--timeout", *f->timeout ? f->timeout : "0", &j->timeout_seconds) < 0)
+		return -2;
+	if (f->steps.n) {
+		if (check_steps(f->steps.v, f->steps.n, d) < 0)
+			return -1;
+		j->steps = f->steps.v;
+		j->nsteps = f->steps.n;
+	}
+	return 0;
+}
+
+static void print_job(const struct store_job *j, struct store *s, struct arena *a)
+{
+	struct diag d;
+	diag_init(&d);
+	struct store_env de = { 0 };
+	if (j->defer_env_id)
+		store_env_get_id(s, j->defer_env_id, a, &de, &d);
+	diag_release(&d);
+	printf("name:         %s\n", j->name);
+	printf("environment:  %s\n", j->env_name);
+	printf("description:  %s\n", dash(j->description));
+	printf("schedule:     %s\n", dash(j->schedule_cron));
+	printf("threads:      %s\n", j->threads ? arena_printf(a, "%lld", (long long)j->threads) : "-");
+	printf("target name:  %s\n", dash(j->target_name));
+	printf("timeout:      %s\n",
+	       j->timeout_seconds ? arena_printf(a, "%llds", (long long)j->timeout_seconds) : "-");
+	printf("defer to:     %s\n", dash(de.name));
+	printf("steps:\n");
+	for (size_t i = 0; i < j->nsteps; i++)
+		printf("  %zu. %s\n", i + 1, j->steps[i]);
+}
+
+/* Creates a run of the job (or of env when job is NULL) with the given steps, executes it and
+ * returns the process exit status (0 success, 1 error). */
+static int start_run(struct store *s, const struct store_env *env, const struct store_job *job,
+                     const char **steps, size_t nsteps, int64_t rerun_of, const char *project_dir,
+                     struct diag *d)
+{
+	struct store_run r = { .env_id = env->id, .job_id = job ? job->id : 0, .status = SST_QUEUED,
+		               .trigger = rerun_of ? "rerun" : "manual", .rerun_of = rerun_of };
+	if (!job)
+		r.command = nsteps ? steps[0] : NULL;
+	if (store_run_create(s, &r, d) < 0)
+		return 2;
+	for (size_t i = 0; i < nsteps; i++)
+		if (store_step_add(s, r.id, steps[i], NULL, d) < 0) {
+			store_run_set_status(s, r.id, SST_ERROR, "could not record its steps", d);
+			return 2;
+		}
+	printf("Run %lld of %s%s%s (environment '%s'): %zu step%s\n", (long long)r.id,
+	       job ? "job '" : "", job ? job->name : "an ad-hoc run", job ? "'" : "", env->name,
+	       nsteps, nsteps == 1 ? "" : "s");
+	return execute_run(s, env, job, r.id, project_dir, d) == SST_SUCCESS ? 0 : 1;
+}
+
+int cmd_job(int argc, char **argv)
+{
+	const char *store_path = NULL, *project_dir = NULL;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i += 2) {
+		if (i + 1 >= argc)
+			return usage_error(job_usage, "job", "%s needs a value", argv[i]);
+		if (!strcmp(argv[i], "--store"))
+			store_path = argv[i + 1];
+		else if (!strcmp(argv[i], "--project-dir"))
+			project_dir = argv[i + 1];
+		else
+			return usage_error(job_usage, "job", "unknown argument '%s'", argv[i]);
+	}
+	if (i >= argc)
+		return usage_error(job_usage, "job", "%s", "which command?");
+	const char *sub = argv[i++];
+	const char *name = NULL;
+	step_project_dir = project_dir;
+	if (strcmp(sub, "list")) {
+		if (i >= argc || argv[i][0] == '-')
+			return usage_error(job_usage, "job", "%s needs a job name", sub);
+		name = argv[i++];
+	}
+	struct job_flags f = { 0 };
+	if (!strcmp(sub, "create") || !strcmp(sub, "edit") || !strcmp(sub, "list")) {
+		if (take_job_flags(argc, argv, i, &f, !strcmp(sub, "edit")) != 0) {
+			vec_free(&f.steps);
+			return 2;
+		}
+	} else if (strcmp(sub, "show") && strcmp(sub, "delete") && strcmp(sub, "run")) {
+		return usage_error(job_usage, "job", "unknown command '%s'", sub);
+	} else if (!strcmp(sub, "run") && i + 1 < argc && !strcmp(argv[i], "--profiles-dir")) {
+		step_profiles_dir = argv[i + 1];
+		if (i + 2 < argc)
+			return usage_error(job_usage, "job", "unexpected argument '%s'", argv[i + 2]);
+	} else if (i < argc) {
+		return usage_error(job_usage, "job", "unexpected argument '%s'", argv[i]);
+	}
+	struct store *s = cli_store_open("job", store_path, project_dir);
+	if (!s) {
+		vec_free(&f.steps);
+		return 2;
+	}
+	struct diag d;
+	diag_init(&d);
+	struct arena a;
+	arena_init(&a);
+	int rc = 1;
+	struct store_job j = { 0 };
+	if (!strcmp(sub, "create")) {
+		if (!f.env) {
+			rc = usage_error(job_usage, "job", "%s", "create needs --env E");
+		} else if (!f.steps.n) {
+			rc = usage_error(job_usage, "job", "%s", "create needs at least one --step");
+		} else {
+			j.name = name;
+			j.job_type = "other";
+			int r = apply_job_flags(s, &a, &f, &j, &d);
+			if (r == -2)
+				rc = 2;
+			else if (r == 0 && store_job_create(s, &j, &d) == 0) {
+				printf("Created job '%s' in environment '%s'\n", name, f.env);
+				rc = 0;
+			}
+		}
+	} else if (!strcmp(sub, "list")) {
+		int64_t env_id = 0;
+		struct store_env e;
+		struct store_job *v;
+		size_t n;
+		if ((!f.env || store_env_get(s, f.env, &a, &e, &d) == 0) &&
+		    store_job_list(s, f.env ? e.id : 0, &a, &v, &n, &d) == 0) {
+			(void)env_id;
+			printf("%-20s %-16s %-6s %-16s %s\n", "NAME", "ENVIRONMENT", "STEPS", "SCHEDULE",
+			       "FIRST STEP");
+			for (size_t k = 0; k < n; k++)
+				printf("%-20s %-16s %-6zu %-16s %s\n", v[k].name, v[k].env_name, v[k].nsteps,
+				       dash(v[k].schedule_cron), v[k].nsteps ? v[k].steps[0] : "-");
+			rc = 0;
+		}
+	} else if (!strcmp(sub, "show")) {
+		if (store_job_get(s, name, &a, &j, &d) == 0) {
+			print_job(&j, s, &a);
+			rc = 0;
+		}
+	} else if (!strcmp(sub, "edit")) {
+		if (store_job_get(s, name, &a, &j, &d) == 0) {
+			const char *old_env = j.env_name;
+			int r = apply_job_flags(s, &a, &f, &j, &d);
+			if (r == -2)
+				rc = 2;
+			else if (r == 0 && store_job_update(s, &j, &d) == 0) {
+				if (f.env && strcmp(f.env, old_env))
+					printf("Moved job '%s' from environment '%s' to '%s' (its runs stay its "
+					       "own)\n",
+					       j.name, old_env, f.env);
+				else
+					printf("Updated job '%s'\n", j.name);
+				rc = 0;
+			}
+		}
+	} else if (!strcmp(sub, "delete")) {
+		if (store_job_delete(s, name, &d) == 0) {
+			printf("Deleted job '%s' (its runs are kept)\n", name);
+			rc = 0;
+		}
+	} else { /* run */
+		struct store_env e;
+		if (store_job_get(s, name, &a, &j, &d) == 0) {
+			if (store_env_get_id(s, j.env_id, &a, &e, &d) < 0)
+				diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+				         "job '%s' points at an environment that no longer exists", name);
+			else
+				rc = start_run(s, &e, &j, j.steps, j.nsteps, 0, project_dir, &d);
+		}
+	}
+	cli_print_diag_as("job", &d);
+	diag_release(&d);
+	vec_free(&f.steps);
+	arena_release(&a);
+	store_close(s);
+	return rc;
+}
+
+/* ---- silt run list|show|logs|artifacts|rerun ---- */
+static int write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t w = fwrite(text, 1, len, f);
+	return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+bool cli_is_run_record_command(const char *w)
+{
+	return w && (!strcmp(w, "list") || !strcmp(w, "show") || !strcmp(w, "logs") ||
+	             !strcmp(w, "artifacts") || !strcmp(w, "rerun"));
+}
+
+static int parse_id(const char *v, int64_t *out)
+{
+	if (parse_count("run id", v, out) < 0 || *out == 0) {
+		fprintf(stderr, "silt run: expected a run id (a number from `silt run list`), not '%s'\n",
+		        v);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_run_line(const struct store_run *r)
+{
+	printf("%-6lld %-10s %-14s %-16s %-8s %-24s %s\n", (long long)r->id,
+	       store_status_name(r->status), dash(r->env_name), dash(r->job_name),
+	       dash(r->trigger), dash(r->started_at), r->is_ci ? "(CI)" : "");
+}
+
+/* Words of the failed step with the selection flags removed, then dbt retry's selection. */
+static const char *retry_command(struct arena *a, const char *line, const char *state_dir,
+                                 struct diag *d)
+{
+	strvec_t w = { 0 };
+	if (split_words(line, a, &w, d) < 0) {
+		vec_free(&w);
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < w.n; i++) {
+		const char *x = w.v[i];
+		bool list = !strcmp(x, "-s") || !strcmp(x, "--select") || !strcmp(x, "-m") ||
+		            !strcmp(x, "--models") || !strcmp(x, "--exclude") || !strcmp(x, "--state");
+		if (list || !strcmp(x, "--selector")) {
+			i++;
+			while (list && i + 1 < w.n && w.v[i + 1][0] != '-')
+				i++;
+			continue;
+		}
+		if (b.n)
+			buf_putc(&b, ' ');
+		bool quote = strchr(x, ' ') != NULL;
+		buf_printf(&b, quote ? "'%s'" : "%s", x);
+	}
+	buf_printf(&b, " --select result:error result:fail result:skipped --state '%s'", state_dir);
+	const char *r = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	vec_free(&w);
+	return r;
+}
+
+static int rerun(struct store *s, int64_t id, const char *project_dir, struct arena *a,
+                 struct diag *d)
+{
+	struct store_run r;
+	struct store_step *steps;
+	size_t n;
+	if (store_run_get(s, id, a, &r, d) < 0 || store_step_list(s, id, a, &steps, &n, d) < 0)
+		return 1;
+	if (r.status != SST_ERROR) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "run %lld is %s: only a run that errored can be rerun from its failure",
+		         (long long)id, store_status_name(r.status));
+		return 1;
+	}
+	struct store_env env;
+	if (!r.env_id || store_env_get_id(s, r.env_id, a, &env, d) < 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "run %lld's environment '%s' no longer exists", (long long)id, r.env_name);
+		return 1;
+	}
+	struct store_job job;
+	if (r.job_id && store_job_get_id(s, r.job_id, a, &job, d) < 0)
+		return 1;
+	/* a run of `silt build --env E` has no steps: its own command is the one to retry */
+	struct store_step own = { .id = 0, .position = 1, .command = r.command, .status = SST_ERROR };
+	if (n == 0 && r.command && !r.job_id) {
+		steps = &own;
+		n = 1;
+	}
+	size_t first = 0;
+	while (first < n && steps[first].status != SST_ERROR)
+		first++;
+	if (first == n) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "run %lld has no failed step to rerun from", (long long)id);
+		return 1;
+	}
+	/* the failed step's artifacts become the state its retry selects from */
+	struct store_artifact mf, rr;
+	int hm = store_artifact_get(s, id, steps[first].id, "manifest.json", a, &mf, d);
+	int hr = store_artifact_get(s, id, steps[first].id, "run_results.json", a, &rr, d);
+	if (hm < 0 || hr < 0)
+		return 1;
+	VEC(const char *) cmds = { 0 };
+	char dir[] = "/tmp/silt-rerun-XXXXXX";
+	bool have_dir = false;
+	if (hm && hr) {
+		if (!mkdtemp(dir)) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot make a temporary folder: %s",
+			         strerror(errno));
+			return 1;
+		}
+		have_dir = true;
+		char *p1 = arena_printf(a, "%s/manifest.json", dir);
+		char *p2 = arena_printf(a, "%s/run_results.json", dir);
+		if (write_file(p1, mf.content, mf.len) < 0 || write_file(p2, rr.content, rr.len) < 0) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", dir);
+			return 1;
+		}
+		const char *c = retry_command(a, steps[first].command, dir, d);
+		if (!c)
+			return 1;
+		vec_push(&cmds, c);
+	} else {
+		/* a step that left no results (it failed before running nodes) is run again whole */
+		vec_push(&cmds, steps[first].command);
+	}
+	for (size_t i = first + 1; i < n; i++)
+		vec_push(&cmds, steps[i].command);
+	printf("Rerunning run %lld from step %d (%s)\n", (long long)id, steps[first].position,
+	       steps[first].command);
+	int rc = start_run(s, &env, r.job_id ? &job : NULL, cmds.v, cmds.n, id, project_dir, d);
+	vec_free(&cmds);
+	if (have_dir) {
+		char *p1 = arena_printf(a, "%s/manifest.json", dir);
+		char *p2 = arena_printf(a, "%s/run_results.json", dir);
+		unlink(p1);
+		unlink(p2);
+		rmdir(dir);
+	}
+	return rc;
+}
+
+int cmd_run_records(int argc, char **argv)
+{
+	const char *store_path = NULL, *project_dir = NULL, *env_name = NULL, *job_name = NULL;
+	const char *sub = NULL, *id_text = NULL, *path = NULL, *limit_text = NULL, *step_text = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char **slot = !strcmp(argv[i], "--store")         ? &store_path
+		                    : !strcmp(argv[i], "--project-dir") ? &project_dir
+		                    : !strcmp(argv[i], "--env")         ? &env_name
+		                    : !strcmp(argv[i], "--job")         ? &job_name
+		                    : !strcmp(argv[i], "--limit")       ? &limit_text
+		                    : !strcmp(argv[i], "--step")        ? &step_text
+		                    : !strcmp(argv[i], "--profiles-dir") ? &step_profiles_dir
+		                                                        : NULL;
+		if (slot) {
+			if (i + 1 >= argc)
+				return usage_error(run_usage, "run", "%s needs a value", argv[i]);
+			*slot = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return usage_error(run_usage, "run", "unknown argument '%s'", argv[i]);
+		} else if (!sub) {
+			sub = argv[i];
+		} else if (!id_text && strcmp(sub, "list")) {
+			id_text = argv[i];
+		} else if (!path && !strcmp(sub, "artifacts")) {
+			path = argv[i];
+		} else {
+			return usage_error(run_usage, "run", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	int64_t id = 0, limit = 0, step_pos = 0;
+	step_project_dir = project_dir;
+	if (!sub)
+		return usage_error(run_usage, "run", "%s", "which command?");
+	if (strcmp(sub, "list") && !id_text)
+		return usage_error(run_usage, "run", "%s needs a run id", sub);
+	if ((id_text && parse_id(id_text, &id) < 0) ||
+	    (limit_text && parse_count("--limit", limit_text, &limit) < 0) ||
+	    (step_text && parse_count("--step", step_text, &step_pos) < 0))
+		return 2;
+	struct store *s = cli_store_open("run", store_path, project_dir);
+	if (!s)
+		return 2;
+	struct diag d;
+	diag_init(&d);
+	struct arena a;
+	arena_init(&a);
+	int rc = 1;
+	struct store_run r;
+	struct store_step *steps = NULL;
+	size_t nsteps = 0;
+	if (!strcmp(sub, "list")) {
+		struct store_run_filter flt = { .limit = (int)limit };
+		struct store_env e;
+		struct store_job j;
+		struct store_run *v;
+		size_t n;
+		if ((!env_name || store_env_get(s, env_name, &a, &e, &d) == 0) &&
+		    (!job_name || store_job_get(s, job_name, &a, &j, &d) == 0)) {
+			flt.env_id = env_name ? e.id : 0;
+			flt.job_id = job_name ? j.id : 0;
+			if (store_run_list(s, &flt, &a, &v, &n, &d) == 0) {
+				printf("%-6s %-10s %-14s %-16s %-8s %-24s\n", "ID", "STATUS", "ENVIRONMENT",
+				       "JOB", "TRIGGER", "STARTED");
+				for (size_t k = 0; k < n; k++)
+					print_run_line(&v[k]);
+				rc = 0;
+			}
+		}
+	} else if (!strcmp(sub, "rerun")) {
+		rc = rerun(s, id, project_dir, &a, &d);
+	} else if (store_run_get(s, id, &a, &r, &d) == 0 &&
+	           store_step_list(s, id, &a, &steps, &nsteps, &d) == 0) {
+		rc = 0;
+		if (!strcmp(sub, "show")) {
+			printf("run:          %lld\n", (long long)r.id);
+			printf("status:       %s\n", store_status_name(r.status));
+			printf("environment:  %s\n", dash(r.env_name));
+			printf("job:          %s\n", dash(r.job_name));
+			printf("trigger:      %s%s\n", dash(r.trigger), r.is_ci ? " (CI)" : "");
+			printf("command:      %s\n", dash(r.command));
+			printf("rerun of:     %s\n",
+			       r.rerun_of ? arena_printf(&a, "%lld", (long long)r.rerun_of) : "-");
+			printf("created:      %s\n", dash(r.created_at));
+			printf("started:      %s\n", dash(r.started_at));
+			printf("finished:     %s\n", dash(r.finished_at));
+			printf("message:      %s\n", dash(r.message));
+			printf("steps:\n");
+			for (size_t k = 0; k < nsteps; k++)
+				printf("  %d. %-9s exit %-3s %s\n", steps[k].position,
+				       store_status_name(steps[k].status),
+				       steps[k].exit_code < 0 ? "-"
+				                              : arena_printf(&a, "%d", steps[k].exit_code),
+				       steps[k].command);
+			struct store_history *h;
+			size_t nh;
+			if (store_history_list(s, NULL, id, &a, &h, &nh, &d) == 0 && nh) {
+				printf("nodes:\n");
+				for (size_t k = 0; k < nh; k++)
+					printf("  %-8s %s\n", h[k].status, h[k].unique_id);
+			}
+		} else if (!strcmp(sub, "logs")) {
+			bool found = false;
+			for (size_t k = 0; k < nsteps; k++) {
+				if (step_pos && steps[k].position != step_pos)
+					continue;
+				found = true;
+				printf("== step %d: %s (%s)\n", steps[k].position, steps[k].command,
+				       store_status_name(steps[k].status));
+				fputs(steps[k].logs ? steps[k].logs : "", stdout);
+			}
+			if (!found && step_pos) {
+				diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "run %lld has no step %lld",
+				         (long long)id, (long long)step_pos);
+				rc = 1;
+			}
+		} else if (!strcmp(sub, "artifacts")) {
+			struct store_artifact *arts;
+			size_t na;
+			if (store_artifact_list(s, id, path != NULL, &a, &arts, &na, &d) < 0) {
+				rc = 1;
+			} else {
+				/* the artifact of the asked step, else the last step's that has it */
+				const struct store_artifact *hit = NULL;
+				for (size_t k = 0; k < na; k++) {
+					int pos = 0;
+					for (size_t m = 0; m < nsteps; m++)
+						if (steps[m].id == arts[k].step_id)
+							pos = steps[m].position;
+					if (step_pos && pos != step_pos)
+						continue;
+					if (!path)
+						printf("%-6s %-24s %zu bytes\n",
+						       pos ? arena_printf(&a, "%d", pos) : "-", arts[k].path,
+						       arts[k].len);
+					else if (!strcmp(arts[k].path, path))
+						hit = &arts[k];
+				}
+				if (path && hit)
+					fwrite(hit->content, 1, hit->len, stdout);
+				else if (path) {
+					diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "run %lld has no artifact %s",
+					         (long long)id, path);
+					rc = 1;
+				}
+			}
+		} else {
+			rc = usage_error(run_usage, "run", "unknown command '%s'", sub);
+		}
+	}
+	cli_print_diag_as("run", &d);
+	diag_release(&d);
+	arena_release(&a);
+	store_close(s);
+	return rc;
+}

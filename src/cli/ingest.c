@@ -1,0 +1,405 @@
+/* Ingestion: a target/ folder's manifest.json and run_results.json recorded in the metadata store
+ * as a run of an environment (cli/jobs.h), and `silt ingest`:
+ *
+ *   silt ingest --env NAME [--ci] [--store PATH] [--project-dir DIR] TARGET_DIR
+ *
+ * records artifacts produced elsewhere (by dbt itself, say) as a new, finished run. */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "jobs.h"
+#include "json/json.h"
+
+struct cli_job_ctx *cli_job_current;
+
+static char *strf(const char *fmt, ...) SILT_PRINTF(1, 2);
+static char *strf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b, NULL);
+}
+
+void cli_print_diag_as(const char *cmd, const struct diag *d)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < d->msgs.n; i++) {
+		buf_reset(&b);
+		diag_format_msg(&d->msgs.v[i], &b);
+		fprintf(stderr, "silt %s: %s\n", cmd, buf_cstr(&b));
+	}
+	buf_release(&b);
+}
+
+struct store *cli_store_open(const char *cmd, const char *explicit_path, const char *project_dir)
+{
+	struct diag d;
+	diag_init(&d);
+	struct buf path = BUF_INIT;
+	struct store *s = NULL;
+	if (store_locate(explicit_path, project_dir, &path, &d) == 0)
+		s = store_open(buf_cstr(&path), NULL, &d);
+	cli_print_diag_as(cmd, &d);
+	diag_release(&d);
+	buf_release(&path);
+	return s;
+}
+
+/* The file's text with secrets masked; NULL (not an error) when it does not exist. */
+static char *read_masked(const char *path, const struct store_effective *eff, size_t *len,
+                         int *err, struct diag *d)
+{
+	char *text = file_read_all(path, len);
+	if (!text) {
+		if (errno != ENOENT) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot read %s: %s", path,
+			         strerror(errno));
+			*err = 1;
+		}
+		return NULL;
+	}
+	if (eff && eff->nsecrets) {
+		struct buf b = BUF_INIT;
+		store_mask_secrets(eff, (struct str){ text, *len }, &b);
+		free(text);
+		*len = b.n;
+		text = buf_detach(&b, NULL);
+	}
+	return text;
+}
+
+static const char *json_text(struct arena *a, value v)
+{
+	if (v.type == VT_NONE || v_is_undef(v))
+		return NULL;
+	struct json_opts o = JSON_OPTS_INIT;
+	o.ensure_ascii = false;
+	o.item_sep = ",";
+	o.key_sep = ":";
+	struct buf b = BUF_INIT;
+	const char *r = json_write(&b, v, &o) == 0 ? arena_strndup(a, b.p, b.n) : NULL;
+	buf_release(&b);
+	return r;
+}
+
+static const char *str_item(value d, const char *key)
+{
+	if (d.type != VT_DICT)
+		return NULL;
+	value v = v_item(d, key);
+	return v_is_str(v) ? v_item_str(d, key) : NULL;
+}
+
+/* The manifest's node (nodes, sources, … by unique_id), or None. */
+static value find_node(value manifest, const char *uid)
+{
+	static const char *const groups[] = { "nodes", "sources", "exposures", "metrics",
+		                              "semantic_models", "saved_queries", "unit_tests" };
+	for (size_t i = 0; i < ARRAY_LEN(groups); i++) {
+		value g = v_item(manifest, groups[i]);
+		value n;
+		if (g.type == VT_DICT && vdict_gets(g.dict, (struct str){ uid, strlen(uid) }, &n))
+			return n;
+	}
+	return v_none();
+}
+
+static const char *node_checksum(value node)
+{
+	value c = v_item(node, "checksum");
+	return str_item(c, "checksum");
+}
+
+typedef VEC(struct store_node_def) defvec_t;
+
+static int collect_defs(struct arena *a, value manifest, defvec_t *out)
+{
+	static const char *const groups[] = { "nodes", "sources", "exposures", "metrics",
+		                              "semantic_models", "saved_queries", "unit_tests" };
+	for (size_t i = 0; i < ARRAY_LEN(groups); i++) {
+		value g = v_item(manifest, groups[i]);
+		if (g.type != VT_DICT)
+			continue;
+		for (uint32_t k = 0; k < g.dict->n; k++) {
+			struct ventry *e = &g.dict->e[k];
+			if (e->k.type != VT_STR || e->v.type != VT_DICT)
+				continue;
+			struct store_node_def x = { 0 };
+			x.unique_id = arena_strndup(a, e->k.s, e->k.len);
+			x.resource_type = str_item(e->v, "resource_type");
+			if (!x.resource_type)
+				x.resource_type = arena_strndup(a, groups[i], strlen(groups[i]) - 1);
+			x.checksum = node_checksum(e->v);
+			x.config = json_text(a, v_item(e->v, "config"));
+			x.node = json_text(a, e->v);
+			if (!x.node)
+				return -1;
+			vec_push(out, x);
+		}
+	}
+	return 0;
+}
+
+/* The "execute" timing of a result (dbt's timing list), else "compile"'s start. */
+static void result_times(value res, const char **started, const char **completed)
+{
+	*started = *completed = NULL;
+	value t = v_item(res, "timing");
+	if (t.type != VT_LIST)
+		return;
+	for (uint32_t i = 0; i < t.list->n; i++) {
+		value x = t.list->v[i];
+		const char *name = str_item(x, "name");
+		if (!name)
+			continue;
+		if (!*started || !strcmp(name, "execute"))
+			*started = str_item(x, "started_at");
+		if (!strcmp(name, "execute") || !*completed)
+			*completed = str_item(x, "completed_at");
+	}
+}
+
+static bool status_succeeded(const char *st)
+{
+	return st && (!strcmp(st, "success") || !strcmp(st, "pass") || !strcmp(st, "warn"));
+}
+
+static int put_artifact(struct store *s, int64_t run_id, int64_t step_id, const char *name,
+                        const char *text, size_t len, struct diag *d)
+{
+	struct store_artifact art = { .run_id = run_id, .step_id = step_id, .path = name,
+		                      .content = text, .len = len };
+	return store_artifact_put(s, &art, d);
+}
+
+int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int64_t step_id,
+               bool is_ci, const char *target_dir, const struct store_effective *eff,
+               struct ingest_stats *stats, struct diag *d)
+{
+	struct ingest_stats none;
+	if (!stats)
+		stats = &none;
+	memset(stats, 0, sizeof(*stats));
+	struct arena a;
+	arena_init(&a);
+	int err = 0, rc = -1;
+	size_t mlen = 0, rlen = 0, vlen = 0;
+	char *mpath = arena_printf(&a, "%s/manifest.json", target_dir);
+	char *rpath = arena_printf(&a, "%s/run_results.json", target_dir);
+	char *vpath = arena_printf(&a, "%s/node_vars.json", target_dir);
+	char *mtext = read_masked(mpath, eff, &mlen, &err, d);
+	char *rtext = err ? NULL : read_masked(rpath, eff, &rlen, &err, d);
+	char *vtext = err ? NULL : read_masked(vpath, eff, &vlen, &err, d);
+	value manifest = v_none(), results = v_none(), vars = v_none();
+	defvec_t defs = { 0 };
+	if (err)
+		goto done;
+	if (!mtext && !rtext) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "%s holds neither manifest.json nor run_results.json", target_dir);
+		goto done;
+	}
+	if ((mtext && json_parse(&a, mpath, mtext, mlen, &manifest, d) < 0) ||
+	    (rtext && json_parse(&a, rpath, rtext, rlen, &results, d) < 0) ||
+	    (vtext && json_parse(&a, vpath, vtext, vlen, &vars, d) < 0))
+		goto done;
+	if ((mtext && manifest.type != VT_DICT) || (rtext && results.type != VT_DICT)) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: expected a JSON object",
+		         mtext && manifest.type != VT_DICT ? mpath : rpath);
+		goto done;
+	}
+	const char *generated_at = mtext ? str_item(v_item(manifest, "metadata"), "generated_at") : NULL;
+	if (mtext && !generated_at) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "%s: metadata.generated_at is missing; is this a dbt manifest?", mpath);
+		goto done;
+	}
+	value list = rtext ? v_item(results, "results") : v_none();
+	if (rtext && list.type != VT_LIST) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "%s: `results` is not a list; is this a dbt run_results.json?", rpath);
+		goto done;
+	}
+	if (mtext && !is_ci && collect_defs(&a, manifest, &defs) < 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: a node cannot be written as JSON",
+		         mpath);
+		goto done;
+	}
+	value node_vars = v_item(vars, "nodes");
+	if (store_begin(s, d) < 0)
+		goto done;
+	rc = 0;
+	if (mtext && !is_ci)
+		rc = store_defs_replace(s, env->id, run_id, generated_at, defs.v, defs.n,
+		                        &stats->defs_replaced, d);
+	stats->ndefs = defs.n;
+	for (uint32_t i = 0; rc == 0 && list.type == VT_LIST && i < list.list->n; i++) {
+		value res = list.list->v[i];
+		struct store_node_result r = { 0 };
+		r.unique_id = str_item(res, "unique_id");
+		r.status = str_item(res, "status");
+		if (!r.unique_id || !r.status) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "%s: result %u lacks its unique_id or status", rpath, i + 1);
+			rc = -1;
+			break;
+		}
+		value node = find_node(manifest, r.unique_id);
+		r.resource_type = str_item(node, "resource_type");
+		if (!r.resource_type) {
+			const char *dot = strchr(r.unique_id, '.');
+			r.resource_type = dot ? arena_strndup(&a, r.unique_id, (size_t)(dot - r.unique_id))
+			                      : "unknown";
+		}
+		r.succeeded = status_succeeded(r.status);
+		r.message = str_item(res, "message");
+		result_times(res, &r.started_at, &r.completed_at);
+		value et = v_item(res, "execution_time");
+		r.execution_time = et.type == VT_FLOAT ? et.f : et.type == VT_INT ? (double)et.i : 0;
+		if (r.succeeded && node.type == VT_DICT) {
+			r.database = str_item(node, "database");
+			r.schema = str_item(node, "schema");
+			r.identifier = str_item(node, "alias");
+			if (!r.identifier)
+				r.identifier = str_item(node, "identifier");
+			r.checksum = node_checksum(node);
+			r.config = json_text(&a, v_item(node, "config"));
+			r.node = json_text(&a, node);
+			if (node_vars.type == VT_DICT)
+				r.vars = json_text(&a, v_item(node_vars, r.unique_id));
+		}
+		rc = store_node_record(s, is_ci ? 0 : env->id, run_id, step_id, &r, d);
+		stats->nresults++;
+	}
+	if (rc == 0 && mtext)
+		rc = put_artifact(s, run_id, step_id, "manifest.json", mtext, mlen, d);
+	if (rc == 0 && rtext)
+		rc = put_artifact(s, run_id, step_id, "run_results.json", rtext, rlen, d);
+	if (rc == 0)
+		rc = store_commit(s, d);
+	else
+		store_rollback(s);
+done:
+	vec_free(&defs);
+	free(mtext);
+	free(rtext);
+	free(vtext);
+	arena_release(&a);
+	return rc;
+}
+
+int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const char *target_dir,
+                       double since, const struct store_effective *eff, struct diag *d)
+{
+	static const char *const names[] = { "manifest.json", "run_results.json", "catalog.json",
+		                             "sources.json", "semantic_manifest.json" };
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(names); i++) {
+		char *path = strf("%s/%s", target_dir, names[i]);
+		struct stat sb;
+		if (stat(path, &sb) == 0 &&
+		    (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9 >= since) {
+			size_t len;
+			int err = 0;
+			char *text = read_masked(path, eff, &len, &err, d);
+			if (text)
+				rc = put_artifact(s, run_id, step_id, names[i], text, len, d);
+			else if (err)
+				rc = -1;
+			free(text);
+		}
+		free(path);
+	}
+	return rc;
+}
+
+/* ---- silt ingest ---- */
+static const char ingest_usage[] =
+    "usage: silt ingest --env NAME [--ci] [--store PATH] [--project-dir DIR] TARGET_DIR\n"
+    "  records TARGET_DIR/manifest.json and run_results.json (e.g. written by dbt) as a run\n"
+    "  of the environment; --ci records results without touching its applied state\n";
+
+int cmd_ingest(int argc, char **argv)
+{
+	const char *env_name = NULL, *store_path = NULL, *project_dir = NULL, *dir = NULL;
+	bool ci = false;
+	for (int i = 1; i < argc; i++) {
+		const char **slot = !strcmp(argv[i], "--env")           ? &env_name
+		                    : !strcmp(argv[i], "--store")       ? &store_path
+		                    : !strcmp(argv[i], "--project-dir") ? &project_dir
+		                                                        : NULL;
+		if (slot) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "silt ingest: %s needs a value\n%s", argv[i], ingest_usage);
+				return 2;
+			}
+			*slot = argv[++i];
+		} else if (!strcmp(argv[i], "--ci")) {
+			ci = true;
+		} else if (argv[i][0] == '-' || dir) {
+			fprintf(stderr, "silt ingest: unexpected argument '%s'\n%s", argv[i], ingest_usage);
+			return 2;
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (!env_name || !dir) {
+		fprintf(stderr, "silt ingest: %s\n%s", !env_name ? "--env NAME is required"
+		                                                 : "which target folder? (TARGET_DIR)",
+		        ingest_usage);
+		return 2;
+	}
+	struct store *s = cli_store_open("ingest", store_path, project_dir);
+	if (!s)
+		return 2;
+	struct diag d;
+	diag_init(&d);
+	struct arena a;
+	arena_init(&a);
+	int rc = 1;
+	struct store_env env;
+	struct store_run run = { .status = SST_RUNNING, .trigger = "ingest", .is_ci = ci };
+	struct ingest_stats st;
+	char *cmd = strf("silt ingest %s", dir);
+	run.command = cmd;
+	if (store_env_get(s, env_name, &a, &env, &d) < 0)
+		goto done;
+	run.env_id = env.id;
+	if (store_run_create(s, &run, &d) < 0)
+		goto done;
+	if (cli_ingest(s, &env, run.id, 0, ci, dir, NULL, &st, &d) < 0) {
+		struct diag ignore;
+		diag_init(&ignore);
+		store_run_set_status(s, run.id, SST_ERROR, "ingestion failed", &ignore);
+		diag_release(&ignore);
+		goto done;
+	}
+	/* the run's status is the invocation's: error when any node errored or failed */
+	rc = 0;
+	struct store_history *h;
+	size_t nh;
+	bool failed = false;
+	if (store_history_list(s, NULL, run.id, &a, &h, &nh, &d) == 0)
+		for (size_t i = 0; i < nh; i++)
+			failed |= !strcmp(h[i].status, "error") || !strcmp(h[i].status, "fail") ||
+			          !strcmp(h[i].status, "runtime error");
+	if (store_run_set_status(s, run.id, failed ? SST_ERROR : SST_SUCCESS,
+	                         failed ? "a node errored or failed" : NULL, &d) < 0)
+		rc = 1;
+	if (rc == 0)
+		printf("Ingested %s as run %lld of environment '%s': %zu results%s\n", dir,
+		       (long long)run.id, env.name, st.nresults,
+		       ci ? " (CI: applied state untouched)"
+		       : st.defs_replaced ? ", definition state replaced"
+		                          : ", definition state kept (newer than this manifest)");
+done:
+	free(cmd);
+	cli_print_diag_as("ingest", &d);
+	diag_release(&d);
+	arena_release(&a);
+	store_close(s);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/* cli jobs: what the run commands share with `silt job run` and `silt ingest` — the run of an
+ * environment a dbt command is recorded as, and the ingestion of a target/ folder's artifacts
+ * into the metadata store (docs/internals/store.md, "Jobs, runs and ingestion"). */
+#ifndef SILT_CLI_JOBS_H
+#define SILT_CLI_JOBS_H
+
+#include "cli.h"
+#include "store/store.h"
+
+/* A run being recorded. `silt job run` sets cli_job_current for the duration of each step, so
+ * the step's command (cmd_run.c, in the same process) joins that run instead of making one. */
+struct cli_job_ctx {
+	struct store *s;
+	struct store_env env;
+	const struct store_job *job; /* NULL for a run that is not a job's */
+	int64_t run_id, step_id;     /* step 0: the run's own */
+	bool is_ci;
+	/* set by the step's command: the target folder it wrote, NULL if none */
+	char *target_dir;
+};
+extern struct cli_job_ctx *cli_job_current;
+
+struct ingest_stats {
+	size_t ndefs, nresults;
+	bool defs_replaced;
+};
+/* Records target_dir's manifest.json and run_results.json (either may be missing, not both) as
+ * the run `run_id` (step step_id) of env: in one transaction, a history row per result, the
+ * artifacts (secrets masked with eff when given) and, unless is_ci, the environment's
+ * definition state (when the manifest is not older) and its applied state per executed node. */
+int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int64_t step_id,
+               bool is_ci, const char *target_dir, const struct store_effective *eff,
+               struct ingest_stats *st, struct diag *d);
+/* Keeps target_dir's *.json files written at or after `since` (seconds) as artifacts of the run
+ * and step, secrets masked. */
+int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const char *target_dir,
+                       double since, const struct store_effective *eff, struct diag *d);
+/* Opens the store of --store/SILT_STORE/the project (errors printed as "silt CMD: ..."). */
+struct store *cli_store_open(const char *cmd, const char *explicit_path, const char *project_dir);
+void cli_print_diag_as(const char *cmd, const struct diag *d);
+
+int cmd_ingest(int argc, char **argv);
+int cmd_job(int argc, char **argv);
+/* silt run list|show|logs|artifacts|rerun (argv[0] is "run") */
+int cmd_run_records(int argc, char **argv);
+bool cli_is_run_record_command(const char *word);
+
+#endif

@@ -93,53 +93,226 @@ static const char *str_item(value d, const char *key)
 	return v_is_str(v) ? v_item_str(d, key) : NULL;
 }
 
-/* The manifest's node (nodes, sources, … by unique_id), or None. */
-static value find_node(value manifest, const char *uid)
+/* ---- the manifest, scanned in place ----
+ * A 10,000-model manifest is some 60 MB; building values for all of it costs more than the rest
+ * of ingestion together. Ingestion needs each node's JSON (kept as written: a slice of the file),
+ * its config (a slice too) and a few strings, so the text is walked, not parsed: values are
+ * skipped by matching brackets outside strings, and only the small strings are decoded. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+static const char *skip_ws(const char *p, const char *e)
 {
-	static const char *const groups[] = { "nodes", "sources", "exposures", "metrics",
-		                              "semantic_models", "saved_queries", "unit_tests" };
-	for (size_t i = 0; i < ARRAY_LEN(groups); i++) {
-		value g = v_item(manifest, groups[i]);
-		value n;
-		if (g.type == VT_DICT && vdict_gets(g.dict, (struct str){ uid, strlen(uid) }, &n))
-			return n;
+	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The end of the string starting at p ('"'), or NULL. */
+static const char *skip_string(const char *p, const char *e)
+{
+	for (p++; p < e; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
 	}
-	return v_none();
+	return NULL;
 }
 
-static const char *node_checksum(value node)
+/* The end of the value starting at p, or NULL when it is malformed. */
+static const char *skip_value(const char *p, const char *e)
 {
-	value c = v_item(node, "checksum");
-	return str_item(c, "checksum");
-}
-
-typedef VEC(struct store_node_def) defvec_t;
-
-static int collect_defs(struct arena *a, value manifest, defvec_t *out)
-{
-	static const char *const groups[] = { "nodes", "sources", "exposures", "metrics",
-		                              "semantic_models", "saved_queries", "unit_tests" };
-	for (size_t i = 0; i < ARRAY_LEN(groups); i++) {
-		value g = v_item(manifest, groups[i]);
-		if (g.type != VT_DICT)
-			continue;
-		for (uint32_t k = 0; k < g.dict->n; k++) {
-			struct ventry *e = &g.dict->e[k];
-			if (e->k.type != VT_STR || e->v.type != VT_DICT)
-				continue;
-			struct store_node_def x = { 0 };
-			x.unique_id = arena_strndup(a, e->k.s, e->k.len);
-			x.resource_type = str_item(e->v, "resource_type");
-			if (!x.resource_type)
-				x.resource_type = arena_strndup(a, groups[i], strlen(groups[i]) - 1);
-			x.checksum = node_checksum(e->v);
-			x.config = json_text(a, v_item(e->v, "config"));
-			x.node = json_text(a, e->v);
-			if (!x.node)
-				return -1;
-			vec_push(out, x);
+	if (p >= e)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, e);
+	if (*p != '{' && *p != '[') {
+		const char *q = p;
+		while (q < e && !strchr(",}] \n\r\t", *q))
+			q++;
+		return q > p ? q : NULL;
+	}
+	int depth = 0;
+	for (; p < e; p++) {
+		if (*p == '"') {
+			p = skip_string(p, e);
+			if (!p)
+				return NULL;
+			p--;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
 		}
 	}
+	return NULL;
+}
+
+/* Walks the members of the object at *p: 1 with the next key (quotes included) and value, 0 at
+ * its end, -1 when malformed. *p must start at '{' on the first call (state 0). */
+static int obj_next(const char **p, const char *e, int *state, struct span *key, struct span *val)
+{
+	const char *q = skip_ws(*p, e);
+	if (*state == 0) {
+		if (q >= e || *q != '{')
+			return -1;
+		q = skip_ws(q + 1, e);
+		*state = 1;
+		if (q < e && *q == '}') {
+			*p = q + 1;
+			return 0;
+		}
+	} else {
+		if (q < e && *q == '}') {
+			*p = q + 1;
+			return 0;
+		}
+		if (q >= e || *q != ',')
+			return -1;
+		q = skip_ws(q + 1, e);
+	}
+	if (q >= e || *q != '"')
+		return -1;
+	const char *k = skip_string(q, e);
+	if (!k)
+		return -1;
+	key->p = q;
+	key->n = (size_t)(k - q);
+	q = skip_ws(k, e);
+	if (q >= e || *q != ':')
+		return -1;
+	q = skip_ws(q + 1, e);
+	const char *v = skip_value(q, e);
+	if (!v)
+		return -1;
+	val->p = q;
+	val->n = (size_t)(v - q);
+	*p = v;
+	return 1;
+}
+
+static bool key_is(struct span k, const char *name)
+{
+	size_t n = strlen(name);
+	return k.n == n + 2 && !memcmp(k.p + 1, name, n);
+}
+
+/* A JSON string's text (decoded when it holds escapes), NULL when v is not a string. */
+static const char *span_str(struct arena *a, struct span v)
+{
+	if (!v.n || v.p[0] != '"')
+		return NULL;
+	if (!memchr(v.p, '\\', v.n))
+		return arena_strndup(a, v.p + 1, v.n - 2);
+	value x;
+	struct diag d;
+	diag_init(&d);
+	const char *r = json_parse(a, NULL, v.p, v.n, &x, &d) == 0 && v_is_str(x)
+	                    ? arena_strndup(a, x.s, x.len)
+	                    : NULL;
+	diag_release(&d);
+	return r;
+}
+
+/* What ingestion reads of one node. */
+struct mnode {
+	const char *unique_id, *resource_type, *checksum, *database, *schema, *alias, *identifier;
+	struct span node, config;
+};
+
+static int scan_node(struct arena *a, struct span key, struct span obj, struct mnode *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->unique_id = span_str(a, key);
+	m->node = obj;
+	const char *p = obj.p, *e = obj.p + obj.n;
+	int state = 0, r;
+	struct span k, v;
+	while ((r = obj_next(&p, e, &state, &k, &v)) == 1) {
+		if (key_is(k, "resource_type"))
+			m->resource_type = span_str(a, v);
+		else if (key_is(k, "config"))
+			m->config = v;
+		else if (key_is(k, "database"))
+			m->database = span_str(a, v);
+		else if (key_is(k, "schema"))
+			m->schema = span_str(a, v);
+		else if (key_is(k, "alias"))
+			m->alias = span_str(a, v);
+		else if (key_is(k, "identifier"))
+			m->identifier = span_str(a, v);
+		else if (key_is(k, "checksum") && v.n && v.p[0] == '{') {
+			const char *cp = v.p;
+			int cs = 0;
+			struct span ck, cv;
+			while (obj_next(&cp, v.p + v.n, &cs, &ck, &cv) == 1)
+				if (key_is(ck, "checksum"))
+					m->checksum = span_str(a, cv);
+		}
+	}
+	return r < 0 || !m->unique_id ? -1 : 0;
+}
+
+static const char *const node_groups[] = { "nodes", "sources", "exposures", "metrics",
+	                                   "semantic_models", "saved_queries", "unit_tests" };
+
+typedef VEC(struct mnode) mnodevec_t;
+typedef VEC(struct store_node_def) defvec_t;
+
+/* The manifest's nodes (in mv, by unique_id in map) and metadata.generated_at. */
+static int scan_manifest(struct arena *a, const char *path, const char *text, size_t len,
+                         mnodevec_t *mv, struct map *byid, const char **generated_at,
+                         struct diag *d)
+{
+	const char *p = text, *e = text + len;
+	int state = 0, r;
+	struct span k, v;
+	*generated_at = NULL;
+	while ((r = obj_next(&p, e, &state, &k, &v)) == 1) {
+		if (key_is(k, "metadata") && v.p[0] == '{') {
+			const char *mp = v.p;
+			int ms = 0;
+			struct span mk, mval;
+			while (obj_next(&mp, v.p + v.n, &ms, &mk, &mval) == 1)
+				if (key_is(mk, "generated_at"))
+					*generated_at = span_str(a, mval);
+			continue;
+		}
+		size_t g = 0;
+		while (g < ARRAY_LEN(node_groups) && !key_is(k, node_groups[g]))
+			g++;
+		if (g == ARRAY_LEN(node_groups) || v.p[0] != '{')
+			continue;
+		const char *np = v.p;
+		int ns = 0, nr;
+		struct span nk, nv;
+		while ((nr = obj_next(&np, v.p + v.n, &ns, &nk, &nv)) == 1) {
+			struct mnode m;
+			if (nv.p[0] != '{' || scan_node(a, nk, nv, &m) < 0) {
+				r = -1;
+				break;
+			}
+			if (!m.resource_type)
+				m.resource_type = arena_strndup(a, node_groups[g], strlen(node_groups[g]) - 1);
+			vec_push(mv, m);
+		}
+		if (nr < 0)
+			r = -1;
+		if (r < 0)
+			break;
+	}
+	if (r < 0 || skip_ws(p, e) != e) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "%s: not a well-formed JSON object (near byte %zu)", path, (size_t)(p - text));
+		return -1;
+	}
+	for (size_t i = 0; i < mv->n; i++)
+		map_set(byid, (struct str){ mv->v[i].unique_id, strlen(mv->v[i].unique_id) },
+		        &mv->v[i]);
 	return 0;
 }
 
@@ -193,8 +366,12 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	char *mtext = read_masked(mpath, eff, &mlen, &err, d);
 	char *rtext = err ? NULL : read_masked(rpath, eff, &rlen, &err, d);
 	char *vtext = err ? NULL : read_masked(vpath, eff, &vlen, &err, d);
-	value manifest = v_none(), results = v_none(), vars = v_none();
+	value results = v_none(), vars = v_none();
 	defvec_t defs = { 0 };
+	mnodevec_t mv = { 0 };
+	struct map byid;
+	map_init(&byid);
+	const char *generated_at = NULL;
 	if (err)
 		goto done;
 	if (!mtext && !rtext) {
@@ -202,16 +379,14 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		         "%s holds neither manifest.json nor run_results.json", target_dir);
 		goto done;
 	}
-	if ((mtext && json_parse(&a, mpath, mtext, mlen, &manifest, d) < 0) ||
+	if ((mtext && scan_manifest(&a, mpath, mtext, mlen, &mv, &byid, &generated_at, d) < 0) ||
 	    (rtext && json_parse(&a, rpath, rtext, rlen, &results, d) < 0) ||
 	    (vtext && json_parse(&a, vpath, vtext, vlen, &vars, d) < 0))
 		goto done;
-	if ((mtext && manifest.type != VT_DICT) || (rtext && results.type != VT_DICT)) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: expected a JSON object",
-		         mtext && manifest.type != VT_DICT ? mpath : rpath);
+	if (rtext && results.type != VT_DICT) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: expected a JSON object", rpath);
 		goto done;
 	}
-	const char *generated_at = mtext ? str_item(v_item(manifest, "metadata"), "generated_at") : NULL;
 	if (mtext && !generated_at) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 		         "%s: metadata.generated_at is missing; is this a dbt manifest?", mpath);
@@ -223,10 +398,13 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		         "%s: `results` is not a list; is this a dbt run_results.json?", rpath);
 		goto done;
 	}
-	if (mtext && !is_ci && collect_defs(&a, manifest, &defs) < 0) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: a node cannot be written as JSON",
-		         mpath);
-		goto done;
+	for (size_t i = 0; mtext && !is_ci && i < mv.n; i++) {
+		struct mnode *m = &mv.v[i];
+		struct store_node_def x = { .unique_id = m->unique_id, .resource_type = m->resource_type,
+			                    .checksum = m->checksum };
+		x.node = arena_strndup(&a, m->node.p, m->node.n);
+		x.config = m->config.n ? arena_strndup(&a, m->config.p, m->config.n) : NULL;
+		vec_push(&defs, x);
 	}
 	value node_vars = v_item(vars, "nodes");
 	if (store_begin(s, d) < 0)
@@ -247,8 +425,8 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 			rc = -1;
 			break;
 		}
-		value node = find_node(manifest, r.unique_id);
-		r.resource_type = str_item(node, "resource_type");
+		struct mnode *m = map_get(&byid, (struct str){ r.unique_id, strlen(r.unique_id) });
+		r.resource_type = m ? m->resource_type : NULL;
 		if (!r.resource_type) {
 			const char *dot = strchr(r.unique_id, '.');
 			r.resource_type = dot ? arena_strndup(&a, r.unique_id, (size_t)(dot - r.unique_id))
@@ -259,15 +437,13 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		result_times(res, &r.started_at, &r.completed_at);
 		value et = v_item(res, "execution_time");
 		r.execution_time = et.type == VT_FLOAT ? et.f : et.type == VT_INT ? (double)et.i : 0;
-		if (r.succeeded && node.type == VT_DICT) {
-			r.database = str_item(node, "database");
-			r.schema = str_item(node, "schema");
-			r.identifier = str_item(node, "alias");
-			if (!r.identifier)
-				r.identifier = str_item(node, "identifier");
-			r.checksum = node_checksum(node);
-			r.config = json_text(&a, v_item(node, "config"));
-			r.node = json_text(&a, node);
+		if (r.succeeded && m) {
+			r.database = m->database;
+			r.schema = m->schema;
+			r.identifier = m->alias ? m->alias : m->identifier;
+			r.checksum = m->checksum;
+			r.config = m->config.n ? arena_strndup(&a, m->config.p, m->config.n) : NULL;
+			r.node = arena_strndup(&a, m->node.p, m->node.n);
 			if (node_vars.type == VT_DICT)
 				r.vars = json_text(&a, v_item(node_vars, r.unique_id));
 		}
@@ -284,6 +460,8 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		store_rollback(s);
 done:
 	vec_free(&defs);
+	vec_free(&mv);
+	map_release(&byid);
 	free(mtext);
 	free(rtext);
 	free(vtext);

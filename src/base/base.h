@@ -218,6 +218,9 @@ void diag_add(struct diag *d, enum diag_level lv, const char *file, int line, in
               const char *src, size_t srclen, const char *fmt, ...) SILT_PRINTF(8, 9);
 void diag_vadd(struct diag *d, enum diag_level lv, const char *file, int line, int col,
                const char *src, size_t srclen, const char *fmt, va_list ap);
+/* Adds m (taken from another diag, counted and capped as diag_add does) to d; m is left empty,
+ * so releasing its diag does not free what d now holds. */
+void diag_move(struct diag *d, struct diag_msg *m);
 /* "file:line:col: message" (parts that are unknown are left out), no excerpt. */
 void diag_format_msg(const struct diag_msg *m, struct buf *out);
 /* All messages, each with its excerpt, as a user sees them. */

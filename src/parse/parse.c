@@ -7,8 +7,11 @@
 #include "yaml/yaml.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct patch {
 	value v;          /* the yml entry (dict) */
@@ -69,6 +72,31 @@ struct pctx {
 	bool yml_failed; /* an error while collecting tests */
 	double now;
 	struct parse_result *res;
+	/* the parallel phases (see run_phase) */
+	struct project_files *files; /* per project: the discovered files */
+	struct project **projs;
+	size_t nproj;
+	int nthreads;
+	struct worker *workers;
+};
+
+/* A worker computes the items of a phase (file nodes, generic tests, ref resolution) with a
+ * copy of the main context that has its own scratch arena, sharing tables, diagnostics and, for
+ * workers other than the first, its own arena and Jinja environment (an environment is not
+ * thread-safe). The main thread is worker 0. Results are registered afterwards in item order
+ * by the main thread, each item's messages moved to the main diag then, so the manifest and
+ * the messages are the same whatever the number of threads. */
+struct worker {
+	struct pctx c;
+	struct diag d;
+	int idx;
+	struct phase *ph;
+	pthread_t th;
+};
+
+/* Where an item's messages are: worker w's diag, [from, to). */
+struct span {
+	uint32_t w, from, to;
 };
 
 /* ---- small helpers ---- */
@@ -986,10 +1014,25 @@ static int name_node(struct pctx *c, struct ninfo *n, value node)
 	return 0;
 }
 
-/* A model, seed or singular test file. */
-static int parse_file_node(struct pctx *c, const struct project_file *f, enum gtype type)
+/* A model, seed, singular test or analysis file: computed by a worker, then registered by
+ * the main thread in file order. */
+struct fnode {
+	const struct project_file *f;
+	struct project *own;
+	enum gtype type;
+	int rc;
+	struct ninfo n;
+	struct patch *pt;
+	struct pnode *pn;
+	value dict;
+	const char *refkey;
+};
+
+static int file_node(struct pctx *c, struct fnode *fn)
 {
 	arena_reset(&c->scratch);
+	const struct project_file *f = fn->f;
+	enum gtype type = fn->type;
 	struct ninfo n = {0};
 	n.type = type;
 	n.pkg = c->own->name;
@@ -1000,32 +1043,16 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 	const char *tail[1] = {n.name};
 	make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
 	n.checksum = checksum_dict(c, f->checksum_name, f->checksum);
-
-	/* duplicates: dbt refuses two refable resources with one name */
-	const char *refkey = arena_printf(c->a, "%s:%s", n.pkg, n.name);
+	fn->refkey = arena_printf(c->a, "%s:%s", n.pkg, n.name);
+	fn->n = n; /* what registering checks first (duplicates), even when this fails */
 	bool refable = type == GT_MODEL || type == GT_SEED;
-	if (refable) {
-		struct gnode *other = map_get(&c->refable, str_from(refkey));
-		if (other) {
-			node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s and %s",
-			           other->type == type ? (type == GT_SEED ? "seeds" : "models")
-			                               : "resources",
-			           n.name, other->original_file_path, n.ofp);
-			return -1;
-		}
-	} else if (graph_find(c->m, str_from(n.uid))) {
-		node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s",
-		           type == GT_TEST ? "tests" : "analyses", n.name, n.ofp);
-		return -1;
-	}
 
 	struct patch *pt =
 	    !refable ? NULL : find_patch(c, type == GT_SEED ? "seeds" : "models", n.name);
+	fn->pt = pt;
 	value pcfg = pt ? dget(pt->v, "config") : v_undef();
-	if (pt) {
-		pt->used = true;
+	if (pt)
 		n.patch_path = arena_printf(c->a, "%s://%s", pt->pkg, pt->file);
-	}
 
 	/* config and unrendered_config are built in scratch, then kept shared (persist) */
 	struct arena *sa = &c->scratch;
@@ -1105,18 +1132,59 @@ static int parse_file_node(struct pctx *c, const struct project_file *f, enum gt
 	    str_eqc(v_as_str(dget(n.config, "materialized")), "ephemeral"))
 		n.relation = v_none();
 
-	value dict = build_node_dict(c, &n);
-	struct gnode *g = add_node(c, &n, dict, GTAB_NODES);
+	fn->dict = build_node_dict(c, &n);
+	fn->n = n;
+	fn->pn = pn;
+	return 0;
+}
+
+static void work_file_node(struct pctx *c, void *items, size_t i)
+{
+	struct fnode *fn = (struct fnode *)items + i;
+	c->own = fn->own;
+	fn->rc = file_node(c, fn);
+}
+
+static void take_msgs(struct pctx *c, const struct span *sp, uint32_t upto);
+
+static int register_file_node(struct pctx *c, struct fnode *fn, const struct span *sp)
+{
+	const struct ninfo *n = &fn->n;
+	enum gtype type = fn->type;
+	/* duplicates: dbt refuses two refable resources with one name (the file is not read) */
+	bool refable = type == GT_MODEL || type == GT_SEED;
+	if (refable) {
+		struct gnode *other = map_get(&c->refable, str_from(fn->refkey));
+		if (other) {
+			take_msgs(c, sp, 0);
+			node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s and %s",
+			           other->type == type ? (type == GT_SEED ? "seeds" : "models")
+			                               : "resources",
+			           n->name, other->original_file_path, n->ofp);
+			return -1;
+		}
+	} else if (graph_find(c->m, str_from(n->uid))) {
+		take_msgs(c, sp, 0);
+		node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s",
+		           type == GT_TEST ? "tests" : "analyses", n->name, n->ofp);
+		return -1;
+	}
+	if (fn->pt)
+		fn->pt->used = true;
+	take_msgs(c, sp, UINT32_MAX);
+	if (fn->rc < 0)
+		return -1;
+	struct gnode *g = add_node(c, n, fn->dict, GTAB_NODES);
 	if (!g)
 		return c->add_failed ? -1 : 0;
 	if (refable) {
-		map_set(&c->refable, str_from(refkey), g);
-		if (!map_get(&c->refnames, str_from(n.name)))
-			map_set(&c->refnames, str_from(n.name), g);
+		map_set(&c->refable, str_from(fn->refkey), g);
+		if (!map_get(&c->refnames, str_from(n->name)))
+			map_set(&c->refnames, str_from(n->name), g);
 	}
-	pn->g = g;
-	pn->dict = dict;
-	vec_push(&c->pending, pn);
+	fn->pn->g = g;
+	fn->pn->dict = fn->dict;
+	vec_push(&c->pending, fn->pn);
 	if (type == GT_MODEL)
 		c->res->nmodels++;
 	else if (type == GT_SEED)
@@ -1658,8 +1726,21 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	return rc;
 }
 
-static int build_generic_test(struct pctx *c, const struct gtest *t)
+/* A generic test: computed by a worker, registered by the main thread in yml order. */
+struct tnode {
+	const struct gtest *t;
+	int rc;
+	bool skip;          /* attached to a node that does not exist (or is disabled) */
+	uint32_t nmsg_uid;  /* messages before the unique id was known */
+	struct ninfo n;     /* n.uid is set once known */
+	struct pnode *pn;
+	value dict;
+	const char *tname, *ns, *attached;
+};
+
+static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 {
+	const struct gtest *t = tw->t;
 	const char *file = t->f->path;
 	const char *pkg = t->own->name;
 	c->own = t->own;
@@ -1673,8 +1754,10 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 		if (!graph_find(c->m, str_from(attached)))
 			attached = arena_printf(c->a, "seed.%s.%s", pkg, t->target_name);
 	}
-	if (!graph_find(c->m, str_from(attached)))
-		return 0; /* a patch for a node that does not exist (or is disabled) */
+	if (!graph_find(c->m, str_from(attached))) {
+		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
+		return 0;
+	}
 
 	/* the test's name and arguments */
 	value entry = t->entry, args = v_undef();
@@ -1775,11 +1858,8 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	vdict_sets(none_sum.dict, "name", v_cstr("none"));
 	vdict_sets(none_sum.dict, "checksum", v_cstr(""));
 	n.checksum = persist(c, none_sum);
-	if (graph_find(c->m, str_from(n.uid)) ||
-	    vdict_gets(c->disabled.dict, str_from(n.uid), NULL)) {
-		node_error(c, file, t->line, "dbt found two tests with the name \"%s\"", full);
-		return -1;
-	}
+	tw->n = n; /* registering checks it is new */
+	tw->nmsg_uid = (uint32_t)c->d->msgs.n - msg0;
 
 	struct arena *sa = &c->scratch; /* config parts: built here, then kept shared */
 	n.config = scratch_config(c, GT_TEST);
@@ -1871,17 +1951,50 @@ static int build_generic_test(struct pctx *c, const struct gtest *t)
 	vdict_sets(tm.dict, "kwargs", kwargs);
 	vdict_sets(tm.dict, "namespace", vs(ns));
 	vdict_sets(d.dict, "test_metadata", tm);
-	struct gnode *g = add_node(c, &n, d, GTAB_NODES);
+	tw->n = n;
+	tw->dict = d;
+	tw->pn = pn;
+	tw->tname = tname;
+	tw->ns = ns;
+	tw->attached = attached;
+	return 0;
+}
+
+static void work_generic_test(struct pctx *c, void *items, size_t i)
+{
+	struct tnode *tn = (struct tnode *)items + i;
+	c->own = tn->t->own;
+	tn->rc = generic_test(c, tn, (uint32_t)c->d->msgs.n);
+}
+
+static int register_generic_test(struct pctx *c, struct tnode *tn, const struct span *sp)
+{
+	const struct ninfo *n = &tn->n;
+	if (tn->skip) {
+		take_msgs(c, sp, UINT32_MAX);
+		return 0;
+	}
+	if (n->uid && (graph_find(c->m, str_from(n->uid)) ||
+	               vdict_gets(c->disabled.dict, str_from(n->uid), NULL))) {
+		take_msgs(c, sp, tn->nmsg_uid);
+		node_error(c, tn->t->f->path, tn->t->line, "dbt found two tests with the name \"%s\"",
+		           n->name);
+		return -1;
+	}
+	take_msgs(c, sp, UINT32_MAX);
+	if (tn->rc < 0)
+		return -1;
+	struct gnode *g = add_node(c, n, tn->dict, GTAB_NODES);
 	if (!g)
 		return c->add_failed ? -1 : 0;
 	g->generic_test = true;
-	g->test_name = tname;
-	g->test_namespace = ns;
-	g->attached_node = attached;
-	g->column_name = t->column;
-	pn->g = g;
-	pn->dict = d;
-	vec_push(&c->pending, pn);
+	g->test_name = tn->tname;
+	g->test_namespace = tn->ns;
+	g->attached_node = tn->attached;
+	g->column_name = tn->t->column;
+	tn->pn->g = g;
+	tn->pn->dict = tn->dict;
+	vec_push(&c->pending, tn->pn);
 	c->res->ntests++;
 	return 0;
 }
@@ -1934,6 +2047,12 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	int errs = 0;
 	const char *root = c->p->name, *own = pn->g->package;
 	value refs = dget(pn->dict, "refs"), srcs = dget(pn->dict, "sources");
+	/* these lists are the node's own, made empty by whichever worker computed it: they grow
+	 * in this worker's arena (another worker may be allocating in that one) */
+	value own_lists[3] = {refs, srcs, pn->depends_nodes};
+	for (int i = 0; i < 3; i++)
+		if (own_lists[i].type == VT_LIST)
+			own_lists[i].list->a = c->a;
 	for (size_t i = 0; i < pn->nrefs; i++) {
 		const struct dbt_ref *r = &pn->refs[i];
 		const char *name = r->name.p, *pkg = r->package.n ? r->package.p : NULL;
@@ -2016,6 +2135,17 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	return errs ? -1 : 0;
 }
 
+struct rnode {
+	struct pnode *pn;
+	int rc;
+};
+
+static void work_resolve(struct pctx *c, void *items, size_t i)
+{
+	struct rnode *r = (struct rnode *)items + i;
+	r->rc = resolve_node(c, r->pn);
+}
+
 /* ---- the project ---- */
 
 static int ctx_var(void *ud, const char *package, struct str name, value *out)
@@ -2084,6 +2214,199 @@ static value dispatch_dict(struct pctx *c)
 	return d;
 }
 
+/* ---- workers ---- */
+
+struct phase {
+	size_t n;
+	void (*fn)(struct pctx *c, void *items, size_t i);
+	void *items;
+	struct span *spans;
+	atomic_size_t next;
+};
+
+/* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
+#define PHASE_CHUNK 8
+
+/* Moves the first `upto` messages of an item to the main diag (counted and capped as diag_add
+ * does); the others are dropped. */
+static void take_msgs(struct pctx *c, const struct span *sp, uint32_t upto)
+{
+	struct diag *from = &c->workers[sp->w].d, *to = c->d;
+	for (uint32_t i = sp->from; i < sp->to; i++) {
+		struct diag_msg *m = &from->msgs.v[i];
+		if (i - sp->from < upto)
+			diag_move(to, m);
+	}
+}
+
+/* The environment of a worker other than the first: dbt's context and every macro file, parsed
+ * and registered in the order the main environment got them. */
+static struct jinja_env *worker_env(struct pctx *c)
+{
+	struct jinja_env *env = jinja_env_new();
+	dbt_context_install(env);
+	for (size_t i = 0; i < embedded_nfiles; i++) {
+		const struct embedded_file *ef = &embedded_files[i];
+		if (!strncmp(ef->path, "compile/macros/", 15)) {
+			struct jinja_template *t = jinja_parse(env, ef->path, ef->data, ef->len, c->d);
+			if (t)
+				jinja_add_macros(env, "dbt", t);
+		}
+	}
+	for (size_t k = 0; k < c->nproj; k++)
+		for (size_t i = 0; i < c->files[k].n; i++) {
+			const struct project_file *f = &c->files[k].v[i];
+			if (f->kind != PF_MACRO && f->kind != PF_GENERIC_TEST)
+				continue;
+			struct jinja_template *t = jinja_parse(env, f->path, f->contents, f->len, c->d);
+			if (t)
+				jinja_add_macros(env, c->projs[k]->name, t);
+		}
+	return env;
+}
+
+static void run_share(struct worker *w)
+{
+	struct phase *ph = w->ph;
+	struct pctx *c = &w->c;
+	for (;;) {
+		size_t i0 = atomic_fetch_add(&ph->next, PHASE_CHUNK);
+		if (i0 >= ph->n)
+			break;
+		size_t i1 = i0 + PHASE_CHUNK < ph->n ? i0 + PHASE_CHUNK : ph->n;
+		for (size_t i = i0; i < i1; i++) {
+			uint32_t from = (uint32_t)c->d->msgs.n;
+			ph->fn(c, ph->items, i);
+			ph->spans[i] = (struct span){(uint32_t)w->idx, from, (uint32_t)c->d->msgs.n};
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (!w->c.env) {
+		w->c.env = worker_env(&w->c);
+		w->c.res->helper_envs[w->idx - 1] = w->c.env;
+	}
+	run_share(w);
+	return NULL;
+}
+
+/* Runs fn over items [0, n) on every worker; returns where each item's messages are (free it).
+ * Each worker starts from the main context as it is now (the tables registration filled so far)
+ * with its own arena, scratch arena, environment, sharing tables and diag kept. */
+static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *, void *, size_t),
+                              void *items)
+{
+	struct phase ph = {.n = n, .fn = fn, .items = items};
+	ph.spans = xcalloc(n + 1, sizeof(*ph.spans));
+	atomic_init(&ph.next, 0);
+	int started = 0;
+	for (int k = 0; k < c->nthreads; k++) {
+		struct worker *w = &c->workers[k];
+		struct pctx keep = w->c;
+		w->c = *c;
+		w->c.a = keep.a;
+		w->c.scratch = keep.scratch;
+		w->c.d = &w->d;
+		w->c.env = keep.env;
+		w->c.shared = keep.shared;
+		w->c.named = keep.named;
+		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
+		w->c.info.ud = &w->c;
+		w->ph = &ph;
+		if (k > 0 && n > 0) {
+			if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+				break; /* the others share the items */
+			started = k;
+		}
+	}
+	run_share(&c->workers[0]);
+	for (int k = 1; k <= started; k++)
+		pthread_join(c->workers[k].th, NULL);
+	return ph.spans;
+}
+
+/* Whether a template may write to stdout or stderr while it renders (print, log, warn, or
+ * dbt's on_schema_change check that logs): then the files are read in order on one thread,
+ * so that the output keeps dbt's order. */
+static bool may_print(const char *s, size_t n)
+{
+	static const char *const names[] = {"print", "log", "warn", "on_schema_change"};
+	for (size_t k = 0; k < ARRAY_LEN(names); k++) {
+		size_t m = strlen(names[k]);
+		for (const char *q = s, *end = s + n; (q = memmem(q, (size_t)(end - q), names[k], m));
+		     q += m) {
+			bool start = q == s || !is_word_char(q[-1]);
+			const char *r = q + m;
+			while (r < end && (*r == ' ' || *r == '\t'))
+				r++;
+			if (start && (k == 3 || (r < end && *r == '(')))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* How many workers: SILT_PARSE_THREADS when set (1 = all on the calling thread), else two on a
+ * machine with two cores or more for a project big enough to repay a second environment
+ * (a few milliseconds), unless a template may print. */
+static int parse_threads(struct pctx *c)
+{
+	const char *e = getenv("SILT_PARSE_THREADS");
+	if (e && *e) {
+		long n = strtol(e, NULL, 10);
+		return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nodes = 0;
+	for (size_t k = 0; k < c->nproj; k++)
+		for (size_t i = 0; i < c->files[k].n; i++) {
+			const struct project_file *f = &c->files[k].v[i];
+			if (f->kind == PF_MODEL || f->kind == PF_SINGULAR_TEST || f->kind == PF_ANALYSIS ||
+			    f->kind == PF_MACRO || f->kind == PF_GENERIC_TEST) {
+				if (may_print(f->contents, f->len))
+					return 1;
+				nodes++;
+			}
+		}
+	return cores >= 2 && nodes >= 400 ? 2 : 1;
+}
+
+static void workers_start(struct pctx *c)
+{
+	c->nthreads = parse_threads(c);
+	c->workers = xcalloc((size_t)c->nthreads, sizeof(*c->workers));
+	c->res->helper_envs = xcalloc((size_t)c->nthreads, sizeof(struct jinja_env *));
+	c->res->helper_arenas = xcalloc((size_t)c->nthreads, sizeof(struct arena));
+	c->res->nhelpers = (size_t)c->nthreads - 1;
+	for (int k = 0; k < c->nthreads; k++) {
+		struct worker *w = &c->workers[k];
+		w->idx = k;
+		diag_init(&w->d);
+		w->c.a = k ? &c->res->helper_arenas[k - 1] : c->a;
+		arena_init(&w->c.scratch);
+		w->c.env = k ? NULL : c->env;
+		map_init(&w->c.shared);
+		map_init(&w->c.named);
+		w->c.plain_naming[0] = w->c.plain_naming[1] = -1;
+	}
+}
+
+static void workers_stop(struct pctx *c)
+{
+	for (int k = 0; k < c->nthreads; k++) {
+		struct worker *w = &c->workers[k];
+		diag_release(&w->d);
+		arena_release(&w->c.scratch);
+		map_release(&w->c.shared);
+		map_release(&w->c.named);
+	}
+	free(c->workers);
+	c->workers = NULL;
+}
+
 int parse_project(struct project *p, struct arena *a, struct parse_result *out, struct diag *d)
 {
 	memset(out, 0, sizeof(*out));
@@ -2133,6 +2456,9 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	projs[0] = p;
 	for (size_t k = 1; k < nproj; k++)
 		projs[k] = &out->pkgs[k - 1];
+	c->files = files;
+	c->projs = projs;
+	c->nproj = nproj;
 	if (d->errors)
 		rc = -1;
 	for (size_t k = 0; k < nproj && rc == 0; k++)
@@ -2168,34 +2494,64 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		rc = -1;
 	if (rc < 0)
 		goto done;
-	for (size_t k = 0; k < nproj; k++) {
-		c->own = projs[k];
+	workers_start(c);
+	/* model, seed, singular test and analysis files, computed by the workers, registered here
+	 * in file order */
+	size_t nf = 0;
+	for (size_t k = 0; k < nproj; k++)
+		nf += files[k].n;
+	struct fnode *fns = xcalloc(nf + 1, sizeof(*fns));
+	nf = 0;
+	for (size_t k = 0; k < nproj; k++)
 		for (size_t i = 0; i < files[k].n; i++) {
 			const struct project_file *f = &files[k].v[i];
-			int r = 0;
 			bool sql = str_ends_with(str_from(f->path), STR(".sql"));
+			enum gtype t = GT__COUNT;
 			if (f->kind == PF_MODEL && sql)
-				r = parse_file_node(c, f, GT_MODEL);
+				t = GT_MODEL;
 			else if (f->kind == PF_SEED)
-				r = parse_file_node(c, f, GT_SEED);
+				t = GT_SEED;
 			else if (f->kind == PF_SINGULAR_TEST && sql)
-				r = parse_file_node(c, f, GT_TEST);
+				t = GT_TEST;
 			else if (f->kind == PF_ANALYSIS && sql)
-				r = parse_file_node(c, f, GT_ANALYSIS);
-			if (r < 0)
-				rc = -1;
+				t = GT_ANALYSIS;
+			if (t != GT__COUNT)
+				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
 		}
+	struct span *sp = run_phase(c, nf, work_file_node, fns);
+	for (size_t i = 0; i < nf; i++) {
+		c->own = fns[i].own;
+		if (register_file_node(c, &fns[i], &sp[i]) < 0)
+			rc = -1;
 	}
+	free(sp);
+	free(fns);
 	if (rc < 0)
 		goto done;
+	struct tnode *tns = xcalloc(c->tests.n + 1, sizeof(*tns));
 	for (size_t i = 0; i < c->tests.n; i++)
-		if (build_generic_test(c, &c->tests.v[i]) < 0)
+		tns[i].t = &c->tests.v[i];
+	sp = run_phase(c, c->tests.n, work_generic_test, tns);
+	for (size_t i = 0; i < c->tests.n; i++) {
+		c->own = tns[i].t->own;
+		if (register_generic_test(c, &tns[i], &sp[i]) < 0)
 			rc = -1;
+	}
+	free(sp);
+	free(tns);
 	if (rc < 0)
 		goto done;
+	struct rnode *rns = xcalloc(c->pending.n + 1, sizeof(*rns));
 	for (size_t i = 0; i < c->pending.n; i++)
-		if (resolve_node(c, c->pending.v[i]) < 0)
+		rns[i].pn = c->pending.v[i];
+	sp = run_phase(c, c->pending.n, work_resolve, rns);
+	for (size_t i = 0; i < c->pending.n; i++) {
+		take_msgs(c, &sp[i], UINT32_MAX);
+		if (rns[i].rc < 0)
 			rc = -1;
+	}
+	free(sp);
+	free(rns);
 	if (rc < 0)
 		goto done;
 	for (size_t i = 0; i < c->patches.n; i++) {
@@ -2209,6 +2565,8 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	if (graph_link(c->m, d) < 0)
 		rc = -1;
 done:
+	if (c->workers)
+		workers_stop(c);
 	for (size_t k = 0; k < nproj; k++)
 		free(files[k].v);
 	free(files);
@@ -2235,6 +2593,16 @@ void parse_result_release(struct parse_result *r)
 	if (r->env)
 		jinja_env_free(r->env);
 	r->env = NULL;
+	for (size_t i = 0; i < r->nhelpers; i++) {
+		if (r->helper_envs[i])
+			jinja_env_free(r->helper_envs[i]);
+		arena_release(&r->helper_arenas[i]);
+	}
+	free(r->helper_envs);
+	free(r->helper_arenas);
+	r->helper_envs = NULL;
+	r->helper_arenas = NULL;
+	r->nhelpers = 0;
 	for (size_t i = r->npkgs; i-- > 0;)
 		project_release(&r->pkgs[i]);
 	free(r->pkgs);

@@ -25,6 +25,11 @@ struct parse_result {
 	struct jinja_env *env; /* the parse environment (values borrow from its arena) */
 	struct project *pkgs;  /* installed packages (dbt_packages/), loaded and parsed too */
 	size_t npkgs;
+	/* the parse's other threads: the arena each allocated node parts in and its environment
+	 * (values may borrow from it), nhelpers of each */
+	struct arena *helper_arenas;
+	struct jinja_env **helper_envs;
+	size_t nhelpers;
 };
 
 int parse_project(struct project *p, struct arena *a, struct parse_result *out, struct diag *d);

@@ -228,6 +228,15 @@ void diag_print(const struct diag *d, struct buf *out);
 /* Line and column (1-based) of byte offset `off` in src. */
 void text_position(const char *src, size_t off, int *line, int *col);
 
+/* ---- a parallel loop ----
+ * par_for calls fn(ud, worker, i) for every i in [0, n) on up to nworkers threads, the caller
+ * being worker 0 (fewer when a thread cannot start), which take the items in increasing order,
+ * `chunk` at a time; it returns when every call has returned. fn must only write what item i
+ * or worker `worker` owns. par_cores: the online processors. */
+void par_for(size_t n, int nworkers, size_t chunk, void (*fn)(void *ud, int worker, size_t i),
+             void *ud);
+int par_cores(void);
+
 /* ---- hashing (OpenSSL libcrypto) ---- */
 void sha256_hex(const void *p, size_t n, char out[65]);
 void md5_hex(const void *p, size_t n, char out[33]);

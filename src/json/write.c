@@ -261,6 +261,19 @@ static void write_string(struct jw *w, const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	const unsigned plain = w->plain;
 	size_t i = 0;
+	if (n <= 256) { /* most strings (keys, names, ids): plain, written in one piece */
+		while (i < n && ((plain >> byte_class[s[i]]) & 1))
+			i++;
+		if (i == n) {
+			char *o = reserve(w, n + 2);
+			o[0] = '"';
+			memcpy(o + 1, s, n);
+			o[n + 1] = '"';
+			w->b->n += n + 2;
+			return;
+		}
+		i = 0;
+	}
 	putch(w, '"');
 	while (i < n) {
 		/* worst case 6 output bytes per input byte; a sequence may run 3 bytes past end */

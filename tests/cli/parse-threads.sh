@@ -32,6 +32,11 @@ run() {
 }
 
 "$PY" "$ROOT/scripts/gen-bench-project.py" "$t/src/gen300" 300 || exit 1
+# two models that fail to compile, far apart: their errors come in node order
+for m in f0000/zz_bad_a f0002/zz_bad_b; do
+	printf '%s\n' "select 1 {% if execute %}{{ exceptions.raise_compiler_error('no ' ~ this) }}{% endif %}" \
+		> "$t/src/gen300/models/$m.sql"
+done
 for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/"; do
 	case=$(basename "$dir")
 	cmds=parse

@@ -64,6 +64,7 @@ struct pctx {
 	struct map source_ids; /* "src.tbl" -> unique id */
 	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
 	struct map named;    /* naming results that depend only on the custom name: see named() */
+	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	int8_t plain_naming[2]; /* generate_database/schema_name are dbt's own: -1 unknown, 0, 1 */
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
@@ -646,67 +647,124 @@ static value checksum_dict(struct pctx *c, const char *name, const char *sum)
 	return d;
 }
 
-static value build_node_dict(struct pctx *c, const struct ninfo *n)
+/* ---- node dicts: shaped ----
+ * Every node dict of a kind (model, seed, singular test or analysis, generic test) has the
+ * same keys in the same order. The first one of a kind is built as usual, with room for
+ * exactly its keys, and kept as the kind's shape; the next ones copy its entries (keys and
+ * their hashes) with their own values and share its hash index, which depends only on the keys'
+ * hashes and order. This saves hashing 45 keys and growing the index three times per node,
+ * and the index's memory. Sharing the index is safe because the dicts are full (cap == n): a
+ * dict that gets a new key or loses one reallocates its entries and builds an index of its own
+ * first (vdict_set, vdict_del), and replacing a value does not touch the index. */
+
+#define NODE_KEYS 56
+
+struct node_kv {
+	const char *k[NODE_KEYS];
+	value v[NODE_KEYS];
+	uint32_t n;
+};
+
+static void kv(struct node_kv *b, const char *k, value v)
 {
-	value d = v_dict(c->a, 48);
+	b->k[b->n] = k;
+	b->v[b->n++] = v;
+}
+
+enum { SHAPE_MODEL, SHAPE_SEED, SHAPE_OTHER, SHAPE_GENERIC_TEST, SHAPE__COUNT };
+
+static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
+{
+	const struct vdict *t = c->shapes[kind];
+	bool same = t && t->n == b->n && t->live == b->n && t->icap;
+	for (uint32_t i = 0; same && i < b->n; i++)
+		same = t->e[i].k.s == b->k[i] ||
+		       (t->e[i].k.len == strlen(b->k[i]) && !memcmp(t->e[i].k.s, b->k[i], t->e[i].k.len));
+	if (!same) {
+		value d = v_dict(c->a, b->n);
+		for (uint32_t i = 0; i < b->n; i++)
+			vdict_sets(d.dict, b->k[i], b->v[i]);
+		if (!t && d.dict->live == b->n)
+			c->shapes[kind] = d.dict;
+		return d;
+	}
+	value d = v_dict(c->a, 0);
 	struct vdict *x = d.dict;
-	vdict_sets(x, "database", vs(n->db));
-	vdict_sets(x, "schema", vs(n->schema));
-	vdict_sets(x, "name", v_cstr(n->name));
-	vdict_sets(x, "resource_type", v_cstr(graph_type_name(n->type)));
-	vdict_sets(x, "package_name", v_cstr(n->pkg));
-	vdict_sets(x, "path", v_cstr(n->path));
-	vdict_sets(x, "original_file_path", v_cstr(n->ofp));
-	vdict_sets(x, "unique_id", v_cstr(n->uid));
-	vdict_sets(x, "fqn", str_list(c, n->fqn.v, n->fqn.n));
-	vdict_sets(x, "alias", vs(n->alias));
-	vdict_sets(x, "checksum", n->checksum);
-	vdict_sets(x, "config", n->config);
-	vdict_sets(x, "tags", n->tags);
-	vdict_sets(x, "description", n->description.type == VT_STR ? n->description : v_cstr(""));
-	vdict_sets(x, "columns", n->columns);
-	vdict_sets(x, "meta", n->meta);
-	vdict_sets(x, "group", or_default(dget(n->config, "group"), v_none()));
-	vdict_sets(x, "docs", or_default(dget(n->config, "docs"), v_none()));
-	if (dget(n->config, "docs").type == VT_UNDEF) {
-		value docs = v_dict(&c->scratch, 2);
+	x->e = arena_alloc(c->a, b->n * sizeof(*x->e));
+	for (uint32_t i = 0; i < b->n; i++)
+		x->e[i] = (struct ventry){t->e[i].k, b->v[i], t->e[i].hash};
+	x->n = x->cap = x->live = b->n;
+	x->index = t->index;
+	x->icap = t->icap;
+	return d;
+}
+
+/* The node's manifest dict, in dbt's key order, then `extra` keys (a generic test's). */
+static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct node_kv *extra,
+                             int kind)
+{
+	struct node_kv b;
+	b.n = 0;
+	kv(&b, "database", vs(n->db));
+	kv(&b, "schema", vs(n->schema));
+	kv(&b, "name", v_cstr(n->name));
+	kv(&b, "resource_type", v_cstr(graph_type_name(n->type)));
+	kv(&b, "package_name", v_cstr(n->pkg));
+	kv(&b, "path", v_cstr(n->path));
+	kv(&b, "original_file_path", v_cstr(n->ofp));
+	kv(&b, "unique_id", v_cstr(n->uid));
+	kv(&b, "fqn", str_list(c, n->fqn.v, n->fqn.n));
+	kv(&b, "alias", vs(n->alias));
+	kv(&b, "checksum", n->checksum);
+	kv(&b, "config", n->config);
+	kv(&b, "tags", n->tags);
+	kv(&b, "description", n->description.type == VT_STR ? n->description : v_cstr(""));
+	kv(&b, "columns", n->columns);
+	kv(&b, "meta", n->meta);
+	kv(&b, "group", or_default(dget(n->config, "group"), v_none()));
+	value docs = dget(n->config, "docs");
+	if (docs.type == VT_UNDEF) {
+		docs = v_dict(&c->scratch, 2);
 		vdict_sets(docs.dict, "show", v_bool(true));
 		vdict_sets(docs.dict, "node_color", v_none());
-		vdict_sets(x, "docs", persist(c, docs));
+		docs = persist(c, docs);
 	}
-	vdict_sets(x, "patch_path", vs(n->patch_path));
-	vdict_sets(x, "build_path", v_none());
-	vdict_sets(x, "unrendered_config", n->unrendered);
-	vdict_sets(x, "created_at", v_float(c->now));
-	vdict_sets(x, "relation_name", n->relation);
-	vdict_sets(x, "raw_code", n->raw_code);
-	vdict_sets(x, "doc_blocks", new_list(c));
+	kv(&b, "docs", docs);
+	kv(&b, "patch_path", vs(n->patch_path));
+	kv(&b, "build_path", v_none());
+	kv(&b, "unrendered_config", n->unrendered);
+	kv(&b, "created_at", v_float(c->now));
+	kv(&b, "relation_name", n->relation);
+	kv(&b, "raw_code", n->raw_code);
+	kv(&b, "doc_blocks", new_list(c));
 	if (n->type != GT_SEED) {
-		vdict_sets(x, "language", v_cstr("sql"));
-		vdict_sets(x, "refs", n->refs);
-		vdict_sets(x, "sources", n->sources);
-		vdict_sets(x, "metrics", new_list(c));
-		vdict_sets(x, "functions", new_list(c));
+		kv(&b, "language", v_cstr("sql"));
+		kv(&b, "refs", n->refs);
+		kv(&b, "sources", n->sources);
+		kv(&b, "metrics", new_list(c));
+		kv(&b, "functions", new_list(c));
 	}
-	vdict_sets(x, "depends_on", n->depends);
+	kv(&b, "depends_on", n->depends);
 	if (n->type != GT_SEED) {
-		vdict_sets(x, "compiled_path", v_none());
+		kv(&b, "compiled_path", v_none());
 		value contract = v_dict(&c->scratch, 3);
 		vdict_sets(contract.dict, "enforced", v_bool(false));
 		vdict_sets(contract.dict, "alias_types", v_bool(true));
 		vdict_sets(contract.dict, "checksum", v_none());
-		vdict_sets(x, "contract", persist(c, contract));
+		kv(&b, "contract", persist(c, contract));
 	}
 	if (n->type == GT_MODEL) {
-		vdict_sets(x, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
-		vdict_sets(x, "constraints", new_list(c));
-		vdict_sets(x, "version", v_none());
-		vdict_sets(x, "latest_version", v_none());
-		vdict_sets(x, "deprecation_date", v_none());
-		vdict_sets(x, "primary_key", new_list(c));
-		vdict_sets(x, "time_spine", v_none());
+		kv(&b, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
+		kv(&b, "constraints", new_list(c));
+		kv(&b, "version", v_none());
+		kv(&b, "latest_version", v_none());
+		kv(&b, "deprecation_date", v_none());
+		kv(&b, "primary_key", new_list(c));
+		kv(&b, "time_spine", v_none());
 	}
-	return d;
+	for (uint32_t i = 0; extra && i < extra->n; i++)
+		kv(&b, extra->k[i], extra->v[i]);
+	return shaped_dict(c, kind, &b);
 }
 
 static value depends_dict(struct pctx *c, value *nodes_out)
@@ -1132,7 +1190,10 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	    str_eqc(v_as_str(dget(n.config, "materialized")), "ephemeral"))
 		n.relation = v_none();
 
-	fn->dict = build_node_dict(c, &n);
+	fn->dict = build_node_dict(c, &n, NULL,
+	                           type == GT_MODEL  ? SHAPE_MODEL
+	                           : type == GT_SEED ? SHAPE_SEED
+	                                             : SHAPE_OTHER);
 	fn->n = n;
 	fn->pn = pn;
 	return 0;
@@ -1940,17 +2001,18 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		pn->nsrcs++;
 	}
 
-	value d = build_node_dict(c, &n);
-	vdict_sets(d.dict, "column_name", vs(t->column));
-	vdict_sets(
-	    d.dict, "file_key_name",
-	    v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
-	vdict_sets(d.dict, "attached_node", v_cstr(attached));
 	value tm = new_dictn(c, 3);
 	vdict_sets(tm.dict, "name", v_cstr(tname));
 	vdict_sets(tm.dict, "kwargs", kwargs);
 	vdict_sets(tm.dict, "namespace", vs(ns));
-	vdict_sets(d.dict, "test_metadata", tm);
+	struct node_kv extra;
+	extra.n = 0;
+	kv(&extra, "column_name", vs(t->column));
+	kv(&extra, "file_key_name",
+	   v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
+	kv(&extra, "attached_node", v_cstr(attached));
+	kv(&extra, "test_metadata", tm);
+	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);
 	tw->n = n;
 	tw->dict = d;
 	tw->pn = pn;
@@ -2041,6 +2103,12 @@ static void push_unique(value list, const char *id)
 	vlist_push(list.list, v_cstr(id));
 }
 
+/* A string value that outlives the parse as a C string: itself when NUL terminated. */
+static const char *kept_cstr(struct pctx *c, value v)
+{
+	return v.s[v.len] == 0 ? v.s : astr(c, v_as_str(v));
+}
+
 static int resolve_node(struct pctx *c, struct pnode *pn)
 {
 	arena_reset(&c->scratch);
@@ -2121,17 +2189,18 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 		vlist_push(srcs.list, pair);
 		push_unique(pn->depends_nodes, id);
 	}
-	/* gnode.depends_on from the dict's list */
+	/* gnode.depends_on from the dict's list: its strings are the ids of nodes and macros (NUL
+	 * terminated, kept), so they are shared rather than copied */
 	value dn = pn->depends_nodes;
 	pn->g->ndepends_on = dn.list->n;
 	pn->g->depends_on = arena_alloc(c->a, (dn.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dn.list->n; i++)
-		pn->g->depends_on[i] = astr(c, v_as_str(dn.list->v[i]));
+		pn->g->depends_on[i] = kept_cstr(c, dn.list->v[i]);
 	value dm = dget(dget(pn->dict, "depends_on"), "macros");
 	pn->g->nmacros = dm.list->n;
 	pn->g->macros = arena_alloc(c->a, (dm.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dm.list->n; i++)
-		pn->g->macros[i] = astr(c, v_as_str(dm.list->v[i]));
+		pn->g->macros[i] = kept_cstr(c, dm.list->v[i]);
 	return errs ? -1 : 0;
 }
 
@@ -2313,6 +2382,7 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		w->c.env = keep.env;
 		w->c.shared = keep.shared;
 		w->c.named = keep.named;
+		memcpy(w->c.shapes, keep.shapes, sizeof(keep.shapes));
 		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
 		w->c.info.ud = &w->c;
 		w->ph = &ph;

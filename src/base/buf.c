@@ -148,9 +148,8 @@ char *file_read_all(const char *path, size_t *len)
 	/* a regular file is read in one go into a buffer of its size; anything else (a pipe, a
 	 * file that grows meanwhile) continues in chunks */
 	struct stat st;
-	size_t want = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-	                  ? (size_t)st.st_size + 1
-	                  : 65536;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	size_t want = regular ? (size_t)st.st_size + 1 : 65536;
 	struct buf b = BUF_INIT;
 	b.p = xmalloc(want + 1);
 	b.cap = want + 1;
@@ -158,7 +157,8 @@ char *file_read_all(const char *path, size_t *len)
 	for (;;) {
 		if (b.cap - b.n < 2)
 			buf_grow(&b, b.cap);
-		ssize_t k = read(fd, b.p + b.n, b.cap - b.n - 1);
+		size_t ask = b.cap - b.n - 1;
+		ssize_t k = read(fd, b.p + b.n, ask);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -166,6 +166,8 @@ char *file_read_all(const char *path, size_t *len)
 		if (k <= 0)
 			break;
 		b.n += (size_t)k;
+		if (regular && (size_t)k < ask) /* a regular file reads short only at its end */
+			break;
 	}
 	close(fd);
 	if (err) {

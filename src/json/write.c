@@ -256,14 +256,37 @@ static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
 	return len;
 }
 
+/* The first byte at or after i (before end) that is not copied as it is. With Python's
+ * defaults (ensure_ascii, no html escapes) the plain bytes are 0x20-0x7e but '"' and '\\', and
+ * eight are checked at a time. */
+static inline size_t scan_plain(const struct jw *w, const unsigned char *s, size_t i, size_t end)
+{
+	const unsigned plain = w->plain;
+	if (plain == ((1u << C_PLAIN) | (1u << C_HTML))) {
+		const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+		for (; i + 8 <= end; i += 8) {
+			uint64_t x, q, b;
+			memcpy(&x, s + i, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			/* any byte < 0x20, == '"', == '\\', or >= 0x7f (a carry only starts at 0xff,
+			 * itself caught) */
+			if (((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+			    ((b - ones) & ~b & high) | ((x + ones) & high) | (x & high))
+				break;
+		}
+	}
+	while (i < end && ((plain >> byte_class[s[i]]) & 1))
+		i++;
+	return i;
+}
+
 static void write_string(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	const unsigned plain = w->plain;
 	size_t i = 0;
 	if (n <= 256) { /* most strings (keys, names, ids): plain, written in one piece */
-		while (i < n && ((plain >> byte_class[s[i]]) & 1))
-			i++;
+		i = scan_plain(w, s, 0, n);
 		if (i == n) {
 			char *o = reserve(w, n + 2);
 			o[0] = '"';
@@ -281,9 +304,7 @@ static void write_string(struct jw *w, const char *str, size_t n)
 		char *o = reserve(w, 6 * (end - i + 3));
 		char *const o0 = o;
 		while (i < end) {
-			size_t run = i;
-			while (run < end && ((plain >> byte_class[s[run]]) & 1))
-				run++;
+			size_t run = scan_plain(w, s, i, end);
 			if (run > i) {
 				memcpy(o, s + i, run - i);
 				o += run - i;
@@ -414,6 +435,13 @@ static void leave(struct jw *w)
 
 static void write_value(struct jw *w, value v, int level);
 static void write_container(struct jw *w, value v, int level);
+/* The helper writes two batches of three: the caller also copies the helper's text out and
+ * makes the write calls. */
+static bool helper_batch(uint32_t b)
+{
+	return b % 3 != 0;
+}
+
 static bool par_worth(const struct jw *w, uint32_t items);
 static void write_par(struct jw *w, value v, int level);
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first);
@@ -565,8 +593,8 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 
 /* ---- big containers on two threads ----
  * A manifest's nodes, parent_map and child_map have tens of thousands of items. When writing to
- * a file, such a container is cut into batches: the calling thread writes the even ones into
- * the window as usual while a helper writes the odd ones, each into one of a few buffers the
+ * a file, such a container is cut into batches: the calling thread writes one in three into
+ * the window as usual while a helper writes the others, each into one of a few buffers the
  * calling thread copies out in turn, so the text is the same and memory stays bounded. The
  * helper has its own memo (shared parts are written once per thread) and stops at its first
  * failure, which the calling thread reports when it reaches that batch, as a single thread
@@ -611,8 +639,10 @@ static void *par_helper(void *arg)
 	h.in_par = true;
 	for (size_t k = 0; k < p->nopen; k++) /* for the circular-reference check */
 		vec_push(&h.open, p->open[k]);
-	for (uint32_t b = 1, k = 0; b < p->nb; b += 2, k++) {
-		struct par_slot *s = &p->slot[k % PAR_RING];
+	for (uint32_t b = 0, k = 0; b < p->nb; b++) {
+		if (!helper_batch(b))
+			continue;
+		struct par_slot *s = &p->slot[k++ % PAR_RING];
 		pthread_mutex_lock(&p->mu);
 		while (s->ready && !p->stop)
 			pthread_cond_wait(&p->cv, &p->mu);
@@ -660,14 +690,14 @@ static void write_par(struct jw *w, value v, int level)
 	} else {
 		w->in_par = true;
 		bool first = true;
-		for (uint32_t b = 0; b < p->nb && !w->failed; b++) {
+		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
 			uint32_t lo = b * PAR_BATCH, hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
-			if (b % 2 == 0) {
+			if (!helper_batch(b)) {
 				if (write_items(w, v, lo, hi, level, first))
 					first = false;
 				continue;
 			}
-			struct par_slot *s = &p->slot[(b / 2) % PAR_RING];
+			struct par_slot *s = &p->slot[k++ % PAR_RING];
 			pthread_mutex_lock(&p->mu);
 			while (!s->ready)
 				pthread_cond_wait(&p->cv, &p->mu);

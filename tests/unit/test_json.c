@@ -530,15 +530,17 @@ static void test_big_containers(void)
 	for (int i = 0; i < 5000; i++)
 		vdict_set(keys.dict, i % 700 == 100 ? v_list(&A, 0) : v_int(i), v_int(i));
 	ok(!strcmp(dump_fd(keys, &sk), dump(keys, &sk)), "skipkeys over batches");
-	/* the first failure in item order is reported, whichever thread met it */
+	/* the first failure in item order is reported, whichever thread met it (batches of 64
+	 * items, the caller writing those whose number is a multiple of 3) */
 	value date = v_obj(&A, &date_class, (void *)"2024-01-31");
 	value bad = v_list(&A, 0);
 	for (int i = 0; i < 5000; i++)
-		vlist_push(bad.list, i == 4040 ? v_func(&A, "f", dummy_fn, NULL, v_undef())
-		                     : i == 4100 ? date : v_int(i)); /* batches 63 and 64 */
+		vlist_push(bad.list, v_int(i));
+	bad.list->v[4100] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* batch 64: helper */
+	bad.list->v[4230] = date;                                        /* batch 66: caller */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type function is not JSON serializable",
 	       "a failure in the helper's batch");
-	bad.list->v[3900] = date; /* batch 60 */
+	bad.list->v[4040] = date; /* batch 63: caller */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
 	       "a failure in the caller's batch, before the helper's");
 	value cyc = v_list(&A, 0);
@@ -546,11 +548,11 @@ static void test_big_containers(void)
 		vlist_push(cyc.list, v_int(i));
 	value back = v_list(&A, 0);
 	vlist_push(back.list, cyc);
-	cyc.list->v[2100] = back; /* batch 32: the caller's */
+	cyc.list->v[2120] = back; /* batch 33: the caller's */
 	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, caller's batch");
-	cyc.list->v[2100] = v_int(0);
-	cyc.list->v[2200] = back; /* batch 34 */
-	cyc.list->v[2200 - 64] = back; /* batch 33: the helper's */
+	cyc.list->v[2120] = v_int(0);
+	cyc.list->v[2180] = back; /* batch 34: the helper's */
+	cyc.list->v[2310] = back; /* batch 36 */
 	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, helper's batch");
 }
 

@@ -1558,11 +1558,22 @@ static int render_yml(struct pctx *c, const char *file, value *v)
 	return 0;
 }
 
-static int parse_schema_file(struct pctx *c, const struct project_file *f)
-{
+/* A schema file read by a worker (the DOM in its arena), then walked by the main thread. */
+struct ydoc {
+	const struct project_file *f;
+	struct project *own;
 	struct yaml_doc *doc;
-	if (yaml_load(c->a, f->path, f->contents, f->len, &doc, c->d) < 0)
-		return -1;
+	int rc;
+};
+
+static void work_yaml(struct pctx *c, void *items, size_t i)
+{
+	struct ydoc *y = (struct ydoc *)items + i;
+	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, c->d);
+}
+
+static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc)
+{
 	if (!doc->root)
 		return 0;
 	if (!yaml_is_map(doc->root)) {
@@ -2552,19 +2563,32 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		}
 	if (rc < 0)
 		goto done;
-	/* schema files first: their properties feed the nodes' configs */
-	for (size_t k = 0; k < nproj; k++) {
-		c->own = projs[k];
+	workers_start(c);
+	/* schema files first, their properties feed the nodes' configs: read by the workers,
+	 * walked here in file order */
+	size_t ny = 0;
+	for (size_t k = 0; k < nproj; k++)
 		for (size_t i = 0; i < files[k].n; i++)
-			if (files[k].v[i].kind == PF_SCHEMA &&
-			    parse_schema_file(c, &files[k].v[i]) < 0)
-				rc = -1;
+			ny += files[k].v[i].kind == PF_SCHEMA;
+	struct ydoc *ys = xcalloc(ny + 1, sizeof(*ys));
+	ny = 0;
+	for (size_t k = 0; k < nproj; k++)
+		for (size_t i = 0; i < files[k].n; i++)
+			if (files[k].v[i].kind == PF_SCHEMA)
+				ys[ny++] = (struct ydoc){.f = &files[k].v[i], .own = projs[k]};
+	struct span *sp = run_phase(c, ny, work_yaml, ys);
+	for (size_t i = 0; i < ny; i++) {
+		c->own = ys[i].own;
+		take_msgs(c, &sp[i], UINT32_MAX);
+		if (ys[i].rc < 0 || parse_schema_file(c, ys[i].f, ys[i].doc) < 0)
+			rc = -1;
 	}
+	free(sp);
+	free(ys);
 	if (c->yml_failed)
 		rc = -1;
 	if (rc < 0)
 		goto done;
-	workers_start(c);
 	/* model, seed, singular test and analysis files, computed by the workers, registered here
 	 * in file order */
 	size_t nf = 0;
@@ -2588,7 +2612,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			if (t != GT__COUNT)
 				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
 		}
-	struct span *sp = run_phase(c, nf, work_file_node, fns);
+	sp = run_phase(c, nf, work_file_node, fns);
 	for (size_t i = 0; i < nf; i++) {
 		c->own = fns[i].own;
 		if (register_file_node(c, &fns[i], &sp[i]) < 0)

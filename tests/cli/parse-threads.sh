@@ -37,7 +37,12 @@ for m in f0000/zz_bad_a f0002/zz_bad_b; do
 	printf '%s\n' "select 1 {% if execute %}{{ exceptions.raise_compiler_error('no ' ~ this) }}{% endif %}" \
 		> "$t/src/gen300/models/$m.sql"
 done
-for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/"; do
+# a copy with errors in several files: two schema files that are not YAML, a ref to nothing
+cp -R "$t/src/gen300" "$t/src/gen300bad"
+printf 'version: 2\nmodels: [\n' > "$t/src/gen300bad/models/f0000/schema.yml"
+printf 'version: 2\nmodels:\n  - name: m250\n   bad: indent\n' > "$t/src/gen300bad/models/f0002/schema.yml"
+printf "select * from {{ ref('nowhere') }}\n" > "$t/src/gen300bad/models/f0001/zz_bad_ref.sql"
+for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/src/gen300bad/"; do
 	case=$(basename "$dir")
 	cmds=parse
 	[ "$case" = shop ] || [ "$case" = gen300 ] && cmds="parse compile"

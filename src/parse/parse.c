@@ -53,6 +53,9 @@ struct pctx {
 	/* per node: the parse-time render (its template, context and temporaries) and the naming
 	 * macro calls; reset when the next node starts, so a project's size does not pile up here */
 	struct arena scratch;
+	/* per worker: what a node needs until its refs are resolved (struct pnode and its refs),
+	 * released when the parse ends */
+	struct arena *hold;
 	struct diag *d;
 	struct jinja_env *env;
 	struct dbt_project_info info;
@@ -90,6 +93,7 @@ struct pctx {
 struct worker {
 	struct pctx c;
 	struct diag d;
+	struct arena hold;
 	int idx;
 	struct phase *ph;
 	pthread_t th;
@@ -973,23 +977,26 @@ static value keep_value(struct arena *a, value v)
 	}
 }
 
+/* The refs and sources a render recorded, kept until they are resolved (in c->hold). */
 static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capture *cap)
 {
+	struct arena *h = c->hold;
 	pn->nrefs = cap->refs.n;
-	pn->refs = arena_alloc(c->a, (cap->refs.n + 1) * sizeof(*pn->refs));
+	pn->refs = arena_alloc(h, (cap->refs.n + 1) * sizeof(*pn->refs));
 	for (size_t i = 0; i < cap->refs.n; i++) {
 		pn->refs[i] = cap->refs.v[i];
-		pn->refs[i].package.p = astr(c, cap->refs.v[i].package);
-		pn->refs[i].name.p = astr(c, cap->refs.v[i].name);
+		pn->refs[i].package.p = arena_strndup(h, cap->refs.v[i].package.p, cap->refs.v[i].package.n);
+		pn->refs[i].name.p = arena_strndup(h, cap->refs.v[i].name.p, cap->refs.v[i].name.n);
 		if (pn->refs[i].version.type != VT_UNDEF)
-			pn->refs[i].version = value_copy(c->a, pn->refs[i].version);
+			pn->refs[i].version = value_copy(h, pn->refs[i].version);
 	}
 	pn->nsrcs = cap->sources.n;
-	pn->srcs = arena_alloc(c->a, (cap->sources.n + 1) * sizeof(*pn->srcs));
+	pn->srcs = arena_alloc(h, (cap->sources.n + 1) * sizeof(*pn->srcs));
 	for (size_t i = 0; i < cap->sources.n; i++) {
 		pn->srcs[i] = cap->sources.v[i];
-		pn->srcs[i].source.p = astr(c, cap->sources.v[i].source);
-		pn->srcs[i].table.p = astr(c, cap->sources.v[i].table);
+		pn->srcs[i].source.p =
+		    arena_strndup(h, cap->sources.v[i].source.p, cap->sources.v[i].source.n);
+		pn->srcs[i].table.p = arena_strndup(h, cap->sources.v[i].table.p, cap->sources.v[i].table.n);
 	}
 }
 
@@ -1124,7 +1131,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		return -1;
 	dict_update(n.unrendered, pcfg);
 
-	struct pnode *pn = arena_zalloc(c->a, sizeof(*pn));
+	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = n.ofp;
 	pn->src = f->contents;
 	pn->srclen = f->len;
@@ -1960,7 +1967,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.raw_code = v_cstr(
 	    ns ? arena_printf(c->a, "{{ %s.test_%s(**_dbt_generic_test_kwargs) }}", ns, tname)
 	       : arena_printf(c->a, "{{ test_%s(**_dbt_generic_test_kwargs) }}", tname));
-	struct pnode *pn = arena_zalloc(c->a, sizeof(*pn));
+	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = file;
 	n.depends = depends_dict(c, &pn->depends_nodes);
 	n.refs = new_list(c);
@@ -1994,7 +2001,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		pn->srcs[i].line = t->line;
 	/* the attached node comes after the refs of the arguments, as in dbt's manifests */
 	if (!t->source) {
-		struct dbt_ref *nr = arena_alloc(c->a, (pn->nrefs + 1) * sizeof(*nr));
+		struct dbt_ref *nr = arena_alloc(c->hold, (pn->nrefs + 1) * sizeof(*nr));
 		memcpy(nr, pn->refs, pn->nrefs * sizeof(*nr));
 		nr[pn->nrefs] = (struct dbt_ref){.package = {"", 0},
 		                                 .name = str_from(t->target_name),
@@ -2003,7 +2010,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		pn->refs = nr;
 		pn->nrefs++;
 	} else {
-		struct dbt_source_ref *ns2 = arena_alloc(c->a, (pn->nsrcs + 1) * sizeof(*ns2));
+		struct dbt_source_ref *ns2 = arena_alloc(c->hold, (pn->nsrcs + 1) * sizeof(*ns2));
 		memcpy(ns2, pn->srcs, pn->nsrcs * sizeof(*ns2));
 		ns2[pn->nsrcs] = (struct dbt_source_ref){.source = str_from(t->target_name),
 		                                         .table = str_from(t->table),
@@ -2165,10 +2172,11 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value rd = new_dictn(c, 3);
-		vdict_sets(rd.dict, "name", v_cstr(name));
-		vdict_sets(rd.dict, "package", vs(pkg));
-		vdict_sets(rd.dict, "version", r->version.type == VT_UNDEF ? v_none() : r->version);
+		value rd = new_dictn(c, 3); /* what the node keeps is copied out of c->hold */
+		vdict_sets(rd.dict, "name", v_cstr(astr(c, r->name)));
+		vdict_sets(rd.dict, "package", pkg ? v_cstr(astr(c, r->package)) : v_none());
+		vdict_sets(rd.dict, "version",
+		           r->version.type == VT_UNDEF ? v_none() : value_copy(c->a, r->version));
 		if (pn->g->type != GT_TEST || !pn->g->generic_test)
 			vlist_push(refs.list, rd);
 		else
@@ -2195,8 +2203,8 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			continue;
 		}
 		value pair = v_list(c->a, 2);
-		vlist_push(pair.list, v_cstr(s->source.p));
-		vlist_push(pair.list, v_cstr(s->table.p));
+		vlist_push(pair.list, v_cstr(astr(c, s->source)));
+		vlist_push(pair.list, v_cstr(astr(c, s->table)));
 		vlist_push(srcs.list, pair);
 		push_unique(pn->depends_nodes, id);
 	}
@@ -2389,6 +2397,7 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		w->c = *c;
 		w->c.a = keep.a;
 		w->c.scratch = keep.scratch;
+		w->c.hold = keep.hold;
 		w->c.d = &w->d;
 		w->c.env = keep.env;
 		w->c.shared = keep.shared;
@@ -2468,6 +2477,8 @@ static void workers_start(struct pctx *c)
 		diag_init(&w->d);
 		w->c.a = k ? &c->res->helper_arenas[k - 1] : c->a;
 		arena_init(&w->c.scratch);
+		arena_init(&w->hold);
+		w->c.hold = &w->hold;
 		w->c.env = k ? NULL : c->env;
 		map_init(&w->c.shared);
 		map_init(&w->c.named);
@@ -2481,6 +2492,7 @@ static void workers_stop(struct pctx *c)
 		struct worker *w = &c->workers[k];
 		diag_release(&w->d);
 		arena_release(&w->c.scratch);
+		arena_release(&w->hold);
 		map_release(&w->c.shared);
 		map_release(&w->c.named);
 	}

@@ -42,6 +42,7 @@ struct pnode {
 	struct dbt_source_ref *srcs;
 	size_t nsrcs;
 	value depends_nodes; /* the dict's depends_on.nodes list */
+	value refs_list, srcs_list, macros_list; /* its refs, sources, depends_on.macros */
 	const char *src;     /* the file's text, to place errors (NULL for yml tests) */
 	size_t srclen;
 };
@@ -68,7 +69,9 @@ struct pctx {
 	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
 	struct map named;    /* naming results that depend only on the custom name: see named() */
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
-	int8_t plain_naming[2]; /* generate_database/schema_name are dbt's own: -1 unknown, 0, 1 */
+	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
+	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
+	int8_t plain_naming[3];
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	value disabled;
@@ -728,10 +731,13 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 	kv(&b, "group", or_default(dget(n->config, "group"), v_none()));
 	value docs = dget(n->config, "docs");
 	if (docs.type == VT_UNDEF) {
-		docs = v_dict(&c->scratch, 2);
-		vdict_sets(docs.dict, "show", v_bool(true));
-		vdict_sets(docs.dict, "node_color", v_none());
-		docs = persist(c, docs);
+		if (c->kept_docs.type != VT_DICT) {
+			value dd = v_dict(&c->scratch, 2);
+			vdict_sets(dd.dict, "show", v_bool(true));
+			vdict_sets(dd.dict, "node_color", v_none());
+			c->kept_docs = persist(c, dd);
+		}
+		docs = c->kept_docs;
 	}
 	kv(&b, "docs", docs);
 	kv(&b, "patch_path", vs(n->patch_path));
@@ -751,11 +757,14 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 	kv(&b, "depends_on", n->depends);
 	if (n->type != GT_SEED) {
 		kv(&b, "compiled_path", v_none());
-		value contract = v_dict(&c->scratch, 3);
-		vdict_sets(contract.dict, "enforced", v_bool(false));
-		vdict_sets(contract.dict, "alias_types", v_bool(true));
-		vdict_sets(contract.dict, "checksum", v_none());
-		kv(&b, "contract", persist(c, contract));
+		if (c->kept_contract.type != VT_DICT) {
+			value contract = v_dict(&c->scratch, 3);
+			vdict_sets(contract.dict, "enforced", v_bool(false));
+			vdict_sets(contract.dict, "alias_types", v_bool(true));
+			vdict_sets(contract.dict, "checksum", v_none());
+			c->kept_contract = persist(c, contract);
+		}
+		kv(&b, "contract", c->kept_contract);
 	}
 	if (n->type == GT_MODEL) {
 		kv(&b, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
@@ -1066,13 +1075,26 @@ static const char *named(struct pctx *c, int which, value custom, value node, co
 	return r;
 }
 
+/* generate_alias_name: dbt's own (see named()) gives the configured alias trimmed when it is a
+ * non-empty string, else the node's name (nodes are unversioned here), so it is not called. */
+static const char *alias_of(struct pctx *c, const struct ninfo *n, value node)
+{
+	value custom = dget(n->config, "alias");
+	if (c->plain_naming[2] < 0)
+		c->plain_naming[2] = dbts_own_naming(c, "generate_alias_name");
+	if (!c->plain_naming[2] ||
+	    !(custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR))
+		return call_naming(c, n->pkg, "generate_alias_name", custom, node, n->ofp);
+	struct str s = custom.type == VT_STR && custom.len ? v_as_str(custom) : str_from(n->name);
+	return astr(c, project_strip(s));
+}
+
 static int name_node(struct pctx *c, struct ninfo *n, value node)
 {
 	n->db = named(c, 0, dget(n->config, "database"), node, n->pkg, n->ofp);
 	n->schema = named(c, 1, dget(n->config, "schema"), node, n->pkg, n->ofp);
 	if (!n->alias)
-		n->alias = call_naming(c, n->pkg, "generate_alias_name", dget(n->config, "alias"),
-		                       node, n->ofp);
+		n->alias = alias_of(c, n, node);
 	if (!n->db || !n->schema || !n->alias)
 		return -1;
 	n->relation = relation_name(c, n->db, n->schema, n->alias);
@@ -1138,6 +1160,9 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	n.depends = depends_dict(c, &pn->depends_nodes);
 	n.refs = new_list(c);
 	n.sources = new_list(c);
+	pn->refs_list = type == GT_SEED ? v_undef() : n.refs;
+	pn->srcs_list = type == GT_SEED ? v_undef() : n.sources;
+	pn->macros_list = dget(n.depends, "macros");
 
 	if (type == GT_SEED) {
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
@@ -1972,6 +1997,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.depends = depends_dict(c, &pn->depends_nodes);
 	n.refs = new_list(c);
 	n.sources = new_list(c);
+	pn->refs_list = n.refs;
+	pn->srcs_list = n.sources;
+	pn->macros_list = dget(n.depends, "macros");
 	const char *mname = arena_printf(c->a, "test_%s", tname);
 	const char *mid = macro_id(c, ns ? ns : pkg, mname);
 	if (mid)
@@ -2132,7 +2160,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	arena_reset(&c->scratch);
 	int errs = 0;
 	const char *root = c->p->name, *own = pn->g->package;
-	value refs = dget(pn->dict, "refs"), srcs = dget(pn->dict, "sources");
+	value refs = pn->refs_list, srcs = pn->srcs_list;
 	/* these lists are the node's own, made empty by whichever worker computed it: they grow
 	 * in this worker's arena (another worker may be allocating in that one) */
 	value own_lists[3] = {refs, srcs, pn->depends_nodes};
@@ -2215,7 +2243,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	pn->g->depends_on = arena_alloc(c->a, (dn.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dn.list->n; i++)
 		pn->g->depends_on[i] = kept_cstr(c, dn.list->v[i]);
-	value dm = dget(dget(pn->dict, "depends_on"), "macros");
+	value dm = pn->macros_list;
 	pn->g->nmacros = dm.list->n;
 	pn->g->macros = arena_alloc(c->a, (dm.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dm.list->n; i++)
@@ -2403,6 +2431,8 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		w->c.shared = keep.shared;
 		w->c.named = keep.named;
 		memcpy(w->c.shapes, keep.shapes, sizeof(keep.shapes));
+		w->c.kept_docs = keep.kept_docs;
+		w->c.kept_contract = keep.kept_contract;
 		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
 		w->c.info.ud = &w->c;
 		w->ph = &ph;
@@ -2482,7 +2512,7 @@ static void workers_start(struct pctx *c)
 		w->c.env = k ? NULL : c->env;
 		map_init(&w->c.shared);
 		map_init(&w->c.named);
-		w->c.plain_naming[0] = w->c.plain_naming[1] = -1;
+		memset(w->c.plain_naming, -1, sizeof(w->c.plain_naming));
 	}
 }
 
@@ -2525,7 +2555,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->source_ids);
 	map_init(&c->shared);
 	map_init(&c->named);
-	c->plain_naming[0] = c->plain_naming[1] = -1;
+	memset(c->plain_naming, -1, sizeof(c->plain_naming));
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
 	c->info.root_package = p->name;

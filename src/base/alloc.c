@@ -153,9 +153,9 @@ void *arena_zalloc(struct arena *a, size_t n)
 	return p;
 }
 
-/* n bytes with no alignment: text is taken from the top of the current chunk downwards while
- * arena_alloc takes from the bottom upwards, so short strings do not cost 16-byte rounding. */
-static char *arena_bytes(struct arena *a, size_t n)
+/* Text is taken from the top of the current chunk downwards while arena_alloc takes from the
+ * bottom upwards, so short strings do not cost 16-byte rounding. */
+char *arena_text(struct arena *a, size_t n)
 {
 	if (a->cur && (size_t)(a->end - a->cur) >= n) {
 		a->end -= n;
@@ -167,7 +167,7 @@ static char *arena_bytes(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_bytes(a, n + 1);
+	char *p = arena_text(a, n + 1);
 	if (n)
 		memcpy(p, s, n);
 	p[n] = 0;
@@ -183,7 +183,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	char *p = arena_bytes(a, (size_t)n + 1);
+	char *p = arena_text(a, (size_t)n + 1);
 	vsnprintf(p, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	return p;

@@ -62,6 +62,7 @@ static inline void *arena_alloc(struct arena *a, size_t n)
 }
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
+char *arena_text(struct arena *a, size_t n); /* n bytes for text: not aligned */
 char *arena_printf(struct arena *a, const char *fmt, ...) SILT_PRINTF(2, 3);
 /* Saved position: arena_restore frees everything allocated after arena_mark. */
 struct arena_mark {

@@ -114,6 +114,28 @@ static const char *astr(struct pctx *c, struct str s)
 	return arena_strndup(c->a, s.p, s.n);
 }
 
+/* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes. */
+static char *cat_(struct arena *a, const char *first, ...)
+{
+	va_list ap;
+	size_t n = 0;
+	va_start(ap, first);
+	for (const char *x = first; x; x = va_arg(ap, const char *))
+		n += strlen(x);
+	va_end(ap);
+	char *out = arena_text(a, n + 1), *o = out;
+	va_start(ap, first);
+	for (const char *x = first; x; x = va_arg(ap, const char *)) {
+		size_t k = strlen(x);
+		memcpy(o, x, k);
+		o += k;
+	}
+	va_end(ap);
+	*o = 0;
+	return out;
+}
+#define CAT(a, ...) cat_((a), __VA_ARGS__, (const char *)NULL)
+
 /* a "." b "." c (c may be NULL) in the scratch arena: lookup keys that need not outlive the
  * node being parsed */
 static const char *tmp_join(struct pctx *c, const char *a, const char *b, const char *d)
@@ -1011,7 +1033,7 @@ static void keep_capture(struct pctx *c, struct pnode *pn, const struct dbt_capt
 
 static struct patch *find_patch(struct pctx *c, const char *kind, const char *name)
 {
-	char *key = arena_printf(&c->scratch, "%s:%s:%s", kind, c->own->name, name);
+	char *key = CAT(&c->scratch, kind, ":", c->own->name, ":", name);
 	return map_get(&c->patches, str_from(key));
 }
 
@@ -1124,13 +1146,13 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	n.type = type;
 	n.pkg = c->own->name;
 	n.name = astr(c, file_stem(f->relative_path));
-	n.uid = arena_printf(c->a, "%s.%s.%s", graph_type_name(type), n.pkg, n.name);
+	n.uid = CAT(c->a, graph_type_name(type), ".", n.pkg, ".", n.name);
 	n.path = f->relative_path;
 	n.ofp = f->path;
 	const char *tail[1] = {n.name};
 	make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
 	n.checksum = checksum_dict(c, f->checksum_name, f->checksum);
-	fn->refkey = arena_printf(c->a, "%s:%s", n.pkg, n.name);
+	fn->refkey = CAT(c->a, n.pkg, ":", n.name);
 	fn->n = n; /* what registering checks first (duplicates), even when this fails */
 	bool refable = type == GT_MODEL || type == GT_SEED;
 
@@ -1139,7 +1161,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	fn->pt = pt;
 	value pcfg = pt ? dget(pt->v, "config") : v_undef();
 	if (pt)
-		n.patch_path = arena_printf(c->a, "%s://%s", pt->pkg, pt->file);
+		n.patch_path = CAT(c->a, pt->pkg, "://", pt->file);
 
 	/* config and unrendered_config are built in scratch, then kept shared (persist) */
 	struct arena *sa = &c->scratch;
@@ -1852,11 +1874,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	/* the attached node */
 	const char *attached;
 	if (t->source) {
-		attached = arena_printf(c->a, "source.%s.%s.%s", pkg, t->target_name, t->table);
+		attached = CAT(c->a, "source.", pkg, ".", t->target_name, ".", t->table);
 	} else {
-		attached = arena_printf(c->a, "model.%s.%s", pkg, t->target_name);
+		attached = CAT(c->a, "model.", pkg, ".", t->target_name);
 		if (!graph_find(c->m, str_from(attached)))
-			attached = arena_printf(c->a, "seed.%s.%s", pkg, t->target_name);
+			attached = CAT(c->a, "seed.", pkg, ".", t->target_name);
 	}
 	if (!graph_find(c->m, str_from(attached))) {
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
@@ -1918,16 +1940,16 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	if (t->column)
 		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
 	const char *model_kw =
-	    t->source ? arena_printf(c->a, "{{ get_where_subquery(source('%s', '%s')) }}",
-	                             t->target_name, t->table)
-	              : arena_printf(c->a, "{{ get_where_subquery(ref('%s')) }}", t->target_name);
+	    t->source ? CAT(c->a, "{{ get_where_subquery(source('", t->target_name, "', '", t->table,
+	                    "')) }}")
+	              : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name, "')) }}");
 	vdict_sets(kwargs.dict, "model", v_cstr(model_kw));
 
-	const char *prefix = t->source ? (ns ? arena_printf(c->a, "source_%s_%s", ns, tname)
-	                                     : arena_printf(c->a, "source_%s", tname))
-	                               : (ns ? arena_printf(c->a, "%s_%s", ns, tname) : tname);
+	const char *prefix = t->source ? (ns ? CAT(c->a, "source_", ns, "_", tname)
+	                                     : CAT(c->a, "source_", tname))
+	                               : (ns ? CAT(c->a, ns, "_", tname) : tname);
 	const char *target =
-	    t->source ? arena_printf(c->a, "%s_%s", t->target_name, t->table) : t->target_name;
+	    t->source ? CAT(c->a, t->target_name, "_", t->table) : t->target_name;
 	const char *full =
 	    custom_name ? custom_name : parse_test_full_name(c->a, prefix, target, kwargs);
 	const char *short_name = full;
@@ -1953,8 +1975,8 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.type = GT_TEST;
 	n.pkg = pkg;
 	n.name = full;
-	n.uid = arena_printf(c->a, "test.%s.%s.%s", pkg, full, md + 22);
-	n.path = arena_printf(c->a, "%s.sql", short_name);
+	n.uid = CAT(c->a, "test.", pkg, ".", full, ".", md + 22);
+	n.path = CAT(c->a, short_name, ".sql");
 	n.ofp = file;
 	const char *tail[1] = {full};
 	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
@@ -1990,8 +2012,8 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.description = v_cstr("");
 	n.columns = new_dict(c);
 	n.raw_code = v_cstr(
-	    ns ? arena_printf(c->a, "{{ %s.test_%s(**_dbt_generic_test_kwargs) }}", ns, tname)
-	       : arena_printf(c->a, "{{ test_%s(**_dbt_generic_test_kwargs) }}", tname));
+	    ns ? CAT(c->a, "{{ ", ns, ".test_", tname, "(**_dbt_generic_test_kwargs) }}")
+	       : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
 	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = file;
 	n.depends = depends_dict(c, &pn->depends_nodes);
@@ -2000,7 +2022,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
 	pn->macros_list = dget(n.depends, "macros");
-	const char *mname = arena_printf(c->a, "test_%s", tname);
+	const char *mname = CAT(c->a, "test_", tname);
 	const char *mid = macro_id(c, ns ? ns : pkg, mname);
 	if (mid)
 		vlist_push(dget(n.depends, "macros").list, v_cstr(mid));
@@ -2055,7 +2077,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));
 	kv(&extra, "file_key_name",
-	   v_cstr(arena_printf(c->a, "%s.%s", t->source ? "sources" : "models", t->target_name)));
+	   v_cstr(CAT(c->a, t->source ? "sources." : "models.", t->target_name)));
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);
@@ -2137,7 +2159,7 @@ static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *n
 {
 	if (!pkg)
 		return map_get(&c->refnames, str_from(name));
-	char *key = arena_printf(&c->scratch, "%s:%s", pkg, name);
+	char *key = CAT(&c->scratch, pkg, ":", name);
 	return map_get(&c->refable, str_from(key));
 }
 

@@ -64,6 +64,24 @@ static value sorted_ids(struct arena *a, const char **ids, uint32_t n, value emp
 	return l;
 }
 
+/* The node's depends_on.nodes list when it already is its sorted parent list (a test's one
+ * node, most models' refs): parent_map then shares it. Else undefined. */
+static value depends_list(const struct gnode *g, const char *const *ids, uint32_t n)
+{
+	value dep, nodes;
+	if (!n || g->raw.type != VT_DICT || !vdict_gets(g->raw.dict, STR("depends_on"), &dep) ||
+	    dep.type != VT_DICT || !vdict_gets(dep.dict, STR("nodes"), &nodes) ||
+	    nodes.type != VT_LIST || nodes.list->n != n)
+		return v_undef();
+	for (uint32_t i = 0; i < n; i++) {
+		value x = nodes.list->v[i];
+		if (x.type != VT_STR || !str_eqc(v_as_str(x), ids[i]) ||
+		    (i && strcmp(ids[i - 1], ids[i]) >= 0))
+			return v_undef();
+	}
+	return nodes;
+}
+
 value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struct manifest_meta *mm)
 {
 	value top = v_dict(a, 20);
@@ -122,7 +140,9 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 		uint32_t n = 0;
 		for (uint32_t j = 0; j < g->nparents; j++)
 			ids[n++] = m->nodes[g->parents[j]]->unique_id;
-		vdict_sets(parent_map.dict, g->unique_id, sorted_ids(a, ids, n, empty));
+		value same = depends_list(g, ids, n);
+		vdict_sets(parent_map.dict, g->unique_id,
+		           same.type == VT_LIST ? same : sorted_ids(a, ids, n, empty));
 		n = 0;
 		for (uint32_t j = 0; j < g->nchildren; j++)
 			ids[n++] = m->nodes[g->children[j]]->unique_id;

@@ -70,6 +70,7 @@ struct pctx {
 	struct map named;    /* naming results that depend only on the custom name: see named() */
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
+	value recent[4];                /* the values persist() returned last, newest first */
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
 	VEC(struct pnode *) pending;
@@ -576,24 +577,36 @@ static value deep_copy(struct arena *a, value v)
 	return v;
 }
 
+#define PERSIST_RECENT 4
+
 /* v (a list or dict, possibly in the scratch arena) as kept in the project arena: the copy
  * kept for an equal value before, else a new copy, remembered for the next. */
 static value persist(struct pctx *c, value v)
 {
 	if (v.type != VT_LIST && v.type != VT_DICT)
 		return v;
+	/* neighbours mostly repeat the values just kept (a folder's tests, its models' configs):
+	 * those are compared before anything is hashed */
+	for (int i = 0; i < PERSIST_RECENT; i++)
+		if (c->recent[i].type == v.type && same_shape(c->recent[i], v))
+			return c->recent[i];
 	uint64_t h = shape_hash(v);
 	const value *old = map_get(&c->shared, str_make((const char *)&h, sizeof(h)));
-	if (old && same_shape(*old, v))
-		return *old;
-	value kept = deep_copy(c->a, v);
-	if (!old) { /* (a hash collision keeps its own copy) */
-		char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
-		memcpy(key, &h, sizeof(h));
-		value *cell = arena_alloc(c->a, sizeof(*cell));
-		*cell = kept;
-		map_set(&c->shared, str_make(key, sizeof(h)), cell);
+	value kept;
+	if (old && same_shape(*old, v)) {
+		kept = *old;
+	} else {
+		kept = deep_copy(c->a, v);
+		if (!old) { /* (a hash collision keeps its own copy) */
+			char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
+			memcpy(key, &h, sizeof(h));
+			value *cell = arena_alloc(c->a, sizeof(*cell));
+			*cell = kept;
+			map_set(&c->shared, str_make(key, sizeof(h)), cell);
+		}
 	}
+	memmove(c->recent + 1, c->recent, (PERSIST_RECENT - 1) * sizeof(*c->recent));
+	c->recent[0] = kept;
 	return kept;
 }
 
@@ -802,13 +815,20 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 	return shaped_dict(c, kind, &b);
 }
 
-static value depends_dict(struct pctx *c, value *nodes_out)
+/* depends_on with room for the macros and nodes expected (0: unknown; lists grow from 4) */
+static value depends_dict(struct pctx *c, value *nodes_out, uint32_t nmacros, uint32_t nnodes)
 {
 	value d = new_dictn(c, 2);
-	vdict_sets(d.dict, "macros", new_list(c));
-	*nodes_out = new_list(c);
+	vdict_sets(d.dict, "macros", v_list(c->a, nmacros));
+	*nodes_out = v_list(c->a, nnodes);
 	vdict_sets(d.dict, "nodes", *nodes_out);
 	return d;
+}
+
+/* A string value that outlives the parse as a C string: itself when NUL terminated. */
+static const char *kept_cstr(struct pctx *c, value v)
+{
+	return v.s[v.len] == 0 ? v.s : astr(c, v_as_str(v));
 }
 
 static const char **tags_of(struct pctx *c, value tags, uint32_t *n)
@@ -819,7 +839,7 @@ static const char **tags_of(struct pctx *c, value tags, uint32_t *n)
 	const char **v = arena_alloc(c->a, (tags.list->n + 1) * sizeof(*v));
 	for (uint32_t i = 0; i < tags.list->n; i++)
 		if (tags.list->v[i].type == VT_STR)
-			v[(*n)++] = astr(c, v_as_str(tags.list->v[i]));
+			v[(*n)++] = kept_cstr(c, tags.list->v[i]);
 	return v;
 }
 
@@ -1179,7 +1199,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	pn->file = n.ofp;
 	pn->src = f->contents;
 	pn->srclen = f->len;
-	n.depends = depends_dict(c, &pn->depends_nodes);
+	n.depends = depends_dict(c, &pn->depends_nodes, 0, 0);
 	n.refs = new_list(c);
 	n.sources = new_list(c);
 	pn->refs_list = type == GT_SEED ? v_undef() : n.refs;
@@ -1913,7 +1933,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		ns = arena_strndup(c->a, tname, (size_t)(dot - tname));
 		tname = dot + 1;
 	}
-	value kwargs = new_dict(c), cfg = new_dict(c);
+	/* kwargs is copied with room for exactly its entries once complete; cfg only feeds the
+	 * config (kept by persist) */
+	value kwargs = v_dict(&c->scratch, 0), cfg = v_dict(&c->scratch, 0);
 	const char *custom_name = NULL;
 	if (args.type == VT_DICT) {
 		for (uint32_t i = 0; i < args.dict->n; i++) {
@@ -1944,6 +1966,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	                    "')) }}")
 	              : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name, "')) }}");
 	vdict_sets(kwargs.dict, "model", v_cstr(model_kw));
+	value kw = v_dict(c->a, kwargs.dict->live);
+	dict_update(kw, kwargs);
+	kwargs = kw;
 
 	const char *prefix = t->source ? (ns ? CAT(c->a, "source_", ns, "_", tname)
 	                                     : CAT(c->a, "source_", tname))
@@ -2016,9 +2041,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	       : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
 	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = file;
-	n.depends = depends_dict(c, &pn->depends_nodes);
-	n.refs = new_list(c);
-	n.sources = new_list(c);
+	/* most tests call their test macro and get_where_subquery and depend on the node they
+	 * are attached to only: their lists are made that size */
+	n.depends = depends_dict(c, &pn->depends_nodes, 2, 1);
+	n.refs = v_list(c->a, t->source ? 0 : 1);
+	n.sources = v_list(c->a, t->source ? 1 : 0);
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
 	pn->macros_list = dget(n.depends, "macros");
@@ -2171,11 +2198,6 @@ static void push_unique(value list, const char *id)
 	vlist_push(list.list, v_cstr(id));
 }
 
-/* A string value that outlives the parse as a C string: itself when NUL terminated. */
-static const char *kept_cstr(struct pctx *c, value v)
-{
-	return v.s[v.len] == 0 ? v.s : astr(c, v_as_str(v));
-}
 
 static int resolve_node(struct pctx *c, struct pnode *pn)
 {
@@ -2455,6 +2477,7 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		memcpy(w->c.shapes, keep.shapes, sizeof(keep.shapes));
 		w->c.kept_docs = keep.kept_docs;
 		w->c.kept_contract = keep.kept_contract;
+		memcpy(w->c.recent, keep.recent, sizeof(keep.recent));
 		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
 		w->c.info.ud = &w->c;
 		w->ph = &ph;

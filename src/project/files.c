@@ -527,10 +527,13 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 		} else {
 			f.checksum_name = "sha256";
 			f.checksum = arena_strndup(&p->a, r->hex, 64);
-			if (f.kind != PF_SEED) {
+			if (f.kind != PF_SEED) { /* the text read is kept: contents is its stripped part */
 				struct str st = project_strip(str_make(r->text, r->len));
-				f.contents = arena_strndup(&p->a, st.p, st.n);
+				((char *)st.p)[st.n] = 0;
+				f.contents = st.p;
 				f.len = st.n;
+				vec_push(&p->texts, r->text);
+				r->text = NULL;
 			}
 		}
 		free(r->text);

@@ -95,7 +95,7 @@ static const char *str_item(value d, const char *key)
 
 /* ---- the manifest, scanned in place ----
  * A 10,000-model manifest is some 60 MB; building values for all of it costs more than the rest
- * of ingestion together. Ingestion needs each node's JSON (kept as written: a slice of the file),
+ * of ingestion together. Ingestion needs each node's JSON (a slice of the file, whitespace dropped),
  * its config (a slice too) and a few strings, so the text is walked, not parsed: values are
  * skipped by matching brackets outside strings, and only the small strings are decoded. */
 struct span {
@@ -216,6 +216,30 @@ static const char *span_str(struct arena *a, struct span v)
 	                    : NULL;
 	diag_release(&d);
 	return r;
+}
+
+/* The JSON text of v without the whitespace outside strings (manifests are written with ", "
+ * and ": "), NUL-terminated in a. */
+static const char *span_compact(struct arena *a, struct span v)
+{
+	char *out = arena_alloc(a, v.n + 1), *o = out;
+	const char *p = v.p, *e = v.p + v.n;
+	while (p < e) {
+		if (*p == '"') {
+			const char *q = skip_string(p, e);
+			if (!q)
+				q = e;
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
+		} else {
+			if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+				*o++ = *p;
+			p++;
+		}
+	}
+	*o = 0;
+	return out;
 }
 
 /* What ingestion reads of one node. */
@@ -402,8 +426,8 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		struct mnode *m = &mv.v[i];
 		struct store_node_def x = { .unique_id = m->unique_id, .resource_type = m->resource_type,
 			                    .checksum = m->checksum };
-		x.node = arena_strndup(&a, m->node.p, m->node.n);
-		x.config = m->config.n ? arena_strndup(&a, m->config.p, m->config.n) : NULL;
+		x.node = span_compact(&a, m->node);
+		x.config = m->config.n ? span_compact(&a, m->config) : NULL;
 		vec_push(&defs, x);
 	}
 	value node_vars = v_item(vars, "nodes");
@@ -442,8 +466,8 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 			r.schema = m->schema;
 			r.identifier = m->alias ? m->alias : m->identifier;
 			r.checksum = m->checksum;
-			r.config = m->config.n ? arena_strndup(&a, m->config.p, m->config.n) : NULL;
-			r.node = arena_strndup(&a, m->node.p, m->node.n);
+			r.config = m->config.n ? span_compact(&a, m->config) : NULL;
+			r.node = span_compact(&a, m->node);
 			if (node_vars.type == VT_DICT)
 				r.vars = json_text(&a, v_item(node_vars, r.unique_id));
 		}

@@ -166,6 +166,16 @@ echo '{"results": 3}' > "$t/foreign/run_results.json"
 silt ingest --env staging "$t/foreign" > "$t/out" 2>&1
 check "a malformed run_results.json is refused" has "$t/out" "results. is not a list"
 
+# ---- secrets are masked in what the store keeps
+silt env var set DBT_ENV_SECRET_TOKEN s3cr3tvalue --env prod > /dev/null 2>&1
+silt job create sec --env prod --step "silt run --select s3cr3tvalue" > /dev/null 2>&1
+silt job run sec --profiles-dir . > "$t/out" 2>&1
+sr=$(q "$DB" "select max(id) from run")
+check "a secret is masked in the console" has "$t/out" "'\*\*\*\*\*' does not match"
+check "and in the step's log" eq "$(q "$DB" "select instr(logs, '*****') > 0 and instr(logs, 's3cr3tvalue') = 0 from run_step where run_id = $sr")" 1
+check "and in the step's artifacts" \
+	eq "$(q "$DB" "select count(*) > 0 and sum(instr(content, 's3cr3tvalue')) = 0 from artifact where run_id = $sr")" 1
+
 # ---- bad input
 silt job create orphan --env nowhere --step "silt build" > "$t/out" 2>&1
 check "a job in an unknown environment is refused" has "$t/out" "nowhere"

@@ -241,8 +241,9 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 done:
 	if (own.run_id) {
 		bool ok = rc == 0;
-		store_run_set_status(own.s, own.run_id, ok ? SST_SUCCESS : SST_ERROR,
-		                     ok ? NULL : interrupted ? "interrupted" : "a node errored or failed",
+		store_run_set_status(own.s, own.run_id,
+		                     ok ? SST_SUCCESS : interrupted ? SST_CANCELLED : SST_ERROR,
+		                     ok ? NULL : interrupted ? "interrupted (Ctrl-C)" : "a node errored or failed",
 		                     &ed);
 	}
 	cli_print_diag_as(argv[0], &ed);

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
 	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)" },
+	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

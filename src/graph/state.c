@@ -112,6 +112,15 @@ void gstate_set_result(struct gstate *s, const char *unique_id, const char *stat
 	s->has_results = true;
 }
 
+void gstate_set_vars(struct gstate *s, struct gstate_node *n, value vars)
+{
+	n->vars = vars;
+	if (vars.type == VT_DICT)
+		s->has_vars = true;
+}
+
+const char *gstate_origin(const struct gstate *s) { return s->origin; }
+
 void gstate_set_origin(struct gstate *s, const char *origin)
 {
 	s->origin = arena_strndup(&s->a, origin, strlen(origin));

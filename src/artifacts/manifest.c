@@ -48,18 +48,38 @@ static int cmp_cstr(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* Sorted, deduplicated list of ids. */
-static value sorted_ids(struct arena *a, const char **ids, uint32_t n)
+/* Sorted, deduplicated list of ids (sorted in place); `empty` when there are none: the
+ * manifest value is only written, so one empty list serves every node without parents or
+ * children. */
+static value sorted_ids(struct arena *a, const char **ids, uint32_t n, value empty)
 {
-	const char **v = xcalloc(n + 1, sizeof(*v));
-	memcpy(v, ids, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_cstr);
-	value l = v_list(a, n + 1);
+	if (!n)
+		return empty;
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_cstr);
+	value l = v_list(a, n);
 	for (uint32_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(v[i], v[i - 1]))
-			vlist_push(l.list, v_cstr(v[i]));
-	free(v);
+		if (i == 0 || strcmp(ids[i], ids[i - 1]))
+			vlist_push(l.list, v_cstr(ids[i]));
 	return l;
+}
+
+/* The node's depends_on.nodes list when it already is its sorted parent list (a test's one
+ * node, most models' refs): parent_map then shares it. Else undefined. */
+static value depends_list(const struct gnode *g, const char *const *ids, uint32_t n)
+{
+	value dep, nodes;
+	if (!n || g->raw.type != VT_DICT || !vdict_gets(g->raw.dict, STR("depends_on"), &dep) ||
+	    dep.type != VT_DICT || !vdict_gets(dep.dict, STR("nodes"), &nodes) ||
+	    nodes.type != VT_LIST || nodes.list->n != n)
+		return v_undef();
+	for (uint32_t i = 0; i < n; i++) {
+		value x = nodes.list->v[i];
+		if (x.type != VT_STR || !str_eqc(v_as_str(x), ids[i]) ||
+		    (i && strcmp(ids[i - 1], ids[i]) >= 0))
+			return v_undef();
+	}
+	return nodes;
 }
 
 value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struct manifest_meta *mm)
@@ -98,8 +118,11 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 	vdict_sets(top.dict, "metadata", meta);
 
 	value tabs[GTAB__COUNT];
+	uint32_t count[GTAB__COUNT] = {0};
+	for (uint32_t i = 0; i < m->n; i++)
+		count[m->nodes[i]->table]++;
 	for (int t = 0; t < GTAB__COUNT; t++)
-		tabs[t] = v_dict(a, 16);
+		tabs[t] = v_dict(a, count[t]);
 	for (uint32_t i = 0; i < m->n; i++) {
 		const struct gnode *g = m->nodes[i];
 		vdict_sets(tabs[g->table].dict, g->unique_id,
@@ -110,18 +133,20 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 		vdict_sets(macros.dict, m->macros[i]->unique_id,
 		           m->macros[i]->raw.type == VT_DICT ? m->macros[i]->raw : v_dict(a, 0));
 
-	value parent_map = v_dict(a, m->n + 1), child_map = v_dict(a, m->n + 1);
+	value parent_map = v_dict(a, m->n), child_map = v_dict(a, m->n), empty = v_list(a, 0);
 	const char **ids = xcalloc(m->n + 1, sizeof(*ids));
 	for (uint32_t k = 0; k < m->n; k++) {
 		const struct gnode *g = m->nodes[m->by_id ? m->by_id[k] : k];
 		uint32_t n = 0;
 		for (uint32_t j = 0; j < g->nparents; j++)
 			ids[n++] = m->nodes[g->parents[j]]->unique_id;
-		vdict_sets(parent_map.dict, g->unique_id, sorted_ids(a, ids, n));
+		value same = depends_list(g, ids, n);
+		vdict_sets(parent_map.dict, g->unique_id,
+		           same.type == VT_LIST ? same : sorted_ids(a, ids, n, empty));
 		n = 0;
 		for (uint32_t j = 0; j < g->nchildren; j++)
 			ids[n++] = m->nodes[g->children[j]]->unique_id;
-		vdict_sets(child_map.dict, g->unique_id, sorted_ids(a, ids, n));
+		vdict_sets(child_map.dict, g->unique_id, sorted_ids(a, ids, n, empty));
 	}
 	free(ids);
 

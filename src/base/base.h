@@ -62,6 +62,7 @@ static inline void *arena_alloc(struct arena *a, size_t n)
 }
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
+char *arena_text(struct arena *a, size_t n); /* n bytes for text: not aligned */
 char *arena_printf(struct arena *a, const char *fmt, ...) SILT_PRINTF(2, 3);
 /* Saved position: arena_restore frees everything allocated after arena_mark. */
 struct arena_mark {
@@ -220,12 +221,24 @@ void diag_add(struct diag *d, enum diag_level lv, const char *file, int line, in
               const char *src, size_t srclen, const char *fmt, ...) SILT_PRINTF(8, 9);
 void diag_vadd(struct diag *d, enum diag_level lv, const char *file, int line, int col,
                const char *src, size_t srclen, const char *fmt, va_list ap);
+/* Adds m (taken from another diag, counted and capped as diag_add does) to d; m is left empty,
+ * so releasing its diag does not free what d now holds. */
+void diag_move(struct diag *d, struct diag_msg *m);
 /* "file:line:col: message" (parts that are unknown are left out), no excerpt. */
 void diag_format_msg(const struct diag_msg *m, struct buf *out);
 /* All messages, each with its excerpt, as a user sees them. */
 void diag_print(const struct diag *d, struct buf *out);
 /* Line and column (1-based) of byte offset `off` in src. */
 void text_position(const char *src, size_t off, int *line, int *col);
+
+/* ---- a parallel loop ----
+ * par_for calls fn(ud, worker, i) for every i in [0, n) on up to nworkers threads, the caller
+ * being worker 0 (fewer when a thread cannot start), which take the items in increasing order,
+ * `chunk` at a time; it returns when every call has returned. fn must only write what item i
+ * or worker `worker` owns. par_cores: the online processors. */
+void par_for(size_t n, int nworkers, size_t chunk, void (*fn)(void *ud, int worker, size_t i),
+             void *ud);
+int par_cores(void);
 
 /* ---- hashing (OpenSSL libcrypto) ---- */
 void sha256_hex(const void *p, size_t n, char out[65]);

@@ -1,6 +1,9 @@
-#include <sys/stat.h>
-#include <errno.h>
 /* String slices and the growable buffer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "base.h"
 
 bool str_starts_with(struct str s, struct str prefix)
@@ -139,16 +142,34 @@ char *buf_detach(struct buf *b, size_t *len)
 
 char *file_read_all(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return NULL;
+	/* a regular file is read in one go into a buffer of its size; anything else (a pipe, a
+	 * file that grows meanwhile) continues in chunks */
+	struct stat st;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	size_t want = regular ? (size_t)st.st_size + 1 : 65536;
 	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	int err = ferror(f) ? (errno ? errno : EIO) : 0;
-	fclose(f);
+	b.p = xmalloc(want + 1);
+	b.cap = want + 1;
+	int err = 0;
+	for (;;) {
+		if (b.cap - b.n < 2)
+			buf_grow(&b, b.cap);
+		size_t ask = b.cap - b.n - 1;
+		ssize_t k = read(fd, b.p + b.n, ask);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			err = errno ? errno : EIO;
+		if (k <= 0)
+			break;
+		b.n += (size_t)k;
+		if (regular && (size_t)k < ask) /* a regular file reads short only at its end */
+			break;
+	}
+	close(fd);
 	if (err) {
 		buf_release(&b);
 		errno = err;

@@ -75,6 +75,20 @@ void diag_vadd(struct diag *d, enum diag_level lv, const char *file, int line, i
 	vec_push(&d->msgs, m);
 }
 
+void diag_move(struct diag *d, struct diag_msg *m)
+{
+	if (m->level == DIAG_ERROR)
+		d->errors++;
+	if (!(d->max_errors && m->level == DIAG_ERROR && d->errors > d->max_errors))
+		vec_push(&d->msgs, *m);
+	else {
+		free(m->file);
+		free(m->msg);
+		free(m->excerpt);
+	}
+	m->file = m->msg = m->excerpt = NULL;
+}
+
 void diag_add(struct diag *d, enum diag_level lv, const char *file, int line, int col,
               const char *src, size_t srclen, const char *fmt, ...)
 {

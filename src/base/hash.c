@@ -1,5 +1,6 @@
 /* sha256 and md5 through OpenSSL's EVP interface. */
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "base.h"
 
@@ -17,5 +18,26 @@ static void digest_hex(const EVP_MD *md, const void *p, size_t n, char *out)
 	out[2 * len] = 0;
 }
 
-void sha256_hex(const void *p, size_t n, char out[65]) { digest_hex(EVP_sha256(), p, n, out); }
-void md5_hex(const void *p, size_t n, char out[33]) { digest_hex(EVP_md5(), p, n, out); }
+/* The digests are fetched once: EVP_sha256() and EVP_md5() make OpenSSL 3 look the algorithm
+ * up in its provider store (under a lock) on every call, which costs more than hashing a model
+ * file. */
+static EVP_MD *fetched_sha256, *fetched_md5;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	fetched_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
+void sha256_hex(const void *p, size_t n, char out[65])
+{
+	pthread_once(&fetch_once, fetch_digests);
+	digest_hex(fetched_sha256 ? fetched_sha256 : EVP_sha256(), p, n, out);
+}
+
+void md5_hex(const void *p, size_t n, char out[33])
+{
+	pthread_once(&fetch_once, fetch_digests);
+	digest_hex(fetched_md5 ? fetched_md5 : EVP_md5(), p, n, out);
+}

@@ -30,6 +30,76 @@ static bool same_file(const char *path, const struct buf *text)
 	return same;
 }
 
+/* The nodes compile on as many threads as the parse left Jinja environments (an environment
+ * serves one thread), each with its own compiler and diag; the messages are then moved to the
+ * main diag in node order, so the output is the same as on one thread. */
+struct compile_worker {
+	struct parse_result r; /* the parse's, with this worker's environment */
+	struct node_compiler nc;
+	struct adapter_conn *conn; /* dbt compile connects: run_query and is_incremental() need it */
+	struct diag d;
+};
+
+struct compiled {
+	int rc; /* 0, 1 (compile error) or 2 (cannot write) */
+	bool written;
+	uint32_t w, from, to; /* its messages: worker w's diag [from, to) */
+};
+
+struct compile_job {
+	struct project *p;
+	struct gnode **nodes;
+	size_t n;
+	struct compile_worker *w;
+	struct compiled *items;
+};
+
+static void compile_node(void *ud, int worker, size_t i)
+{
+	struct compile_job *job = ud;
+	struct compile_worker *cw = &job->w[worker];
+	struct compiled *it = &job->items[i];
+	struct gnode *g = job->nodes[i];
+	struct project *pp = job->p;
+	struct diag *d = &cw->d;
+	it->w = (uint32_t)worker;
+	it->from = (uint32_t)d->msgs.n;
+	struct buf sql = BUF_INIT, out = BUF_INIT;
+	struct arena ra;
+	arena_init(&ra);
+	struct dbt_runtime rt;
+	dbt_runtime_init(&rt, cw->conn, &ra);
+	cw->nc.rt = cw->conn ? &rt : NULL;
+	int crc = node_compile(&cw->nc, g, &sql, d);
+	cw->nc.rt = NULL;
+	arena_release(&ra);
+	if (crc < 0) {
+		it->rc = 1;
+		goto done;
+	}
+	buf_printf(&out, "%s/%s/compiled/", pp->dir, pp->target_path ? pp->target_path : "target");
+	node_target_path(g, &out);
+	if (same_file(out.p, &sql)) {
+		it->written = true;
+		goto done;
+	}
+	FILE *f = NULL;
+	if (file_make_parents(out.p) == 0)
+		f = fopen(out.p, "w");
+	if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
+		it->rc = 2;
+	} else {
+		it->written = true;
+	}
+	if (f)
+		fclose(f);
+done:
+	it->to = (uint32_t)d->msgs.n;
+	buf_release(&out);
+	buf_release(&sql);
+}
+
 int cmd_compile(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
@@ -62,64 +132,52 @@ int cmd_compile(int argc, char **argv)
 		goto done;
 	struct project *pp = &c.p;
 	struct diag *d = &c.d;
-	struct node_compiler nc;
-	node_compiler_init(&nc, pp, &c.r);
-	nc.defer = cli_selection_defer(&sel, &chosen);
-	/* dbt compile connects: introspective queries (run_query, is_incremental) need the warehouse */
-	struct adapter_conn *conn = NULL;
-	if (nc.own_ad) {
-		conn = adapter_open(nc.own_ad, d);
-		if (!conn) {
-			node_compiler_release(&nc);
-			rc = 2;
-			goto done;
-		}
-	}
-	rc = 0;
-	int written = 0;
+	/* the nodes compile, a thread per parse environment (see compile_node) */
+	struct compile_job job = {.p = pp};
+	job.nodes = xcalloc(chosen.n + 1, sizeof(*job.nodes));
 	for (uint32_t i = 0; i < chosen.n; i++) {
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
-		struct buf sql = BUF_INIT;
-		struct arena ra;
-		arena_init(&ra);
-		struct dbt_runtime rt;
-		dbt_runtime_init(&rt, conn, &ra);
-		nc.rt = conn ? &rt : NULL;
-		int crc = node_compile(&nc, g, &sql, d);
-		nc.rt = NULL;
-		arena_release(&ra);
-		if (crc < 0) {
-			rc = 1;
-			buf_release(&sql);
-			continue;
-		}
-		struct buf out = BUF_INIT;
-		buf_printf(&out, "%s/%s/compiled/", pp->dir, pp->target_path ? pp->target_path : "target");
-		node_target_path(g, &out);
-		if (same_file(out.p, &sql)) {
-			written++;
-			buf_release(&out);
-			buf_release(&sql);
-			continue;
-		}
-		FILE *f = NULL;
-		if (file_make_parents(out.p) == 0)
-			f = fopen(out.p, "w");
-		if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
-			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
-			rc = 2;
-		} else {
-			written++;
-		}
-		if (f)
-			fclose(f);
-		buf_release(&out);
-		buf_release(&sql);
+		job.nodes[job.n++] = g; /* ephemeral models too: dbt writes their own file */
 	}
-	adapter_close(conn);
-	node_compiler_release(&nc);
+	int nw = 1;
+	while ((size_t)nw <= c.r.nhelpers && c.r.helper_envs[nw - 1])
+		nw++;
+	job.w = xcalloc((size_t)nw, sizeof(*job.w));
+	job.items = xcalloc(job.n + 1, sizeof(*job.items));
+	for (int k = 0; k < nw; k++) {
+		job.w[k].r = c.r;
+		if (k)
+			job.w[k].r.env = c.r.helper_envs[k - 1];
+		node_compiler_init(&job.w[k].nc, pp, &job.w[k].r);
+		job.w[k].nc.defer = cli_selection_defer(&sel, &chosen);
+		diag_init(&job.w[k].d);
+	}
+	rc = 0;
+	for (int k = 0; k < nw && rc == 0; k++)
+		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
+			rc = 2;
+	if (rc == 0)
+		par_for(job.n, nw, 8, compile_node, &job);
+	int written = 0;
+	for (size_t i = 0; i < job.n; i++) {
+		struct compiled *it = &job.items[i];
+		struct diag *from = &job.w[it->w].d;
+		for (uint32_t k = it->from; k < it->to; k++)
+			diag_move(d, &from->msgs.v[k]);
+		if (it->rc)
+			rc = it->rc;
+		written += it->written;
+	}
+	for (int k = 0; k < nw; k++) {
+		adapter_close(job.w[k].conn);
+		node_compiler_release(&job.w[k].nc);
+		diag_release(&job.w[k].d);
+	}
+	free(job.w);
+	free(job.items);
+	free(job.nodes);
 	if (cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;
 	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",

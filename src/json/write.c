@@ -7,6 +7,7 @@
  * as a window: when it fills, its bytes go to the file and it starts over. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -29,6 +30,7 @@ struct jw {
 	 * time the text is kept, later times it is copied. Open addressing on the pointer. */
 	struct memo *memo;
 	size_t memo_cap, memo_n;
+	bool in_par; /* writing a part of a container split between threads (see write_par) */
 	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
 	double last_f;
 	size_t last_len;
@@ -254,11 +256,47 @@ static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
 	return len;
 }
 
+/* The first byte at or after i (before end) that is not copied as it is. With Python's
+ * defaults (ensure_ascii, no html escapes) the plain bytes are 0x20-0x7e but '"' and '\\', and
+ * eight are checked at a time. */
+static inline size_t scan_plain(const struct jw *w, const unsigned char *s, size_t i, size_t end)
+{
+	const unsigned plain = w->plain;
+	if (plain == ((1u << C_PLAIN) | (1u << C_HTML))) {
+		const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+		for (; i + 8 <= end; i += 8) {
+			uint64_t x, q, b;
+			memcpy(&x, s + i, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			/* any byte < 0x20, == '"', == '\\', or >= 0x7f (a carry only starts at 0xff,
+			 * itself caught) */
+			if (((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+			    ((b - ones) & ~b & high) | ((x + ones) & high) | (x & high))
+				break;
+		}
+	}
+	while (i < end && ((plain >> byte_class[s[i]]) & 1))
+		i++;
+	return i;
+}
+
 static void write_string(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	const unsigned plain = w->plain;
 	size_t i = 0;
+	if (n <= 256) { /* most strings (keys, names, ids): plain, written in one piece */
+		i = scan_plain(w, s, 0, n);
+		if (i == n) {
+			char *o = reserve(w, n + 2);
+			o[0] = '"';
+			memcpy(o + 1, s, n);
+			o[n + 1] = '"';
+			w->b->n += n + 2;
+			return;
+		}
+		i = 0;
+	}
 	putch(w, '"');
 	while (i < n) {
 		/* worst case 6 output bytes per input byte; a sequence may run 3 bytes past end */
@@ -266,9 +304,7 @@ static void write_string(struct jw *w, const char *str, size_t n)
 		char *o = reserve(w, 6 * (end - i + 3));
 		char *const o0 = o;
 		while (i < end) {
-			size_t run = i;
-			while (run < end && ((plain >> byte_class[s[run]]) & 1))
-				run++;
+			size_t run = scan_plain(w, s, i, end);
 			if (run > i) {
 				memcpy(o, s + i, run - i);
 				o += run - i;
@@ -399,6 +435,16 @@ static void leave(struct jw *w)
 
 static void write_value(struct jw *w, value v, int level);
 static void write_container(struct jw *w, value v, int level);
+/* The helper writes two batches of three: the caller also copies the helper's text out and
+ * makes the write calls. */
+static bool helper_batch(uint32_t b)
+{
+	return b % 3 != 0;
+}
+
+static bool par_worth(const struct jw *w, uint32_t items);
+static void write_par(struct jw *w, value v, int level);
+static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first);
 
 static void write_list(struct jw *w, value v, int level)
 {
@@ -412,14 +458,10 @@ static void write_list(struct jw *w, value v, int level)
 	putch(w, '[');
 	if (w->layout)
 		newline(w, level + 1);
-	for (uint32_t i = 0; i < l->n && !w->failed; i++) {
-		if (i) {
-			put_sep(w, w->isep);
-			if (w->layout)
-				newline(w, level + 1);
-		}
-		write_value(w, l->v[i], level + 1);
-	}
+	if (par_worth(w, l->n))
+		write_par(w, v, level);
+	else
+		write_items(w, v, 0, l->n, level, true);
 	if (w->layout)
 		newline(w, level);
 	putch(w, ']');
@@ -503,6 +545,192 @@ static void write_key(struct jw *w, value k)
 	}
 }
 
+/* One dict entry, with the separator before it unless it is the first written; whether it was
+ * written. */
+static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *first)
+{
+	if (e->k.type == VT_UNDEF)
+		return false;
+	if (!key_kind(e->k)) {
+		if (!w->skipkeys)
+			fail(w, "keys must be str, int, float, bool or None, not %s",
+			     v_type_name(e->k));
+		return false;
+	}
+	if (!*first) {
+		put_sep(w, w->isep);
+		if (w->layout)
+			newline(w, level + 1);
+	}
+	*first = false;
+	write_key(w, e->k);
+	put_sep(w, w->ksep);
+	write_value(w, e->v, level + 1);
+	return true;
+}
+
+/* Items [lo, hi) of a list or entries of a dict (in its order); returns whether any was
+ * written. */
+static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first)
+{
+	bool wrote = false;
+	for (uint32_t i = lo; i < hi && !w->failed; i++) {
+		if (v.type == VT_DICT) {
+			wrote |= write_entry(w, &v.dict->e[i], level, &first);
+			continue;
+		}
+		wrote = true;
+		if (!first) {
+			put_sep(w, w->isep);
+			if (w->layout)
+				newline(w, level + 1);
+		}
+		first = false;
+		write_value(w, v.list->v[i], level + 1);
+	}
+	return wrote;
+}
+
+/* ---- big containers on two threads ----
+ * A manifest's nodes, parent_map and child_map have tens of thousands of items. When writing to
+ * a file, such a container is cut into batches: the calling thread writes one in three into
+ * the window as usual while a helper writes the others, each into one of a few buffers the
+ * calling thread copies out in turn, so the text is the same and memory stays bounded. The
+ * helper has its own memo (shared parts are written once per thread) and stops at its first
+ * failure, which the calling thread reports when it reaches that batch, as a single thread
+ * would have. */
+#define PAR_MIN 2048  /* items */
+#define PAR_BATCH 64  /* items per batch */
+#define PAR_RING 4    /* buffers in flight */
+
+struct par_slot {
+	struct buf text;
+	bool ready, failed, wrote;
+};
+
+struct par {
+	struct jw *w; /* the calling thread's writer */
+	value v;
+	int level;
+	uint32_t n, nb;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct par_slot slot[PAR_RING];
+	bool stop;
+	struct json_opts o; /* the caller's, with the helper's own error buffer */
+	struct buf err;
+	const void **open; /* the caller's open containers when it started */
+	size_t nopen;
+};
+
+static bool par_worth(const struct jw *w, uint32_t items)
+{
+	return items >= PAR_MIN && w->fd >= 0 && !w->in_par && !w->layout && !w->sort &&
+	       !w->o->default_fn && !w->b->max;
+}
+
+static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opts *o);
+
+static void *par_helper(void *arg)
+{
+	struct par *p = arg;
+	struct jw h;
+	jw_init(&h, NULL, -1, &p->o);
+	h.in_par = true;
+	for (size_t k = 0; k < p->nopen; k++) /* for the circular-reference check */
+		vec_push(&h.open, p->open[k]);
+	for (uint32_t b = 0, k = 0; b < p->nb; b++) {
+		if (!helper_batch(b))
+			continue;
+		struct par_slot *s = &p->slot[k++ % PAR_RING];
+		pthread_mutex_lock(&p->mu);
+		while (s->ready && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		bool stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		s->text.n = 0;
+		h.b = &s->text;
+		uint32_t lo = b * PAR_BATCH, hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
+		s->wrote = write_items(&h, p->v, lo, hi, p->level, true);
+		s->failed = h.failed;
+		pthread_mutex_lock(&p->mu);
+		s->ready = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (h.failed)
+			break;
+	}
+	vec_free(&h.open);
+	vec_free(&h.scratch);
+	memo_free(&h);
+	return NULL;
+}
+
+/* The items of v (a list or dict, its opening bracket written) on two threads. */
+static void write_par(struct jw *w, value v, int level)
+{
+	struct par *p = xcalloc(1, sizeof(*p));
+	p->w = w;
+	p->v = v;
+	p->level = level;
+	p->n = v.type == VT_LIST ? v.list->n : v.dict->n;
+	p->nb = (p->n + PAR_BATCH - 1) / PAR_BATCH;
+	p->o = *w->o;
+	p->o.err = &p->err;
+	p->nopen = w->open.n;
+	p->open = xcalloc(p->nopen + 1, sizeof(*p->open));
+	memcpy(p->open, w->open.v, p->nopen * sizeof(*p->open));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	pthread_t th;
+	if (pthread_create(&th, NULL, par_helper, p) != 0) {
+		write_items(w, v, 0, p->n, level, true);
+	} else {
+		w->in_par = true;
+		bool first = true;
+		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
+			uint32_t lo = b * PAR_BATCH, hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
+			if (!helper_batch(b)) {
+				if (write_items(w, v, lo, hi, level, first))
+					first = false;
+				continue;
+			}
+			struct par_slot *s = &p->slot[k++ % PAR_RING];
+			pthread_mutex_lock(&p->mu);
+			while (!s->ready)
+				pthread_cond_wait(&p->cv, &p->mu);
+			pthread_mutex_unlock(&p->mu);
+			if (s->failed) {
+				fail(w, "%s", buf_cstr(&p->err));
+			} else if (s->wrote) {
+				if (!first)
+					put_sep(w, w->isep);
+				first = false;
+				put(w, s->text.p, s->text.n);
+			}
+			pthread_mutex_lock(&p->mu);
+			s->ready = false;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+		}
+		w->in_par = false;
+		pthread_mutex_lock(&p->mu);
+		p->stop = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(th, NULL);
+	}
+	for (int k = 0; k < PAR_RING; k++)
+		buf_release(&p->slot[k].text);
+	buf_release(&p->err);
+	free(p->open);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
 static void write_dict(struct jw *w, value v, int level)
 {
 	const struct vdict *d = v.dict;
@@ -528,27 +756,13 @@ static void write_dict(struct jw *w, value v, int level)
 	if (w->layout)
 		newline(w, level + 1);
 	bool first = true;
-	uint32_t n = w->sort ? (uint32_t)count : d->n;
-	for (uint32_t i = 0; i < n && !w->failed; i++) {
-		const struct ventry *e = w->sort ? w->scratch.v[base + i] : &d->e[i];
-		if (e->k.type == VT_UNDEF)
-			continue;
-		if (!key_kind(e->k)) {
-			if (w->skipkeys)
-				continue;
-			fail(w, "keys must be str, int, float, bool or None, not %s",
-			     v_type_name(e->k));
-			break;
-		}
-		if (!first) {
-			put_sep(w, w->isep);
-			if (w->layout)
-				newline(w, level + 1);
-		}
-		first = false;
-		write_key(w, e->k);
-		put_sep(w, w->ksep);
-		write_value(w, e->v, level + 1);
+	if (w->sort) {
+		for (size_t i = 0; i < count && !w->failed; i++)
+			write_entry(w, w->scratch.v[base + i], level, &first);
+	} else if (par_worth(w, d->live)) {
+		write_par(w, v, level);
+	} else {
+		write_items(w, v, 0, d->n, level, true);
 	}
 	w->scratch.n = base;
 	if (w->layout)

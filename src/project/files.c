@@ -293,12 +293,15 @@ struct namevec {
 	char **v;
 	size_t n, cap;
 };
-static int cmp_str(const void *a, const void *b)
+/* Directory entries are kept as the d_type byte followed by the name. */
+static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
-/* Collects files below dir (relative names joined with prefix), sorted per directory. */
+/* Collects files below dir (relative names joined with prefix), sorted per directory. The
+ * entry's type from readdir spares a stat, except for links and file systems that leave it
+ * unknown. */
 static void walk_dir(struct arena *a, const char *dir, const char *prefix, struct namevec *out)
 {
 	DIR *dp = opendir(dir);
@@ -307,18 +310,29 @@ static void walk_dir(struct arena *a, const char *dir, const char *prefix, struc
 	struct namevec names = {0};
 	struct dirent *de;
 	while ((de = readdir(dp)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			vec_push(&names, arena_strndup(a, de->d_name, strlen(de->d_name)));
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			size_t n = strlen(de->d_name);
+			char *e = arena_alloc(a, n + 2);
+			e[0] = (char)de->d_type;
+			memcpy(e + 1, de->d_name, n + 1);
+			vec_push(&names, e);
+		}
 	closedir(dp);
 	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
+		qsort(names.v, names.n, sizeof(char *), cmp_entry);
 	for (size_t i = 0; i < names.n; i++) {
-		char *full = ppath_join(a, dir, names.v[i]);
-		char *rel = *prefix ? arena_printf(a, "%s/%s", prefix, names.v[i]) : names.v[i];
-		struct stat st;
-		if (stat(full, &st) < 0)
+		unsigned char type = (unsigned char)names.v[i][0];
+		const char *name = names.v[i] + 1;
+		char *rel = *prefix ? arena_printf(a, "%s/%s", prefix, name) : (char *)name;
+		if (type == DT_REG) {
+			vec_push(out, rel);
 			continue;
-		if (S_ISDIR(st.st_mode))
+		}
+		char *full = ppath_join(a, dir, name);
+		struct stat st;
+		if (type != DT_DIR && stat(full, &st) < 0)
+			continue;
+		if (type == DT_DIR || S_ISDIR(st.st_mode))
 			walk_dir(a, full, rel, out);
 		else if (S_ISREG(st.st_mode))
 			vec_push(out, rel);
@@ -403,6 +417,30 @@ static const struct strlist *paths_for(struct project *p, enum project_file_kind
 
 #define MAX_SEED_BYTES (1024 * 1024)
 
+/* A file as read by a worker of project_discover: its text (malloc'd, NULL when unreadable)
+ * and checksum. */
+struct file_read {
+	char *text;
+	size_t len;
+	char hex[65];
+};
+
+struct read_job {
+	const struct project *p;
+	const struct project_file *files;
+	struct file_read *out;
+};
+
+static void read_one(void *ud, int worker, size_t i)
+{
+	(void)worker;
+	struct read_job *j = ud;
+	struct file_read *r = &j->out[i];
+	r->text = pread_file(j->files[i].abs_path, &r->len);
+	if (r->text && !(j->files[i].kind == PF_SEED && r->len > MAX_SEED_BYTES))
+		project_checksum(r->text, r->len, j->p->normalized_checksums, r->hex);
+}
+
 int project_discover(struct project *p, struct project_files *out, struct diag *d)
 {
 	static const struct kind_spec kinds[] = {
@@ -466,36 +504,44 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 					    .relative_path = rel,
 					    .path = path,
 					    .abs_path = ppath_join(&p->a, p->dir, path)};
-					size_t len;
-					char *text = pread_file(f.abs_path, &len);
-					if (!text) {
-						diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0,
-						         "cannot read the file");
-						rc = -1;
-						continue;
-					}
-					if (f.kind == PF_SEED && len > MAX_SEED_BYTES) {
-						f.checksum_name = "path";
-						f.checksum = path;
-					} else {
-						char hex[65];
-						project_checksum(text, len, p->normalized_checksums,
-						                 hex);
-						f.checksum_name = "sha256";
-						f.checksum = arena_strndup(&p->a, hex, 64);
-						if (f.kind != PF_SEED) {
-							struct str s =
-							    project_strip(str_make(text, len));
-							f.contents = arena_strndup(&p->a, s.p, s.n);
-							f.len = s.n;
-						}
-					}
-					free(text);
 					vec_push(&files, f);
 				}
 			}
 		}
 	}
+	/* the files are read and checksummed on two threads, then kept in order */
+	struct file_read *reads = xcalloc(files.n + 1, sizeof(*reads));
+	struct read_job job = {p, files.v, reads};
+	par_for(files.n, files.n >= 64 ? par_cores() : 1, 16, read_one, &job);
+	size_t w = 0;
+	for (size_t i = 0; i < files.n; i++) {
+		struct project_file f = files.v[i];
+		struct file_read *r = &reads[i];
+		if (!r->text) {
+			diag_add(d, DIAG_ERROR, f.path, 0, 0, NULL, 0, "cannot read the file");
+			rc = -1;
+			continue;
+		}
+		if (f.kind == PF_SEED && r->len > MAX_SEED_BYTES) {
+			f.checksum_name = "path";
+			f.checksum = f.path;
+		} else {
+			f.checksum_name = "sha256";
+			f.checksum = arena_strndup(&p->a, r->hex, 64);
+			if (f.kind != PF_SEED) { /* the text read is kept: contents is its stripped part */
+				struct str st = project_strip(str_make(r->text, r->len));
+				((char *)st.p)[st.n] = 0;
+				f.contents = st.p;
+				f.len = st.n;
+				vec_push(&p->texts, r->text);
+				r->text = NULL;
+			}
+		}
+		free(r->text);
+		files.v[w++] = f;
+	}
+	files.n = w;
+	free(reads);
 	for (size_t i = 0; i < walked.n; i++)
 		if (walked.e[i].key.p) {
 			struct namevec *nv = walked.e[i].val;

@@ -794,6 +794,9 @@ void project_release(struct project *p)
 		jinja_env_free(p->jenv);
 	map_release(&p->env_over);
 	vec_free(&p->secrets);
+	for (size_t i = 0; i < p->texts.n; i++)
+		free(p->texts.v[i]);
+	vec_free(&p->texts);
 	free(p->packages.v);
 	arena_release(&p->a);
 	memset(p, 0, sizeof *p);

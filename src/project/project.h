@@ -130,6 +130,7 @@ struct project {
 	struct map env_over;
 	bool env_process;
 	VEC(const char *) secrets;
+	VEC(char *) texts; /* file texts read by project_discover (project_file.contents), owned */
 	bool normalized_checksums;
 	const char *cwd;
 };

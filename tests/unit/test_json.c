@@ -2,6 +2,8 @@
  * their positions, int64 edges, non-string keys, invalid UTF-8, unserialisable values, the
  * default hook, cycles and limits. Expected JSON text was produced by /usr/bin/python3 (3.11). */
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "json/json.h"
 #include "tap.h"
@@ -474,6 +476,86 @@ static void test_layout(void)
 	is_str(dump(v_tuple(&A, 1, &one), NULL), "[1]", "a tuple is an array");
 }
 
+/* json_write_fd into a temporary file: the text, or "ERROR: message". */
+static const char *dump_fd(value v, const struct json_opts *opts)
+{
+	struct json_opts o = JSON_OPTS_INIT;
+	if (opts)
+		o = *opts;
+	struct buf err = BUF_INIT;
+	o.err = &err;
+	FILE *f = tmpfile();
+	const char *res;
+	if (json_write_fd(fileno(f), v, &o) == 0) {
+		off_t n = lseek(fileno(f), 0, SEEK_END);
+		char *text = arena_alloc(&A, (size_t)n + 1);
+		ssize_t got = pread(fileno(f), text, (size_t)n, 0);
+		text[got > 0 ? got : 0] = 0;
+		res = text;
+	} else {
+		res = arena_printf(&A, "ERROR: %s", buf_cstr(&err));
+	}
+	fclose(f);
+	buf_release(&err);
+	return res;
+}
+
+/* Containers of thousands of items are written to a file by two threads (write_par): the text
+ * and the errors must be the ones a single writer gives. */
+static void test_big_containers(void)
+{
+	value shared = v_dict(&A, 0);
+	for (int k = 0; k < 6; k++)
+		vdict_set(shared.dict, v_int(k), v_cstr("shared"));
+	value l = v_list(&A, 0), d = v_dict(&A, 0);
+	for (int i = 0; i < 9000; i++) {
+		value item = v_list(&A, 0);
+		vlist_push(item.list, v_int(i));
+		vlist_push(item.list, i % 3 ? shared : v_cstr("caf\xc3\xa9 \"q\"\n"));
+		vlist_push(item.list, v_float(i / 8.0));
+		vlist_push(l.list, item);
+		vdict_set(d.dict, v_cstr(arena_printf(&A, "k%05d", i)), item);
+	}
+	vdict_del(d.dict, v_cstr("k00070"), NULL); /* a hole in an odd batch */
+	value top = v_dict(&A, 0);
+	vdict_sets(top.dict, "list", l);
+	vdict_sets(top.dict, "dict", d);
+	vdict_sets(top.dict, "empty", v_list(&A, 0));
+	const char *one = dump(top, NULL);
+	ok(strlen(one) > 300000, "a big document");
+	ok(!strcmp(dump_fd(top, NULL), one), "a big document written to a file on two threads");
+	struct json_opts sk = JSON_OPTS_INIT;
+	sk.skipkeys = true;
+	value keys = v_dict(&A, 0);
+	for (int i = 0; i < 5000; i++)
+		vdict_set(keys.dict, i % 700 == 100 ? v_list(&A, 0) : v_int(i), v_int(i));
+	ok(!strcmp(dump_fd(keys, &sk), dump(keys, &sk)), "skipkeys over batches");
+	/* the first failure in item order is reported, whichever thread met it (batches of 64
+	 * items, the caller writing those whose number is a multiple of 3) */
+	value date = v_obj(&A, &date_class, (void *)"2024-01-31");
+	value bad = v_list(&A, 0);
+	for (int i = 0; i < 5000; i++)
+		vlist_push(bad.list, v_int(i));
+	bad.list->v[4100] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* batch 64: helper */
+	bad.list->v[4230] = date;                                        /* batch 66: caller */
+	is_str(dump_fd(bad, NULL), "ERROR: Object of type function is not JSON serializable",
+	       "a failure in the helper's batch");
+	bad.list->v[4040] = date; /* batch 63: caller */
+	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
+	       "a failure in the caller's batch, before the helper's");
+	value cyc = v_list(&A, 0);
+	for (int i = 0; i < 3000; i++)
+		vlist_push(cyc.list, v_int(i));
+	value back = v_list(&A, 0);
+	vlist_push(back.list, cyc);
+	cyc.list->v[2120] = back; /* batch 33: the caller's */
+	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, caller's batch");
+	cyc.list->v[2120] = v_int(0);
+	cyc.list->v[2180] = back; /* batch 34: the helper's */
+	cyc.list->v[2310] = back; /* batch 36 */
+	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, helper's batch");
+}
+
 void test_json(void)
 {
 	arena_init(&A);
@@ -484,5 +566,6 @@ void test_json(void)
 	test_unserialisable();
 	test_cycles_and_limits();
 	test_layout();
+	test_big_containers();
 	arena_release(&A);
 }

@@ -1,0 +1,71 @@
+#!/bin/sh
+# silt parse and silt compile give the same manifest, compiled files and messages on one thread
+# and on several (SILT_PARSE_THREADS): over the projects of tests/parse/, examples/shop and a
+# generated project of 300 models (scripts/gen-bench-project.py). Times and ids are masked.
+set -u
+SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+
+n=0 pass=0 fail=0
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+notok() {
+	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 20 | sed 's/^/#   /'
+}
+mask() {
+	sed -E 's/"(generated_at|invocation_id|invocation_started_at|run_started_at)": "[^"]*"/"\1": "X"/g; s/"created_at": [0-9.e+]+/"created_at": 0/g' "$1"
+}
+
+# run CMD DIR THREADS OUT: the command's stdout, stderr and exit status, the masked manifest and
+# the compiled files' digests
+run() {
+	rm -rf "$2/target"
+	(cd "$2" && SILT_PARSE_THREADS=$3 "$SILT" "$1" --project-dir . --profiles-dir . \
+		> "$4.out" 2> "$4.err"; echo "rc=$?" >> "$4.out")
+	if [ -f "$2/target/manifest.json" ]; then mask "$2/target/manifest.json" > "$4.manifest"; fi
+	if [ -d "$2/target/compiled" ]; then
+		(cd "$2/target" && find compiled -type f | sort | xargs md5sum) > "$4.compiled"
+	fi
+}
+
+"$PY" "$ROOT/scripts/gen-bench-project.py" "$t/src/gen300" 300 || exit 1
+# two models that fail to compile, far apart: their errors come in node order
+for m in f0000/zz_bad_a f0002/zz_bad_b; do
+	printf '%s\n' "select 1 {% if execute %}{{ exceptions.raise_compiler_error('no ' ~ this) }}{% endif %}" \
+		> "$t/src/gen300/models/$m.sql"
+done
+# a copy with errors in several files: two schema files that are not YAML, a ref to nothing
+cp -R "$t/src/gen300" "$t/src/gen300bad"
+printf 'version: 2\nmodels: [\n' > "$t/src/gen300bad/models/f0000/schema.yml"
+printf 'version: 2\nmodels:\n  - name: m250\n   bad: indent\n' > "$t/src/gen300bad/models/f0002/schema.yml"
+printf "select * from {{ ref('nowhere') }}\n" > "$t/src/gen300bad/models/f0001/zz_bad_ref.sql"
+for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/src/gen300bad/"; do
+	case=$(basename "$dir")
+	cmds=parse
+	[ "$case" = shop ] || [ "$case" = gen300 ] && cmds="parse compile"
+	for cmd in $cmds; do
+		rm -rf "$t/$case"
+		cp -R "$dir" "$t/$case"
+		mkdir -p "$t/out"
+		run "$cmd" "$t/$case" 1 "$t/out/one"
+		run "$cmd" "$t/$case" 2 "$t/out/two"
+		run "$cmd" "$t/$case" 3 "$t/out/three"
+		d=""
+		for f in "$t"/out/one.*; do
+			ext=${f##*.}
+			d="$d$(diff "$f" "$t/out/two.$ext" 2>&1 | head -n 5)$(diff "$f" "$t/out/three.$ext" 2>&1 | head -n 5)"
+		done
+		if [ -z "$d" ]; then
+			ok "$case: $cmd on 1, 2 and 3 threads gives the same output"
+		else
+			notok "$case: $cmd on 1, 2 and 3 threads gives the same output" "$d"
+		fi
+		rm -rf "$t/out"
+	done
+done
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

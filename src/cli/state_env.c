@@ -63,7 +63,7 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 	struct store_env env;
 	struct store_node_applied *ap = NULL;
 	struct store_node_def *defs = NULL;
-	size_t nap = 0, ndefs = 0;
+	size_t nap = 0, ndefs = 0, nmacros = 0;
 	const char *generated_at = NULL;
 	struct gstate *s = gstate_new();
 	struct arena *sa = gstate_arena(s);
@@ -120,6 +120,7 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 			goto done;
 		const char *uid = dup(sa, r->unique_id);
 		if (macro) {
+			nmacros++;
 			value deps = v_item(v_item(dict, "depends_on"), "macros");
 			uint32_t nm = deps.type == VT_LIST ? deps.list->n : 0;
 			const char **m = arena_alloc(sa, (nm + 1) * sizeof(*m));
@@ -132,6 +133,11 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 			add_node(s, uid, r->resource_type, dict);
 		}
 	}
+	if (!nmacros)
+		diag_add(d, DIAG_WARNING, NULL, 0, 0, NULL, 0,
+		         "environment '%s' records no macros in its definition state: state:modified "
+		         "compares nodes without their macros",
+		         env_name);
 	/* "environment 'production' (applied by runs 3 (job deploy_a, git 1a2b3c), 7 (…))" */
 	struct buf o = BUF_INIT;
 	buf_printf(&o, "environment '%s'", env_name);

@@ -945,6 +945,10 @@ static void find_modified_macros(struct state_cmp *c)
 	if (c->macros_done)
 		return;
 	c->macros_done = true;
+	/* a state that records no macros (an environment whose ingestion kept none) cannot tell a
+	 * changed macro from an added one: compare nothing rather than call every caller modified */
+	if (!c->old->macro_ids.n)
+		return;
 	for (uint32_t i = 0; i < c->m->nmacros; i++) {
 		const struct gmacro *mc = c->m->macros[i];
 		const struct gsmacro *old = map_get(&c->old->macros, str_from(mc->unique_id));

@@ -65,6 +65,9 @@ echo "select 3 as id" > "$p/models/z.sql"
 echo "{{ config(schema='extra') }} select * from {{ ref('z') }}" > "$p/models/z_child.sql"
 echo "select * from {{ ref('y') }}" > "$p/models/y_child.sql"
 echo "select x.id as xid, z.id as zid from {{ ref('x') }} x, {{ ref('z') }} z" > "$p/models/mix.sql"
+mkdir -p "$p/macros"
+echo "{% macro one() %}1{% endmacro %}" > "$p/macros/one.sql"
+echo "select {{ one() }} as id" > "$p/models/w.sql"
 db=$p/warehouse.db
 
 # ---- the environments as a team starts: one environment runs every job
@@ -116,7 +119,10 @@ check "job A's last manifest alone would have selected y (and y_child)" [ "$(ls_
 check "staging's applied state differs on x (its own experiment)" [ "$(ls_models -s state:modified --state-env staging)" = "x z" ]
 silt ls -s state:modified --state tA --state-env analytics >/dev/null 2>"$t/err"
 check "--state and --state-env together are refused" [ $? -ne 0 ] && grep -q "both name a comparison state: give one" "$t/err"
-check "result: reads the environment's last statuses" [ "$(ls_models -s result:success --state-env analytics)" = "mix x y y_child z z_child" ]
+check "result: reads the environment's last statuses" [ "$(ls_models -s result:success --state-env analytics)" = "mix w x y y_child z z_child" ]
+echo "{% macro one() %}2{% endmacro %}" > "$p/macros/one.sql"
+check "a changed macro makes its callers modified against the environment" [ "$(ls_models -s state:modified --state-env analytics)" = "w z" ]
+echo "{% macro one() %}1{% endmacro %}" > "$p/macros/one.sql"
 
 # --defer-env: an unselected parent resolves to the relation the environment has
 silt run --target ci --target-path tD -s mix --defer-env analytics >"$t/out" 2>"$t/err"
@@ -162,11 +168,16 @@ check "the first run ends cancelled, non-zero" [ "$(q "$SILT_STORE" "select stat
 check "… without building slow2" [ "$(q "$SILT_STORE" "select count(*) from node_history where run_id = $first and unique_id = 'model.shopci.slow2' and status = 'success'")" = 0 ]
 rm "$p/models/slow1.sql" "$p/models/slow2.sql"
 
+# an environment whose definition state records no macros: no false positives, a warning
+q "$SILT_STORE" "delete from node_definition where resource_type = 'macro'" >/dev/null
+check "without recorded macros, callers of macros are not modified" [ "$(ls_models -s state:modified --state-env analytics)" = "z" ]
+check "… and a warning says macros are not compared" grep -q "records no macros in its definition state" "$t/ls.err"
+
 # ---- cleanup drops exactly the PR's schemas
 silt ci cleanup --pr 7 >"$t/out" 2>&1
 check "ci cleanup exits 0" [ $? -eq 0 ]
 check "… dropping the PR's two schemas" [ "$(grep -c '^Dropped schema' "$t/out")" = 2 ]
-check "PR 7's relations are gone, PR 8's, 9's and production's stay" [ "$(q "$db" "select count(*) from sqlite_master where name like 'silt_pr_0_7_%'")" = 0 ] && [ "$(q "$db" "select count(*) from sqlite_master where name like 'silt_pr_${jid}_8__%'")" -gt 0 ] && [ "$(q "$db" "select count(*) from sqlite_master where name like 'prod%'")" = 6 ]
+check "PR 7's relations are gone, PR 8's, 9's and production's stay" [ "$(q "$db" "select count(*) from sqlite_master where name like 'silt_pr_0_7_%'")" = 0 ] && [ "$(q "$db" "select count(*) from sqlite_master where name like 'silt_pr_${jid}_8__%'")" -gt 0 ] && [ "$(q "$db" "select count(*) from sqlite_master where name like 'prod%'")" = 7 ]
 silt ci cleanup --pr 12345 >"$t/out" 2>&1
 check "a PR without CI runs has nothing to drop" [ $? -eq 0 ] && grep -q "has no CI schemas to drop" "$t/out"
 

@@ -179,3 +179,15 @@ char *file_read_all(const char *path, size_t *len)
 	b.n--;
 	return buf_detach(&b, len);
 }
+
+int file_make_parents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		int rc = mkdir(path, 0777);
+		*s = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}

@@ -33,6 +33,7 @@ int cmd_build(int argc, char **argv);
 int cmd_docs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
@@ -47,13 +48,28 @@ typedef VEC(const char *) strvec_t;
 struct cli_selection {
 	strvec_t select, exclude, types, extypes;
 	const char *selector;
+	/* --state DIR, --defer-state DIR, --defer, --favor-state (or DBT_STATE, DBT_DEFER_STATE,
+	 * DBT_DEFER, DBT_FAVOR_STATE); loaded by cli_selection_state */
+	const char *state_dir, *defer_state_dir;
+	int defer, favor_state; /* 0: not given, 1: on, -1: off */
+	struct gstate *state, *defer_state;
+	struct gdefer deferral;
 };
 /* 1 when rest[*i] is a selection flag (its values consumed, *i moved past them), else 0. */
 int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection *s);
 /* graph_select options from s; only_types (a mask) overrides the resource-type flags. */
 int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
-                       struct diag *d);
+                       const struct gselectors *selectors, struct diag *d);
 void cli_selection_release(struct cli_selection *s);
+struct cli_parsed;
+/* Loads --state / --defer-state (relative to the project directory, as dbt) into o: state:,
+ * result: and state:modified.vars then work. 0, or -1 with an error in c->d. */
+int cli_selection_state(struct cli_selection *s, struct cli_parsed *c, struct gselect_opts *o);
+/* With --defer: what run/compile.c defers unselected parents to (sel: the selection); else
+ * NULL. */
+const struct gdefer *cli_selection_defer(struct cli_selection *s, const struct gselection *sel);
+/* target/node_vars.json: the var()/env_var() values each node reads (state:modified.vars). */
+int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
 
 /* A project loaded and parsed, for the commands that need the manifest. */
 struct cli_parsed {
@@ -61,6 +77,7 @@ struct cli_parsed {
 	struct arena a;
 	struct diag d;
 	struct parse_result r;
+	struct gselectors *selectors; /* the project's selectors.yml, or NULL */
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);

@@ -5,21 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adapter/adapter.h"
 #include "cli.h"
 #include "run/compile.h"
-
-/* mkdir -p of path's directory */
-static int make_parents(char *path)
-{
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		int rc = mkdir(path, 0777);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
 
 /* True when path already holds exactly text: rewriting it would cost a truncate and, on ext4, a
  * flush at close for each of thousands of unchanged files. */
@@ -48,6 +36,7 @@ static bool same_file(const char *path, const struct buf *text)
 struct compile_worker {
 	struct parse_result r; /* the parse's, with this worker's environment */
 	struct node_compiler nc;
+	struct adapter_conn *conn; /* dbt compile connects: run_query and is_incremental() need it */
 	struct diag d;
 };
 
@@ -76,7 +65,15 @@ static void compile_node(void *ud, int worker, size_t i)
 	it->w = (uint32_t)worker;
 	it->from = (uint32_t)d->msgs.n;
 	struct buf sql = BUF_INIT, out = BUF_INIT;
-	if (node_compile(&cw->nc, g, &sql, d) < 0) {
+	struct arena ra;
+	arena_init(&ra);
+	struct dbt_runtime rt;
+	dbt_runtime_init(&rt, cw->conn, &ra);
+	cw->nc.rt = cw->conn ? &rt : NULL;
+	int crc = node_compile(&cw->nc, g, &sql, d);
+	cw->nc.rt = NULL;
+	arena_release(&ra);
+	if (crc < 0) {
 		it->rc = 1;
 		goto done;
 	}
@@ -87,7 +84,7 @@ static void compile_node(void *ud, int worker, size_t i)
 		goto done;
 	}
 	FILE *f = NULL;
-	if (make_parents(out.p) == 0)
+	if (file_make_parents(out.p) == 0)
 		f = fopen(out.p, "w");
 	if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
@@ -129,7 +126,8 @@ int cmd_compile(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection chosen;
 	rc = 2;
-	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&sel, 0, &so, &c.d) < 0 ||
+	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&sel, 0, &so, c.selectors, &c.d) < 0 ||
+	    cli_selection_state(&sel, &c, &so) < 0 ||
 	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) < 0)
 		goto done;
 	struct project *pp = &c.p;
@@ -141,11 +139,7 @@ int cmd_compile(int argc, char **argv)
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
-		value mat;
-		if (g->config.type == VT_DICT && vdict_gets(g->config.dict, STR("materialized"), &mat) &&
-		    mat.type == VT_STR && str_eqc(v_as_str(mat), "ephemeral"))
-			continue; /* lands inside its consumers as a CTE */
-		job.nodes[job.n++] = g;
+		job.nodes[job.n++] = g; /* ephemeral models too: dbt writes their own file */
 	}
 	int nw = 1;
 	while ((size_t)nw <= c.r.nhelpers && c.r.helper_envs[nw - 1])
@@ -157,10 +151,15 @@ int cmd_compile(int argc, char **argv)
 		if (k)
 			job.w[k].r.env = c.r.helper_envs[k - 1];
 		node_compiler_init(&job.w[k].nc, pp, &job.w[k].r);
+		job.w[k].nc.defer = cli_selection_defer(&sel, &chosen);
 		diag_init(&job.w[k].d);
 	}
-	par_for(job.n, nw, 8, compile_node, &job);
 	rc = 0;
+	for (int k = 0; k < nw && rc == 0; k++)
+		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
+			rc = 2;
+	if (rc == 0)
+		par_for(job.n, nw, 8, compile_node, &job);
 	int written = 0;
 	for (size_t i = 0; i < job.n; i++) {
 		struct compiled *it = &job.items[i];
@@ -172,6 +171,7 @@ int cmd_compile(int argc, char **argv)
 		written += it->written;
 	}
 	for (int k = 0; k < nw; k++) {
+		adapter_close(job.w[k].conn);
 		node_compiler_release(&job.w[k].nc);
 		diag_release(&job.w[k].d);
 	}

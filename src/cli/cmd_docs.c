@@ -9,6 +9,7 @@
 #include "adapter/adapter.h"
 #include "artifacts/artifacts.h"
 #include "cli.h"
+#include "run/task.h"
 #include "run/compile.h"
 #include "run/console.h"
 
@@ -44,24 +45,11 @@ static value custom_env(struct arena *a)
 	return d;
 }
 
-/* mkdir -p of path's directory */
-static int make_parents(char *path)
-{
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		int rc = mkdir(path, 0777);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
 static int write_file(const char *path, const char *text, size_t n, struct diag *d)
 {
 	char *p = xstrdup(path);
 	FILE *f = NULL;
-	if (make_parents(p) == 0)
+	if (file_make_parents(p) == 0)
 		f = fopen(p, "w");
 	free(p);
 	int rc = 0;
@@ -167,20 +155,6 @@ static int compile_selected(struct cli_parsed *c, const struct gselection *sel, 
 	return failed;
 }
 
-static void found_line(struct console *con, const struct parse_result *r)
-{
-	const struct console_count cnt[] = {
-		{ "model", "models", (int)r->nmodels },     { "analysis", "analyses", (int)r->nanalyses },
-		{ "seed", "seeds", (int)r->nseeds },        { "data test", "data tests", (int)r->ntests },
-		{ "source", "sources", (int)r->nsources },  { "macro", "macros", (int)r->nmacros },
-	};
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "Found ");
-	console_counts_text(&b, cnt, ARRAY_LEN(cnt));
-	console_line(con, "%s", buf_cstr(&b));
-	buf_release(&b);
-}
-
 static int docs_generate(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
@@ -227,7 +201,7 @@ static int docs_generate(int argc, char **argv)
 	struct project *p = &c.p;
 	struct gmanifest *m = c.r.m;
 	struct diag *d = &c.d;
-	found_line(&con, &c.r);
+	task_found_line(&con, &c.r);
 	const char *invocation = artifacts_uuid4(&c.a), *started = artifacts_now_iso(&c.a);
 
 	/* dbt keeps the selection only when it compiles (the compile step's job queue decides
@@ -237,7 +211,8 @@ static int docs_generate(int argc, char **argv)
 	if (compile) {
 		struct gselect_opts so;
 		struct gselection sel;
-		if (cli_selection_opts(&csel, 0, &so, d) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
+		if (cli_selection_opts(&csel, 0, &so, c.selectors, d) < 0 ||
+		    cli_selection_state(&csel, &c, &so) < 0 || graph_select(&c.a, m, &so, &sel, d) < 0)
 			goto done;
 		int threads = o.threads ? o.threads : (p->profile.threads > 0 ? (int)p->profile.threads : 1);
 		console_line(&con, "%s", "");

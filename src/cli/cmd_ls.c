@@ -97,7 +97,8 @@ int cmd_ls(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection chosen;
 	rc = 2;
-	if (cli_load_parse(&c, &o) == 0 && cli_selection_opts(&sel, 0, &so, &c.d) == 0 &&
+	if (cli_load_parse(&c, &o) == 0 && cli_selection_opts(&sel, 0, &so, c.selectors, &c.d) == 0 &&
+	    cli_selection_state(&sel, &c, &so) == 0 &&
 	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) == 0) {
 		for (uint32_t i = 0; i < chosen.n; i++)
 			print_node(chosen.nodes[i], output, keys.n ? keys.v : json_keys,

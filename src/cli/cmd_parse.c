@@ -44,7 +44,9 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	const char *tp = p->target_path;
 	const char *path = tp[0] == '/' ? arena_printf(a, "%s/manifest.json", tp)
 	                                : arena_printf(a, "%s/%s/manifest.json", p->dir, tp);
-	return artifacts_write_json(path, man, d);
+	if (artifacts_write_json(path, man, d) < 0)
+		return -1;
+	return cli_write_node_vars(p, r, a, d);
 }
 
 int cmd_parse(int argc, char **argv)

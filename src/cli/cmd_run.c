@@ -61,10 +61,15 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	struct gselect_opts so;
 	struct gselection sel;
 	rc = 2;
-	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&csel, masks[kind], &so, &c.d) < 0 ||
+	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&csel, masks[kind], &so, c.selectors, &c.d) < 0 ||
+	    cli_selection_state(&csel, &c, &so) < 0 ||
 	    graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
 		goto done;
+	/* dbt writes the manifest first (it also creates target/ before anything connects) */
+	if (!to.no_write_json && cli_write_manifest(&c.p, &c.r, &c.a, &c.d) < 0)
+		goto done;
 	to.threads = o.threads;
+	to.defer = cli_selection_defer(&csel, &sel);
 	to.target_name = c.p.profile.target_name;
 	to.interrupt = &interrupted;
 	struct sigaction sa = { 0 }, old;

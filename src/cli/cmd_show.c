@@ -7,6 +7,7 @@
 
 #include "adapter/adapter.h"
 #include "cli.h"
+#include "run/task.h"
 #include "compile/compile.h"
 #include "json/json.h"
 #include "run/compile.h"
@@ -562,20 +563,6 @@ static struct gnode *inline_node(struct arena *a, const char *pkg, const char *s
 	return g;
 }
 
-static void found_line(struct console *con, const struct parse_result *r)
-{
-	const struct console_count cnt[] = {
-		{ "model", "models", (int)r->nmodels },     { "analysis", "analyses", (int)r->nanalyses },
-		{ "seed", "seeds", (int)r->nseeds },        { "data test", "data tests", (int)r->ntests },
-		{ "source", "sources", (int)r->nsources },  { "macro", "macros", (int)r->nmacros },
-	};
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "Found ");
-	console_counts_text(&b, cnt, ARRAY_LEN(cnt));
-	console_line(con, "%s", buf_cstr(&b));
-	buf_release(&b);
-}
-
 static bool parse_limit(const char *s, int64_t *out)
 {
 	char *end;
@@ -651,7 +638,7 @@ int cmd_show(int argc, char **argv)
 	struct project *p = &c.p;
 	struct gmanifest *m = c.r.m;
 	if (!s.quiet)
-		found_line(&con, &c.r);
+		task_found_line(&con, &c.r);
 	/* the nodes to preview: dbt runs the whole selection but shows only the nodes whose name
 	 * is part of the first --select value (`name in selection_arg[0]`) */
 	VEC(struct gnode *) todo = { 0 };
@@ -660,7 +647,8 @@ int cmd_show(int argc, char **argv)
 		struct gselection sel;
 		uint32_t types = 1u << GT_MODEL | 1u << GT_ANALYSIS | 1u << GT_TEST | 1u << GT_SEED |
 		                 1u << GT_SNAPSHOT;
-		if (cli_selection_opts(&csel, types, &so, &c.d) < 0 ||
+		if (cli_selection_opts(&csel, types, &so, c.selectors, &c.d) < 0 ||
+		    cli_selection_state(&csel, &c, &so) < 0 ||
 		    graph_select(&c.a, m, &so, &sel, &c.d) < 0)
 			goto done;
 		for (uint32_t k = 0; k < m->n; k++) {

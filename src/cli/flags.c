@@ -1,5 +1,8 @@
 /* The flags every dbt command shares (--project-dir, --profiles-dir, --profile, --target/-t,
  * --vars, --target-path, --threads), parsed into project_opts. */
+#include <strings.h>
+
+#include "artifacts/artifacts.h"
 #include "cli.h"
 
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest)
@@ -89,13 +92,26 @@ int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection
 		s->selector = rest[++*i];
 		return 1;
 	}
+	if ((!strcmp(a, "--state") || !strcmp(a, "--defer-state")) && *i + 1 < nrest) {
+		*(a[2] == 's' ? &s->state_dir : &s->defer_state_dir) = rest[++*i];
+		return 1;
+	}
+	if (!strcmp(a, "--defer") || !strcmp(a, "--no-defer")) {
+		s->defer = a[2] == 'd' ? 1 : -1;
+		return 1;
+	}
+	if (!strcmp(a, "--favor-state") || !strcmp(a, "--no-favor-state")) {
+		s->favor_state = a[2] == 'f' ? 1 : -1;
+		return 1;
+	}
 	return 0;
 }
 
 int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struct gselect_opts *o,
-                       struct diag *d)
+                       const struct gselectors *selectors, struct diag *d)
 {
 	memset(o, 0, sizeof(*o));
+	o->selectors = selectors;
 	o->select = s->select.v;
 	o->nselect = s->select.n;
 	o->exclude = s->exclude.v;
@@ -109,8 +125,139 @@ int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struc
 	                            &o->resource_types, d);
 }
 
+/* ---- --state, --defer ---- */
+
+struct var_ctx {
+	struct project *p;
+	struct parse_result *r;
+	struct arena *a;
+};
+
+static int var_lookup(void *ud, const struct gnode *g, bool env, struct str name, value *out)
+{
+	struct var_ctx *vc = ud;
+	char *n = xmemdup0(name.p, name.n);
+	int rc = 0;
+	if (env) {
+		const char *v = project_getenv(vc->p, n);
+		if (v) {
+			*out = v_cstr(v);
+			rc = 1;
+		}
+	} else { /* a package's node also sees the package's own vars (as run/compile.c) */
+		const struct project *dep = NULL;
+		bool in_pkg = vc->p->name && strcmp(g->package, vc->p->name);
+		for (size_t i = 0; in_pkg && i < vc->r->npkgs && !dep; i++)
+			if (vc->r->pkgs[i].name && !strcmp(vc->r->pkgs[i].name, g->package))
+				dep = &vc->r->pkgs[i];
+		rc = project_var_lookup(vc->p, dep, in_pkg ? g->package : NULL, n, out);
+	}
+	free(n);
+	return rc;
+}
+
+static value node_vars(void *ud, const struct gnode *g)
+{
+	struct var_ctx *vc = ud;
+	return graph_node_vars(vc->a, vc->r->m, g, var_lookup, vc);
+}
+
+int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
+{
+	struct var_ctx vc = {p, r, a};
+	value root = v_dict(a, 2), meta = v_dict(a, 1), nodes = v_dict(a, r->m->n);
+	vdict_sets(meta.dict, "silt_schema_version", v_cstr("node_vars/v1"));
+	vdict_sets(root.dict, "metadata", meta);
+	for (uint32_t i = 0; i < r->m->n; i++) {
+		const struct gnode *g = r->m->nodes[i];
+		if (g->table == GTAB_NODES && g->enabled)
+			vdict_sets(nodes.dict, g->unique_id, node_vars(&vc, g));
+	}
+	vdict_sets(root.dict, "nodes", nodes);
+	const char *tp = p->target_path;
+	const char *path = tp[0] == '/' ? arena_printf(a, "%s/node_vars.json", tp)
+	                                : arena_printf(a, "%s/%s/node_vars.json", p->dir, tp);
+	return artifacts_write_json(path, root, d);
+}
+
+static const char *flag_env(const char *given, const char *name)
+{
+	if (given)
+		return given;
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+static int bool_env(int given, const char *name)
+{
+	if (given)
+		return given > 0 ? 1 : -1;
+	const char *v = getenv(name);
+	return v && (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes")) ? 1 : -1;
+}
+
+static int load_state(const char *dir, struct cli_parsed *c, struct gstate **out)
+{
+	const char *full = dir[0] == '/' ? dir : arena_printf(&c->a, "%s/%s", c->p.dir, dir);
+	if (graph_state_load_dir(full, out, &c->d) < 0)
+		return -1;
+	gstate_set_origin(*out, dir);
+	/* dbt warns when the state is the target it is about to overwrite */
+	const char *tp = c->p.target_path;
+	const char *target = tp[0] == '/' ? tp : arena_printf(&c->a, "%s/%s", c->p.dir, tp);
+	char *x = realpath(full, NULL), *y = realpath(target, NULL);
+	if (x && y && !strcmp(x, y))
+		diag_add(&c->d, DIAG_WARNING, NULL, 0, 0, NULL, 0,
+		         "The state and target directories are the same: '%s'. This could lead to "
+		         "missing changes due to overwritten state including non-idempotent retries.",
+		         x);
+	free(x);
+	free(y);
+	return 0;
+}
+
+int cli_selection_state(struct cli_selection *s, struct cli_parsed *c, struct gselect_opts *o)
+{
+	const char *state = flag_env(s->state_dir, "DBT_STATE");
+	const char *defer_state = flag_env(s->defer_state_dir, "DBT_DEFER_STATE");
+	s->defer = bool_env(s->defer, "DBT_DEFER");
+	s->favor_state = bool_env(s->favor_state, "DBT_FAVOR_STATE");
+	if (state && !s->state && load_state(state, c, &s->state) < 0)
+		return -1;
+	o->state = s->state;
+	value flag = v_item(c->p.flags, "state_modified_compare_more_unrendered_values");
+	o->state_unrendered = v_truthy(flag);
+	struct var_ctx *vc = arena_zalloc(&c->a, sizeof(*vc));
+	*vc = (struct var_ctx){&c->p, &c->r, &c->a};
+	o->node_vars = node_vars;
+	o->vars_ud = vc;
+	if (s->defer <= 0)
+		return 0;
+	if (defer_state && !s->defer_state && load_state(defer_state, c, &s->defer_state) < 0)
+		return -1;
+	if (!s->defer_state && !s->state) {
+		diag_add(&c->d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "Received a --defer argument, but no value was provided to --state");
+		return -1;
+	}
+	return 0;
+}
+
+const struct gdefer *cli_selection_defer(struct cli_selection *s, const struct gselection *sel)
+{
+	if (s->defer <= 0 || (!s->state && !s->defer_state))
+		return NULL;
+	s->deferral.state = s->defer_state ? s->defer_state : s->state;
+	s->deferral.favor_state = s->favor_state > 0;
+	s->deferral.selected = sel;
+	return &s->deferral;
+}
+
 void cli_selection_release(struct cli_selection *s)
 {
+	gstate_free(s->state);
+	gstate_free(s->defer_state);
+	s->state = s->defer_state = NULL;
 	vec_free(&s->select);
 	vec_free(&s->exclude);
 	vec_free(&s->types);
@@ -126,6 +273,16 @@ int cli_load_parse(struct cli_parsed *c, const struct project_opts *o)
 	if (project_load(&c->p, o, &c->d) < 0 || parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;
 	c->parsed = true;
+	/* selectors.yml beside dbt_project.yml: --selector names and the default selector */
+	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
+	size_t len;
+	char *text = file_read_all(path, &len);
+	if (text) {
+		char *kept = arena_strndup(&c->a, text, len);
+		free(text);
+		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -133,8 +290,7 @@ void cli_parsed_release(struct cli_parsed *c)
 {
 	if (c->d.msgs.n)
 		cli_print_diag(&c->d);
-	if (c->parsed)
-		parse_result_release(&c->r);
+	parse_result_release(&c->r); /* a failed parse leaves a partial result too */
 	if (c->loaded)
 		project_release(&c->p);
 	arena_release(&c->a);

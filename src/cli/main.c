@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a starter project (and a SQLite profile)" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },
 	{ "list", cmd_ls, "list the nodes a selection names" },
+	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

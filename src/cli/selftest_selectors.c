@@ -142,6 +142,14 @@ static const char *run_case(const char *dir, const struct casefile *cf, struct b
 		rc = graph_selectors_load(&a, "selectors.yml", yml.p, yml.n, &sels, &d);
 		o.selectors = sels;
 	}
+	/* --- state: an inline manifest.json to compare with (--state) */
+	struct gstate *state = NULL;
+	const struct case_section *st = casefile_get(cf, "state");
+	if (!rc && st) {
+		rc = graph_state_from_manifest_json("state/manifest.json", st->body.p, st->body.n,
+		                                    &state, &d);
+		o.state = state;
+	}
 	struct gselection res;
 	if (!rc)
 		rc = graph_select(&a, m, &o, &res, &d);
@@ -195,6 +203,7 @@ static const char *run_case(const char *dir, const struct casefile *cf, struct b
 		buf_release(&t);
 	}
 	gmanifest_free(m);
+	gstate_free(state);
 	free(shared_yml);
 out2:
 	vec_free(&sel);

@@ -33,6 +33,11 @@ struct dbt_project_info {
 	value target;              /* the target dict */
 	value dispatch;            /* dict: namespace → list of packages (dbt_project.yml dispatch) */
 	value flags;               /* dict: FULL_REFRESH, WHICH, ... */
+	/* Execute phase: dbt's flat graph, {"nodes": {unique_id: manifest dict}, "sources": ...,
+	 * "exposures", "metrics", "groups", "semantic_models", "saved_queries", "unit_tests"}, shared
+	 * by every render and read-only; VT_UNDEF leaves `graph` undefined (parse). */
+	value graph;
+	value selected_resources;  /* list of the selected unique_ids; VT_UNDEF = [] */
 	const char *invocation_id;
 	value run_started_at;      /* an aware UTC datetime; VT_UNDEF = the time of the render */
 	/* var(name) for a node of `package`: 1 found (*out set), 0 missing, -1 error. */

@@ -1,5 +1,7 @@
 /* The dbt Jinja context: the functions and objects dbt puts in front of every model, macro,
  * hook and test, for the parse phase (record ref/source/config) and the execute phase. */
+#include <time.h>
+
 #include "compile_int.h"
 #include "json/json.h"
 #include "yaml/yaml.h"
@@ -185,6 +187,33 @@ static const struct vclass config_class = {
 
 /* ---- var, env_var ---- */
 
+/* dbt's Var.get_rendered_var: a string var is itself rendered (as text) in the node's context. */
+static int render_var(struct jstate *st, struct dbt_render *r, struct str name, value *out)
+{
+	if (out->type != VT_STR || !r->opts || (!memmem(out->s, out->len, "{{", 2) &&
+	                                        !memmem(out->s, out->len, "{%", 2)))
+		return 0;
+	struct arena *a = jinja_arena(st);
+	char *src = arena_strndup(a, out->s, out->len);
+	char *tname = arena_printf(a, "var('%.*s')", (int)name.n, name.p);
+	struct diag d;
+	diag_init(&d);
+	struct jinja_template *t = jinja_parse_in(r->env, a, tname, src, out->len, &d);
+	struct buf b = BUF_INIT;
+	int rc = t ? jinja_render(r->env, t, r->opts, &b, &d) : -1;
+	if (rc < 0) {
+		struct buf msg = BUF_INIT;
+		diag_print(&d, &msg);
+		rc = jinja_error(st, "%s", buf_cstr(&msg));
+		buf_release(&msg);
+	} else {
+		*out = v_buf(a, &b);
+	}
+	buf_release(&b);
+	diag_release(&d);
+	return rc;
+}
+
 static int fn_var(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
 	(void)data;
@@ -198,7 +227,7 @@ static int fn_var(struct jstate *st, void *data, value self, const struct vargs 
 		if (rc < 0)
 			return jinja_error(st, "var('%.*s') could not be read", (int)name.n, name.p);
 		if (rc == 1)
-			return 0;
+			return render_var(st, r, name, out);
 	}
 	if (args->npos > 1) {
 		*out = args->pos[1];
@@ -238,9 +267,16 @@ static int fn_log(struct jstate *st, void *data, value self, const struct vargs 
 	jinja_arg(args, 0, "msg", &msg);
 	jinja_arg(args, 1, "info", &info);
 	if (v_truthy(info)) {
+		/* dbt's console shows a log event as "HH:MM:SS  message" (UTC), like silt's console */
 		struct buf b = BUF_INIT;
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		buf_printf(&b, "%02d:%02d:%02d  ", tm.tm_hour, tm.tm_min, tm.tm_sec);
 		jinja_to_str(msg, &b);
-		fprintf(stdout, "%s\n", buf_cstr(&b));
+		buf_putc(&b, '\n');
+		fputs(buf_cstr(&b), stdout);
+		fflush(stdout);
 		buf_release(&b);
 	}
 	(void)st;
@@ -569,6 +605,10 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 	vdict_sets(ctx.dict, "project_name", v_cstr(p->root_package ? p->root_package : ""));
 	vdict_sets(ctx.dict, "config", v_obj(a, &config_class, NULL));
 	vdict_sets(ctx.dict, "adapter", v_obj(a, &adapter_class, NULL));
+	/* dbt's flat graph is empty while parsing; selected_resources is [] outside a run */
+	vdict_sets(ctx.dict, "graph", r->phase == DBT_EXECUTE && p->graph.type == VT_DICT ? p->graph : v_dict(a, 0));
+	vdict_sets(ctx.dict, "selected_resources",
+	           p->selected_resources.type == VT_LIST ? p->selected_resources : v_list(a, 0));
 	vdict_sets(ctx.dict, "context", ctx);
 	r->ctx = ctx;
 	/* unqualified macro names: the node's package, then the root project, then dbt's */

@@ -256,34 +256,6 @@ static int a_get_columns(struct jstate *st, void *data, value self, const struct
 	return 0;
 }
 
-static int a_get_missing_columns(struct jstate *st, void *data, value self, const struct vargs *args,
-                                 value *out)
-{
-	(void)data;
-	(void)self;
-	struct dbt_runtime *rt = RT(st);
-	struct arena *a = jinja_arena(st);
-	value fv = v_undef(), tv = v_undef();
-	jinja_arg(args, 0, "from_relation", &fv);
-	jinja_arg(args, 1, "to_relation", &tv);
-	*out = v_list(a, 0);
-	struct relation from, to;
-	if (need_relation(st, "get_missing_columns", fv, &from) < 0 ||
-	    need_relation(st, "get_missing_columns", tv, &to) < 0)
-		return -1;
-	if (!rt || !rt->conn)
-		return 0;
-	struct diag d;
-	diag_init(&d);
-	struct adapter_column *cols;
-	size_t n;
-	if (adapter_missing_columns(rt->conn, &from, &to, a, &cols, &n, &d) < 0)
-		return db_error(st, rt, &d);
-	diag_release(&d);
-	*out = column_list(a, cols, n);
-	return 0;
-}
-
 /* drop_relation, truncate_relation, create_schema, drop_schema: one relation argument */
 static int a_one_relation(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
@@ -319,27 +291,35 @@ static int a_one_relation(struct jstate *st, void *data, value self, const struc
 	return 0;
 }
 
-static int a_rename_relation(struct jstate *st, void *data, value self, const struct vargs *args,
-                             value *out)
+/* rename_relation(from, to) and get_missing_columns(from, to): two relation arguments */
+static int a_two_relations(struct jstate *st, void *data, value self, const struct vargs *args,
+                           value *out)
 {
-	(void)data;
 	(void)self;
+	const char *what = data;
+	bool rename = !strcmp(what, "rename_relation");
 	struct dbt_runtime *rt = RT(st);
+	struct arena *a = jinja_arena(st);
 	value fv = v_undef(), tv = v_undef();
 	jinja_arg(args, 0, "from_relation", &fv);
 	jinja_arg(args, 1, "to_relation", &tv);
-	*out = v_none();
+	*out = rename ? v_none() : v_list(a, 0);
 	struct relation from, to;
-	if (need_relation(st, "rename_relation", fv, &from) < 0 ||
-	    need_relation(st, "rename_relation", tv, &to) < 0)
+	if (need_relation(st, what, fv, &from) < 0 || need_relation(st, what, tv, &to) < 0)
 		return -1;
 	if (!rt || !rt->conn)
 		return 0;
 	struct diag d;
 	diag_init(&d);
-	if (adapter_rename_relation(rt->conn, &from, to.identifier, &d) < 0)
+	struct adapter_column *cols = NULL;
+	size_t n = 0;
+	int rc = rename ? adapter_rename_relation(rt->conn, &from, to.identifier, &d)
+	                : adapter_missing_columns(rt->conn, &from, &to, a, &cols, &n, &d);
+	if (rc < 0)
 		return db_error(st, rt, &d);
 	diag_release(&d);
+	if (!rename)
+		*out = column_list(a, cols, n);
 	return 0;
 }
 
@@ -553,12 +533,12 @@ static const struct {
 } adapter_methods[] = {
 	{ "execute", a_execute, NULL },
 	{ "get_columns_in_relation", a_get_columns, NULL },
-	{ "get_missing_columns", a_get_missing_columns, NULL },
+	{ "get_missing_columns", a_two_relations, "get_missing_columns" },
 	{ "drop_relation", a_one_relation, "drop_relation" },
 	{ "truncate_relation", a_one_relation, "truncate_relation" },
 	{ "create_schema", a_one_relation, "create_schema" },
 	{ "drop_schema", a_one_relation, "drop_schema" },
-	{ "rename_relation", a_rename_relation, NULL },
+	{ "rename_relation", a_two_relations, "rename_relation" },
 	{ "begin", a_transaction, "begin" },
 	{ "commit", a_transaction, "commit" },
 	{ "rollback", a_transaction, "rollback" },
@@ -664,11 +644,11 @@ static int fn_render(struct jstate *st, void *data, value self, const struct var
 		*out = text;
 		return 0;
 	}
-	struct arena *ea = jinja_env_arena(r->env);
-	char *src = arena_strndup(ea, text.s, text.len);
+	struct arena *a = jinja_arena(st);
+	char *src = arena_strndup(a, text.s, text.len);
 	struct diag d;
 	diag_init(&d);
-	struct jinja_template *t = jinja_parse(r->env, "<render>", src, text.len, &d);
+	struct jinja_template *t = jinja_parse_in(r->env, a, "<render>", src, text.len, &d);
 	struct buf b = BUF_INIT;
 	int rc = t ? jinja_render(r->env, t, r->opts, &b, &d) : -1;
 	if (rc < 0) {

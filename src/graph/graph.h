@@ -163,6 +163,15 @@ struct gselect_opts {
 	const struct gselectors *selectors; /* selectors.yml, or NULL */
 	enum gindirect indirect;            /* --indirect-selection (GI_EAGER by default) */
 	uint32_t resource_types;            /* mask of 1u << GT_x to keep; 0 = every type */
+	/* --state: what state:/result: compare with (NULL: those methods are errors) */
+	const struct gstate *state;
+	/* the project's flag state_modified_compare_more_unrendered_values (sources then compare
+	 * unrendered_database/unrendered_schema) */
+	bool state_unrendered;
+	/* state:modified.vars: the var()/env_var() values a node of m would be built with now,
+	 * as graph_node_vars returns them (NULL: nothing changed is ever seen) */
+	value (*node_vars)(void *ud, const struct gnode *g);
+	void *vars_ud;
 };
 
 struct gselection {
@@ -186,6 +195,94 @@ int graph_resource_types(const char *const *names, size_t n, const char *const *
  * nodes". The manifest must be linked. */
 int graph_select(struct arena *a, const struct gmanifest *m, const struct gselect_opts *o,
                  struct gselection *out, struct diag *d);
+
+/* ---- state: what a target or an environment has (state:, result:, --defer) ----
+ *
+ * A gstate is a set of nodes keyed by unique_id holding what dbt's state comparison reads
+ * (checksum, body, unrendered config, the relation, descriptions, macros, contract) plus, beyond
+ * dbt, the var()/env_var() values each node was built with; the macros (macro_sql) and the
+ * previous run's statuses. graph_state_load_dir builds one from a dbt target directory
+ * (manifest.json, run_results.json); the metadata store builds one from an environment's applied
+ * state with gstate_new / gstate_add / gstate_add_macro / gstate_set_result, filling the fields
+ * it knows. Every string and value given is borrowed: allocate them in gstate_arena(s). See
+ * docs/internals/state.md. */
+struct gstate;
+struct gstate_node {
+	const char *unique_id;
+	uint8_t type;  /* enum gtype */
+	uint8_t table; /* enum gtable */
+	bool generic_test;
+	const char *package, *name;
+	const char **fqn;
+	uint32_t nfqn;
+	const char *checksum_name, *checksum; /* the file checksum: "sha256", "path" or "none" */
+	const char *raw_code;                 /* the body; NULL when the node has none */
+	value config;            /* the rendered config dict (materialized, persist_docs, ...) */
+	value unrendered_config; /* dict: what state:modified.configs compares */
+	/* the relation the node was built as (sources: identifier in alias); deferral reads these */
+	const char *database, *schema, *alias, *relation_name;
+	const char *description;
+	value columns;     /* dict: name -> {description, data_type, constraints, ...} */
+	value constraints; /* models: model-level constraints (list), or none */
+	const char **macros; /* depends_on.macros */
+	uint32_t nmacros;
+	bool contract_enforced;
+	const char *contract_checksum; /* NULL: none */
+	value version, latest_version, deprecation_date; /* models; none when unset */
+	const char *access;                              /* models, or NULL */
+	/* dict "var.NAME" / "env_var.NAME" -> value used (env values as "sha256:<hex>"), or none
+	 * when not recorded (a manifest written by dbt): state:modified.vars then sees nothing */
+	value vars;
+	/* the manifest dict (sources, exposures, metrics, semantic models, saved queries, unit
+	 * tests: their comparison reads fields of it), or none */
+	value raw;
+};
+
+struct gstate *gstate_new(void);
+void gstate_free(struct gstate *s);
+struct arena *gstate_arena(struct gstate *s);
+/* A zeroed node (config/unrendered_config empty dicts, the rest none) under unique_id
+ * (borrowed); the existing one when the id is taken. */
+struct gstate_node *gstate_add(struct gstate *s, const char *unique_id, enum gtable table,
+                               enum gtype type);
+const struct gstate_node *gstate_find(const struct gstate *s, struct str unique_id);
+uint32_t gstate_count(const struct gstate *s);
+const struct gstate_node *gstate_at(const struct gstate *s, uint32_t i); /* in insertion order */
+/* A macro: its macro_sql and depends_on.macros (both borrowed). */
+void gstate_add_macro(struct gstate *s, const char *unique_id, const char *macro_sql,
+                      const char *const *macros, uint32_t nmacros);
+/* result:<status>: the previous invocation's status of a node ("success", "fail", ...). */
+void gstate_set_result(struct gstate *s, const char *unique_id, const char *status);
+/* Which state the comparison reads from where (printed in messages): "prod-artifacts/". */
+void gstate_set_origin(struct gstate *s, const char *origin);
+/* Fills n from a manifest node dict (what dbt writes in manifest.json nodes/sources/...). */
+void gstate_node_from_dict(struct gstate *s, struct gstate_node *n, value dict);
+
+/* Reads DIR/manifest.json (required: "no comparison manifest" otherwise), DIR/run_results.json
+ * and DIR/node_vars.json when present. A manifest whose dbt_schema_version is not one dbt reads
+ * (v4 to v12) is an error naming the version found. */
+int graph_state_load_dir(const char *dir, struct gstate **out, struct diag *d);
+/* The same from a manifest.json text already read (path_or_name for messages). */
+int graph_state_from_manifest_json(const char *path_or_name, const char *text, size_t len,
+                                   struct gstate **out, struct diag *d);
+
+/* The names a node reads with var('x') / env_var('X') in its body, its config and the macros it
+ * depends on (recursively), as "var.x" / "env_var.X", each once, in first-seen order. */
+typedef int (*graph_var_fn)(void *ud, const struct gnode *g, bool env, struct str name,
+                            value *out); /* 1 found, 0 missing */
+value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
+                      graph_var_fn lookup, void *ud);
+
+/* ---- deferral (--defer): which state relation an unselected parent resolves to ---- */
+struct gdefer {
+	const struct gstate *state; /* --defer-state, else --state */
+	bool favor_state;           /* --favor-state */
+	const struct gselection *selected;
+};
+/* The state node ref(g) may defer to: g is a model, seed or snapshot, exists in the state with a
+ * relation and is not ephemeral there, and is not selected; NULL otherwise. Whether to use it
+ * (favor_state, or g's relation is missing in the target) is the caller's check. */
+const struct gstate_node *graph_defer_node(const struct gdefer *df, const struct gnode *g);
 
 /* Checks one selector string (as one --select value) without a manifest: 0 or -1 + error. */
 int graph_selector_check(const char *spec, struct diag *d);

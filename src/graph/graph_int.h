@@ -74,4 +74,16 @@ struct gselectors {
 	const char *file;
 };
 
+/* ---- state.c: the comparisons behind state: and result: ---- */
+struct state_cmp;
+struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gselect_opts *o,
+                                      struct diag *d);
+void graph_state_cmp_free(struct state_cmp *c);
+bool graph_state_cmp_failed(const struct state_cmp *c);
+/* The check a state: value names ("modified.body" ...), or -1 and dbt's error. */
+int graph_state_check_parse(const char *check, struct diag *d);
+bool graph_state_check(struct state_cmp *c, int which, const struct gnode *g);
+bool graph_state_has_results(const struct gstate *s);
+const char *graph_state_result(const struct gstate *s, const char *unique_id); /* or NULL */
+
 #endif

@@ -265,7 +265,7 @@ struct gspec *graph_spec_parse(struct arena *a, const char *raw, size_t len, int
 		    s->raw);
 		return NULL;
 	}
-	if (s->method == GM_STATE || s->method == GM_RESULT || s->method == GM_SOURCE_STATUS) {
+	if (s->method == GM_SOURCE_STATUS) {
 		err(d, NULL, 0, 0, "the '%s' selector method is not supported yet (in '%s')",
 		    method_names[s->method], s->raw);
 		return NULL;
@@ -294,6 +294,8 @@ struct ctx {
 	struct buf tmp;
 	uint32_t *queue;
 	int32_t *dist;
+	const struct gselect_opts *o;
+	struct state_cmp *state; /* made by the first state: criteria */
 };
 
 static uint64_t *bs_new(struct ctx *c)
@@ -396,6 +398,8 @@ static const uint32_t method_tables[GM__COUNT] = {
     [GM_SEMANTIC_MODEL] = T(GTAB_SEMANTIC_MODELS),
     [GM_SAVED_QUERY] = T(GTAB_SAVED_QUERIES),
     [GM_UNIT_TEST] = T(GTAB_UNIT_TESTS),
+    [GM_STATE] = T_ALL,
+    [GM_RESULT] = T_ALL,
 };
 
 /* dbt's is_selected_node over fqn[off:] (flat: the flattened parts from flat_off on). */
@@ -654,6 +658,7 @@ static uint64_t *search(struct ctx *c, const struct gspec *s)
 	uint32_t np = 0;
 	struct pathpat pp;
 	int want_type = -1, test_kind = 0; /* 1 generic, 2 data, 3 singular, 4 unit */
+	int state_check = -1;
 	bool is_true = upper_eq(s->v, "TRUE"), is_false = upper_eq(s->v, "FALSE");
 	struct fqnsel fs = {sel, graph_name_hash(sel), 0, 1};
 	for (size_t k = 0; k < sel.n; k++)
@@ -664,6 +669,28 @@ static uint64_t *search(struct ctx *c, const struct gspec *s)
 		fs.h0 = has_wild(p0) ? 0 : graph_name_hash(p0);
 	}
 	switch (s->method) {
+	case GM_STATE:
+		if (!c->o->state) {
+			err(c->d, NULL, 0, 0,
+			    "Got a state selector method, but no comparison manifest (in '%s'): give "
+			    "--state DIR",
+			    s->raw);
+			return NULL;
+		}
+		if ((state_check = graph_state_check_parse(s->value, c->d)) < 0)
+			return NULL;
+		if (!c->state)
+			c->state = graph_state_cmp_new(m, c->o, c->d);
+		break;
+	case GM_RESULT:
+		if (!graph_state_has_results(c->o->state)) {
+			err(c->d, NULL, 0, 0,
+			    "Got a result selector method, but no comparison run_results (in '%s'): "
+			    "give --state DIR with a run_results.json",
+			    s->raw);
+			return NULL;
+		}
+		break;
 	case GM_SOURCE:
 		np = split_dots(sel, parts);
 		if (np > 3) {
@@ -855,12 +882,22 @@ static uint64_t *search(struct ctx *c, const struct gspec *s)
 		case GM_WILDCARD:
 			hit = true;
 			break;
+		case GM_STATE:
+			hit = graph_state_check(c->state, state_check, g);
+			break;
+		case GM_RESULT: {
+			const char *st = graph_state_result(c->o->state, g->unique_id);
+			hit = st && !strcmp(st, s->value);
+			break;
+		}
 		default:
 			break;
 		}
 		if (hit)
 			bs_set(out, i);
 	}
+	if (s->method == GM_STATE && graph_state_cmp_failed(c->state))
+		return NULL;
 	return out;
 }
 
@@ -1127,7 +1164,8 @@ int graph_select(struct arena *a, const struct gmanifest *m, const struct gselec
 	                .d = d,
 	                .n = m->n,
 	                .words = (m->n + 63) / 64,
-	                .flag = o->indirect};
+	                .flag = o->indirect,
+	                .o = o};
 	buf_init(&c.tmp);
 	c.member = bs_new(&c);
 	for (uint32_t i = 0; i < m->n; i++) {
@@ -1198,6 +1236,7 @@ int graph_select(struct arena *a, const struct gmanifest *m, const struct gselec
 			rc = 0;
 		}
 	}
+	graph_state_cmp_free(c.state);
 	free(c.queue);
 	free(c.dist);
 	buf_release(&c.tmp);

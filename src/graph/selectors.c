@@ -200,7 +200,7 @@ static struct gspec *criteria(struct yctx *c, const struct yaml_node *at,
 		           s->raw);
 		return NULL;
 	}
-	if (s->method == GM_STATE || s->method == GM_RESULT || s->method == GM_SOURCE_STATUS) {
+	if (s->method == GM_SOURCE_STATUS) {
 		yaml_error(c->d, method, "the '%s' selector method is not supported yet",
 		           method->text);
 		return NULL;

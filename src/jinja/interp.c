@@ -329,7 +329,10 @@ int jinja_getattr(struct jstate *st, value obj, struct str name, value *out)
 		return jinja_undefined_error(st, obj);
 	}
 	if (obj.type == VT_DICT && (obj.flags & VF_NAMESPACE) && name.n && name.p[0] == '_') {
-		/* a namespace attribute is a real attribute: the sandbox hides private ones */
+		/* a namespace attribute is a real attribute: the sandbox hides private ones; but a
+		 * package's macro namespace is a dict in dbt, so its _macros are items and reachable */
+		if (vdict_gets(obj.dict, name, out) && out->type == VT_MACRO)
+			return 0;
 		*out = undef_hint(st, obj, name, false);
 		return 0;
 	}

@@ -1959,6 +1959,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 			}
 		}
 	}
+	/* dbt's TestBuilder renders each string config value natively ("where: {{ var(...) }}") */
+	for (uint32_t i = 0; i < cfg.dict->n; i++)
+		if (cfg.dict->e[i].k.type == VT_STR && cfg.dict->e[i].v.type == VT_STR &&
+		    render_yml(c, file, &cfg.dict->e[i].v) < 0)
+			return -1;
 	if (t->column)
 		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
 	const char *model_kw =
@@ -2619,6 +2624,12 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	int rc = 0;
 	/* the root project and the packages installed under packages-install-path */
 	size_t nproj = 1 + load_packages(c);
+	if (p->packages.n > nproj - 1) /* dbt stops before parsing when deps were not installed */
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "dbt found %zu package(s) specified in packages.yml, but only %zu package(s) "
+		         "installed in %s. Run \"dbt deps\" to install package dependencies.",
+		         p->packages.n, nproj - 1,
+		         p->packages_install_path ? p->packages_install_path : "dbt_packages");
 	struct project_files *files = xcalloc(nproj, sizeof(*files));
 	struct project **projs = xcalloc(nproj, sizeof(*projs));
 	projs[0] = p;

@@ -318,7 +318,8 @@ static void walk_dir(struct arena *a, const char *dir, const char *prefix, struc
 			vec_push(&names, e);
 		}
 	closedir(dp);
-	qsort(names.v, names.n, sizeof(char *), cmp_entry);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), cmp_entry);
 	for (size_t i = 0; i < names.n; i++) {
 		unsigned char type = (unsigned char)names.v[i][0];
 		const char *name = names.v[i] + 1;

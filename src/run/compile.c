@@ -65,11 +65,38 @@ static int cc_get_relation(void *ud, value database, value schema, value identif
 	return rc;
 }
 
+/* --defer: the relation of a parent as the state has it (dbt's defer_relation). */
+static value state_relation(struct node_compiler *nc, const struct gstate_node *st, struct arena *a)
+{
+	value db = st->database ? v_cstr(st->database) : v_none();
+	value schema = st->schema ? v_cstr(st->schema) : v_none();
+	if (nc->ad)
+		return dbt_relation(a, nc->ad, db, schema, v_cstr(st->alias), v_none());
+	return dbt_relation_named(a, db, schema, v_cstr(st->alias),
+	                          st->relation_name ? v_cstr(st->relation_name) : v_none());
+}
+
+/* --defer: whether g's own relation exists in the target (without a connection it does not). */
+static bool target_has(struct node_render *u, const struct gnode *g)
+{
+	value found;
+	value ident = dget(g->raw, "alias");
+	if (ident.type != VT_STR)
+		ident = v_cstr(g->name);
+	return cc_get_relation(u, dget(g->raw, "database"), dget(g->raw, "schema"), ident, &found) == 1;
+}
+
 static int cc_var(void *ud, const char *package, struct str name, value *out)
 {
 	struct node_render *u = ud;
 	char *n = xmemdup0(name.p, name.n);
-	int rc = project_var_lookup(u->nc->p, NULL, package && strcmp(package, u->nc->p->name) ? package : NULL, n, out);
+	/* a package's node also sees the package's own vars */
+	const struct project *dep = NULL;
+	bool in_pkg = package && u->nc->p->name && strcmp(package, u->nc->p->name);
+	for (size_t i = 0; in_pkg && i < u->nc->r->npkgs && !dep; i++)
+		if (u->nc->r->pkgs[i].name && !strcmp(u->nc->r->pkgs[i].name, package))
+			dep = &u->nc->r->pkgs[i];
+	int rc = project_var_lookup(u->nc->p, dep, in_pkg ? package : NULL, n, out);
 	free(n);
 	return rc;
 }
@@ -116,6 +143,11 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 		*out = dbt_relation(u->a, NULL, v_none(), v_none(), v_cstr(cte), v_cstr("cte"));
 		return 1;
 	}
+	const struct gstate_node *st = graph_defer_node(u->nc->defer, g);
+	if (st && (u->nc->defer->favor_state || !target_has(u, g))) {
+		*out = state_relation(u->nc, st, u->a);
+		return 1;
+	}
 	*out = node_relation(u->nc, g, u->a);
 	return 1;
 }
@@ -153,6 +185,8 @@ void node_target_path(const struct gnode *g, struct buf *out)
 		buf_puts(out, g->original_file_path ? g->original_file_path : g->path);
 }
 
+static value flat_graph(struct arena *a, const struct gmanifest *m);
+
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
 {
 	memset(nc, 0, sizeof(*nc));
@@ -162,6 +196,13 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 	map_init(&nc->by_name);
 	map_init(&nc->ephemeral_sql);
 	map_init(&nc->sources);
+	if (p->has_profile) { /* relation names as the adapter renders them; no connection yet */
+		struct diag ignore;
+		diag_init(&ignore);
+		nc->own_ad = adapter_new(p->profile.output, p->dir, &ignore);
+		nc->ad = nc->own_ad;
+		diag_release(&ignore);
+	}
 	for (uint32_t i = 0; i < r->m->n; i++) {
 		struct gnode *g = r->m->nodes[i];
 		if (g->type != GT_SOURCE || !g->source_name)
@@ -204,6 +245,35 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 				vdict_set(disp.dict, ns, so);
 		}
 	info->dispatch = disp;
+	info->graph = flat_graph(&nc->a, r->m);
+}
+
+/* dbt's flat graph: each enabled node's manifest dict under its table, keyed by unique_id. */
+static value flat_graph(struct arena *a, const struct gmanifest *m)
+{
+	static const char *const tables[] = { "exposures", "groups", "metrics", "nodes", "sources",
+		                              "semantic_models", "saved_queries", "unit_tests" };
+	value graph = v_dict(a, ARRAY_LEN(tables));
+	for (size_t i = 0; i < ARRAY_LEN(tables); i++)
+		vdict_sets(graph.dict, tables[i], v_dict(a, 8));
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct gnode *g = m->nodes[i];
+		if (!g->enabled || g->raw.type != VT_DICT)
+			continue;
+		const char *t = g->type == GT_GROUP ? "groups" : graph_table_name(g->table);
+		value tab;
+		if (vdict_gets(graph.dict, str_from(t), &tab))
+			vdict_set(tab.dict, v_cstr(g->unique_id), g->raw);
+	}
+	return graph;
+}
+
+void node_compiler_select(struct node_compiler *nc, struct gnode *const *nodes, size_t n)
+{
+	value l = v_list(&nc->a, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(l.list, v_cstr(nodes[i]->unique_id));
+	nc->info.selected_resources = l;
 }
 
 void node_compiler_release(struct node_compiler *nc)
@@ -211,30 +281,69 @@ void node_compiler_release(struct node_compiler *nc)
 	map_release(&nc->by_name);
 	map_release(&nc->ephemeral_sql);
 	map_release(&nc->sources);
+	adapter_free(nc->own_ad);
 	arena_release(&nc->a);
 }
 
-/* dbt puts ephemeral CTEs first: into the query's own leading WITH, or a new one. */
+/* dbt's inject_ctes_into_sql: the CTEs (each " name as (\n...\n)", joined by ", ") go right
+ * after the statement's WITH (or WITH RECURSIVE) followed by a comma; without one, "with" and
+ * the CTEs are put before the first token (comments count as tokens, whitespace does not) and
+ * a space separates them from it. After a WITH, ", " separates the CTEs from the statement's. Comments before the WITH do not hide it. */
+static size_t skip_space(struct str s, size_t i)
+{
+	while (i < s.n && (s.p[i] == ' ' || s.p[i] == '\n' || s.p[i] == '\t' || s.p[i] == '\r'))
+		i++;
+	return i;
+}
+
+static size_t skip_comment(struct str s, size_t i)
+{
+	if (i + 1 < s.n && s.p[i] == '-' && s.p[i + 1] == '-') {
+		while (i < s.n && s.p[i] != '\n')
+			i++;
+		return i;
+	}
+	if (i + 1 < s.n && s.p[i] == '/' && s.p[i + 1] == '*') {
+		const char *e = memmem(s.p + i + 2, s.n - i - 2, "*/", 2);
+		return e ? (size_t)(e - s.p) + 2 : s.n;
+	}
+	return i;
+}
+
+static bool word_at(struct str s, size_t i, const char *w)
+{
+	size_t n = strlen(w);
+	if (i + n > s.n || strncasecmp(s.p + i, w, n))
+		return false;
+	char c = i + n < s.n ? s.p[i + n] : ' ';
+	return !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+}
+
 static void inject_ctes(struct buf *out, const struct buf *ctes, struct str sql)
 {
-	struct str t = sql;
-	size_t lead = 0;
-	while (lead < t.n && (t.p[lead] == ' ' || t.p[lead] == '\n' || t.p[lead] == '\t' || t.p[lead] == '\r'))
-		lead++;
-	bool with = t.n - lead >= 5 && !strncasecmp(t.p + lead, "with", 4) &&
-	            (t.p[lead + 4] == ' ' || t.p[lead + 4] == '\n' || t.p[lead + 4] == '\t');
-	if (with) {
-		buf_append(out, t.p, lead + 4);
-		buf_puts(out, " ");
+	size_t first = skip_space(sql, 0), i = first;
+	for (;;) { /* past comments to the first real token */
+		size_t j = skip_comment(sql, i);
+		if (j == i)
+			break;
+		i = skip_space(sql, j);
+	}
+	if (word_at(sql, i, "with")) {
+		size_t end = i + 4;
+		size_t k = skip_space(sql, end);
+		if (word_at(sql, k, "recursive"))
+			end = k + 9;
+		buf_append(out, sql.p, end);
 		buf_putstr(out, buf_str(ctes));
 		buf_puts(out, ", ");
-		buf_append(out, t.p + lead + 4, t.n - lead - 4);
-	} else {
-		buf_puts(out, "with ");
-		buf_putstr(out, buf_str(ctes));
-		buf_putc(out, '\n');
-		buf_putstr(out, t);
+		buf_append(out, sql.p + end, sql.n - end);
+		return;
 	}
+	buf_append(out, sql.p, first);
+	buf_puts(out, "with");
+	buf_putstr(out, buf_str(ctes));
+	buf_putc(out, ' ');
+	buf_append(out, sql.p + first, sql.n - first);
 }
 
 /* dbt's add_rendered_test_kwargs: each string argument of a generic test rendered natively in the
@@ -354,8 +463,15 @@ void node_render_end(struct node_render *nr)
 	vec_free(&nr->ctes);
 }
 
-static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *out, struct diag *d,
-                        int depth)
+/* Renders g (its SQL before injection into pre) and appends the CTEs it needs to ctes, as dbt's
+ * _recursively_prepend_ctes does: an ephemeral model's own CTEs first, then its own, each once. */
+struct cte_list {
+	VEC(struct gnode *) nodes;
+	struct buf sql; /* " __dbt__cte__a as (\n...\n), __dbt__cte__b as (...)" */
+};
+
+static int compile_pre(struct node_compiler *nc, struct gnode *g, struct buf *pre,
+                       struct cte_list *ctes, struct diag *d, int depth)
 {
 	if (depth > 64) {
 		diag_add(d, DIAG_ERROR, g->original_file_path, 0, 0, NULL, 0,
@@ -363,10 +479,9 @@ static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *o
 		return -1;
 	}
 	value raw = dget(g->raw, "raw_code");
-	if (raw.type != VT_STR) {
-		buf_reset(out);
+	buf_reset(pre);
+	if (raw.type != VT_STR)
 		return 0;
-	}
 	/* the template lives in the render's scratch arena: kept in the environment, 10,000
 	 * compiled models would stay in memory until the end */
 	struct arena scratch;
@@ -385,29 +500,43 @@ static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *o
 		return -1;
 	}
 	nr.depth = depth;
-	struct buf sql = BUF_INIT;
-	int rc = jinja_render(nc->r->env, t, &nr.opts, &sql, d);
-	if (rc == 0 && nr.ctes.n) {
-		struct buf ctes = BUF_INIT;
-		for (size_t i = 0; i < nr.ctes.n && rc == 0; i++) {
-			struct buf inner = BUF_INIT;
-			rc = compile_into(nc, nr.ctes.v[i], &inner, d, depth + 1);
-			if (i)
-				buf_puts(&ctes, ",  ");
-			buf_printf(&ctes, "__dbt__cte__%s as (\n%s\n)", nr.ctes.v[i]->name, buf_cstr(&inner));
-			buf_release(&inner);
+	int rc = jinja_render(nc->r->env, t, &nr.opts, pre, d);
+	for (size_t i = 0; i < nr.ctes.n && rc == 0; i++) {
+		struct gnode *e = nr.ctes.v[i];
+		bool seen = false;
+		for (size_t k = 0; k < ctes->nodes.n && !seen; k++)
+			seen = ctes->nodes.v[k] == e;
+		if (seen)
+			continue;
+		struct buf inner = BUF_INIT;
+		rc = compile_pre(nc, e, &inner, ctes, d, depth + 1);
+		if (rc == 0) {
+			if (ctes->nodes.n)
+				buf_puts(&ctes->sql, ", ");
+			buf_printf(&ctes->sql, " __dbt__cte__%s as (\n%s\n)", e->name, buf_cstr(&inner));
+			vec_push(&ctes->nodes, e);
 		}
-		buf_reset(out);
-		if (rc == 0)
-			inject_ctes(out, &ctes, buf_str(&sql));
-		buf_release(&ctes);
-	} else if (rc == 0) {
-		buf_reset(out);
-		buf_putstr(out, buf_str(&sql));
+		buf_release(&inner);
 	}
-	buf_release(&sql);
 	node_render_end(&nr);
 	arena_release(&scratch);
+	return rc;
+}
+
+static int compile_into(struct node_compiler *nc, struct gnode *g, struct buf *out, struct diag *d,
+                        int depth)
+{
+	struct cte_list ctes = { { 0 }, BUF_INIT };
+	struct buf pre = BUF_INIT;
+	int rc = compile_pre(nc, g, &pre, &ctes, d, depth);
+	buf_reset(out);
+	if (rc == 0 && ctes.nodes.n)
+		inject_ctes(out, &ctes.sql, buf_str(&pre));
+	else if (rc == 0)
+		buf_putstr(out, buf_str(&pre));
+	vec_free(&ctes.nodes);
+	buf_release(&ctes.sql);
+	buf_release(&pre);
 	return rc;
 }
 

@@ -11,12 +11,14 @@ struct node_compiler {
 	struct project *p;
 	struct parse_result *r;
 	const struct adapter *ad; /* renders relation names; NULL = the manifest's relation_name */
+	struct adapter *own_ad;   /* the profile's adapter, made by node_compiler_init (not connected) */
 	struct dbt_runtime *rt;   /* set while a node runs against the warehouse, else NULL */
 	struct dbt_project_info info;
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
+	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,
@@ -43,6 +45,8 @@ void node_target_path(const struct gnode *g, struct buf *out);
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);
 void node_compiler_release(struct node_compiler *nc);
+/* selected_resources for the renders: the unique_ids of the selected nodes, in order. */
+void node_compiler_select(struct node_compiler *nc, struct gnode *const *nodes, size_t n);
 
 /* The compiled code of g (models, tests, analyses) into out. 0, or -1 with an error that names
  * the node's file. */

@@ -186,30 +186,46 @@ int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const str
 	s.kids = xcalloc(n ? n : 1, sizeof(uint32_t *));
 	s.nkids = xcalloc(n ? n : 1, sizeof(uint32_t));
 	s.ready = xmalloc((n ? n : 1) * sizeof(size_t));
-	/* edges between selected nodes only: an unselected parent is already built (or deferred) */
+	/* edges between selected nodes, through unselected ones as dbt's get_subset_graph keeps
+	 * them: a model behind an ephemeral (never run) or an unselected model still waits for
+	 * the selected nodes upstream of it */
 	VEC(uint32_t) extra = { 0 }; /* test edges: pairs (test item, child item) */
 	if (o->test_edges)
 		test_edges(m, nodes, n, s.slot, &extra);
 	uint32_t *nextra = xcalloc(n ? n : 1, sizeof(uint32_t));
 	for (size_t e = 0; e < extra.n; e += 2)
 		nextra[extra.v[e]]++;
+	uint32_t *seen = xcalloc(m->n ? m->n : 1, sizeof(uint32_t));
+	VEC(uint32_t) stack = { 0 }, kids = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		const struct gnode *g = nodes[i];
-		for (uint32_t k = 0; k < g->nchildren; k++)
-			if (s.slot[g->children[k]] >= 0)
-				s.nkids[i]++;
-		s.nkids[i] += nextra[i];
-		s.kids[i] = xmalloc((s.nkids[i] ? s.nkids[i] : 1) * sizeof(uint32_t));
-		uint32_t w = 0;
-		for (uint32_t k = 0; k < g->nchildren; k++) {
-			int32_t c = s.slot[g->children[k]];
-			if (c >= 0) {
-				s.kids[i][w++] = (uint32_t)c;
-				s.waiting[c]++;
+		uint32_t stamp = (uint32_t)i + 1;
+		kids.n = 0;
+		vec_push(&stack, g->idx);
+		while (stack.n) {
+			const struct gnode *x = m->nodes[stack.v[--stack.n]];
+			for (uint32_t k = 0; k < x->nchildren; k++) {
+				uint32_t ci = x->children[k];
+				if (seen[ci] == stamp)
+					continue;
+				seen[ci] = stamp;
+				if (s.slot[ci] >= 0)
+					vec_push(&kids, (uint32_t)s.slot[ci]);
+				else
+					vec_push(&stack, ci);
 			}
 		}
-		nextra[i] = w; /* where this item's test edges go */
+		s.nkids[i] = (uint32_t)kids.n + nextra[i];
+		s.kids[i] = xmalloc((s.nkids[i] ? s.nkids[i] : 1) * sizeof(uint32_t));
+		for (size_t k = 0; k < kids.n; k++) {
+			s.kids[i][k] = kids.v[k];
+			s.waiting[kids.v[k]]++;
+		}
+		nextra[i] = (uint32_t)kids.n; /* where this item's test edges go */
 	}
+	vec_free(&stack);
+	vec_free(&kids);
+	free(seen);
 	for (size_t e = 0; e < extra.n; e += 2) {
 		uint32_t from = extra.v[e], to = extra.v[e + 1];
 		s.kids[from][nextra[from]++] = to;
@@ -234,6 +250,30 @@ int run_dag(struct gmanifest *m, struct gnode *const *nodes, size_t n, const str
 		args[t].id = t;
 		if (pthread_create(&tids[t], NULL, worker, &args[t]) != 0)
 			silt_abort("cannot start a worker thread");
+	}
+	/* the calling thread watches for an interrupt: a signal handler cannot wake the workers,
+	 * and a worker busy with a long statement would not see it until the statement ends */
+	if (o->interrupt) {
+		pthread_mutex_lock(&s.mu);
+		while (s.finished < s.n && !s.stopping) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 50 * 1000 * 1000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s.cv, &s.mu, &until);
+			if (*o->interrupt && !s.stopping) {
+				s.stopping = true;
+				if (o->on_stop && !s.stop_reported) {
+					s.stop_reported = true;
+					o->on_stop(o->ud);
+				}
+				pthread_cond_broadcast(&s.cv);
+			}
+		}
+		pthread_mutex_unlock(&s.mu);
 	}
 	for (int t = 0; t < threads; t++)
 		pthread_join(tids[t], NULL);

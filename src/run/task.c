@@ -61,19 +61,6 @@ static bool is_ephemeral(const struct gnode *g)
 	return m && !strcmp(m, "ephemeral");
 }
 
-/* mkdir -p of the directory part of path */
-static int make_parents(char *path)
-{
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		int rc = mkdir(path, 0777);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
 /* target/<kind>/<package>/<path>: models by their file, tests by their manifest path */
 static void node_out_path(const struct task *t, const struct gnode *g, const char *kind,
                           struct buf *out, bool relative)
@@ -89,7 +76,7 @@ static void write_text(const struct task *t, const struct gnode *g, const char *
 {
 	struct buf path = BUF_INIT;
 	node_out_path(t, g, kind, &path, false);
-	FILE *f = make_parents(path.p) == 0 ? fopen(path.p, "w") : NULL;
+	FILE *f = file_make_parents(path.p) == 0 ? fopen(path.p, "w") : NULL;
 	if (f) {
 		fputs(text, f);
 		fclose(f);
@@ -535,8 +522,8 @@ static int run_project_hooks(struct task *t, const char *which, value hooks, val
 			t->nc.info.adapter = t->ad;
 			dbt_render_setup(&r, &a, &opts);
 			vdict_sets(r.ctx.dict, "results", results);
-			char *src = arena_strndup(jinja_env_arena(t->r->env), h.s, h.len);
-			struct jinja_template *tm = jinja_parse(t->r->env, name.p, src, h.len, &d);
+			char *src = arena_strndup(&a, h.s, h.len);
+			struct jinja_template *tm = jinja_parse_in(t->r->env, &a, name.p, src, h.len, &d);
 			struct buf sql = BUF_INIT;
 			rc = tm ? jinja_render(t->r->env, tm, &opts, &sql, &d) : -1;
 			const char *body = buf_cstr(&sql);
@@ -671,9 +658,8 @@ static bool runs_in(enum task_kind k, const struct gnode *g)
 	}
 }
 
-static void found_line(struct task *t)
+void task_found_line(struct console *con, const struct parse_result *r)
 {
-	const struct parse_result *r = t->r;
 	const struct console_count c[] = {
 		{ "model", "models", (int)r->nmodels },     { "analysis", "analyses", (int)r->nanalyses },
 		{ "seed", "seeds", (int)r->nseeds },         { "data test", "data tests", (int)r->ntests },
@@ -682,7 +668,7 @@ static void found_line(struct task *t)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "Found ");
 	console_counts_text(&b, c, ARRAY_LEN(c));
-	console_line(&t->con, "%s", b.p);
+	console_line(con, "%s", b.p);
 	buf_release(&b);
 }
 
@@ -744,6 +730,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	for (uint32_t i = 0; i < r->m->n; i++)
 		t.out[i].failures = -1;
 	node_compiler_init(&t.nc, p, r);
+	t.nc.defer = o->defer;
 	t.nc.ad = t.ad;
 	t.nc.info.adapter = t.ad;
 	static const char *const which[] = { "run", "test", "seed", "build" };
@@ -759,13 +746,14 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	for (size_t i = 0; i < n; i++)
 		if (runs_in(o->kind, nodes[i]))
 			sel[nsel++] = nodes[i];
+	node_compiler_select(&t.nc, sel, nsel);
 	struct timespec wall0, t0, t1;
 	clock_gettime(CLOCK_REALTIME, &wall0);
 	char started_at[40];
 	iso_time(&wall0, started_at);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	found_line(&t);
+	task_found_line(&t.con, r);
 	console_line(&t.con, "%s", "");
 	int rc = 0;
 	if (!nsel) {

@@ -23,12 +23,17 @@ struct task_opts {
 	bool store_failures; /* --store-failures */
 	bool no_write_json;  /* --no-write-json */
 	const char *target_name; /* for the Concurrency line */
+	const struct gdefer *defer;      /* --defer: unselected parents from the state, or NULL */
 	volatile sig_atomic_t *interrupt; /* set by a SIGINT handler */
 };
 
 /* Runs the selected nodes (any order) and prints dbt's lines to stdout. Returns the exit status:
  * 0 when every node succeeded or warned, 1 when any errored, failed or was skipped, 2 when the
  * task could not start (no warehouse connection). */
+struct console;
+/* "Found 5 models, 3 seeds, 20 data tests, 2 sources, 471 macros" (zero counts left out). */
+void task_found_line(struct console *con, const struct parse_result *r);
+
 int task_run(struct project *p, struct parse_result *r, struct gnode *const *nodes, size_t n,
              const struct task_opts *o, struct diag *d);
 

@@ -23,10 +23,10 @@ schemas=""
 for s in "$ROOT/../shared/schemas" /work/shared/schemas; do
 	[ -f "$s/run-results-v6.json" ] && schemas=$s && break
 done
-validate() {
+validate() { # FILE [SCHEMA]
 	/usr/bin/python3 -c "
 import json, sys, jsonschema
-jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" "$1" "$schemas/run-results-v6.json"
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" "$1" "$schemas/${2:-run-results-v6.json}"
 }
 status_of() {
 	/usr/bin/python3 -c "
@@ -49,6 +49,7 @@ check "target/run holds the executed DDL" grep -q 'create table "main"."customer
 check "generic tests compile under their yml file" [ -f "$t/shop/target/compiled/shop/models/marts/schema.yml/unique_customers_customer_id.sql" ]
 if [ -n "$schemas" ]; then
 	check "run_results.json validates against run-results v6" validate "$t/shop/target/run_results.json"
+	check "the manifest.json build writes validates against manifest v12" validate "$t/shop/target/manifest.json" manifest-v12.json
 else
 	echo "# skipped: run_results schema validation (no ../shared/schemas beside the checkout)"
 fi
@@ -112,6 +113,28 @@ silt run --project-dir "$p" --profiles-dir "$p" -s no_such_model > "$t/out" 2>&1
 check "a selection that matches nothing does nothing, exit 0" [ $? -eq 0 ] && grep -q 'Nothing to do' "$t/out"
 silt run --project-dir "$p" --profiles-dir "$p" -s 'taag:x' > "$t/out" 2>&1
 check "a bad selector exits 2" [ $? -eq 2 ]
+
+# Ctrl-C during a table rebuild: the statement is cancelled, the old table stays, nothing is left
+cat > "$p/models/slow.sql" <<'SQL'
+{{ config(materialized='table') }}
+{% if var('slow', false) %}
+with recursive n(i) as (select 1 union all select i + 1 from n where i < 500000000)
+select count(*) as c from n
+{% else %}
+select 42 as c
+{% endif %}
+SQL
+silt run --project-dir "$p" --profiles-dir "$p" -s slow > "$t/out" 2>&1
+(NO_COLOR=1 exec "$SILT" run --project-dir "$p" --profiles-dir "$p" -s slow+ --vars '{slow: true}' > "$t/out" 2>&1) &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+check "an interrupted run exits 1" [ $rc -eq 1 ]
+check "the running statement is cancelled" grep -q 'interrupted' "$t/out"
+check "the interrupted table keeps its old rows" [ "$(q "$p/db.sqlite" "select c from slow")" = "[(42,)]" ]
+check "no __dbt_tmp or __dbt_backup relation is left after the interrupt" [ "$(q "$p/db.sqlite" "select count(*) from sqlite_master where name like '%dbt_tmp%' or name like '%dbt_backup%'")" = "[(0,)]" ]
 
 echo "1..$n"
 echo "$pass passed, $fail failed"

@@ -59,24 +59,11 @@ sys.exit(1 if errs else 0)
 PYEOF
 }
 
-silt seed > "$t/out" 2>&1
-check "seed the shop" [ $? -eq 0 ]
-silt compile > "$t/out" 2>&1
-check "compile the shop" [ $? -eq 0 ]
-# Build the relations the catalog should find straight from the compiled SQL (silt run does not
-# exist on this branch yet; the lead switches this to `silt build`). large_orders stays unbuilt;
-# two relations no node names are left out.
-C=$P/target/compiled/shop/models
-build() { # KIND PHYSICAL-NAME FILE
-	{ printf 'create %s "%s" as\n' "$1" "$2"; cat "$3"; printf ';\n'; } | sql "$P/warehouse.db"
-}
-build view staging__stg_customers "$C/staging/stg_customers.sql" &&
-	build view staging__stg_orders "$C/staging/stg_orders.sql" &&
-	build view staging__stg_payments "$C/staging/stg_payments.sql" &&
-	build table orders "$C/marts/orders.sql" &&
-	build table customers "$C/marts/customers.sql" &&
-	echo 'create table scratch__notes (x int); create table not_a_model (y text);' | sql "$P/warehouse.db"
-check "build the models' relations" [ $? -eq 0 ]
+silt build --exclude large_orders > "$t/out" 2>&1
+check "build the shop but large_orders" [ $? -eq 0 ]
+# two relations no node names, which the catalog leaves out
+echo 'create table scratch__notes (x int); create table not_a_model (y text);' | sql "$P/warehouse.db"
+check "add relations no node names" [ $? -eq 0 ]
 rm -rf "$P/target"
 
 silt docs generate > "$t/out" 2>&1

@@ -19,10 +19,12 @@
 {%- endmacro %}
 
 {% test not_null(model, column_name) %}
-    {{ return(adapter.dispatch('test_not_null', 'dbt')(model, column_name)) }}
+    {% set macro = adapter.dispatch('test_not_null', 'dbt') %}
+    {{ macro(model, column_name) }}
 {% endtest %}
 
 {% macro default__test_not_null(model, column_name) %}
+
 {% set column_list = '*' if should_store_failures() else column_name %}
 
 select {{ column_list }}
@@ -32,7 +34,8 @@ where {{ column_name }} is null
 {% endmacro %}
 
 {% test unique(model, column_name) %}
-    {{ return(adapter.dispatch('test_unique', 'dbt')(model, column_name)) }}
+    {% set macro = adapter.dispatch('test_unique', 'dbt') %}
+    {{ macro(model, column_name) }}
 {% endtest %}
 
 {% macro default__test_unique(model, column_name) %}
@@ -49,7 +52,8 @@ having count(*) > 1
 {% endmacro %}
 
 {% test accepted_values(model, column_name, values, quote=True) %}
-    {{ return(adapter.dispatch('test_accepted_values', 'dbt')(model, column_name, values, quote)) }}
+    {% set macro = adapter.dispatch('test_accepted_values', 'dbt') %}
+    {{ macro(model, column_name, values, quote) }}
 {% endtest %}
 
 {% macro default__test_accepted_values(model, column_name, values, quote=True) %}
@@ -81,7 +85,8 @@ where value_field not in (
 {% endmacro %}
 
 {% test relationships(model, column_name, to, field) %}
-    {{ return(adapter.dispatch('test_relationships', 'dbt')(model, column_name, to, field)) }}
+    {% set macro = adapter.dispatch('test_relationships', 'dbt') %}
+    {{ macro(model, column_name, to, field) }}
 {% endtest %}
 
 {% macro default__test_relationships(model, column_name, to, field) %}

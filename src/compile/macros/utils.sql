@@ -109,6 +109,14 @@ where n = case when {{ part_number }} > 0 then {{ part_number }}
     {%- if limit_num -%}
     {%- do exceptions.raise_compiler_error("listagg with limit_num is not supported on sqlite") -%}
     {%- endif -%}
+    {#- an ORDER BY inside an aggregate call came with SQLite 3.44; older ones say only "syntax error" -#}
+    {%- if order_by_clause and execute -%}
+        {%- set version = run_query("select sqlite_version()").columns[0].values()[0] -%}
+        {%- set v = version.split('.') | map('int') | list -%}
+        {%- if v[0] < 3 or (v[0] == 3 and v[1] < 44) -%}
+        {%- do exceptions.raise_compiler_error("listagg with an order_by_clause needs SQLite 3.44 or later; this is SQLite " ~ version) -%}
+        {%- endif -%}
+    {%- endif -%}
     group_concat({{ measure }}, {{ delimiter_text }} {% if order_by_clause -%}{{ order_by_clause }}{%- endif %})
 {%- endmacro %}
 

@@ -1,0 +1,524 @@
+/* Opening the store, its embedded migrations, transactions and the statement helpers. */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/embed.h"
+#include "store_int.h"
+
+#define MIGRATIONS_DIR "store/migrations/"
+#define DEFAULT_BUSY_MS 5000
+
+/* ---- locating ---- */
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int store_locate(const char *explicit_path, const char *project_dir, struct buf *out,
+                 struct diag *d)
+{
+	buf_reset(out);
+	const char *env = getenv("SILT_STORE");
+	const char *p = explicit_path && *explicit_path ? explicit_path : env && *env ? env : NULL;
+	if (p) {
+		if (strstr(p, "://")) {
+			serr(d, "store '%s': only a SQLite file path is supported as a store", p);
+			return -1;
+		}
+		buf_puts(out, p);
+		return 0;
+	}
+	const char *dir = project_dir && *project_dir ? project_dir : getenv("DBT_PROJECT_DIR");
+	if (dir && *dir) {
+		buf_printf(out, "%s/.silt/silt.db", dir);
+		return 0;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		serr(d, "cannot read the current directory: %s", strerror(errno));
+		return -1;
+	}
+	struct buf probe = BUF_INIT;
+	for (size_t n = strlen(cwd); n > 0;) {
+		buf_reset(&probe);
+		buf_printf(&probe, "%.*s/dbt_project.yml", (int)n, cwd);
+		if (is_file(probe.p)) {
+			buf_printf(out, "%.*s/.silt/silt.db", (int)n, cwd);
+			buf_release(&probe);
+			return 0;
+		}
+		while (n > 0 && cwd[n - 1] != '/')
+			n--;
+		if (n > 0)
+			n--; /* drop the slash; "/" itself ends the walk */
+	}
+	buf_release(&probe);
+	serr(d, "no dbt_project.yml in %s or a parent folder, so no store beside a project: run "
+	        "inside a project, or give --project-dir DIR or --store PATH (or set SILT_STORE)",
+	     cwd);
+	return -1;
+}
+
+/* ---- statements ---- */
+void st_error(struct store *s, struct diag *d, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		serr(d, "%s: the store is locked by another process (waited %d ms); nothing was "
+		        "changed: try again when that process is done",
+		     s->path, s->busy_ms);
+	else if (prim == SQLITE_NOTADB)
+		serr(d, "%s is not a silt store (file is not a database)", s->path);
+	else if (prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN || prim == SQLITE_PERM)
+		serr(d, "%s: cannot write the store: %s", s->path, sqlite3_errmsg(s->db));
+	else
+		serr(d, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* Binds `types` (see st_prep); 0, or -1 after an error in d. */
+static int st_vbind(struct store *s, struct diag *d, sqlite3_stmt *st, const char *types,
+                    va_list ap)
+{
+	int rc;
+	for (int i = 1; types && *types; types++, i++) {
+		switch (*types) {
+		case 't': {
+			const char *t = va_arg(ap, const char *);
+			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'I': {
+			int64_t id = va_arg(ap, int64_t);
+			rc = id ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
+			break;
+		}
+		case 'f':
+			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			rc = p ? sqlite3_bind_blob64(st, i, p, n, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+			break;
+		}
+		default:
+			silt_abort("st_prep: unknown parameter type");
+		}
+		if (rc != SQLITE_OK) {
+			st_error(s, d, rc, "binding a parameter");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static sqlite3_stmt *st_vprep(struct store *s, struct diag *d, const char *sql,
+                              const char *types, va_list ap)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		st_error(s, d, rc, "preparing a statement");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (st_vbind(s, d, st, types, ap) < 0) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *st_cached(struct store *s, struct diag *d, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	for (int i = 0; i < s->ncache && !st; i++)
+		if (s->cache[i].sql == sql)
+			st = s->cache[i].st;
+	if (!st) {
+		int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK) {
+			st_error(s, d, rc, "preparing a statement");
+			sqlite3_finalize(st);
+			return NULL;
+		}
+		if (s->ncache == (int)ARRAY_LEN(s->cache))
+			silt_abort("st_cached: too many cached statements");
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	va_list ap;
+	va_start(ap, types);
+	int rc = st_vbind(s, d, st, types, ap);
+	va_end(ap);
+	return rc < 0 ? NULL : st;
+}
+
+int st_run_cached(struct store *s, struct diag *d, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	st_error(s, d, rc, "query");
+	sqlite3_reset(st);
+	return -1;
+}
+
+sqlite3_stmt *st_prep(struct store *s, struct diag *d, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = st_vprep(s, d, sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+int st_row(struct store *s, struct diag *d, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	st_error(s, d, rc, "query");
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int st_run(struct store *s, struct diag *d, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = st_row(s, d, st);
+	if (rc == 1) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	return rc;
+}
+
+int st_do(struct store *s, struct diag *d, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = st_vprep(s, d, sql, types, ap);
+	va_end(ap);
+	return st_run(s, d, st);
+}
+
+const char *st_text(sqlite3_stmt *st, int i, struct arena *a)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+const char *store_now(struct arena *a)
+{
+	static char buf[40];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char day[24];
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, sizeof(buf), "%s.%03ldZ", day, ts.tv_nsec / 1000000);
+	return a ? arena_strndup(a, buf, strlen(buf)) : buf;
+}
+
+/* ---- transactions ---- */
+static int exec_sql(struct store *s, struct diag *d, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		st_error(s, d, rc, what);
+		return -1;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s, struct diag *d)
+{
+	char sql[40];
+	if (s->depth == 0)
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
+	else
+		snprintf(sql, sizeof(sql), "SAVEPOINT silt_%d", s->depth);
+	if (exec_sql(s, d, sql, "beginning a transaction") < 0)
+		return -1;
+	s->depth++;
+	return 0;
+}
+
+int store_commit(struct store *s, struct diag *d)
+{
+	if (s->depth <= 0)
+		silt_abort("store_commit without store_begin");
+	char sql[40];
+	if (s->depth == 1)
+		snprintf(sql, sizeof(sql), "COMMIT");
+	else
+		snprintf(sql, sizeof(sql), "RELEASE silt_%d", s->depth - 1);
+	if (exec_sql(s, d, sql, "committing") < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	s->depth--;
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (s->depth <= 0)
+		silt_abort("store_rollback without store_begin");
+	s->depth--;
+	char sql[80];
+	if (s->depth == 0)
+		snprintf(sql, sizeof(sql), "ROLLBACK");
+	else
+		snprintf(sql, sizeof(sql), "ROLLBACK TO silt_%d; RELEASE silt_%d", s->depth, s->depth);
+	/* a failed statement may already have ended the transaction: nothing to undo then */
+	if (s->depth > 0 || !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+/* ---- migrations ---- */
+struct migration {
+	int version;
+	const char *name; /* the file's path below src/ */
+	const char *sql;
+};
+
+static int cmp_migration(const void *a, const void *b)
+{
+	const struct migration *x = a, *y = b;
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+/* The embedded migrations sorted by number; aborts when they are not 1, 2, … (a build bug). */
+static size_t migrations(struct migration *out, size_t cap)
+{
+	size_t n = 0, plen = strlen(MIGRATIONS_DIR);
+	for (size_t i = 0; i < embedded_nfiles; i++) {
+		const struct embedded_file *f = &embedded_files[i];
+		if (strncmp(f->path, MIGRATIONS_DIR, plen))
+			continue;
+		const char *base = f->path + plen;
+		char *end;
+		long v = strtol(base, &end, 10);
+		if (end == base || *end != '_' || v <= 0 || n == cap)
+			silt_abort("badly named or too many store migrations");
+		out[n++] = (struct migration){ (int)v, f->path, f->data };
+	}
+	qsort(out, n, sizeof(*out), cmp_migration);
+	for (size_t i = 0; i < n; i++)
+		if (out[i].version != (int)i + 1)
+			silt_abort("store migrations are not numbered 1, 2, 3, ...");
+	return n;
+}
+
+int store_known_version(void)
+{
+	struct migration m[256];
+	return (int)migrations(m, ARRAY_LEN(m));
+}
+
+int store_schema_version(struct store *s, struct diag *d)
+{
+	sqlite3_stmt *st = st_prep(s, d,
+	                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	                           "name = 'schema_migrations'",
+	                           NULL);
+	if (!st)
+		return -1;
+	int rc = st_row(s, d, st);
+	if (rc < 0)
+		return -1;
+	int have = rc == 1 && st_int(st, 0) > 0;
+	if (rc == 1)
+		sqlite3_finalize(st);
+	if (!have)
+		return 0;
+	st = st_prep(s, d, "SELECT ifnull(max(version), 0) FROM schema_migrations", NULL);
+	if (!st || (rc = st_row(s, d, st)) < 0)
+		return -1;
+	int v = rc == 1 ? (int)st_int(st, 0) : 0;
+	if (rc == 1)
+		sqlite3_finalize(st);
+	return v;
+}
+
+static int check_not_newer(struct store *s, int have, int known, struct diag *d)
+{
+	if (have <= known)
+		return 0;
+	serr(d, "%s was written by a newer silt: the store's schema is at version %d and this silt "
+	        "knows versions up to %d; use a newer silt (the store was left as it is)",
+	     s->path, have, known);
+	return -1;
+}
+
+int store_migrate(struct store *s, struct diag *d)
+{
+	struct migration m[256];
+	size_t n = migrations(m, ARRAY_LEN(m));
+	int have = store_schema_version(s, d);
+	if (have < 0 || check_not_newer(s, have, (int)n, d) < 0)
+		return -1;
+	for (size_t i = (size_t)have; i < n; i++) {
+		if (store_begin(s, d) < 0)
+			return -1;
+		/* another process may have migrated since we looked */
+		int now = store_schema_version(s, d);
+		if (now < 0 || check_not_newer(s, now, (int)n, d) < 0) {
+			store_rollback(s);
+			return -1;
+		}
+		if (now > m[i].version - 1) {
+			if (store_commit(s, d) < 0)
+				return -1;
+			i = (size_t)now - 1;
+			continue;
+		}
+		int rc = exec_sql(s, d,
+		                  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		                  "applied_at TEXT NOT NULL) STRICT",
+		                  "creating schema_migrations");
+		if (rc == 0) {
+			char *err = NULL;
+			if (sqlite3_exec(s->db, m[i].sql, NULL, NULL, &err) != SQLITE_OK) {
+				serr(d, "%s: migration %s failed: %s", s->path, m[i].name,
+				     err ? err : sqlite3_errmsg(s->db));
+				rc = -1;
+			}
+			sqlite3_free(err);
+		}
+		if (rc == 0)
+			rc = st_do(s, d, "INSERT INTO schema_migrations VALUES (?, ?, ?)", "itt",
+			           (int64_t)m[i].version, m[i].name, store_now(NULL));
+		if (st_end(s, d, rc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- opening ---- */
+static char *login_name(void)
+{
+	const char *u = getenv("USER");
+	if (u && *u)
+		return xstrdup(u);
+	struct passwd *pw = getpwuid(getuid());
+	return xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+/* A folder named .silt made for the store gets a .gitignore, so it is not committed. */
+static void ignore_store_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	if (dlen < 5 || strncmp(path + dlen - 5, ".silt", 5) ||
+	    (dlen > 5 && path[dlen - 6] != '/'))
+		return;
+	struct buf gi = BUF_INIT;
+	buf_printf(&gi, "%.*s/.gitignore", (int)dlen, path);
+	if (access(gi.p, F_OK) != 0) {
+		FILE *f = fopen(gi.p, "w");
+		if (f) {
+			fputs("# silt's metadata store (holds sealed credentials): not for git\n*\n", f);
+			fclose(f);
+		}
+	}
+	buf_release(&gi);
+}
+
+struct store *store_open(const char *path, const struct store_opts *o, struct diag *d)
+{
+	struct store_opts none = { 0 };
+	if (!o)
+		o = &none;
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	s->busy_ms = o->busy_timeout_ms;
+	if (s->busy_ms <= 0) {
+		const char *t = getenv("SILT_STORE_BUSY_TIMEOUT");
+		char *end = NULL;
+		long ms = t && *t ? strtol(t, &end, 10) : 0;
+		s->busy_ms = ms > 0 && ms <= 3600000 && end && !*end ? (int)ms : DEFAULT_BUSY_MS;
+	}
+	s->key_hex = o->key ? xstrdup(o->key) : NULL;
+	const char *home = o->home ? o->home : getenv("HOME");
+	s->home = xstrdup(home ? home : "");
+	s->user = o->user ? xstrdup(o->user) : login_name();
+
+	if (file_make_parents(s->path) < 0) {
+		serr(d, "%s: cannot create the store's folder: %s", s->path, strerror(errno));
+		goto fail;
+	}
+	ignore_store_dir(s->path);
+	int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		serr(d, "%s: cannot open the store: %s", s->path,
+		     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, s->busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec_sql(s, d, "PRAGMA foreign_keys = ON", "setting foreign_keys") < 0)
+		goto fail;
+	/* reading the schema first tells a foreign file from a store */
+	if (store_schema_version(s, d) < 0)
+		goto fail;
+	sqlite3_stmt *st = st_prep(s, d, "PRAGMA journal_mode = WAL", NULL);
+	if (!st || (rc = st_row(s, d, st)) < 0)
+		goto fail;
+	if (rc == 1)
+		sqlite3_finalize(st);
+	if (exec_sql(s, d, "PRAGMA synchronous = NORMAL", "setting synchronous") < 0)
+		goto fail;
+	if (store_migrate(s, d) < 0)
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	while (s->depth > 0)
+		store_rollback(s);
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s->key_hex);
+	free(s->home);
+	free(s->user);
+	free(s->key_file);
+	store_forget_key(s);
+	free(s);
+}
+
+const char *store_path(const struct store *s) { return s->path; }
+const char *store_user(const struct store *s) { return s->user; }

@@ -1,0 +1,313 @@
+/* store: silt's metadata store — environments, their credentials and variables, jobs, runs,
+ * run steps, artifacts, and per environment the definition state (newest manifest), the applied
+ * state (what each node last did and what its last success left in the warehouse) and the node
+ * history. SQLite (`.silt/silt.db` beside the project) in WAL mode; the schema is the numbered
+ * migrations in src/store/migrations/, embedded in the binary. docs/internals/store.md.
+ *
+ * Ownership: functions borrow their arguments. Records read from the store are allocated in the
+ * arena the caller passes and live as long as it. Errors: 0 on success, -1 after adding one
+ * message to the diag (a store locked by another process, a constraint such as a second
+ * production environment, a wrong key, an unknown name). Secret values (credentials,
+ * DBT_ENV_SECRET_* variables) never appear in a message.
+ *
+ * Transactions: every write function runs in a transaction of its own, or, inside
+ * store_begin/store_commit, in a savepoint of the caller's transaction, so a caller can make
+ * several writes atomic (ingestion) and a failed write never leaves half of itself behind. */
+#ifndef SILT_STORE_H
+#define SILT_STORE_H
+
+#include "../base/base.h"
+
+struct store;
+
+struct store_opts {
+	int busy_timeout_ms; /* 0 = SILT_STORE_BUSY_TIMEOUT, else 5000 */
+	const char *key;     /* 64 hex digits; NULL = SILT_STORE_KEY, else the key file */
+	const char *home;    /* NULL = $HOME; the key file is <home>/.silt/key */
+	const char *user;    /* owner of personal values; NULL = $USER, else the login name */
+};
+
+/* ---- opening ---- */
+/* The store's path: explicit (--store) if given, else SILT_STORE, else <project>/.silt/silt.db
+ * where the project is project_dir, else DBT_PROJECT_DIR, else the first of cwd and its parents
+ * that holds dbt_project.yml. */
+int store_locate(const char *explicit_path, const char *project_dir, struct buf *out,
+                 struct diag *d);
+/* Opens (creating the file and its folder when missing) and migrates to the newest schema.
+ * A store written by a newer silt is refused. NULL on error. */
+struct store *store_open(const char *path, const struct store_opts *o, struct diag *d);
+void store_close(struct store *s);
+const char *store_path(const struct store *s);
+int store_schema_version(struct store *s, struct diag *d); /* migrations applied, or -1 */
+int store_known_version(void);                              /* the binary's newest migration */
+/* Applies the embedded migrations the store lacks, each in a transaction of its own (store_open
+ * does this; calling it again does nothing). */
+int store_migrate(struct store *s, struct diag *d);
+
+/* ---- transactions (nest: inner levels are savepoints) ---- */
+int store_begin(struct store *s, struct diag *d);
+int store_commit(struct store *s, struct diag *d);
+void store_rollback(struct store *s);
+
+/* ---- environments ---- */
+enum store_env_type { SENV_PRODUCTION, SENV_STAGING, SENV_GENERAL, SENV_DEVELOPMENT };
+const char *store_env_type_name(enum store_env_type t); /* "production", … */
+int store_env_type_parse(const char *s);                /* -1 when unknown */
+
+struct store_env {
+	int64_t id;
+	const char *name;
+	enum store_env_type type;
+	const char *target_name;        /* profile output; NULL = the profile's target */
+	const char *database, *schema;  /* explicit; NULL = the output's */
+	int64_t threads;                /* 0 = the output's */
+	const char *git_branch;         /* NULL = the repository's default branch */
+	const char *dbt_version;        /* NULL = any */
+	int64_t defer_env_id;           /* 0 = no default deferral */
+	const char *defer_env_name;     /* read only */
+	const char *extended_attributes; /* JSON object of profile fields, or NULL */
+	const char *created_at, *updated_at;
+};
+/* Creates e (id, created_at, updated_at are set). Refuses a second production, staging or
+ * development environment and a name in use. */
+int store_env_create(struct store *s, struct store_env *e, struct diag *d);
+int store_env_get(struct store *s, const char *name, struct arena *a, struct store_env *out,
+                  struct diag *d);
+int store_env_get_id(struct store *s, int64_t id, struct arena *a, struct store_env *out,
+                     struct diag *d);
+int store_env_list(struct store *s, struct arena *a, struct store_env **out, size_t *n,
+                   struct diag *d);
+/* Writes every field of e (found by e->id). The type may move between production, staging and
+ * general (the one-of-each rule holds); development is for good. */
+int store_env_update(struct store *s, struct store_env *e, struct diag *d);
+/* Deletes the environment with its credentials, variables, jobs and node state; its runs stay
+ * (named). *njobs (may be NULL) gets the number of jobs deleted with it. */
+int store_env_delete(struct store *s, const char *name, int *njobs, struct diag *d);
+/* Makes `name` the production environment; the previous one (its name in *previous, allocated
+ * in a, or NULL) becomes general. */
+int store_env_mark_production(struct store *s, const char *name, struct arena *a,
+                              const char **previous, struct diag *d);
+
+/* ---- credentials (sealed with AES-256-GCM under the store key) ---- */
+struct store_kv {
+	const char *key, *value;
+};
+int store_cred_set(struct store *s, int64_t env_id, const char *key, const char *val,
+                   struct diag *d);
+int store_cred_unset(struct store *s, int64_t env_id, const char *key, struct diag *d);
+/* The environment's credentials sorted by key; values only when reveal (they are decrypted,
+ * which needs the key), else NULL. */
+int store_cred_list(struct store *s, int64_t env_id, bool reveal, struct arena *a,
+                    struct store_kv **out, size_t *n, struct diag *d);
+
+/* A developer's own settings for the development environment: <home>/.silt/development.yml
+ * (`schema:`, `database:`, `threads:`, `credentials: {key: value}`; must not be readable by
+ * others when it holds credentials), overridden by SILT_DEV_SCHEMA, SILT_DEV_DATABASE,
+ * SILT_DEV_THREADS and SILT_DEV_CREDENTIAL_<KEY> (key lower-cased). */
+struct store_personal {
+	const char *file; /* the file read, or NULL when there is none */
+	const char *schema, *database;
+	int64_t threads;
+	struct store_kv *creds;
+	size_t ncreds;
+};
+int store_personal_load(struct store *s, struct arena *a, struct store_personal *out,
+                        struct diag *d);
+const char *store_user(const struct store *s);
+
+/* ---- environment variables ----
+ * dbt Cloud's precedence, low to high: env_var()'s default < project default < environment
+ * value < job override, or in the development environment the developer's personal value. */
+enum store_var_scope { SVAR_PROJECT, SVAR_ENVIRONMENT, SVAR_JOB, SVAR_PERSONAL };
+const char *store_var_scope_name(enum store_var_scope s); /* "project", "environment", … */
+
+struct store_var {
+	const char *name;
+	enum store_var_scope scope;
+	int64_t env_id;             /* SVAR_ENVIRONMENT */
+	int64_t job_id;             /* SVAR_JOB */
+	const char *user;           /* SVAR_PERSONAL; NULL = the store's user */
+	const char *env_name, *job_name; /* read only */
+	const char *value;          /* NULL for a secret that was not revealed */
+	bool secret;                /* DBT_ENV_SECRET_*: sealed at rest, masked in output */
+};
+#define STORE_MASK "*****"
+bool store_var_is_secret(const char *name);
+/* Names must be upper case and start with DBT_ (DBT_ENV_SECRET_, DBT_ENV_CUSTOM_ENV_ …). */
+int store_var_check_name(const char *name, struct diag *d);
+int store_var_set(struct store *s, const struct store_var *v, struct diag *d);
+int store_var_unset(struct store *s, const struct store_var *v, struct diag *d);
+/* Every value (secret values NULL), by name, then scope, environment, job. */
+int store_var_list(struct store *s, struct arena *a, struct store_var **out, size_t *n,
+                   struct diag *d);
+
+/* What an invocation in an environment sees. */
+struct store_run_ctx {
+	int64_t run_id, job_id; /* 0 = none */
+	const char *pr_id, *git_sha;
+	bool keep_sealed; /* for display: secret values stay NULL (STORE_MASK in env), no key needed */
+};
+struct store_effective {
+	/* "NAME=value" strings, NULL-terminated, for project_opts.env: the winning value of every
+	 * variable, then SILT_ENVIRONMENT_NAME, SILT_ENVIRONMENT_TYPE and, when known, SILT_RUN_ID,
+	 * SILT_JOB_ID, SILT_PR_ID, SILT_GIT_SHA */
+	const char **env;
+	struct store_var *vars; /* the winning values (revealed), sorted by name */
+	size_t nvars;
+	const char **secrets; /* values to mask in any output */
+	size_t nsecrets;
+};
+int store_effective_env(struct store *s, const struct store_env *e, const struct store_run_ctx *ctx,
+                        struct arena *a, struct store_effective *out, struct diag *d);
+/* text with every secret value replaced by STORE_MASK. */
+void store_mask_secrets(const struct store_effective *eff, struct str text, struct buf *out);
+
+/* ---- jobs ---- */
+struct store_job {
+	int64_t id;
+	const char *name;
+	int64_t env_id;
+	const char *env_name; /* read only */
+	const char *description;
+	const char *job_type;      /* "scheduled", "ci", "merge", "other" */
+	const char *schedule_cron; /* NULL = none */
+	const char *triggers;      /* JSON object, or NULL */
+	int64_t threads;           /* 0 = the environment's */
+	const char *target_name;
+	int64_t timeout_seconds; /* 0 = never */
+	int64_t defer_env_id;    /* 0 = none */
+	bool generate_docs, run_source_freshness;
+	const char **steps; /* commands, in order */
+	size_t nsteps;
+	const char *created_at, *updated_at;
+};
+int store_job_create(struct store *s, struct store_job *j, struct diag *d);
+int store_job_get(struct store *s, const char *name, struct arena *a, struct store_job *out,
+                  struct diag *d);
+int store_job_get_id(struct store *s, int64_t id, struct arena *a, struct store_job *out,
+                     struct diag *d);
+/* env_id 0 = every environment's */
+int store_job_list(struct store *s, int64_t env_id, struct arena *a, struct store_job **out,
+                   size_t *n, struct diag *d);
+int store_job_update(struct store *s, struct store_job *j, struct diag *d); /* steps too */
+int store_job_delete(struct store *s, const char *name, struct diag *d);
+
+/* ---- runs ---- */
+enum store_status { SST_QUEUED, SST_RUNNING, SST_SUCCESS, SST_ERROR, SST_CANCELLED, SST_SKIPPED };
+const char *store_status_name(enum store_status st);
+int store_status_parse(const char *s);
+
+struct store_run {
+	int64_t id, env_id, job_id, rerun_of; /* 0 = none */
+	const char *env_name, *job_name;      /* filled in from the ids when created */
+	enum store_status status;             /* never SST_SKIPPED */
+	const char *trigger;                  /* NULL = "manual" */
+	bool is_ci;
+	const char *command, *git_sha, *git_branch, *pr_id, *message;
+	const char *created_at, *started_at, *finished_at;
+};
+int store_run_create(struct store *s, struct store_run *r, struct diag *d);
+/* Sets the status (started_at when it becomes running, finished_at when it ends) and message. */
+int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
+                         const char *message, struct diag *d);
+int store_run_get(struct store *s, int64_t id, struct arena *a, struct store_run *out,
+                  struct diag *d);
+struct store_run_filter {
+	int64_t env_id, job_id; /* 0 = any */
+	const char *pr_id;      /* NULL = any */
+	int limit;              /* 0 = all */
+};
+/* Newest first. */
+int store_run_list(struct store *s, const struct store_run_filter *f, struct arena *a,
+                   struct store_run **out, size_t *n, struct diag *d);
+
+struct store_step {
+	int64_t id, run_id;
+	int position;
+	const char *command;
+	enum store_status status;
+	int exit_code; /* -1 = none yet */
+	const char *logs;
+	const char *started_at, *finished_at;
+};
+/* Appends a queued step at the end of the run; its id in *id. */
+int store_step_add(struct store *s, int64_t run_id, const char *command, int64_t *id,
+                   struct diag *d);
+int store_step_set_status(struct store *s, int64_t step_id, enum store_status st, int exit_code,
+                          struct diag *d);
+int store_step_append_log(struct store *s, int64_t step_id, struct str text, struct diag *d);
+int store_step_list(struct store *s, int64_t run_id, struct arena *a, struct store_step **out,
+                    size_t *n, struct diag *d);
+
+struct store_artifact {
+	int64_t run_id, step_id; /* step 0 = the run's own */
+	const char *path;
+	const char *content; /* NULL when listed without contents */
+	size_t len;
+};
+/* Adds or replaces the artifact `path` of the run (and step). */
+int store_artifact_put(struct store *s, const struct store_artifact *art, struct diag *d);
+int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct arena *a,
+                        struct store_artifact **out, size_t *n, struct diag *d);
+/* 1 and *out when found, 0 when not, -1 on error. */
+int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
+                       struct arena *a, struct store_artifact *out, struct diag *d);
+
+/* ---- node state ---- */
+struct store_node_def {
+	const char *unique_id, *resource_type, *checksum;
+	const char *config; /* JSON */
+	const char *node;   /* the manifest JSON of the node */
+};
+/* Replaces the environment's definition state with v[0..n) when generated_at (the manifest's
+ * metadata.generated_at, ISO-8601) is not older than the stored one; *replaced tells which. */
+int store_defs_replace(struct store *s, int64_t env_id, int64_t run_id, const char *generated_at,
+                       const struct store_node_def *v, size_t n, bool *replaced, struct diag *d);
+/* Sorted by unique_id; *generated_at (may be NULL) gets the state's manifest time or NULL. */
+int store_defs_list(struct store *s, int64_t env_id, struct arena *a, struct store_node_def **out,
+                    size_t *n, const char **generated_at, struct diag *d);
+
+/* One node's execution in a run. */
+struct store_node_result {
+	const char *unique_id, *resource_type;
+	const char *status;    /* run_results' status: success, error, skipped, pass, fail, … */
+	bool succeeded;        /* the warehouse now holds what this run applied */
+	const char *message;
+	const char *started_at, *completed_at;
+	double execution_time;
+	/* on success: what was applied */
+	const char *database, *schema, *identifier;
+	const char *checksum, *config, *node, *vars; /* config/node/vars JSON */
+};
+/* Appends a history row and, when env_id is not 0, updates the environment's applied state:
+ * the last attempt always; on success also the last success, relation, checksum, config, node
+ * and vars. A failure keeps what the last success applied. */
+int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                      const struct store_node_result *r, struct diag *d);
+
+struct store_node_applied {
+	const char *unique_id, *resource_type;
+	int64_t last_run_id;
+	const char *last_status, *last_at, *last_message;
+	int64_t success_run_id; /* 0 = never succeeded */
+	const char *success_at;
+	const char *database, *schema, *identifier;
+	const char *checksum, *config, *node, *vars;
+};
+/* Sorted by unique_id. */
+int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
+                       struct store_node_applied **out, size_t *n, struct diag *d);
+/* 1 and *out when the node has state, 0 when not, -1 on error. */
+int store_applied_get(struct store *s, int64_t env_id, const char *unique_id, struct arena *a,
+                      struct store_node_applied *out, struct diag *d);
+
+struct store_history {
+	int64_t run_id, step_id;
+	const char *unique_id, *status, *message, *started_at, *completed_at;
+	double execution_time;
+};
+/* A node's executions (unique_id given) or a run's (run_id given), oldest first. */
+int store_history_list(struct store *s, const char *unique_id, int64_t run_id, struct arena *a,
+                       struct store_history **out, size_t *n, struct diag *d);
+
+#endif

@@ -1,0 +1,76 @@
+/* store internals: the connection, statement helpers and sealing, shared by src/store/ only. */
+#ifndef SILT_STORE_INT_H
+#define SILT_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int depth;      /* open transaction levels (1 = BEGIN, more = savepoints) */
+	int busy_ms;
+	char *key_hex;  /* from opts (owned), or NULL */
+	char *home;     /* owned */
+	char *user;     /* owned */
+	unsigned char key[32];
+	bool have_key;
+	const char *key_source; /* "SILT_STORE_KEY", or the key file's path (owned by key_file) */
+	char *key_file;
+	/* prepared once, reused (st_cached): keyed by the SQL text's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[16];
+	int ncache;
+};
+
+/* An error without a position: "message". */
+#define serr(d, ...) diag_add((d), DIAG_ERROR, NULL, 0, 0, NULL, 0, __VA_ARGS__)
+
+/* Prepares sql and binds its parameters from `types`, one letter each:
+ *   t  const char * (NULL binds NULL)     i  int64_t
+ *   I  int64_t id (0 binds NULL)          f  double
+ *   b  const void *, size_t (a blob)
+ * NULL after an error in d. */
+sqlite3_stmt *st_prep(struct store *s, struct diag *d, const char *sql, const char *types, ...);
+/* st_prep for hot statements (sql must be a string literal): prepared once per store and reused;
+ * run it with st_run_cached, which resets instead of finalizing. */
+sqlite3_stmt *st_cached(struct store *s, struct diag *d, const char *sql, const char *types, ...);
+int st_run_cached(struct store *s, struct diag *d, sqlite3_stmt *st);
+/* Runs a statement that returns no rows and finalizes it; 0 or -1. */
+int st_run(struct store *s, struct diag *d, sqlite3_stmt *st);
+/* st_prep + st_run. */
+int st_do(struct store *s, struct diag *d, const char *sql, const char *types, ...);
+/* sqlite3_step: 1 for a row, 0 when done (finalized), -1 on error (finalized). */
+int st_row(struct store *s, struct diag *d, sqlite3_stmt *st);
+/* The error of a failed call, with the store locked by another process said plainly. */
+void st_error(struct store *s, struct diag *d, int rc, const char *what);
+/* Column i as text in a (NULL stays NULL). */
+const char *st_text(sqlite3_stmt *st, int i, struct arena *a);
+static inline int64_t st_int(sqlite3_stmt *st, int i) { return sqlite3_column_int64(st, i); }
+/* A write of its own: begin (or savepoint); end with st_end(s, d, rc). */
+static inline int st_end(struct store *s, struct diag *d, int rc)
+{
+	if (rc < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s, d);
+}
+/* Now, as "2025-01-31T12:00:00.123Z", in a (or a static buffer when a is NULL — one at a time). */
+const char *store_now(struct arena *a);
+
+/* Sealing (seal.c): AES-256-GCM under the store key with `aad` bound to the ciphertext (so a
+ * sealed value moved to another row does not open). seal creates the key (file) when missing. */
+int store_seal(struct store *s, const char *aad, struct str plain, struct buf *out,
+               struct diag *d);
+/* The plain text in a; the error names `what` (never the value). */
+int store_unseal(struct store *s, const char *aad, const void *blob, size_t n, struct arena *a,
+                 const char **out, const char *what, struct diag *d);
+
+/* Wipes the key from memory. */
+void store_forget_key(struct store *s);
+
+#endif

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select id
+from "main"."orders"
+where id is null
+
+

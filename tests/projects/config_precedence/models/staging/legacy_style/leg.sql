@@ -1,0 +1,1 @@
+select 2 as id -- {{ config.get('materialized') }} {{ config.get('schema') }} {{ config.get('tags') | sort | join('/') }}

@@ -1,0 +1,2 @@
+{{ config(tags=['t']) }}
+select * from {{ ref('a') }}

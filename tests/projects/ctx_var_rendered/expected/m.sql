@@ -1,0 +1,1 @@
+select '2' as templated, 'dev_suffix' as t, '3' as cli

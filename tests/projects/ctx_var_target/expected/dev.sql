@@ -1,0 +1,12 @@
+select '2024-01-01' as start_date,
+       100 as high,
+       'deep' as nested,
+       'fallback' as fallback,
+       'yes_scoped' as scoped,
+       'no cli' as cli,
+       'dev' as target_name,
+       'main' as target_schema,
+       'sqlite' as target_type,
+       1 as threads,
+       'proj' as profile_name,
+       'view' as mat

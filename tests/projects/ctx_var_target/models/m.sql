@@ -1,0 +1,12 @@
+select '{{ var("start_date") }}' as start_date,
+       {{ var("limits")["high"] }} as high,
+       '{{ var("nested", {}).get("a", {}).get("b", "none") }}' as nested,
+       '{{ var("missing_map", {}).get("x", "fallback") }}' as fallback,
+       '{{ var("scoped") }}' as scoped,
+       '{{ var("cli_only", "no cli") }}' as cli,
+       '{{ target.name }}' as target_name,
+       '{{ target.schema }}' as target_schema,
+       '{{ target.type }}' as target_type,
+       {{ target.threads }} as threads,
+       '{{ target.profile_name }}' as profile_name,
+       '{{ config.get("materialized") }}' as mat

@@ -1,0 +1,1 @@
+select 'eu' as region, 'free' as tier

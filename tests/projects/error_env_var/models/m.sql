@@ -1,0 +1,1 @@
+select '{{ env_var("SHOP_REGION") }}' as region, '{{ env_var("SHOP_TIER", "free") }}' as tier

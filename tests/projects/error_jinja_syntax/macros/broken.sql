@@ -1,0 +1,3 @@
+{% macro broken() %}
+  {{ 1 + }}
+{% endmacro %}

@@ -1,0 +1,4 @@
+select
+  {% if true %}
+    1 as id
+  {% endfor %}

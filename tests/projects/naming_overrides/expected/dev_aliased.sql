@@ -1,0 +1,2 @@
+
+select * from "main"."main_marts__marts_dim_countries"

@@ -1,0 +1,1 @@
+select * from "main"."staging_stg_countries" -- "main"."marts__marts_dim_countries"

@@ -1,0 +1,1 @@
+select * from "main"."raw__countries"

@@ -1,0 +1,1 @@
+select 1250 as cents, 'table' as mat, round(1250 / 100.0, 2) as dollars, 'proj:util' as who

@@ -1,0 +1,1 @@
+select * from "main"."util_model"

@@ -1,0 +1,1 @@
+select {{ util.answer() }} as answer

@@ -1,0 +1,1 @@
+{% macro answer() %}42{% endmacro %}

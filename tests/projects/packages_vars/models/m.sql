@@ -1,0 +1,2 @@
+-- {{ util.show_vars() }}
+select * from {{ ref('util_model') }}

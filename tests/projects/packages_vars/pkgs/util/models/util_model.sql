@@ -1,0 +1,2 @@
+-- {{ show_vars() }}
+select 1 as id

@@ -1,0 +1,1 @@
+select * from "main"."legacy_orders" /* legacy */ union all select * from "main"."orders"

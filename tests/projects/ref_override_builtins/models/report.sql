@@ -1,0 +1,1 @@
+select * from {{ ref('legacy_orders') }} union all select * from {{ ref('orders') }}

@@ -1,0 +1,2 @@
+
+select id, kind from "main"."events"

@@ -1,0 +1,1 @@
+select customer, sum(cents) as total_cents, count(*) as n from {{ ref('stg_orders') }} group by customer

@@ -1,0 +1,1 @@
+select id, customer, amount * 100 as cents from {{ ref('raw_orders') }}

@@ -1,0 +1,1 @@
+select * from {{ ref('stg_a') }} union all select * from {{ ref('stg_b') }}

@@ -1,0 +1,2 @@
+{{ config(materialized='table', tags=['marts']) }}
+select * from {{ ref('int_ab') }}

@@ -1,0 +1,2 @@
+{{ config(tags=['staging']) }}
+select * from {{ ref('raw_a') }}

@@ -1,0 +1,2 @@
+{{ config(tags=['staging'], materialized='table') }}
+select 1 as id

@@ -1,0 +1,2 @@
+{{ config(severity='warn') }}
+select * from {{ ref('nums') }} where n = 7

@@ -1,0 +1,1 @@
+select * from {{ ref('nums') }} where n > 100

@@ -43,8 +43,12 @@ static void print_node(const struct gnode *g, const char *output, const char *co
 		case GT_METRIC:
 		case GT_SEMANTIC_MODEL:
 		case GT_SAVED_QUERY:
-		case GT_UNIT_TEST:
 			buf_printf(&b, "%s:%s.%s", graph_type_name(g->type), g->package, g->name);
+			break;
+		case GT_UNIT_TEST: /* its fqn: the tested model's, then its name */
+			buf_puts(&b, "unit_test:");
+			for (uint32_t i = 0; i < g->nfqn; i++)
+				buf_printf(&b, "%s%s", i ? "." : "", g->fqn[i]);
 			break;
 		default:
 			for (uint32_t i = 0; i < g->nfqn; i++)

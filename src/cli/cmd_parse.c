@@ -83,6 +83,8 @@ int cmd_parse(int argc, char **argv)
 		count(&b, r.ntests, "data test", "data tests");
 		count(&b, r.nsources, "source", "sources");
 		count(&b, r.nmacros, "macro", "macros");
+		count(&b, r.nsemantic_models, "semantic model", "semantic models");
+		count(&b, r.nunit_tests, "unit test", "unit tests");
 		printf("%s\n", buf_cstr(&b));
 		buf_release(&b);
 	}

@@ -47,6 +47,15 @@ struct pnode {
 	size_t srclen;
 };
 
+/* A unit_tests or semantic_models entry of a properties file, kept until every model is known. */
+struct pextra {
+	bool unit_test; /* else a semantic model */
+	value v;        /* the entry as written (not rendered: `{{ Dimension(...) }}` stays text) */
+	const struct project_file *f;
+	struct project *own;
+	int line;
+};
+
 struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
@@ -75,6 +84,7 @@ struct pctx {
 	int8_t plain_naming[3];
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
+	VEC(struct pextra) extras; /* unit_tests and semantic_models entries, built after refs */
 	value disabled;
 	bool add_failed; /* gmanifest_add refused an id */
 	bool yml_failed; /* an error while collecting tests */
@@ -1715,6 +1725,232 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			}
 		}
 	}
+	static const char *const extra_kinds[] = {"unit_tests", "semantic_models"};
+	for (int k = 0; k < 2; k++) {
+		const struct yaml_node *list = yaml_map_get(doc->root, extra_kinds[k]);
+		if (!list || yaml_is_null(list))
+			continue;
+		if (!yaml_is_seq(list)) {
+			yaml_error(c->d, list, "expected a list for '%s', got %s", extra_kinds[k],
+			           yaml_type_name(list));
+			return -1;
+		}
+		for (uint32_t i = 0; i < list->len; i++) {
+			struct pextra e = {k == 0, yaml_to_value(c->a, list->items[i]), f, c->own,
+			                   list->items[i]->line};
+			vec_push(&c->extras, e);
+		}
+	}
+	return 0;
+}
+
+static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *name);
+
+/* ---- unit tests and semantic models ----
+ * Parsed into the manifest as dbt parses them (not run yet): a unit test names its model and
+ * takes that model's fqn plus its own name; a semantic model's `model: ref('x')` resolves to x,
+ * and its entities, measures and dimensions get dbt's default keys. */
+
+/* item with the keys of `keys` (in that order, dbt's), the given value or the default */
+static value with_defaults(struct pctx *c, value item, const char *const *keys, const value *defs,
+                           size_t n)
+{
+	value d = new_dictn(c, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		value v = dget(item, keys[i]);
+		vdict_sets(d.dict, keys[i], v.type == VT_UNDEF ? defs[i] : v);
+	}
+	return d;
+}
+
+static value meta_config(struct pctx *c)
+{
+	value cfg = new_dictn(c, 1);
+	vdict_sets(cfg.dict, "meta", new_dict(c));
+	return cfg;
+}
+
+static value with_defaults_list(struct pctx *c, value list, const char *const *keys,
+                                const value *defs, size_t n)
+{
+	value out = new_list(c);
+	if (list.type == VT_LIST)
+		for (uint32_t i = 0; i < list.list->n; i++)
+			vlist_push(out.list, with_defaults(c, list.list->v[i], keys, defs, n));
+	return out;
+}
+
+/* "ref('x')" / "ref('pkg', 'x')" / a bare name: the model name (and package) */
+static bool ref_target(struct pctx *c, value v, const char **pkg, const char **name)
+{
+	*pkg = NULL;
+	if (v.type != VT_STR)
+		return false;
+	struct str s = v_as_str(v);
+	if (!str_starts_with(s, STR("ref("))) {
+		*name = astr(c, s);
+		return true;
+	}
+	const char *parts[2];
+	int np = 0;
+	for (size_t i = 4; i < s.n && np < 2; i++) {
+		if (s.p[i] != '\'' && s.p[i] != '"')
+			continue;
+		char q = s.p[i];
+		size_t j = i + 1;
+		while (j < s.n && s.p[j] != q)
+			j++;
+		parts[np++] = astr(c, str_make(s.p + i + 1, j - i - 1));
+		i = j;
+	}
+	if (!np)
+		return false;
+	*name = parts[np - 1];
+	if (np == 2)
+		*pkg = parts[0];
+	return true;
+}
+
+static int build_extra(struct pctx *c, const struct pextra *e)
+{
+	const char *kind = e->unit_test ? "unit test" : "semantic model";
+	value name = dget(e->v, "name"), model = dget(e->v, "model");
+	if (name.type != VT_STR || model.type != VT_STR) {
+		node_error(c, e->f->path, e->line, "a %s needs a 'name' and a 'model'", kind);
+		return -1;
+	}
+	const char *pkg, *mname;
+	struct gnode *target = NULL;
+	if (ref_target(c, model, &pkg, &mname))
+		target = find_refable(c, pkg ? pkg : e->own->name, mname);
+	if (!target && !pkg && ref_target(c, model, &pkg, &mname))
+		target = find_refable(c, NULL, mname);
+	if (!target) {
+		node_error(c, e->f->path, e->line, "%s '%.*s' names model '%.*s', which does not exist",
+		           kind, (int)name.len, name.s, (int)model.len, model.s);
+		return -1;
+	}
+	const char *nm = astr(c, v_as_str(name));
+	const char *pk = e->own->name;
+	struct ninfo n = {0};
+	n.type = e->unit_test ? GT_UNIT_TEST : GT_SEMANTIC_MODEL;
+	n.pkg = pk;
+	n.name = nm;
+	n.ofp = e->f->path;
+	n.path = e->f->relative_path;
+	value cfg = dget(e->v, "config");
+	n.config = new_dictn(c, 3);
+	value en = dget(cfg, "enabled");
+	vdict_sets(n.config.dict, "enabled", en.type == VT_BOOL ? en : v_bool(true));
+	n.tags = new_list(c);
+	value fqn = new_list(c);
+	const char **fv = arena_alloc(c->a, (target->nfqn + 2) * sizeof(*fv));
+	size_t nf = 0;
+	if (e->unit_test) {
+		for (uint32_t i = 0; i < target->nfqn; i++)
+			fv[nf++] = target->fqn[i];
+		n.uid = CAT(c->a, "unit_test.", pk, ".", target->name, ".", nm);
+	} else {
+		fv[nf++] = pk;
+		n.uid = CAT(c->a, "semantic_model.", pk, ".", nm);
+	}
+	fv[nf++] = nm;
+	n.fqn.v = fv;
+	n.fqn.n = nf;
+	for (size_t i = 0; i < n.fqn.n; i++)
+		vlist_push(fqn.list, v_cstr(n.fqn.v[i]));
+	value deps = new_dictn(c, 2), nodes = new_list(c);
+	vdict_sets(deps.dict, "macros", new_list(c));
+	vlist_push(nodes.list, v_cstr(target->unique_id));
+	vdict_sets(deps.dict, "nodes", nodes);
+	value d = new_dictn(c, 24);
+	struct vdict *x = d.dict;
+	if (e->unit_test) {
+		vdict_sets(n.config.dict, "tags", n.tags);
+		vdict_sets(n.config.dict, "meta", new_dict(c));
+		static const char *const gk[] = {"input", "rows", "format", "fixture"};
+		const value gd[] = {v_none(), v_none(), v_cstr("dict"), v_none()};
+		static const char *const ek[] = {"rows", "format", "fixture"};
+		const value ed[] = {v_none(), v_cstr("dict"), v_none()};
+		vdict_sets(x, "model", v_cstr(target->name));
+		vdict_sets(x, "given", with_defaults_list(c, dget(e->v, "given"), gk, gd, 4));
+		vdict_sets(x, "expect", with_defaults(c, dget(e->v, "expect"), ek, ed, 3));
+		vdict_sets(x, "name", v_cstr(nm));
+		vdict_sets(x, "resource_type", v_cstr("unit_test"));
+		vdict_sets(x, "package_name", v_cstr(pk));
+		vdict_sets(x, "path", v_cstr(n.path));
+		vdict_sets(x, "original_file_path", v_cstr(n.ofp));
+		vdict_sets(x, "unique_id", v_cstr(n.uid));
+		vdict_sets(x, "fqn", fqn);
+		value desc = dget(e->v, "description");
+		vdict_sets(x, "description", desc.type == VT_STR ? desc : v_cstr(""));
+		value ov = dget(e->v, "overrides");
+		vdict_sets(x, "overrides", ov.type == VT_DICT ? ov : v_none());
+		vdict_sets(x, "depends_on", deps);
+		vdict_sets(x, "config", n.config);
+		vdict_sets(x, "checksum", v_none());
+		vdict_sets(x, "schema", v_none());
+		vdict_sets(x, "created_at", v_float(c->now));
+		vdict_sets(x, "versions", v_none());
+		vdict_sets(x, "version", v_none());
+		c->res->nunit_tests++;
+	} else {
+		vdict_sets(n.config.dict, "group", v_none());
+		vdict_sets(n.config.dict, "meta", new_dict(c));
+		static const char *const enk[] = {"name", "type", "description", "label", "role", "expr", "config"};
+		const value end[] = {v_none(), v_none(), v_none(), v_none(), v_none(), v_none(), meta_config(c)};
+		static const char *const mk[] = {"name", "agg", "description", "label", "create_metric", "expr",
+		                                 "agg_params", "non_additive_dimension", "agg_time_dimension", "config"};
+		const value md[] = {v_none(), v_none(), v_none(), v_none(), v_bool(false), v_none(), v_none(),
+		                    v_none(), v_none(), meta_config(c)};
+		static const char *const dk[] = {"name", "type", "description", "label", "is_partition",
+		                                 "type_params", "expr", "metadata", "config"};
+		const value dd[] = {v_none(), v_none(), v_none(), v_none(), v_bool(false), v_none(), v_none(),
+		                    v_none(), meta_config(c)};
+		value rel = new_dictn(c, 4);
+		vdict_sets(rel.dict, "alias", vs(v_item_str(target->raw, "alias")));
+		vdict_sets(rel.dict, "schema_name", vs(v_item_str(target->raw, "schema")));
+		vdict_sets(rel.dict, "database", vs(v_item_str(target->raw, "database")));
+		vdict_sets(rel.dict, "relation_name", vs(v_item_str(target->raw, "relation_name")));
+		value ref = new_dictn(c, 3), refs = new_list(c);
+		vdict_sets(ref.dict, "name", v_cstr(target->name));
+		vdict_sets(ref.dict, "package", pkg ? v_cstr(pkg) : v_none());
+		vdict_sets(ref.dict, "version", v_none());
+		vlist_push(refs.list, ref);
+		vdict_sets(x, "name", v_cstr(nm));
+		vdict_sets(x, "resource_type", v_cstr("semantic_model"));
+		vdict_sets(x, "package_name", v_cstr(pk));
+		vdict_sets(x, "path", v_cstr(n.path));
+		vdict_sets(x, "original_file_path", v_cstr(n.ofp));
+		vdict_sets(x, "unique_id", v_cstr(n.uid));
+		vdict_sets(x, "fqn", fqn);
+		vdict_sets(x, "model", model);
+		vdict_sets(x, "node_relation", rel);
+		value desc = dget(e->v, "description"), label = dget(e->v, "label");
+		vdict_sets(x, "description", desc.type == VT_STR ? desc : v_none());
+		vdict_sets(x, "label", label.type == VT_STR ? label : v_none());
+		value defs = dget(e->v, "defaults");
+		vdict_sets(x, "defaults", defs.type == VT_DICT ? defs : v_none());
+		vdict_sets(x, "entities", with_defaults_list(c, dget(e->v, "entities"), enk, end, 7));
+		vdict_sets(x, "measures", with_defaults_list(c, dget(e->v, "measures"), mk, md, 10));
+		vdict_sets(x, "dimensions", with_defaults_list(c, dget(e->v, "dimensions"), dk, dd, 9));
+		vdict_sets(x, "metadata", v_none());
+		vdict_sets(x, "depends_on", deps);
+		vdict_sets(x, "refs", refs);
+		vdict_sets(x, "created_at", v_float(c->now));
+		vdict_sets(x, "config", n.config);
+		vdict_sets(x, "unrendered_config", new_dict(c));
+		value pe = dget(e->v, "primary_entity");
+		vdict_sets(x, "primary_entity", pe.type == VT_STR ? pe : v_none());
+		vdict_sets(x, "group", v_none());
+		c->res->nsemantic_models++;
+	}
+	struct gnode *g = add_node(c, &n, d, e->unit_test ? GTAB_UNIT_TESTS : GTAB_SEMANTIC_MODELS);
+	if (!g)
+		return c->add_failed ? -1 : 0;
+	g->depends_on = arena_alloc(c->a, sizeof(char *));
+	g->depends_on[0] = target->unique_id;
+	g->ndepends_on = 1;
 	return 0;
 }
 
@@ -2754,6 +2990,13 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			         "Did not find matching node for patch with name '%s'",
 			         strchr(c->patches.e[i].key.p + 7, ':') + 1);
 	}
+	for (size_t i = 0; i < c->extras.n; i++) {
+		c->own = c->extras.v[i].own;
+		if (build_extra(c, &c->extras.v[i]) < 0)
+			rc = -1;
+	}
+	if (rc < 0)
+		goto done;
 	/* macros of the graph: depends_on.macros of each gmacro stays empty (not extracted yet) */
 	if (graph_link(c->m, d) < 0)
 		rc = -1;
@@ -2766,6 +3009,7 @@ done:
 	free(projs);
 	vec_free(&c->pending);
 	vec_free(&c->tests);
+	vec_free(&c->extras);
 	map_release(&c->patches);
 	map_release(&c->refable);
 	map_release(&c->refnames);

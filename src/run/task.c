@@ -664,6 +664,8 @@ void task_found_line(struct console *con, const struct parse_result *r)
 		{ "model", "models", (int)r->nmodels },     { "analysis", "analyses", (int)r->nanalyses },
 		{ "seed", "seeds", (int)r->nseeds },         { "data test", "data tests", (int)r->ntests },
 		{ "source", "sources", (int)r->nsources },   { "macro", "macros", (int)r->nmacros },
+		{ "semantic model", "semantic models", (int)r->nsemantic_models },
+		{ "unit test", "unit tests", (int)r->nunit_tests },
 	};
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "Found ");

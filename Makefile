@@ -71,6 +71,7 @@ bench: $(B)/silt
 	$(B)/silt bench
 	/usr/bin/python3 scripts/bench-parse.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-store.py $(B)/silt build
+	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
 
 # libFuzzer targets (clang); FUZZ_TIME seconds each (default 60).
 FUZZ_TIME ?= 60

@@ -36,6 +36,7 @@ int cmd_init(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_job(int argc, char **argv);
+int cmd_ci(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
@@ -53,6 +54,9 @@ struct cli_selection {
 	/* --state DIR, --defer-state DIR, --defer, --favor-state (or DBT_STATE, DBT_DEFER_STATE,
 	 * DBT_DEFER, DBT_FAVOR_STATE); loaded by cli_selection_state */
 	const char *state_dir, *defer_state_dir;
+	/* --state-env NAME, --defer-env NAME: an environment's applied state in the store
+	 * (SILT_STORE, else <project>/.silt/silt.db); --defer-env implies --defer */
+	const char *state_env, *defer_env;
 	int defer, favor_state; /* 0: not given, 1: on, -1: off */
 	struct gstate *state, *defer_state;
 	struct gdefer deferral;
@@ -70,6 +74,17 @@ int cli_selection_state(struct cli_selection *s, struct cli_parsed *c, struct gs
 /* With --defer: what run/compile.c defers unselected parents to (sel: the selection); else
  * NULL. */
 const struct gdefer *cli_selection_defer(struct cli_selection *s, const struct gselection *sel);
+struct store;
+/* The store of the project in project_dir (SILT_STORE, else <project>/.silt/silt.db). */
+int cli_open_store(const char *project_dir, struct store **out, struct diag *d);
+/* The applied state of environment env_name (state_env.c): per node what its last successful
+ * non-CI execution applied (relation, node, vars), then the definition state for the nodes never
+ * built and the macros; the origin names the environment, the runs and their git SHAs. */
+int cli_state_from_env(struct store *st, const char *env_name, struct gstate **out,
+                       struct diag *d);
+/* cli_load_parse with the profile's target schema replaced by schema (Slim CI's PR schema)
+ * before the project is parsed, so generate_schema_name sees it. */
+int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema);
 /* target/node_vars.json: the var()/env_var() values each node reads (state:modified.vars). */
 int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
 

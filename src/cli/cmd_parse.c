@@ -35,16 +35,22 @@ static value custom_env(struct arena *a)
 
 int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
 {
+	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
+	 * big project) live only until it is written */
+	struct arena tmp;
+	arena_init(&tmp);
 	struct manifest_meta mm = {0};
 	mm.project_name = p->name;
 	mm.adapter_type = p->has_profile ? p->profile.type : NULL;
-	mm.env = custom_env(a);
+	mm.env = custom_env(&tmp);
 	mm.disabled = r->disabled;
-	value man = artifacts_manifest(a, r->m, &mm);
+	value man = artifacts_manifest(&tmp, r->m, &mm);
 	const char *tp = p->target_path;
-	const char *path = tp[0] == '/' ? arena_printf(a, "%s/manifest.json", tp)
-	                                : arena_printf(a, "%s/%s/manifest.json", p->dir, tp);
-	if (artifacts_write_json(path, man, d) < 0)
+	const char *path = tp[0] == '/' ? arena_printf(&tmp, "%s/manifest.json", tp)
+	                                : arena_printf(&tmp, "%s/%s/manifest.json", p->dir, tp);
+	int rc = artifacts_write_json(path, man, d);
+	arena_release(&tmp);
+	if (rc < 0)
 		return -1;
 	return cli_write_node_vars(p, r, a, d);
 }

@@ -4,6 +4,7 @@
 
 #include "artifacts/artifacts.h"
 #include "cli.h"
+#include "store/store.h"
 
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest)
 {
@@ -94,6 +95,10 @@ int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection
 	}
 	if ((!strcmp(a, "--state") || !strcmp(a, "--defer-state")) && *i + 1 < nrest) {
 		*(a[2] == 's' ? &s->state_dir : &s->defer_state_dir) = rest[++*i];
+		return 1;
+	}
+	if ((!strcmp(a, "--state-env") || !strcmp(a, "--defer-env")) && *i + 1 < nrest) {
+		*(a[2] == 's' ? &s->state_env : &s->defer_env) = rest[++*i];
 		return 1;
 	}
 	if (!strcmp(a, "--defer") || !strcmp(a, "--no-defer")) {
@@ -216,12 +221,49 @@ static int load_state(const char *dir, struct cli_parsed *c, struct gstate **out
 	return 0;
 }
 
+/* --state-env / --defer-env: one store, opened once; prints which state is compared */
+static int load_env_states(struct cli_selection *s, struct cli_parsed *c)
+{
+	bool want_state = s->state_env && !s->state, want_defer = s->defer_env && !s->defer_state;
+	if (!want_state && !want_defer)
+		return 0;
+	struct store *st;
+	if (cli_open_store(c->p.dir, &st, &c->d) < 0)
+		return -1;
+	int rc = 0;
+	if (want_state && (rc = cli_state_from_env(st, s->state_env, &s->state, &c->d)) == 0)
+		fprintf(stderr, "Comparing with the applied state of %s\n", gstate_origin(s->state));
+	if (rc == 0 && want_defer &&
+	    (rc = cli_state_from_env(st, s->defer_env, &s->defer_state, &c->d)) == 0)
+		fprintf(stderr, "Deferring to the relations of %s\n", gstate_origin(s->defer_state));
+	store_close(st);
+	return rc;
+}
+
 int cli_selection_state(struct cli_selection *s, struct cli_parsed *c, struct gselect_opts *o)
 {
 	const char *state = flag_env(s->state_dir, "DBT_STATE");
 	const char *defer_state = flag_env(s->defer_state_dir, "DBT_DEFER_STATE");
+	if (s->defer_env && !s->defer)
+		s->defer = 1;
 	s->defer = bool_env(s->defer, "DBT_DEFER");
 	s->favor_state = bool_env(s->favor_state, "DBT_FAVOR_STATE");
+	if (s->state_env && s->state_dir) {
+		diag_add(&c->d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "--state and --state-env both name a comparison state: give one");
+		return -1;
+	}
+	if (s->defer_env && s->defer_state_dir) {
+		diag_add(&c->d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "--defer-state and --defer-env both name a deferral state: give one");
+		return -1;
+	}
+	if (s->state_env)
+		state = NULL; /* DBT_STATE yields to an explicit --state-env */
+	if (s->defer_env)
+		defer_state = NULL;
+	if (load_env_states(s, c) < 0)
+		return -1;
 	if (state && !s->state && load_state(state, c, &s->state) < 0)
 		return -1;
 	o->state = s->state;
@@ -266,11 +308,25 @@ void cli_selection_release(struct cli_selection *s)
 
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o)
 {
+	return cli_load_parse_schema(c, o, NULL);
+}
+
+int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema)
+{
 	memset(c, 0, sizeof(*c));
 	diag_init(&c->d);
 	arena_init(&c->a);
 	c->loaded = true; /* project_release is needed even when loading fails */
-	if (project_load(&c->p, o, &c->d) < 0 || parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
+	if (project_load(&c->p, o, &c->d) < 0)
+		return -1;
+	if (schema) {
+		value v = v_cstr(arena_strndup(&c->a, schema, strlen(schema)));
+		if (c->p.profile.output.type == VT_DICT)
+			vdict_sets(c->p.profile.output.dict, "schema", v);
+		if (c->p.profile.target.type == VT_DICT)
+			vdict_sets(c->p.profile.target.dict, "schema", v);
+	}
+	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;
 	c->parsed = true;
 	/* selectors.yml beside dbt_project.yml: --selector names and the default selector */

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)" },
 	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now" },
 	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run" },
+	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };

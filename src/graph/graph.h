@@ -253,8 +253,12 @@ void gstate_add_macro(struct gstate *s, const char *unique_id, const char *macro
                       const char *const *macros, uint32_t nmacros);
 /* result:<status>: the previous invocation's status of a node ("success", "fail", ...). */
 void gstate_set_result(struct gstate *s, const char *unique_id, const char *status);
+/* The var()/env_var() values n was built with (a dict as gstate_node.vars; borrowed):
+ * state:modified.vars then compares them. */
+void gstate_set_vars(struct gstate *s, struct gstate_node *n, value vars);
 /* Which state the comparison reads from where (printed in messages): "prod-artifacts/". */
 void gstate_set_origin(struct gstate *s, const char *origin);
+const char *gstate_origin(const struct gstate *s);
 /* Fills n from a manifest node dict (what dbt writes in manifest.json nodes/sources/...). */
 void gstate_node_from_dict(struct gstate *s, struct gstate_node *n, value dict);
 

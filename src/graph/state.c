@@ -112,6 +112,15 @@ void gstate_set_result(struct gstate *s, const char *unique_id, const char *stat
 	s->has_results = true;
 }
 
+void gstate_set_vars(struct gstate *s, struct gstate_node *n, value vars)
+{
+	n->vars = vars;
+	if (vars.type == VT_DICT)
+		s->has_vars = true;
+}
+
+const char *gstate_origin(const struct gstate *s) { return s->origin; }
+
 void gstate_set_origin(struct gstate *s, const char *origin)
 {
 	s->origin = arena_strndup(&s->a, origin, strlen(origin));
@@ -936,6 +945,10 @@ static void find_modified_macros(struct state_cmp *c)
 	if (c->macros_done)
 		return;
 	c->macros_done = true;
+	/* a state that records no macros (an environment whose ingestion kept none) cannot tell a
+	 * changed macro from an added one: compare nothing rather than call every caller modified */
+	if (!c->old->macro_ids.n)
+		return;
 	for (uint32_t i = 0; i < c->m->nmacros; i++) {
 		const struct gmacro *mc = c->m->macros[i];
 		const struct gsmacro *old = map_get(&c->old->macros, str_from(mc->unique_id));

@@ -2138,8 +2138,10 @@ static int m_dict_clear(struct jstate *st, value self, const struct vargs *args,
 		return -1;
 	struct vdict *d = self.dict;
 	d->n = d->live = 0;
-	if (d->icap)
-		memset(d->index, 0, d->icap * sizeof(uint32_t));
+	/* dropped rather than zeroed: an index may be shared (the parse's node dicts of a kind
+	 * share one); the dict builds its own again when it grows */
+	d->index = NULL;
+	d->icap = 0;
 	*out = v_none();
 	return 0;
 }

@@ -31,6 +31,7 @@ struct jw {
 	struct memo *memo;
 	size_t memo_cap, memo_n;
 	bool in_par; /* writing a part of a container split between threads (see write_par) */
+	const void *nomemo; /* a container written without the memo: an item of a big one */
 	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
 	double last_f;
 	size_t last_len;
@@ -45,6 +46,11 @@ struct memo {
 
 /* Only containers this big are remembered: smaller ones cost less to write than to look up. */
 #define MEMO_MIN_ITEMS 4
+
+/* Containers with this many items are written on two threads (see write_par), in batches. */
+#define PAR_MIN 2048  /* items */
+#define PAR_BATCH 64  /* items per batch */
+#define PAR_RING 4    /* buffers in flight */
 
 static struct memo *memo_slot(struct jw *w, const void *p)
 {
@@ -574,11 +580,18 @@ static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *f
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first)
 {
 	bool wrote = false;
+	/* the items of a table of thousands (a manifest's nodes, parent_map) are each written once:
+	 * remembering them in the memo would only cost its memory */
+	bool big = (v.type == VT_DICT ? v.dict->live : v.list->n) >= PAR_MIN;
 	for (uint32_t i = lo; i < hi && !w->failed; i++) {
 		if (v.type == VT_DICT) {
+			if (big)
+				w->nomemo = v.dict->e[i].v.ptr;
 			wrote |= write_entry(w, &v.dict->e[i], level, &first);
 			continue;
 		}
+		if (big)
+			w->nomemo = v.list->v[i].ptr;
 		wrote = true;
 		if (!first) {
 			put_sep(w, w->isep);
@@ -599,9 +612,6 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
  * helper has its own memo (shared parts are written once per thread) and stops at its first
  * failure, which the calling thread reports when it reaches that batch, as a single thread
  * would have. */
-#define PAR_MIN 2048  /* items */
-#define PAR_BATCH 64  /* items per batch */
-#define PAR_RING 4    /* buffers in flight */
 
 struct par_slot {
 	struct buf text;
@@ -792,7 +802,7 @@ static void write_other(struct jw *w, value v, int level)
 static void write_container(struct jw *w, value v, int level)
 {
 	uint32_t items = v.type == VT_LIST ? v.list->n : v.dict->live;
-	if (w->layout || items < MEMO_MIN_ITEMS) {
+	if (w->layout || items < MEMO_MIN_ITEMS || v.ptr == w->nomemo) {
 		if (v.type == VT_LIST)
 			write_list(w, v, level);
 		else

@@ -2770,12 +2770,13 @@ static int parse_threads(struct pctx *c)
 	for (size_t k = 0; k < c->nproj; k++)
 		for (size_t i = 0; i < c->files[k].n; i++) {
 			const struct project_file *f = &c->files[k].v[i];
-			if (f->kind == PF_MODEL || f->kind == PF_SINGULAR_TEST || f->kind == PF_ANALYSIS ||
-			    f->kind == PF_MACRO || f->kind == PF_GENERIC_TEST) {
-				if (may_print(f->contents, f->len))
-					return 1;
-				nodes++;
-			}
+			bool sql = f->kind == PF_MODEL || f->kind == PF_SINGULAR_TEST ||
+			           f->kind == PF_ANALYSIS || f->kind == PF_MACRO ||
+			           f->kind == PF_GENERIC_TEST;
+			/* schema files too: a generic test's config strings render on the workers */
+			if ((sql || f->kind == PF_SCHEMA) && may_print(f->contents, f->len))
+				return 1;
+			nodes += sql;
 		}
 	return cores >= 2 && nodes >= 400 ? 2 : 1;
 }

@@ -1,7 +1,8 @@
 /* Ingestion: a target/ folder's manifest.json and run_results.json recorded in the metadata store
  * as a run of an environment (cli/jobs.h), and `silt ingest`:
  *
- *   silt ingest --env NAME [--ci] [--store PATH] [--project-dir DIR] TARGET_DIR
+ *   silt ingest --env NAME [--job NAME] [--sha SHA] [--ci] [--store PATH] [--project-dir DIR]
+ *               TARGET_DIR
  *
  * records artifacts produced elsewhere (by dbt itself, say) as a new, finished run. */
 #include <errno.h>
@@ -281,8 +282,10 @@ static int scan_node(struct arena *a, struct span key, struct span obj, struct m
 	return r < 0 || !m->unique_id ? -1 : 0;
 }
 
-static const char *const node_groups[] = { "nodes", "sources", "exposures", "metrics",
-	                                   "semantic_models", "saved_queries", "unit_tests" };
+/* the definition state: every node of these (macros too: state:modified.macros needs them) */
+static const char *const node_groups[] = { "nodes",          "sources",       "macros",
+	                                   "exposures",      "metrics",       "semantic_models",
+	                                   "saved_queries",  "unit_tests" };
 
 typedef VEC(struct mnode) mnodevec_t;
 typedef VEC(struct store_node_def) defvec_t;
@@ -520,18 +523,22 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 
 /* ---- silt ingest ---- */
 static const char ingest_usage[] =
-    "usage: silt ingest --env NAME [--ci] [--store PATH] [--project-dir DIR] TARGET_DIR\n"
+    "usage: silt ingest --env NAME [--job NAME] [--sha SHA] [--ci] [--store PATH]\n"
+    "                   [--project-dir DIR] TARGET_DIR\n"
     "  records TARGET_DIR/manifest.json and run_results.json (e.g. written by dbt) as a run\n"
     "  of the environment; --ci records results without touching its applied state\n";
 
 int cmd_ingest(int argc, char **argv)
 {
 	const char *env_name = NULL, *store_path = NULL, *project_dir = NULL, *dir = NULL;
+	const char *job_name = NULL, *sha = NULL;
 	bool ci = false;
 	for (int i = 1; i < argc; i++) {
 		const char **slot = !strcmp(argv[i], "--env")           ? &env_name
 		                    : !strcmp(argv[i], "--store")       ? &store_path
 		                    : !strcmp(argv[i], "--project-dir") ? &project_dir
+		                    : !strcmp(argv[i], "--job")         ? &job_name
+		                    : !strcmp(argv[i], "--sha")         ? &sha
 		                                                        : NULL;
 		if (slot) {
 			if (i + 1 >= argc) {
@@ -567,9 +574,16 @@ int cmd_ingest(int argc, char **argv)
 	struct ingest_stats st;
 	char *cmd = strf("silt ingest %s", dir);
 	run.command = cmd;
+	run.git_sha = sha;
 	if (store_env_get(s, env_name, &a, &env, &d) < 0)
 		goto done;
 	run.env_id = env.id;
+	if (job_name) { /* a run of that job (which must belong to the environment) */
+		struct store_job j;
+		if (store_job_get(s, job_name, &a, &j, &d) < 0)
+			goto done;
+		run.job_id = j.id;
+	}
 	if (store_run_create(s, &run, &d) < 0)
 		goto done;
 	if (cli_ingest(s, &env, run.id, 0, ci, dir, NULL, &st, &d) < 0) {

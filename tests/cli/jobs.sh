@@ -62,9 +62,9 @@ check "SILT_* variables and the environment's value reach the models" \
 nres=$(/usr/bin/python3 -c "import json; print(len(json.load(open('target/run_results.json'))['results']))")
 ndefs=$(/usr/bin/python3 -c "
 import json; m = json.load(open('target/manifest.json'))
-print(sum(len(m.get(k) or {}) for k in ('nodes','sources','exposures','metrics','semantic_models','saved_queries','unit_tests')))")
+print(sum(len(m.get(k) or {}) for k in ('nodes','sources','macros','exposures','metrics','semantic_models','saved_queries','unit_tests')))")
 check "one history row per result" eq "$(q "$DB" "select count(*) from node_history where run_id = 1")" "$nres"
-check "the definition state is the manifest's nodes" \
+check "the definition state is the manifest's nodes and macros" \
 	eq "$(q "$DB" "select count(*) from node_definition where environment_id = 1")" "$ndefs"
 check "every executed node has applied state" \
 	eq "$(q "$DB" "select count(*) from node_applied where environment_id = 1 and last_run_id = 1")" "$nres"
@@ -162,6 +162,11 @@ check "but keeps its history" \
 	eq "$(q "$DB" "select count(*) > 0 from node_history where run_id = (select max(id) from run)")" 1
 silt ingest --env staging "$t/foreign" > "$t/out" 2>&1
 check "ingest records foreign artifacts as a run" eq "$(q "$DB" "select is_ci || ':' || trigger from run order by id desc limit 1")" "0:ingest"
+silt ingest --env prod --job nightly --sha abc123 "$t/foreign" > "$t/out" 2>&1
+check "ingest --job refuses a job of another environment" has "$t/out" "belongs to environment 'staging'"
+silt ingest --env staging --job nightly --sha abc123 "$t/foreign" > "$t/out" 2>&1
+check "ingest --job --sha records a run of the job at that commit" \
+	eq "$(q "$DB" "select job_name || ':' || git_sha from run order by id desc limit 1")" "nightly:abc123"
 echo '{"results": 3}' > "$t/foreign/run_results.json"
 silt ingest --env staging "$t/foreign" > "$t/out" 2>&1
 check "a malformed run_results.json is refused" has "$t/out" "results. is not a list"

@@ -3,12 +3,11 @@
 # applied state in the store; silt ci run builds a PR's state:modified+ into silt_pr_<job>_<pr>,
 # deferring to the production environment, and silt ci cleanup drops what it wrote. The seed
 # scenario (two production jobs, a PR that changes only z) and the staging migration run end to
-# end. Runs are ingested by tests/cli/ci_ingest.py (test-only, the store's tables) and jobs are
-# created with SQL until `silt ingest` / `silt job` land.
+# end. Each job's build is recorded with `silt ingest --env E --job J --sha S DIR`, as a job step
+# records it; jobs are made with `silt job create` and moved with `silt job edit --env`.
 set -u
 SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-INGEST="/usr/bin/python3 $ROOT/tests/cli/ci_ingest.py"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 pass=0 fail=0 n=0
@@ -30,8 +29,9 @@ p=$t/p
 silt() { (cd "$p" && NO_COLOR=1 "$SILT" "$@" --profiles-dir "$p"); }
 sil() { (cd "$p" && NO_COLOR=1 "$SILT" "$@"); } # commands without --profiles-dir
 ls_models() { silt ls --resource-type model "$@" 2>"$t/ls.err" | sed 's/^shopci\.//' | sort | tr '\n' ' ' | sed 's/ $//'; }
-ingest() { $INGEST "$SILT_STORE" "$p/$1" --job "$2" --sha "$3" | sed 's/^run //'; }
-job() { q "$SILT_STORE" "insert into job (name, environment_id, created_at, updated_at) select '$1', id, 't', 't' from environment where name = '$2' returning id"; }
+# ingest DIR JOB SHA ENV: records DIR as a run of JOB; prints the run id
+ingest() { sil ingest --env "$4" --job "$2" --sha "$3" "$p/$1" | sed -n 's/.* as run \([0-9]*\) of .*/\1/p'; }
+job() { sil job create "$1" --env "$2" --step "silt build"; }
 
 mkdir -p "$p/models"
 cat > "$p/dbt_project.yml" <<'EOF'
@@ -90,23 +90,23 @@ check "a SHA that is not hex is refused" [ $? -eq 2 ] && grep -q -- "--sha must 
 
 # ---- the migration: a Staging environment takes the staging job; the original becomes Production
 sil env create staging --type staging >/dev/null
-q "$SILT_STORE" "update job set environment_id = (select id from environment where name = 'staging') where name = 'job_stg'" >/dev/null
+sil job edit job_stg --env staging >/dev/null
 sil env mark-production analytics >/dev/null
 check "the original environment is now production" sh -c "cd '$p' && '$SILT' env show analytics | grep -q production"
 
 # ---- the seed scenario: job A deploys x (and everything at v1); job B later deploys a change to y
 silt build --target-path tA >/dev/null 2>&1
 check "job A's build succeeds" [ $? -eq 0 ]
-runA=$(ingest tA job_a aaaa1111)
+runA=$(ingest tA job_a aaaa1111 analytics)
 echo "select 22 as id" > "$p/models/y.sql"
 silt build --target-path tB -s y >/dev/null 2>&1
 check "job B's build of y succeeds" [ $? -eq 0 ]
-runB=$(ingest tB job_b bbbb2222)
+runB=$(ingest tB job_b bbbb2222 analytics)
 # a staging run of an experiment on x, after the migration
 echo "select 111 as id" > "$p/models/x.sql"
 silt build --target stg --target-path tS -s x >/dev/null 2>&1
 check "the staging job's build succeeds" [ $? -eq 0 ]
-runS=$(ingest tS job_stg 5555eeee)
+runS=$(ingest tS job_stg 5555eeee staging)
 echo "select 1 as id" > "$p/models/x.sql"
 check "the staging run did not change production's applied x" [ "$(q "$SILT_STORE" "select success_run_id from node_applied a join environment e on e.id = a.environment_id where e.name = 'analytics' and unique_id = 'model.shopci.x'")" = "$runA" ]
 check "staging's applied state has the staging run's x" [ "$(q "$SILT_STORE" "select success_run_id || ' ' || relation_schema from node_applied a join environment e on e.id = a.environment_id where e.name = 'staging' and unique_id = 'model.shopci.x'")" = "$runS stg" ]
@@ -143,7 +143,8 @@ check "it never touches any environment's applied state" [ "$(q "$SILT_STORE" "s
 check "its artifacts are kept" [ "$(q "$SILT_STORE" "select group_concat(path, ' ') from (select path from artifact where run_id = $ci7 order by path)")" = "manifest.json run_results.json silt/ci_schemas.json" ]
 
 # --job names the schema; a job of another environment is refused
-jid=$(job ci_job ci)
+job ci_job ci >/dev/null
+jid=$(q "$SILT_STORE" "select id from job where name = 'ci_job'")
 silt ci run --env ci --job ci_job --pr 8 --sha dddd4444 >"$t/ci8" 2>&1
 check "with --job the schema is silt_pr_<job id>_<pr>" grep -q "silt_pr_${jid}_8.z " "$t/ci8"
 silt ci run --env ci --job job_a --pr 8 --sha dddd4444 >/dev/null 2>"$t/err"

@@ -2,8 +2,9 @@
 """Test-only ingestion: records a target directory's invocation as a successful run of a job (or
 an environment) in silt's metadata store, as `silt ingest` / `--env` builds do — the newest
 manifest becomes the environment's definition state, and each node that succeeded updates the
-environment's applied state (relation, checksum, config, node JSON, vars). Used by tests/cli/ci.sh
-and scripts/bench-state.py to fill applied state independently of the run machinery.
+environment's applied state (relation, checksum, config, node JSON, vars). Used by
+scripts/bench-state.py to fill a 10,000-model applied state without a run_results.json
+(tests/cli/ci.sh records real builds with `silt ingest`).
 
 usage: ci_ingest.py STORE TARGET_DIR (--job NAME | --env NAME) [--sha SHA]
 """

@@ -184,6 +184,15 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	}
 	if (rc == 0 && ctx && resolve_env(ctx, &o, &ea, &es, &ed) < 0)
 		rc = 2;
+	/* a job's deferral environment applies to its steps unless a step names its own state */
+	if (rc == 0 && ctx && ctx->job && ctx->job->defer_env_id && !csel.defer_env &&
+	    !csel.defer_state_dir && !csel.state_dir) {
+		struct store_env de;
+		if (store_env_get_id(ctx->s, ctx->job->defer_env_id, &ea, &de, &ed) < 0)
+			rc = 2;
+		else
+			csel.defer_env = de.name;
+	}
 	if (rc) {
 		cli_print_diag_as(argv[0], &ed);
 		if (own.run_id)

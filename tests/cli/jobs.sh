@@ -224,5 +224,26 @@ rm models/slow.sql
 silt build --env prod --profiles-dir . --select stg_orders > "$t/out" 2>&1
 check "the store works after the kill" eq $? 0
 
+# a job's deferral environment applies to its steps: a dev job building only a child reads the
+# parent production has
+D=$t/dj
+mkdir -p "$D/models"
+printf 'name: dj\nversion: "1.0"\nprofile: dj\nmodels:\n  dj:\n    +materialized: table\n' > "$D/dbt_project.yml"
+printf 'dj:\n  target: prod\n  outputs:\n    prod: {type: sqlite, path: w.db, schema: prod}\n    dev: {type: sqlite, path: w.db, schema: dev}\n' > "$D/profiles.yml"
+echo "select 5 as id" > "$D/models/base.sql"
+echo "select id * 2 as id from {{ ref('base') }}" > "$D/models/child.sql"
+(
+	cd "$D" || exit 1
+	export SILT_STORE="$D/s.db"
+	silt env create prod --type production --target prod >/dev/null &&
+		silt env create dev --type general --target dev >/dev/null &&
+		silt build --env prod --profiles-dir . >/dev/null 2>&1 &&
+		silt job create childjob --env dev --step "silt run -s child" --defer-env prod >/dev/null &&
+		silt job run childjob --profiles-dir . >"$t/dj.out" 2>&1
+)
+check "a job with --defer-env runs its step deferred" eq $? 0
+check "the child reads production's parent" has "$D/target/run/dj/models/child.sql" '"main"."prod__base"'
+check "and holds its rows" eq "$(q "$D/w.db" "select id from dev__child")" 10
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

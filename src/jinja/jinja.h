@@ -51,6 +51,11 @@ struct jinja_block {
 };
 size_t jinja_template_blocks(const struct jinja_template *t, const struct jinja_block **out);
 
+/* The keyword arguments of t's first config() call as written (jinja/static.c): a literal keeps
+ * its value, any other expression becomes its text in one canonical form. 1 with *out a dict
+ * in a, or 0 when t calls no config(). */
+int jinja_static_config(const struct jinja_template *t, struct arena *a, value *out);
+
 /* Registers every top-level macro of t: as a global when ns is NULL, else as ns.<macro>
  * (a namespace global named ns, created on first use). Later registrations win. */
 void jinja_add_macros(struct jinja_env *env, const char *ns, struct jinja_template *t);

@@ -87,6 +87,9 @@ struct pctx {
 	VEC(struct pextra) extras; /* unit_tests and semantic_models entries, built after refs */
 	value disabled;
 	bool add_failed; /* gmanifest_add refused an id */
+	/* flag state_modified_compare_more_unrendered_values: config() arguments as written go to
+	 * unrendered_config (jinja_static_config) */
+	bool unrendered_calls;
 	bool yml_failed; /* an error while collecting tests */
 	double now;
 	struct parse_result *res;
@@ -1245,6 +1248,9 @@ static int file_node(struct pctx *c, struct fnode *fn)
 			value cfg = keep_value(sa, cap.config);
 			rc = project_config_merge(sa, n.config, cfg, c->d);
 			dict_update(n.unrendered, cfg);
+			value as_written;
+			if (c->unrendered_calls && jinja_static_config(t, sa, &as_written) > 0)
+				dict_update(n.unrendered, as_written);
 		}
 		if (rc == 0) {
 			keep_capture(c, pn, &cap);
@@ -2824,6 +2830,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	c->p = p;
 	c->own = p;
 	c->a = a;
+	c->unrendered_calls = v_truthy(v_item(p->flags, "state_modified_compare_more_unrendered_values"));
 	arena_init(&c->scratch);
 	c->d = d;
 	c->res = out;

@@ -3,22 +3,10 @@
 # builds, a second build is idempotent, run_results.json validates against dbt's schema, a
 # failing test skips what depends on its model, a SQL error names the node and leaves the old
 # table, and the exit codes are dbt's.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db*
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 q() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())" "$1" "$2"; }
-silt() { NO_COLOR=1 "$SILT" "$@"; }
 schemas=""
 for s in "$ROOT/../shared/schemas" /work/shared/schemas; do
 	[ -f "$s/run-results-v6.json" ] && schemas=$s && break
@@ -137,5 +125,4 @@ check "the interrupted table keeps its old rows" [ "$(q "$p/db.sqlite" "select c
 check "no __dbt_tmp or __dbt_backup relation is left after the interrupt" [ "$(q "$p/db.sqlite" "select count(*) from sqlite_master where name like '%dbt_tmp%' or name like '%dbt_backup%'")" = "[(0,)]" ]
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

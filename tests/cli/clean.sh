@@ -1,16 +1,6 @@
 #!/bin/sh
 # silt clean deletes clean-targets inside the project and refuses anything outside it.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
+. "$(dirname "$0")/lib/common.sh" "$1"
 mkdir -p "$t/p/target/compiled" "$t/p/dbt_packages/x" "$t/outside"
 printf 'name: shop\nconfig-version: 2\nclean-targets: [target, dbt_packages]\n' > "$t/p/dbt_project.yml"
 "$SILT" clean --project-dir "$t/p" > "$t/out" 2>&1
@@ -23,5 +13,4 @@ printf 'name: shop\nconfig-version: 2\nclean-targets: [../outside]\n' > "$t/p/db
 check "a target outside the project is refused with exit 2" [ $? -eq 2 ]
 check "and left in place" [ -d "$t/outside" ]
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,19 +1,8 @@
 #!/bin/sh
 # silt compile over examples/shop: refs, sources, dispatch, ephemeral CTEs, is_incremental.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db*
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 "$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
 check "compile exits 0" [ $? -eq 0 ]
 c="$t/shop/target/compiled/shop"
@@ -33,5 +22,4 @@ check "a generic test compiles under its yml file" grep -q 'where order_id is nu
 "$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" -s large_orders > "$t/out" 2>&1
 check "compile reaches the warehouse: is_incremental() is true once the table exists" grep -q 'coalesce(max(order_date)' "$c/models/marts/large_orders.sql"
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

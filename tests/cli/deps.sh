@@ -1,25 +1,7 @@
 #!/bin/sh
 # silt deps on real local and git packages (git runs for real, over file:// URLs).
 # Prints TAP lines and "N passed, N failed". Usage: tests/cli/deps.sh SILT
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-pass=0
-fail=0
-n=0
-check() { # check NAME CONDITION...
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok $n - $name"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n - $name"
-	fi
-}
+. "$(dirname "$0")/lib/common.sh" "$1"
 export GIT_AUTHOR_NAME=silt GIT_AUTHOR_EMAIL=silt@example.invalid
 export GIT_COMMITTER_NAME=silt GIT_COMMITTER_EMAIL=silt@example.invalid
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
@@ -72,5 +54,4 @@ check "a git package that cannot be cloned exits 2" [ $rc -eq 2 ]
 check "the clone error names the package" grep -q "git package 'file://$t/no_such_repo'" "$t/out4"
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

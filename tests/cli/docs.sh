@@ -4,22 +4,11 @@
 # name them, with the columns SQLite reports; it is validated against dbt's catalog v1 JSON
 # schema (../shared/schemas, skipped with a note when absent). --no-compile, --empty-catalog,
 # --select and a compile failure are checked too.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/common.sh" "$1"
 PY=/usr/bin/python3
-t=$(mktemp -d)
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db*
-trap 'rm -rf "$t"' EXIT
 P=$t/shop
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 skip() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - # SKIP $1"; }
 # sql DB: runs the SQL script on stdin (Python's sqlite3: the sqlite3 CLI is not a dependency)
 sql() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()' "$1"; }
@@ -135,5 +124,4 @@ check "a warehouse that cannot be opened exits 2" [ $? -eq 2 ]
 check "with the database's message" grep -q "cannot open SQLite database" "$t/out"
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,17 +4,7 @@
 # credentials sealed (never printed, not in the file in clear, a wrong key refused); variables
 # with dbt Cloud's precedence and DBT_ENV_SECRET_* masked; the developer's personal settings; a
 # store locked by another process, a store from a newer silt, and usage errors.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
+. "$(dirname "$0")/lib/common.sh" "$1"
 q() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())" "$1" "$2"; }
 has() { grep -q -- "$1" "$2"; }
 hasnt() { ! grep -q -- "$1" "$2"; }
@@ -207,5 +197,4 @@ check "--credential needs key=value" has "takes key=value" "$t/err"
 silt frobnicate
 check "an unknown subcommand is a usage error" has "unknown command 'frobnicate'" "$t/err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

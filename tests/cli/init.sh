@@ -3,20 +3,10 @@
 # writes it), a SQLite profile added to profiles.yml (~/.dbt by default, --profiles-dir, kept
 # when it exists, appended after other profiles), --skip-profile-setup, --profile, init inside
 # a project, and the errors. The new project then parses, compiles and previews.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib/common.sh" "$1"
 PY=/usr/bin/python3
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
 mkdir -p "$t/home" "$t/work"
 cd "$t/work" || exit 1
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 # sql DB: runs the SQL script on stdin (Python's sqlite3: the sqlite3 CLI is not a dependency)
 sql() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()' "$1"; }
 silt() { env -u DBT_PROFILES_DIR HOME="$t/home" NO_COLOR=1 "$SILT" "$@"; }
@@ -155,5 +145,4 @@ silt init sixth --profiles-dir "$t/pd4" > "$t/out" 2>&1
 check "an unreadable profiles.yml exits 2 with its error" sh -c '[ "$1" -eq 2 ] && grep -q "profiles.yml:" "$2"' _ $? "$t/out"
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,18 +1,7 @@
 #!/bin/sh
 # silt ls over examples/shop: selection, outputs, resource types, and bad input.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 ls_() { "$SILT" ls --project-dir "$t/shop" --profiles-dir "$t/shop" "$@"; }
 
 ls_ -s +orders --resource-type model > "$t/out" 2>&1
@@ -50,5 +39,4 @@ rc=$?
 check "an unknown output exits 2" sh -c "[ $rc -eq 2 ] && grep -q 'must be one of selector, name, path, json' '$t/out'"
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,22 +6,11 @@
 # generic tests (bare Jinja args, arguments:, configs, store_failures), YAML anchors and merges,
 # a root ref() over builtins.ref, the graph, hooks with results, an incremental model, the
 # modules, JSON/YAML helpers, log, and a compiler error. Usage: tests/cli/packages.sh SILT
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/tests/packages/silt_utils" "$ROOT/tests/packages/consumer" "$t/"
 mv "$t/silt_utils" "$t/utils_src"
 p=$t/consumer
 rm -rf "$p/target" "$p/dbt_packages" "$p/package-lock.yml" "$p"/*.db
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 q() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())" "$p/warehouse.db" "$1"; }
 is() { [ "$(q "$1")" = "$2" ] || { echo "# got:      $(q "$1")"; echo "# expected: $2"; return 1; }; }
 silt() { NO_COLOR=1 "$SILT" "$@" --project-dir "$p" --profiles-dir "$p"; }
@@ -146,5 +135,4 @@ check "it gives the package's message" grep -q 'Macro get_column_values expected
 check "a disabled model stays out of a normal run" sh -c "NO_COLOR=1 '$SILT' ls --project-dir '$p' --profiles-dir '$p' --resource-type model | grep -c broken | grep -qx 0"
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,20 +1,9 @@
 #!/bin/sh
 # silt seed on SQLite: loads examples/shop's seeds, is idempotent, and a bad CSV leaves the
 # previous table intact.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db*
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 q() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())" "$t/shop/warehouse.db" "$1"; }
 seed() { NO_COLOR=1 "$SILT" seed --project-dir "$t/shop" --profiles-dir "$t/shop" "$@"; }
 
@@ -40,5 +29,4 @@ check "the error names the file and line" grep -q 'seeds/raw_customers.csv:3: ro
 check "the previous table is left intact" [ "$(q 'select count(*) from raw__raw_customers')" = "[(10,)]" ]
 check "the summary reports the error" grep -q 'Done. PASS=0 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=1' "$t/out"
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

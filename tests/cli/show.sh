@@ -4,22 +4,11 @@
 # the oracle builds the agate table as dbt's agate_helper does (text columns forced to Text,
 # dbt's Integer and Number types) and prints it with agate's print_table and to_json. Then
 # --select on examples/shop's seeds and views, --limit, and the errors.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/common.sh" "$1"
 PY=/usr/bin/python3
-t=$(mktemp -d)
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db*
-trap 'rm -rf "$t"' EXIT
 P=$t/shop
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 # sql DB: runs the SQL script on stdin (Python's sqlite3: the sqlite3 CLI is not a dependency)
 sql() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()' "$1"; }
 silt() { NO_COLOR=1 "$SILT" "$@" --project-dir "$P" --profiles-dir "$P"; }
@@ -170,5 +159,4 @@ silt show --inline "select 1 limit 3" > "$t/out" 2>&1
 check "an inline limit clashes with dbt's appended limit, as in dbt" [ $? -eq 1 ]
 
 echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -16,6 +16,7 @@
  * --project-dir DIR. docs/internals/store.md, "Jobs, runs and ingestion". */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,6 +193,59 @@ static char *project_target(const char *project_dir)
 	return buf_detach(&b, NULL);
 }
 
+/* A job's timeout while a step runs: a thread that waits until the deadline (or until the run
+ * ends) and then stops the step as Ctrl-C would, cancelling its statements. */
+struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	struct timespec deadline; /* CLOCK_REALTIME, as pthread_cond_timedwait measures */
+	bool done, fired, started;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	pthread_mutex_lock(&w->mu);
+	int rc = 0;
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline);
+	if (!w->done) {
+		w->fired = true;
+		cli_interrupt_why = "the job's timeout was exceeded";
+		cli_interrupted = 1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, int64_t seconds)
+{
+	memset(w, 0, sizeof(*w));
+	if (seconds <= 0)
+		return;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	clock_gettime(CLOCK_REALTIME, &w->deadline);
+	w->deadline.tv_sec += (time_t)seconds;
+	w->started = pthread_create(&w->th, NULL, watchdog_main, w) == 0;
+}
+
+/* Stops the watchdog; true when the deadline had passed. */
+static bool watchdog_stop(struct watchdog *w)
+{
+	if (!w->started)
+		return false;
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	return w->fired;
+}
+
 /* Executes the run's queued steps in order; the first failure skips the rest. Returns the
  * run's final status. */
 static enum store_status execute_run(struct store *s, const struct store_env *env,
@@ -217,6 +271,10 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		final = SST_ERROR;
 		message = strdup("cannot resolve the environment's variables");
 	}
+	struct watchdog wd;
+	cli_interrupted = 0;
+	cli_interrupt_why = NULL;
+	watchdog_start(&wd, job ? job->timeout_seconds : 0);
 	for (size_t i = 0; i < nsteps; i++) {
 		struct store_step *st = &steps[i];
 		if (final != SST_SUCCESS) {
@@ -224,7 +282,8 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			                      -1, d);
 			continue;
 		}
-		if (job && job->timeout_seconds > 0 && now_secs() - started > (double)job->timeout_seconds) {
+		if (cli_interrupted ||
+		    (job && job->timeout_seconds > 0 && now_secs() - started > (double)job->timeout_seconds)) {
 			final = SST_CANCELLED;
 			message = strdup("the job's timeout was exceeded");
 			store_step_set_status(s, st->id, SST_CANCELLED, -1, d);
@@ -284,8 +343,17 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			                   &eff, d);
 		free(tdir);
 		free(ctx.target_dir);
-		store_step_set_status(s, st->id, rc == 0 ? SST_SUCCESS : SST_ERROR, rc, d);
-		if (rc != 0) {
+		if (rc != 0 && cli_interrupted && cli_interrupt_why) {
+			store_step_set_status(s, st->id, SST_CANCELLED, rc, d);
+			final = SST_CANCELLED;
+			struct buf m = BUF_INIT;
+			buf_printf(&m, "the job's timeout of %llds was exceeded during step %d (%s)",
+			           (long long)job->timeout_seconds, st->position, st->command);
+			message = buf_detach(&m, NULL);
+		} else {
+			store_step_set_status(s, st->id, rc == 0 ? SST_SUCCESS : SST_ERROR, rc, d);
+		}
+		if (rc != 0 && final == SST_SUCCESS) {
 			final = SST_ERROR;
 			struct buf m = BUF_INIT;
 			buf_printf(&m, "step %d (%s) exited %d", st->position, st->command, rc);
@@ -294,6 +362,9 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		vec_free(&words);
 		diag_release(&sd);
 	}
+	watchdog_stop(&wd);
+	cli_interrupted = 0;
+	cli_interrupt_why = NULL;
 	store_run_set_status(s, run_id, final, message, d);
 	printf("Run %lld: %s%s%s\n", (long long)run_id, store_status_name(final),
 	       message ? ": " : "", message ? message : "");

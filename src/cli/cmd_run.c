@@ -12,14 +12,15 @@
 #include "json/json.h"
 #include "run/task.h"
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t cli_interrupted;
+const char *cli_interrupt_why;
 
 static void on_sigint(int sig)
 {
 	(void)sig;
-	if (interrupted) /* a second Ctrl-C: stop now */
+	if (cli_interrupted) /* a second Ctrl-C: stop now */
 		_exit(130);
-	interrupted = 1;
+	cli_interrupted = 1;
 }
 
 /* The settings an environment (and its job) give the invocation. */
@@ -225,15 +226,16 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	to.threads = o.threads;
 	to.defer = cli_selection_defer(&csel, &sel);
 	to.target_name = c.p.profile.target_name;
-	to.interrupt = &interrupted;
+	to.interrupt = &cli_interrupted;
 	struct sigaction sa = { 0 }, old;
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	rc = task_run(&c.p, &c.r, (struct gnode *const *)sel.nodes, sel.n, &to, &c.d);
 	sigaction(SIGINT, &old, NULL);
-	if (interrupted) {
-		fprintf(stderr, "silt: interrupted; nodes that had not started were skipped\n");
+	if (cli_interrupted) {
+		fprintf(stderr, "silt: %s; nodes that had not started were skipped\n",
+		        cli_interrupt_why ? cli_interrupt_why : "interrupted");
 		rc = rc ? rc : 1;
 	}
 	if (ctx) {
@@ -251,8 +253,8 @@ done:
 	if (own.run_id) {
 		bool ok = rc == 0;
 		store_run_set_status(own.s, own.run_id,
-		                     ok ? SST_SUCCESS : interrupted ? SST_CANCELLED : SST_ERROR,
-		                     ok ? NULL : interrupted ? "interrupted (Ctrl-C)" : "a node errored or failed",
+		                     ok ? SST_SUCCESS : cli_interrupted ? SST_CANCELLED : SST_ERROR,
+		                     ok ? NULL : cli_interrupted ? "interrupted (Ctrl-C)" : "a node errored or failed",
 		                     &ed);
 	}
 	cli_print_diag_as(argv[0], &ed);

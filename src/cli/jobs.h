@@ -3,6 +3,7 @@
  * into the metadata store (docs/internals/store.md, "Jobs, runs and ingestion"). */
 #ifndef SILT_CLI_JOBS_H
 #define SILT_CLI_JOBS_H
+#include <signal.h>
 
 #include "cli.h"
 #include "store/store.h"
@@ -19,6 +20,11 @@ struct cli_job_ctx {
 	char *target_dir;
 };
 extern struct cli_job_ctx *cli_job_current;
+
+/* Set by Ctrl-C (cmd_run.c's handler) or by a job's timeout (cmd_job.c): the running task stops
+ * starting nodes and cancels the statements in flight. */
+extern volatile sig_atomic_t cli_interrupted;
+extern const char *cli_interrupt_why; /* set before the flag when it is not Ctrl-C */
 
 struct ingest_stats {
 	size_t ndefs, nresults;

@@ -5,31 +5,19 @@
 # artifacts kept, a failed node keeps what was applied before, `silt run rerun` retries only the
 # failed and skipped nodes, `silt ingest` records foreign artifacts (--ci leaves the applied
 # state alone), and a run killed with SIGKILL is marked errored on the next store open.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
+. "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
-trap 'rm -rf "$t"' EXIT
 P=$t/shop
 DB=$P/.silt/silt.db
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 export HOME=$t/home
 unset SILT_STORE DBT_PROJECT_DIR DBT_TARGET
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
 # q DB SQL: the first column of the first row ("" when none)
 q() { /usr/bin/python3 -c "
 import sqlite3, sys
 r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
 print('' if r is None else r[0])" "$1" "$2"; }
-silt() { NO_COLOR=1 "$SILT" "$@"; }
 eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1'"; return 1; }; }
 has() { grep -q -- "$2" "$1" || { echo "# '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20; return 1; }; }
 
@@ -220,6 +208,21 @@ check "its running step errored and the queued one was skipped" \
 	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position)")" "error,skipped"
 check "the store is consistent" eq "$(q "$DB" "pragma integrity_check")" ok
 check "and has no dangling foreign keys" eq "$(q "$DB" "select count(*) from pragma_foreign_key_check")" 0
+# a job's timeout stops the step that is running: its statement is cancelled, the run is
+# cancelled with the reason and the steps after it do not start
+silt job create capped --env prod --timeout 2 --step "silt run --select slow" --step "silt seed" > /dev/null 2>&1
+start=$(date +%s)
+silt job run capped --profiles-dir . > "$t/out" 2>&1
+rc=$?
+took=$(($(date +%s) - start))
+check "a job over its timeout fails" test "$rc" -ne 0
+check "... within seconds of the deadline (took ${took}s)" test "$took" -lt 20
+kr=$(q "$DB" "select max(id) from run where job_name = 'capped'")
+check "the run is cancelled" eq "$(q "$DB" "select status from run where id = $kr")" cancelled
+check "its message names the timeout and the step" has "$t/out" "timeout of 2s was exceeded during step 1 (silt run --select slow)"
+check "the running step and the ones after it are cancelled" \
+	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position)")" "cancelled,cancelled"
+check "the step's log says why it stopped" has "$t/out" "the job's timeout was exceeded; nodes that had not started were skipped"
 rm models/slow.sql
 silt build --env prod --profiles-dir . --select stg_orders > "$t/out" 2>&1
 check "the store works after the kill" eq $? 0
@@ -245,5 +248,4 @@ check "a job with --defer-env runs its step deferred" eq $? 0
 check "the child reads production's parent" has "$D/target/run/dj/models/child.sql" '"main"."prod__base"'
 check "and holds its rows" eq "$(q "$D/w.db" "select id from dev__child")" 10
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "sched/cron.h"
 
 static const char job_usage[] =
     "usage: silt job [--store PATH] [--project-dir DIR] <command>\n"
@@ -448,8 +449,12 @@ static int apply_job_flags(struct store *s, struct arena *a, const struct job_fl
 			j->defer_env_id = e.id;
 		}
 	}
-	if (f->schedule)
+	if (f->schedule) {
+		struct cron cr;
+		if (*f->schedule && cron_parse(f->schedule, "--schedule", &cr, d) < 0)
+			return -1;
 		j->schedule_cron = *f->schedule ? f->schedule : NULL;
+	}
 	if (f->target_name)
 		j->target_name = *f->target_name ? f->target_name : NULL;
 	if (f->description)

@@ -181,6 +181,15 @@ silt job run doomed_job > "$t/out" 2>&1
 check "a job whose environment was deleted is gone, with a clear error" has "$t/out" "doomed_job"
 silt run show 999 > "$t/out" 2>&1
 check "an unknown run id is an error" has "$t/out" "999"
+silt job create badcron --env prod --schedule "0 25 * * *" --step "silt build" > "$t/out" 2>&1
+check "a bad cron schedule is refused" test $? -ne 0
+check "... saying which field and column" has "$t/out" "the hour must be in 0-23, at column 3 of '0 25 \* \* \*'"
+check "... and the job is not created" eq "$(q "$DB" "select count(*) from job where name = 'badcron'")" 0
+silt job create cronok --env prod --schedule "@daily" --step "silt build" > /dev/null 2>&1
+silt job edit cronok --schedule "*/5 * * JAN-" > "$t/out" 2>&1
+check "job edit checks the schedule too" has "$t/out" "expected a month (1-12 or JAN-DEC)"
+check "... and keeps the old one" eq "$(q "$DB" "select schedule_cron from job where name = 'cronok'")" "@daily"
+silt job delete cronok > /dev/null 2>&1
 
 # ---- a run killed mid-way
 cat > models/slow.sql <<'EOF'

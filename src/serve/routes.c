@@ -1,0 +1,544 @@
+/* The routes of `silt serve` and their handlers: health, environments, jobs, runs with their
+ * steps, logs and artifacts. Each handler reads the request through http.c's helpers and
+ * answers with one reply_* call. The table documents itself (openapi.c). */
+#include <errno.h>
+
+#include "serve_int.h"
+
+/* ---- JSON shapes ---- */
+
+static value opt_str(const char *s) { return s ? v_cstr(s) : v_none(); }
+static value opt_id(int64_t id) { return id ? v_int(id) : v_none(); }
+
+static value env_json(struct arena *a, const struct store_env *e)
+{
+	value v = v_dict(a, 12);
+	vdict_sets(v.dict, "id", v_int(e->id));
+	vdict_sets(v.dict, "name", v_cstr(e->name));
+	vdict_sets(v.dict, "type", v_cstr(store_env_type_name(e->type)));
+	vdict_sets(v.dict, "target_name", opt_str(e->target_name));
+	vdict_sets(v.dict, "database", opt_str(e->database));
+	vdict_sets(v.dict, "schema", opt_str(e->schema));
+	vdict_sets(v.dict, "threads", e->threads ? v_int(e->threads) : v_none());
+	vdict_sets(v.dict, "git_branch", opt_str(e->git_branch));
+	vdict_sets(v.dict, "dbt_version", opt_str(e->dbt_version));
+	vdict_sets(v.dict, "defer_env", opt_str(e->defer_env_name));
+	vdict_sets(v.dict, "created_at", opt_str(e->created_at));
+	vdict_sets(v.dict, "updated_at", opt_str(e->updated_at));
+	return v;
+}
+
+static value job_json(struct arena *a, const struct store_job *j)
+{
+	value v = v_dict(a, 16), steps = v_list(a, (uint32_t)j->nsteps);
+	for (size_t i = 0; i < j->nsteps; i++)
+		vlist_push(steps.list, v_cstr(j->steps[i]));
+	vdict_sets(v.dict, "id", v_int(j->id));
+	vdict_sets(v.dict, "name", v_cstr(j->name));
+	vdict_sets(v.dict, "environment", opt_str(j->env_name));
+	vdict_sets(v.dict, "environment_id", v_int(j->env_id));
+	vdict_sets(v.dict, "description", opt_str(j->description));
+	vdict_sets(v.dict, "job_type", opt_str(j->job_type));
+	vdict_sets(v.dict, "schedule", opt_str(j->schedule_cron));
+	vdict_sets(v.dict, "threads", j->threads ? v_int(j->threads) : v_none());
+	vdict_sets(v.dict, "target_name", opt_str(j->target_name));
+	vdict_sets(v.dict, "timeout_seconds", j->timeout_seconds ? v_int(j->timeout_seconds) : v_none());
+	vdict_sets(v.dict, "defer_env_id", opt_id(j->defer_env_id));
+	vdict_sets(v.dict, "generate_docs", v_bool(j->generate_docs));
+	vdict_sets(v.dict, "run_source_freshness", v_bool(j->run_source_freshness));
+	vdict_sets(v.dict, "steps", steps);
+	vdict_sets(v.dict, "created_at", opt_str(j->created_at));
+	vdict_sets(v.dict, "updated_at", opt_str(j->updated_at));
+	return v;
+}
+
+static value run_json(struct arena *a, const struct store_run *r)
+{
+	value v = v_dict(a, 18);
+	vdict_sets(v.dict, "id", v_int(r->id));
+	vdict_sets(v.dict, "environment", opt_str(r->env_name));
+	vdict_sets(v.dict, "environment_id", opt_id(r->env_id));
+	vdict_sets(v.dict, "job", opt_str(r->job_name));
+	vdict_sets(v.dict, "job_id", opt_id(r->job_id));
+	vdict_sets(v.dict, "status", v_cstr(store_status_name(r->status)));
+	vdict_sets(v.dict, "trigger", v_cstr(r->trigger ? r->trigger : "manual"));
+	vdict_sets(v.dict, "is_ci", v_bool(r->is_ci));
+	vdict_sets(v.dict, "command", opt_str(r->command));
+	vdict_sets(v.dict, "git_sha", opt_str(r->git_sha));
+	vdict_sets(v.dict, "git_branch", opt_str(r->git_branch));
+	vdict_sets(v.dict, "pr_id", opt_str(r->pr_id));
+	vdict_sets(v.dict, "rerun_of", opt_id(r->rerun_of));
+	vdict_sets(v.dict, "message", opt_str(r->message));
+	vdict_sets(v.dict, "created_at", opt_str(r->created_at));
+	vdict_sets(v.dict, "started_at", opt_str(r->started_at));
+	vdict_sets(v.dict, "finished_at", opt_str(r->finished_at));
+	return v;
+}
+
+static value step_json(struct arena *a, const struct store_step *s, bool logs)
+{
+	value v = v_dict(a, 8);
+	vdict_sets(v.dict, "id", v_int(s->id));
+	vdict_sets(v.dict, "position", v_int(s->position));
+	vdict_sets(v.dict, "command", v_cstr(s->command));
+	vdict_sets(v.dict, "status", v_cstr(store_status_name(s->status)));
+	vdict_sets(v.dict, "exit_code", s->exit_code >= 0 ? v_int(s->exit_code) : v_none());
+	vdict_sets(v.dict, "started_at", opt_str(s->started_at));
+	vdict_sets(v.dict, "finished_at", opt_str(s->finished_at));
+	if (logs)
+		vdict_sets(v.dict, "logs", v_cstr(s->logs ? s->logs : ""));
+	return v;
+}
+
+/* ---- small helpers ---- */
+
+/* The path parameter `name` as a positive id; false after replying 400. */
+static bool param_id(struct req *r, const char *name, int64_t *out)
+{
+	const char *s = req_param(r, name);
+	char *end;
+	errno = 0;
+	long long v = s ? strtoll(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || v <= 0) {
+		reply_error(r, 400, "bad_request", "'%s' must be a positive integer id, not '%s'", name,
+		            s ? s : "");
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool load_run(struct req *r, struct store_run *run)
+{
+	int64_t id;
+	if (!param_id(r, "run_id", &id))
+		return false;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_run_get(r->store, id, &r->a, run, &d);
+	if (rc < 0)
+		reply_diag(r, &d);
+	diag_release(&d);
+	return rc == 0;
+}
+
+/* ---- handlers ---- */
+
+static void get_health(struct req *r)
+{
+	struct diag d;
+	diag_init(&d);
+	int version = store_schema_version(r->store, &d);
+	diag_release(&d);
+	value v = v_dict(&r->a, 4);
+	vdict_sets(v.dict, "status", v_cstr(version >= 0 ? "ok" : "degraded"));
+	vdict_sets(v.dict, "store", v_cstr(store_path(r->store)));
+	vdict_sets(v.dict, "store_schema_version", v_int(version));
+	vdict_sets(v.dict, "store_schema_known", v_int(store_known_version()));
+	reply_json(r, 200, v);
+}
+
+static void get_openapi(struct req *r) { reply_json(r, 200, serve_openapi(&r->a)); }
+
+static void list_envs(struct req *r)
+{
+	struct store_env *envs;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_env_list(r->store, &r->a, &envs, &n, &d), &d))
+		return;
+	const char *type = req_query(r, "type");
+	if (type && store_env_type_parse(type) < 0) {
+		reply_error(r, 400, "bad_request",
+		            "type must be production, staging, general or development, not '%s'", type);
+		return;
+	}
+	struct page pg = page_new(r, n);
+	for (size_t i = 0; i < n; i++)
+		if (!type || !strcmp(store_env_type_name(envs[i].type), type))
+			page_add(r, &pg, envs[i].id, env_json(&r->a, &envs[i]));
+	reply_page(r, &pg);
+}
+
+static void get_env(struct req *r)
+{
+	struct store_env e;
+	struct diag d;
+	diag_init(&d);
+	if (store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d) < 0)
+		reply_diag(r, &d);
+	else
+		reply_json(r, 200, env_json(&r->a, &e));
+	diag_release(&d);
+}
+
+/* Sets e's settings from a create/update body; false after replying 400/404. */
+static bool env_from_body(struct req *r, value body, struct store_env *e)
+{
+	value v;
+	const char *name;
+	if ((v = v_item(body, "type")).type == VT_STR) {
+		int t = store_env_type_parse(v.s);
+		if (t < 0) {
+			reply_error(r, 400, "invalid_field",
+			            "type must be production, staging, general or development, not '%s'", v.s);
+			return false;
+		}
+		e->type = (enum store_env_type)t;
+	}
+	struct {
+		const char *key;
+		const char **slot;
+	} strs[] = { { "name", &e->name },       { "target_name", &e->target_name },
+		     { "database", &e->database }, { "schema", &e->schema },
+		     { "git_branch", &e->git_branch }, { "dbt_version", &e->dbt_version } };
+	for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
+		v = v_item(body, strs[i].key);
+		if (v.type == VT_STR)
+			*strs[i].slot = v.len ? v.s : NULL;
+		else if (v.type == VT_NONE && strcmp(strs[i].key, "name"))
+			*strs[i].slot = NULL;
+	}
+	if ((v = v_item(body, "threads")).type == VT_INT) {
+		if (v.i < 1 || v.i > 1024) {
+			reply_error(r, 400, "invalid_field", "threads must be from 1 to 1024");
+			return false;
+		}
+		e->threads = v.i;
+	} else if (v.type == VT_NONE) {
+		e->threads = 0;
+	}
+	v = v_item(body, "defer_env");
+	if (v.type == VT_NONE) {
+		e->defer_env_id = 0;
+	} else if (v.type == VT_STR && (name = v.s) != NULL) {
+		struct store_env other;
+		struct diag d;
+		diag_init(&d);
+		if (store_env_get(r->store, name, &r->a, &other, &d) < 0) {
+			reply_diag(r, &d);
+			diag_release(&d);
+			return false;
+		}
+		diag_release(&d);
+		e->defer_env_id = other.id;
+	}
+	return true;
+}
+
+static void create_env(struct req *r);
+static void update_env(struct req *r);
+
+static const struct route_field env_body[] = {
+	{ "name", "string", "unique name" },
+	{ "type", "string", "production, staging, general or development" },
+	{ "target_name", "string", "profile output (target.name)" },
+	{ "database", "string", "database, overriding the output's" },
+	{ "schema", "string", "schema, overriding the output's" },
+	{ "threads", "integer", "threads, overriding the output's" },
+	{ "git_branch", "string", "the branch deploy jobs check out" },
+	{ "dbt_version", "string", "the dbt version the environment pins" },
+	{ "defer_env", "string", "the environment deferral reads by default" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct route *route_of(route_fn fn);
+
+static void create_env(struct req *r)
+{
+	bool ok;
+	value body = req_body(r, route_of(create_env), &ok);
+	if (!ok)
+		return;
+	struct store_env e = { .type = SENV_GENERAL };
+	if (!env_from_body(r, body, &e))
+		return;
+	if (!e.name || v_item(body, "type").type != VT_STR) {
+		reply_error(r, 400, "missing_field", "an environment needs a 'name' and a 'type'");
+		return;
+	}
+	struct diag d;
+	diag_init(&d);
+	if (store_env_create(r->store, &e, &d) < 0 || store_env_get_id(r->store, e.id, &r->a, &e, &d) < 0)
+		reply_diag(r, &d);
+	else
+		reply_json(r, 201, env_json(&r->a, &e));
+	diag_release(&d);
+}
+
+static void update_env(struct req *r)
+{
+	bool ok;
+	value body = req_body(r, route_of(update_env), &ok);
+	if (!ok)
+		return;
+	struct store_env e;
+	struct diag d;
+	diag_init(&d);
+	if (store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d) < 0) {
+		reply_diag(r, &d);
+	} else if (env_from_body(r, body, &e)) {
+		if (!e.name)
+			reply_error(r, 400, "invalid_field", "name cannot be empty");
+		else if (store_env_update(r->store, &e, &d) < 0 ||
+		         store_env_get_id(r->store, e.id, &r->a, &e, &d) < 0)
+			reply_diag(r, &d);
+		else
+			reply_json(r, 200, env_json(&r->a, &e));
+	}
+	diag_release(&d);
+}
+
+static void delete_env(struct req *r)
+{
+	int njobs = 0;
+	struct diag d;
+	diag_init(&d);
+	if (store_env_delete(r->store, req_param(r, "env"), &njobs, &d) < 0) {
+		reply_diag(r, &d);
+	} else {
+		value v = v_dict(&r->a, 2);
+		vdict_sets(v.dict, "deleted", v_cstr(req_param(r, "env")));
+		vdict_sets(v.dict, "jobs_deleted", v_int(njobs));
+		reply_json(r, 200, v);
+	}
+	diag_release(&d);
+}
+
+static void list_jobs(struct req *r)
+{
+	struct diag d;
+	diag_init(&d);
+	const char *env = req_query(r, "environment");
+	struct store_env e;
+	struct store_job *jobs;
+	size_t n;
+	int rc = env ? store_env_get(r->store, env, &r->a, &e, &d) : 0;
+	if (rc == 0)
+		rc = store_job_list(r->store, env ? e.id : 0, &r->a, &jobs, &n, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	struct page pg = page_new(r, n);
+	for (size_t i = 0; i < n; i++)
+		page_add(r, &pg, jobs[i].id, job_json(&r->a, &jobs[i]));
+	reply_page(r, &pg);
+}
+
+static void get_job(struct req *r)
+{
+	struct store_job j;
+	struct diag d;
+	diag_init(&d);
+	const char *key = req_param(r, "job");
+	char *end;
+	long long id = strtoll(key, &end, 10);
+	int rc = *end == 0 && id > 0 ? store_job_get_id(r->store, id, &r->a, &j, &d)
+	                             : store_job_get(r->store, key, &r->a, &j, &d);
+	if (rc < 0)
+		reply_diag(r, &d);
+	else
+		reply_json(r, 200, job_json(&r->a, &j));
+	diag_release(&d);
+}
+
+static void list_runs(struct req *r)
+{
+	struct store_run_filter f = { 0 };
+	struct diag d;
+	diag_init(&d);
+	const char *env = req_query(r, "environment"), *job = req_query(r, "job"),
+	           *status = req_query(r, "status");
+	struct store_env e;
+	struct store_job j;
+	if ((env && store_env_get(r->store, env, &r->a, &e, &d) < 0) ||
+	    (job && store_job_get(r->store, job, &r->a, &j, &d) < 0)) {
+		reply_diag(r, &d);
+		diag_release(&d);
+		return;
+	}
+	if (status && (store_status_parse(status) < 0 || !strcmp(status, "skipped"))) {
+		reply_error(r, 400, "bad_request",
+		            "status must be queued, running, success, error or cancelled, not '%s'", status);
+		diag_release(&d);
+		return;
+	}
+	f.env_id = env ? e.id : 0;
+	f.job_id = job ? j.id : 0;
+	f.pr_id = req_query(r, "pr");
+	struct store_run *runs;
+	size_t n;
+	if (reply_failed(r, store_run_list(r->store, &f, &r->a, &runs, &n, &d), &d))
+		return;
+	struct page pg = page_new(r, n);
+	for (size_t i = 0; i < n; i++)
+		if (!status || !strcmp(store_status_name(runs[i].status), status))
+			page_add(r, &pg, runs[i].id, run_json(&r->a, &runs[i]));
+	reply_page(r, &pg);
+}
+
+static void get_run(struct req *r)
+{
+	struct store_run run;
+	if (load_run(r, &run))
+		reply_json(r, 200, run_json(&r->a, &run));
+}
+
+static void list_steps(struct req *r)
+{
+	struct store_run run;
+	if (!load_run(r, &run))
+		return;
+	struct store_step *steps;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_step_list(r->store, run.id, &r->a, &steps, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(items.list, step_json(&r->a, &steps[i], false));
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static void get_logs(struct req *r)
+{
+	struct store_run run;
+	if (!load_run(r, &run))
+		return;
+	int64_t step;
+	if (!req_int(r, "step", 1, 1000, 0, &step))
+		return;
+	struct store_step *steps;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_step_list(r->store, run.id, &r->a, &steps, &n, &d), &d))
+		return;
+	struct buf b = BUF_INIT;
+	bool found = false;
+	for (size_t i = 0; i < n; i++) {
+		if (step && steps[i].position != step)
+			continue;
+		found = true;
+		if (!step)
+			buf_printf(&b, "== step %d: %s (%s)\n", steps[i].position, steps[i].command,
+			           store_status_name(steps[i].status));
+		buf_puts(&b, steps[i].logs ? steps[i].logs : "");
+	}
+	if (step && !found)
+		reply_error(r, 404, "not_found", "run %lld has no step %lld", (long long)run.id, (long long)step);
+	else
+		reply_text(r, 200, "text/plain; charset=utf-8", b.p ? b.p : "", b.n);
+	buf_release(&b);
+}
+
+static void list_artifacts(struct req *r)
+{
+	struct store_run run;
+	if (!load_run(r, &run))
+		return;
+	struct store_artifact *arts;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_artifact_list(r->store, run.id, false, &r->a, &arts, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++) {
+		value v = v_dict(&r->a, 3);
+		vdict_sets(v.dict, "path", v_cstr(arts[i].path));
+		vdict_sets(v.dict, "step_id", opt_id(arts[i].step_id));
+		vdict_sets(v.dict, "size", v_int((int64_t)arts[i].len));
+		vlist_push(items.list, v);
+	}
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static void get_artifact(struct req *r)
+{
+	struct store_run run;
+	if (!load_run(r, &run))
+		return;
+	int64_t step;
+	if (!req_int(r, "step_id", 0, INT64_MAX, 0, &step))
+		return;
+	const char *path = req_param(r, "path");
+	struct store_artifact art;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_artifact_get(r->store, run.id, step, path, &r->a, &art, &d);
+	if (rc < 0)
+		reply_diag(r, &d);
+	else if (rc == 0)
+		reply_error(r, 404, "not_found", "run %lld has no artifact '%s'%s", (long long)run.id, path,
+		            step ? " for that step" : " of its own (give ?step_id=N for a step's)");
+	else
+		reply_text(r, 200,
+		           strlen(path) > 5 && !strcmp(path + strlen(path) - 5, ".json")
+		               ? "application/json"
+		               : "application/octet-stream",
+		           art.content, art.len);
+	diag_release(&d);
+}
+
+/* ---- the table ---- */
+
+static const struct route_field env_query[] = {
+	{ "type", "string", "only environments of this type" },
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },
+	{ "cursor", "string", "next_cursor of the previous page" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field job_query[] = {
+	{ "environment", "string", "only this environment's jobs" },
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },
+	{ "cursor", "string", "next_cursor of the previous page" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field run_query[] = {
+	{ "environment", "string", "only this environment's runs" },
+	{ "job", "string", "only this job's runs" },
+	{ "status", "string", "queued, running, success, error or cancelled" },
+	{ "pr", "string", "only this pull request's CI runs" },
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },
+	{ "cursor", "string", "next_cursor of the previous page" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field log_query[] = {
+	{ "step", "integer", "only this step (its position, from 1)" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field artifact_query[] = {
+	{ "step_id", "integer", "the step whose artifact to read (default: the run's own)" },
+	{ NULL, NULL, NULL },
+};
+
+const struct route serve_routes[] = {
+	{ "GET", "/api/v1/health", "metadata:read", "Server and store status", get_health, NULL, NULL, false, NULL },
+	{ "GET", "/api/openapi.json", "metadata:read", "This document", get_openapi, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments", "metadata:read", "List environments", list_envs, env_query, NULL, true, NULL },
+	{ "POST", "/api/v1/environments", "admin", "Create an environment", create_env, NULL, env_body, false, NULL },
+	{ "GET", "/api/v1/environments/{env}", "metadata:read", "Get an environment", get_env, NULL, NULL, false, NULL },
+	{ "PATCH", "/api/v1/environments/{env}", "admin", "Change an environment's settings", update_env, NULL, env_body, false, NULL },
+	{ "DELETE", "/api/v1/environments/{env}", "admin", "Delete an environment and its jobs", delete_env, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
+	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/runs", "metadata:read", "List runs, newest first", list_runs, run_query, NULL, true, NULL },
+	{ "GET", "/api/v1/runs/{run_id}", "metadata:read", "Get a run", get_run, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/runs/{run_id}/steps", "metadata:read", "A run's steps", list_steps, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/runs/{run_id}/logs", "metadata:read", "A run's logs (all steps, or one)", get_logs, log_query, NULL, false, "text/plain" },
+	{ "GET", "/api/v1/runs/{run_id}/artifacts", "metadata:read", "A run's artifacts", list_artifacts, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/runs/{run_id}/artifacts/{path*}", "metadata:read", "One artifact's content", get_artifact, artifact_query, NULL, false, "application/octet-stream" },
+};
+const size_t serve_nroutes = ARRAY_LEN(serve_routes);
+
+static const struct route *route_of(route_fn fn)
+{
+	for (size_t i = 0; i < serve_nroutes; i++)
+		if (serve_routes[i].fn == fn)
+			return &serve_routes[i];
+	return NULL;
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The HTTP checks of tests/cli/serve.sh against a running `silt serve` (URL in argv[1]) whose
+store holds examples/shop built into `prod` (run 1) and the job `nightly` run once (run 2).
+Prints TAP lines and "N passed, N failed"."""
+import json
+import sys
+import urllib.error
+import urllib.request
+
+BASE = sys.argv[1]
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok {passed + failed} - {name}")
+    else:
+        failed += 1
+        print(f"not ok {passed + failed} - {name}")
+        if detail:
+            print("#   " + str(detail)[:400].replace("\n", "\n#   "))
+
+
+def call(path, method="GET", body=None, raw=None, headers=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    req = urllib.request.Request(BASE + path, method=method, data=data, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def jcall(path, method="GET", body=None, raw=None):
+    status, ctype, data = call(path, method, body, raw)
+    try:
+        return status, json.loads(data)
+    except ValueError:
+        return status, {"_text": data.decode(errors="replace"), "_type": ctype}
+
+
+def is_error(status, doc, want_status, want_code=None):
+    e = doc.get("error") if isinstance(doc, dict) else None
+    return (status == want_status and isinstance(e, dict) and e.get("status") == want_status
+            and isinstance(e.get("message"), str) and e.get("message")
+            and (want_code is None or e.get("code") == want_code))
+
+
+# ---- the document and every route it names
+s, doc = jcall("/api/openapi.json")
+check("GET /api/openapi.json is an OpenAPI 3 document", s == 200 and doc.get("openapi", "").startswith("3."))
+paths = doc.get("paths", {})
+check("it documents the admin routes", all(p in paths for p in [
+    "/api/v1/environments", "/api/v1/environments/{env}", "/api/v1/jobs", "/api/v1/jobs/{job}",
+    "/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/steps",
+    "/api/v1/runs/{run_id}/logs", "/api/v1/runs/{run_id}/artifacts",
+    "/api/v1/runs/{run_id}/artifacts/{path}"]), list(paths))
+fill = {"env": "prod", "job": "nightly", "run_id": "1", "path": "run_results.json"}
+for p, ops in paths.items():
+    for method, op in ops.items():
+        if method != "get":
+            continue
+        url = p
+        for k, v in fill.items():
+            url = url.replace("{" + k + "}", v)
+        s, _, body = call(url)
+        check(f"documented GET {p} answers 200", s == 200, f"{s} {body[:200]!r}")
+        check(f"... with the documented parameters only in its path", all(
+            prm["in"] in ("path", "query") for prm in op.get("parameters", [])))
+
+# ---- undocumented routes are not answered
+s, d = jcall("/api/v1/secret")
+check("an unknown route is a 404 JSON error", is_error(s, d, 404, "not_found"), d)
+s, d = jcall("/api/v1/runs", "DELETE")
+check("a method a route lacks is a 405", is_error(s, d, 405, "method_not_allowed"), d)
+
+# ---- reads
+s, d = jcall("/api/v1/environments/prod")
+check("GET an environment", s == 200 and d["name"] == "prod" and d["type"] == "production", d)
+s, d = jcall("/api/v1/environments/nope")
+check("an unknown environment is a 404", is_error(s, d, 404, "not_found"), d)
+s, d = jcall("/api/v1/jobs/nightly")
+check("GET a job by name", s == 200 and d["steps"] == ["silt seed", "silt run --select stg_orders"], d)
+s, d2 = jcall(f"/api/v1/jobs/{d.get('id')}")
+check("... and by id", s == 200 and d2.get("name") == "nightly", d2)
+s, d = jcall("/api/v1/runs")
+runs = d.get("data", [])
+check("GET runs lists both runs newest first", s == 200 and [r["id"] for r in runs] == [2, 1], d)
+check("... with their environment, job and status", runs and runs[0]["job"] == "nightly"
+      and runs[0]["status"] == "success" and runs[1]["environment"] == "prod", runs)
+s, d = jcall("/api/v1/runs?job=nightly")
+check("runs filtered by job", [r["id"] for r in d.get("data", [])] == [2], d)
+s, d = jcall("/api/v1/runs?status=error")
+check("runs filtered by status", s == 200 and d.get("data") == [], d)
+s, d = jcall("/api/v1/runs?status=bogus")
+check("a bad status filter is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/runs/2/steps")
+check("a run's steps in order", [x["command"] for x in d.get("data", [])] ==
+      ["silt seed", "silt run --select stg_orders"] and all(x["status"] == "success" for x in d["data"]), d)
+s, ctype, body = call("/api/v1/runs/2/logs")
+text = body.decode()
+check("a run's logs as text", s == 200 and ctype.startswith("text/plain") and "== step 1: silt seed" in text
+      and "stg_orders" in text, text[:300])
+s, ctype, body = call("/api/v1/runs/2/logs?step=2")
+check("one step's logs", s == 200 and "== step" not in body.decode() and "stg_orders" in body.decode(), body[:200])
+s, d = jcall("/api/v1/runs/2/logs?step=9")
+check("a step the run lacks is a 404", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/runs/1/artifacts")
+arts = [a["path"] for a in d.get("data", [])]
+check("a run's artifacts", s == 200 and "manifest.json" in arts and "run_results.json" in arts, d)
+s, d = jcall("/api/v1/runs/1/artifacts/run_results.json")
+check("an artifact's content", s == 200 and d.get("metadata", {}).get("dbt_schema_version", "").endswith("run-results/v6.json"), str(d)[:200])
+s, d = jcall("/api/v1/runs/1/artifacts/nope.json")
+check("a missing artifact is a 404", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/runs/999")
+check("an unknown run is a 404", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/runs/abc")
+check("a run id that is not a number is a 400", is_error(s, d, 400), d)
+
+# ---- writes and bad input
+s, d = jcall("/api/v1/environments", "POST", {"name": "stg", "type": "staging", "schema": "stg", "threads": 2})
+check("POST creates an environment (201)", s == 201 and d.get("name") == "stg" and d.get("schema") == "stg"
+      and d.get("threads") == 2, d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "stg2", "type": "staging"})
+check("a second staging environment is a 409", is_error(s, d, 409, "conflict"), d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "x", "type": "general", "colour": "red"})
+check("an unknown field is a 400 naming it", is_error(s, d, 400, "unknown_field") and "colour" in d["error"]["message"], d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "x", "type": "general", "threads": "four"})
+check("a field of the wrong type is a 400", is_error(s, d, 400, "invalid_field"), d)
+s, d = jcall("/api/v1/environments", "POST", raw=b'{"name": "x", "type": ')
+check("malformed JSON is a 400", is_error(s, d, 400, "invalid_json"), d)
+s, d = jcall("/api/v1/environments", "POST", raw=b'[1, 2]')
+check("a body that is not an object is a 400", is_error(s, d, 400, "invalid_body"), d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "x"})
+check("a missing type is a 400", is_error(s, d, 400, "missing_field"), d)
+s, d = jcall("/api/v1/environments", "POST", raw=json.dumps({"name": "big", "type": "general", "schema": "s" * 5000}).encode())
+check("a body over --max-body is a 413", is_error(s, d, 413, "body_too_large"), d)
+s, d = jcall("/api/v1/environments")
+check("... and none of the refused writes changed anything", sorted(e["name"] for e in d.get("data", [])) == ["prod", "stg"], d)
+evil = "x'; drop table run; --"
+s, d = jcall("/api/v1/environments/" + urllib.request.quote(evil))
+check("SQL metacharacters in a path are just a name (404)", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/runs?environment=" + urllib.request.quote(evil))
+check("... and in a query parameter", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/environments", "POST", {"name": evil, "type": "general"})
+check("... and in a body they meet the name rule (400)", is_error(s, d, 400) and "use letters" in d["error"]["message"], d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "tmp", "type": "general", "schema": evil})
+check("... and a setting holding them is stored as written", s == 201 and d.get("schema") == evil, d)
+s, d = jcall("/api/v1/runs")
+check("... and the runs are all still there", len(d.get("data", [])) == 2, d)
+s, d = jcall("/api/v1/environments/tmp", "DELETE")
+check("DELETE an environment", s == 200 and d.get("deleted") == "tmp", d)
+s, d = jcall("/api/v1/environments/tmp")
+check("... and it is gone", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/environments/stg", "PATCH", {"schema": "staging_data", "git_branch": "main"})
+check("PATCH changes settings", s == 200 and d.get("schema") == "staging_data" and d.get("git_branch") == "main", d)
+s, d = jcall("/api/v1/environments/stg", "PATCH", {"type": "planet"})
+check("PATCH with a bad type is a 400", is_error(s, d, 400), d)
+
+# ---- pagination
+for i in range(5):
+    jcall("/api/v1/environments", "POST", {"name": f"gen{i}", "type": "general"})
+seen, cursor, pages = [], None, 0
+while True:
+    s, d = jcall("/api/v1/environments?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+    if s != 200:
+        break
+    pages += 1
+    seen += [e["name"] for e in d["data"]]
+    cursor = d["next_cursor"]
+    if not cursor or pages > 10:
+        break
+check("cursor pagination walks every environment once, by name", seen == [f"gen{i}" for i in range(5)] + ["prod", "stg"]
+      and pages == 4, (pages, seen))
+s, d = jcall("/api/v1/environments?limit=501")
+check("a page size over 500 is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/environments?cursor=424242")
+check("an unknown cursor is a 400", is_error(s, d, 400, "bad_cursor"), d)
+s, d = jcall("/api/v1/environments?type=general&limit=3")
+check("a filtered page", s == 200 and [e["name"] for e in d["data"]] == ["gen0", "gen1", "gen2"] and d["next_cursor"], d)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

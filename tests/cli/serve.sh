@@ -1,0 +1,44 @@
+#!/bin/sh
+# silt serve over real HTTP on loopback: a store filled by real builds of examples/shop (an
+# environment run and a job run), then every route of the OpenAPI document answered, the
+# admin writes, the error shape for bad input (malformed JSON, unknown fields, wrong types,
+# oversized bodies, SQL metacharacters, unknown routes and methods), pagination with cursors,
+# logs and artifacts; SIGTERM stops the server cleanly. The checks are in lib/serve_api.py.
+. "$(dirname "$0")/lib/common.sh" "$1"
+cp -R "$ROOT/examples/shop" "$t/shop"
+rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
+export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+export HOME=$t/home SILT_STORE=$t/store.db
+unset DBT_PROJECT_DIR DBT_TARGET
+cd "$t/shop" || exit 1
+silt env create prod --type production > /dev/null 2>&1
+silt build --env prod > "$t/build.out" 2>&1
+check "a production build is recorded" grep -q "Completed successfully" "$t/build.out"
+silt job create nightly --env prod --step "silt seed" --step "silt run --select stg_orders" > /dev/null 2>&1
+silt job run nightly > "$t/job.out" 2>&1
+check "a job run is recorded" grep -q "success" "$t/job.out"
+
+"$SILT" serve --port 0 --max-body 4096 > "$t/serve.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "listening on" "$t/serve.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$t/serve.out" | head -n 1)
+check "silt serve prints the address it listens on" test -n "$url"
+/usr/bin/python3 "$ROOT/tests/cli/lib/serve_api.py" "$url" > "$t/api.out" 2>&1
+cat "$t/api.out"
+api=$(tail -n 1 "$t/api.out")
+check "the API checks pass ($api)" test "$(echo "$api" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed$/\1/')" = 0
+silt serve --port "${url##*:}" > "$t/bad.out" 2>&1
+check "a port in use is a clear error" grep -q "cannot listen on 127.0.0.1:${url##*:}" "$t/bad.out"
+kill -TERM $pid
+wait $pid
+check "SIGTERM stops the server cleanly" test $? -eq 0
+check "... and it says so" grep -q "silt serve: stopped" "$t/serve.out"
+printf 'not a store' > "$t/junk.db"
+silt serve --port 0 --store "$t/junk.db" > "$t/bad.out" 2>&1
+check "a file that is not a store is refused at start" grep -q "is not a silt store" "$t/bad.out"
+silt serve --host not-an-ip --port 0 > "$t/bad.out" 2>&1
+check "a bad --host is a clear error" grep -q "is not an IPv4 address" "$t/bad.out"
+silt serve --port 99999 > "$t/bad.out" 2>&1
+check "a port out of range is a usage error" test $? -eq 2
+finish

@@ -35,12 +35,13 @@ static const char job_usage[] =
     "  (--project-dir and --profiles-dir are passed on to every step)\n";
 
 static const char run_usage[] =
-    "usage: silt run [--store PATH] [--project-dir DIR] <list|show|logs|artifacts|rerun> ...\n"
+    "usage: silt run [--store PATH] [--project-dir DIR] <list|show|logs|artifacts|rerun|cancel> ...\n"
     "  list [--env E] [--job J] [--limit N]\n"
     "  show ID\n"
     "  logs ID [--step N]\n"
     "  artifacts ID [--step N] [PATH]   (PATH prints that artifact)\n"
     "  rerun ID [--profiles-dir DIR]    (reruns the failed and skipped nodes, as dbt retry)\n"
+    "  cancel ID                        (a queued run ends; a running one stops its statements)\n"
     "  (any other first argument: dbt's run command)\n";
 
 static const char *dash(const char *s) { return s && *s ? s : "-"; }
@@ -139,6 +140,8 @@ static int check_steps(const char **steps, size_t n, struct diag *d)
 /* --project-dir / --profiles-dir given to `job run` or `run rerun`, passed on to every step */
 static const char *step_project_dir, *step_profiles_dir;
 
+void cli_job_set_profiles_dir(const char *dir) { step_profiles_dir = dir; }
+
 struct capture {
 	int saved_out, saved_err, fd;
 	char path[64];
@@ -194,57 +197,94 @@ static char *project_target(const char *project_dir)
 	return buf_detach(&b, NULL);
 }
 
-/* A job's timeout while a step runs: a thread that waits until the deadline (or until the run
- * ends) and then stops the step as Ctrl-C would, cancelling its statements. */
+/* While a run executes: a thread that stops the running step as Ctrl-C would (cancelling its
+ * statements) when the job's timeout passes or when someone cancels the run (its status in the
+ * store becomes cancelled: `silt run cancel`, the API, a newer CI run of the same pull request).
+ * It reads the store through a connection of its own, twice a second. */
 struct watchdog {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
-	struct timespec deadline; /* CLOCK_REALTIME, as pthread_cond_timedwait measures */
-	bool done, fired, started;
+	const char *store_path;
+	int64_t run_id;
+	double deadline; /* now_secs() time; 0 = none */
+	bool done, timed_out, cancelled, started;
 };
 
 static void *watchdog_main(void *arg)
 {
 	struct watchdog *w = arg;
+	struct diag d;
+	diag_init(&d);
+	struct store *s = store_open(w->store_path, NULL, &d);
+	struct arena a;
+	arena_init(&a);
 	pthread_mutex_lock(&w->mu);
-	int rc = 0;
-	while (!w->done && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline);
-	if (!w->done) {
-		w->fired = true;
-		cli_interrupt_why = "the job's timeout was exceeded";
-		cli_interrupted = 1;
+	while (!w->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		if (w->done)
+			break;
+		struct store_run r;
+		arena_reset(&a);
+		if (s && store_run_get(s, w->run_id, &a, &r, &d) == 0 && r.status == SST_CANCELLED) {
+			w->cancelled = true;
+			cli_interrupt_why = "the run was cancelled";
+			cli_interrupted = 1;
+			break;
+		}
+		diag_clear(&d);
+		if (w->deadline > 0 && now_secs() >= w->deadline) {
+			w->timed_out = true;
+			cli_interrupt_why = "the job's timeout was exceeded";
+			cli_interrupted = 1;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
+	arena_release(&a);
+	store_close(s);
+	diag_release(&d);
 	return NULL;
 }
 
-static void watchdog_start(struct watchdog *w, int64_t seconds)
+static void watchdog_start(struct watchdog *w, struct store *s, int64_t run_id, int64_t timeout)
 {
 	memset(w, 0, sizeof(*w));
-	if (seconds <= 0)
-		return;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	clock_gettime(CLOCK_REALTIME, &w->deadline);
-	w->deadline.tv_sec += (time_t)seconds;
+	w->store_path = store_path(s);
+	w->run_id = run_id;
+	w->deadline = timeout > 0 ? now_secs() + (double)timeout : 0;
 	w->started = pthread_create(&w->th, NULL, watchdog_main, w) == 0;
 }
 
-/* Stops the watchdog; true when the deadline had passed. */
-static bool watchdog_stop(struct watchdog *w)
+/* What the watchdog has seen so far (read under its lock). */
+static void watchdog_seen(struct watchdog *w, bool *timed_out, bool *cancelled)
 {
-	if (!w->started)
-		return false;
 	pthread_mutex_lock(&w->mu);
-	w->done = true;
-	pthread_cond_signal(&w->cv);
+	*timed_out = w->timed_out;
+	*cancelled = w->cancelled;
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		w->done = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->th, NULL);
+	}
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
-	return w->fired;
 }
 
 /* Executes the run's queued steps in order; the first failure skips the rest. Returns the
@@ -275,12 +315,19 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 	struct watchdog wd;
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
-	watchdog_start(&wd, job ? job->timeout_seconds : 0);
+	watchdog_start(&wd, s, run_id, job ? job->timeout_seconds : 0);
 	for (size_t i = 0; i < nsteps; i++) {
 		struct store_step *st = &steps[i];
 		if (final != SST_SUCCESS) {
 			store_step_set_status(s, st->id, final == SST_CANCELLED ? SST_CANCELLED : SST_SKIPPED,
 			                      -1, d);
+			continue;
+		}
+		bool timed_out, cancelled;
+		watchdog_seen(&wd, &timed_out, &cancelled);
+		if (cancelled) {
+			final = SST_CANCELLED;
+			store_step_set_status(s, st->id, SST_CANCELLED, -1, d);
 			continue;
 		}
 		if (cli_interrupted ||
@@ -344,13 +391,16 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			                   &eff, d);
 		free(tdir);
 		free(ctx.target_dir);
-		if (rc != 0 && cli_interrupted && cli_interrupt_why) {
+		watchdog_seen(&wd, &timed_out, &cancelled);
+		if (rc != 0 && cli_interrupted && (timed_out || cancelled)) {
 			store_step_set_status(s, st->id, SST_CANCELLED, rc, d);
 			final = SST_CANCELLED;
-			struct buf m = BUF_INIT;
-			buf_printf(&m, "the job's timeout of %llds was exceeded during step %d (%s)",
-			           (long long)job->timeout_seconds, st->position, st->command);
-			message = buf_detach(&m, NULL);
+			if (timed_out) {
+				struct buf m = BUF_INIT;
+				buf_printf(&m, "the job's timeout of %llds was exceeded during step %d (%s)",
+				           (long long)job->timeout_seconds, st->position, st->command);
+				message = buf_detach(&m, NULL);
+			}
 		} else {
 			store_step_set_status(s, st->id, rc == 0 ? SST_SUCCESS : SST_ERROR, rc, d);
 		}
@@ -501,27 +551,84 @@ static void print_job(const struct store_job *j, struct store *s, struct arena *
 		printf("  %zu. %s\n", i + 1, j->steps[i]);
 }
 
-/* Creates a run of the job (or of env when job is NULL) with the given steps, executes it and
- * returns the process exit status (0 success, 1 error). */
+int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir, struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct store_run r;
+	struct store_env env;
+	struct store_job job;
+	int rc = store_run_get(s, run_id, &a, &r, d);
+	if (rc == 0 && !r.env_id) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "run %lld's environment '%s' was deleted",
+		         (long long)run_id, r.env_name);
+		store_run_set_status(s, run_id, SST_ERROR, "its environment was deleted", d);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = store_env_get_id(s, r.env_id, &a, &env, d);
+	if (rc == 0 && r.job_id)
+		rc = store_job_get_id(s, r.job_id, &a, &job, d);
+	enum store_status st = SST_ERROR;
+	if (rc == 0)
+		st = execute_run(s, &env, r.job_id ? &job : NULL, run_id, project_dir, d);
+	arena_release(&a);
+	return rc < 0 ? -1 : st == SST_SUCCESS ? 0 : 1;
+}
+
+/* Queues a run of the job (or of env when job is NULL) with the given steps, waits until it may
+ * start (another run of the same job may be running), executes it and returns the process exit
+ * status (0 success, 1 error or cancelled, 2 when it could not be recorded). */
 static int start_run(struct store *s, const struct store_env *env, const struct store_job *job,
                      const char **steps, size_t nsteps, int64_t rerun_of, const char *project_dir,
                      struct diag *d)
 {
-	struct store_run r = { .env_id = env->id, .job_id = job ? job->id : 0, .status = SST_QUEUED,
+	struct store_run r = { .env_id = env->id, .job_id = job ? job->id : 0,
 		               .trigger = rerun_of ? "rerun" : "manual", .rerun_of = rerun_of };
 	if (!job)
 		r.command = nsteps ? steps[0] : NULL;
-	if (store_run_create(s, &r, d) < 0)
+	int replaced = 0;
+	if (store_run_enqueue(s, &r, (const char *const *)steps, nsteps, &replaced, d) < 0)
 		return 2;
-	for (size_t i = 0; i < nsteps; i++)
-		if (store_step_add(s, r.id, steps[i], NULL, d) < 0) {
-			store_run_set_status(s, r.id, SST_ERROR, "could not record its steps", d);
-			return 2;
-		}
 	printf("Run %lld of %s%s%s (environment '%s'): %zu step%s\n", (long long)r.id,
 	       job ? "job '" : "", job ? job->name : "an ad-hoc run", job ? "'" : "", env->name,
 	       nsteps, nsteps == 1 ? "" : "s");
-	return execute_run(s, env, job, r.id, project_dir, d) == SST_SUCCESS ? 0 : 1;
+	if (replaced)
+		printf("It replaces %d queued run%s of the job that had not started\n", replaced,
+		       replaced == 1 ? "" : "s");
+	struct arena a;
+	arena_init(&a);
+	bool said = false;
+	for (;;) {
+		int64_t claimed;
+		int c = store_run_claim(s, r.id, &claimed, d);
+		if (c < 0) {
+			arena_release(&a);
+			return 2;
+		}
+		if (c == 1)
+			break;
+		struct store_run now;
+		arena_reset(&a);
+		if (store_run_get(s, r.id, &a, &now, d) < 0) {
+			arena_release(&a);
+			return 2;
+		}
+		if (now.status != SST_QUEUED) { /* cancelled or replaced while it waited */
+			printf("Run %lld: %s%s%s\n", (long long)r.id, store_status_name(now.status),
+			       now.message ? ": " : "", now.message ? now.message : "");
+			arena_release(&a);
+			return 1;
+		}
+		if (!said)
+			printf("Waiting: another run of job '%s' is running\n", job ? job->name : "?");
+		said = true;
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	arena_release(&a);
+	int rc = cli_execute_claimed(s, r.id, project_dir, d);
+	return rc < 0 ? 2 : rc;
 }
 
 int cmd_job(int argc, char **argv)
@@ -662,7 +769,7 @@ static int write_file(const char *path, const char *text, size_t len)
 bool cli_is_run_record_command(const char *w)
 {
 	return w && (!strcmp(w, "list") || !strcmp(w, "show") || !strcmp(w, "logs") ||
-	             !strcmp(w, "artifacts") || !strcmp(w, "rerun"));
+	             !strcmp(w, "artifacts") || !strcmp(w, "rerun") || !strcmp(w, "cancel"));
 }
 
 static int parse_id(const char *v, int64_t *out)
@@ -867,6 +974,11 @@ int cmd_run_records(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "rerun")) {
 		rc = rerun(s, id, project_dir, &a, &d);
+	} else if (!strcmp(sub, "cancel")) {
+		if (store_run_cancel(s, id, "cancelled by request", &d) == 0) {
+			printf("Cancelled run %lld\n", (long long)id);
+			rc = 0;
+		}
 	} else if (store_run_get(s, id, &a, &r, &d) == 0 &&
 	           store_step_list(s, id, &a, &steps, &nsteps, &d) == 0) {
 		rc = 0;

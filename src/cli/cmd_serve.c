@@ -26,16 +26,22 @@ static void ready(const char *url, void *ud)
 }
 
 static const char usage[] = "usage: silt serve [--host H] [--port P] [--store PATH] "
-                            "[--project-dir DIR] [--threads N] [--max-body BYTES]\n";
+                            "[--project-dir DIR] [--profiles-dir DIR] [--threads N] [--max-body BYTES]\n"
+                            "                  [--workers N] [--no-scheduler]\n";
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = { .host = "127.0.0.1", .port = 8580, .on_ready = ready };
+	struct serve_opts o = { .host = "127.0.0.1", .port = 8580, .on_ready = ready, .scheduler = true,
+		                .workers = 1, .worker_exe = "/proc/self/exe" };
 	const char *store = NULL, *project_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long n = 0;
 		char *end = NULL;
+		if (!strcmp(a, "--no-scheduler")) {
+			o.scheduler = false;
+			continue;
+		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
 			return 0;
@@ -55,6 +61,11 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!strcmp(a, "--project-dir")) {
 			project_dir = v;
+			o.project_dir = v;
+			continue;
+		}
+		if (!strcmp(a, "--profiles-dir")) {
+			o.profiles_dir = v;
 			continue;
 		}
 		n = strtol(v, &end, 10);
@@ -66,6 +77,8 @@ int cmd_serve(int argc, char **argv)
 			o.port = (int)n;
 		else if (!strcmp(a, "--threads") && n >= 1 && n <= 256)
 			o.threads = (int)n;
+		else if (!strcmp(a, "--workers") && n <= 64)
+			o.workers = (int)n;
 		else if (!strcmp(a, "--max-body") && n >= 1)
 			o.max_body = (size_t)n;
 		else {

@@ -21,6 +21,13 @@ struct cli_job_ctx {
 };
 extern struct cli_job_ctx *cli_job_current;
 
+/* Executes run_id, which this process has claimed from the queue (store_run_claim), step by step
+ * in project_dir (NULL: the current folder): 0 success, 1 error or cancelled, -1 when it could
+ * not start (d says why). cmd_job.c; `silt job run` and `silt worker` use it. */
+int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir, struct diag *d);
+/* The --profiles-dir every step of the runs this process executes is given. */
+void cli_job_set_profiles_dir(const char *dir);
+
 /* Set by Ctrl-C (cmd_run.c's handler) or by a job's timeout (cmd_job.c): the running task stops
  * starting nodes and cancels the statements in flight. */
 extern volatile sig_atomic_t cli_interrupted;

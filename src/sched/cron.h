@@ -29,4 +29,18 @@ int cron_parse(const char *expr, const char *what, struct cron *out, struct diag
  * seconds since the epoch; -1 when none comes within five years (e.g. `0 0 30 2 *`). */
 int64_t cron_next(const struct cron *c, int64_t after);
 
+/* ---- the scheduler (scheduler.c) ---- */
+struct store;
+
+/* One pass of the scheduler over the interval (from, to] (seconds since the epoch): every job
+ * with a schedule that names a minute in it gets one run queued with trigger "schedule" (one,
+ * however many minutes of the interval match). `silt serve` calls it every second with `from`
+ * the previous call's `to`, so a minute is never scheduled twice; minutes that pass while no
+ * server runs are not caught up, as cron does. *nqueued counts the runs. 0, or -1 with d; a
+ * stored schedule that no longer parses is reported on d and skipped, the other jobs go on. */
+int sched_tick(struct store *s, int64_t from, int64_t to, int *nqueued, struct diag *d);
+
+/* "2026-01-31T12:00:00.123Z" (the store's times) as seconds since the epoch; -1 if malformed. */
+int64_t sched_parse_time(const char *iso);
+
 #endif

@@ -416,6 +416,12 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 	int port = info ? info->port : o->port;
 	char url[128];
 	snprintf(url, sizeof(url), "http://%s:%d", host, port);
+	struct background *bg = background_start(o, d);
+	if (!bg) {
+		MHD_stop_daemon(daemon);
+		pthread_mutex_destroy(&srv.mu);
+		return -1;
+	}
 	if (o->on_ready)
 		o->on_ready(url, o->ud);
 	while (!*stop) {
@@ -423,6 +429,7 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(daemon);
+	background_stop(bg);
 	for (size_t i = 0; i < srv.stores.n; i++)
 		store_close(srv.stores.v[i]);
 	vec_free(&srv.stores);

@@ -484,6 +484,100 @@ static void get_artifact(struct req *r)
 	diag_release(&d);
 }
 
+static const struct route_field trigger_body[] = {
+	{ "cause", "string", "why (kept as the run's trigger; default: api)" },
+	{ "git_sha", "string", "the commit to run" },
+	{ "git_branch", "string", "the branch to run" },
+	{ "steps", "array", "commands to run instead of the job's" },
+	{ "threads", "integer", "--threads for every step" },
+	{ "target_name", "string", "--target for every step" },
+	{ NULL, NULL, NULL },
+};
+
+static void trigger_job(struct req *r)
+{
+	bool ok;
+	value body = req_body(r, route_of(trigger_job), &ok);
+	if (!ok)
+		return;
+	struct store_job j;
+	struct diag d;
+	diag_init(&d);
+	const char *key = req_param(r, "job");
+	char *end;
+	long long jid = strtoll(key, &end, 10);
+	int rc = *end == 0 && jid > 0 ? store_job_get_id(r->store, jid, &r->a, &j, &d)
+	                              : store_job_get(r->store, key, &r->a, &j, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	value steps = v_item(body, "steps"), threads = v_item(body, "threads"),
+	      target = v_item(body, "target_name");
+	size_t n = steps.type == VT_LIST ? steps.list->n : j.nsteps;
+	if (steps.type == VT_LIST && n == 0) {
+		reply_error(r, 400, "invalid_field", "steps must hold at least one command");
+		return;
+	}
+	if (threads.type == VT_INT && (threads.i < 1 || threads.i > 1024)) {
+		reply_error(r, 400, "invalid_field", "threads must be from 1 to 1024");
+		return;
+	}
+	const char **cmds = arena_alloc(&r->a, (n + 1) * sizeof(*cmds));
+	for (size_t i = 0; i < n; i++) {
+		const char *c = j.steps[i < j.nsteps ? i : 0];
+		if (steps.type == VT_LIST) {
+			value v = steps.list->v[i];
+			if (v.type != VT_STR || strncmp(v.s, "silt ", 5)) {
+				reply_error(r, 400, "invalid_field", "steps[%zu] must be a command starting with 'silt '", i);
+				return;
+			}
+			c = v.s;
+		}
+		if (threads.type == VT_INT)
+			c = arena_printf(&r->a, "%s --threads %lld", c, (long long)threads.i);
+		if (target.type == VT_STR && target.len)
+			c = arena_printf(&r->a, "%s --target %s", c, target.s);
+		cmds[i] = c;
+	}
+	struct store_run run = { .env_id = j.env_id, .job_id = j.id };
+	value cause = v_item(body, "cause"), sha = v_item(body, "git_sha"), branch = v_item(body, "git_branch");
+	run.trigger = cause.type == VT_STR && cause.len ? cause.s : "api";
+	run.git_sha = sha.type == VT_STR ? sha.s : NULL;
+	run.git_branch = branch.type == VT_STR ? branch.s : NULL;
+	int replaced = 0;
+	diag_init(&d);
+	if (reply_failed(r, store_run_enqueue(r->store, &run, cmds, n, &replaced, &d), &d))
+		return;
+	struct store_run got;
+	diag_init(&d);
+	if (reply_failed(r, store_run_get(r->store, run.id, &r->a, &got, &d), &d))
+		return;
+	value v = run_json(&r->a, &got);
+	vdict_sets(v.dict, "replaced_runs", v_int(replaced));
+	reply_json(r, 201, v);
+}
+
+static void cancel_run(struct req *r)
+{
+	struct store_run run;
+	if (!load_run(r, &run))
+		return;
+	struct diag d;
+	diag_init(&d);
+	if (store_run_cancel(r->store, run.id, "cancelled through the API", &d) < 0) {
+		struct buf b = BUF_INIT;
+		if (d.msgs.n)
+			diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, 409, "conflict", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	diag_init(&d);
+	if (reply_failed(r, store_run_get(r->store, run.id, &r->a, &run, &d), &d))
+		return;
+	reply_json(r, 200, run_json(&r->a, &run));
+}
+
 /* ---- the table ---- */
 
 static const struct route_field env_query[] = {
@@ -526,6 +620,8 @@ const struct route serve_routes[] = {
 	{ "DELETE", "/api/v1/environments/{env}", "admin", "Delete an environment and its jobs", delete_env, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },
+	{ "POST", "/api/v1/runs/{run_id}/cancel", "job:run", "Cancel a queued or running run", cancel_run, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs", "metadata:read", "List runs, newest first", list_runs, run_query, NULL, true, NULL },
 	{ "GET", "/api/v1/runs/{run_id}", "metadata:read", "Get a run", get_run, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/steps", "metadata:read", "A run's steps", list_steps, NULL, NULL, false, NULL },

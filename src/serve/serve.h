@@ -16,6 +16,12 @@ struct serve_opts {
 	const char *store_path; /* the metadata store's file */
 	size_t max_body;        /* request body limit in bytes; 0: 1 MiB */
 	int threads;            /* worker threads; 0: 4 */
+	/* background work: the cron scheduler (queues scheduled runs) and worker processes that
+	 * execute queued runs (`<worker_exe> worker --store S [--project-dir D] [--profiles-dir P]`) */
+	bool scheduler;
+	int workers;            /* 0: none */
+	const char *worker_exe; /* the silt binary (/proc/self/exe) */
+	const char *project_dir, *profiles_dir; /* for the workers; NULL: theirs by default */
 	/* called once the socket is bound, with the address to print (e.g. "http://127.0.0.1:8580") */
 	void (*on_ready)(const char *url, void *ud);
 	void *ud;

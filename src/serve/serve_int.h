@@ -78,6 +78,11 @@ struct page page_new(struct req *r, size_t cap);
 void page_add(struct req *r, struct page *pg, int64_t id, value item);
 void reply_page(struct req *r, const struct page *pg);
 
+/* ---- background.c: the scheduler thread and the worker processes ---- */
+struct background;
+struct background *background_start(const struct serve_opts *o, struct diag *d);
+void background_stop(struct background *bg);
+
 /* ---- openapi.c ---- */
 value serve_openapi(struct arena *a);
 

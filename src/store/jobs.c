@@ -261,7 +261,7 @@ static bool terminal(enum store_status st)
 }
 
 /* ---- runs ---- */
-static const char *host_name(void)
+const char *store_host_name(void)
 {
 	static char host[256];
 	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
@@ -285,7 +285,7 @@ int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
 	sqlite3_stmt *st = st_prep(s, d,
 	                           "SELECT id, owner_pid FROM run WHERE status IN ('queued', "
 	                           "'running') AND owner_host = ? AND owner_pid IS NOT NULL",
-	                           "t", host_name());
+	                           "t", store_host_name());
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		int64_t pid = sqlite3_column_int64(st, 1);
@@ -306,7 +306,7 @@ int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
 		snprintf(msg, sizeof(msg),
 		         "the process running it (pid %lld on %s) ended without finishing it "
 		         "(killed?); marked errored when the store was next opened",
-		         (long long)pids.v[i], host_name());
+		         (long long)pids.v[i], store_host_name());
 		/* re-checked inside the transaction: another process may have recovered it */
 		rc = st_do(s, d,
 		           "UPDATE run SET status = 'error', message = ?, finished_at = ?, "
@@ -395,7 +395,7 @@ int store_run_create(struct store *s, struct store_run *r, struct diag *d)
 		r->id = sqlite3_last_insert_rowid(s->db);
 		if (!terminal(r->status)) /* so a dead owner's run can be found (store_recover_runs) */
 			rc = st_do(s, d, "UPDATE run SET owner_host = ?, owner_pid = ? WHERE id = ?", "tii",
-			           host_name(), (int64_t)getpid(), r->id);
+			           store_host_name(), (int64_t)getpid(), r->id);
 		r->env_name = NULL;
 		r->job_name = NULL;
 	}

@@ -225,6 +225,18 @@ struct store_run_filter {
 int store_run_list(struct store *s, const struct store_run_filter *f, struct arena *a,
                    struct store_run **out, size_t *n, struct diag *d);
 
+/* The queue (queue.c). store_run_enqueue adds a queued run nobody owns yet with its steps, in one
+ * transaction; a deploy job's older unclaimed queued runs are cancelled (replaced), and a CI
+ * run's pull request's older runs of the same job are cancelled, running or not; *ncancelled
+ * counts them. store_run_claim takes the oldest run a worker may start (want = 0) or run `want`
+ * if it may start now: 1 and *claimed, 0 when there is none, -1 on error. store_run_cancel ends
+ * a queued or running run as cancelled (a worker running it notices and stops); a run that has
+ * ended is an error. */
+int store_run_enqueue(struct store *s, struct store_run *r, const char *const *steps,
+                      size_t nsteps, int *ncancelled, struct diag *d);
+int store_run_claim(struct store *s, int64_t want, int64_t *claimed, struct diag *d);
+int store_run_cancel(struct store *s, int64_t id, const char *message, struct diag *d);
+
 struct store_step {
 	int64_t id, run_id;
 	int position;

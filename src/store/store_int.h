@@ -59,6 +59,8 @@ static inline int st_end(struct store *s, struct diag *d, int rc)
 	}
 	return store_commit(s, d);
 }
+/* This machine's name (owner of the runs its processes run; jobs.c). */
+const char *store_host_name(void);
 /* Now, as "2025-01-31T12:00:00.123Z", in a (or a static buffer when a is NULL — one at a time). */
 const char *store_now(struct arena *a);
 

@@ -3,7 +3,8 @@
 # environment run and a job run), then every route of the OpenAPI document answered, the
 # admin writes, the error shape for bad input (malformed JSON, unknown fields, wrong types,
 # oversized bodies, SQL metacharacters, unknown routes and methods), pagination with cursors,
-# logs and artifacts; SIGTERM stops the server cleanly. The checks are in lib/serve_api.py.
+# logs and artifacts, runs queued through the API and executed by the server's worker, a
+# running run cancelled; SIGTERM stops the server and its worker cleanly. The checks are in lib/serve_api.py.
 . "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
@@ -17,6 +18,12 @@ check "a production build is recorded" grep -q "Completed successfully" "$t/buil
 silt job create nightly --env prod --step "silt seed" --step "silt run --select stg_orders" > /dev/null 2>&1
 silt job run nightly > "$t/job.out" 2>&1
 check "a job run is recorded" grep -q "success" "$t/job.out"
+cat > models/slow.sql <<'EOT'
+{{ config(materialized='table') }}
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 500000000)
+select count(*) as n from c
+EOT
+silt job create slowjob --env prod --step "silt run --select slow" --step "silt seed" > /dev/null 2>&1
 
 "$SILT" serve --port 0 --max-body 4096 > "$t/serve.out" 2>&1 &
 pid=$!

@@ -183,5 +183,76 @@ check("an unknown cursor is a 400", is_error(s, d, 400, "bad_cursor"), d)
 s, d = jcall("/api/v1/environments?type=general&limit=3")
 check("a filtered page", s == 200 and [e["name"] for e in d["data"]] == ["gen0", "gen1", "gen2"] and d["next_cursor"], d)
 
+# ---- runs through the queue: the server's worker executes them
+import time
+
+
+def wait_run(rid, until, seconds=180):
+    deadline = time.time() + seconds
+    d = {}
+    while time.time() < deadline:
+        s, d = jcall(f"/api/v1/runs/{rid}")
+        if s == 200 and d.get("status") in until:
+            return d
+        time.sleep(0.2)
+    return d
+
+
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {"cause": "api test", "threads": 2, "git_sha": "abc123"})
+check("POST a job's runs queues a run (201)", s == 201 and d.get("status") == "queued" and d.get("trigger") == "api test"
+      and d.get("git_sha") == "abc123", d)
+rid = d.get("id")
+d = wait_run(rid, ("success", "error", "cancelled"))
+check("the server's worker executes it", d.get("status") == "success", d)
+s, d = jcall(f"/api/v1/runs/{rid}/steps")
+check("... with the override on every step", [x["command"] for x in d.get("data", [])] ==
+      ["silt seed --threads 2", "silt run --select stg_orders --threads 2"], d)
+s, ctype, body = call(f"/api/v1/runs/{rid}/logs?step=2")
+check("... and its logs", "stg_orders" in body.decode(), body[:300])
+s, d = jcall(f"/api/v1/runs/{rid}/cancel", "POST")
+check("cancelling a run that ended is a 409", is_error(s, d, 409, "conflict"), d)
+s, d = jcall("/api/v1/jobs/nojob/runs", "POST", {})
+check("a run of an unknown job is a 404", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {"steps": ["rm -rf /"]})
+check("a step that is not a silt command is a 400", is_error(s, d, 400, "invalid_field"), d)
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {"steps": []})
+check("an empty step list is a 400", is_error(s, d, 400, "invalid_field"), d)
+
+s, d = jcall("/api/v1/jobs/slowjob/runs", "POST", {})
+sid = d.get("id")
+d = wait_run(sid, ("running", "success", "error", "cancelled"))
+t0 = time.time()
+deadline = t0 + 60
+while time.time() < deadline:  # until its first step is running
+    s, st = jcall(f"/api/v1/runs/{sid}/steps")
+    if st.get("data") and st["data"][0]["status"] == "running":
+        break
+    time.sleep(0.2)
+time.sleep(0.5)
+s, d = jcall(f"/api/v1/runs/{sid}/cancel", "POST")
+check("POST cancel on a running run", s == 200 and d.get("status") == "cancelled"
+      and d.get("message") == "cancelled through the API", d)
+t1 = time.time()
+deadline = t1 + 60
+steps = []
+while time.time() < deadline:  # the worker notices, stops the statement and ends the run
+    s, st = jcall(f"/api/v1/runs/{sid}/steps")
+    steps = [x["status"] for x in st.get("data", [])]
+    s, d = jcall(f"/api/v1/runs/{sid}")
+    if d.get("finished_at") and "running" not in steps and "queued" not in steps:
+        break
+    time.sleep(0.2)
+check("its steps are cancelled", steps == ["cancelled", "cancelled"], steps)
+s, d = jcall(f"/api/v1/runs/{sid}")
+check("... and the run stays cancelled with the reason", d.get("status") == "cancelled"
+      and d.get("message") == "cancelled through the API", d)
+
+# the only worker is free again at once: the cancelled statement was stopped, not waited for
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {})
+t2 = time.time()
+d = wait_run(d.get("id"), ("success", "error", "cancelled"), 60)
+check(f"the worker stopped the statement and takes the next run ({time.time() - t2:.1f}s)",
+      d.get("status") == "success" and time.time() - t2 < 45, d)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

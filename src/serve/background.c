@@ -1,0 +1,168 @@
+/* What `silt serve` runs beside the HTTP server: a scheduler thread that queues the runs of jobs
+ * whose cron schedule comes due (sched_tick every second, over the time since the last tick),
+ * and worker processes (`silt worker`) that execute queued runs. Workers are processes, not
+ * threads: a run changes the process's working state (its output, Ctrl-C handling) and a crash
+ * in one must not take the API down. */
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve_int.h"
+#include "sched/cron.h"
+
+extern char **environ;
+
+struct background {
+	const struct serve_opts *o;
+	pthread_t th;
+	bool thread_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	VEC(pid_t) pids;
+};
+
+static void *scheduler_main(void *arg)
+{
+	struct background *bg = arg;
+	struct diag d;
+	diag_init(&d);
+	struct store *s = store_open(bg->o->store_path, NULL, &d);
+	int64_t from = (int64_t)time(NULL);
+	pthread_mutex_lock(&bg->mu);
+	while (s && !bg->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&bg->cv, &bg->mu, &ts);
+		if (bg->stop)
+			break;
+		int64_t to = (int64_t)time(NULL);
+		if (to <= from)
+			continue;
+		int n = 0;
+		pthread_mutex_unlock(&bg->mu);
+		sched_tick(s, from, to, &n, &d);
+		pthread_mutex_lock(&bg->mu);
+		from = to;
+		for (size_t i = 0; i < d.msgs.n; i++) {
+			struct buf b = BUF_INIT;
+			diag_format_msg(&d.msgs.v[i], &b);
+			fprintf(stderr, "silt serve: scheduler: %s\n", buf_cstr(&b));
+			buf_release(&b);
+		}
+		diag_clear(&d);
+		if (n) {
+			printf("silt serve: scheduler queued %d run%s\n", n, n == 1 ? "" : "s");
+			fflush(stdout);
+		}
+	}
+	pthread_mutex_unlock(&bg->mu);
+	if (!s) {
+		struct buf b = BUF_INIT;
+		diag_print(&d, &b);
+		fprintf(stderr, "silt serve: scheduler cannot open the store: %s\n", buf_cstr(&b));
+		buf_release(&b);
+	}
+	store_close(s);
+	diag_release(&d);
+	return NULL;
+}
+
+static pid_t spawn_worker(const struct serve_opts *o)
+{
+	const char *argv[12];
+	int n = 0;
+	argv[n++] = "silt";
+	argv[n++] = "worker";
+	argv[n++] = "--store";
+	argv[n++] = o->store_path;
+	if (o->project_dir) {
+		argv[n++] = "--project-dir";
+		argv[n++] = o->project_dir;
+	}
+	if (o->profiles_dir) {
+		argv[n++] = "--profiles-dir";
+		argv[n++] = o->profiles_dir;
+	}
+	argv[n] = NULL;
+	pid_t pid;
+	if (posix_spawn(&pid, o->worker_exe, NULL, NULL, (char *const *)argv, environ) != 0)
+		return -1;
+	return pid;
+}
+
+struct background *background_start(const struct serve_opts *o, struct diag *d)
+{
+	struct background *bg = xcalloc(1, sizeof(*bg));
+	bg->o = o;
+	pthread_mutex_init(&bg->mu, NULL);
+	pthread_cond_init(&bg->cv, NULL);
+	for (int i = 0; i < o->workers; i++) {
+		pid_t pid = spawn_worker(o);
+		if (pid < 0) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot start a worker (%s worker)",
+			         o->worker_exe);
+			background_stop(bg);
+			return NULL;
+		}
+		vec_push(&bg->pids, pid);
+	}
+	if (o->scheduler)
+		bg->thread_started = pthread_create(&bg->th, NULL, scheduler_main, bg) == 0;
+	return bg;
+}
+
+/* Waits up to `ms` for every worker to exit; true when all have. */
+static bool reap(struct background *bg, int ms)
+{
+	for (int waited = 0;; waited += 50) {
+		bool all = true;
+		for (size_t i = 0; i < bg->pids.n; i++) {
+			if (bg->pids.v[i] <= 0)
+				continue;
+			if (waitpid(bg->pids.v[i], NULL, WNOHANG) == bg->pids.v[i])
+				bg->pids.v[i] = 0;
+			else
+				all = false;
+		}
+		if (all || waited >= ms)
+			return all;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void signal_workers(struct background *bg, int sig)
+{
+	for (size_t i = 0; i < bg->pids.n; i++)
+		if (bg->pids.v[i] > 0)
+			kill(bg->pids.v[i], sig);
+}
+
+void background_stop(struct background *bg)
+{
+	if (!bg)
+		return;
+	pthread_mutex_lock(&bg->mu);
+	bg->stop = true;
+	pthread_cond_signal(&bg->cv);
+	pthread_mutex_unlock(&bg->mu);
+	if (bg->thread_started)
+		pthread_join(bg->th, NULL);
+	/* a worker finishes the run it has; a second signal stops that run; then it is killed */
+	signal_workers(bg, SIGTERM);
+	if (!reap(bg, 5000)) {
+		signal_workers(bg, SIGTERM);
+		if (!reap(bg, 5000)) {
+			signal_workers(bg, SIGKILL);
+			reap(bg, 5000);
+		}
+	}
+	vec_free(&bg->pids);
+	pthread_mutex_destroy(&bg->mu);
+	pthread_cond_destroy(&bg->cv);
+	free(bg);
+}

@@ -1,0 +1,135 @@
+/* The run queue: runs waiting for a worker (`silt worker`, the workers `silt serve` starts, or
+ * `silt job run` itself), the rules that decide which run goes next, and cancellation.
+ *
+ * A queued run has no owner until a worker claims it (owner_host/owner_pid set in the same
+ * transaction that finds it), so two workers never take the same run, and a run whose worker
+ * dies is found by store_recover_runs. Rules (environments.md, scheduler): one run at a time per
+ * deploy job — a run of a job waits while another run of that job is running, and a newer
+ * queued run replaces an older one that no worker has taken; CI runs of different pull requests
+ * run side by side, and a newer CI run of a pull request cancels that pull request's older ones,
+ * running or not. A running run is cancelled by setting its status: the worker executing it
+ * watches the status and stops its statements. */
+#include <unistd.h>
+
+#include "store_int.h"
+
+typedef VEC(int64_t) idvec_t;
+
+/* Cancels run id (and its unfinished steps) if it has not ended; *done = whether it changed. */
+static int cancel_one(struct store *s, int64_t id, const char *message, bool *done, struct diag *d)
+{
+	const char *now = store_now(NULL);
+	int rc = st_do(s, d,
+	               "UPDATE run SET status = 'cancelled', message = ?, finished_at = ?, started_at "
+	               "= ifnull(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')",
+	               "ttti", message, now, now, id);
+	*done = rc == 0 && sqlite3_changes(s->db) > 0;
+	if (rc == 0 && *done)
+		rc = st_do(s, d,
+		           "UPDATE run_step SET status = 'cancelled', finished_at = ? WHERE run_id = ? AND "
+		           "status IN ('queued', 'running')",
+		           "ti", now, id);
+	return rc;
+}
+
+/* The ids a prepared query returns (NULL st: the error is already on d). */
+static int collect_ids(struct store *s, sqlite3_stmt *st, idvec_t *out, struct diag *d)
+{
+	int rc = st ? 0 : -1;
+	while (st && (rc = st_row(s, d, st)) == 1)
+		vec_push(out, st_int(st, 0));
+	return rc < 0 ? -1 : 0;
+}
+
+int store_run_enqueue(struct store *s, struct store_run *r, const char *const *steps,
+                      size_t nsteps, int *ncancelled, struct diag *d)
+{
+	if (ncancelled)
+		*ncancelled = 0;
+	if (!nsteps) {
+		serr(d, "a run needs at least one step");
+		return -1;
+	}
+	r->status = SST_QUEUED;
+	if (store_begin(s, d) < 0)
+		return -1;
+	int rc = store_run_create(s, r, d);
+	if (rc == 0) /* nobody owns it until a worker claims it */
+		rc = st_do(s, d, "UPDATE run SET owner_host = NULL, owner_pid = NULL WHERE id = ?", "i",
+		           r->id);
+	for (size_t i = 0; rc == 0 && i < nsteps; i++)
+		rc = store_step_add(s, r->id, steps[i], NULL, d);
+	idvec_t older = { 0 };
+	char msg[160];
+	if (rc == 0 && r->job_id && !r->is_ci) {
+		snprintf(msg, sizeof(msg), "replaced by run %lld, queued after it", (long long)r->id);
+		rc = collect_ids(s,
+		                 st_prep(s, d,
+		                         "SELECT id FROM run WHERE job_id = ? AND id < ? AND status = "
+		                         "'queued' AND owner_pid IS NULL AND is_ci = 0",
+		                         "ii", r->job_id, r->id),
+		                 &older, d);
+	} else if (rc == 0 && r->is_ci && r->pr_id) {
+		snprintf(msg, sizeof(msg), "superseded by run %lld for a newer commit of pull request %s",
+		         (long long)r->id, r->pr_id);
+		rc = collect_ids(s,
+		                 st_prep(s, d,
+		                         "SELECT id FROM run WHERE is_ci = 1 AND job_id IS ? AND pr_id = ? "
+		                         "AND id < ? AND status IN ('queued', 'running')",
+		                         "Iti", r->job_id, r->pr_id, r->id),
+		                 &older, d);
+	}
+	for (size_t i = 0; rc == 0 && i < older.n; i++) {
+		bool done;
+		rc = cancel_one(s, older.v[i], msg, &done, d);
+		if (rc == 0 && done && ncancelled)
+			(*ncancelled)++;
+	}
+	vec_free(&older);
+	return st_end(s, d, rc);
+}
+
+int store_run_claim(struct store *s, int64_t want, int64_t *claimed, struct diag *d)
+{
+	*claimed = 0;
+	if (store_begin(s, d) < 0)
+		return -1;
+	/* the oldest unowned queued run whose deploy job has no run running */
+	sqlite3_stmt *st = st_prep(
+	    s, d,
+	    "SELECT r.id FROM run r WHERE r.status = 'queued' AND r.owner_pid IS NULL AND (? = 0 OR "
+	    "r.id = ?) AND (r.job_id IS NULL OR r.is_ci = 1 OR NOT EXISTS (SELECT 1 FROM run x WHERE "
+	    "x.job_id = r.job_id AND x.is_ci = 0 AND x.status = 'running')) ORDER BY r.id LIMIT 1",
+	    "ii", want, want);
+	int rc = st ? 0 : -1;
+	int64_t id = 0;
+	while (st && (rc = st_row(s, d, st)) == 1)
+		id = st_int(st, 0);
+	if (rc >= 0 && id)
+		rc = st_do(s, d, "UPDATE run SET owner_host = ?, owner_pid = ? WHERE id = ?", "tii",
+		           store_host_name(), (int64_t)getpid(), id);
+	if (st_end(s, d, rc < 0 ? -1 : 0) < 0)
+		return -1;
+	*claimed = id;
+	return id ? 1 : 0;
+}
+
+int store_run_cancel(struct store *s, int64_t id, const char *message, struct diag *d)
+{
+	if (store_begin(s, d) < 0)
+		return -1;
+	bool done = false;
+	int rc = cancel_one(s, id, message, &done, d);
+	if (rc == 0 && !done) {
+		struct arena a;
+		arena_init(&a);
+		struct store_run r;
+		rc = store_run_get(s, id, &a, &r, d);
+		if (rc == 0) {
+			serr(d, "run %lld has already ended (%s)", (long long)id, store_status_name(r.status));
+			rc = -1;
+		}
+		arena_release(&a);
+	}
+	return st_end(s, d, rc);
+}

@@ -27,7 +27,7 @@ static void ready(const char *url, void *ud)
 
 static const char usage[] = "usage: silt serve [--host H] [--port P] [--store PATH] "
                             "[--project-dir DIR] [--profiles-dir DIR] [--threads N] [--max-body BYTES]\n"
-                            "                  [--workers N] [--no-scheduler]\n";
+                            "                  [--workers N] [--no-scheduler] [--read-without-token]\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -38,6 +38,10 @@ int cmd_serve(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long n = 0;
 		char *end = NULL;
+		if (!strcmp(a, "--read-without-token")) {
+			o.read_without_token = true;
+			continue;
+		}
 		if (!strcmp(a, "--no-scheduler")) {
 			o.scheduler = false;
 			continue;

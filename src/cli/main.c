@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now" },
 	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run" },
 	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state" },
+	{ "token", cmd_token, "service tokens of the API: create, list, revoke" },
 	{ "worker", cmd_worker, "execute queued runs of the metadata store's jobs" },
 	{ "serve", cmd_serve, "serve the HTTP API over the metadata store (127.0.0.1:8580)" },
 	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },

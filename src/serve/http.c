@@ -291,6 +291,38 @@ static bool match(struct req *r, const char *pattern, const char *path)
 	return *s == 0;
 }
 
+/* Whether the request's bearer token may use the route; replies 401/403 when not. */
+static bool authorized(struct req *r, const struct route *rt)
+{
+	if (!strcmp(rt->scope, "public"))
+		return true;
+	int need = store_scope_parse(rt->scope);
+	if (need == STORE_SCOPE_METADATA_READ && r->srv->o->read_without_token)
+		return true;
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) || !h[7]) {
+		reply_error(r, 401, "unauthorized",
+		            "this route needs a service token with scope %s: send 'Authorization: Bearer "
+		            "<token>' (make one with silt token create)",
+		            rt->scope);
+		return false;
+	}
+	struct diag d;
+	diag_init(&d);
+	int rc = store_token_check(r->store, h + 7, (unsigned)need, &r->token_name, &r->a, &d);
+	if (rc < 0)
+		reply_diag(r, &d);
+	else if (rc == STORE_TOKEN_UNKNOWN)
+		reply_error(r, 401, "unauthorized", "the token is not one of this server's");
+	else if (rc == STORE_TOKEN_REVOKED)
+		reply_error(r, 401, "unauthorized", "token '%s' was revoked", r->token_name);
+	else if (rc == STORE_TOKEN_SCOPE)
+		reply_error(r, 403, "forbidden", "token '%s' lacks scope %s for %s %s", r->token_name,
+		            rt->scope, r->method, r->path);
+	diag_release(&d);
+	return rc == STORE_TOKEN_OK;
+}
+
 static void dispatch(struct req *r)
 {
 	bool path_known = false;
@@ -315,6 +347,8 @@ static void dispatch(struct req *r)
 			return;
 		}
 		diag_release(&d);
+		if (!authorized(r, rt))
+			return;
 		rt->fn(r);
 		return;
 	}

@@ -42,6 +42,8 @@ static value operation(struct arena *a, const struct route *rt, size_t index)
 	vdict_sets(op.dict, "summary", v_cstr(rt->summary));
 	vdict_sets(op.dict, "operationId", v_cstr(arena_printf(a, "op%zu", index)));
 	vdict_sets(op.dict, "x-silt-scope", v_cstr(rt->scope));
+	if (!strcmp(rt->scope, "public"))
+		vdict_sets(op.dict, "security", v_list(a, 0));
 	for (const char *p = strchr(rt->pattern, '{'); p; p = strchr(p + 1, '{')) {
 		const char *close = strchr(p, '}');
 		bool rest = close[-1] == '*';
@@ -123,6 +125,14 @@ value serve_openapi(struct arena *a)
 	vdict_sets(resp.dict, "content", content(a, "application/json", errschema));
 	vdict_sets(responses.dict, "Error", resp);
 	vdict_sets(components.dict, "responses", responses);
+	value schemes = v_dict(a, 1), bearer = v_dict(a, 2), sec = v_list(a, 1), req = v_dict(a, 1);
+	vdict_sets(bearer.dict, "type", v_cstr("http"));
+	vdict_sets(bearer.dict, "scheme", v_cstr("bearer"));
+	vdict_sets(schemes.dict, "token", bearer);
+	vdict_sets(components.dict, "securitySchemes", schemes);
+	vdict_sets(req.dict, "token", v_list(a, 0));
+	vlist_push(sec.list, req);
+	vdict_sets(doc.dict, "security", sec);
 	vdict_sets(doc.dict, "components", components);
 	return doc;
 }

@@ -611,8 +611,8 @@ static const struct route_field artifact_query[] = {
 };
 
 const struct route serve_routes[] = {
-	{ "GET", "/api/v1/health", "metadata:read", "Server and store status", get_health, NULL, NULL, false, NULL },
-	{ "GET", "/api/openapi.json", "metadata:read", "This document", get_openapi, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/health", "public", "Server and store status", get_health, NULL, NULL, false, NULL },
+	{ "GET", "/api/openapi.json", "public", "This document", get_openapi, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/environments", "metadata:read", "List environments", list_envs, env_query, NULL, true, NULL },
 	{ "POST", "/api/v1/environments", "admin", "Create an environment", create_env, NULL, env_body, false, NULL },
 	{ "GET", "/api/v1/environments/{env}", "metadata:read", "Get an environment", get_env, NULL, NULL, false, NULL },

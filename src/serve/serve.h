@@ -16,6 +16,8 @@ struct serve_opts {
 	const char *store_path; /* the metadata store's file */
 	size_t max_body;        /* request body limit in bytes; 0: 1 MiB */
 	int threads;            /* worker threads; 0: 4 */
+	/* routes of scope metadata:read answer without a token (a local, single-user server) */
+	bool read_without_token;
 	/* background work: the cron scheduler (queues scheduled runs) and worker processes that
 	 * execute queued runs (`<worker_exe> worker --store S [--project-dir D] [--profiles-dir P]`) */
 	bool scheduler;

@@ -22,6 +22,7 @@ struct req {
 	const char *param_names[SERVE_MAX_PARAMS], *param_values[SERVE_MAX_PARAMS];
 	int nparams;
 	struct store *store; /* this thread's connection */
+	const char *token_name; /* who asked (NULL: no token needed) */
 	/* the reply */
 	int status;
 	const char *content_type;
@@ -38,7 +39,7 @@ struct route_field {
 struct route {
 	const char *method;  /* "GET", "POST", "PATCH", "DELETE" */
 	const char *pattern; /* "/api/v1/runs/{run_id}"; a last `{path*}` takes the rest */
-	const char *scope;   /* "metadata:read", "job:run", "admin" (checked once tokens exist) */
+	const char *scope;   /* "public", "metadata:read", "job:run", "admin": the token it needs */
 	const char *summary;
 	route_fn fn;
 	const struct route_field *query; /* NULL-name terminated, or NULL */

@@ -269,6 +269,28 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
                        struct arena *a, struct store_artifact *out, struct diag *d);
 
+/* ---- service tokens (tokens.c) ---- */
+enum { STORE_SCOPE_METADATA_READ = 1, STORE_SCOPE_JOB_RUN = 2, STORE_SCOPE_ADMIN = 4 };
+int store_scope_parse(const char *s);            /* "metadata:read" → its bit, -1 unknown */
+bool store_scopes_allow(unsigned have, unsigned need); /* admin ⊇ job:run ⊇ metadata:read */
+void store_scopes_text(unsigned scopes, struct buf *out); /* "metadata:read,job:run" */
+struct store_token {
+	const char *name, *prefix;
+	unsigned scopes;
+	const char *created_at, *last_used_at, *revoked_at;
+};
+/* Makes a token with the given scopes; *token (in a) is the secret, shown this once. */
+int store_token_create(struct store *s, const char *name, unsigned scopes, struct arena *a,
+                       const char **token, struct diag *d);
+enum { STORE_TOKEN_OK, STORE_TOKEN_UNKNOWN, STORE_TOKEN_REVOKED, STORE_TOKEN_SCOPE };
+/* Whether `token` may do what `need` (a scope bit) allows: STORE_TOKEN_*, or -1 on a store
+ * error; *who is the token's name when it is known. */
+int store_token_check(struct store *s, const char *token, unsigned need, const char **who,
+                      struct arena *a, struct diag *d);
+int store_token_revoke(struct store *s, const char *name, struct diag *d);
+int store_token_list(struct store *s, struct arena *a, struct store_token **out, size_t *n,
+                     struct diag *d);
+
 /* ---- node state ---- */
 struct store_node_def {
 	const char *unique_id, *resource_type, *checksum;

@@ -25,13 +25,26 @@ select count(*) as n from c
 EOT
 silt job create slowjob --env prod --step "silt run --select slow" --step "silt seed" > /dev/null 2>&1
 
+silt token create ops --scope admin > "$t/tok.out" 2>&1
+check "silt token create prints the secret once" grep -q '^slt_[0-9a-f]\{48\}$' "$t/tok.out"
+admin=$(grep '^slt_' "$t/tok.out")
+read=$(silt token create reader --scope metadata:read | grep '^slt_')
+runner=$(silt token create runner --scope job:run | grep '^slt_')
+old=$(silt token create old --scope admin | grep '^slt_')
+silt token revoke old > /dev/null
+silt token list > "$t/toks.out" 2>&1
+check "silt token list shows names, scopes and states" grep -q "old .*admin .*revoked" "$t/toks.out"
+check "... and never a secret" test "$(grep -c "$admin" "$t/toks.out")" = 0
+silt token create bad --scope root > "$t/out" 2>&1
+check "an unknown scope is a usage error" test $? -eq 2
+check "the store keeps only hashes" test "$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from service_token where token_sha256 = ?', (sys.argv[2],)).fetchone()[0])" "$SILT_STORE" "$admin")" = 0
 "$SILT" serve --port 0 --max-body 4096 > "$t/serve.out" 2>&1 &
 pid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q "listening on" "$t/serve.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$t/serve.out" | head -n 1)
 check "silt serve prints the address it listens on" test -n "$url"
-/usr/bin/python3 "$ROOT/tests/cli/lib/serve_api.py" "$url" > "$t/api.out" 2>&1
+/usr/bin/python3 "$ROOT/tests/cli/lib/serve_api.py" "$url" "$admin" "$read" "$runner" "$old" > "$t/api.out" 2>&1
 cat "$t/api.out"
 api=$(tail -n 1 "$t/api.out")
 check "the API checks pass ($api)" test "$(echo "$api" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed$/\1/')" = 0
@@ -41,6 +54,7 @@ kill -TERM $pid
 wait $pid
 check "SIGTERM stops the server cleanly" test $? -eq 0
 check "... and it says so" grep -q "silt serve: stopped" "$t/serve.out"
+check "no token appears in the server's output" test "$(grep -c -e "$admin" -e "$read" -e "$runner" "$t/serve.out")" = 0
 printf 'not a store' > "$t/junk.db"
 silt serve --port 0 --store "$t/junk.db" > "$t/bad.out" 2>&1
 check "a file that is not a store is refused at start" grep -q "is not a silt store" "$t/bad.out"

@@ -7,8 +7,9 @@ import sys
 import urllib.error
 import urllib.request
 
-BASE = sys.argv[1]
+BASE, ADMIN, READ, RUNNER, REVOKED = sys.argv[1:6]
 passed = failed = 0
+bodies = []  # every response, to check no token is ever echoed
 
 
 def check(name, cond, detail=""):
@@ -23,20 +24,24 @@ def check(name, cond, detail=""):
             print("#   " + str(detail)[:400].replace("\n", "\n#   "))
 
 
-def call(path, method="GET", body=None, raw=None, headers=None):
+def call(path, method="GET", body=None, raw=None, token=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     h = {"Content-Type": "application/json"}
-    h.update(headers or {})
+    token = ADMIN if token is None else token
+    if token:
+        h["Authorization"] = "Bearer " + token
     req = urllib.request.Request(BASE + path, method=method, data=data, headers=h)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
+            out = r.status, r.headers.get("Content-Type", ""), r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
+        out = e.code, e.headers.get("Content-Type", ""), e.read()
+    bodies.append(out[2])
+    return out
 
 
-def jcall(path, method="GET", body=None, raw=None):
-    status, ctype, data = call(path, method, body, raw)
+def jcall(path, method="GET", body=None, raw=None, token=None):
+    status, ctype, data = call(path, method, body, raw, token)
     try:
         return status, json.loads(data)
     except ValueError:
@@ -253,6 +258,31 @@ t2 = time.time()
 d = wait_run(d.get("id"), ("success", "error", "cancelled"), 60)
 check(f"the worker stopped the statement and takes the next run ({time.time() - t2:.1f}s)",
       d.get("status") == "success" and time.time() - t2 < 45, d)
+
+# ---- service tokens and scopes
+s, d = jcall("/api/v1/runs", token="")
+check("no token: 401", is_error(s, d, 401, "unauthorized") and "silt token create" in d["error"]["message"], d)
+s, d = jcall("/api/v1/health", token="")
+check("health needs no token", s == 200, d)
+s, d = jcall("/api/openapi.json", token="")
+check("nor does the OpenAPI document", s == 200 and "token" in d.get("components", {}).get("securitySchemes", {}), str(d)[:200])
+s, d = jcall("/api/v1/runs", token="slt_" + "0" * 48)
+check("an unknown token: 401", is_error(s, d, 401, "unauthorized"), d)
+s, d = jcall("/api/v1/runs", token=REVOKED)
+check("a revoked token: 401 saying so", is_error(s, d, 401) and "revoked" in d["error"]["message"], d)
+s, d = jcall("/api/v1/runs", token=READ)
+check("a metadata:read token reads", s == 200, d)
+s, d = jcall("/api/v1/environments", "POST", {"name": "nope", "type": "general"}, token=READ)
+check("... but cannot write: 403 naming the scope", is_error(s, d, 403, "forbidden") and "admin" in d["error"]["message"], d)
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {}, token=READ)
+check("... nor run jobs", is_error(s, d, 403), d)
+s, d = jcall("/api/v1/runs/1", token=RUNNER)
+check("a job:run token reads", s == 200, d)
+s, d = jcall("/api/v1/environments/prod", "DELETE", token=RUNNER)
+check("... but is no admin", is_error(s, d, 403), d)
+s, d = jcall("/api/v1/environments", token=READ)
+check("... and the environment is still there", "prod" in [e["name"] for e in d.get("data", [])], d)
+check("no response ever holds a token", not any(t.encode() in b for b in bodies for t in (ADMIN, READ, RUNNER, REVOKED)))
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -38,6 +38,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_source(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */

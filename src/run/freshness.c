@@ -434,6 +434,81 @@ static void on_stop(void *ud)
 			adapter_cancel(t->conns[i]);
 }
 
+/* ---- project hooks ---- */
+
+/* on-run-start / on-run-end, as the run tasks run them (dbt 1.9+ runs them for freshness unless
+ * flags.source_freshness_run_project_hooks is false): rendered in the root project's context on
+ * connection 0, `results` given to on-run-end. Returns how many ran; *failed counts failures. */
+static int run_hooks(struct ftask *t, const char *which, value hooks, value results, int *failed)
+{
+	if (hooks.type != VT_LIST || !hooks.list->n)
+		return 0;
+	int n = (int)hooks.list->n;
+	console_line(&t->con, "Running %d %s hook%s", n, which, n == 1 ? "" : "s");
+	struct diag d;
+	diag_init(&d);
+	if (!t->conns[0])
+		t->conns[0] = adapter_open(t->ad, &d);
+	for (int i = 0; i < n; i++) {
+		struct buf name = BUF_INIT, m = BUF_INIT;
+		buf_printf(&name, "%s.%s.%d", t->p->name, which, i);
+		buf_printf(&m, "START hook: %s", name.p);
+		console_progress(&t->con, i + 1, n, m.p, "RUN", CC_NONE, -1);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = -1;
+		value h = hooks.list->v[i];
+		if (h.type == VT_DICT)
+			h = v_item(h, "sql");
+		if (t->conns[0] && h.type == VT_STR) {
+			struct arena a;
+			arena_init(&a);
+			struct dbt_runtime rt;
+			dbt_runtime_init(&rt, t->conns[0], &a);
+			struct dbt_render r = { 0 };
+			r.proj = &t->nc.info;
+			r.env = t->r->env;
+			r.phase = DBT_EXECUTE;
+			r.package = t->p->name;
+			r.rt = &rt;
+			struct jinja_render opts = { 0 };
+			dbt_render_setup(&r, &a, &opts);
+			vdict_sets(r.ctx.dict, "results", results);
+			char *src = arena_strndup(&a, h.s, h.len);
+			struct jinja_template *tm = jinja_parse_in(t->r->env, &a, name.p, src, h.len, &d);
+			struct buf sql = BUF_INIT;
+			rc = tm ? jinja_render(t->r->env, tm, &opts, &sql, &d) : -1;
+			const char *body = buf_cstr(&sql);
+			while (*body == ' ' || *body == '\n' || *body == '\t')
+				body++;
+			if (rc == 0 && *body)
+				rc = adapter_exec(t->conns[0], body, NULL, &d);
+			if (rc == 0 && adapter_in_transaction(t->conns[0]))
+				rc = adapter_commit(t->conns[0], &d);
+			buf_release(&sql);
+			arena_release(&a);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		buf_reset(&m);
+		buf_printf(&m, "%s hook: %s", rc == 0 ? "OK" : "ERROR", name.p);
+		console_progress(&t->con, i + 1, n, m.p, rc == 0 ? "OK" : "ERROR",
+		                 rc == 0 ? CC_GREEN : CC_RED,
+		                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (rc < 0) {
+			++*failed;
+			char *msg = first_error(&d);
+			console_line(&t->con, "  on-run hook failed: %s", msg);
+			free(msg);
+			diag_clear(&d);
+		}
+		buf_release(&name);
+		buf_release(&m);
+	}
+	console_line(&t->con, "%s", "");
+	diag_release(&d);
+	return n;
+}
+
 /* ---- sources.json ---- */
 
 static void iso_time(const struct timespec *ts, char out[40])
@@ -571,14 +646,46 @@ int freshness_run(struct project *p, struct parse_result *r, struct gnode *const
 		console_line(&t.con, "Concurrency: %d thread%s (target='%s')", t.threads,
 		             t.threads == 1 ? "" : "s", o->target_name ? o->target_name : "");
 		console_line(&t.con, "%s", "");
+		value flag = v_item(p->flags, "source_freshness_run_project_hooks");
+		bool hooks = flag.type == VT_UNDEF || flag.type == VT_NONE || v_truthy(flag);
+		int nhooks = 0, hook_failures = 0;
+		if (hooks)
+			nhooks += run_hooks(&t, "on-run-start", p->on_run_start, v_undef(), &hook_failures);
 		struct run_opts ro = { .threads = t.threads, .execute = execute, .on_start = on_start,
 			               .on_done = on_done, .on_stop = on_stop, .ud = &t,
 			               .interrupt = o->interrupt };
-		rc = run_dag(r->m, sel, nsel, &ro, items);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* a failed on-run-start skips the checks only under skip_nodes_if_on_run_start_fails */
+		if (hook_failures && v_truthy(v_item(p->flags, "skip_nodes_if_on_run_start_fails"))) {
+			for (size_t i = 0; i < nsel; i++) {
+				items[i] = (struct run_item){ .node = sel[i], .status = RUN_SKIPPED };
+				t.checks[i].status = FS_RUNTIME;
+				t.checks[i].error = strdup("Skipped because an on-run-start hook failed");
+				t.done_order[t.ndone++] = i;
+			}
+			rc = 1;
+		} else {
+			rc = run_dag(r->m, sel, nsel, &ro, items);
+		}
 		console_line(&t.con, "%s", "");
+		if (hooks) {
+			value res = v_list(&a, (uint32_t)t.ndone);
+			for (size_t i = 0; i < t.ndone; i++) {
+				size_t pos = t.done_order[i];
+				value x = result_value(&a, &t.checks[pos], &items[pos]);
+				vdict_sets(x.dict, "node", t.checks[pos].g->raw);
+				vlist_push(res.list, x);
+			}
+			nhooks += run_hooks(&t, "on-run-end", p->on_run_end, res, &hook_failures);
+		}
+		if (hook_failures)
+			rc = 1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* dbt's counts, sorted by name: "1 project hook, 3 sources" */
 		struct buf line = BUF_INIT;
-		buf_printf(&line, "Finished running %zu source%s in ", nsel, nsel == 1 ? "" : "s");
+		buf_puts(&line, "Finished running ");
+		if (nhooks)
+			buf_printf(&line, "%d project hook%s, ", nhooks, nhooks == 1 ? "" : "s");
+		buf_printf(&line, "%zu source%s in ", nsel, nsel == 1 ? "" : "s");
 		console_duration_text(&line, secs_between_mono(&t0, &t1));
 		buf_putc(&line, '.');
 		console_line(&t.con, "%s", line.p);

@@ -188,6 +188,28 @@ sql "update raw__payments set loaded_at = datetime('now', '-59 minutes');"
 (cd "$P" && silt source freshness -s source:raw.payments > "$t/out" 2>&1)
 check "59 minutes old passes warn_after (1 hour)" eq "$? $(ids "$S")" "0 source.fresh.raw.payments=pass"
 
+# ---- project hooks run with freshness (dbt 1.9+'s default), unless the flag turns them off
+cat > "$P/dbt_project.yml" <<'EOF'
+name: fresh
+version: '1.0'
+profile: fresh
+on-run-start: "create table if not exists hook_log (what text, n int)"
+on-run-end: "insert into hook_log values ('end', {{ results | length }})"
+EOF
+(cd "$P" && silt source freshness -s source:raw.orders source:raw.events > "$t/out" 2>&1)
+check "with hooks the check still exits 0" eq $? 0
+check "on-run-start runs first" has "$t/out" "1 of 1 START hook: fresh.on-run-start.0"
+check "on-run-end sees the freshness results" eq "$(/usr/bin/python3 -c "
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute('select what, n from hook_log').fetchall())" "$P/wh.db")" "[('end', 2)]"
+check "the hooks are counted as dbt counts them" has "$t/out" "Finished running 2 project hooks, 2 sources in "
+printf 'flags:\n  source_freshness_run_project_hooks: false\n' >> "$P/dbt_project.yml"
+(cd "$P" && silt source freshness -s source:raw.orders > "$t/out" 2>&1)
+check "source_freshness_run_project_hooks: false leaves them out" eq "$(grep -c 'hook' "$t/out")" 0
+check "so nothing more is logged" eq "$(/usr/bin/python3 -c "
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute('select count(*) from hook_log').fetchone()[0])" "$P/wh.db")" 1
+
 # ---- as a job step
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 export HOME=$t/home

@@ -100,6 +100,8 @@ struct cli_parsed {
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
+/* cli_load_parse in the environment of the `silt job run` step being run, if any (cmd_source.c) */
+int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a);
 /* Prints the collected errors, then releases everything. */
 void cli_parsed_release(struct cli_parsed *c);
 /* target/manifest.json of a parsed project (cmd_parse.c); 0 or -1 with an error in d. */

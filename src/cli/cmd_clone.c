@@ -4,7 +4,8 @@
  * materialization (compile/macros/clone.sql): a zero-copy table clone where the adapter can,
  * else a view `select * from <state relation>`. A relation that already exists in the target is
  * left alone unless --full-refresh. Nodes run independently (a failure skips nothing), print no
- * progress lines (as dbt's clone runner), and end in dbt's summary and run_results.json. */
+ * progress lines (as dbt's clone runner), and end in dbt's summary and run_results.json. As a step
+ * of `silt job run` it clones into the step environment's target and schema. */
 #include <time.h>
 
 #include "adapter/adapter.h"
@@ -388,7 +389,9 @@ int cmd_clone(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection sel;
 	rc = 2;
-	if (cli_load_parse(&c, &o) < 0 ||
+	struct arena ea; /* a job step's environment settings */
+	arena_init(&ea);
+	if (cli_load_parse_step(&c, &o, &ea) < 0 ||
 	    cli_selection_opts(&csel, csel.types.n || csel.extypes.n ? 0 : refable, &so, c.selectors,
 	                       &c.d) < 0 ||
 	    cli_selection_state(&csel, &c, &so) < 0 || graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
@@ -416,5 +419,6 @@ int cmd_clone(int argc, char **argv)
 done:
 	cli_parsed_release(&c);
 	cli_selection_release(&csel);
+	arena_release(&ea);
 	return rc;
 }

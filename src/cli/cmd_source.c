@@ -4,7 +4,8 @@
  *
  * Inside a step of `silt job run` (cli_job_current) the check runs in the step's environment:
  * its target, threads, schema, database, credentials and variables, as the run commands do; the
- * sources.json it writes is kept as the step's artifact. */
+ * sources.json it writes is kept as the step's artifact. cli_load_parse_step (here, shared with
+ * cmd_clone.c) does that set-up. */
 #include <signal.h>
 
 #include "jobs.h"
@@ -77,17 +78,25 @@ static void step_env_apply(struct project *p, const struct step_env *se)
 			vdict_sets(out.dict, se->creds[i].key, v_cstr(se->creds[i].value));
 }
 
-static int load_parse(struct cli_parsed *c, const struct project_opts *o, const struct step_env *se)
+int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a)
 {
-	if (!se)
+	struct cli_job_ctx *ctx = cli_job_current;
+	if (!ctx)
 		return cli_load_parse(c, o);
 	memset(c, 0, sizeof(*c));
 	diag_init(&c->d);
 	arena_init(&c->a);
+	struct step_env se;
+	if (step_env_resolve(ctx, o, a, &se, &c->d) < 0)
+		return -1;
 	c->loaded = true;
 	if (project_load(&c->p, o, &c->d) < 0)
 		return -1;
-	step_env_apply(&c->p, se);
+	step_env_apply(&c->p, &se);
+	/* the step's artifacts are read from its target folder (cmd_job.c) */
+	const char *tp = c->p.target_path ? c->p.target_path : "target";
+	free(ctx->target_dir);
+	ctx->target_dir = tp[0] == '/' ? strdup(tp) : strdup(arena_printf(&c->a, "%s/%s", c->p.dir, tp));
 	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;
 	c->parsed = true;
@@ -136,24 +145,13 @@ static int freshness(int argc, char **argv)
 		cli_selection_release(&csel);
 		return rc;
 	}
-	struct cli_job_ctx *ctx = cli_job_current;
 	struct arena ea;
 	arena_init(&ea);
-	struct diag ed;
-	diag_init(&ed);
-	struct step_env se;
-	if (ctx && step_env_resolve(ctx, &o, &ea, &se, &ed) < 0) {
-		cli_print_diag_as("source freshness", &ed);
-		diag_release(&ed);
-		arena_release(&ea);
-		cli_selection_release(&csel);
-		return 2;
-	}
 	struct cli_parsed c;
 	struct gselect_opts so;
 	struct gselection sel;
 	rc = 2;
-	if (load_parse(&c, &o, ctx ? &se : NULL) < 0 ||
+	if (cli_load_parse_step(&c, &o, &ea) < 0 ||
 	    cli_selection_opts(&csel, 1u << GT_SOURCE, &so, c.selectors, &c.d) < 0 ||
 	    cli_selection_state(&csel, &c, &so) < 0 || graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
 		goto done;
@@ -173,17 +171,9 @@ static int freshness(int argc, char **argv)
 		        cli_interrupt_why ? cli_interrupt_why : "interrupted");
 		rc = rc ? rc : 1;
 	}
-	if (ctx) { /* the step's artifacts are read from here (cmd_job.c) */
-		const char *tp = c.p.target_path ? c.p.target_path : "target";
-		char *tdir = tp[0] == '/' ? arena_printf(&c.a, "%s", tp)
-		                          : arena_printf(&c.a, "%s/%s", c.p.dir, tp);
-		free(ctx->target_dir);
-		ctx->target_dir = strdup(tdir);
-	}
 done:
 	cli_parsed_release(&c);
 	cli_selection_release(&csel);
-	diag_release(&ed);
 	arena_release(&ea);
 	return rc;
 }

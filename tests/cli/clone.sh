@@ -119,4 +119,22 @@ check "clone --state-env exits 0" eq $? 0
 check "it clones into the ci schema from the environment's relations" \
 	eq "$(q "select sql from sqlite_master where name = 'ci__inc'")" "[('CREATE VIEW \"ci__inc\" as\n    select * from \"main\".\"prod__inc\"',)]"
 check "rows read through the ci clone" eq "$(q "select count(*) from ci__people_t")" "[(3,)]"
+
+# ---- as a job step: into the step environment's schema
+silt env create pr --type staging --target dev --schema pr_7 > "$t/out" 2>&1
+silt job create clone-prod --env pr --step "silt clone --state-env production" > "$t/out" 2>&1
+check "a job with a clone step is created" eq $? 0
+silt job run clone-prod --profiles-dir . > "$t/out" 2>&1
+check "the job runs the clone and succeeds" eq $? 0
+check "the clone lands in the environment's schema" \
+	eq "$(q "select sql from sqlite_master where name = 'pr_7__inc'")" "[('CREATE VIEW \"pr_7__inc\" as\n    select * from \"main\".\"prod__inc\"',)]"
+jr=$(/usr/bin/python3 -c "
+import sqlite3
+print(sqlite3.connect('.silt/silt.db').execute('select max(id) from run').fetchone()[0])")
+silt run artifacts "$jr" --step 1 run_results.json > "$t/rr" 2>&1
+check "the step's run_results.json is kept, naming the environment's relations" /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['args']['which'] == 'clone'
+assert [x['relation_name'] for x in r['results'] if x['unique_id'] == 'model.cl.inc'] == ['\"main\".\"pr_7__inc\"'], r" "$t/rr"
 finish

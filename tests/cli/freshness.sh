@@ -188,6 +188,24 @@ sql "update raw__payments set loaded_at = datetime('now', '-59 minutes');"
 (cd "$P" && silt source freshness -s source:raw.payments > "$t/out" 2>&1)
 check "59 minutes old passes warn_after (1 hour)" eq "$? $(ids "$S")" "0 source.fresh.raw.payments=pass"
 
+# ---- loaded_at_query (dbt 1.10): a query gives the newest load time
+cat > "$P/models/query.yml" <<'EOF'
+version: 2
+sources:
+  - name: q
+    schema: raw
+    tables:
+      - name: orders
+        config:
+          loaded_at_query: "select max(loaded_at) from raw__orders where id = 1"
+          freshness:
+            warn_after: {count: 1, period: hour}
+EOF
+(cd "$P" && silt source freshness -s source:q > "$t/out" 2>&1)
+check "loaded_at_query's value is the age (2 hours: warn)" eq "$? $(ids "$S")" "0 source.fresh.q.orders=warn"
+check "and its age is the query's row" /usr/bin/python3 -c "import sys; assert 7190 <= float(sys.argv[1]) <= 7210, sys.argv[1]" \
+	"$(field "$S" source.fresh.q.orders max_loaded_at_time_ago_in_s)"
+
 # ---- project hooks run with freshness (dbt 1.9+'s default), unless the flag turns them off
 cat > "$P/dbt_project.yml" <<'EOF'
 name: fresh

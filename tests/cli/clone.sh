@@ -97,6 +97,13 @@ check "and says what it needs" has "$t/out" "give --state DIR"
 silt clone --state no-such-dir > "$t/out" 2>&1
 check "a state folder without manifest.json exits 2" eq $? 2
 
+/usr/bin/python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute('drop table prod__inc'); c.commit()" "$P/wh.db"
+silt clone --state prod-state -s inc --full-refresh > "$t/out" 2>&1
+check "a state relation missing from the warehouse is an error, not a broken view" eq $? 1
+check "which names the relation" has "$t/out" "The state's relation \"main\".\"prod__inc\" for model.cl.inc does not exist in the warehouse"
+
 # ---- --state-env: the applied state of an environment
 rm -f models/brand_new.sql
 echo "{{ config(materialized='table') }} select id, upper(name) as name from {{ ref('people') }}" > models/people_t.sql

@@ -33,6 +33,11 @@
         {{ return(relations) }}
     {%- endif -%}
     {%- set other_existing_relation = load_cached_relation(defer_relation) -%}
+    {#- silt: a state relation missing from the warehouse is an error here, as creating the view
+        is on PostgreSQL (SQLite would make a view that only fails when read) -#}
+    {%- if other_existing_relation is none -%}
+        {{ exceptions.raise_compiler_error("The state's relation " ~ defer_relation ~ " for " ~ model.unique_id ~ " does not exist in the warehouse") }}
+    {%- endif -%}
     {%- if other_existing_relation and other_existing_relation.type == 'table' and can_clone_table() -%}
         {%- set target_relation = this.incorporate(type='table') -%}
         {%- if existing_relation is not none and not existing_relation.is_table -%}

@@ -40,6 +40,8 @@ int cmd_ci(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_source(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
@@ -101,6 +103,8 @@ struct cli_parsed {
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
+/* cli_load_parse in the environment of the `silt job run` step being run, if any (cmd_source.c) */
+int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a);
 /* Prints the collected errors, then releases everything. */
 void cli_parsed_release(struct cli_parsed *c);
 /* target/manifest.json of a parsed project (cmd_parse.c); 0 or -1 with an error in d. */

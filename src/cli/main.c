@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "test", cmd_test, "run the selected data tests" },
 	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
 	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
+	{ "source", cmd_source, "source freshness: check the sources' freshness, write sources.json" },
+	{ "clone", cmd_clone, "clone: views in the target over the state's relations (--state DIR)" },
 	{ "show", cmd_show, "run a node's or an inline query's SQL and print the rows" },
 	{ "init", cmd_init, "create a starter project (and a SQLite profile)" },
 	{ "ls", cmd_ls, "list the nodes a selection names" },

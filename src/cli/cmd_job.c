@@ -2,7 +2,7 @@
  * (`silt run list|show|logs|artifacts|rerun`, reached through cmd_run.c because `silt run` is
  * also dbt's run command).
  *
- *   silt job create NAME --env E --step "silt build" [--step ...] [--schedule CRON]
+ *   silt job create NAME --env E --step "silt build" [--step ...] [--schedule CRON] [--type T]
  *        [--threads N] [--target-name T] [--timeout S] [--defer-env E] [--description TEXT]
  *   silt job list [--env E] | show NAME | edit NAME [same flags; --step replaces the steps;
  *        --env moves the job, its runs stay its own] | delete NAME | run NAME
@@ -25,7 +25,7 @@
 
 static const char job_usage[] =
     "usage: silt job [--store PATH] [--project-dir DIR] <command>\n"
-    "  create NAME --env E --step \"silt build\" [--step ...] [--schedule CRON] [--threads N]\n"
+    "  create NAME --env E --step \"silt build\" [--step ...] [--schedule CRON] [--type scheduled|ci|merge|other] [--threads N]\n"
     "         [--target-name T] [--timeout SECONDS] [--defer-env E] [--description TEXT]\n"
     "  list [--env E]\n"
     "  show NAME\n"
@@ -108,7 +108,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 	} cmds[] = { { "build", cmd_build }, { "run", cmd_run },     { "test", cmd_test },
 		     { "seed", cmd_seed },   { "docs", cmd_docs },   { "compile", cmd_compile },
 		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls },
-		     { "source", cmd_source }, { "clone", cmd_clone } };
+		     { "source", cmd_source }, { "clone", cmd_clone }, { "ci", cmd_ci } };
 	for (size_t i = 0; words->n && i < ARRAY_LEN(cmds); i++)
 		if (!strcmp(words->v[0], cmds[i].name)) {
 			if (cmds[i].fn == cmd_run && words->n > 1 && cli_is_run_record_command(words->v[1]))
@@ -117,7 +117,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		}
 	diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 	         "step `%s`: expected a silt command (build, run, test, seed, docs generate, compile, "
-	         "parse, ls, source freshness, clone)",
+	         "parse, ls, source freshness, clone, ci run, ci cleanup)",
 	         line);
 	return NULL;
 }
@@ -313,6 +313,8 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		final = SST_ERROR;
 		message = strdup("cannot resolve the environment's variables");
 	}
+	struct store_run self;
+	bool is_ci = store_run_get(s, run_id, &a, &self, d) == 0 && self.is_ci;
 	struct watchdog wd;
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
@@ -346,7 +348,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		cmd_fn fn = step_command(st->command, &a, &words, &sd);
 		int rc = 2;
 		struct cli_job_ctx ctx = { .s = s, .env = *env, .job = job, .run_id = run_id,
-			                   .step_id = st->id };
+			                   .step_id = st->id, .is_ci = is_ci, .is_ci_queued = is_ci };
 		double step_start = now_secs();
 		char *log = NULL;
 		size_t loglen = 0;
@@ -428,7 +430,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 /* ---- flags ---- */
 struct job_flags {
 	const char *name, *env, *schedule, *threads, *target_name, *timeout, *defer_env,
-	    *description;
+	    *description, *type;
 	strvec_t steps;
 };
 
@@ -445,7 +447,7 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 	for (int i = start; i < argc; i++) {
 		static const char *const names[] = { "--env",     "--schedule",    "--threads",
 			                             "--target-name", "--timeout", "--defer-env",
-			                             "--description", "--step", "--name" };
+			                             "--description", "--step", "--name", "--type" };
 		size_t k = 0;
 		while (k < ARRAY_LEN(names) && strcmp(argv[i], names[k]))
 			k++;
@@ -456,7 +458,7 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 		const char *v = argv[++i];
 		const char **slots[] = { &f->env,         &f->schedule, &f->threads,
 			                 &f->target_name, &f->timeout,  &f->defer_env,
-			                 &f->description, NULL,         &f->name };
+			                 &f->description, NULL,         &f->name,   &f->type };
 		if (k == 7)
 			vec_push(&f->steps, v);
 		else
@@ -508,6 +510,18 @@ static int apply_job_flags(struct store *s, struct arena *a, const struct job_fl
 	}
 	if (f->target_name)
 		j->target_name = *f->target_name ? f->target_name : NULL;
+	if (f->type) {
+		static const char *const types[] = { "scheduled", "ci", "merge", "other" };
+		size_t k = 0;
+		while (k < ARRAY_LEN(types) && strcmp(f->type, types[k]))
+			k++;
+		if (k == ARRAY_LEN(types)) {
+			fprintf(stderr, "silt job: --type must be scheduled, ci, merge or other, not '%s'\n",
+			        f->type);
+			return -2;
+		}
+		j->job_type = types[k];
+	}
 	if (f->description)
 		j->description = *f->description ? f->description : NULL;
 	if (f->threads) {
@@ -570,9 +584,19 @@ int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir
 		rc = store_env_get_id(s, r.env_id, &a, &env, d);
 	if (rc == 0 && r.job_id)
 		rc = store_job_get_id(s, r.job_id, &a, &job, d);
+	const char *tree = NULL;
+	if (rc == 0 && cli_checkout_run(s, &r, &env, &a, &tree, d) < 0) {
+		store_run_set_status(s, run_id, SST_ERROR, "its commit could not be checked out", NULL);
+		rc = -1;
+	}
 	enum store_status st = SST_ERROR;
+	const char *saved = step_project_dir;
+	if (tree)
+		step_project_dir = tree;
 	if (rc == 0)
-		st = execute_run(s, &env, r.job_id ? &job : NULL, run_id, project_dir, d);
+		st = execute_run(s, &env, r.job_id ? &job : NULL, run_id, tree ? tree : project_dir, d);
+	step_project_dir = saved;
+	cli_checkout_remove(tree);
 	arena_release(&a);
 	return rc < 0 ? -1 : st == SST_SUCCESS ? 0 : 1;
 }

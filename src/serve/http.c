@@ -48,6 +48,11 @@ const char *req_param(const struct req *r, const char *name)
 	return NULL;
 }
 
+const char *req_header(const struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 const char *req_query(const struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -299,7 +304,7 @@ static bool authorized(struct req *r, const struct route *rt)
 	int need = store_scope_parse(rt->scope);
 	if (need == STORE_SCOPE_METADATA_READ && r->srv->o->read_without_token)
 		return true;
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	const char *h = req_header(r, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) || !h[7]) {
 		reply_error(r, 401, "unauthorized",
 		            "this route needs a service token with scope %s: send 'Authorization: Bearer "

@@ -622,6 +622,8 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },
 	{ "POST", "/api/v1/runs/{run_id}/cancel", "job:run", "Cancel a queued or running run", cancel_run, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhooks/github", "public", "GitHub pull_request and push events (signed: X-Hub-Signature-256)", serve_webhook_github, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhooks/generic", "public", "pull_request and push events of other git hosts (signed: X-Silt-Signature-256)", serve_webhook_generic, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs", "metadata:read", "List runs, newest first", list_runs, run_query, NULL, true, NULL },
 	{ "GET", "/api/v1/runs/{run_id}", "metadata:read", "Get a run", get_run, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/steps", "metadata:read", "A run's steps", list_steps, NULL, NULL, false, NULL },

@@ -54,6 +54,7 @@ extern const size_t serve_nroutes;
 /* ---- helpers for handlers (http.c) ---- */
 const char *req_param(const struct req *r, const char *name);  /* a path parameter */
 const char *req_query(const struct req *r, const char *name);  /* a query argument, or NULL */
+const char *req_header(const struct req *r, const char *name); /* a request header, or NULL */
 /* The JSON body as a dict with only the route's fields; NULL after replying 400. */
 value req_body(struct req *r, const struct route *rt, bool *ok);
 /* A query integer in [lo, hi], or def when absent; false after replying 400. */
@@ -83,6 +84,10 @@ void reply_page(struct req *r, const struct page *pg);
 struct background;
 struct background *background_start(const struct serve_opts *o, struct diag *d);
 void background_stop(struct background *bg);
+
+/* ---- webhooks.c ---- */
+void serve_webhook_github(struct req *r);
+void serve_webhook_generic(struct req *r);
 
 /* ---- openapi.c ---- */
 value serve_openapi(struct arena *a);

@@ -269,6 +269,18 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
                        struct arena *a, struct store_artifact *out, struct diag *d);
 
+/* ---- the project's repository (repo.c) ---- */
+/* Sets the repository (url NULL: unchanged, "": none) and, when set_secret, the webhook secret
+ * (sealed; NULL or "": none). */
+int store_repo_set(struct store *s, const char *url, const char *secret, bool set_secret,
+                   struct diag *d);
+/* *url and *secret (when secret is not NULL) in a, NULL when unset. */
+int store_repo_get(struct store *s, struct arena *a, const char **url, const char **secret,
+                   struct diag *d);
+/* Records the commit (and branch) a run checked out; NULL leaves a field as it is. */
+int store_run_set_git(struct store *s, int64_t run_id, const char *sha, const char *branch,
+                      struct diag *d);
+
 /* ---- service tokens (tokens.c) ---- */
 enum { STORE_SCOPE_METADATA_READ = 1, STORE_SCOPE_JOB_RUN = 2, STORE_SCOPE_ADMIN = 4 };
 int store_scope_parse(const char *s);            /* "metadata:read" → its bit, -1 unknown */

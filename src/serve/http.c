@@ -225,7 +225,13 @@ struct page page_new(struct req *r, size_t cap)
 
 void page_add(struct req *r, struct page *pg, int64_t id, value item)
 {
-	pg->keys[pg->items.list->n] = arena_printf(&r->a, "%lld", (long long)id);
+	page_add_key(r, pg, arena_printf(&r->a, "%lld", (long long)id), item);
+}
+
+void page_add_key(struct req *r, struct page *pg, const char *key, value item)
+{
+	(void)r;
+	pg->keys[pg->items.list->n] = key;
 	vlist_push(pg->items.list, item);
 }
 
@@ -469,6 +475,7 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 	}
 	MHD_stop_daemon(daemon);
 	background_stop(bg);
+	serve_discovery_release();
 	for (size_t i = 0; i < srv.stores.n; i++)
 		store_close(srv.stores.v[i]);
 	vec_free(&srv.stores);

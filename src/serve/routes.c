@@ -601,6 +601,35 @@ static const struct route_field run_query[] = {
 	{ "cursor", "string", "next_cursor of the previous page" },
 	{ NULL, NULL, NULL },
 };
+static const struct route_field node_query[] = {
+	{ "resource_type", "string", "model, seed, snapshot, test, source, exposure, ... (comma list)" },
+	{ "tag", "string", "only nodes with this tag" },
+	{ "package", "string", "only this package's nodes" },
+	{ "schema", "string", "only nodes in this schema" },
+	{ "layer", "string", "only models of this folder under models/ (staging, marts, ...)" },
+	{ "status", "string", "only nodes whose last execution has this status" },
+	{ "unique_id", "string", "only these nodes (comma list)" },
+	{ "search", "string", "name, unique_id or description contains this" },
+	{ "select", "string", "a silt/dbt selector: +orders, tag:finance, path:marts" },
+	{ "exclude", "string", "with select: a selector to leave out" },
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },
+	{ "cursor", "string", "next_cursor of the previous page" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field lineage_query[] = {
+	{ "select", "string", "a silt/dbt selector (default: everything)" },
+	{ "exclude", "string", "a selector to leave out" },
+	{ "tests", "boolean", "include tests (any value)" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field limit_query[] = {
+	{ "limit", "integer", "how many, 1-500 (default 100)" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field changes_query[] = {
+	{ "days", "integer", "how far back, 1-366 (default 7)" },
+	{ NULL, NULL, NULL },
+};
 static const struct route_field log_query[] = {
 	{ "step", "integer", "only this step (its position, from 1)" },
 	{ NULL, NULL, NULL },
@@ -618,6 +647,12 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}", "metadata:read", "Get an environment", get_env, NULL, NULL, false, NULL },
 	{ "PATCH", "/api/v1/environments/{env}", "admin", "Change an environment's settings", update_env, NULL, env_body, false, NULL },
 	{ "DELETE", "/api/v1/environments/{env}", "admin", "Delete an environment and its jobs", delete_env, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/state", "metadata:read", "What the environment's definition state holds", serve_env_state, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes", "metadata:read", "The environment's nodes with their last execution", serve_env_nodes, node_query, NULL, true, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}", "metadata:read", "One node: definition, applied relation, execution, parents and children", serve_env_node, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}/history", "metadata:read", "A node's executions in the environment, newest first", serve_env_node_history, limit_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/lineage", "metadata:read", "The DAG, or the part a selector names", serve_env_lineage, lineage_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
 	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },

@@ -78,12 +78,22 @@ struct page {
 };
 struct page page_new(struct req *r, size_t cap);
 void page_add(struct req *r, struct page *pg, int64_t id, value item);
+void page_add_key(struct req *r, struct page *pg, const char *key, value item); /* key borrowed */
 void reply_page(struct req *r, const struct page *pg);
 
 /* ---- background.c: the scheduler thread and the worker processes ---- */
 struct background;
 struct background *background_start(const struct serve_opts *o, struct diag *d);
 void background_stop(struct background *bg);
+
+/* ---- discovery.c ---- */
+void serve_env_nodes(struct req *r);
+void serve_env_node(struct req *r);
+void serve_env_node_history(struct req *r);
+void serve_env_lineage(struct req *r);
+void serve_env_changes(struct req *r);
+void serve_env_state(struct req *r);
+void serve_discovery_release(void); /* the loaded definition states, when the server stops */
 
 /* ---- webhooks.c ---- */
 void serve_webhook_github(struct req *r);

@@ -269,6 +269,35 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
                        struct arena *a, struct store_artifact *out, struct diag *d);
 
+/* ---- reads for the discovery API (discover.c) ---- */
+/* The run whose manifest is the environment's definition state and its generated_at (0/NULL
+ * when it has none). */
+int store_defs_source(struct store *s, int64_t env_id, struct arena *a, int64_t *run_id,
+                      const char **generated_at, struct diag *d);
+/* A node's execution state in an environment (strings valid during the callback). */
+struct store_exec {
+	const char *unique_id;
+	int64_t last_run_id;
+	const char *last_status, *last_at, *last_message;
+	int64_t success_run_id;
+	const char *success_at;
+	int64_t job_id; /* of the last run, 0 when it was no job's */
+	const char *job_name;
+};
+/* fn for every node with applied state; a non-zero return stops and is returned. */
+int store_exec_each(struct store *s, int64_t env_id,
+                    int (*fn)(void *ud, const struct store_exec *e), void *ud, struct diag *d);
+/* Executions in the environment's own non-CI runs, newest first: of one node (unique_id), or
+ * (unique_id NULL) the successful ones of every node — what it deployed lately. */
+struct store_env_exec {
+	int64_t run_id, job_id;
+	const char *job_name, *unique_id, *status, *started_at, *completed_at;
+	double execution_time;
+	const char *message;
+};
+int store_env_history(struct store *s, int64_t env_id, const char *unique_id, int limit,
+                      struct arena *a, struct store_env_exec **out, size_t *n, struct diag *d);
+
 /* ---- the project's repository (repo.c) ---- */
 /* Sets the repository (url NULL: unchanged, "": none) and, when set_secret, the webhook secret
  * (sealed; NULL or "": none). */

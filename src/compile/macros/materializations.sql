@@ -21,6 +21,9 @@
             {{ get_create_table_as_sql(False, intermediate_relation, sql) }}
         {%- endif -%}
     {%- endcall -%}
+    {%- if kind == 'table' -%}
+        {%- do create_indexes(intermediate_relation) -%}
+    {%- endif -%}
     {%- if existing_relation is not none -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
     {%- endif -%}
@@ -80,6 +83,9 @@
     {%- call statement('main') -%}
         {{ build_sql }}
     {%- endcall -%}
+    {%- if existing_relation is none or swap -%}
+        {%- do create_indexes(intermediate_relation if swap else target_relation) -%}
+    {%- endif -%}
     {%- if swap -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
         {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}

@@ -92,6 +92,29 @@
     {{ sql }}
 {%- endmacro %}
 
+{#- The `indexes` config of a table: one statement per index, from the adapter's
+    get_create_index_sql (none by default: SQLite models take no indexes config). -#}
+{% macro create_indexes(relation) -%}
+    {{ adapter.dispatch('create_indexes', 'dbt')(relation) }}
+{%- endmacro %}
+
+{% macro default__create_indexes(relation) -%}
+    {%- for index_dict in config.get('indexes', default=[]) or [] -%}
+        {%- set create_index_sql = get_create_index_sql(relation, index_dict) -%}
+        {%- if create_index_sql and create_index_sql | trim -%}
+            {%- do run_query(create_index_sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro get_create_index_sql(relation, index_dict) -%}
+    {{ return(adapter.dispatch('get_create_index_sql', 'dbt')(relation, index_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_create_index_sql(relation, index_dict) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
 {#- Column names quoted and joined with ", ". -#}
 {% macro get_quoted_csv(column_names) -%}
     {%- set quoted = [] -%}

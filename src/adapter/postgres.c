@@ -114,7 +114,9 @@ static void conn_error(struct pg_conn *c, PGresult *res, struct diag *d)
 {
 	bool cancelled = atomic_exchange(&c->cancel, false);
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
-	if (!msg || !*msg)
+	/* a lost connection: the connection's message carries the server's last word ("FATAL:
+	 * terminating connection due to administrator command") before libpq's own */
+	if (!msg || !*msg || PQstatus(c->conn) == CONNECTION_BAD)
 		msg = PQerrorMessage(c->conn);
 	pg_message(d, cancelled ? "query cancelled: " : NULL, msg);
 }
@@ -813,8 +815,60 @@ static int live_type(struct pg_conn *c, const struct relation *r, enum rel_type 
 	return rc;
 }
 
+/* The views (and materialized views) that read a relation, directly or through each other,
+ * with their definitions as the server prints them now, in an order they can be re-created in. */
+static int dependents(struct pg_conn *c, const struct relation *r, struct arena *a,
+                      struct adapter_table *out, struct diag *d)
+{
+	struct buf name = BUF_INIT;
+	regclass_text(c->base.ad, r, &name);
+	value p = v_cstr(buf_cstr(&name));
+	int rc = params_query(
+	    c,
+	    "with recursive deps(oid, depth) as ("
+	    " select r.ev_class, 1 from pg_catalog.pg_depend d"
+	    " join pg_catalog.pg_rewrite r on r.oid = d.objid"
+	    " where d.classid = 'pg_catalog.pg_rewrite'::regclass"
+	    " and d.refclassid = 'pg_catalog.pg_class'::regclass"
+	    " and d.refobjid = pg_catalog.to_regclass($1) and r.ev_class <> d.refobjid"
+	    " union all"
+	    " select r.ev_class, deps.depth + 1 from deps"
+	    " join pg_catalog.pg_depend d on d.refobjid = deps.oid"
+	    " and d.classid = 'pg_catalog.pg_rewrite'::regclass"
+	    " and d.refclassid = 'pg_catalog.pg_class'::regclass"
+	    " join pg_catalog.pg_rewrite r on r.oid = d.objid where r.ev_class <> deps.oid)"
+	    " select n.nspname::text, c.relname::text, c.relkind::text,"
+	    " pg_catalog.pg_get_viewdef(c.oid)"
+	    " from (select oid, max(depth) as depth from deps group by oid) x"
+	    " join pg_catalog.pg_class c on c.oid = x.oid"
+	    " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+	    " order by x.depth, c.oid",
+	    &p, 1, NULL, a, out, d);
+	buf_release(&name);
+	return rc;
+}
+
+static int recreate(struct pg_conn *c, const struct adapter_table *deps, struct diag *d)
+{
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < deps->nrows && rc == 0; i++) {
+		value *row = deps->rows.list->v[i].list->v;
+		buf_reset(&sql);
+		/* the definition is SQL text the server itself printed */
+		sqlfmt(&sql, NULL, "create %s %I.%I as %s",
+		       row[2].s[0] == 'm' ? "materialized view" : "view", row[0].s, row[1].s,
+		       row[3].type == VT_STR ? row[3].s : "");
+		rc = run_simple(c, buf_cstr(&sql), d);
+	}
+	buf_release(&sql);
+	return rc;
+}
+
 /* target := tmp in one transaction: drop a leftover backup, rename target → backup, rename
- * tmp → target, drop the backup. Other sessions see the old relation until the commit. */
+ * tmp → target, drop the backup. Other sessions see the old relation until the commit. Views
+ * that read the target are re-created over the new one (a seed's reload keeps its dependants,
+ * as dbt's truncate-and-insert does); one that no longer fits fails the swap. */
 static int pg_swap(struct adapter_conn *base, const struct relation *target, enum rel_type old_type,
                    const struct relation *tmp, struct diag *d)
 {
@@ -833,6 +887,11 @@ static int pg_swap(struct adapter_conn *base, const struct relation *target, enu
 		rc = drop_in(c, &backup, d);
 	if (rc == 0)
 		rc = live_type(c, target, &old.type, d);
+	struct arena a;
+	arena_init(&a);
+	struct adapter_table deps = {0};
+	if (rc == 0 && old.type != REL_UNKNOWN)
+		rc = dependents(c, &old, &a, &deps, d);
 	if (rc == 0 && old.type != REL_UNKNOWN)
 		rc = rename_in(c, &old, old.type, backup.identifier, d);
 	if (rc == 0)
@@ -846,6 +905,9 @@ static int pg_swap(struct adapter_conn *base, const struct relation *target, enu
 	backup.type = old.type;
 	if (rc == 0 && old.type != REL_UNKNOWN)
 		rc = drop_in(c, &backup, d);
+	if (rc == 0 && deps.nrows)
+		rc = recreate(c, &deps, d);
+	arena_release(&a);
 	buf_release(&bname);
 	return atomic_end(c, own, rc, d);
 }

@@ -143,6 +143,55 @@ check "a failing rebuild exits 1" [ $? -eq 1 ]
 check "its error is the server's, under the model's name" grep -q 'division by zero' "$t/out"
 check "the old table is still there" [ "$(q "select count(*) from killed.a_slow")" = "3" ]
 
+# ---- incremental strategies: merge (PostgreSQL 15) with merge_exclude_columns, append, and
+# an index from the indexes config
+mkdir -p "$t/inc/models" "$t/inc/seeds"
+profile "$t/inc" inc inc "threads: 2"
+printf 'name: inc\nconfig-version: 2\nprofile: inc\n' >"$t/inc/dbt_project.yml"
+printf 'id,v,note\n1,a,x\n2,b,x\n' >"$t/inc/seeds/src.csv"
+cat >"$t/inc/models/merged.sql" <<'EOF'
+{{ config(materialized='incremental', incremental_strategy='merge', unique_key='id',
+          merge_exclude_columns=['note'], indexes=[{'columns': ['id'], 'unique': true}]) }}
+select id, v, note || '{{ var("run", 1) }}' as note from {{ ref('src') }}
+EOF
+cat >"$t/inc/models/appended.sql" <<'EOF'
+{{ config(materialized='incremental', incremental_strategy='append') }}
+select id, v from {{ ref('src') }}
+{% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
+EOF
+INC="--project-dir $t/inc --profiles-dir $t/inc"
+silt build $INC >"$t/out" 2>&1
+check "the incremental project builds" [ $? -eq 0 ]
+check "the indexes config makes a unique index" [ "$(q "select indexdef like 'CREATE UNIQUE INDEX % ON inc.merged USING btree (id)' from pg_indexes where schemaname = 'inc' and tablename = 'merged'")" = "t" ]
+printf 'id,v,note\n1,A,y\n2,b,y\n3,c,y\n' >"$t/inc/seeds/src.csv"
+silt build $INC --vars '{run: 2}' >"$t/out" 2>&1
+check "the incremental runs exit 0" [ $? -eq 0 ]
+check "merge updates matched rows but the excluded column, and inserts new ones" [ "$(q "select string_agg(id || v || note, ',' order by id) from inc.merged")" = "1Ax1,2bx1,3cy2" ]
+check "the merge is dbt-postgres' MERGE" grep -q 'merge into "silt_t_pg_build"."inc"."merged" as DBT_INTERNAL_DEST' "$t/inc/target/run/inc/models/merged.sql"
+check "append adds only the new rows" [ "$(q "select string_agg(id || v, ',' order by id) from inc.appended")" = "1a,2b,3c" ]
+silt build $INC --full-refresh >"$t/out" 2>&1
+check "--full-refresh rebuilds the incremental tables" [ $? -eq 0 ] && [ "$(q "select string_agg(id || v || note, ',' order by id) from inc.merged")" = "1Ay1,2by1,3cy1" ]
+
+# ---- Ctrl-C cancels the statement in flight on the server
+echo "select n from generate_series(1, 1) as n, pg_sleep(30)" >"$t/kill/models/a_slow.sql"
+# the binary itself in the background (not the silt function, whose subshell would get the signal)
+NO_COLOR=1 "$SILT" run $KILL -s a_slow >"$t/out" 2>&1 &
+pid=$!
+running=""
+for _ in $(seq 1 40); do
+	sleep 0.25
+	running=$(q "select count(*) from pg_stat_activity where datname = '$db' and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()")
+	[ "$running" = "1" ] && break
+done
+kill -INT $pid
+start=$(date +%s)
+wait $pid
+rc=$?
+check "the slow statement was running" [ "$running" = "1" ]
+check "an interrupted run exits non-zero within seconds" [ $rc -ne 0 ] && [ $(($(date +%s) - start)) -lt 10 ]
+check "the statement was cancelled on the server" [ "$(q "select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()")" = "0" ]
+check "the old table survives the cancel" [ "$(q "select count(*) from killed.a_slow")" = "3" ]
+
 # ---- bad connection settings
 profile "$t/kill" kill killed "threads: 1"
 sed -i 's/password: .*/password: wrong-password/' "$t/kill/profiles.yml"

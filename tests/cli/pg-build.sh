@@ -159,9 +159,29 @@ cat >"$t/inc/models/appended.sql" <<'EOF'
 select id, v from {{ ref('src') }}
 {% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
 EOF
+cat >"$t/inc/models/documented.sql" <<'EOF'
+{{ config(materialized='table', grants={'select': ['public']},
+          persist_docs={'relation': true, 'columns': true}) }}
+select 1 as id, 'x' as "Name"
+EOF
+cat >"$t/inc/models/schema.yml" <<'EOF'
+version: 2
+models:
+  - name: documented
+    description: "a table's $ description with 'quotes'"
+    columns:
+      - {name: id, description: the id}
+      - {name: Name, description: a quoted column, quote: true}
+      - {name: absent, description: not in the table}
+EOF
 INC="--project-dir $t/inc --profiles-dir $t/inc"
 silt build $INC >"$t/out" 2>&1
 check "the incremental project builds" [ $? -eq 0 ]
+check "persist_docs comments the table and its documented columns" [ "$(q "select obj_description('inc.documented'::regclass) || '|' || col_description('inc.documented'::regclass, 1) || '|' || col_description('inc.documented'::regclass, 2)")" = "a table's \$ description with 'quotes'|the id|a quoted column" ]
+check "grants are applied to the new table" [ "$(q "select privilege_type from information_schema.role_table_grants where table_schema = 'inc' and table_name = 'documented' and grantee = 'PUBLIC'")" = "SELECT" ]
+sed -i "s/select': \['public'\]/insert': ['public']/" "$t/inc/models/documented.sql"
+silt run $INC -s documented >"$t/out" 2>&1
+check "a rebuilt table gets the new grants only" [ "$(q "select privilege_type from information_schema.role_table_grants where table_schema = 'inc' and table_name = 'documented' and grantee = 'PUBLIC'")" = "INSERT" ]
 check "the indexes config makes a unique index" [ "$(q "select indexdef like 'CREATE UNIQUE INDEX % ON inc.merged USING btree (id)' from pg_indexes where schemaname = 'inc' and tablename = 'merged'")" = "t" ]
 printf 'id,v,note\n1,A,y\n2,b,y\n3,c,y\n' >"$t/inc/seeds/src.csv"
 silt build $INC --vars '{run: 2}' >"$t/out" 2>&1

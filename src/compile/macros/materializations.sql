@@ -29,6 +29,8 @@
     {%- endif -%}
     {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
     {{- run_hooks(post_hooks, inside_transaction=True) -}}
+    {%- do apply_grants(target_relation, config.get('grants'), should_revoke(existing_relation, full_refresh_mode=True)) -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do adapter.commit() -%}
     {%- if existing_relation is not none -%}
         {%- do adapter.drop_relation(backup_relation) -%}
@@ -91,6 +93,8 @@
         {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
     {%- endif -%}
     {{- run_hooks(post_hooks, inside_transaction=True) -}}
+    {%- do apply_grants(target_relation, config.get('grants'), should_revoke(existing_relation, full_refresh_mode or swap)) -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do adapter.commit() -%}
     {%- if swap -%}
         {%- do adapter.drop_relation(backup_relation) -%}

@@ -176,3 +176,91 @@
     cast({{ date_trunc(datepart, date) }} + interval '1 {{ datepart }}' - interval '1 day' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- grants: the privileges the current role granted on the relation, revoked where the config
+    no longer names them, then the missing ones granted. -#}
+{% macro postgres__copy_grants() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro postgres__apply_grants(relation, grant_config, should_revoke=True) -%}
+    {%- if grant_config -%}
+        {%- if grant_config is not mapping -%}
+            {%- do exceptions.raise_compiler_error("Invalid grants config: " ~ grant_config ~ " (expected {privilege: [grantee, ...]})") -%}
+        {%- endif -%}
+        {%- set current = {} -%}
+        {%- if should_revoke -%}
+            {%- set rows = run_query(postgres__get_show_grant_sql(relation)) -%}
+            {%- for row in rows -%}
+                {%- do current.setdefault(row[1] | lower, []).append(row[0] | lower) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- set statements = [] -%}
+        {%- for privilege, grantees in current.items() -%}
+            {%- set wanted = (grant_config.get(privilege) or grant_config.get(privilege | upper) or []) -%}
+            {%- set wanted = ([wanted] if wanted is string else wanted) | map('lower') | list -%}
+            {%- set gone = [] -%}
+            {%- for g in grantees if g not in wanted -%}{%- do gone.append(g) -%}{%- endfor -%}
+            {%- if gone -%}
+                {%- do statements.append('revoke ' ~ privilege ~ ' on ' ~ relation ~ ' from ' ~ (gone | join(', ')) ~ ';') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for privilege, grantees in grant_config.items() -%}
+            {%- set grantees = [grantees] if grantees is string else grantees -%}
+            {%- set have = current.get(privilege | lower, []) -%}
+            {%- set missing = [] -%}
+            {%- for g in grantees if g | lower not in have -%}{%- do missing.append(g) -%}{%- endfor -%}
+            {%- if missing -%}
+                {%- do statements.append('grant ' ~ privilege ~ ' on ' ~ relation ~ ' to ' ~ (missing | join(', ')) ~ ';') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if statements -%}
+            {%- call statement('grants') -%}
+                {{ statements | join('\n') }}
+            {%- endcall -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro postgres__get_show_grant_sql(relation) -%}
+    select grantee, privilege_type
+    from information_schema.role_table_grants
+    where grantor = current_role
+      and grantee != current_role
+      and table_schema = '{{ relation.schema }}'
+      and table_name = '{{ relation.identifier }}'
+{%- endmacro %}
+
+{#- persist_docs: the model's description on the relation, each documented column's on the
+    column (when the relation has it), as dollar-quoted literals. -#}
+{% macro postgres_escape_comment(comment) -%}
+    {%- if comment is not string -%}
+        {%- do exceptions.raise_compiler_error("cannot escape a non-string: " ~ comment) -%}
+    {%- endif -%}
+    {%- set magic = '$dbt_comment_literal_block$' -%}
+    {%- if magic in comment -%}
+        {%- do exceptions.raise_compiler_error("The string " ~ magic ~ " is not allowed in comments.") -%}
+    {%- endif -%}
+    {{ magic }}{{ comment }}{{ magic }}
+{%- endmacro %}
+
+{% macro postgres__persist_docs(relation, model, for_relation, for_columns) -%}
+    {%- set cfg = config.get('persist_docs') or {} -%}
+    {%- set statements = [] -%}
+    {%- if for_relation and cfg.get('relation') and model.get('description') -%}
+        {%- set kind = 'materialized view' if relation.type == 'materialized_view' else relation.type -%}
+        {%- do statements.append('comment on ' ~ kind ~ ' ' ~ relation ~ ' is ' ~ postgres_escape_comment(model['description']) ~ ';') -%}
+    {%- endif -%}
+    {%- if for_columns and cfg.get('columns') and model.get('columns') -%}
+        {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- for name, column in model['columns'].items() if column.get('description') and name in existing -%}
+            {%- set quoted = adapter.quote(name) if column.get('quote') else name -%}
+            {%- do statements.append('comment on column ' ~ relation ~ '.' ~ quoted ~ ' is ' ~ postgres_escape_comment(column['description']) ~ ';') -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if statements -%}
+        {%- call statement('persist_docs') -%}
+            {{ statements | join('\n') }}
+        {%- endcall -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -25,7 +25,7 @@ BA := build/asan
 
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 
-.PHONY: all check test unit bench fuzz demo clean format deps
+.PHONY: all check test unit bench bench-pg fuzz demo clean format deps
 all: $(B)/silt
 
 $(B)/%.o: %.c
@@ -72,6 +72,10 @@ bench: $(B)/silt
 	/usr/bin/python3 scripts/bench-parse.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-store.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
+
+# A 500-model build on a throw-away PostgreSQL server: wall, CPU and time beyond the server's.
+bench-pg: $(B)/silt
+	sh scripts/pg-bench.sh $(B)/silt 500
 
 # libFuzzer targets (clang); FUZZ_TIME seconds each (default 60).
 FUZZ_TIME ?= 60

@@ -7,6 +7,7 @@
 #                                         (SILT_PG_HOST/PORT/USER/PASSWORD/DATABASE) on stdout
 #   scripts/pg-test-server.sh stop DIR    stops it (DIR can then be removed)
 #
+# PG_TEST_SERVER_OPTS adds server options (`-c log_min_duration_statement=0` for the bench).
 # initdb refuses to run as root, so as root the server runs as the `postgres` user (Debian's
 # package creates it) through runuser; DIR is handed to that user. Exit status 1 with a message
 # on stderr when no server can be started (no PostgreSQL binaries, no unprivileged user, ...).
@@ -58,6 +59,10 @@ esac
 
 mkdir -p "$dir" || exit 1
 [ "$(id -u)" -eq 0 ] && chown "$owner" "$dir"
+if ! as_owner test -w "$dir"; then
+	echo "pg-test-server: the user '$owner' cannot write to $dir (are its parent directories private?)" >&2
+	exit 1
+fi
 log=$dir/server.log
 if ! as_owner "$bindir/initdb" -D "$data" -U "$owner" --auth-local=trust --auth-host=scram-sha-256 \
 	-E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
@@ -69,7 +74,7 @@ fi
 for attempt in 1 2 3; do
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	if as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 ${PG_TEST_SERVER_OPTS:-}" \
 		start >/dev/null 2>&1; then
 		break
 	fi

@@ -84,6 +84,21 @@ check "the incremental status is the insert's" grep -q 'OK created sql increment
 silt seed $SHOP >"$t/out" 2>&1
 check "reloading the seeds exits 0" [ $? -eq 0 ]
 check "the views over the seeds survive the reload" [ "$(q "select count(*) from staging.stg_orders")" = "12" ]
+# readers during swaps: each sees the old seed table or the new one, never an error
+(
+	errors=0
+	for _ in $(seq 1 150); do
+		r=$(q "select count(*) from staging.stg_orders")
+		[ "$r" = "12" ] || errors=$((errors + 1))
+	done
+	echo "$errors" >"$t/reader"
+) &
+reader=$!
+swaps_ok=0
+for _ in 1 2 3 4 5 6; do silt seed $SHOP -s raw_orders >/dev/null 2>&1 && swaps_ok=$((swaps_ok + 1)); done
+wait $reader
+check "six seed reloads succeed while a reader queries the view over the seed" [ "$swaps_ok" = 6 ]
+check "the reader never saw an error or a half-loaded table" [ "$(cat "$t/reader")" = "0" ]
 silt docs generate $SHOP >"$t/out" 2>&1
 check "docs generate exits 0" [ $? -eq 0 ]
 check "the catalog has PostgreSQL's types and table types" /usr/bin/python3 -c "

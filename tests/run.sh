@@ -18,7 +18,8 @@ trap 'exit 130' INT TERM
 
 # PostgreSQL for the warehouse tests: the caller's server (SILT_PG_HOST..., or libpq's PGHOST...),
 # else a throw-away one on loopback that is stopped at the end. The PostgreSQL tests read
-# SILT_PG_HOST/PORT/USER/PASSWORD/DATABASE and say "skipped: no PostgreSQL server" without them.
+# SILT_PG_HOST/PORT/USER/PASSWORD/DATABASE and say "skipped: no PostgreSQL server" without them;
+# SILT_PG=0 starts none.
 if [ -z "${SILT_PG_HOST:-}" ] && [ -n "${PGHOST:-}" ]; then
 	SILT_PG_HOST=$PGHOST SILT_PG_PORT=${PGPORT:-5432} SILT_PG_USER=${PGUSER:-$(id -un)}
 	SILT_PG_PASSWORD=${PGPASSWORD:-} SILT_PG_DATABASE=${PGDATABASE:-${PGUSER:-$(id -un)}}

@@ -227,6 +227,16 @@ check "an interrupted run exits non-zero within seconds" [ $rc -ne 0 ] && [ $(($
 check "the statement was cancelled on the server" [ "$(q "select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()")" = "0" ]
 check "the old table survives the cancel" [ "$(q "select count(*) from killed.a_slow")" = "3" ]
 
+# ---- a statement timeout fails the model, names it, and leaves the old table
+cat >"$t/kill/models/a_slow.sql" <<'EOF'
+{{ config(pre_hook="set local statement_timeout = 200") }}
+select n from generate_series(1, 5) as n, pg_sleep(2)
+EOF
+silt run $KILL -s a_slow >"$t/out" 2>&1
+check "a statement timeout exits 1" [ $? -eq 1 ]
+check "and says so under the model's name" grep -q 'canceling statement due to statement timeout' "$t/out"
+check "the old table is untouched" [ "$(q "select count(*) from killed.a_slow")" = "3" ]
+
 # ---- bad connection settings
 profile "$t/kill" kill killed "threads: 1"
 sed -i 's/password: .*/password: wrong-password/' "$t/kill/profiles.yml"

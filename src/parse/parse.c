@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1648,12 +1649,27 @@ struct ydoc {
 	struct project *own;
 	struct yaml_doc *doc;
 	int rc;
+	struct diag d; /* the messages of reading it */
 };
 
 static void work_yaml(struct pctx *c, void *items, size_t i)
 {
 	struct ydoc *y = (struct ydoc *)items + i;
-	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, c->d);
+	diag_init(&y->d);
+	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, &y->d);
+}
+
+static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc);
+
+/* A schema file read by a worker, walked on the main thread in file order. */
+static int take_yaml(struct pctx *c, void *items, size_t i)
+{
+	struct ydoc *y = (struct ydoc *)items + i;
+	c->own = y->own;
+	for (size_t k = 0; k < y->d.msgs.n; k++)
+		diag_move(c->d, &y->d.msgs.v[k]);
+	diag_release(&y->d);
+	return y->rc < 0 || parse_schema_file(c, y->f, y->doc) < 0 ? -1 : 0;
 }
 
 static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc)
@@ -2623,6 +2639,8 @@ struct phase {
 	void *items;
 	struct span *spans;
 	atomic_size_t next;
+	size_t chunk;      /* items taken at a time */
+	atomic_bool *done; /* run_phase_in_order: item i is computed */
 };
 
 /* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
@@ -2671,14 +2689,16 @@ static void run_share(struct worker *w)
 	struct phase *ph = w->ph;
 	struct pctx *c = &w->c;
 	for (;;) {
-		size_t i0 = atomic_fetch_add(&ph->next, PHASE_CHUNK);
+		size_t i0 = atomic_fetch_add(&ph->next, ph->chunk);
 		if (i0 >= ph->n)
 			break;
-		size_t i1 = i0 + PHASE_CHUNK < ph->n ? i0 + PHASE_CHUNK : ph->n;
+		size_t i1 = i0 + ph->chunk < ph->n ? i0 + ph->chunk : ph->n;
 		for (size_t i = i0; i < i1; i++) {
 			uint32_t from = (uint32_t)c->d->msgs.n;
 			ph->fn(c, ph->items, i);
 			ph->spans[i] = (struct span){(uint32_t)w->idx, from, (uint32_t)c->d->msgs.n};
+			if (ph->done)
+				atomic_store_explicit(&ph->done[i], true, memory_order_release);
 		}
 	}
 }
@@ -2694,15 +2714,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Runs fn over items [0, n) on every worker; returns where each item's messages are (free it).
- * Each worker starts from the main context as it is now (the tables registration filled so far)
- * with its own arena, scratch arena, environment, sharing tables and diag kept. */
-static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *, void *, size_t),
-                              void *items)
+/* Points every worker at ph, each starting from the main context as it is now (the tables
+ * registration filled so far) with its own arena, scratch arena, environment, sharing tables
+ * and diag kept, and starts the threads of workers other than the first; how many started. */
+static int phase_start(struct pctx *c, struct phase *ph)
 {
-	struct phase ph = {.n = n, .fn = fn, .items = items};
-	ph.spans = xcalloc(n + 1, sizeof(*ph.spans));
-	atomic_init(&ph.next, 0);
+	size_t n = ph->n;
+	ph->spans = xcalloc(n + 1, sizeof(*ph->spans));
+	atomic_init(&ph->next, 0);
 	int started = 0;
 	for (int k = 0; k < c->nthreads; k++) {
 		struct worker *w = &c->workers[k];
@@ -2721,17 +2740,61 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		memcpy(w->c.recent, keep.recent, sizeof(keep.recent));
 		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
 		w->c.info.ud = &w->c;
-		w->ph = &ph;
+		w->ph = ph;
 		if (k > 0 && n > 0) {
 			if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 				break; /* the others share the items */
 			started = k;
 		}
 	}
+	return started;
+}
+
+/* Runs fn over items [0, n) on every worker; returns where each item's messages are (free it). */
+static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *, void *, size_t),
+                              void *items)
+{
+	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = PHASE_CHUNK};
+	int started = phase_start(c, &ph);
 	run_share(&c->workers[0]);
 	for (int k = 1; k <= started; k++)
 		pthread_join(c->workers[k].th, NULL);
 	return ph.spans;
+}
+
+/* As run_phase, but the calling thread also hands each item to `take`, in item order, as soon
+ * as it is computed (computing items itself while the next one is not): what `take` does
+ * overlaps the computing of the items after it. fn must keep an item's messages with the item,
+ * not in its worker's diag, which the calling thread cannot read while the worker runs. */
+static int run_phase_in_order(struct pctx *c, size_t n,
+                              void (*fn)(struct pctx *, void *, size_t), void *items,
+                              int (*take)(struct pctx *, void *, size_t))
+{
+	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = 1};
+	ph.done = xcalloc(n + 1, sizeof(*ph.done));
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&ph.done[i], false);
+	int started = phase_start(c, &ph);
+	struct worker *w0 = &c->workers[0];
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		while (!atomic_load_explicit(&ph.done[i], memory_order_acquire)) {
+			size_t j = atomic_fetch_add(&ph.next, 1);
+			if (j >= n) { /* item i is being computed by another worker */
+				sched_yield();
+				continue;
+			}
+			ph.fn(&w0->c, items, j);
+			atomic_store_explicit(&ph.done[j], true, memory_order_release);
+		}
+		if (take(c, items, i) < 0)
+			rc = -1;
+	}
+	for (int k = 1; k <= started; k++)
+		pthread_join(c->workers[k].th, NULL);
+	free(ph.spans);
+	free(ph.done);
+	return rc;
 }
 
 /* Whether a template may write to stdout or stderr while it renders (print, log, warn, or
@@ -2911,14 +2974,8 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		for (size_t i = 0; i < files[k].n; i++)
 			if (files[k].v[i].kind == PF_SCHEMA)
 				ys[ny++] = (struct ydoc){.f = &files[k].v[i], .own = projs[k]};
-	struct span *sp = run_phase(c, ny, work_yaml, ys);
-	for (size_t i = 0; i < ny; i++) {
-		c->own = ys[i].own;
-		take_msgs(c, &sp[i], UINT32_MAX);
-		if (ys[i].rc < 0 || parse_schema_file(c, ys[i].f, ys[i].doc) < 0)
-			rc = -1;
-	}
-	free(sp);
+	if (run_phase_in_order(c, ny, work_yaml, ys, take_yaml) < 0)
+		rc = -1;
 	free(ys);
 	if (c->yml_failed)
 		rc = -1;
@@ -2947,7 +3004,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			if (t != GT__COUNT)
 				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
 		}
-	sp = run_phase(c, nf, work_file_node, fns);
+	struct span *sp = run_phase(c, nf, work_file_node, fns);
 	for (size_t i = 0; i < nf; i++) {
 		c->own = fns[i].own;
 		if (register_file_node(c, &fns[i], &sp[i]) < 0)

@@ -81,6 +81,8 @@ struct pctx {
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
+	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
+	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
 	VEC(struct pnode *) pending;
@@ -434,11 +436,11 @@ static const char *call_naming(struct pctx *c, const char *pkg, const char *macr
 static void quote_ident(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *s);
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_append(b, s, (size_t)(q + 1 - s));
+		buf_putc(b, '"');
 	}
+	buf_puts(b, s);
 	buf_putc(b, '"');
 }
 
@@ -451,7 +453,7 @@ static value relation_name(struct pctx *c, const char *db, const char *schema, c
 	buf_putc(&b, '.');
 	if (sqlite) {
 		if (schema && *schema && strcmp(schema, "main")) {
-			char *t = arena_printf(c->a, "%s__%s", schema, alias);
+			char *t = arena_printf(&c->scratch, "%s__%s", schema, alias);
 			quote_ident(&b, t);
 		} else {
 			quote_ident(&b, alias);
@@ -1150,7 +1152,8 @@ static int name_node(struct pctx *c, struct ninfo *n, value node)
 		n->alias = alias_of(c, n, node);
 	if (!n->db || !n->schema || !n->alias)
 		return -1;
-	n->relation = relation_name(c, n->db, n->schema, n->alias);
+	/* a test has none (relation_name null) */
+	n->relation = n->type == GT_TEST ? v_none() : relation_name(c, n->db, n->schema, n->alias);
 	return 0;
 }
 
@@ -2136,6 +2139,40 @@ struct tnode {
 	const char *tname, *ns, *attached;
 };
 
+/* What the generic tests of one test macro share: the raw_code calling it and the ids of the
+ * macros they depend on. The last four kinds are kept per worker (a folder's tests alternate
+ * between a few). */
+struct test_kind {
+	const char *pkg, *ns, *tname;
+	value raw_code;
+	const char *mid, *gws; /* the test macro, get_where_subquery (NULL: not found) */
+};
+
+static const struct test_kind *test_kind(struct pctx *c, const char *pkg, const char *ns,
+                                         const char *tname)
+{
+	if (!c->test_kinds) {
+		c->test_kinds = arena_zalloc(c->hold, 4 * sizeof(*c->test_kinds));
+		c->ntest_kinds = 0;
+	}
+	for (uint32_t i = 0; i < c->ntest_kinds && i < 4; i++) {
+		const struct test_kind *k = &c->test_kinds[i];
+		if (k->pkg == pkg && !strcmp(k->tname, tname) &&
+		    (k->ns == ns || (k->ns && ns && !strcmp(k->ns, ns))))
+			return k;
+	}
+	struct test_kind *k = &c->test_kinds[c->ntest_kinds++ % 4];
+	k->pkg = pkg;
+	k->ns = ns;
+	k->tname = tname;
+	k->raw_code =
+	    v_cstr(ns ? CAT(c->a, "{{ ", ns, ".test_", tname, "(**_dbt_generic_test_kwargs) }}")
+	              : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
+	k->mid = macro_id(c, ns ? ns : pkg, CAT(&c->scratch, "test_", tname));
+	k->gws = macro_id(c, pkg, "get_where_subquery");
+	return k;
+}
+
 static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 {
 	const struct gtest *t = tw->t;
@@ -2143,19 +2180,21 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	const char *pkg = t->own->name;
 	c->own = t->own;
 	arena_reset(&c->scratch);
-	/* the attached node */
-	const char *attached;
+	/* the attached node (its id is the node's own string) */
+	const struct gnode *an;
 	if (t->source) {
-		attached = CAT(c->a, "source.", pkg, ".", t->target_name, ".", t->table);
+		an = graph_find(c->m, str_from(CAT(&c->scratch, "source.", pkg, ".", t->target_name,
+		                                   ".", t->table)));
 	} else {
-		attached = CAT(c->a, "model.", pkg, ".", t->target_name);
-		if (!graph_find(c->m, str_from(attached)))
-			attached = CAT(c->a, "seed.", pkg, ".", t->target_name);
+		an = graph_find(c->m, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
+		if (!an)
+			an = graph_find(c->m, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
 	}
-	if (!graph_find(c->m, str_from(attached))) {
+	if (!an) {
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
 		return 0;
 	}
+	const char *attached = an->unique_id;
 
 	/* the test's name and arguments */
 	value entry = t->entry, args = v_undef();
@@ -2293,9 +2332,8 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.relation = v_none();
 	n.description = v_cstr("");
 	n.columns = new_dict(c);
-	n.raw_code = v_cstr(
-	    ns ? CAT(c->a, "{{ ", ns, ".test_", tname, "(**_dbt_generic_test_kwargs) }}")
-	       : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
+	const struct test_kind *tk = test_kind(c, pkg, ns, tname);
+	n.raw_code = tk->raw_code;
 	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = file;
 	/* most tests call their test macro and get_where_subquery and depend on the node they
@@ -2306,13 +2344,10 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
 	pn->macros_list = dget(n.depends, "macros");
-	const char *mname = CAT(c->a, "test_", tname);
-	const char *mid = macro_id(c, ns ? ns : pkg, mname);
-	if (mid)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(mid));
-	const char *gws = macro_id(c, pkg, "get_where_subquery");
-	if (gws)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(gws));
+	if (tk->mid)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->mid));
+	if (tk->gws)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->gws));
 
 	/* refs: the attached node first, then those named in the arguments */
 	struct dbt_capture cap;

@@ -461,7 +461,7 @@ static void scan_macros(struct varscan *vs, const struct gmanifest *m, const cha
 value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
                       graph_var_fn lookup, void *ud)
 {
-	struct varscan vs = {a, v_dict(a, 4), g, lookup, ud};
+	struct varscan vs = {a, v_dict(a, 0), g, lookup, ud}; /* most nodes read no var */
 	const char *raw = dstr(g->raw, "raw_code");
 	if (raw)
 		scan_text(&vs, str_from(raw));

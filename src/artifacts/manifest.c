@@ -134,7 +134,8 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 		vdict_sets(macros.dict, m->macros[i]->unique_id,
 		           m->macros[i]->raw.type == VT_DICT ? m->macros[i]->raw : v_dict(a, 0));
 
-	value parent_map = v_dict(a, m->n), child_map = v_dict(a, m->n), empty = v_list(a, 0);
+	value parent_map = v_dict(a, m->n), empty = v_list(a, 0);
+	value *children = arena_alloc(a, (m->n + 1) * sizeof(*children));
 	const char **ids = xcalloc(m->n + 1, sizeof(*ids));
 	for (uint32_t k = 0; k < m->n; k++) {
 		const struct gnode *g = m->nodes[m->by_id ? m->by_id[k] : k];
@@ -147,9 +148,24 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 		n = 0;
 		for (uint32_t j = 0; j < g->nchildren; j++)
 			ids[n++] = m->nodes[g->children[j]]->unique_id;
-		vdict_sets(child_map.dict, g->unique_id, sorted_ids(a, ids, n, empty));
+		children[k] = sorted_ids(a, ids, n, empty);
 	}
 	free(ids);
+	/* child_map has parent_map's keys in its order: it takes their hashes and shares the hash
+	 * index (a full dict never writes its index; the manifest is only written) */
+	value child_map = v_dict(a, 0);
+	struct vdict *pm = parent_map.dict, *cm = child_map.dict;
+	if (pm->n == m->n && pm->live == pm->n && pm->cap == pm->n && pm->icap) {
+		cm->e = arena_alloc(a, (pm->n + 1) * sizeof(*cm->e));
+		for (uint32_t k = 0; k < pm->n; k++)
+			cm->e[k] = (struct ventry){pm->e[k].k, children[k], pm->e[k].hash};
+		cm->n = cm->cap = cm->live = pm->n;
+		cm->index = pm->index;
+		cm->icap = pm->icap;
+	} else {
+		for (uint32_t k = 0; k < m->n; k++)
+			vdict_sets(cm, m->nodes[m->by_id ? m->by_id[k] : k]->unique_id, children[k]);
+	}
 
 	vdict_sets(top.dict, "nodes", tabs[GTAB_NODES]);
 	vdict_sets(top.dict, "sources", tabs[GTAB_SOURCES]);

@@ -82,6 +82,7 @@ struct pctx {
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
+	value default_configs[GT__COUNT]; /* see default_config() */
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -322,7 +323,7 @@ static value hooks_default(struct pctx *c)
 	return new_list(c);
 }
 
-static value default_config(struct pctx *c, enum gtype t)
+static value build_default_config(struct pctx *c, enum gtype t)
 {
 	value d = v_dict(c->a, t == GT_TEST ? 16 : 32);
 	struct vdict *x = d.dict;
@@ -379,6 +380,56 @@ static value default_config(struct pctx *c, enum gtype t)
 		vdict_sets(x, "freshness", v_none());
 	}
 	return d;
+}
+
+/* A copy of a default config: its entries with their hashes and its index are copied, not
+ * rebuilt, and so are the containers in it (the node may change them); scalars are shared. */
+static value clone_config(struct arena *a, value v)
+{
+	if (v.type == VT_LIST) {
+		value l = v_list(a, v.list->cap);
+		l.flags = v.flags;
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, clone_config(a, v.list->v[i]));
+		return l;
+	}
+	if (v.type != VT_DICT)
+		return v;
+	const struct vdict *s = v.dict;
+	value d = v_dict(a, 0);
+	d.flags = v.flags;
+	struct vdict *x = d.dict;
+	if (s->cap) {
+		x->e = arena_alloc(a, s->cap * sizeof(*x->e));
+		for (uint32_t i = 0; i < s->n; i++) {
+			x->e[i] = s->e[i];
+			x->e[i].v = clone_config(a, s->e[i].v);
+		}
+		x->cap = s->cap;
+	}
+	x->n = s->n;
+	x->live = s->live;
+	if (s->icap) {
+		x->index = arena_alloc(a, s->icap * sizeof(*x->index));
+		memcpy(x->index, s->index, s->icap * sizeof(*x->index));
+		x->icap = s->icap;
+	}
+	return d;
+}
+
+/* A node's config before the project's and its own: the worker builds each type's once (in its
+ * hold arena) and copies it, which costs no hashing. */
+static value default_config(struct pctx *c, enum gtype t)
+{
+	if (!c->hold || t >= GT__COUNT)
+		return build_default_config(c, t);
+	if (c->default_configs[t].type != VT_DICT) {
+		struct arena *keep = c->a;
+		c->a = c->hold;
+		c->default_configs[t] = build_default_config(c, t);
+		c->a = keep;
+	}
+	return clone_config(c->a, c->default_configs[t]);
 }
 
 static enum project_rt rt_of(enum gtype t)

@@ -1155,16 +1155,27 @@ static bool dbts_own_naming(struct pctx *c, const char *macro)
  * read only the custom name and the target, which is fixed for a parse: their result for a
  * custom name (none or a string) is computed once. A project that overrides them is called
  * for every node. */
-static const char *named(struct pctx *c, int which, value custom, value node, const char *pkg,
-                         const char *file)
+static value ctx_node(struct pctx *c, const struct ninfo *n);
+
+/* The `model` a naming macro gets, built the first time one is called. */
+static value lazy_ctx(struct pctx *c, const struct ninfo *n, value *node)
 {
+	if (node->type == VT_UNDEF)
+		*node = ctx_node(c, n);
+	return *node;
+}
+
+static const char *named(struct pctx *c, int which, value custom, const struct ninfo *n,
+                         value *node)
+{
+	const char *pkg = n->pkg, *file = n->ofp;
 	const char *macro = which == 0 ? "generate_database_name" : "generate_schema_name";
 	if (c->plain_naming[which] < 0)
 		c->plain_naming[which] = dbts_own_naming(c, macro);
 	bool memo = c->plain_naming[which] &&
 	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
 	if (!memo)
-		return call_naming(c, pkg, macro, custom, node, file);
+		return call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 	struct buf k = BUF_INIT;
 	buf_putc(&k, (char)('0' + which));
 	if (custom.type == VT_STR) {
@@ -1173,7 +1184,7 @@ static const char *named(struct pctx *c, int which, value custom, value node, co
 	}
 	const char *r = map_get(&c->named, buf_str(&k));
 	if (!r) {
-		r = call_naming(c, pkg, macro, custom, node, file);
+		r = call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 		if (r)
 			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
 	}
@@ -1183,24 +1194,26 @@ static const char *named(struct pctx *c, int which, value custom, value node, co
 
 /* generate_alias_name: dbt's own (see named()) gives the configured alias trimmed when it is a
  * non-empty string, else the node's name (nodes are unversioned here), so it is not called. */
-static const char *alias_of(struct pctx *c, const struct ninfo *n, value node)
+static const char *alias_of(struct pctx *c, const struct ninfo *n, value *node)
 {
 	value custom = dget(n->config, "alias");
 	if (c->plain_naming[2] < 0)
 		c->plain_naming[2] = dbts_own_naming(c, "generate_alias_name");
 	if (!c->plain_naming[2] ||
 	    !(custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR))
-		return call_naming(c, n->pkg, "generate_alias_name", custom, node, n->ofp);
+		return call_naming(c, n->pkg, "generate_alias_name", custom, lazy_ctx(c, n, node),
+		                   n->ofp);
 	struct str s = custom.type == VT_STR && custom.len ? v_as_str(custom) : str_from(n->name);
 	return astr(c, project_strip(s));
 }
 
-static int name_node(struct pctx *c, struct ninfo *n, value node)
+static int name_node(struct pctx *c, struct ninfo *n)
 {
-	n->db = named(c, 0, dget(n->config, "database"), node, n->pkg, n->ofp);
-	n->schema = named(c, 1, dget(n->config, "schema"), node, n->pkg, n->ofp);
+	value node = v_undef(); /* the naming macros' `model`, when one is called */
+	n->db = named(c, 0, dget(n->config, "database"), n, &node);
+	n->schema = named(c, 1, dget(n->config, "schema"), n, &node);
 	if (!n->alias)
-		n->alias = alias_of(c, n, node);
+		n->alias = alias_of(c, n, &node);
 	if (!n->db || !n->schema || !n->alias)
 		return -1;
 	/* a test has none (relation_name null) */
@@ -1321,7 +1334,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		dict_update(n.meta, dget(pt->v, "meta"));
 	keep_config(c, &n);
 
-	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+	if (name_node(c, &n) < 0)
 		return -1;
 	if (type == GT_TEST)
 		n.relation = v_none();
@@ -2378,7 +2391,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	keep_config(c, &n);
 	value alias = dget(n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
-	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+	if (name_node(c, &n) < 0)
 		return -1;
 	n.relation = v_none();
 	n.description = v_cstr("");

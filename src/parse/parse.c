@@ -971,6 +971,8 @@ static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
+		if (i > 0 && order[i] && order[i - 1] && !strcmp(order[i], order[i - 1]))
+			continue; /* looked up just now */
 		const char *id = tmp_join(c, "macro", order[i], name);
 		struct gmacro *mm = graph_find_macro(c->m, str_from(id));
 		if (mm)

@@ -93,6 +93,9 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema);
 /* target/node_vars.json: the var()/env_var() values each node reads (state:modified.vars). */
 int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
+/* the same in two steps: the document (only reads the parse result), then the file */
+value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a);
+int cli_write_node_vars_of(struct project *p, value vars, struct arena *a, struct diag *d);
 
 /* A project loaded and parsed, for the commands that need the manifest. */
 struct cli_parsed {

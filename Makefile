@@ -72,6 +72,7 @@ bench: $(B)/silt
 	/usr/bin/python3 scripts/bench-parse.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-store.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
+	/usr/bin/python3 scripts/bench-serve.py $(B)/silt build
 
 # A 500-model build on a throw-away PostgreSQL server: wall, CPU and time beyond the server's.
 bench-pg: $(B)/silt

@@ -9,15 +9,35 @@
 #include "serve_int.h"
 #include "graph/graph.h"
 
+/* The execution state of an environment's nodes (unique_id -> struct store_exec *), kept while
+ * the applied state's version (store_exec_version) stays the same. */
+struct xsnap {
+	int refs;
+	char *version;
+	struct arena a;
+	struct map by_id;
+};
+
 /* An environment's loaded definition state, shared by the requests that use it. */
 struct dstate {
 	int64_t env_id, def_run;
 	char *generated_at;
 	struct arena a;
 	struct gmanifest *m;
-	int refs;      /* requests using it, +1 while it is the cached one */
+	struct xsnap *x; /* the newest execution state read, or NULL */
+	int refs;        /* requests using it, +1 while it is the cached one */
 	struct dstate *next;
 };
+
+static void xsnap_unref_locked(struct xsnap *x)
+{
+	if (!x || --x->refs > 0)
+		return;
+	map_release(&x->by_id);
+	arena_release(&x->a);
+	free(x->version);
+	free(x);
+}
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct dstate *cache;
@@ -26,6 +46,7 @@ static void dstate_unref_locked(struct dstate *ds)
 {
 	if (--ds->refs > 0)
 		return;
+	xsnap_unref_locked(ds->x);
 	gmanifest_free(ds->m);
 	arena_release(&ds->a);
 	free(ds->generated_at);
@@ -180,18 +201,13 @@ static value node_json(struct arena *a, const struct gnode *g, const struct stor
 
 /* ---- execution state ---- */
 
-struct execs {
-	struct arena *a;
-	struct map by_id; /* unique_id -> struct store_exec * */
-};
-
 static int keep_exec(void *ud, const struct store_exec *e)
 {
-	struct execs *x = ud;
-	struct store_exec *c = arena_alloc(x->a, sizeof(*c));
+	struct xsnap *x = ud;
+	struct store_exec *c = arena_alloc(&x->a, sizeof(*c));
 	*c = *e;
-	c->unique_id = arena_strndup(x->a, e->unique_id, strlen(e->unique_id));
-#define DUP(f) c->f = e->f ? arena_strndup(x->a, e->f, strlen(e->f)) : NULL
+	c->unique_id = arena_strndup(&x->a, e->unique_id, strlen(e->unique_id));
+#define DUP(f) c->f = e->f ? arena_strndup(&x->a, e->f, strlen(e->f)) : NULL
 	DUP(last_status);
 	DUP(last_at);
 	DUP(last_message);
@@ -202,13 +218,47 @@ static int keep_exec(void *ud, const struct store_exec *e)
 	return 0;
 }
 
-static bool load_execs(struct req *r, const struct store_env *e, struct execs *x)
+/* The environment's execution state, read again only when it changed; NULL after a reply.
+ * Release with xsnap_release. */
+static struct xsnap *execs_get(struct req *r, struct dstate *ds)
 {
-	x->a = &r->a;
-	map_init(&x->by_id);
+	const char *version;
 	struct diag d;
 	diag_init(&d);
-	return !reply_failed(r, store_exec_each(r->store, e->id, keep_exec, x, &d), &d);
+	if (reply_failed(r, store_exec_version(r->store, ds->env_id, &r->a, &version, &d), &d))
+		return NULL;
+	pthread_mutex_lock(&cache_mu);
+	struct xsnap *x = ds->x;
+	if (x && version && !strcmp(x->version, version)) {
+		x->refs++;
+		pthread_mutex_unlock(&cache_mu);
+		return x;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->version = xstrdup(version ? version : "");
+	arena_init(&x->a);
+	map_init(&x->by_id);
+	diag_init(&d);
+	if (store_exec_each(r->store, ds->env_id, keep_exec, x, &d) < 0) {
+		x->refs = 1;
+		xsnap_unref_locked(x);
+		pthread_mutex_unlock(&cache_mu);
+		reply_failed(r, -1, &d);
+		return NULL;
+	}
+	diag_release(&d);
+	xsnap_unref_locked(ds->x); /* requests still using the old one keep it */
+	x->refs = 2;              /* the dstate's and this request's */
+	ds->x = x;
+	pthread_mutex_unlock(&cache_mu);
+	return x;
+}
+
+static void xsnap_release(struct xsnap *x)
+{
+	pthread_mutex_lock(&cache_mu);
+	xsnap_unref_locked(x);
+	pthread_mutex_unlock(&cache_mu);
 }
 
 /* ---- handlers ---- */
@@ -267,14 +317,14 @@ static bool selected(struct req *r, const struct gmanifest *m, const char *selec
 void serve_env_nodes(struct req *r)
 {
 	struct store_env e;
-	if (!load_env(r, &e))
+	int64_t limit;
+	if (!load_env(r, &e) || !req_int(r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, &limit))
 		return;
 	struct dstate *ds = dstate_get(r, &e);
 	if (!ds)
 		return;
-	struct execs x;
-	if (!load_execs(r, &e, &x)) {
-		map_release(&x.by_id);
+	struct xsnap *x = execs_get(r, ds);
+	if (!x) {
 		dstate_release(ds);
 		return;
 	}
@@ -282,15 +332,14 @@ void serve_env_nodes(struct req *r)
 	           *pkg = req_query(r, "package"), *schema = req_query(r, "schema"),
 	           *status = req_query(r, "status"), *ids = req_query(r, "unique_id"),
 	           *search = req_query(r, "search"), *layer = req_query(r, "layer"),
-	           *select = req_query(r, "select");
+	           *select = req_query(r, "select"), *cursor = req_query(r, "cursor");
 	struct gselection sel = { 0 };
-	if (select && !selected(r, ds->m, select, &sel)) {
-		map_release(&x.by_id);
-		dstate_release(ds);
-		return;
-	}
 	const struct gmanifest *m = ds->m;
-	struct page pg = page_new(r, m->n);
+	if (select && !selected(r, m, select, &sel))
+		goto out;
+	/* the matches in unique_id order; JSON only for the page's */
+	const struct gnode **hits = arena_alloc(&r->a, (m->n + 1) * sizeof(*hits));
+	uint32_t nhits = 0, start = 0;
 	for (uint32_t k = 0; k < m->n; k++) {
 		const struct gnode *g = m->nodes[m->by_id[k]];
 		if (select && !(sel.bits[g->idx / 64] >> (g->idx % 64) & 1))
@@ -311,13 +360,29 @@ void serve_env_nodes(struct req *r)
 			if (desc.type != VT_STR || !strcasestr(desc.s, search))
 				continue;
 		}
-		const struct store_exec *xe = map_get(&x.by_id, str_from(g->unique_id));
+		const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
 		if (status && (!xe || !xe->last_status || strcmp(xe->last_status, status)))
 			continue;
-		page_add_key(r, &pg, g->unique_id, node_json(&r->a, g, xe));
+		if (cursor && !strcmp(cursor, g->unique_id))
+			start = nhits + 1;
+		hits[nhits++] = g;
 	}
-	map_release(&x.by_id);
-	reply_page(r, &pg);
+	if (cursor && !start) {
+		reply_error(r, 400, "bad_cursor",
+		            "cursor '%s' is not one this list gave (it may have been deleted)", cursor);
+		goto out;
+	}
+	uint32_t end = nhits - start > (uint32_t)limit ? start + (uint32_t)limit : nhits;
+	value page = v_list(&r->a, end - start), top = v_dict(&r->a, 3);
+	for (uint32_t i = start; i < end; i++)
+		vlist_push(page.list, node_json(&r->a, hits[i],
+		                                 map_get(&x->by_id, str_from(hits[i]->unique_id))));
+	vdict_sets(top.dict, "data", page);
+	vdict_sets(top.dict, "next_cursor", end < nhits ? v_cstr(hits[end - 1]->unique_id) : v_none());
+	vdict_sets(top.dict, "total", v_int(nhits));
+	reply_json(r, 200, top);
+out:
+	xsnap_release(x);
 	dstate_release(ds);
 }
 
@@ -458,13 +523,12 @@ void serve_env_lineage(struct req *r)
 	const char *select = req_query(r, "select");
 	struct gselection sel = { 0 };
 	const struct gmanifest *m = ds->m;
-	struct execs x;
 	if (select && !selected(r, m, select, &sel)) {
 		dstate_release(ds);
 		return;
 	}
-	if (!load_execs(r, &e, &x)) {
-		map_release(&x.by_id);
+	struct xsnap *x = execs_get(r, ds);
+	if (!x) {
 		dstate_release(ds);
 		return;
 	}
@@ -476,7 +540,7 @@ void serve_env_lineage(struct req *r)
 			continue;
 		if (g->type == GT_TEST && !req_query(r, "tests"))
 			continue;
-		const struct store_exec *xe = map_get(&x.by_id, str_from(g->unique_id));
+		const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
 		value v = v_dict(&r->a, 5);
 		vdict_sets(v.dict, "unique_id", v_cstr(g->unique_id));
 		vdict_sets(v.dict, "name", v_cstr(g->name ? g->name : ""));
@@ -499,8 +563,8 @@ void serve_env_lineage(struct req *r)
 	vdict_sets(top.dict, "nodes", nodes);
 	vdict_sets(top.dict, "edges", edges);
 	vdict_sets(top.dict, "generated_at", v_cstr(ds->generated_at));
-	map_release(&x.by_id);
-	reply_json(r, 200, top);
+	reply_json_compact(r, 200, top);
+	xsnap_release(x);
 	dstate_release(ds);
 }
 

@@ -66,11 +66,11 @@ void reply_text(struct req *r, int status, const char *type, const char *p, size
 	buf_append(&r->out, p, n);
 }
 
-void reply_json(struct req *r, int status, value v)
+static void reply_json_indent(struct req *r, int status, value v, int indent)
 {
 	struct buf b = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
-	o.indent = 2;
+	o.indent = indent;
 	o.ensure_ascii = false;
 	o.allow_nan = false;
 	if (json_write(&b, v, &o) < 0) {
@@ -82,6 +82,9 @@ void reply_json(struct req *r, int status, value v)
 	reply_text(r, status, "application/json", b.p, b.n);
 	buf_release(&b);
 }
+
+void reply_json(struct req *r, int status, value v) { reply_json_indent(r, status, v, 2); }
+void reply_json_compact(struct req *r, int status, value v) { reply_json_indent(r, status, v, -1); }
 
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
 {

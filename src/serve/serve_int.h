@@ -61,6 +61,7 @@ value req_body(struct req *r, const struct route *rt, bool *ok);
 bool req_int(struct req *r, const char *name, int64_t lo, int64_t hi, int64_t def, int64_t *out);
 
 void reply_json(struct req *r, int status, value v);
+void reply_json_compact(struct req *r, int status, value v); /* one line: large replies */
 void reply_text(struct req *r, int status, const char *type, const char *p, size_t n);
 /* {"error": {"status": S, "code": CODE, "message": M}} */
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...) SILT_PRINTF(4, 5);

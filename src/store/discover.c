@@ -75,3 +75,18 @@ int store_env_history(struct store *s, int64_t env_id, const char *unique_id, in
 	vec_free(&v);
 	return rc < 0 ? -1 : 0;
 }
+
+int store_exec_version(struct store *s, int64_t env_id, struct arena *a, const char **version,
+                       struct diag *d)
+{
+	*version = NULL;
+	/* every change of the applied state comes with a history row (store_node_record), so the
+	 * newest history id is a version; it moves with any environment's runs, which only costs
+	 * a re-read. max(id) of a rowid table is one b-tree descent. */
+	(void)env_id;
+	sqlite3_stmt *st = st_prep(s, d, "SELECT ifnull(max(id), 0) || '' FROM node_history", "");
+	int rc = st ? 0 : -1;
+	while (st && (rc = st_row(s, d, st)) == 1)
+		*version = st_text(st, 0, a);
+	return rc < 0 ? -1 : 0;
+}

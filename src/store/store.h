@@ -287,6 +287,10 @@ struct store_exec {
 /* fn for every node with applied state; a non-zero return stops and is returned. */
 int store_exec_each(struct store *s, int64_t env_id,
                     int (*fn)(void *ud, const struct store_exec *e), void *ud, struct diag *d);
+/* A text that changes whenever the environment's applied state does (the newest history row;
+ * another environment's runs change it too), for caches of store_exec_each. */
+int store_exec_version(struct store *s, int64_t env_id, struct arena *a, const char **version,
+                       struct diag *d);
 /* Executions in the environment's own non-CI runs, newest first: of one node (unique_id), or
  * (unique_id NULL) the successful ones of every node — what it deployed lately. */
 struct store_env_exec {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "json/json.h"
 #include "sched/cron.h"
 
 static const char job_usage[] =
@@ -196,6 +197,44 @@ static char *project_target(const char *project_dir)
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "%s/target", dir);
 	return buf_detach(&b, NULL);
+}
+
+/* Queues the runs of the jobs that wait for `job`'s run ending with `status` (--after). */
+static void queue_triggered(struct store *s, const struct store_job *job, enum store_status status,
+                            int64_t run_id, struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct store_job *jobs;
+	size_t n;
+	if (store_job_list(s, 0, &a, &jobs, &n, d) < 0) {
+		arena_release(&a);
+		return;
+	}
+	const char *st = store_status_name(status);
+	for (size_t i = 0; i < n; i++) {
+		value t;
+		struct diag jd;
+		diag_init(&jd);
+		if (!jobs[i].triggers ||
+		    json_parse(&a, "triggers", jobs[i].triggers, strlen(jobs[i].triggers), &t, &jd) < 0) {
+			diag_release(&jd);
+			continue;
+		}
+		diag_release(&jd);
+		value after = v_item(t, "after_job_id"), on = v_item(t, "on");
+		bool match = false;
+		for (uint32_t k = 0; on.type == VT_LIST && k < on.list->n; k++)
+			match |= on.list->v[k].type == VT_STR && !strcmp(on.list->v[k].s, st);
+		if (after.type != VT_INT || after.i != job->id || !match || !jobs[i].nsteps)
+			continue;
+		struct store_run r = { .env_id = jobs[i].env_id, .job_id = jobs[i].id,
+			               .trigger = "job_completion" };
+		if (store_run_enqueue(s, &r, jobs[i].steps, jobs[i].nsteps, NULL, d) == 0)
+			printf("Queued run %lld of job '%s' (after run %lld of '%s' ended %s)\n",
+			       (long long)r.id, jobs[i].name, (long long)run_id, job->name, st);
+	}
+	arena_release(&a);
 }
 
 /* While a run executes: a thread that stops the running step as Ctrl-C would (cancelling its
@@ -422,6 +461,8 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 	store_run_set_status(s, run_id, final, message, d);
 	printf("Run %lld: %s%s%s\n", (long long)run_id, store_status_name(final),
 	       message ? ": " : "", message ? message : "");
+	if (job)
+		queue_triggered(s, job, final, run_id, d);
 	free(message);
 	arena_release(&a);
 	return final;
@@ -430,7 +471,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 /* ---- flags ---- */
 struct job_flags {
 	const char *name, *env, *schedule, *threads, *target_name, *timeout, *defer_env,
-	    *description, *type;
+	    *description, *type, *after;
 	strvec_t steps;
 };
 
@@ -447,7 +488,8 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 	for (int i = start; i < argc; i++) {
 		static const char *const names[] = { "--env",     "--schedule",    "--threads",
 			                             "--target-name", "--timeout", "--defer-env",
-			                             "--description", "--step", "--name", "--type" };
+			                             "--description", "--step", "--name", "--type",
+			                             "--after" };
 		size_t k = 0;
 		while (k < ARRAY_LEN(names) && strcmp(argv[i], names[k]))
 			k++;
@@ -458,7 +500,8 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 		const char *v = argv[++i];
 		const char **slots[] = { &f->env,         &f->schedule, &f->threads,
 			                 &f->target_name, &f->timeout,  &f->defer_env,
-			                 &f->description, NULL,         &f->name,   &f->type };
+			                 &f->description, NULL,         &f->name,   &f->type,
+			                 &f->after };
 		if (k == 7)
 			vec_push(&f->steps, v);
 		else
@@ -481,6 +524,46 @@ static int parse_count(const char *flag, const char *v, int64_t *out)
 }
 
 /* Applies f to j (ids of named environments looked up); -1 after printing why. */
+/* --after JOB[:STATUS[,STATUS...]]: run this job when JOB's run ends so (default: success);
+ * kept in the job's triggers as {"after_job_id": ID, "on": [...]}; "" clears it. */
+static int after_trigger(struct store *s, struct arena *a, const char *spec, struct store_job *j,
+                         struct diag *d)
+{
+	if (!*spec) {
+		j->triggers = NULL;
+		return 0;
+	}
+	const char *colon = strchr(spec, ':');
+	const char *name = colon ? arena_strndup(a, spec, (size_t)(colon - spec)) : spec;
+	const char *on = colon ? colon + 1 : "success";
+	struct store_job other;
+	if (store_job_get(s, name, a, &other, d) < 0)
+		return -1;
+	if (j->id && other.id == j->id) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "--after: a job cannot trigger itself");
+		return -1;
+	}
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "{\"after_job_id\": %lld, \"on\": [", (long long)other.id);
+	for (const char *p = on; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!((n == 7 && !strncmp(p, "success", 7)) || (n == 5 && !strncmp(p, "error", 5)) ||
+		      (n == 9 && !strncmp(p, "cancelled", 9)))) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "--after %s: statuses are success, error and cancelled, not '%.*s'", spec,
+			         (int)n, p);
+			buf_release(&b);
+			return -1;
+		}
+		buf_printf(&b, "%s\"%.*s\"", p == on ? "" : ", ", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	buf_puts(&b, "]}");
+	j->triggers = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	return 0;
+}
+
 static int apply_job_flags(struct store *s, struct arena *a, const struct job_flags *f,
                            struct store_job *j, struct diag *d)
 {
@@ -510,6 +593,8 @@ static int apply_job_flags(struct store *s, struct arena *a, const struct job_fl
 	}
 	if (f->target_name)
 		j->target_name = *f->target_name ? f->target_name : NULL;
+	if (f->after && after_trigger(s, a, f->after, j, d) < 0)
+		return -1;
 	if (f->type) {
 		static const char *const types[] = { "scheduled", "ci", "merge", "other" };
 		size_t k = 0;
@@ -561,6 +646,7 @@ static void print_job(const struct store_job *j, struct store *s, struct arena *
 	printf("timeout:      %s\n",
 	       j->timeout_seconds ? arena_printf(a, "%llds", (long long)j->timeout_seconds) : "-");
 	printf("defer to:     %s\n", dash(de.name));
+	printf("triggers:     %s\n", dash(j->triggers));
 	printf("steps:\n");
 	for (size_t i = 0; i < j->nsteps; i++)
 		printf("  %zu. %s\n", i + 1, j->steps[i]);

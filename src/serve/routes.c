@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "serve_int.h"
+#include "json/json.h"
 
 /* ---- JSON shapes ---- */
 
@@ -47,6 +48,13 @@ static value job_json(struct arena *a, const struct store_job *j)
 	vdict_sets(v.dict, "generate_docs", v_bool(j->generate_docs));
 	vdict_sets(v.dict, "run_source_freshness", v_bool(j->run_source_freshness));
 	vdict_sets(v.dict, "steps", steps);
+	value trig = v_none();
+	struct diag d;
+	diag_init(&d);
+	if (j->triggers && json_parse(a, "triggers", j->triggers, strlen(j->triggers), &trig, &d) < 0)
+		trig = v_none();
+	diag_release(&d);
+	vdict_sets(v.dict, "triggers", trig);
 	vdict_sets(v.dict, "created_at", opt_str(j->created_at));
 	vdict_sets(v.dict, "updated_at", opt_str(j->updated_at));
 	return v;

@@ -249,7 +249,41 @@ struct watchdog {
 	int64_t run_id;
 	double deadline; /* now_secs() time; 0 = none */
 	bool done, timed_out, cancelled, started;
+	/* the running step's captured output, streamed into its log line by line */
+	int log_fd;        /* -1: no step is capturing */
+	int64_t log_step;
+	off_t log_sent;    /* bytes of the capture already in the store */
+	const struct store_effective *eff; /* secrets to mask */
 };
+
+/* Appends what the running step printed since the last call to its log in the store (complete
+ * lines only unless `all`), masked. w->mu held. */
+static void stream_log(struct watchdog *w, struct store *s, bool all, struct diag *d)
+{
+	if (w->log_fd < 0 || !s)
+		return;
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	ssize_t r;
+	off_t at = w->log_sent;
+	while ((r = pread(w->log_fd, chunk, sizeof(chunk), at)) > 0) {
+		buf_append(&b, chunk, (size_t)r);
+		at += r;
+	}
+	size_t n = b.n;
+	if (!all)
+		while (n > 0 && b.p[n - 1] != '\n')
+			n--;
+	if (n > 0) {
+		struct buf masked = BUF_INIT;
+		store_mask_secrets(w->eff, (struct str){ b.p, n }, &masked);
+		if (store_step_append_log(s, w->log_step, (struct str){ masked.p ? masked.p : "", masked.n },
+		                          d) == 0)
+			w->log_sent += (off_t)n;
+		buf_release(&masked);
+	}
+	buf_release(&b);
+}
 
 static void *watchdog_main(void *arg)
 {
@@ -273,6 +307,8 @@ static void *watchdog_main(void *arg)
 			break;
 		struct store_run r;
 		arena_reset(&a);
+		stream_log(w, s, false, &d);
+		diag_clear(&d);
 		if (s && store_run_get(s, w->run_id, &a, &r, &d) == 0 && r.status == SST_CANCELLED) {
 			w->cancelled = true;
 			cli_interrupt_why = "the run was cancelled";
@@ -294,9 +330,12 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-static void watchdog_start(struct watchdog *w, struct store *s, int64_t run_id, int64_t timeout)
+static void watchdog_start(struct watchdog *w, struct store *s, int64_t run_id, int64_t timeout,
+                           const struct store_effective *eff)
 {
 	memset(w, 0, sizeof(*w));
+	w->log_fd = -1;
+	w->eff = eff;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->store_path = store_path(s);
@@ -357,7 +396,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 	struct watchdog wd;
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
-	watchdog_start(&wd, s, run_id, job ? job->timeout_seconds : 0);
+	watchdog_start(&wd, s, run_id, job ? job->timeout_seconds : 0, &eff);
 	for (size_t i = 0; i < nsteps; i++) {
 		struct store_step *st = &steps[i];
 		if (final != SST_SUCCESS) {
@@ -391,6 +430,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		double step_start = now_secs();
 		char *log = NULL;
 		size_t loglen = 0;
+		bool streamed = false;
 		if (fn) {
 			struct capture c;
 			if (step_project_dir) {
@@ -403,11 +443,26 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			}
 			vec_push(&words, NULL);
 			bool captured = capture_begin(&c) == 0;
+			if (captured) { /* the watchdog streams its lines into the store meanwhile */
+				pthread_mutex_lock(&wd.mu);
+				wd.log_fd = c.fd;
+				wd.log_step = st->id;
+				wd.log_sent = 0;
+				pthread_mutex_unlock(&wd.mu);
+			}
 			cli_job_current = &ctx;
 			rc = fn((int)words.n - 1, (char **)words.v);
 			cli_job_current = NULL;
-			if (captured)
+			if (captured) {
+				fflush(stdout);
+				fflush(stderr);
+				pthread_mutex_lock(&wd.mu);
+				stream_log(&wd, s, true, d); /* the rest, then the whole log is printed */
+				wd.log_fd = -1;
+				pthread_mutex_unlock(&wd.mu);
 				log = capture_end(&c, &loglen);
+				streamed = true;
+			}
 		} else {
 			struct buf b = BUF_INIT;
 			for (size_t k = 0; k < sd.msgs.n; k++) {
@@ -422,8 +477,9 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			store_mask_secrets(&eff, (struct str){ log, loglen },
 			                   &masked);
 			fwrite(masked.p ? masked.p : "", 1, masked.n, stdout);
-			store_step_append_log(s, st->id, (struct str){ masked.p ? masked.p : "", masked.n },
-			                      d);
+			if (!streamed)
+				store_step_append_log(s, st->id,
+				                      (struct str){ masked.p ? masked.p : "", masked.n }, d);
 			buf_release(&masked);
 			free(log);
 		}

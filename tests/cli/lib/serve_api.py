@@ -233,7 +233,13 @@ while time.time() < deadline:  # until its first step is running
     if st.get("data") and st["data"][0]["status"] == "running":
         break
     time.sleep(0.2)
-time.sleep(0.5)
+live = ""
+deadline = time.time() + 20
+while time.time() < deadline and "START" not in live:  # the running step's lines arrive live
+    s, ctype, body = call(f"/api/v1/runs/{sid}/logs?step=1")
+    live = body.decode()
+    time.sleep(0.2)
+check("a running step's log lines are readable while it runs", "START" in live and "slow" in live, live[:300])
 s, d = jcall(f"/api/v1/runs/{sid}/cancel", "POST")
 check("POST cancel on a running run", s == 200 and d.get("status") == "cancelled"
       and d.get("message") == "cancelled through the API", d)

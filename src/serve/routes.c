@@ -237,6 +237,8 @@ static bool env_from_body(struct req *r, value body, struct store_env *e)
 
 static void create_env(struct req *r);
 static void update_env(struct req *r);
+static const struct route *route_of_var_put(void);
+static const struct route *route_of_cred_put(void);
 
 static const struct route_field env_body[] = {
 	{ "name", "string", "unique name" },
@@ -586,6 +588,184 @@ static void cancel_run(struct req *r)
 	reply_json(r, 200, run_json(&r->a, &run));
 }
 
+/* ---- environment variables and credentials ---- */
+
+static value var_json(struct arena *a, const struct store_var *v)
+{
+	value x = v_dict(a, 6);
+	vdict_sets(x.dict, "name", v_cstr(v->name));
+	vdict_sets(x.dict, "scope", v_cstr(store_var_scope_name(v->scope)));
+	vdict_sets(x.dict, "environment", opt_str(v->env_name));
+	vdict_sets(x.dict, "job", opt_str(v->job_name));
+	vdict_sets(x.dict, "secret", v_bool(v->secret));
+	vdict_sets(x.dict, "value", v->secret ? v_cstr(STORE_MASK) : opt_str(v->value));
+	return x;
+}
+
+/* GET /api/v1/variables: dbt Cloud's matrix — per name, the project default and each
+ * environment's and job's value (secrets masked). */
+static void var_matrix(struct req *r)
+{
+	struct store_var *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_var_list(r->store, &r->a, &v, &n, &d), &d))
+		return;
+	value rows = v_list(&r->a, 8), top = v_dict(&r->a, 1), row = v_none();
+	const char *name = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!name || strcmp(name, v[i].name)) {
+			name = v[i].name;
+			row = v_dict(&r->a, 5);
+			vdict_sets(row.dict, "name", v_cstr(name));
+			vdict_sets(row.dict, "secret", v_bool(v[i].secret));
+			vdict_sets(row.dict, "project", v_none());
+			vdict_sets(row.dict, "environments", v_dict(&r->a, 4));
+			vdict_sets(row.dict, "jobs", v_dict(&r->a, 2));
+			vlist_push(rows.list, row);
+		}
+		value val = v[i].secret ? v_cstr(STORE_MASK) : opt_str(v[i].value);
+		if (v[i].scope == SVAR_PROJECT)
+			vdict_sets(row.dict, "project", val);
+		else if (v[i].scope == SVAR_ENVIRONMENT && v[i].env_name)
+			vdict_sets(v_item(row, "environments").dict, v[i].env_name, val);
+		else if (v[i].scope == SVAR_JOB && v[i].job_name)
+			vdict_sets(v_item(row, "jobs").dict, v[i].job_name, val);
+	}
+	vdict_sets(top.dict, "data", rows);
+	reply_json(r, 200, top);
+}
+
+static void env_vars(struct req *r)
+{
+	struct store_env e;
+	struct store_var *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d);
+	if (rc == 0)
+		rc = store_var_list(r->store, &r->a, &v, &n, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	value items = v_list(&r->a, 8), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].scope == SVAR_PROJECT || (v[i].scope == SVAR_ENVIRONMENT && v[i].env_id == e.id))
+			vlist_push(items.list, var_json(&r->a, &v[i]));
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static const struct route_field value_body[] = {
+	{ "value", "string", "the value (secret names, DBT_ENV_SECRET_*, are sealed and never shown)" },
+	{ NULL, NULL, NULL },
+};
+
+/* PUT/DELETE a variable: of the environment {env}, or of the project when there is none. */
+static void var_write(struct req *r, bool set)
+{
+	struct store_var v = { .name = req_param(r, "name"), .scope = SVAR_PROJECT };
+	struct diag d;
+	diag_init(&d);
+	if (store_var_check_name(v.name, &d) < 0) {
+		struct buf b = BUF_INIT;
+		diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, 400, "invalid_field", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	if (req_param(r, "env")) {
+		struct store_env e;
+		if (reply_failed(r, store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d), &d))
+			return;
+		diag_init(&d);
+		v.scope = SVAR_ENVIRONMENT;
+		v.env_id = e.id;
+	}
+	if (set) {
+		bool ok;
+		value body = req_body(r, route_of_var_put(), &ok);
+		if (!ok) {
+			diag_release(&d);
+			return;
+		}
+		value val = v_item(body, "value");
+		if (val.type != VT_STR) {
+			reply_error(r, 400, "missing_field", "a variable needs a 'value' string");
+			diag_release(&d);
+			return;
+		}
+		v.value = val.s;
+		v.secret = store_var_is_secret(v.name);
+	}
+	if (reply_failed(r, set ? store_var_set(r->store, &v, &d) : store_var_unset(r->store, &v, &d), &d))
+		return;
+	value x = v_dict(&r->a, 3);
+	vdict_sets(x.dict, "name", v_cstr(v.name));
+	vdict_sets(x.dict, "scope", v_cstr(store_var_scope_name(v.scope)));
+	vdict_sets(x.dict, set ? "set" : "deleted", v_bool(true));
+	reply_json(r, 200, x);
+}
+
+static void var_put(struct req *r) { var_write(r, true); }
+static void var_delete(struct req *r) { var_write(r, false); }
+
+static void creds_list(struct req *r)
+{
+	struct store_env e;
+	struct store_kv *kv;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d);
+	if (rc == 0)
+		rc = store_cred_list(r->store, e.id, false, &r->a, &kv, &n, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	value keys = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(keys.list, v_cstr(kv[i].key));
+	vdict_sets(top.dict, "keys", keys);
+	reply_json(r, 200, top);
+}
+
+static void cred_write(struct req *r, bool set)
+{
+	struct store_env e;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d), &d))
+		return;
+	const char *val = NULL;
+	if (set) {
+		bool ok;
+		value body = req_body(r, route_of_cred_put(), &ok);
+		if (!ok)
+			return;
+		value v = v_item(body, "value");
+		if (v.type != VT_STR) {
+			reply_error(r, 400, "missing_field", "a credential needs a 'value' string");
+			return;
+		}
+		val = v.s;
+	}
+	diag_init(&d);
+	const char *key = req_param(r, "key");
+	if (reply_failed(r, set ? store_cred_set(r->store, e.id, key, val, &d)
+	                        : store_cred_unset(r->store, e.id, key, &d),
+	                 &d))
+		return;
+	value x = v_dict(&r->a, 2);
+	vdict_sets(x.dict, "key", v_cstr(key));
+	vdict_sets(x.dict, set ? "set" : "deleted", v_bool(true));
+	reply_json(r, 200, x);
+}
+
+static void cred_put(struct req *r) { cred_write(r, true); }
+static void cred_delete(struct req *r) { cred_write(r, false); }
+
 /* ---- the table ---- */
 
 static const struct route_field env_query[] = {
@@ -661,6 +841,15 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}/history", "metadata:read", "A node's executions in the environment, newest first", serve_env_node_history, limit_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/lineage", "metadata:read", "The DAG, or the part a selector names", serve_env_lineage, lineage_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
+	{ "GET", "/api/v1/variables", "admin", "Environment variables: each name's project, environment and job values (secrets masked)", var_matrix, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/variables/{name}", "admin", "Set a project-wide default", var_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/variables/{name}", "admin", "Remove a project-wide default", var_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/variables", "admin", "The variables an environment sets and the project defaults (secrets masked)", env_vars, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/environments/{env}/variables/{name}", "admin", "Set an environment's value", var_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/environments/{env}/variables/{name}", "admin", "Remove an environment's value", var_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/credentials", "admin", "The credential keys an environment has (never the values)", creds_list, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/environments/{env}/credentials/{key}", "admin", "Set a credential (write-only)", cred_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/environments/{env}/credentials/{key}", "admin", "Remove a credential", cred_delete, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },
@@ -683,3 +872,6 @@ static const struct route *route_of(route_fn fn)
 			return &serve_routes[i];
 	return NULL;
 }
+
+static const struct route *route_of_var_put(void) { return route_of(var_put); }
+static const struct route *route_of_cred_put(void) { return route_of(cred_put); }

@@ -265,6 +265,34 @@ d = wait_run(d.get("id"), ("success", "error", "cancelled"), 60)
 check(f"the worker stopped the statement and takes the next run ({time.time() - t2:.1f}s)",
       d.get("status") == "success" and time.time() - t2 < 45, d)
 
+# ---- environment variables and credentials
+s, d = jcall("/api/v1/variables/DBT_REGION", "PUT", {"value": "eu"})
+check("PUT a project-wide variable", s == 200 and d.get("scope") == "project", d)
+s, d = jcall("/api/v1/environments/prod/variables/DBT_REGION", "PUT", {"value": "us"})
+check("PUT an environment's value", s == 200 and d.get("scope") == "environment", d)
+s, d = jcall("/api/v1/environments/prod/variables/DBT_ENV_SECRET_PW", "PUT", {"value": "hunter2"})
+check("PUT a secret", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/variables/lower_case", "PUT", {"value": "x"})
+check("a variable name dbt would not read is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/variables")
+rows = {x["name"]: x for x in d.get("data", [])}
+check("the matrix shows project and environment values", rows.get("DBT_REGION", {}).get("project") == "eu"
+      and rows["DBT_REGION"]["environments"].get("prod") == "us", d)
+check("... and a secret only masked", rows.get("DBT_ENV_SECRET_PW", {}).get("environments", {}).get("prod") == "*****", d)
+s, d = jcall("/api/v1/environments/prod/variables")
+check("an environment's variables", s == 200 and {x["name"] for x in d["data"]} >= {"DBT_REGION", "DBT_ENV_SECRET_PW"}, d)
+s, d = jcall("/api/v1/variables/DBT_REGION", "DELETE")
+check("DELETE a project-wide variable", s == 200 and d.get("deleted"), d)
+s, d = jcall("/api/v1/environments/prod/credentials/password", "PUT", {"value": "pw-s3cr3t"})
+check("PUT a credential", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/credentials")
+check("credentials list keys only", s == 200 and d.get("keys") == ["password"], d)
+s, d = jcall("/api/v1/environments/prod/credentials/password", "DELETE")
+check("DELETE a credential", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/credentials", token=READ)
+check("credentials need the admin scope", is_error(s, d, 403), d)
+check("no response ever holds a secret value", not any(x in b for b in bodies for x in (b"hunter2", b"pw-s3cr3t")))
+
 # ---- discovery: what production has
 s, d = jcall("/api/v1/environments/prod/state")
 check("an environment's state counts its nodes", s == 200 and d.get("counts", {}).get("model", 0) >= 6

@@ -43,6 +43,7 @@ int cmd_token(int argc, char **argv);
 int cmd_source(int argc, char **argv);
 int cmd_clone(int argc, char **argv);
 int cmd_repo(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now" },
 	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run" },
 	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state" },
+	{ "webhook", cmd_webhook, "webhooks out: where silt serve posts run events" },
 	{ "repo", cmd_repo, "the project's git repository (runs check it out) and webhook secret" },
 	{ "token", cmd_token, "service tokens of the API: create, list, revoke" },
 	{ "worker", cmd_worker, "execute queued runs of the metadata store's jobs" },

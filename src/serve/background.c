@@ -11,13 +11,14 @@
 
 #include "serve_int.h"
 #include "sched/cron.h"
+#include <openssl/hmac.h>
 
 extern char **environ;
 
 struct background {
 	const struct serve_opts *o;
-	pthread_t th;
-	bool thread_started;
+	pthread_t th, deliverer;
+	bool thread_started, deliverer_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
@@ -71,6 +72,75 @@ static void *scheduler_main(void *arg)
 	return NULL;
 }
 
+/* Webhooks out: every second, the deliveries that are due are POSTed (signed with
+ * X-Silt-Signature-256 = HMAC-SHA256 of the body when the subscription has a secret) and their
+ * outcome recorded: 2xx delivered, else retried with back-off, failed after 8 attempts. */
+#define DELIVERY_ATTEMPTS 8
+
+static void deliver_due(struct store *s, struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct store_delivery *v;
+	size_t n;
+	if (store_delivery_due(s, &a, &v, &n, d) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			char sig[128] = "", id[48], ev[64];
+			if (v[i].secret) {
+				unsigned char mac[32];
+				unsigned int ml = 0;
+				HMAC(EVP_sha256(), v[i].secret, (int)strlen(v[i].secret),
+				     (const unsigned char *)v[i].payload, strlen(v[i].payload), mac, &ml);
+				int k = snprintf(sig, sizeof(sig), "X-Silt-Signature-256: sha256=");
+				for (unsigned j = 0; j < ml; j++)
+					k += snprintf(sig + k, sizeof(sig) - (size_t)k, "%02x", mac[j]);
+			}
+			snprintf(id, sizeof(id), "X-Silt-Delivery: %lld", (long long)v[i].id);
+			snprintf(ev, sizeof(ev), "X-Silt-Event: %s", v[i].event);
+			const char *headers[] = { "Content-Type: application/json", "User-Agent: silt", id, ev,
+				                  sig[0] ? sig : NULL, NULL };
+			struct buf err = BUF_INIT;
+			int code = 0;
+			http_post(v[i].url, headers, v[i].payload, strlen(v[i].payload), 10000, &code, &err);
+			if (code < 200 || code >= 300) {
+				if (!err.n)
+					buf_printf(&err, "answered %d", code);
+				fprintf(stderr, "silt serve: webhook '%s' delivery %lld (%s): %s\n", v[i].webhook,
+				        (long long)v[i].id, v[i].event, buf_cstr(&err));
+			}
+			store_delivery_result(s, v[i].id, code, err.n ? buf_cstr(&err) : NULL,
+			                      DELIVERY_ATTEMPTS, d);
+			buf_release(&err);
+		}
+	}
+	arena_release(&a);
+}
+
+static void *deliverer_main(void *arg)
+{
+	struct background *bg = arg;
+	struct diag d;
+	diag_init(&d);
+	struct store *s = store_open(bg->o->store_path, NULL, &d);
+	pthread_mutex_lock(&bg->mu);
+	while (s && !bg->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&bg->cv, &bg->mu, &ts);
+		if (bg->stop)
+			break;
+		pthread_mutex_unlock(&bg->mu);
+		deliver_due(s, &d);
+		diag_clear(&d);
+		pthread_mutex_lock(&bg->mu);
+	}
+	pthread_mutex_unlock(&bg->mu);
+	store_close(s);
+	diag_release(&d);
+	return NULL;
+}
+
 static pid_t spawn_worker(const struct serve_opts *o)
 {
 	const char *argv[12];
@@ -112,6 +182,7 @@ struct background *background_start(const struct serve_opts *o, struct diag *d)
 	}
 	if (o->scheduler)
 		bg->thread_started = pthread_create(&bg->th, NULL, scheduler_main, bg) == 0;
+	bg->deliverer_started = pthread_create(&bg->deliverer, NULL, deliverer_main, bg) == 0;
 	return bg;
 }
 
@@ -148,10 +219,13 @@ void background_stop(struct background *bg)
 		return;
 	pthread_mutex_lock(&bg->mu);
 	bg->stop = true;
-	pthread_cond_signal(&bg->cv);
+	pthread_cond_broadcast(&bg->cv);
 	pthread_mutex_unlock(&bg->mu);
+	pthread_cond_broadcast(&bg->cv);
 	if (bg->thread_started)
 		pthread_join(bg->th, NULL);
+	if (bg->deliverer_started)
+		pthread_join(bg->deliverer, NULL);
 	/* a worker finishes the run it has; a second signal stops that run; then it is killed */
 	signal_workers(bg, SIGTERM);
 	if (!reap(bg, 5000)) {

@@ -766,6 +766,116 @@ static void cred_write(struct req *r, bool set)
 static void cred_put(struct req *r) { cred_write(r, true); }
 static void cred_delete(struct req *r) { cred_write(r, false); }
 
+/* ---- webhooks out ---- */
+
+static const struct route_field hook_body[] = {
+	{ "name", "string", "unique name" },
+	{ "url", "string", "http:// or https:// address the events are POSTed to" },
+	{ "events", "array", "run.started, run.completed, run.errored" },
+	{ "secret", "string", "signs each body (X-Silt-Signature-256); never shown again" },
+	{ NULL, NULL, NULL },
+};
+
+static void hooks_list(struct req *r)
+{
+	struct store_webhook *w;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_webhook_list(r->store, &r->a, &w, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++) {
+		value x = v_dict(&r->a, 6);
+		vdict_sets(x.dict, "name", v_cstr(w[i].name));
+		vdict_sets(x.dict, "url", v_cstr(w[i].url));
+		vdict_sets(x.dict, "events", v_cstr(w[i].events));
+		vdict_sets(x.dict, "signed", v_bool(w[i].signed_));
+		vdict_sets(x.dict, "delivered", v_int(w[i].delivered));
+		vdict_sets(x.dict, "failed", v_int(w[i].failed));
+		vlist_push(items.list, x);
+	}
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static void hooks_create(struct req *r);
+
+static void hooks_create(struct req *r)
+{
+	bool ok;
+	value body = req_body(r, route_of(hooks_create), &ok);
+	if (!ok)
+		return;
+	value name = v_item(body, "name"), url = v_item(body, "url"), ev = v_item(body, "events"),
+	      secret = v_item(body, "secret");
+	if (name.type != VT_STR || url.type != VT_STR || ev.type != VT_LIST) {
+		reply_error(r, 400, "missing_field", "a webhook needs 'name', 'url' and 'events'");
+		return;
+	}
+	struct buf events = BUF_INIT;
+	for (uint32_t i = 0; i < ev.list->n; i++)
+		if (ev.list->v[i].type == VT_STR)
+			buf_printf(&events, "%s%s", events.n ? "," : "", ev.list->v[i].s);
+	struct diag d;
+	diag_init(&d);
+	int rc = store_webhook_create(r->store, name.s, url.s, buf_cstr(&events),
+	                              secret.type == VT_STR ? secret.s : NULL, &d);
+	buf_release(&events);
+	if (rc < 0) {
+		struct buf b = BUF_INIT;
+		if (d.msgs.n)
+			diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, strstr(buf_cstr(&b), "exists already") ? 409 : 400,
+		            strstr(buf_cstr(&b), "exists already") ? "conflict" : "invalid_field", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	diag_release(&d);
+	value x = v_dict(&r->a, 2);
+	vdict_sets(x.dict, "name", name);
+	vdict_sets(x.dict, "created", v_bool(true));
+	reply_json(r, 201, x);
+}
+
+static void hooks_delete(struct req *r)
+{
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_webhook_delete(r->store, req_param(r, "name"), &d), &d))
+		return;
+	value x = v_dict(&r->a, 1);
+	vdict_sets(x.dict, "deleted", v_cstr(req_param(r, "name")));
+	reply_json(r, 200, x);
+}
+
+static void hooks_deliveries(struct req *r)
+{
+	int64_t limit;
+	if (!req_int(r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, &limit))
+		return;
+	struct store_delivery *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_delivery_list(r->store, req_param(r, "name"), (int)limit, &r->a, &v, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++) {
+		value x = v_dict(&r->a, 6);
+		vdict_sets(x.dict, "id", v_int(v[i].id));
+		vdict_sets(x.dict, "event", v_cstr(v[i].event));
+		vdict_sets(x.dict, "status", v_cstr(v[i].status));
+		vdict_sets(x.dict, "attempts", v_int(v[i].attempts));
+		vdict_sets(x.dict, "response_code", v[i].response_code ? v_int(v[i].response_code) : v_none());
+		vdict_sets(x.dict, "error", opt_str(v[i].error));
+		vlist_push(items.list, x);
+	}
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
 /* ---- the table ---- */
 
 static const struct route_field env_query[] = {
@@ -850,6 +960,10 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}/credentials", "admin", "The credential keys an environment has (never the values)", creds_list, NULL, NULL, false, NULL },
 	{ "PUT", "/api/v1/environments/{env}/credentials/{key}", "admin", "Set a credential (write-only)", cred_put, NULL, value_body, false, NULL },
 	{ "DELETE", "/api/v1/environments/{env}/credentials/{key}", "admin", "Remove a credential", cred_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/webhook-subscriptions", "admin", "Webhooks out: where run events are POSTed", hooks_list, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhook-subscriptions", "admin", "Subscribe an address to run events", hooks_create, NULL, hook_body, false, NULL },
+	{ "DELETE", "/api/v1/webhook-subscriptions/{name}", "admin", "Remove a subscription", hooks_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/webhook-subscriptions/{name}/deliveries", "admin", "A subscription's delivery log, newest first", hooks_deliveries, limit_query, NULL, false, NULL },
 	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },

@@ -96,6 +96,10 @@ void serve_env_changes(struct req *r);
 void serve_env_state(struct req *r);
 void serve_discovery_release(void); /* the loaded definition states, when the server stops */
 
+/* ---- httpc.c: one POST (http:// or https://); *code the answer's status ---- */
+int http_post(const char *url, const char *const *headers, const char *body, size_t len,
+              int timeout_ms, int *code, struct buf *err);
+
 /* ---- webhooks.c ---- */
 void serve_webhook_github(struct req *r);
 void serve_webhook_generic(struct req *r);

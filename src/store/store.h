@@ -302,6 +302,40 @@ struct store_env_exec {
 int store_env_history(struct store *s, int64_t env_id, const char *unique_id, int limit,
                       struct arena *a, struct store_env_exec **out, size_t *n, struct diag *d);
 
+/* ---- webhooks out (webhooks.c) ---- */
+struct store_webhook {
+	int64_t id;
+	const char *name, *url, *events; /* events: comma list */
+	bool signed_;                    /* has a secret (never read back) */
+	const char *created_at;
+	int64_t delivered, failed;
+};
+/* events: comma list of run.started, run.completed, run.errored; secret NULL: unsigned. */
+int store_webhook_create(struct store *s, const char *name, const char *url, const char *events,
+                         const char *secret, struct diag *d);
+int store_webhook_delete(struct store *s, const char *name, struct diag *d);
+int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **out, size_t *n,
+                       struct diag *d);
+/* Queues a delivery of `event` about run_id to every subscription (store_run_set_status does). */
+int store_webhook_emit(struct store *s, const char *event, int64_t run_id, struct diag *d);
+struct store_delivery {
+	int64_t id;
+	const char *webhook, *url, *secret, *event, *payload;
+	int attempts;
+	const char *status; /* pending, delivered, failed (lists only) */
+	int response_code;
+	const char *error;
+};
+/* Deliveries whose next attempt is due, with their url and secret. */
+int store_delivery_due(struct store *s, struct arena *a, struct store_delivery **out, size_t *n,
+                       struct diag *d);
+/* Records an attempt: 2xx delivered; else retried with back-off, failed after max_attempts. */
+int store_delivery_result(struct store *s, int64_t id, int code, const char *error, int max_attempts,
+                          struct diag *d);
+/* The delivery log, newest first (webhook NULL: all). */
+int store_delivery_list(struct store *s, const char *webhook, int limit, struct arena *a,
+                        struct store_delivery **out, size_t *n, struct diag *d);
+
 /* ---- the project's repository (repo.c) ---- */
 /* Sets the repository (url NULL: unchanged, "": none) and, when set_secret, the webhook secret
  * (sealed; NULL or "": none). */

@@ -293,6 +293,20 @@ s, d = jcall("/api/v1/environments/prod/credentials", token=READ)
 check("credentials need the admin scope", is_error(s, d, 403), d)
 check("no response ever holds a secret value", not any(x in b for b in bodies for x in (b"hunter2", b"pw-s3cr3t")))
 
+# ---- webhooks out through the API
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "api_hook", "url": "http://127.0.0.1:9/x", "events": ["run.errored"], "secret": "zz-top"})
+check("POST a webhook subscription", s == 201, d)
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "api_hook", "url": "http://127.0.0.1:9/x", "events": ["run.errored"]})
+check("... a second of that name is a 409", is_error(s, d, 409), d)
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "h2", "url": "gopher://x", "events": ["run.errored"]})
+check("... a bad address is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/webhook-subscriptions")
+check("GET the subscriptions, signed but never the secret", s == 200 and d["data"][0]["signed"] and b"zz-top" not in bodies[-1], d)
+s, d = jcall("/api/v1/webhook-subscriptions/api_hook/deliveries")
+check("its delivery log", s == 200 and d.get("data") == [], d)
+s, d = jcall("/api/v1/webhook-subscriptions/api_hook", "DELETE")
+check("DELETE a subscription", s == 200, d)
+
 # ---- discovery: what production has
 s, d = jcall("/api/v1/environments/prod/state")
 check("an environment's state counts its nodes", s == 200 and d.get("counts", {}).get("model", 0) >= 6

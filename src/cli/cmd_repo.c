@@ -48,13 +48,6 @@ int cmd_repo(int argc, char **argv)
 		return usage_error(sub ? "unknown command" : "which command?", sub);
 	if (!strcmp(sub, "set") && !url)
 		return usage_error("set needs the repository's path or URL", NULL);
-	char line[1024];
-	if (secret && !strcmp(secret, "-")) {
-		if (!fgets(line, sizeof(line), stdin))
-			line[0] = 0;
-		line[strcspn(line, "\r\n")] = 0;
-		secret = line;
-	}
 	struct store *s = cli_store_open("repo", store_path, project_dir);
 	if (!s)
 		return 2;
@@ -62,6 +55,7 @@ int cmd_repo(int argc, char **argv)
 	diag_init(&d);
 	struct arena a;
 	arena_init(&a);
+	secret = cli_stdin_value(secret, &a);
 	int rc = 1;
 	if (!strcmp(sub, "set")) {
 		if (store_repo_set(s, url, secret, secret != NULL, &d) == 0) {

@@ -58,13 +58,6 @@ int cmd_webhook(int argc, char **argv)
 		buf_release(&events);
 		return 2;
 	}
-	char line[1024];
-	if (secret && !strcmp(secret, "-")) {
-		if (!fgets(line, sizeof(line), stdin))
-			line[0] = 0;
-		line[strcspn(line, "\r\n")] = 0;
-		secret = line;
-	}
 	struct store *s = cli_store_open("webhook", store_path, project_dir);
 	if (!s) {
 		buf_release(&events);
@@ -74,6 +67,7 @@ int cmd_webhook(int argc, char **argv)
 	diag_init(&d);
 	struct arena a;
 	arena_init(&a);
+	secret = cli_stdin_value(secret, &a);
 	int rc = 1;
 	if (!strcmp(sub, "create")) {
 		if (store_webhook_create(s, name, url, buf_cstr(&events), secret, &d) == 0) {

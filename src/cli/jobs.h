@@ -58,6 +58,9 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 /* Opens the store of --store/SILT_STORE/the project (errors printed as "silt CMD: ..."). */
 struct store *cli_store_open(const char *cmd, const char *explicit_path, const char *project_dir);
 void cli_print_diag_as(const char *cmd, const struct diag *d);
+/* A value given as `-` is read from stdin (one line, in a), so secrets stay out of the shell's
+ * history and the process list; any other value is returned as it is. */
+const char *cli_stdin_value(const char *v, struct arena *a);
 
 int cmd_ingest(int argc, char **argv);
 int cmd_job(int argc, char **argv);

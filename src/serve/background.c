@@ -19,19 +19,29 @@ struct background {
 	const struct serve_opts *o;
 	pthread_t th, deliverer;
 	bool thread_started, deliverer_started;
+	int64_t sched_from; /* the scheduler's previous tick */
+	struct ticker {
+		struct background *bg;
+		const char *name;
+		void (*tick)(struct store *s, void *state, struct diag *d);
+		void *state;
+	} tickers[2];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
 	VEC(pid_t) pids;
 };
 
-static void *scheduler_main(void *arg)
+/* A background thread (struct ticker): once a second, with a store connection of its own,
+ * `tick` runs (the lock released) until the server stops. */
+
+static void *ticker_main(void *arg)
 {
-	struct background *bg = arg;
+	struct ticker *t = arg;
+	struct background *bg = t->bg;
 	struct diag d;
 	diag_init(&d);
 	struct store *s = store_open(bg->o->store_path, NULL, &d);
-	int64_t from = (int64_t)time(NULL);
 	pthread_mutex_lock(&bg->mu);
 	while (s && !bg->stop) {
 		struct timespec ts;
@@ -40,31 +50,22 @@ static void *scheduler_main(void *arg)
 		pthread_cond_timedwait(&bg->cv, &bg->mu, &ts);
 		if (bg->stop)
 			break;
-		int64_t to = (int64_t)time(NULL);
-		if (to <= from)
-			continue;
-		int n = 0;
 		pthread_mutex_unlock(&bg->mu);
-		sched_tick(s, from, to, &n, &d);
-		pthread_mutex_lock(&bg->mu);
-		from = to;
+		t->tick(s, t->state, &d);
 		for (size_t i = 0; i < d.msgs.n; i++) {
 			struct buf b = BUF_INIT;
 			diag_format_msg(&d.msgs.v[i], &b);
-			fprintf(stderr, "silt serve: scheduler: %s\n", buf_cstr(&b));
+			fprintf(stderr, "silt serve: %s: %s\n", t->name, buf_cstr(&b));
 			buf_release(&b);
 		}
 		diag_clear(&d);
-		if (n) {
-			printf("silt serve: scheduler queued %d run%s\n", n, n == 1 ? "" : "s");
-			fflush(stdout);
-		}
+		pthread_mutex_lock(&bg->mu);
 	}
 	pthread_mutex_unlock(&bg->mu);
 	if (!s) {
 		struct buf b = BUF_INIT;
 		diag_print(&d, &b);
-		fprintf(stderr, "silt serve: scheduler cannot open the store: %s\n", buf_cstr(&b));
+		fprintf(stderr, "silt serve: %s cannot open the store: %s\n", t->name, buf_cstr(&b));
 		buf_release(&b);
 	}
 	store_close(s);
@@ -72,13 +73,29 @@ static void *scheduler_main(void *arg)
 	return NULL;
 }
 
+/* The scheduler's tick: the runs due since its previous tick (state: that time). */
+static void schedule_tick(struct store *s, void *state, struct diag *d)
+{
+	int64_t *from = state, to = (int64_t)time(NULL);
+	if (to <= *from)
+		return;
+	int n = 0;
+	sched_tick(s, *from, to, &n, d);
+	*from = to;
+	if (n) {
+		printf("silt serve: scheduler queued %d run%s\n", n, n == 1 ? "" : "s");
+		fflush(stdout);
+	}
+}
+
 /* Webhooks out: every second, the deliveries that are due are POSTed (signed with
  * X-Silt-Signature-256 = HMAC-SHA256 of the body when the subscription has a secret) and their
  * outcome recorded: 2xx delivered, else retried with back-off, failed after 8 attempts. */
 #define DELIVERY_ATTEMPTS 8
 
-static void deliver_due(struct store *s, struct diag *d)
+static void deliver_tick(struct store *s, void *state, struct diag *d)
 {
+	(void)state;
 	struct arena a;
 	arena_init(&a);
 	struct store_delivery *v;
@@ -114,31 +131,6 @@ static void deliver_due(struct store *s, struct diag *d)
 		}
 	}
 	arena_release(&a);
-}
-
-static void *deliverer_main(void *arg)
-{
-	struct background *bg = arg;
-	struct diag d;
-	diag_init(&d);
-	struct store *s = store_open(bg->o->store_path, NULL, &d);
-	pthread_mutex_lock(&bg->mu);
-	while (s && !bg->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&bg->cv, &bg->mu, &ts);
-		if (bg->stop)
-			break;
-		pthread_mutex_unlock(&bg->mu);
-		deliver_due(s, &d);
-		diag_clear(&d);
-		pthread_mutex_lock(&bg->mu);
-	}
-	pthread_mutex_unlock(&bg->mu);
-	store_close(s);
-	diag_release(&d);
-	return NULL;
 }
 
 static pid_t spawn_worker(const struct serve_opts *o)
@@ -180,9 +172,12 @@ struct background *background_start(const struct serve_opts *o, struct diag *d)
 		}
 		vec_push(&bg->pids, pid);
 	}
+	bg->sched_from = (int64_t)time(NULL);
+	bg->tickers[0] = (struct ticker){ bg, "scheduler", schedule_tick, &bg->sched_from };
+	bg->tickers[1] = (struct ticker){ bg, "webhooks", deliver_tick, NULL };
 	if (o->scheduler)
-		bg->thread_started = pthread_create(&bg->th, NULL, scheduler_main, bg) == 0;
-	bg->deliverer_started = pthread_create(&bg->deliverer, NULL, deliverer_main, bg) == 0;
+		bg->thread_started = pthread_create(&bg->th, NULL, ticker_main, &bg->tickers[0]) == 0;
+	bg->deliverer_started = pthread_create(&bg->deliverer, NULL, ticker_main, &bg->tickers[1]) == 0;
 	return bg;
 }
 

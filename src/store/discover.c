@@ -68,11 +68,7 @@ int store_env_history(struct store *s, int64_t env_id, const char *unique_id, in
 			                    st_text(st, 8, a) };
 		vec_push(&v, e);
 	}
-	*n = v.n;
-	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
-	if (v.n)
-		memcpy(*out, v.v, v.n * sizeof(**out));
-	vec_free(&v);
+	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }
 

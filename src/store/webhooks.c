@@ -80,11 +80,7 @@ int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **
 			                   st_int(st, 6), st_int(st, 7) };
 		vec_push(&v, w);
 	}
-	*n = v.n;
-	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
-	if (v.n)
-		memcpy(*out, v.v, v.n * sizeof(**out));
-	vec_free(&v);
+	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -175,11 +171,7 @@ int store_delivery_due(struct store *s, struct arena *a, struct store_delivery *
 	}
 	if (rc == -2)
 		sqlite3_finalize(st);
-	*n = v.n;
-	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
-	if (v.n)
-		memcpy(*out, v.v, v.n * sizeof(**out));
-	vec_free(&v);
+	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -224,10 +216,6 @@ int store_delivery_list(struct store *s, const char *webhook, int limit, struct 
 			                    st_text(st, 6, a), (int)st_int(st, 7), st_text(st, 8, a) };
 		vec_push(&v, x);
 	}
-	*n = v.n;
-	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
-	if (v.n)
-		memcpy(*out, v.v, v.n * sizeof(**out));
-	vec_free(&v);
+	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }

@@ -2,6 +2,7 @@
  *
  *   silt webhook create NAME --url URL --event run.started|run.completed|run.errored [...]
  *                       [--secret VALUE]   (VALUE - reads stdin; signs X-Silt-Signature-256)
+ *                       [--format event|commit-status]
  *   silt webhook list
  *   silt webhook delete NAME
  *   silt webhook deliveries [NAME] [--limit N]
@@ -14,6 +15,7 @@
 static const char usage[] =
     "usage: silt webhook [--store PATH] [--project-dir DIR] <command>\n"
     "  create NAME --url URL --event run.started|run.completed|run.errored [--event ...] [--secret VALUE|-]\n"
+    "         [--format event|commit-status]   (commit-status: a CI run's status to URL with {sha})\n"
     "  list\n"
     "  delete NAME\n"
     "  deliveries [NAME] [--limit N]\n";
@@ -21,7 +23,7 @@ static const char usage[] =
 int cmd_webhook(int argc, char **argv)
 {
 	const char *store_path = NULL, *project_dir = NULL, *sub = NULL, *name = NULL, *url = NULL,
-	           *secret = NULL, *limit = NULL;
+	           *secret = NULL, *limit = NULL, *format = NULL;
 	struct buf events = BUF_INIT;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -30,6 +32,7 @@ int cmd_webhook(int argc, char **argv)
 		                    : !strcmp(a, "--url")         ? &url
 		                    : !strcmp(a, "--secret")      ? &secret
 		                    : !strcmp(a, "--limit")       ? &limit
+		                    : !strcmp(a, "--format")      ? &format
 		                                                  : NULL;
 		bool event = !strcmp(a, "--event");
 		if ((slot || event) && i + 1 >= argc) {
@@ -70,7 +73,7 @@ int cmd_webhook(int argc, char **argv)
 	secret = cli_stdin_value(secret, &a);
 	int rc = 1;
 	if (!strcmp(sub, "create")) {
-		if (store_webhook_create(s, name, url, buf_cstr(&events), secret, &d) == 0) {
+		if (store_webhook_create(s, name, url, buf_cstr(&events), secret, format, &d) == 0) {
 			printf("Created webhook '%s' (%s) for %s%s\n", name, url, buf_cstr(&events),
 			       secret ? ", signed" : "");
 			rc = 0;

@@ -103,7 +103,11 @@ static void deliver_tick(struct store *s, void *state, struct diag *d)
 	if (store_delivery_due(s, &a, &v, &n, d) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			char sig[128] = "", id[48], ev[64];
-			if (v[i].secret) {
+			bool status = v[i].format && !strcmp(v[i].format, "commit-status");
+			char auth[600] = "";
+			if (status && v[i].secret)
+				snprintf(auth, sizeof(auth), "Authorization: Bearer %s", v[i].secret);
+			if (v[i].secret && !status) {
 				unsigned char mac[32];
 				unsigned int ml = 0;
 				HMAC(EVP_sha256(), v[i].secret, (int)strlen(v[i].secret),
@@ -115,7 +119,7 @@ static void deliver_tick(struct store *s, void *state, struct diag *d)
 			snprintf(id, sizeof(id), "X-Silt-Delivery: %lld", (long long)v[i].id);
 			snprintf(ev, sizeof(ev), "X-Silt-Event: %s", v[i].event);
 			const char *headers[] = { "Content-Type: application/json", "User-Agent: silt", id, ev,
-				                  sig[0] ? sig : NULL, NULL };
+				                  sig[0] ? sig : auth[0] ? auth : NULL, NULL };
 			struct buf err = BUF_INIT;
 			int code = 0;
 			http_post(v[i].url, headers, v[i].payload, strlen(v[i].payload), 10000, &code, &err);

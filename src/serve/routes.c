@@ -772,7 +772,8 @@ static const struct route_field hook_body[] = {
 	{ "name", "string", "unique name" },
 	{ "url", "string", "http:// or https:// address the events are POSTed to" },
 	{ "events", "array", "run.started, run.completed, run.errored" },
-	{ "secret", "string", "signs each body (X-Silt-Signature-256); never shown again" },
+	{ "secret", "string", "signs each body (X-Silt-Signature-256), or the commit-status bearer token; never shown again" },
+	{ "format", "string", "event (default) or commit-status (a CI run's commit status to a URL with {sha})" },
 	{ NULL, NULL, NULL },
 };
 
@@ -791,6 +792,7 @@ static void hooks_list(struct req *r)
 		vdict_sets(x.dict, "url", v_cstr(w[i].url));
 		vdict_sets(x.dict, "events", v_cstr(w[i].events));
 		vdict_sets(x.dict, "signed", v_bool(w[i].signed_));
+		vdict_sets(x.dict, "format", v_cstr(w[i].format));
 		vdict_sets(x.dict, "delivered", v_int(w[i].delivered));
 		vdict_sets(x.dict, "failed", v_int(w[i].failed));
 		vlist_push(items.list, x);
@@ -819,8 +821,10 @@ static void hooks_create(struct req *r)
 			buf_printf(&events, "%s%s", events.n ? "," : "", ev.list->v[i].s);
 	struct diag d;
 	diag_init(&d);
+	value format = v_item(body, "format");
 	int rc = store_webhook_create(r->store, name.s, url.s, buf_cstr(&events),
-	                              secret.type == VT_STR ? secret.s : NULL, &d);
+	                              secret.type == VT_STR ? secret.s : NULL,
+	                              format.type == VT_STR ? format.s : NULL, &d);
 	buf_release(&events);
 	if (rc < 0) {
 		struct buf b = BUF_INIT;

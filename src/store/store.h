@@ -308,11 +308,15 @@ struct store_webhook {
 	const char *name, *url, *events; /* events: comma list */
 	bool signed_;                    /* has a secret (never read back) */
 	const char *created_at;
+	const char *format;              /* "event", or "commit-status" (CI runs' commit status) */
 	int64_t delivered, failed;
 };
-/* events: comma list of run.started, run.completed, run.errored; secret NULL: unsigned. */
+/* events: comma list of run.started, run.completed, run.errored; secret NULL: unsigned.
+ * format "event" (NULL) posts silt's run event signed with the secret; "commit-status" posts a
+ * CI run's commit status in GitHub's shape to url with {sha} filled in, the secret sent as its
+ * bearer token (other runs are skipped). */
 int store_webhook_create(struct store *s, const char *name, const char *url, const char *events,
-                         const char *secret, struct diag *d);
+                         const char *secret, const char *format, struct diag *d);
 int store_webhook_delete(struct store *s, const char *name, struct diag *d);
 int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **out, size_t *n,
                        struct diag *d);
@@ -325,6 +329,7 @@ struct store_delivery {
 	const char *status; /* pending, delivered, failed (lists only) */
 	int response_code;
 	const char *error;
+	const char *format; /* due deliveries: the subscription's */
 };
 /* Deliveries whose next attempt is due, with their url and secret. */
 int store_delivery_due(struct store *s, struct arena *a, struct store_delivery **out, size_t *n,

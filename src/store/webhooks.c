@@ -8,8 +8,14 @@
 static const char *const event_names[] = { "run.started", "run.completed", "run.errored" };
 
 int store_webhook_create(struct store *s, const char *name, const char *url, const char *events,
-                         const char *secret, struct diag *d)
+                         const char *secret, const char *format, struct diag *d)
 {
+	if (!format)
+		format = "event";
+	if (strcmp(format, "event") && strcmp(format, "commit-status")) {
+		serr(d, "webhook format '%s': expected event or commit-status", format);
+		return -1;
+	}
 	if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name)) {
 		serr(d, "webhook name '%s': use letters, digits, '_', '-' and '.'", name ? name : "");
 		return -1;
@@ -40,8 +46,9 @@ int store_webhook_create(struct store *s, const char *name, const char *url, con
 		rc = store_seal(s, "webhook_out", (struct str){ secret, strlen(secret) }, &sealed, d);
 	if (rc == 0)
 		rc = st_do(s, d,
-		           "INSERT INTO webhook (name, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)",
-		           "tttbt", name, url, events, sealed.p, sealed.n, store_now(NULL));
+		           "INSERT INTO webhook (name, url, events, secret, format, created_at) VALUES (?, "
+		           "?, ?, ?, ?, ?)",
+		           "tttbtt", name, url, events, sealed.p, sealed.n, format, store_now(NULL));
 	buf_release(&sealed);
 	if (rc < 0 && d->msgs.n && strstr(d->msgs.v[d->msgs.n - 1].msg, "UNIQUE")) {
 		diag_clear(d);
@@ -68,7 +75,7 @@ int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **
 	VEC(struct store_webhook) v = { 0 };
 	sqlite3_stmt *st = st_prep(s, d,
 	                           "SELECT w.id, w.name, w.url, w.events, w.secret IS NOT NULL, "
-	                           "w.created_at, (SELECT count(*) FROM webhook_delivery x WHERE "
+	                           "w.created_at, w.format, (SELECT count(*) FROM webhook_delivery x WHERE "
 	                           "x.webhook_id = w.id AND x.status = 'delivered'), (SELECT count(*) "
 	                           "FROM webhook_delivery x WHERE x.webhook_id = w.id AND x.status = "
 	                           "'failed') FROM webhook w ORDER BY w.name",
@@ -77,7 +84,7 @@ int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_webhook w = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a),
 			                   st_text(st, 3, a), st_int(st, 4) != 0, st_text(st, 5, a),
-			                   st_int(st, 6), st_int(st, 7) };
+			                   st_text(st, 6, a), st_int(st, 7), st_int(st, 8) };
 		vec_push(&v, w);
 	}
 	STORE_VEC_OUT(a, v, out, n);
@@ -114,34 +121,86 @@ static int payload(struct store *s, const char *event, int64_t run_id, struct ar
 	return json_write(out, top, NULL) < 0 ? -1 : 0;
 }
 
+/* A commit status in GitHub's shape for a CI run, and the URL with {sha} filled in; false when
+ * the run is no CI run with a commit. */
+static bool commit_status(struct store *s, const char *event, int64_t run_id, const char *url,
+                          struct arena *a, struct buf *out, const char **to, struct diag *d)
+{
+	struct store_run r;
+	if (store_run_get(s, run_id, a, &r, d) < 0 || !r.is_ci || !r.git_sha)
+		return false;
+	const char *state = !strcmp(event, "run.started")     ? "pending"
+	                    : r.status == SST_SUCCESS          ? "success"
+	                    : r.status == SST_ERROR            ? "failure"
+	                                                       : "error";
+	value v = v_dict(a, 3);
+	vdict_sets(v.dict, "state", v_cstr(state));
+	vdict_sets(v.dict, "context", v_cstr(arena_printf(a, "silt/%s", r.job_name ? r.job_name : r.env_name)));
+	vdict_sets(v.dict, "description",
+	           v_cstr(arena_printf(a, "silt run %lld %s", (long long)r.id,
+	                               !strcmp(state, "pending") ? "is running" : store_status_name(r.status))));
+	if (json_write(out, v, NULL) < 0)
+		return false;
+	struct buf u = BUF_INIT;
+	for (const char *p = url; *p;) {
+		if (!strncmp(p, "{sha}", 5)) {
+			buf_puts(&u, r.git_sha);
+			p += 5;
+		} else {
+			buf_putc(&u, *p++);
+		}
+	}
+	*to = arena_strndup(a, u.p, u.n);
+	buf_release(&u);
+	return true;
+}
+
 int store_webhook_emit(struct store *s, const char *event, int64_t run_id, struct diag *d)
 {
 	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT id FROM webhook WHERE ',' || events || ',' LIKE '%,' || ? "
-	                           "|| ',%'",
+	                           "SELECT id, url, format FROM webhook WHERE ',' || events || ',' LIKE "
+	                           "'%,' || ? || ',%'",
 	                           "t", event);
 	int rc = st ? 0 : -1;
-	VEC(int64_t) ids = { 0 };
-	while (st && (rc = st_row(s, d, st)) == 1)
-		vec_push(&ids, st_int(st, 0));
-	if (rc < 0 || !ids.n) {
-		vec_free(&ids);
-		return rc < 0 ? -1 : 0;
-	}
 	struct arena a;
 	arena_init(&a);
+	struct sub {
+		int64_t id;
+		const char *url, *format;
+	};
+	VEC(struct sub) subs = { 0 };
+	while (st && (rc = st_row(s, d, st)) == 1) {
+		struct sub x = { st_int(st, 0), st_text(st, 1, &a), st_text(st, 2, &a) };
+		vec_push(&subs, x);
+	}
 	struct buf body = BUF_INIT;
-	rc = payload(s, event, run_id, &a, &body, d);
+	bool have_event = false;
 	const char *now = store_now(&a);
-	for (size_t i = 0; rc == 0 && i < ids.n; i++)
+	for (size_t i = 0; rc >= 0 && i < subs.n; i++) {
+		struct buf status = BUF_INIT;
+		const char *url = subs.v[i].url, *text;
+		if (!strcmp(subs.v[i].format, "commit-status")) {
+			if (!commit_status(s, event, run_id, subs.v[i].url, &a, &status, &url, d)) {
+				buf_release(&status);
+				continue;
+			}
+			text = buf_cstr(&status);
+		} else {
+			if (!have_event && (rc = payload(s, event, run_id, &a, &body, d)) < 0)
+				break;
+			have_event = true;
+			text = buf_cstr(&body);
+		}
 		rc = st_do(s, d,
-		           "INSERT INTO webhook_delivery (webhook_id, event, run_id, payload, status, "
-		           "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-		           "itittt", ids.v[i], event, run_id, buf_cstr(&body), now, now);
+		           "INSERT INTO webhook_delivery (webhook_id, event, run_id, url, payload, status, "
+		           "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+		           "ititttt", subs.v[i].id, event, run_id, url, text, now, now);
+		buf_release(&status);
+	}
 	buf_release(&body);
 	arena_release(&a);
-	vec_free(&ids);
-	return rc;
+	vec_free(&subs);
+	return rc < 0 ? -1 : 0;
 }
 
 int store_delivery_due(struct store *s, struct arena *a, struct store_delivery **out, size_t *n,
@@ -149,15 +208,16 @@ int store_delivery_due(struct store *s, struct arena *a, struct store_delivery *
 {
 	VEC(struct store_delivery) v = { 0 };
 	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, w.url, w.secret, x.event, x.payload, "
-	                           "x.attempts FROM webhook_delivery x JOIN webhook w ON w.id = "
+	                           "SELECT x.id, w.name, x.url, w.secret, x.event, x.payload, "
+	                           "x.attempts, w.format FROM webhook_delivery x JOIN webhook w ON w.id = "
 	                           "x.webhook_id WHERE x.status = 'pending' AND x.next_attempt_at <= ? "
 	                           "ORDER BY x.id LIMIT 50",
 	                           "t", store_now(NULL));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,
-			                    st_text(st, 4, a), st_text(st, 5, a), (int)st_int(st, 6), NULL, 0, NULL };
+			                    st_text(st, 4, a), st_text(st, 5, a), (int)st_int(st, 6), NULL, 0, NULL,
+			                    st_text(st, 7, a) };
 		if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
 			size_t bn = (size_t)sqlite3_column_bytes(st, 3);
 			void *blob = arena_alloc(a, bn ? bn : 1);
@@ -204,7 +264,7 @@ int store_delivery_list(struct store *s, const char *webhook, int limit, struct 
 {
 	VEC(struct store_delivery) v = { 0 };
 	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, w.url, x.event, x.payload, x.attempts, "
+	                           "SELECT x.id, w.name, x.url, x.event, x.payload, x.attempts, "
 	                           "x.status, ifnull(x.response_code, 0), x.error FROM "
 	                           "webhook_delivery x JOIN webhook w ON w.id = x.webhook_id WHERE ? "
 	                           "IS NULL OR w.name = ? ORDER BY x.id DESC LIMIT ?",
@@ -213,7 +273,7 @@ int store_delivery_list(struct store *s, const char *webhook, int limit, struct 
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,
 			                    st_text(st, 3, a), st_text(st, 4, a), (int)st_int(st, 5),
-			                    st_text(st, 6, a), (int)st_int(st, 7), st_text(st, 8, a) };
+			                    st_text(st, 6, a), (int)st_int(st, 7), st_text(st, 8, a), NULL };
 		vec_push(&v, x);
 	}
 	STORE_VEC_OUT(a, v, out, n);

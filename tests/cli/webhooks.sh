@@ -3,7 +3,8 @@
 # worker: a signed push to main runs the production merge job in a checkout of that commit; a
 # pull request that changes one model runs the CI job, which builds only state:modified+ into
 # the PR's schema, deferring the rest to production; closing the pull request drops that
-# schema. Forged or missing signatures are refused and queue nothing.
+# schema; the CI run's commit status (pending, then success) is posted to the git host's
+# endpoint. Forged or missing signatures are refused and queue nothing.
 . "$(dirname "$0")/lib/common.sh" "$1"
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 export HOME=$t/home SILT_STORE=$t/store.db WH_DB=$t/warehouse.db
@@ -42,6 +43,30 @@ silt repo show > "$t/out" 2>&1
 check "silt repo show never prints the secret" test "$(grep -c s3cret "$t/out")" = 0
 jid=$(sq "$SILT_STORE" "select id from job where name = 'pr_check'")
 
+# a git host's commit-status endpoint, recording what it is sent
+/usr/bin/python3 - "$t/statuses.jsonl" "$t/status.port" <<'PY' &
+import http.server, json, sys, threading
+out, portfile = sys.argv[1:3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "a") as f:
+            f.write(json.dumps({"path": self.path, "auth": self.headers.get("Authorization"),
+                                "body": json.loads(body)}) + "\n")
+        self.send_response(201)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(portfile, "w").write(str(srv.server_port))
+threading.Timer(300, srv.shutdown).start()
+srv.serve_forever()
+PY
+sp=$!
+i=0
+while [ $i -lt 50 ] && [ ! -s "$t/status.port" ]; do sleep 0.1; i=$((i + 1)); done
+silt webhook create gh --format commit-status --url "http://127.0.0.1:$(cat "$t/status.port")/repos/o/r/statuses/{sha}" \
+	--event run.started --event run.completed --secret ghtoken > /dev/null 2>&1
 "$SILT" serve --port 0 > "$t/serve.out" 2>&1 &
 pid=$!
 i=0
@@ -106,6 +131,16 @@ check "production is untouched" test "$(sq "$WH_DB" "select v from prod__b")" = 
 check "the CI run did not change production's applied state" \
 	test "$(sq "$SILT_STORE" "select count(*) from node_applied where last_run_id = ${run:-0}")" = 0
 
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c '"success"' "$t/statuses.jsonl" 2>/dev/null)" != 1 ]; do sleep 0.1; i=$((i + 1)); done
+check "the CI run's commit status is posted: pending, then success" /usr/bin/python3 -c "
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r['body']['state'] for r in rows] == ['pending', 'success'], rows
+assert all(r['path'] == '/repos/o/r/statuses/' + sys.argv[2] and r['auth'] == 'Bearer ghtoken'
+           and r['body']['context'] == 'silt/pr_check' for r in rows), rows
+" "$t/statuses.jsonl" "$pr_sha"
+
 out=$(hook pull_request "{\"action\": \"closed\", \"number\": 7, \"pull_request\": {\"head\": {\"sha\": \"$pr_sha\", \"ref\": \"feature\"}, \"base\": {\"ref\": \"main\"}}}")
 run=$(ids "$out")
 check "a closed pull request queues its cleanup" test "$(sq "$SILT_STORE" "select trigger from run where id = ${run:-0}")" = pull_request_closed
@@ -121,4 +156,6 @@ check "a push to a branch no environment follows queues nothing" test "$(ids "$o
 kill -TERM $pid
 wait $pid
 check "the server stops cleanly" test $? -eq 0
+kill $sp 2>/dev/null
+wait $sp 2>/dev/null
 finish

@@ -76,6 +76,14 @@ static void *ticker_main(void *arg)
 /* The scheduler's tick: the runs due since its previous tick (state: that time). */
 static void schedule_tick(struct store *s, void *state, struct diag *d)
 {
+	/* a run whose process died on this machine (a killed worker) is marked errored now, not
+	 * when some process next opens the store */
+	int recovered = 0;
+	if (store_recover_runs(s, &recovered, d) == 0 && recovered) {
+		printf("silt serve: marked %d run%s errored whose process died\n", recovered,
+		       recovered == 1 ? "" : "s");
+		fflush(stdout);
+	}
 	int64_t *from = state, to = (int64_t)time(NULL);
 	if (to <= *from)
 		return;

@@ -15,26 +15,25 @@
 struct serve {
 	const struct serve_opts *o;
 	size_t max_body;
-	pthread_mutex_t mu; /* the list of store connections */
-	VEC(struct store *) stores;
 };
 
-static __thread struct store *thread_store;
-static __thread struct serve *thread_store_owner;
+/* Each connection has a thread of its own (a request may wait, as a log stream does); the
+ * thread opens its store connection on first use and closes it when it ends. */
+static pthread_key_t store_key;
+static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
 
-/* This thread's store connection, opened on first use and closed when the server stops. */
+static void close_thread_store(void *s) { store_close(s); }
+static void make_store_key(void) { pthread_key_create(&store_key, close_thread_store); }
+
 static struct store *thread_store_get(struct serve *srv, struct diag *d)
 {
-	if (thread_store && thread_store_owner == srv)
-		return thread_store;
-	struct store *s = store_open(srv->o->store_path, NULL, d);
-	if (!s)
-		return NULL;
-	pthread_mutex_lock(&srv->mu);
-	vec_push(&srv->stores, s);
-	pthread_mutex_unlock(&srv->mu);
-	thread_store = s;
-	thread_store_owner = srv;
+	pthread_once(&store_key_once, make_store_key);
+	struct store *s = pthread_getspecific(store_key);
+	if (s)
+		return s;
+	s = store_open(srv->o->store_path, NULL, d);
+	if (s)
+		pthread_setspecific(store_key, s);
 	return s;
 }
 
@@ -405,7 +404,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	dispatch(r);
 	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(r->out.n, r->out.p ? r->out.p : (void *)"", MHD_RESPMEM_MUST_COPY);
+	    r->stream_read
+	        ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, r->stream_read,
+	                                            r->stream_state, r->stream_free)
+	        : MHD_create_response_from_buffer(r->out.n, r->out.p ? r->out.p : (void *)"",
+	                                          MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
@@ -435,7 +438,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct diag *d)
 {
 	struct serve srv = { .o = o, .max_body = o->max_body ? o->max_body : 1 << 20 };
-	pthread_mutex_init(&srv.mu, NULL);
 	/* the store must open before the socket does, so a bad store is an error at start */
 	struct store *first = store_open(o->store_path, NULL, d);
 	if (!first)
@@ -450,10 +452,11 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 		return -1;
 	}
 	struct MHD_Daemon *daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)o->port,
-	    NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 4),
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	        MHD_USE_ERROR_LOG,
+	    (uint16_t)o->port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->threads > 0 ? o->threads * 64 : 256),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!daemon) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
@@ -467,7 +470,6 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 	struct background *bg = background_start(o, d);
 	if (!bg) {
 		MHD_stop_daemon(daemon);
-		pthread_mutex_destroy(&srv.mu);
 		return -1;
 	}
 	if (o->on_ready)
@@ -479,9 +481,5 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 	MHD_stop_daemon(daemon);
 	background_stop(bg);
 	serve_discovery_release();
-	for (size_t i = 0; i < srv.stores.n; i++)
-		store_close(srv.stores.v[i]);
-	vec_free(&srv.stores);
-	pthread_mutex_destroy(&srv.mu);
 	return 0;
 }

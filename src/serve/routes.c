@@ -978,6 +978,7 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/runs/{run_id}", "metadata:read", "Get a run", get_run, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/steps", "metadata:read", "A run's steps", list_steps, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/logs", "metadata:read", "A run's logs (all steps, or one)", get_logs, log_query, NULL, false, "text/plain" },
+	{ "GET", "/api/v1/runs/{run_id}/logs/stream", "metadata:read", "A run's steps and logs as Server-Sent Events until it ends", serve_run_log_stream, NULL, NULL, false, "text/event-stream" },
 	{ "GET", "/api/v1/runs/{run_id}/artifacts", "metadata:read", "A run's artifacts", list_artifacts, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/artifacts/{path*}", "metadata:read", "One artifact's content", get_artifact, artifact_query, NULL, false, "application/octet-stream" },
 };

@@ -2,6 +2,8 @@
  * handlers of routes.c, and the OpenAPI document built from the table (openapi.c). */
 #ifndef SILT_SERVE_INT_H
 #define SILT_SERVE_INT_H
+#include <sys/types.h>
+
 #include "serve.h"
 #include "../store/store.h"
 #include "../value/value.h"
@@ -27,6 +29,11 @@ struct req {
 	int status;
 	const char *content_type;
 	struct buf out;
+	/* or a stream (Server-Sent Events): read fills buf with up to max bytes, blocking until it
+	 * has some; it returns their count, or (ssize_t)-1 at the end; free releases state */
+	ssize_t (*stream_read)(void *state, uint64_t pos, char *buf, size_t max);
+	void *stream_state;
+	void (*stream_free)(void *state);
 };
 
 typedef void (*route_fn)(struct req *r);
@@ -99,6 +106,9 @@ void serve_discovery_release(void); /* the loaded definition states, when the se
 /* ---- httpc.c: one POST (http:// or https://); *code the answer's status ---- */
 int http_post(const char *url, const char *const *headers, const char *body, size_t len,
               int timeout_ms, int *code, struct buf *err);
+
+/* ---- stream.c: a run's logs as Server-Sent Events ---- */
+void serve_run_log_stream(struct req *r);
 
 /* ---- webhooks.c ---- */
 void serve_webhook_github(struct req *r);

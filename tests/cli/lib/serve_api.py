@@ -2,6 +2,7 @@
 """The HTTP checks of tests/cli/serve.sh against a running `silt serve` (URL in argv[1]) whose
 store holds examples/shop built into `prod` (run 1) and the job `nightly` run once (run 2).
 Prints TAP lines and "N passed, N failed"."""
+import http.client
 import json
 import sys
 import urllib.error
@@ -216,6 +217,29 @@ s, ctype, body = call(f"/api/v1/runs/{rid}/logs?step=2")
 check("... and its logs", "stg_orders" in body.decode(), body[:300])
 s, d = jcall(f"/api/v1/runs/{rid}/cancel", "POST")
 check("cancelling a run that ended is a 409", is_error(s, d, 409, "conflict"), d)
+
+# the logs of a run as Server-Sent Events, followed while it runs
+s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {})
+eid = d.get("id")
+conn = http.client.HTTPConnection(BASE.split("//")[1].split(":")[0], int(BASE.rsplit(":", 1)[1]), timeout=120)
+conn.request("GET", f"/api/v1/runs/{eid}/logs/stream", headers={"Authorization": "Bearer " + ADMIN})
+resp = conn.getresponse()
+events, name = [], None
+for raw in resp:
+    line = raw.decode().rstrip("\n")
+    if line.startswith("event: "):
+        name = line[7:]
+    elif line.startswith("data: "):
+        events.append((name, json.loads(line[6:])))
+conn.close()
+kinds = [e[0] for e in events]
+check("the stream is text/event-stream", resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream", resp.status)
+check("... with step, log and run events, ending with the run's", kinds and kinds[-1] == "run" and "step" in kinds and "log" in kinds, kinds)
+logtext = "".join(e[1]["text"] for e in events if e[0] == "log")
+check("... whose logs are the run's", "stg_orders" in logtext and "Completed successfully" in logtext, logtext[:200])
+steps_seen = [(e[1]["position"], e[1]["status"]) for e in events if e[0] == "step"]
+check("... and steps move from running to success", (1, "success") in steps_seen and (2, "success") in steps_seen
+      and events[-1][1]["status"] == "success", steps_seen)
 s, d = jcall("/api/v1/jobs/nojob/runs", "POST", {})
 check("a run of an unknown job is a 404", is_error(s, d, 404), d)
 s, d = jcall("/api/v1/jobs/nightly/runs", "POST", {"steps": ["rm -rf /"]})

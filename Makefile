@@ -101,9 +101,7 @@ SHOP := --project-dir examples/shop --profiles-dir examples/shop
 demo: deps
 	$(MAKE) all
 	$(B)/silt render examples/hello/model.sql --ctx examples/hello/context.json --macros =examples/hello/macros.sql
-	$(B)/silt build $(SHOP)
-	$(B)/silt docs generate $(SHOP)
-	$(B)/silt show $(SHOP) --inline "select customer_id, first_name, number_of_orders, customer_lifetime_value from {{ ref('customers') }} order by customer_lifetime_value desc" --limit 5
+	sh scripts/demo.sh $(B)/silt
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

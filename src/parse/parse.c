@@ -1306,6 +1306,19 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: %s", n->name, msg);
 		return -1;
 	}
+	/* snapshot_meta_column_names is a record in dbt: its five names, in order, null when unset */
+	value names = dget(n->config, "snapshot_meta_column_names");
+	if (names.type != VT_DICT && names.type != VT_UNDEF && names.type != VT_NONE) {
+		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: snapshot_meta_column_names "
+		           "must be a mapping", n->name);
+		return -1;
+	}
+	static const char *const meta[] = {"dbt_valid_to", "dbt_valid_from", "dbt_scd_id",
+	                                   "dbt_updated_at", "dbt_is_deleted"};
+	value full = v_dict(&c->scratch, 5);
+	for (size_t i = 0; i < ARRAY_LEN(meta); i++)
+		vdict_sets(full.dict, meta[i], or_default(dget(names, meta[i]), v_none()));
+	vdict_sets(n->config.dict, "snapshot_meta_column_names", full);
 	return 0;
 }
 

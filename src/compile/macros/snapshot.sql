@@ -524,7 +524,7 @@
     {%- set target_relation_exists = existing is not none -%}
     {%- set target_relation = existing if target_relation_exists else this.incorporate(type='table') -%}
     {%- if not target_relation.is_table -%}
-        {%- do exceptions.relation_wrong_type(target_relation, 'table') -%}
+        {%- do exceptions.raise_compiler_error("Trying to create table " ~ target_relation ~ ", but it currently exists as a " ~ target_relation.type ~ ". Either drop " ~ target_relation ~ " manually, or run dbt with `--full-refresh` and dbt will drop it for you.") -%}
     {%- endif -%}
     {{- run_hooks(pre_hooks, inside_transaction=False) -}}
     {{- run_hooks(pre_hooks, inside_transaction=True) -}}

@@ -2390,6 +2390,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		an = graph_find(c->m, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
 		if (!an)
 			an = graph_find(c->m, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
+		if (!an)
+			an = graph_find(c->m,
+			                str_from(CAT(&c->scratch, "snapshot.", pkg, ".", t->target_name)));
 	}
 	if (!an) {
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
@@ -2597,7 +2600,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));
 	kv(&extra, "file_key_name",
-	   v_cstr(CAT(c->a, t->source ? "sources." : "models.", t->target_name)));
+	   v_cstr(CAT(c->a,
+	              t->source                  ? "sources."
+	              : an->type == GT_SNAPSHOT ? "snapshots."
+	                                        : "models.",
+	              t->target_name)));
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);

@@ -116,6 +116,22 @@ static int run_simple(struct sqlite_conn *c, const char *sql, struct diag *d)
 	return 0;
 }
 
+/* md5(text): the lower-case hex digest PostgreSQL's md5() gives (NULL stays NULL), which dbt's
+ * snapshots hash their dbt_scd_id with. */
+static void sql_md5(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	const unsigned char *p = sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	char hex[33];
+	md5_hex(p ? (const void *)p : "", p ? (size_t)n : 0, hex);
+	sqlite3_result_text(ctx, hex, 32, SQLITE_TRANSIENT);
+}
+
 static struct adapter_conn *sq_open(struct adapter *ad, struct diag *d)
 {
 	struct sqlite_adapter *sa = (struct sqlite_adapter *)ad;
@@ -144,6 +160,8 @@ static struct adapter_conn *sq_open(struct adapter *ad, struct diag *d)
 		free(c);
 		return NULL;
 	}
+	sqlite3_create_function(db, "md5", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_md5, NULL,
+	                        NULL);
 	sqlite3_progress_handler(db, 1000, progress_cb, c);
 	return &c->base;
 }

@@ -27,6 +27,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_build(int argc, char **argv);

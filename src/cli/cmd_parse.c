@@ -105,6 +105,7 @@ int cmd_parse(int argc, char **argv)
 		struct buf b = BUF_INIT;
 		buf_puts(&b, "Found ");
 		count(&b, r.nmodels, "model", "models");
+		count(&b, r.nsnapshots, "snapshot", "snapshots");
 		count(&b, r.nanalyses, "analysis", "analyses");
 		count(&b, r.nseeds, "seed", "seeds");
 		count(&b, r.ntests, "data test", "data tests");

@@ -210,6 +210,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		[TASK_TEST] = 1u << GT_TEST,
 		[TASK_SEED] = 1u << GT_SEED,
 		[TASK_BUILD] = 0,
+		[TASK_SNAPSHOT] = 1u << GT_SNAPSHOT,
 	};
 	struct cli_parsed c;
 	struct gselect_opts so;
@@ -276,3 +277,4 @@ int cmd_run(int argc, char **argv)
 int cmd_test(int argc, char **argv) { return run_task(argc, argv, TASK_TEST); }
 int cmd_seed(int argc, char **argv) { return run_task(argc, argv, TASK_SEED); }
 int cmd_build(int argc, char **argv) { return run_task(argc, argv, TASK_BUILD); }
+int cmd_snapshot(int argc, char **argv) { return run_task(argc, argv, TASK_SNAPSHOT); }

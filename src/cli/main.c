@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "compile", cmd_compile, "render the selected nodes into target/compiled" },
 	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
 	{ "run", cmd_run, "build the selected models in the warehouse" },
+	{ "snapshot", cmd_snapshot, "record the selected snapshots' changes (type 2 history)" },
 	{ "test", cmd_test, "run the selected data tests" },
 	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
 	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },

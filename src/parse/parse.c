@@ -89,6 +89,7 @@ struct pctx {
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	VEC(struct pextra) extras; /* unit_tests and semantic_models entries, built after refs */
+	VEC(struct fnode) yml_snaps; /* snapshots defined in yml (`relation:`), after the files */
 	value disabled;
 	bool add_failed; /* gmanifest_add refused an id */
 	/* flag state_modified_compare_more_unrendered_values: config() arguments as written go to
@@ -349,7 +350,8 @@ static value build_default_config(struct pctx *c, enum gtype t)
 		vdict_sets(x, "error_if", v_cstr("!= 0"));
 		return d;
 	}
-	vdict_sets(x, "materialized", v_cstr(t == GT_SEED ? "seed" : "view"));
+	vdict_sets(x, "materialized",
+	           v_cstr(t == GT_SEED ? "seed" : t == GT_SNAPSHOT ? "snapshot" : "view"));
 	vdict_sets(x, "incremental_strategy", v_none());
 	vdict_sets(x, "batch_size", v_none());
 	vdict_sets(x, "lookback", v_int(1));
@@ -381,6 +383,19 @@ static value build_default_config(struct pctx *c, enum gtype t)
 	} else if (t == GT_MODEL) {
 		vdict_sets(x, "access", v_cstr("protected"));
 		vdict_sets(x, "freshness", v_none());
+	} else if (t == GT_SNAPSHOT) {
+		/* dbt's SnapshotConfig: its own keys after NodeConfig's (unique_key keeps its place) */
+		static const char *const keys[] = {"strategy", "target_schema", "target_database",
+		                                   "updated_at", "check_cols"};
+		for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+			vdict_sets(x, keys[i], v_none());
+		static const char *const meta[] = {"dbt_valid_to", "dbt_valid_from", "dbt_scd_id",
+		                                   "dbt_updated_at", "dbt_is_deleted"};
+		value names = new_dictn(c, 5);
+		for (size_t i = 0; i < ARRAY_LEN(meta); i++)
+			vdict_sets(names.dict, meta[i], v_none());
+		vdict_sets(x, "snapshot_meta_column_names", names);
+		vdict_sets(x, "dbt_valid_to_current", v_none());
 	}
 	return d;
 }
@@ -439,6 +454,8 @@ static enum project_rt rt_of(enum gtype t)
 {
 	if (t == GT_SEED)
 		return PRT_SEEDS;
+	if (t == GT_SNAPSHOT)
+		return PRT_SNAPSHOTS;
 	if (t == GT_TEST)
 		return PRT_DATA_TESTS;
 	return t == GT_ANALYSIS ? PRT_ANALYSES : PRT_MODELS;
@@ -1215,8 +1232,13 @@ static const char *alias_of(struct pctx *c, const struct ninfo *n, value *node)
 static int name_node(struct pctx *c, struct ninfo *n)
 {
 	value node = v_undef(); /* the naming macros' `model`, when one is called */
-	n->db = named(c, 0, dget(n->config, "database"), n, &node);
-	n->schema = named(c, 1, dget(n->config, "schema"), n, &node);
+	/* a snapshot's legacy target_database / target_schema win over the naming macros */
+	value tdb = n->type == GT_SNAPSHOT ? dget(n->config, "target_database") : v_undef();
+	value tsc = n->type == GT_SNAPSHOT ? dget(n->config, "target_schema") : v_undef();
+	n->db = tdb.type == VT_STR && tdb.len ? astr(c, v_as_str(tdb))
+	                                      : named(c, 0, dget(n->config, "database"), n, &node);
+	n->schema = tsc.type == VT_STR && tsc.len ? astr(c, v_as_str(tsc))
+	                                          : named(c, 1, dget(n->config, "schema"), n, &node);
 	if (!n->alias)
 		n->alias = alias_of(c, n, &node);
 	if (!n->db || !n->schema || !n->alias)
@@ -1238,7 +1260,67 @@ struct fnode {
 	struct pnode *pn;
 	value dict;
 	const char *refkey;
+	/* snapshots: the block's name and body ({% snapshot %} in a .sql file), or for one defined
+	 * in yml, its entry (`relation:` gives the body) */
+	const char *snap_name;
+	const char *snap_body;
+	size_t snap_len;
+	value snap_entry;
 };
+
+static bool nonempty(value v)
+{
+	return v.type == VT_STR ? v.len > 0 : v.type == VT_LIST ? v.list->n > 0 : v.type != VT_NONE &&
+	                                                                          v.type != VT_UNDEF;
+}
+
+/* dbt's SnapshotConfig.final_validate: what a snapshot's config must hold. */
+static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
+{
+	value strategy = dget(n->config, "strategy"), cols = dget(n->config, "check_cols");
+	value mat = dget(n->config, "materialized");
+	const char *msg = NULL;
+	if (!nonempty(strategy) || !nonempty(dget(n->config, "unique_key")))
+		msg = "Snapshots must be configured with a 'strategy' and 'unique_key'.";
+	else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "check")) {
+		if (!nonempty(cols))
+			msg = "A snapshot configured with the check strategy must specify a check_cols "
+			      "or check_exclude_cols configuration.";
+		else if (cols.type == VT_STR && !str_eqc(v_as_str(cols), "all")) {
+			node_error(c, n->ofp, 0,
+			           "Invalid value for 'check_cols': %.*s. Expected 'all' or a list of "
+			           "strings.",
+			           (int)cols.len, cols.s);
+			return -1;
+		}
+	} else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "timestamp")) {
+		if (!nonempty(dget(n->config, "updated_at")))
+			msg = "A snapshot configured with the timestamp strategy must specify an "
+			      "updated_at configuration.";
+		else if (nonempty(cols))
+			msg = "A 'timestamp' snapshot should not have 'check_cols' or 'check_exclude_cols";
+	}
+	if (!msg && mat.type == VT_STR && !str_eqc(v_as_str(mat), "snapshot"))
+		msg = "A snapshot must have a materialized value of 'snapshot'";
+	if (msg) {
+		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: %s", n->name, msg);
+		return -1;
+	}
+	/* snapshot_meta_column_names is a record in dbt: its five names, in order, null when unset */
+	value names = dget(n->config, "snapshot_meta_column_names");
+	if (names.type != VT_DICT && names.type != VT_UNDEF && names.type != VT_NONE) {
+		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: snapshot_meta_column_names "
+		           "must be a mapping", n->name);
+		return -1;
+	}
+	static const char *const meta[] = {"dbt_valid_to", "dbt_valid_from", "dbt_scd_id",
+	                                   "dbt_updated_at", "dbt_is_deleted"};
+	value full = v_dict(&c->scratch, 5);
+	for (size_t i = 0; i < ARRAY_LEN(meta); i++)
+		vdict_sets(full.dict, meta[i], or_default(dget(names, meta[i]), v_none()));
+	vdict_sets(n->config.dict, "snapshot_meta_column_names", full);
+	return 0;
+}
 
 static int file_node(struct pctx *c, struct fnode *fn)
 {
@@ -1248,19 +1330,40 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	struct ninfo n = {0};
 	n.type = type;
 	n.pkg = c->own->name;
-	n.name = astr(c, file_stem(f->relative_path));
+	n.name = fn->snap_name ? fn->snap_name : astr(c, file_stem(f->relative_path));
 	n.uid = CAT(c->a, graph_type_name(type), ".", n.pkg, ".", n.name);
 	n.path = f->relative_path;
 	n.ofp = f->path;
-	const char *tail[1] = {n.name};
-	make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
+	const char *src = f->contents;
+	size_t srclen = f->len;
+	if (type == GT_SNAPSHOT && fn->snap_entry.type == VT_DICT) {
+		/* dbt: fqn [pkg, *dirs, name], path <yml path>/<name>.sql, body select * from relation */
+		const char *tail[1] = {n.name};
+		make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
+		n.path = CAT(c->a, f->relative_path, "/", n.name, ".sql");
+		src = fn->snap_body;
+		srclen = fn->snap_len;
+	} else if (type == GT_SNAPSHOT) {
+		/* dbt: a snapshot's fqn holds its file's name too */
+		const char *tail[2] = {astr(c, file_stem(f->relative_path)), n.name};
+		make_fqn(c, n.pkg, f->relative_path, tail, 2, &n.fqn);
+		src = fn->snap_body;
+		srclen = fn->snap_len;
+	} else {
+		const char *tail[1] = {n.name};
+		make_fqn(c, n.pkg, f->relative_path, tail, 1, &n.fqn);
+	}
 	n.checksum = checksum_dict(c, f->checksum_name, f->checksum);
 	fn->refkey = CAT(c->a, n.pkg, ":", n.name);
 	fn->n = n; /* what registering checks first (duplicates), even when this fails */
-	bool refable = type == GT_MODEL || type == GT_SEED;
+	bool refable = type == GT_MODEL || type == GT_SEED || type == GT_SNAPSHOT;
 
-	struct patch *pt =
-	    !refable ? NULL : find_patch(c, type == GT_SEED ? "seeds" : "models", n.name);
+	struct patch *pt = !refable ? NULL
+	                   : find_patch(c,
+	                                type == GT_SEED       ? "seeds"
+	                                : type == GT_SNAPSHOT ? "snapshots"
+	                                                      : "models",
+	                                n.name);
 	fn->pt = pt;
 	value pcfg = pt ? dget(pt->v, "config") : v_undef();
 	if (pt)
@@ -1280,8 +1383,8 @@ static int file_node(struct pctx *c, struct fnode *fn)
 
 	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = n.ofp;
-	pn->src = f->contents;
-	pn->srclen = f->len;
+	pn->src = src;
+	pn->srclen = srclen;
 	n.depends = depends_dict(c, &pn->depends_nodes, 0, 0);
 	n.refs = new_list(c);
 	n.sources = new_list(c);
@@ -1293,9 +1396,9 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
 		n.raw_code = v_cstr("");
 	} else {
-		n.raw_code = v_str(f->contents, f->len);
+		n.raw_code = v_str(src, srclen);
 		struct jinja_template *t =
-		    jinja_parse_in(c->env, &c->scratch, f->path, f->contents, f->len, c->d);
+		    jinja_parse_in(c->env, &c->scratch, f->path, src, srclen, c->d);
 		if (!t)
 			return -1;
 		struct dbt_capture cap;
@@ -1325,7 +1428,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		if (rc == 0) {
 			keep_capture(c, pn, &cap);
 			add_macro_deps(c, n.depends, n.pkg, cap.macros.v, cap.macros.n);
-			scan_macro_calls(c, n.depends, n.pkg, f->contents, f->len);
+			scan_macro_calls(c, n.depends, n.pkg, src, srclen);
 		}
 		dbt_capture_release(&cap);
 		if (rc < 0)
@@ -1335,6 +1438,8 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
 	project_config_finish(sa, n.config);
+	if (type == GT_SNAPSHOT && snapshot_config_check(c, &n) < 0)
+		return -1;
 	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
 	n.description = pt ? dget(pt->v, "description") : v_undef();
 	n.columns = persist(c, scratch_columns(c, pt ? dget(pt->v, "columns") : v_undef()));
@@ -1373,13 +1478,15 @@ static int register_file_node(struct pctx *c, struct fnode *fn, const struct spa
 	const struct ninfo *n = &fn->n;
 	enum gtype type = fn->type;
 	/* duplicates: dbt refuses two refable resources with one name (the file is not read) */
-	bool refable = type == GT_MODEL || type == GT_SEED;
+	bool refable = type == GT_MODEL || type == GT_SEED || type == GT_SNAPSHOT;
 	if (refable) {
 		struct gnode *other = map_get(&c->refable, str_from(fn->refkey));
 		if (other) {
 			take_msgs(c, sp, 0);
 			node_error(c, NULL, 0, "dbt found two %s with the name \"%s\": %s and %s",
-			           other->type == type ? (type == GT_SEED ? "seeds" : "models")
+			           other->type == type ? (type == GT_SEED       ? "seeds"
+			                                  : type == GT_SNAPSHOT ? "snapshots"
+			                                                        : "models")
 			                               : "resources",
 			           n->name, other->original_file_path, n->ofp);
 			return -1;
@@ -1410,6 +1517,8 @@ static int register_file_node(struct pctx *c, struct fnode *fn, const struct spa
 		c->res->nmodels++;
 	else if (type == GT_SEED)
 		c->res->nseeds++;
+	else if (type == GT_SNAPSHOT)
+		c->res->nsnapshots++;
 	else if (type == GT_ANALYSIS)
 		c->res->nanalyses++;
 	else
@@ -1757,8 +1866,8 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 		           yaml_type_name(doc->root));
 		return -1;
 	}
-	static const char *const kinds[] = {"models", "seeds"};
-	for (int k = 0; k < 2; k++) {
+	static const char *const kinds[] = {"models", "seeds", "snapshots"};
+	for (int k = 0; k < 3; k++) {
 		const struct yaml_node *list = yaml_map_get(doc->root, kinds[k]);
 		if (!list || yaml_is_null(list))
 			continue;
@@ -1790,6 +1899,26 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			}
 			map_set(&c->patches, str_from(key), pt);
 			collect_column_tests(c, f, pt->v, false, nm->text, NULL, it->line);
+			value rel = dget(pt->v, "relation");
+			if (k == 2 && rel.type != VT_UNDEF) {
+				/* dbt 1.9: a snapshot defined in yml snapshots `relation` (a ref() or
+				 * source() call as text) with `select * from {{ <relation> }}` */
+				if (rel.type != VT_STR) {
+					yaml_error(c->d, it, "snapshot '%s': 'relation' must be a ref() or "
+					           "source() call", nm->text);
+					return -1;
+				}
+				struct fnode sn = {0};
+				sn.f = f;
+				sn.own = c->own;
+				sn.type = GT_SNAPSHOT;
+				sn.snap_name = arena_strndup(c->a, nm->text, strlen(nm->text));
+				sn.snap_body = arena_printf(c->a, "select * from {{ %.*s }}", (int)rel.len,
+				                            rel.s);
+				sn.snap_len = strlen(sn.snap_body);
+				sn.snap_entry = pt->v;
+				vec_push(&c->yml_snaps, sn);
+			}
 		}
 	}
 	const struct yaml_node *srcs = yaml_map_get(doc->root, "sources");
@@ -2261,6 +2390,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		an = graph_find(c->m, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
 		if (!an)
 			an = graph_find(c->m, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
+		if (!an)
+			an = graph_find(c->m,
+			                str_from(CAT(&c->scratch, "snapshot.", pkg, ".", t->target_name)));
 	}
 	if (!an) {
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
@@ -2468,7 +2600,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));
 	kv(&extra, "file_key_name",
-	   v_cstr(CAT(c->a, t->source ? "sources." : "models.", t->target_name)));
+	   v_cstr(CAT(c->a,
+	              t->source                  ? "sources."
+	              : an->type == GT_SNAPSHOT ? "snapshots."
+	                                        : "models.",
+	              t->target_name)));
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);
@@ -3094,12 +3230,54 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	size_t nf = 0;
 	for (size_t k = 0; k < nproj; k++)
 		nf += files[k].n;
+	/* a snapshot file holds any number of {% snapshot %} blocks, each a node */
+	size_t nsnap = 0;
+	struct arena snap_arena;
+	arena_init(&snap_arena);
+	for (size_t k = 0; k < nproj && rc == 0; k++)
+		for (size_t i = 0; i < files[k].n; i++) {
+			const struct project_file *f = &files[k].v[i];
+			if (f->kind != PF_SNAPSHOT || !str_ends_with(str_from(f->path), STR(".sql")))
+				continue;
+			struct jinja_template *t =
+			    jinja_parse_in(c->env, &snap_arena, f->path, f->contents, f->len, d);
+			if (!t) {
+				rc = -1;
+				break;
+			}
+			const struct jinja_block *b;
+			size_t nb = jinja_template_blocks(t, &b);
+			for (size_t j = 0; j < nb; j++)
+				nsnap += !strcmp(b[j].kind, "snapshot");
+		}
+	if (rc < 0) {
+		arena_release(&snap_arena);
+		goto done;
+	}
+	nf += nsnap + c->yml_snaps.n;
 	struct fnode *fns = xcalloc(nf + 1, sizeof(*fns));
 	nf = 0;
 	for (size_t k = 0; k < nproj; k++)
 		for (size_t i = 0; i < files[k].n; i++) {
 			const struct project_file *f = &files[k].v[i];
 			bool sql = str_ends_with(str_from(f->path), STR(".sql"));
+			if (f->kind == PF_SNAPSHOT && sql) {
+				struct jinja_template *t =
+				    jinja_parse_in(c->env, &snap_arena, f->path, f->contents, f->len, d);
+				const struct jinja_block *b;
+				size_t nb = t ? jinja_template_blocks(t, &b) : 0;
+				for (size_t j = 0; j < nb; j++)
+					if (!strcmp(b[j].kind, "snapshot"))
+						fns[nf++] = (struct fnode){
+						    .f = f,
+						    .own = projs[k],
+						    .type = GT_SNAPSHOT,
+						    .snap_name = astr(c, b[j].name),
+						    .snap_body = arena_strndup(a, b[j].body.p, b[j].body.n),
+						    .snap_len = b[j].body.n,
+						};
+				continue;
+			}
 			enum gtype t = GT__COUNT;
 			if (f->kind == PF_MODEL && sql)
 				t = GT_MODEL;
@@ -3112,6 +3290,9 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			if (t != GT__COUNT)
 				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
 		}
+	arena_release(&snap_arena);
+	for (size_t i = 0; i < c->yml_snaps.n; i++)
+		fns[nf++] = c->yml_snaps.v[i];
 	struct span *sp = run_phase(c, nf, work_file_node, fns);
 	for (size_t i = 0; i < nf; i++) {
 		c->own = fns[i].own;
@@ -3175,6 +3356,7 @@ done:
 	vec_free(&c->pending);
 	vec_free(&c->tests);
 	vec_free(&c->extras);
+	vec_free(&c->yml_snaps);
 	map_release(&c->patches);
 	map_release(&c->refable);
 	map_release(&c->refnames);

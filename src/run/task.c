@@ -426,6 +426,8 @@ static void describe(const struct gnode *g, struct buf *out)
 		buf_printf(out, "test %s", g->name);
 	} else if (g->type == GT_SEED) {
 		buf_printf(out, "seed file %s.%s", schema ? schema : "", alias ? alias : g->name);
+	} else if (g->type == GT_SNAPSHOT) {
+		buf_printf(out, "snapshot %s.%s", schema ? schema : "", alias ? alias : g->name);
 	} else {
 		const char *mat = v_item_str(g->config, "materialized");
 		buf_printf(out, "sql %s model %s.%s", mat ? mat : "view", schema ? schema : "",
@@ -463,12 +465,22 @@ static void on_done(void *ud, const struct run_item *it, int total)
 		enum console_colour col = it->status == RUN_SUCCESS ? CC_GREEN : it->status == RUN_WARN ? CC_YELLOW : CC_RED;
 		console_progress(&t->con, it->index, total, m.p, word ? word : "ERROR", col, secs);
 	} else if (it->status == RUN_SUCCESS) {
-		buf_puts(&m, g->type == GT_SEED ? "OK loaded " : "OK created ");
-		describe(g, &m);
+		if (g->type == GT_SNAPSHOT) /* dbt: "OK snapshotted <schema>.<alias>" */
+			buf_printf(&m, "OK snapshotted %s.%s", v_item_str(g->raw, "schema") ? v_item_str(g->raw, "schema") : "",
+			           v_item_str(g->raw, "alias") ? v_item_str(g->raw, "alias") : g->name);
+		else {
+			buf_puts(&m, g->type == GT_SEED ? "OK loaded " : "OK created ");
+			describe(g, &m);
+		}
 		console_progress(&t->con, it->index, total, m.p, oc->status_text ? oc->status_text : "OK", CC_GREEN, secs);
 	} else {
-		buf_puts(&m, g->type == GT_SEED ? "ERROR loading " : "ERROR creating ");
-		describe(g, &m);
+		if (g->type == GT_SNAPSHOT)
+			buf_printf(&m, "ERROR snapshotting %s.%s", v_item_str(g->raw, "schema") ? v_item_str(g->raw, "schema") : "",
+			           v_item_str(g->raw, "alias") ? v_item_str(g->raw, "alias") : g->name);
+		else {
+			buf_puts(&m, g->type == GT_SEED ? "ERROR loading " : "ERROR creating ");
+			describe(g, &m);
+		}
 		console_progress(&t->con, it->index, total, m.p, "ERROR", CC_RED, secs);
 	}
 	buf_release(&m);
@@ -623,7 +635,7 @@ static int write_run_results(struct task *t, struct arena *a, const struct run_i
 		vlist_push(results.list, result_value(a, &items[i], &t->out[items[i].node->idx]));
 	vdict_sets(top.dict, "results", results);
 	vdict_sets(top.dict, "elapsed_time", v_float(elapsed));
-	static const char *const which[] = { "run", "test", "seed", "build" };
+	static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };
 	value args = v_dict(a, 2);
 	vdict_sets(args.dict, "which", v_cstr(which[t->o->kind]));
 	vdict_sets(top.dict, "args", args);
@@ -654,6 +666,7 @@ static bool runs_in(enum task_kind k, const struct gnode *g)
 	case GT_MODEL: return (k == TASK_RUN || k == TASK_BUILD) && !is_ephemeral(g);
 	case GT_TEST: return k == TASK_TEST || k == TASK_BUILD;
 	case GT_SEED: return k == TASK_SEED || k == TASK_BUILD;
+	case GT_SNAPSHOT: return k == TASK_SNAPSHOT || k == TASK_BUILD;
 	default: return false;
 	}
 }
@@ -661,7 +674,8 @@ static bool runs_in(enum task_kind k, const struct gnode *g)
 void task_found_line(struct console *con, const struct parse_result *r)
 {
 	const struct console_count c[] = {
-		{ "model", "models", (int)r->nmodels },     { "analysis", "analyses", (int)r->nanalyses },
+		{ "model", "models", (int)r->nmodels },     { "snapshot", "snapshots", (int)r->nsnapshots },
+		{ "analysis", "analyses", (int)r->nanalyses },
 		{ "seed", "seeds", (int)r->nseeds },         { "data test", "data tests", (int)r->ntests },
 		{ "source", "sources", (int)r->nsources },   { "macro", "macros", (int)r->nmacros },
 		{ "semantic model", "semantic models", (int)r->nsemantic_models },
@@ -687,7 +701,8 @@ static void finished_counts(const struct run_item *items, size_t n, struct buf *
 		const struct gnode *g = items[i].node;
 		const char *k = g->type == GT_MODEL
 		                    ? arena_printf(&a, "%s model", v_item_str(g->config, "materialized") ? v_item_str(g->config, "materialized") : "view")
-		                    : g->type == GT_TEST ? "data test" : g->type == GT_SEED ? "seed" : "node";
+		                    : g->type == GT_TEST ? "data test" : g->type == GT_SEED ? "seed"
+		                    : g->type == GT_SNAPSHOT ? "snapshot" : "node";
 		uintptr_t c = (uintptr_t)map_get(&counts, str_from(k));
 		if (!c)
 			vec_push(&keys, k);
@@ -769,7 +784,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	t.nc.defer = o->defer;
 	t.nc.ad = t.ad;
 	t.nc.info.adapter = t.ad;
-	static const char *const which[] = { "run", "test", "seed", "build" };
+	static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };
 	vdict_sets(t.nc.info.flags.dict, "WHICH", v_cstr(which[o->kind]));
 	vdict_sets(t.nc.info.flags.dict, "FULL_REFRESH", v_bool(o->full_refresh));
 	vdict_sets(t.nc.info.flags.dict, "STORE_FAILURES", v_bool(o->store_failures));

@@ -13,7 +13,7 @@
 
 #include "parse/parse.h"
 
-enum task_kind { TASK_RUN, TASK_TEST, TASK_SEED, TASK_BUILD };
+enum task_kind { TASK_RUN, TASK_TEST, TASK_SEED, TASK_BUILD, TASK_SNAPSHOT };
 
 struct task_opts {
 	enum task_kind kind;

@@ -73,6 +73,7 @@ bench: $(B)/silt
 	/usr/bin/python3 scripts/bench-store.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-serve.py $(B)/silt build
+	sh scripts/pg-bench.sh $(B)/silt 500
 
 # A 500-model build on a throw-away PostgreSQL server: wall, CPU and time beyond the server's.
 bench-pg: $(B)/silt

@@ -329,6 +329,11 @@ int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, co
 	c->loaded = true; /* project_release is needed even when loading fails */
 	if (project_load(&c->p, o, &c->d) < 0)
 		return -1;
+	/* a warehouse that takes concurrent writers gets a Jinja environment per thread, so nodes
+	 * render (and run their SQL) side by side (run/task.c); SQLite builds one at a time */
+	const char *type = v_item_str(c->p.profile.output, "type");
+	if (type && strcmp(type, "sqlite"))
+		c->p.parse_envs_min = o->threads > 0 ? o->threads : (int)c->p.profile.threads;
 	if (schema) {
 		value v = v_cstr(arena_strndup(&c->a, schema, strlen(schema)));
 		if (c->p.profile.output.type == VT_DICT)

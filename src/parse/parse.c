@@ -3064,7 +3064,25 @@ static bool may_print(const char *s, size_t n)
 /* How many workers: SILT_PARSE_THREADS when set (1 = all on the calling thread), else two on a
  * machine with two cores or more for a project big enough to repay a second environment
  * (a few milliseconds), unless a template may print. */
+static int parse_threads_wanted(struct pctx *c);
+
+/* As parse_threads_wanted, raised to the project's parse_envs_min (at most 8) unless templates
+ * may print. */
 static int parse_threads(struct pctx *c)
+{
+	int n = parse_threads_wanted(c);
+	int want = c->p->parse_envs_min > 8 ? 8 : c->p->parse_envs_min;
+	if (want > n && !getenv("SILT_PARSE_THREADS")) {
+		for (size_t k = 0; k < c->nproj; k++)
+			for (size_t i = 0; i < c->files[k].n; i++)
+				if (may_print(c->files[k].v[i].contents, c->files[k].v[i].len))
+					return n;
+		n = want;
+	}
+	return n;
+}
+
+static int parse_threads_wanted(struct pctx *c)
 {
 	const char *e = getenv("SILT_PARSE_THREADS");
 	if (e && *e) {

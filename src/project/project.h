@@ -102,6 +102,9 @@ struct packages {
 struct project {
 	struct arena a;
 	struct jinja_env *jenv;
+	/* Jinja environments the parse should leave (one per concurrent render of a run against a
+	 * warehouse that takes concurrent writers); 0 = as many as the parse itself wants */
+	int parse_envs_min;
 	const char *dir;  /* project root as given or found (normalised, no trailing slash) */
 	const char *file; /* <dir>/dbt_project.yml */
 	const char *name;

@@ -34,9 +34,15 @@ struct task {
 	struct adapter *ad;
 	struct adapter_conn **conns; /* one per worker */
 	int threads;
-	struct node_compiler nc;
+	/* Jinja environments: a Jinja environment serves one render at a time, and a node's SQL
+	 * runs inside its render, so each environment has a compiler and a lock; worker w renders
+	 * with environment w % nenvs. The parse leaves one environment per parse thread. SQLite
+	 * gets one (a database file takes one writer at a time anyway). */
+	struct node_compiler *ncs;
+	struct parse_result *rs; /* the parse result seen through each environment */
+	pthread_mutex_t *env_mu;
+	int nenvs;
 	struct seed_ctx seeds;
-	pthread_mutex_t render_mu; /* the Jinja environment serves one render at a time */
 	struct console con;
 	struct outcome *out;        /* per manifest node */
 	const char *target_dir;     /* <project>/<target-path> */
@@ -88,10 +94,10 @@ static void write_text(const struct task *t, const struct gnode *g, const char *
 
 /* dbt's lookup: materialization_<name>_<adapter>, then _default; the root project's first, then
  * the packages', then dbt's own. Sets the namespace and macro name to call. */
-static bool find_materialization(struct task *t, const char *name, const char **ns_out,
-                                 struct buf *key)
+static bool find_materialization(struct task *t, struct jinja_env *env, const char *name,
+                                 const char **ns_out, struct buf *key)
 {
-	const char *adapters[2] = { t->nc.info.adapter_type, "default" };
+	const char *adapters[2] = { t->ncs[0].info.adapter_type, "default" };
 	for (int a = 0; a < 2; a++) {
 		buf_reset(key);
 		buf_printf(key, "materialization_%s_%s", name, adapters[a]);
@@ -99,7 +105,7 @@ static bool find_materialization(struct task *t, const char *name, const char **
 		for (size_t i = 0; i < nns; i++) {
 			const char *nsname = i == 0 ? t->p->name : i == nns - 1 ? "dbt" : t->r->pkgs[i - 1].name;
 			value ns, m;
-			if (nsname && jinja_get_global(t->r->env, nsname, &ns) && ns.type == VT_DICT &&
+			if (nsname && jinja_get_global(env, nsname, &ns) && ns.type == VT_DICT &&
 			    vdict_gets(ns.dict, buf_str(key), &m)) {
 				*ns_out = nsname;
 				return true;
@@ -249,20 +255,20 @@ static void materialization_context(struct node_render *nr, const struct gnode *
 }
 
 /* Compiles and materializes a model or test on connection c. Render lock held. */
-static enum run_status run_sql_node(struct task *t, struct adapter_conn *c, struct gnode *g,
-                                    struct outcome *oc)
+static enum run_status run_sql_node(struct task *t, struct node_compiler *nc,
+                                    struct adapter_conn *c, struct gnode *g, struct outcome *oc)
 {
 	struct arena a;
 	arena_init(&a);
 	struct dbt_runtime rt;
 	dbt_runtime_init(&rt, c, &a);
-	t->nc.rt = &rt;
+	nc->rt = &rt;
 	struct diag d;
 	diag_init(&d);
 	enum run_status st = RUN_ERROR;
 	struct buf sql = BUF_INIT;
 	clock_gettime(CLOCK_REALTIME, &oc->c0);
-	int rc = node_compile(&t->nc, g, &sql, &d);
+	int rc = node_compile(nc, g, &sql, &d);
 	clock_gettime(CLOCK_REALTIME, &oc->c1);
 	oc->e0 = oc->c1;
 	if (rc < 0) {
@@ -279,17 +285,17 @@ static enum run_status run_sql_node(struct task *t, struct adapter_conn *c, stru
 		mat = "view";
 	const char *ns = NULL;
 	struct buf key = BUF_INIT;
-	if (!find_materialization(t, mat, &ns, &key)) {
+	if (!find_materialization(t, nc->r->env, mat, &ns, &key)) {
 		struct buf b = BUF_INIT;
 		buf_printf(&b, "No materialization '%s' was found for adapter %s! (searched types "
-		               "'default' and '%s')", mat, t->nc.info.adapter_type, t->nc.info.adapter_type);
+		               "'default' and '%s')", mat, nc->info.adapter_type, nc->info.adapter_type);
 		set_error(t, g, oc, false, buf_cstr(&b));
 		buf_release(&b);
 		buf_release(&key);
 		goto done;
 	}
 	struct node_render nr;
-	if (node_render_begin(&t->nc, g, &a, &nr, &d) < 0) {
+	if (node_render_begin(nc, g, &a, &nr, &d) < 0) {
 		char *msg = rt.db_error ? strdup(rt.db_message) : diag_text(&d);
 		set_error(t, g, oc, rt.db_error, msg);
 		free(msg);
@@ -299,7 +305,7 @@ static enum run_status run_sql_node(struct task *t, struct adapter_conn *c, stru
 	materialization_context(&nr, g, oc->compiled_code);
 	struct vargs none = { 0 };
 	value ret = v_none();
-	rc = jinja_call_macro(t->r->env, ns, buf_cstr(&key), &none, &nr.opts, &ret, &d);
+	rc = jinja_call_macro(nc->r->env, ns, buf_cstr(&key), &none, &nr.opts, &ret, &d);
 	node_render_end(&nr);
 	buf_release(&key);
 	if (rt.written.type == VT_STR)
@@ -345,7 +351,7 @@ static enum run_status run_sql_node(struct task *t, struct adapter_conn *c, stru
 	}
 done:
 	clock_gettime(CLOCK_REALTIME, &oc->e1);
-	t->nc.rt = NULL;
+	nc->rt = NULL;
 	buf_release(&sql);
 	diag_release(&d);
 	arena_release(&a);
@@ -396,7 +402,8 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 	struct gnode *g = it->node;
 	struct outcome *oc = &t->out[g->idx];
 	oc->thread = worker;
-	pthread_mutex_lock(&t->render_mu);
+	int k = worker % t->nenvs;
+	pthread_mutex_lock(&t->env_mu[k]);
 	enum run_status st = RUN_ERROR;
 	if (!t->conns[worker]) {
 		struct diag d;
@@ -411,8 +418,8 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 	}
 	if (t->conns[worker])
 		st = g->type == GT_SEED ? run_seed_node(t, t->conns[worker], g, oc)
-		                        : run_sql_node(t, t->conns[worker], g, oc);
-	pthread_mutex_unlock(&t->render_mu);
+		                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
+	pthread_mutex_unlock(&t->env_mu[k]);
 	return st;
 }
 
@@ -525,13 +532,13 @@ static int run_project_hooks(struct task *t, const char *which, value hooks, val
 			struct dbt_runtime rt;
 			dbt_runtime_init(&rt, t->conns[0], &a);
 			struct dbt_render r = { 0 };
-			r.proj = &t->nc.info;
+			r.proj = &t->ncs[0].info;
 			r.env = t->r->env;
 			r.phase = DBT_EXECUTE;
 			r.package = t->p->name;
 			r.rt = &rt;
 			struct jinja_render opts = { 0 };
-			t->nc.info.adapter = t->ad;
+			t->ncs[0].info.adapter = t->ad;
 			dbt_render_setup(&r, &a, &opts);
 			vdict_sets(r.ctx.dict, "results", results);
 			char *src = arena_strndup(&a, h.s, h.len);
@@ -626,7 +633,7 @@ static int write_run_results(struct task *t, struct arena *a, const struct run_i
 	vdict_sets(meta.dict, "dbt_schema_version", v_cstr("https://schemas.getdbt.com/dbt/run-results/v6.json"));
 	vdict_sets(meta.dict, "dbt_version", v_cstr(ARTIFACTS_DBT_VERSION));
 	vdict_sets(meta.dict, "generated_at", v_cstr(artifacts_now_iso(a)));
-	vdict_sets(meta.dict, "invocation_id", v_cstr(t->nc.info.invocation_id));
+	vdict_sets(meta.dict, "invocation_id", v_cstr(t->ncs[0].info.invocation_id));
 	vdict_sets(meta.dict, "invocation_started_at", v_cstr(started_at));
 	vdict_sets(meta.dict, "env", v_dict(a, 0));
 	vdict_sets(top.dict, "metadata", meta);
@@ -780,24 +787,40 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	t.out = xcalloc(r->m->n ? r->m->n : 1, sizeof(*t.out));
 	for (uint32_t i = 0; i < r->m->n; i++)
 		t.out[i].failures = -1;
-	node_compiler_init(&t.nc, p, r);
-	t.nc.defer = o->defer;
-	t.nc.ad = t.ad;
-	t.nc.info.adapter = t.ad;
-	static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };
-	vdict_sets(t.nc.info.flags.dict, "WHICH", v_cstr(which[o->kind]));
-	vdict_sets(t.nc.info.flags.dict, "FULL_REFRESH", v_bool(o->full_refresh));
-	vdict_sets(t.nc.info.flags.dict, "STORE_FAILURES", v_bool(o->store_failures));
-	t.nc.info.invocation_id = artifacts_uuid4(&a);
+	int nenvs = 1;
+	if (strcmp(t.ad->ops->type, "sqlite"))
+		while (nenvs < t.threads && (size_t)nenvs <= r->nhelpers && r->helper_envs[nenvs - 1])
+			nenvs++;
+	t.nenvs = nenvs;
+	t.ncs = xcalloc((size_t)nenvs, sizeof(*t.ncs));
+	t.rs = xcalloc((size_t)nenvs, sizeof(*t.rs));
+	t.env_mu = xcalloc((size_t)nenvs, sizeof(*t.env_mu));
+	const char *invocation = artifacts_uuid4(&a);
+	for (int k = 0; k < nenvs; k++) {
+		t.rs[k] = *r;
+		if (k)
+			t.rs[k].env = r->helper_envs[k - 1];
+		struct node_compiler *nc = &t.ncs[k];
+		node_compiler_init(nc, p, &t.rs[k]);
+		nc->defer = o->defer;
+		nc->ad = t.ad;
+		nc->info.adapter = t.ad;
+		static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };
+		vdict_sets(nc->info.flags.dict, "WHICH", v_cstr(which[o->kind]));
+		vdict_sets(nc->info.flags.dict, "FULL_REFRESH", v_bool(o->full_refresh));
+		vdict_sets(nc->info.flags.dict, "STORE_FAILURES", v_bool(o->store_failures));
+		nc->info.invocation_id = invocation;
+		pthread_mutex_init(&t.env_mu[k], NULL);
+	}
 	t.seeds = (struct seed_ctx){ p, r, t.ad };
-	pthread_mutex_init(&t.render_mu, NULL);
 
 	struct gnode **sel = xcalloc(n + 1, sizeof(*sel));
 	size_t nsel = 0;
 	for (size_t i = 0; i < n; i++)
 		if (runs_in(o->kind, nodes[i]))
 			sel[nsel++] = nodes[i];
-	node_compiler_select(&t.nc, sel, nsel);
+	for (int k = 0; k < t.nenvs; k++)
+		node_compiler_select(&t.ncs[k], sel, nsel);
 	struct timespec wall0, t0, t1;
 	clock_gettime(CLOCK_REALTIME, &wall0);
 	char started_at[40];
@@ -907,8 +930,13 @@ finish:
 	free(t.out);
 	free(t.conns);
 	free(sel);
-	node_compiler_release(&t.nc);
-	pthread_mutex_destroy(&t.render_mu);
+	for (int k = 0; k < t.nenvs; k++) {
+		node_compiler_release(&t.ncs[k]);
+		pthread_mutex_destroy(&t.env_mu[k]);
+	}
+	free(t.ncs);
+	free(t.rs);
+	free(t.env_mu);
 	adapter_free(t.ad);
 	arena_release(&a);
 	return rc;

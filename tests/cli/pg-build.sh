@@ -254,6 +254,20 @@ silt run $KILL >"$t/out" 2>&1
 check "a server that is not there exits 2" [ $? -eq 2 ]
 check "and says it cannot connect" grep -q 'could not connect to PostgreSQL' "$t/out"
 
+# ---- threads: four models that each wait a second build side by side (a Jinja environment
+# and a connection per thread), not one after another
+P=$t/par
+mkdir -p "$P/models"
+printf 'name: par\nversion: "1.0"\nprofile: par\nmodels:\n  par:\n    +materialized: table\n' > "$P/dbt_project.yml"
+profile "$P" par par
+for i in 1 2 3 4; do echo "select $i as id, (select 1 from pg_sleep(1)) as s" > "$P/models/m$i.sql"; done
+start=$(date +%s.%N)
+silt run --project-dir "$P" --profiles-dir "$P" --threads 4 > "$t/out" 2>&1
+rc=$?
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+check "four one-second models on four threads" test $rc -eq 0
+check "... run side by side (${took}s, one after another would take 4s)" awk -v x="$took" 'BEGIN { exit !(x < 3) }'
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

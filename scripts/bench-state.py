@@ -4,8 +4,8 @@ environment's applied state (--state-env) for the 10,000-model project of
 scripts/gen-bench-project.py (build/bench-10000, generated when missing).
 
 The production environment's applied state is filled by ingesting one full successful build of
-the project (tests/cli/ci_ingest.py: every node of `silt parse`'s manifest recorded as a success,
-its relation, node JSON and vars) into a store of its own. A copy of the project then changes one
+the project (`silt ingest` of `silt parse`'s manifest and node_vars.json with a run_results.json
+that records every model, seed, snapshot and test as a success) into a store of its own. A copy of the project then changes one
 model, and `silt ls -s state:modified+ --state-env production` is timed against
 `silt ls -s state:modified+ --state DIR` (the same state as a manifest) and a plain `silt ls -s
 <the model>+` (parse and listing alone); the figure is the difference between the --state-env
@@ -74,9 +74,8 @@ with open(os.path.join(prod, "run_results.json"), "w") as f:
                             "generated_at": now}, "results": results, "elapsed_time": 1.0, "args": {}}, f)
 subprocess.run([silt, "env", "create", "production", "--type", "production"], env=env, check=True,
                stdout=subprocess.DEVNULL, cwd=copy)
-subprocess.run([sys.executable, os.path.join(root, "tests", "cli", "ci_ingest.py"), env["SILT_STORE"],
-                prod, "--env", "production", "--sha", "0" * 40], env=env, check=True,
-               stdout=subprocess.DEVNULL)
+subprocess.run([silt, "ingest", "--env", "production", "--sha", "0" * 40, prod], env=env,
+               check=True, stdout=subprocess.DEVNULL)
 
 # the change: one model of the middle of the DAG
 models = sorted(uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model")

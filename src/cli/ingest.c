@@ -6,7 +6,10 @@
  *
  * records artifacts produced elsewhere (by dbt itself, say) as a new, finished run. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jobs.h"
 #include "json/json.h"
@@ -47,6 +50,52 @@ struct store *cli_store_open(const char *cmd, const char *explicit_path, const c
 	diag_release(&d);
 	buf_release(&path);
 	return s;
+}
+
+/* A file's text for ingestion: mapped when nothing is to be masked (a 60 MB manifest is
+ * otherwise copied, and its pages faulted in, for nothing), else read and masked. */
+struct text {
+	char *p; /* NULL: the file does not exist */
+	size_t n;
+	bool mapped;
+};
+
+static char *read_masked(const char *path, const struct store_effective *eff, size_t *len,
+                         int *err, struct diag *d);
+
+static void text_read(struct text *t, const char *path, const struct store_effective *eff,
+                      int *err, struct diag *d)
+{
+	memset(t, 0, sizeof(*t));
+	if (*err)
+		return;
+	if (!eff || !eff->nsecrets) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+			               0);
+			if (m != MAP_FAILED) {
+				close(fd);
+				t->p = m;
+				t->n = (size_t)st.st_size;
+				t->mapped = true;
+				return;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	t->p = read_masked(path, eff, &t->n, err, d);
+}
+
+static void text_free(struct text *t)
+{
+	if (t->mapped)
+		munmap(t->p, t->n);
+	else
+		free(t->p);
+	memset(t, 0, sizeof(*t));
 }
 
 /* The file's text with secrets masked; NULL (not an error) when it does not exist. */
@@ -389,12 +438,13 @@ static int scan_manifest(struct arena *a, const char *path, const char *text, si
 /* Each node's blob: the one the environment's definition has when its hash is the same, else
  * found by its hash, else stored now with what comparison reads of it. */
 static int store_nodes(struct store *s, const struct store_env *env, struct arena *a,
-                       mnodevec_t *mv, struct diag *d)
+                       mnodevec_t *mv, struct map *known_out, struct diag *d)
 {
 	struct buf norm = BUF_INIT;
 	struct map known;
 	map_init(&known);
 	int rc = store_defs_known(s, env->id, a, &known, d);
+	*known_out = known;
 	for (size_t i = 0; rc == 0 && i < mv->n; i++) {
 		struct mnode *m = &mv->v[i];
 		store_node_hash(m->node.p, m->node.n, m->cut, m->cutlen, m->hash);
@@ -420,7 +470,6 @@ static int store_nodes(struct store *s, const struct store_env *env, struct aren
 			rc = -1;
 	}
 	buf_release(&norm);
-	map_release(&known);
 	return rc;
 }
 
@@ -553,6 +602,18 @@ static int scan_vars(struct arena *a, const char *path, const char *text, size_t
 	return 0;
 }
 
+struct ordered {
+	struct store_node_result r;
+	size_t i;
+};
+
+static int cmp_result(const void *x, const void *y)
+{
+	const struct ordered *a = x, *b = y;
+	int c = strcmp(a->r.unique_id, b->r.unique_id);
+	return c ? c : (a->i > b->i) - (a->i < b->i); /* a node listed twice keeps its order */
+}
+
 static bool status_succeeded(const char *st)
 {
 	return st && (!strcmp(st, "success") || !strcmp(st, "pass") || !strcmp(st, "warn"));
@@ -581,17 +642,21 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	char *mpath = arena_printf(&a, "%s/manifest.json", target_dir);
 	char *rpath = arena_printf(&a, "%s/run_results.json", target_dir);
 	char *vpath = arena_printf(&a, "%s/node_vars.json", target_dir);
-	char *mtext = read_masked(mpath, eff, &mlen, &err, d);
-	char *rtext = err ? NULL : read_masked(rpath, eff, &rlen, &err, d);
-	char *vtext = err ? NULL : read_masked(vpath, eff, &vlen, &err, d);
+	struct text mt, rt, vt;
+	text_read(&mt, mpath, eff, &err, d);
+	text_read(&rt, rpath, eff, &err, d);
+	text_read(&vt, vpath, eff, &err, d);
+	char *mtext = mt.p, *rtext = rt.p, *vtext = vt.p;
+	mlen = mt.n, rlen = rt.n, vlen = vt.n;
 	rresvec_t results = { 0 };
 	struct map vars;
 	map_init(&vars);
 	refvec_t defs = { 0 };
 	mnodevec_t mv = { 0 };
 	piecevec_t pieces = { 0 };
-	struct map byid;
+	struct map byid, known;
 	map_init(&byid);
+	map_init(&known);
 	const char *generated_at = NULL;
 	bool began = false;
 	if (err)
@@ -615,7 +680,7 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		goto done;
 	began = true;
 	/* the nodes' blobs: a node that did not change since it was last stored is not written */
-	if (mtext && store_nodes(s, env, &a, &mv, d) < 0)
+	if (mtext && store_nodes(s, env, &a, &mv, &known, d) < 0)
 		goto done;
 	for (size_t i = 0; mtext && !is_ci && i < mv.n; i++) {
 		struct mnode *m = &mv.v[i];
@@ -627,8 +692,9 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	rc = 0;
 	if (mtext && !is_ci)
 		rc = store_defs_replace_refs(s, env->id, run_id, generated_at, defs.v, defs.n,
-		                             &stats->defs_replaced, d);
+		                             &known, &stats->defs_replaced, d);
 	stats->ndefs = defs.n;
+	VEC(struct store_node_result) recs = { 0 };
 	for (size_t i = 0; rc == 0 && i < results.n; i++) {
 		const struct rres *res = &results.v[i];
 		struct store_node_result r = { 0 };
@@ -661,9 +727,25 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 			r.info = m->info;
 			r.vars = map_get(&vars, str_from(r.unique_id));
 		}
-		rc = store_node_record(s, is_ci ? 0 : env->id, run_id, step_id, &r, d);
+		vec_push(&recs, r);
 		stats->nresults++;
+		stats->nfailed += !strcmp(r.status, "error") || !strcmp(r.status, "fail") ||
+		                  !strcmp(r.status, "runtime error");
 	}
+	/* in unique_id order: the applied state's rows and the history's index are visited in their
+	 * own order, not at random */
+	if (rc == 0 && recs.n > 1) {
+		struct ordered *o = xmalloc(recs.n * sizeof(*o));
+		for (size_t i = 0; i < recs.n; i++)
+			o[i] = (struct ordered){ recs.v[i], i };
+		qsort(o, recs.n, sizeof(*o), cmp_result);
+		for (size_t i = 0; i < recs.n; i++)
+			recs.v[i] = o[i].r;
+		free(o);
+	}
+	if (rc == 0 && recs.n)
+		rc = store_node_record_all(s, is_ci ? 0 : env->id, run_id, step_id, recs.v, recs.n, d);
+	vec_free(&recs);
 	if (rc == 0 && mtext) { /* the manifest: its text between nodes, and the nodes' blobs */
 		for (size_t i = 0; rc == 0 && i < pieces.n; i++) {
 			struct store_piece *pc = &pieces.v[i];
@@ -705,9 +787,10 @@ done:
 	vec_free(&mv);
 	vec_free(&pieces);
 	map_release(&byid);
-	free(mtext);
-	free(rtext);
-	free(vtext);
+	map_release(&known);
+	text_free(&mt);
+	text_free(&rt);
+	text_free(&vt);
 	arena_release(&a);
 	return rc;
 }
@@ -811,13 +894,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 	/* the run's status is the invocation's: error when any node errored or failed */
 	rc = 0;
-	struct store_history *h;
-	size_t nh;
-	bool failed = false;
-	if (store_history_list(s, NULL, run.id, &a, &h, &nh, &d) == 0)
-		for (size_t i = 0; i < nh; i++)
-			failed |= !strcmp(h[i].status, "error") || !strcmp(h[i].status, "fail") ||
-			          !strcmp(h[i].status, "runtime error");
+	bool failed = st.nfailed > 0;
 	if (store_run_set_status(s, run.id, failed ? SST_ERROR : SST_SUCCESS,
 	                         failed ? "a node errored or failed" : NULL, &d) < 0)
 		rc = 1;

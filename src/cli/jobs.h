@@ -35,6 +35,7 @@ extern const char *cli_interrupt_why; /* set before the flag when it is not Ctrl
 
 struct ingest_stats {
 	size_t ndefs, nresults;
+	size_t nfailed; /* results with status error, fail or runtime error */
 	bool defs_replaced;
 };
 /* Records target_dir's manifest.json and run_results.json (either may be missing, not both) as

@@ -28,7 +28,7 @@ static size_t dgn(const unsigned char *digest) { return digest ? 32 : 0; }
 
 static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const char *generated_at,
                       const struct store_node_def *defs, const struct store_node_ref *refs,
-                      size_t n, bool *replaced, struct diag *d)
+                      size_t n, const struct map *known, bool *replaced, struct diag *d)
 {
 	*replaced = false;
 	if (!generated_at || !*generated_at) {
@@ -60,8 +60,14 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	struct map old, seen;
 	map_init(&old);
 	map_init(&seen);
-	st = st_prep(s, d, "SELECT unique_id, ifnull(blob_id, 0) FROM node_definition WHERE "
-	                   "environment_id = ?", "i", env_id);
+	/* rows without a blob (from before version 3) are not in known: they are all rewritten,
+	 * but one not in this manifest must be deleted, so known is not enough to delete */
+	st = st_prep(s, d,
+	             known ? "SELECT unique_id, 0 FROM node_definition WHERE environment_id = ? AND "
+	                     "(blob_id IS NULL OR hash IS NULL)"
+	                   : "SELECT unique_id, ifnull(blob_id, 0) FROM node_definition WHERE "
+	                     "environment_id = ?",
+	             "i", env_id);
 	if (!st)
 		rc = -1;
 	while (st && (r = st_row(s, d, st)) == 1) {
@@ -70,6 +76,11 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	}
 	if (st && r < 0)
 		rc = -1;
+	for (size_t i = 0; known && rc == 0 && i < known->n; i++) {
+		const struct store_node_ref *k = known->e[i].val;
+		if (known->e[i].key.p)
+			map_set(&old, known->e[i].key, (void *)(intptr_t)(k->blob_id + 1));
+	}
 	static const char ins_sql[] =
 	    "INSERT OR REPLACE INTO node_definition (environment_id, unique_id, resource_type, "
 	    "checksum, blob_id, digest, database, schema, alias, relation_name, materialized, "
@@ -142,14 +153,14 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 int store_defs_replace(struct store *s, int64_t env_id, int64_t run_id, const char *generated_at,
                        const struct store_node_def *v, size_t n, bool *replaced, struct diag *d)
 {
-	return defs_write(s, env_id, run_id, generated_at, v, NULL, n, replaced, d);
+	return defs_write(s, env_id, run_id, generated_at, v, NULL, n, NULL, replaced, d);
 }
 
 int store_defs_replace_refs(struct store *s, int64_t env_id, int64_t run_id,
                             const char *generated_at, const struct store_node_ref *v, size_t n,
-                            bool *replaced, struct diag *d)
+                            const struct map *known, bool *replaced, struct diag *d)
 {
-	return defs_write(s, env_id, run_id, generated_at, NULL, v, n, replaced, d);
+	return defs_write(s, env_id, run_id, generated_at, NULL, v, n, known, replaced, d);
 }
 
 #define DEFS_SELECT                                                                                \
@@ -186,20 +197,19 @@ int store_defs_known(struct store *s, int64_t env_id, struct arena *a, struct ma
                      struct diag *d)
 {
 	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT unique_id, resource_type, checksum, blob_id, hash, digest, "
-	                           "database, schema, alias, relation_name, materialized, macro_sql, "
-	                           "macro_deps FROM node_definition WHERE environment_id = ? AND "
+	                           "SELECT unique_id, blob_id, hash, digest, relation_name, "
+	                           "materialized FROM node_definition WHERE environment_id = ? AND "
 	                           "blob_id IS NOT NULL AND hash IS NOT NULL",
 	                           "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
-		struct store_node_ref *x = arena_alloc(a, sizeof(*x));
-		*x = (struct store_node_ref){ st_text(st, 0, a), st_text(st, 1, a), st_text(st, 2, a),
-			                      st_int(st, 3), NULL,
-			                      { st_digest(st, 5, a), st_text(st, 6, a), st_text(st, 7, a),
-			                        st_text(st, 8, a), st_text(st, 9, a), st_text(st, 10, a),
-			                        st_text(st, 11, a), st_text(st, 12, a) },
-			                      st_digest(st, 4, a) };
+		struct store_node_ref *x = arena_zalloc(a, sizeof(*x));
+		x->unique_id = st_text(st, 0, a);
+		x->blob_id = st_int(st, 1);
+		x->hash = st_digest(st, 2, a);
+		x->info.digest = st_digest(st, 3, a);
+		x->info.relation_name = st_text(st, 4, a);
+		x->info.materialized = st_text(st, 5, a);
 		map_set(out, str_from(x->unique_id), x);
 	}
 	return rc < 0 ? -1 : 0;
@@ -258,15 +268,34 @@ int store_defs_brief(struct store *s, int64_t env_id, struct arena *a, struct st
 	return rc < 0 ? -1 : 0;
 }
 
+static int node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                       const struct store_node_result *r, struct diag *d);
+
 int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
                       const struct store_node_result *r, struct diag *d)
 {
-	if (!r->unique_id || !*r->unique_id || !r->status || !*r->status) {
-		serr(d, "a node result needs its unique_id and status");
-		return -1;
-	}
+	return store_node_record_all(s, env_id, run_id, step_id, r, 1, d);
+}
+
+int store_node_record_all(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                          const struct store_node_result *v, size_t n, struct diag *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].unique_id || !*v[i].unique_id || !v[i].status || !*v[i].status) {
+			serr(d, "a node result needs its unique_id and status");
+			return -1;
+		}
 	if (store_begin(s, d) < 0)
 		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = node_record(s, env_id, run_id, step_id, &v[i], d);
+	return st_end(s, d, rc);
+}
+
+static int node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                       const struct store_node_result *r, struct diag *d)
+{
 	const char *at = r->completed_at ? r->completed_at : store_now(NULL);
 	static const char hist_sql[] =
 	    "INSERT INTO node_history (run_id, step_id, unique_id, status, started_at, "
@@ -332,7 +361,7 @@ int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t s
 	if (rc < 0 && (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY))
 		serr(d, "the run (%lld), step or environment (%lld) of node '%s' does not exist",
 		     (long long)run_id, (long long)env_id, r->unique_id);
-	return st_end(s, d, rc);
+	return rc;
 }
 
 #define APPLIED_SELECT                                                                             \

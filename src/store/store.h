@@ -353,12 +353,14 @@ int store_defs_list(struct store *s, int64_t env_id, struct arena *a, struct sto
 int store_defs_generated_at(struct store *s, int64_t env_id, struct arena *a,
                             const char **generated_at, struct diag *d);
 /* store_defs_replace by reference: the blobs are stored already (ingestion). Only the rows
- * whose blob changed are written. */
+ * whose blob changed are written. known: the definitions as store_defs_known read them in this
+ * transaction, or NULL (then they are read). */
 int store_defs_replace_refs(struct store *s, int64_t env_id, int64_t run_id,
                             const char *generated_at, const struct store_node_ref *v, size_t n,
-                            bool *replaced, struct diag *d);
-/* The environment's definitions by unique_id (map values: struct store_node_ref *, in a) with
- * their blob hashes: what ingestion compares a manifest's nodes with. */
+                            const struct map *known, bool *replaced, struct diag *d);
+/* The environment's definitions by unique_id (map values: struct store_node_ref *, in a): blob
+ * id and hash, and of the info only digest, relation_name and materialized — what ingestion
+ * compares a manifest's nodes with and copies into the applied state. */
 int store_defs_known(struct store *s, int64_t env_id, struct arena *a, struct map *out,
                      struct diag *d);
 /* The definitions without their JSON: blob references and info — what --state-env reads. */
@@ -384,6 +386,9 @@ struct store_node_result {
  * and vars. A failure keeps what the last success applied. */
 int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
                       const struct store_node_result *r, struct diag *d);
+/* store_node_record of v[0..n) as one write (all or none). */
+int store_node_record_all(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                          const struct store_node_result *v, size_t n, struct diag *d);
 
 struct store_node_applied {
 	const char *unique_id, *resource_type;

@@ -801,7 +801,19 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 	static const char *const names[] = { "manifest.json", "run_results.json", "catalog.json",
 		                             "sources.json", "semantic_manifest.json" };
 	int rc = 0;
+	/* what ingestion kept already (the manifest as pieces) is not kept again */
+	struct arena a;
+	arena_init(&a);
+	struct store_artifact *have = NULL;
+	size_t nhave = 0;
+	if (store_artifact_list(s, run_id, false, &a, &have, &nhave, d) < 0)
+		rc = -1;
 	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(names); i++) {
+		bool kept = false;
+		for (size_t k = 0; k < nhave && !kept; k++)
+			kept = have[k].step_id == step_id && !strcmp(have[k].path, names[i]);
+		if (kept)
+			continue;
 		char *path = strf("%s/%s", target_dir, names[i]);
 		struct stat sb;
 		if (stat(path, &sb) == 0 &&
@@ -817,6 +829,7 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 		}
 		free(path);
 	}
+	arena_release(&a);
 	return rc;
 }
 

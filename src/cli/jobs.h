@@ -51,7 +51,7 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 int cli_node_info(const char *unique_id, const char *resource_type, const char *json,
                   size_t len, struct arena *a, struct store_node_info *out, struct diag *d);
 /* Keeps target_dir's *.json files written at or after `since` (seconds) as artifacts of the run
- * and step, secrets masked. */
+ * and step, secrets masked; one the step has already (ingestion's manifest) is left as it is. */
 int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const char *target_dir,
                        double since, const struct store_effective *eff, struct diag *d);
 /* Opens the store of --store/SILT_STORE/the project (errors printed as "silt CMD: ..."). */

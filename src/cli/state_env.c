@@ -30,7 +30,7 @@ static int compared_type(const char *rtype)
 	return t;
 }
 
-static const char *dup(struct arena *a, const char *s) { return s ? arena_strndup(a, s, strlen(s)) : NULL; }
+static const char *adup(struct arena *a, const char *s) { return s ? arena_strndup(a, s, strlen(s)) : NULL; }
 
 static const char *item_str(value d, const char *k)
 {
@@ -51,13 +51,13 @@ int cli_node_info(const char *unique_id, const char *rtype, const char *json, si
 		rc = -1;
 	}
 	if (rc == 0 && rtype && !strcmp(rtype, "macro")) {
-		out->macro_sql = dup(a, item_str(dict, "macro_sql"));
+		out->macro_sql = adup(a, item_str(dict, "macro_sql"));
 		value deps = v_item(v_item(dict, "depends_on"), "macros");
 		struct buf b = BUF_INIT;
 		for (uint32_t j = 0; deps.type == VT_LIST && j < deps.list->n; j++)
 			if (deps.list->v[j].type == VT_STR)
 				buf_printf(&b, "%s\n", deps.list->v[j].s);
-		out->macro_deps = dup(a, buf_cstr(&b));
+		out->macro_deps = adup(a, buf_cstr(&b));
 		buf_release(&b);
 	}
 	int t = rc == 0 ? compared_type(rtype) : -1;
@@ -70,11 +70,11 @@ int cli_node_info(const char *unique_id, const char *rtype, const char *json, si
 			memcpy(x, dg, 32);
 			out->digest = x;
 		}
-		out->database = dup(a, n->database);
-		out->schema = dup(a, n->schema);
-		out->alias = dup(a, n->alias);
-		out->relation_name = dup(a, n->relation_name);
-		out->materialized = dup(a, item_str(n->config, "materialized"));
+		out->database = adup(a, n->database);
+		out->schema = adup(a, n->schema);
+		out->alias = adup(a, n->alias);
+		out->relation_name = adup(a, n->relation_name);
+		out->materialized = adup(a, item_str(n->config, "materialized"));
 	}
 	gstate_free(s);
 	return rc;
@@ -165,24 +165,24 @@ static struct gstate_node *add_node(struct build *b, const char *uid, int t, int
 	struct arena *sa = b->sa;
 	struct gstate_node *n = gstate_add(b->s, uid, table_of((enum gtype)t), (enum gtype)t);
 	struct env_node *e = arena_alloc(sa, sizeof(*e));
-	*e = (struct env_node){ blob_id, blob_id ? NULL : dup(sa, json),
-		                applied ? dup(sa, f->database) : NULL,
-		                applied ? dup(sa, f->schema) : NULL, applied ? dup(sa, f->alias) : NULL };
+	*e = (struct env_node){ blob_id, blob_id ? NULL : adup(sa, json),
+		                applied ? adup(sa, f->database) : NULL,
+		                applied ? adup(sa, f->schema) : NULL, applied ? adup(sa, f->alias) : NULL };
 	n->load_ref = e;
 	if (!blob_id || !f->digest) /* no digest (a row from before blobs, a seed...): in full */
 		return loader_load(b->l, b->s, n, b->d) < 0 ? NULL : n;
 	unsigned char *dg = arena_alloc(sa, 32);
 	memcpy(dg, f->digest, 32);
 	n->digest = dg;
-	n->database = dup(sa, f->database);
-	n->schema = dup(sa, f->schema);
-	n->alias = dup(sa, f->alias);
-	n->relation_name = dup(sa, f->relation_name);
+	n->database = adup(sa, f->database);
+	n->schema = adup(sa, f->schema);
+	n->alias = adup(sa, f->alias);
+	n->relation_name = adup(sa, f->relation_name);
 	if (f->materialized) { /* {"materialized": X}, one per X (nodes are never changed) */
 		struct vdict *cfg = map_get(&b->configs, str_from(f->materialized));
 		if (!cfg) {
 			value v = v_dict(sa, 1);
-			const char *m = dup(sa, f->materialized);
+			const char *m = adup(sa, f->materialized);
 			vdict_sets(v.dict, "materialized", v_strdup(sa, m, strlen(m)));
 			map_set(&b->configs, str_from(m), v.dict);
 			cfg = v.dict;
@@ -199,9 +199,9 @@ static int on_applied(void *ud, const struct store_node_applied *r)
 	struct build *b = ud;
 	struct arena *sa = b->sa;
 	b->nrows++;
-	const char *uid = dup(sa, r->unique_id);
+	const char *uid = adup(sa, r->unique_id);
 	if (r->last_status)
-		gstate_set_result(b->s, uid, dup(sa, r->last_status));
+		gstate_set_result(b->s, uid, adup(sa, r->last_status));
 	if (!r->success_run_id || (!r->node && !r->blob_id))
 		return 0;
 	int t = compared_type(r->resource_type);
@@ -238,7 +238,7 @@ static int on_def(void *ud, const struct store_node_ref *r)
 {
 	struct build *b = ud;
 	struct arena *sa = b->sa;
-	const char *uid = dup(sa, r->unique_id);
+	const char *uid = adup(sa, r->unique_id);
 	if (!r->resource_type || strcmp(r->resource_type, "macro")) {
 		int t = compared_type(r->resource_type);
 		return t < 0 || add_node(b, uid, t, r->blob_id, r->node, &r->info, false) ? 0 : -1;
@@ -274,7 +274,7 @@ static int on_def(void *ud, const struct store_node_ref *r)
 	const char **mv = arena_alloc(sa, (m.n + 1) * sizeof(*mv));
 	if (m.n)
 		memcpy(mv, m.v, m.n * sizeof(*mv));
-	gstate_add_macro(b->s, uid, dup(sa, sql), mv, (uint32_t)m.n);
+	gstate_add_macro(b->s, uid, adup(sa, sql), mv, (uint32_t)m.n);
 	vec_free(&m);
 	return 0;
 }

@@ -231,7 +231,7 @@ void gstate_node_from_dict(struct gstate *s, struct gstate_node *n, value d)
  * SHA-256. Values that compare equal may still serialize differently (1 and 1.0): their nodes
  * are then compared in full, which is only slower. Change DIGEST_VERSION with what goes in, so
  * digests stored by an older silt never match. */
-#define DIGEST_VERSION "silt-state-digest/1"
+#define DIGEST_VERSION "silt-state-digest/2"
 
 struct ser {
 	struct buf b;
@@ -259,8 +259,6 @@ static void ser_str(struct ser *z, const char *p, size_t n)
 	ser_len(z, 's', n);
 	buf_append(&z->b, p, n);
 }
-
-static void ser_cstr(struct ser *z, const char *p) { ser_str(z, p, p ? strlen(p) : 0); }
 
 static int cmp_entry(const void *x, const void *y)
 {
@@ -325,64 +323,65 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md;
 static void fetch_sha256(void) { md = EVP_MD_fetch(NULL, "SHA256", NULL); }
 
-static bool node_digest(const struct gstate_node *n, unsigned char out[32], EVP_MD_CTX *ctx);
+static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
+                       EVP_MD_CTX *ctx);
 
 bool gstate_node_digest(const struct gstate_node *n, unsigned char out[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && node_digest(n, out, ctx);
+	bool ok = ctx && raw_digest(n->raw, n->table, n->type, out, ctx);
 	EVP_MD_CTX_free(ctx);
 	return ok;
 }
 
-/* ctx: reused from one call to the next (setting one up costs more than hashing a node) */
-static bool node_digest(const struct gstate_node *n, unsigned char out[32], EVP_MD_CTX *ctx)
+static void ser_key(struct ser *z, value d, const char *key)
 {
-	if (n->checksum_name && !strcmp(n->checksum_name, "path"))
+	value v = dget(d, key);
+	buf_putc(&z->b, v.type == VT_UNDEF ? '-' : '+');
+	ser_value(z, v, 0);
+}
+
+/* The digest of the manifest dict of a node of that table and type: every field
+ * gstate_node_from_dict reads for a comparison, as the dict has it (so the current side needs
+ * no gstate_node to be digested). ctx: reused from one call to the next (setting one up costs
+ * more than hashing a node). */
+static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
+                       EVP_MD_CTX *ctx)
+{
+	if (raw.type != VT_DICT)
+		return false;
+	value cs = dget(raw, "checksum"), config = dget(raw, "config");
+	const char *csname = dstr(cs, "name");
+	if (csname && !strcmp(csname, "path")) /* a large seed: same_body warns, compare in full */
 		return false;
 	struct ser z = { BUF_INIT, false };
 	buf_grow(&z.b, 1024);
 	buf_puts(&z.b, DIGEST_VERSION "|");
-	ser_len(&z, 'k', n->table);
-	ser_len(&z, 'k', n->type);
-	ser_len(&z, 'k', n->generic_test);
-	ser_len(&z, 'l', n->nfqn);
-	for (uint32_t i = 0; i < n->nfqn; i++)
-		ser_cstr(&z, n->fqn[i]);
-	ser_cstr(&z, n->checksum_name);
-	ser_cstr(&z, n->checksum);
-	ser_cstr(&z, n->raw_code);
-	ser_value(&z, n->unrendered_config, 0);
-	if (n->table == GTAB_SEMANTIC_MODELS || n->table == GTAB_SAVED_QUERIES) {
-		ser_value(&z, n->config, 0);
+	ser_len(&z, 'k', table);
+	ser_len(&z, 'k', type);
+	static const char *const keys[] = {
+	    "test_metadata", "fqn", "checksum", "raw_code", "raw_sql", "unrendered_config",
+	    "contract", "description", "columns", "constraints", "version", "latest_version",
+	    "deprecation_date", "access",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		ser_key(&z, raw, keys[i]);
+	if (table == GTAB_SEMANTIC_MODELS || table == GTAB_SAVED_QUERIES) {
+		ser_key(&z, raw, "config");
 	} else {
-		ser_value(&z, dget(n->config, "persist_docs"), 0);
-		ser_value(&z, dget(n->config, "materialized"), 0);
+		ser_key(&z, config, "persist_docs");
+		ser_key(&z, config, "materialized");
+		ser_key(&z, config, "contract");
 	}
-	ser_cstr(&z, n->description);
-	ser_value(&z, n->columns, 0);
-	ser_value(&z, n->constraints, 0);
-	buf_putc(&z.b, n->contract_enforced ? 'T' : 'F');
-	ser_cstr(&z, n->contract_checksum);
-	ser_value(&z, n->version, 0);
-	ser_value(&z, n->latest_version, 0);
-	ser_value(&z, n->deprecation_date, 0);
-	ser_cstr(&z, n->access);
-	if (n->table != GTAB_NODES) { /* their comparisons read these */
-		static const char *const keys[] = {
-		    "quoting", "freshness", "loaded_at_field", "external", "unrendered_database",
-		    "unrendered_schema", "type", "owner", "maturity", "url", "label", "depends_on",
-		    "model", "defaults", "entities", "dimensions", "measures", "primary_entity",
-		    "group", "query_params", "description",
+	if (table != GTAB_NODES) { /* their comparisons read these */
+		static const char *const more[] = {
+		    "database", "schema", "identifier", "alias", "quoting", "freshness",
+		    "loaded_at_field", "external", "unrendered_database", "unrendered_schema", "type",
+		    "owner", "maturity", "url", "label", "depends_on", "model", "defaults",
+		    "entities", "dimensions", "measures", "primary_entity", "group", "query_params",
 		};
-		ser_cstr(&z, n->database);
-		ser_cstr(&z, n->schema);
-		ser_cstr(&z, n->alias);
-		for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-			value v = dget(n->raw, keys[i]);
-			buf_putc(&z.b, v.type == VT_UNDEF ? '-' : '+');
-			ser_value(&z, v, 0);
-		}
+		for (size_t i = 0; i < ARRAY_LEN(more); i++)
+			ser_key(&z, raw, more[i]);
 	}
 	bool ok = !z.bad;
 	if (ok) {
@@ -1190,10 +1189,15 @@ static bool macros_modified_rec(struct state_cmp *c, const char *const *ids, uin
 	return false;
 }
 
-static bool macros_modified(struct state_cmp *c, const struct gstate_node *n)
+static const struct gstate_node *current(struct state_cmp *c, const struct gnode *g);
+
+static bool macros_modified(struct state_cmp *c, const struct gnode *g)
 {
 	find_modified_macros(c);
-	if (!c->modified_macros.live || !n->nmacros)
+	if (!c->modified_macros.live)
+		return false;
+	const struct gstate_node *n = current(c, g);
+	if (!n->nmacros)
 		return false;
 	struct map visited;
 	map_init(&visited);
@@ -1349,7 +1353,6 @@ int graph_state_check_parse(const char *check, struct diag *d)
  * node's (then nothing the comparisons read differs), else the node in full — loaded now when
  * it was known by digest only. NULL with c->failed when it cannot be loaded. */
 static const struct gstate_node *old_node(struct state_cmp *c, const struct gnode *g,
-                                          const struct gstate_node *n,
                                           const struct gstate_node *o, bool *same)
 {
 	*same = false;
@@ -1358,7 +1361,8 @@ static const struct gstate_node *old_node(struct state_cmp *c, const struct gnod
 	if (!c->md_ctx && !(c->md_ctx = EVP_MD_CTX_new()))
 		silt_abort("out of memory");
 	if (!c->dig_state[g->idx])
-		c->dig_state[g->idx] = node_digest(n, c->dig[g->idx], c->md_ctx) ? 2 : 1;
+		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx],
+		                                  c->md_ctx) ? 2 : 1;
 	if (c->dig_state[g->idx] == 2 && !memcmp(c->dig[g->idx], o->digest, 32)) {
 		*same = true;
 		return o;
@@ -1381,7 +1385,6 @@ bool graph_state_check(struct state_cmp *c, int which, const struct gnode *g)
 {
 	if (c->failed)
 		return false;
-	const struct gstate_node *n = current(c, g);
 	const struct gstate_node *o = gstate_find(c->old, str_from(g->unique_id));
 	bool same = false;
 	switch ((enum scheck)which) {
@@ -1390,33 +1393,36 @@ bool graph_state_check(struct state_cmp *c, int which, const struct gnode *g)
 	case SC_OLD:
 		return o != NULL;
 	case SC_MACROS:
-		return macros_modified(c, n);
+		return macros_modified(c, g);
 	case SC_VARS:
 		return vars_modified(c, g, o);
 	default:
 		break;
 	}
-	o = old_node(c, g, n, o, &same);
+	o = old_node(c, g, o, &same);
 	if (c->failed)
 		return false;
+	if (same) /* nothing but the macros can differ */
+		return which == SC_MODIFIED     ? macros_modified(c, g)
+		       : which == SC_UNMODIFIED ? !macros_modified(c, g)
+		                                : false;
+	const struct gstate_node *n = current(c, g);
 	switch ((enum scheck)which) {
 	case SC_MODIFIED:
 	case SC_UNMODIFIED: {
-		bool mod = (!same && !same_contents(c, n, o)) || macros_modified(c, n);
+		bool mod = !same_contents(c, n, o) || macros_modified(c, g);
 		return which == SC_MODIFIED ? mod : !mod;
 	}
 	case SC_BODY:
-		return has_check(n, SC_BODY) && (!o || (!same && !same_body(c, n, o)));
+		return has_check(n, SC_BODY) && (!o || !same_body(c, n, o));
 	case SC_CONFIGS:
-		return has_check(n, SC_CONFIGS) && (!o || (!same && !same_config(n, o)));
+		return has_check(n, SC_CONFIGS) && (!o || !same_config(n, o));
 	case SC_PERSISTED:
-		return has_check(n, SC_PERSISTED) &&
-		       (!o || (!same && !same_persisted_description(n, o)));
+		return has_check(n, SC_PERSISTED) && (!o || !same_persisted_description(n, o));
 	case SC_RELATION:
-		return has_check(n, SC_RELATION) &&
-		       (!o || (!same && !same_database_representation(c, n, o)));
+		return has_check(n, SC_RELATION) && (!o || !same_database_representation(c, n, o));
 	case SC_CONTRACT:
-		return has_check(n, SC_CONTRACT) && (!o || (!same && !same_contract(c, n, o)));
+		return has_check(n, SC_CONTRACT) && (!o || !same_contract(c, n, o));
 	default:
 		return false;
 	}

@@ -129,7 +129,7 @@ static void test_blobs(struct store *s, const char *path)
 	raw_exec(path, "UPDATE node_blob SET body = x'00112233' WHERE zlib = 1");
 	diag_clear(&dg);
 	ok(store_blob_get(s, id1, &ar, &json, &len, &dg) < 0 && strstr(last_msg(), "damaged"),
-	   "a damaged blob is an error: %s", last_msg());
+	   "a damaged blob is an error");
 	diag_clear(&dg);
 	ok(store_blob_get(s, 9999, &ar, &json, &len, &dg) < 0 && strstr(last_msg(), "missing"),
 	   "a missing blob is an error");
@@ -319,7 +319,7 @@ static void test_migrate(void)
 	    "last_status, last_at, success_run_id, success_at, relation_schema, "
 	    "relation_identifier, applied_checksum, applied_node) VALUES (1, 'model.p.m', 'model', "
 	    "1, 'success', 'x', 1, 'x', 'main', 'm', 'c1', '{\"name\":\"m\"}');"
-	    "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', '{}');",
+	    "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', x'7b7d');",
 	    NULL, NULL, NULL);
 	sqlite3_close(db);
 	ok(rc == SQLITE_OK, "a store of version 3 is made");

@@ -155,6 +155,7 @@ struct build {
 	VEC(struct run_seen) runs;
 	size_t nmacros, nrows;
 	struct map configs; /* materialized -> struct vdict* */
+	value no_vars;      /* {} */
 };
 
 /* A node: by digest (type, relation and materialization only), else loaded now. */
@@ -200,8 +201,15 @@ static int on_applied(void *ud, const struct store_node_applied *r)
 	struct arena *sa = b->sa;
 	b->nrows++;
 	const char *uid = adup(sa, r->unique_id);
-	if (r->last_status)
-		gstate_set_result(b->s, uid, adup(sa, r->last_status));
+	if (r->last_status) { /* a few statuses for many nodes: shared */
+		static const char *const common[] = { "success", "pass", "error", "fail", "skipped",
+			                              "warn" };
+		const char *st = NULL;
+		for (size_t i = 0; i < ARRAY_LEN(common) && !st; i++)
+			if (!strcmp(r->last_status, common[i]))
+				st = common[i];
+		gstate_set_result(b->s, uid, st ? st : adup(sa, r->last_status));
+	}
 	if (!r->success_run_id || (!r->node && !r->blob_id))
 		return 0;
 	int t = compared_type(r->resource_type);
@@ -212,8 +220,11 @@ static int on_applied(void *ud, const struct store_node_applied *r)
 		return -1;
 	if (r->vars) {
 		value vars;
-		if (!strcmp(r->vars, "{}"))
-			gstate_set_vars(b->s, n, v_dict(sa, 0));
+		if (!strcmp(r->vars, "{}")) { /* one {} for all: vars are never changed */
+			if (b->no_vars.type != VT_DICT)
+				b->no_vars = v_dict(sa, 0);
+			gstate_set_vars(b->s, n, b->no_vars);
+		}
 		else if (json_parse(sa, "applied vars", r->vars, strlen(r->vars), &vars, b->d) == 0 &&
 		         vars.type == VT_DICT)
 			gstate_set_vars(b->s, n, vars);

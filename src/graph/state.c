@@ -238,6 +238,17 @@ struct ser {
 	bool bad; /* a value with no JSON form: no digest */
 };
 
+/* appends without buf_append's checks (a node is thousands of small pieces) */
+static inline void ser_put(struct ser *z, const void *p, size_t n)
+{
+	if (z->b.n + n + 1 > z->b.cap)
+		buf_grow(&z->b, n + 1);
+	memcpy(z->b.p + z->b.n, p, n);
+	z->b.n += n;
+}
+
+static inline void ser_c(struct ser *z, char c) { ser_put(z, &c, 1); }
+
 /* tag, then n in decimal, then ':' */
 static void ser_len(struct ser *z, char tag, uint64_t n)
 {
@@ -247,17 +258,17 @@ static void ser_len(struct ser *z, char tag, uint64_t n)
 		*--p = (char)('0' + n % 10);
 	while (n /= 10);
 	*--p = tag;
-	buf_append(&z->b, p, (size_t)(e - p));
+	ser_put(z, p, (size_t)(e - p));
 }
 
 static void ser_str(struct ser *z, const char *p, size_t n)
 {
 	if (!p) {
-		buf_putc(&z->b, 'n');
+		ser_c(z, 'n');
 		return;
 	}
 	ser_len(z, 's', n);
-	buf_append(&z->b, p, n);
+	ser_put(z, p, n);
 }
 
 static int cmp_entry(const void *x, const void *y)
@@ -276,8 +287,8 @@ static void ser_value(struct ser *z, value v, int depth)
 	}
 	switch (v.type) {
 	case VT_UNDEF:
-	case VT_NONE: buf_putc(&z->b, 'N'); break;
-	case VT_BOOL: buf_putc(&z->b, v.b ? 'T' : 'F'); break;
+	case VT_NONE: ser_c(z, 'N'); break;
+	case VT_BOOL: ser_c(z, v.b ? 'T' : 'F'); break;
 	case VT_INT:
 		if (v.i >= 0)
 			ser_len(z, 'i', (uint64_t)v.i);
@@ -304,8 +315,16 @@ static void ser_value(struct ser *z, value v, int depth)
 			else
 				e[k++] = &v.dict->e[i];
 		}
-		if (k > 1)
-			qsort(e, k, sizeof(*e), cmp_entry);
+		/* insertion sort: dicts here are small, and mostly in order already */
+		for (uint32_t i = 1; i < k; i++) {
+			const struct ventry *x = e[i];
+			uint32_t j = i;
+			while (j > 0 && cmp_entry(&e[j - 1], &x) > 0) {
+				e[j] = e[j - 1];
+				j--;
+			}
+			e[j] = x;
+		}
 		ser_len(z, 'd', k);
 		for (uint32_t i = 0; i < k; i++) {
 			ser_str(z, e[i]->k.s, e[i]->k.len);
@@ -324,21 +343,78 @@ static EVP_MD *md;
 static void fetch_sha256(void) { md = EVP_MD_fetch(NULL, "SHA256", NULL); }
 
 static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
-                       EVP_MD_CTX *ctx);
+                       EVP_MD_CTX *ctx, struct buf *scratch);
 
 bool gstate_node_digest(const struct gstate_node *n, unsigned char out[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && raw_digest(n->raw, n->table, n->type, out, ctx);
+	struct buf b = BUF_INIT;
+	bool ok = ctx && raw_digest(n->raw, n->table, n->type, out, ctx, &b);
 	EVP_MD_CTX_free(ctx);
+	buf_release(&b);
 	return ok;
 }
 
-static void ser_key(struct ser *z, value d, const char *key)
+static void ser_slot(struct ser *z, value v)
 {
-	value v = dget(d, key);
-	buf_putc(&z->b, v.type == VT_UNDEF ? '-' : '+');
+	ser_c(z, v.type == VT_UNDEF ? '-' : '+');
 	ser_value(z, v, 0);
+}
+
+static void ser_key(struct ser *z, value d, const char *key) { ser_slot(z, dget(d, key)); }
+
+/* The top-level keys a digest reads, in the order it reads them: the first DKEYS_NODES for
+ * every node, the rest for the other tables. A node's dict is walked once, each key found by
+ * the hash its entry keeps (dget per key would hash the key and probe for each). */
+static const char *const dkeys[] = {
+    "test_metadata", "fqn", "checksum", "raw_code", "raw_sql", "unrendered_config", "contract",
+    "description", "columns", "constraints", "version", "latest_version", "deprecation_date",
+    "access",
+    /* not GTAB_NODES */
+    "database", "schema", "identifier", "alias", "quoting", "freshness", "loaded_at_field",
+    "external", "unrendered_database", "unrendered_schema", "type", "owner", "maturity", "url",
+    "label", "depends_on", "model", "defaults", "entities", "dimensions", "measures",
+    "primary_entity", "group", "query_params",
+};
+#define DKEYS_NODES 14
+#define DKEY_SLOTS 256
+static struct {
+	uint64_t hash;
+	uint8_t key; /* dkeys index + 1; 0 = empty */
+} dkey_index[DKEY_SLOTS];
+static pthread_once_t dkey_once = PTHREAD_ONCE_INIT;
+
+static void dkey_init(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(dkeys); i++) {
+		uint64_t h = v_hash(v_strs(str_from(dkeys[i])));
+		size_t j = h & (DKEY_SLOTS - 1);
+		while (dkey_index[j].key)
+			j = (j + 1) & (DKEY_SLOTS - 1);
+		dkey_index[j].hash = h;
+		dkey_index[j].key = (uint8_t)(i + 1);
+	}
+}
+
+/* slots[i] = raw[dkeys[i]] (undefined when absent) */
+static void dkey_collect(value raw, value *slots)
+{
+	for (size_t i = 0; i < ARRAY_LEN(dkeys); i++)
+		slots[i] = v_undef();
+	for (uint32_t i = 0; i < raw.dict->n; i++) {
+		const struct ventry *e = &raw.dict->e[i];
+		if (e->k.type != VT_STR)
+			continue;
+		for (size_t j = e->hash & (DKEY_SLOTS - 1); dkey_index[j].key;
+		     j = (j + 1) & (DKEY_SLOTS - 1)) {
+			if (dkey_index[j].hash != e->hash)
+				continue;
+			const char *k = dkeys[dkey_index[j].key - 1];
+			if (strlen(k) == e->k.len && !memcmp(k, e->k.s, e->k.len))
+				slots[dkey_index[j].key - 1] = e->v;
+			break;
+		}
+	}
 }
 
 /* The digest of the manifest dict of a node of that table and type: every field
@@ -346,43 +422,34 @@ static void ser_key(struct ser *z, value d, const char *key)
  * no gstate_node to be digested). ctx: reused from one call to the next (setting one up costs
  * more than hashing a node). */
 static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
-                       EVP_MD_CTX *ctx)
+                       EVP_MD_CTX *ctx, struct buf *scratch)
 {
 	if (raw.type != VT_DICT)
 		return false;
-	value cs = dget(raw, "checksum"), config = dget(raw, "config");
+	pthread_once(&dkey_once, dkey_init);
+	value slots[ARRAY_LEN(dkeys)];
+	dkey_collect(raw, slots);
+	value cs = slots[2], config = dget(raw, "config");
 	const char *csname = dstr(cs, "name");
 	if (csname && !strcmp(csname, "path")) /* a large seed: same_body warns, compare in full */
 		return false;
-	struct ser z = { BUF_INIT, false };
-	buf_grow(&z.b, 1024);
-	buf_puts(&z.b, DIGEST_VERSION "|");
+	struct ser z = { *scratch, false }; /* the caller's buffer, reused */
+	z.b.n = 0;
+	ser_put(&z, DIGEST_VERSION "|", strlen(DIGEST_VERSION "|"));
 	ser_len(&z, 'k', table);
 	ser_len(&z, 'k', type);
-	static const char *const keys[] = {
-	    "test_metadata", "fqn", "checksum", "raw_code", "raw_sql", "unrendered_config",
-	    "contract", "description", "columns", "constraints", "version", "latest_version",
-	    "deprecation_date", "access",
-	};
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-		ser_key(&z, raw, keys[i]);
+	for (size_t i = 0; i < DKEYS_NODES; i++)
+		ser_slot(&z, slots[i]);
 	if (table == GTAB_SEMANTIC_MODELS || table == GTAB_SAVED_QUERIES) {
-		ser_key(&z, raw, "config");
+		ser_slot(&z, config);
 	} else {
 		ser_key(&z, config, "persist_docs");
 		ser_key(&z, config, "materialized");
 		ser_key(&z, config, "contract");
 	}
-	if (table != GTAB_NODES) { /* their comparisons read these */
-		static const char *const more[] = {
-		    "database", "schema", "identifier", "alias", "quoting", "freshness",
-		    "loaded_at_field", "external", "unrendered_database", "unrendered_schema", "type",
-		    "owner", "maturity", "url", "label", "depends_on", "model", "defaults",
-		    "entities", "dimensions", "measures", "primary_entity", "group", "query_params",
-		};
-		for (size_t i = 0; i < ARRAY_LEN(more); i++)
-			ser_key(&z, raw, more[i]);
-	}
+	if (table != GTAB_NODES) /* their comparisons read these */
+		for (size_t i = DKEYS_NODES; i < ARRAY_LEN(dkeys); i++)
+			ser_slot(&z, slots[i]);
 	bool ok = !z.bad;
 	if (ok) {
 		/* fetched once: EVP_sha256() looks the algorithm up at every call */
@@ -392,7 +459,7 @@ static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char o
 		     EVP_DigestUpdate(ctx, buf_cstr(&z.b), z.b.n) == 1 &&
 		     EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
 	}
-	buf_release(&z.b);
+	*scratch = z.b;
 	return ok;
 }
 
@@ -730,6 +797,7 @@ struct state_cmp {
 	uint8_t *dig_state;
 	uint32_t loaded; /* state nodes loaded in full because their digest differed */
 	EVP_MD_CTX *md_ctx;
+	struct buf scratch; /* the digests' serialization */
 };
 
 struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gselect_opts *o,
@@ -759,6 +827,7 @@ void graph_state_cmp_free(struct state_cmp *c)
 	free(c->dig);
 	free(c->dig_state);
 	EVP_MD_CTX_free(c->md_ctx);
+	buf_release(&c->scratch);
 	map_release(&c->modified_macros);
 	map_release(&c->macro_deps);
 	map_release(&c->warned);
@@ -1362,7 +1431,7 @@ static const struct gstate_node *old_node(struct state_cmp *c, const struct gnod
 		silt_abort("out of memory");
 	if (!c->dig_state[g->idx])
 		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx],
-		                                  c->md_ctx) ? 2 : 1;
+		                                  c->md_ctx, &c->scratch) ? 2 : 1;
 	if (c->dig_state[g->idx] == 2 && !memcmp(c->dig[g->idx], o->digest, 32)) {
 		*same = true;
 		return o;

@@ -478,11 +478,14 @@ int store_state_each(struct store *s, int64_t env_id,
 	}
 	if (r < 0)
 		return -1;
+	/* the definitions the applied rows do not cover: macros, and nodes never built */
 	st = st_prep(s, d,
 	             "SELECT unique_id, resource_type, checksum, ifnull(blob_id, 0), CASE WHEN blob_id "
 	             "IS NULL THEN node END, digest, database, schema, alias, relation_name, "
-	             "materialized, macro_sql, macro_deps FROM node_definition WHERE environment_id "
-	             "= ? ORDER BY unique_id",
+	             "materialized, macro_sql, macro_deps FROM node_definition d WHERE "
+	             "environment_id = ?1 AND (resource_type = 'macro' OR NOT EXISTS (SELECT 1 FROM "
+	             "node_applied a WHERE a.environment_id = ?1 AND a.unique_id = d.unique_id AND "
+	             "a.success_run_id IS NOT NULL)) ORDER BY unique_id",
 	             "i", env_id);
 	r = st ? 0 : -1;
 	while (st && (r = st_row(s, d, st)) == 1) {

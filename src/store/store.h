@@ -411,8 +411,9 @@ int store_applied_get(struct store *s, int64_t env_id, const char *unique_id, st
 
 /* For --state-env, without copies: fn is called with each row of the environment's applied
  * state (strings and digest valid during the call only; node_applied.config not read), then
- * with each definition for which want (may be NULL) says true given its unique_id and
- * resource_type. A non-zero return of fn stops and is returned. */
+ * with each definition the applied rows do not cover (a macro, or a node without an applied
+ * success) for which want (may be NULL) says true given its unique_id and resource_type. A
+ * non-zero return of fn stops and is returned. */
 int store_state_each(struct store *s, int64_t env_id,
                      int (*applied)(void *ud, const struct store_node_applied *r),
                      bool (*want)(void *ud, const char *unique_id, const char *resource_type),

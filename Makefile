@@ -2,7 +2,7 @@
 # UBSan into build/asan/ and runs every test suite; `make bench`, `make fuzz`, `make demo`.
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1 libcrypto sqlite3 libpcre2-8 libmicrohttpd zlib
+PKGS    := jansson yaml-0.1 libcrypto libssl sqlite3 libpcre2-8 libmicrohttpd libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -25,7 +25,7 @@ BA := build/asan
 
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 
-.PHONY: all check test unit bench fuzz demo clean format deps
+.PHONY: all check test unit bench bench-pg fuzz demo clean format deps
 all: $(B)/silt
 
 $(B)/%.o: %.c
@@ -72,6 +72,11 @@ bench: $(B)/silt
 	/usr/bin/python3 scripts/bench-parse.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-store.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
+	/usr/bin/python3 scripts/bench-serve.py $(B)/silt build
+
+# A 500-model build on a throw-away PostgreSQL server: wall, CPU and time beyond the server's.
+bench-pg: $(B)/silt
+	sh scripts/pg-bench.sh $(B)/silt 500
 
 # libFuzzer targets (clang); FUZZ_TIME seconds each (default 60).
 FUZZ_TIME ?= 60

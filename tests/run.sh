@@ -7,7 +7,33 @@ PY=/usr/bin/python3
 total_pass=0
 total_fail=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+pgdir=""
+cleanup() {
+	[ -n "$pgdir" ] && sh scripts/pg-test-server.sh stop "$pgdir"
+	[ -n "$pgdir" ] && rm -rf "$pgdir"
+	rm -rf "$log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# PostgreSQL for the warehouse tests: the caller's server (SILT_PG_HOST..., or libpq's PGHOST...),
+# else a throw-away one on loopback that is stopped at the end. The PostgreSQL tests read
+# SILT_PG_HOST/PORT/USER/PASSWORD/DATABASE and say "skipped: no PostgreSQL server" without them;
+# SILT_PG=0 starts none.
+if [ -z "${SILT_PG_HOST:-}" ] && [ -n "${PGHOST:-}" ]; then
+	SILT_PG_HOST=$PGHOST SILT_PG_PORT=${PGPORT:-5432} SILT_PG_USER=${PGUSER:-$(id -un)}
+	SILT_PG_PASSWORD=${PGPASSWORD:-} SILT_PG_DATABASE=${PGDATABASE:-${PGUSER:-$(id -un)}}
+	export SILT_PG_HOST SILT_PG_PORT SILT_PG_USER SILT_PG_PASSWORD SILT_PG_DATABASE
+elif [ -z "${SILT_PG_HOST:-}" ] && [ "${SILT_PG:-1}" != 0 ]; then
+	pgdir=$(mktemp -d)
+	if settings=$(sh scripts/pg-test-server.sh start "$pgdir" 2>"$log/pg.err"); then
+		eval "$settings"
+		echo "# PostgreSQL test server on 127.0.0.1:$SILT_PG_PORT"
+	else
+		echo "# no PostgreSQL server could be started:"
+		sed 's/^/#   /' "$log/pg.err"
+	fi
+fi
 
 # suite NAME COMMAND...: runs it, shows its output, adds its "N passed, N failed" line.
 suite() {

@@ -15,6 +15,7 @@ static const struct {
 	struct adapter *(*create)(value target, const char *project_dir, struct diag *d);
 } backends[] = {
     {"sqlite", sqlite_adapter_new},
+    {"postgres", postgres_adapter_new},
 };
 
 struct cache_rel {
@@ -166,7 +167,7 @@ struct adapter *adapter_new(value target, const char *project_dir, struct diag *
 {
 	char *type = target_strdup(target, "type");
 	if (!type) {
-		adapter_error(d, "the target has no 'type'; expected one of: sqlite");
+		adapter_error(d, "the target has no 'type'; expected one of: sqlite, postgres");
 		return NULL;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
@@ -175,7 +176,7 @@ struct adapter *adapter_new(value target, const char *project_dir, struct diag *
 			return backends[i].create(target, project_dir, d);
 		}
 	}
-	adapter_error(d, "the target's type '%s' is not supported; expected one of: sqlite", type);
+	adapter_error(d, "the target's type '%s' is not supported; expected one of: sqlite, postgres", type);
 	free(type);
 	return NULL;
 }
@@ -805,6 +806,8 @@ int adapter_catalog(struct adapter_conn *c, const char *database, const char *co
                     struct adapter_catalog_rel **out, size_t *n, struct diag *d)
 {
 	struct adapter *ad = c->ad;
+	if (ad->ops->catalog)
+		return ad->ops->catalog(c, database, schemas, nschemas, row_counts, a, out, n, d);
 	VEC(struct adapter_catalog_rel) v = {0};
 	*out = NULL;
 	*n = 0;

@@ -134,6 +134,11 @@ struct adapter_ops {
 	int (*row_count)(struct adapter_conn *c, const struct relation *r, int64_t *n,
 	                 struct diag *d);
 	const char *(*catalog_label)(enum rel_type t);
+	/* optional: docs generate's relations and columns of several schemas in one query (NULL:
+	 * list_relations, then get_columns per relation) */
+	int (*catalog)(struct adapter_conn *c, const char *database, const char *const *schemas,
+	               size_t nschemas, bool row_counts, struct arena *a,
+	               struct adapter_catalog_rel **out, size_t *n, struct diag *d);
 
 	/* DDL; the adapter_* wrappers update the cache after these succeed */
 	int (*create_schema)(struct adapter_conn *c, const char *database, const char *schema,

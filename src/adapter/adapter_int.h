@@ -1,4 +1,4 @@
-/* adapter: what the backends (sqlite.c, later postgres.c) share with adapter.c. */
+/* adapter: what the backends (sqlite.c, postgres.c) share with adapter.c. */
 #ifndef SILT_ADAPTER_INT_H
 #define SILT_ADAPTER_INT_H
 
@@ -6,6 +6,7 @@
 
 /* One row per backend in adapter.c's table. */
 struct adapter *sqlite_adapter_new(value target, const char *project_dir, struct diag *d);
+struct adapter *postgres_adapter_new(value target, const char *project_dir, struct diag *d);
 
 /* Sets the fields every backend has from the target dict (database, schema, threads, quoting)
  * and creates the cache. `default_database` is used when the target names none. */

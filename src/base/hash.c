@@ -4,11 +4,38 @@
 
 #include "base.h"
 
+/* Each thread keeps one digest context (freed when the thread ends): EVP_Digest allocates and
+ * frees one per call, a good part of hashing a short string (a test's unique id). */
+static pthread_key_t ctx_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
+
+static void make_key(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_free) != 0)
+		silt_abort("pthread_key_create failed");
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+	pthread_once(&key_once, make_key);
+	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+	if (!ctx) {
+		ctx = EVP_MD_CTX_new();
+		if (!ctx || pthread_setspecific(ctx_key, ctx) != 0)
+			silt_abort("out of memory");
+	}
+	return ctx;
+}
+
 static void digest_hex(const EVP_MD *md, const void *p, size_t n, char *out)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	if (!EVP_Digest(p, n, d, &len, md, NULL))
+	EVP_MD_CTX *ctx = thread_ctx();
+	if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, p, n) ||
+	    !EVP_DigestFinal_ex(ctx, d, &len))
 		silt_abort("EVP_Digest failed");
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned int i = 0; i < len; i++) {

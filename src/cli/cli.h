@@ -40,6 +40,10 @@ int cmd_ci(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_source(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
+int cmd_repo(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 /* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
  * skipped). Returns -1 after printing an error. */
@@ -90,6 +94,9 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema);
 /* target/node_vars.json: the var()/env_var() values each node reads (state:modified.vars). */
 int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
+/* the same in two steps: the document (only reads the parse result), then the file */
+value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a);
+int cli_write_node_vars_of(struct project *p, value vars, struct arena *a, struct diag *d);
 
 /* A project loaded and parsed, for the commands that need the manifest. */
 struct cli_parsed {
@@ -101,6 +108,8 @@ struct cli_parsed {
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
+/* cli_load_parse in the environment of the `silt job run` step being run, if any (cmd_source.c) */
+int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a);
 /* Prints the collected errors, then releases everything. */
 void cli_parsed_release(struct cli_parsed *c);
 /* target/manifest.json of a parsed project (cmd_parse.c); 0 or -1 with an error in d. */

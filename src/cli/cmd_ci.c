@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "json/json.h"
 #include "run/task.h"
+#include "jobs.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -306,9 +307,16 @@ static int ci_run(int argc, char **argv)
 		.command = arena_printf(&a, "silt ci run --env %s --pr %s --sha %s --compare-env %s",
 		                        env.name, args.pr, args.sha, cmp.name),
 	};
-	if (store_run_create(st, &run, &d) < 0 || store_run_set_status(st, run.id, SST_RUNNING, NULL, &d) < 0 ||
-	    supersede(st, args.pr, env.id, run.id, &a, &d) < 0)
+	/* a step of a queued CI run (a webhook's, through a worker) records into that run, which the
+	 * queue already made and which superseded the PR's older runs; else the run is made here */
+	struct cli_job_ctx *jc = cli_job_current;
+	if (jc && jc->is_ci_queued) {
+		run.id = jc->run_id;
+	} else if (store_run_create(st, &run, &d) < 0 ||
+	           store_run_set_status(st, run.id, SST_RUNNING, NULL, &d) < 0 ||
+	           supersede(st, args.pr, env.id, run.id, &a, &d) < 0) {
 		goto out;
+	}
 	struct store_run_ctx ctx = { run.id, job.id, args.pr, args.sha, false };
 	if (store_effective_env(st, &env, &ctx, &a, &eff, &d) < 0) {
 		store_run_set_status(st, run.id, SST_ERROR, "could not read the environment's variables", NULL);
@@ -365,7 +373,7 @@ built:;
 		fprintf(stderr, "silt ci run: run %lld was cancelled: %s\n", (long long)run.id,
 		        now.message ? now.message : "");
 		brc = brc ? brc : 1;
-	} else {
+	} else if (!(jc && jc->is_ci_queued)) { /* a queued run's status is its executor's to set */
 		store_run_set_status(st, run.id, brc ? SST_ERROR : SST_SUCCESS,
 		                     brc ? "the CI build failed" : NULL, &d);
 	}
@@ -375,7 +383,7 @@ built:;
 out:
 	if (d.msgs.n)
 		cli_print_diag(&d);
-	if (rc == 2 && run.id && st)
+	if (rc == 2 && run.id && st && !(cli_job_current && cli_job_current->is_ci_queued))
 		store_run_set_status(st, run.id, SST_ERROR, "the CI run could not start", NULL);
 	gstate_free(state);
 	store_close(st);

@@ -12,6 +12,7 @@
  * command takes --store PATH (else SILT_STORE, else <project>/.silt/silt.db) and
  * --project-dir DIR. Credentials and DBT_ENV_SECRET_* values are never printed. */
 #include "cli.h"
+#include "jobs.h"
 #include "store/store.h"
 
 static const char usage_text[] =
@@ -49,21 +50,6 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 static const char *dash(const char *s) { return s && *s ? s : "-"; }
-
-/* A value given as `-` is read from stdin (one line), so secrets stay out of the shell's
- * history and the process list. */
-static const char *stdin_value(const char *v, struct arena *a)
-{
-	if (strcmp(v, "-"))
-		return v;
-	struct buf b = BUF_INIT;
-	int c;
-	while ((c = getchar()) != EOF && c != '\n')
-		buf_putc(&b, (char)c);
-	const char *r = arena_strndup(a, buf_cstr(&b), b.n);
-	buf_release(&b);
-	return r;
-}
 
 /* ---- the settings flags of create and edit ---- */
 struct env_flags {
@@ -196,7 +182,7 @@ static int write_creds(struct store *s, int64_t env_id, const struct env_flags *
 	for (size_t i = 0; i < f->creds.n; i++) {
 		const char *kv = f->creds.v[i], *eq = strchr(kv, '=');
 		char *key = arena_strndup(a, kv, (size_t)(eq - kv));
-		if (store_cred_set(s, env_id, key, stdin_value(eq + 1, a), d) < 0)
+		if (store_cred_set(s, env_id, key, cli_stdin_value(eq + 1, a), d) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < f->uncreds.n; i++)
@@ -482,7 +468,7 @@ static int var_cmd(struct store *s, int argc, char **argv, struct arena *a, stru
 		if (rc)
 			return rc;
 		if (set)
-			v.value = stdin_value(argv[3], a);
+			v.value = cli_stdin_value(argv[3], a);
 		if ((set ? store_var_set(s, &v, d) : store_var_unset(s, &v, d)) < 0)
 			return 1;
 		printf("%s %s %s.\n", set ? "Set" : "Unset", v.name,

@@ -2,7 +2,7 @@
  * (`silt run list|show|logs|artifacts|rerun`, reached through cmd_run.c because `silt run` is
  * also dbt's run command).
  *
- *   silt job create NAME --env E --step "silt build" [--step ...] [--schedule CRON]
+ *   silt job create NAME --env E --step "silt build" [--step ...] [--schedule CRON] [--type T]
  *        [--threads N] [--target-name T] [--timeout S] [--defer-env E] [--description TEXT]
  *   silt job list [--env E] | show NAME | edit NAME [same flags; --step replaces the steps;
  *        --env moves the job, its runs stay its own] | delete NAME | run NAME
@@ -21,11 +21,12 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "json/json.h"
 #include "sched/cron.h"
 
 static const char job_usage[] =
     "usage: silt job [--store PATH] [--project-dir DIR] <command>\n"
-    "  create NAME --env E --step \"silt build\" [--step ...] [--schedule CRON] [--threads N]\n"
+    "  create NAME --env E --step \"silt build\" [--step ...] [--schedule CRON] [--type scheduled|ci|merge|other] [--threads N]\n"
     "         [--target-name T] [--timeout SECONDS] [--defer-env E] [--description TEXT]\n"
     "  list [--env E]\n"
     "  show NAME\n"
@@ -107,7 +108,8 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		cmd_fn fn;
 	} cmds[] = { { "build", cmd_build }, { "run", cmd_run },     { "test", cmd_test },
 		     { "seed", cmd_seed },   { "docs", cmd_docs },   { "compile", cmd_compile },
-		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls } };
+		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls },
+		     { "source", cmd_source }, { "clone", cmd_clone }, { "ci", cmd_ci } };
 	for (size_t i = 0; words->n && i < ARRAY_LEN(cmds); i++)
 		if (!strcmp(words->v[0], cmds[i].name)) {
 			if (cmds[i].fn == cmd_run && words->n > 1 && cli_is_run_record_command(words->v[1]))
@@ -116,7 +118,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		}
 	diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 	         "step `%s`: expected a silt command (build, run, test, seed, docs generate, compile, "
-	         "parse, ls)",
+	         "parse, ls, source freshness, clone, ci run, ci cleanup)",
 	         line);
 	return NULL;
 }
@@ -197,6 +199,44 @@ static char *project_target(const char *project_dir)
 	return buf_detach(&b, NULL);
 }
 
+/* Queues the runs of the jobs that wait for `job`'s run ending with `status` (--after). */
+static void queue_triggered(struct store *s, const struct store_job *job, enum store_status status,
+                            int64_t run_id, struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct store_job *jobs;
+	size_t n;
+	if (store_job_list(s, 0, &a, &jobs, &n, d) < 0) {
+		arena_release(&a);
+		return;
+	}
+	const char *st = store_status_name(status);
+	for (size_t i = 0; i < n; i++) {
+		value t;
+		struct diag jd;
+		diag_init(&jd);
+		if (!jobs[i].triggers ||
+		    json_parse(&a, "triggers", jobs[i].triggers, strlen(jobs[i].triggers), &t, &jd) < 0) {
+			diag_release(&jd);
+			continue;
+		}
+		diag_release(&jd);
+		value after = v_item(t, "after_job_id"), on = v_item(t, "on");
+		bool match = false;
+		for (uint32_t k = 0; on.type == VT_LIST && k < on.list->n; k++)
+			match |= on.list->v[k].type == VT_STR && !strcmp(on.list->v[k].s, st);
+		if (after.type != VT_INT || after.i != job->id || !match || !jobs[i].nsteps)
+			continue;
+		struct store_run r = { .env_id = jobs[i].env_id, .job_id = jobs[i].id,
+			               .trigger = "job_completion" };
+		if (store_run_enqueue(s, &r, jobs[i].steps, jobs[i].nsteps, NULL, d) == 0)
+			printf("Queued run %lld of job '%s' (after run %lld of '%s' ended %s)\n",
+			       (long long)r.id, jobs[i].name, (long long)run_id, job->name, st);
+	}
+	arena_release(&a);
+}
+
 /* While a run executes: a thread that stops the running step as Ctrl-C would (cancelling its
  * statements) when the job's timeout passes or when someone cancels the run (its status in the
  * store becomes cancelled: `silt run cancel`, the API, a newer CI run of the same pull request).
@@ -209,7 +249,41 @@ struct watchdog {
 	int64_t run_id;
 	double deadline; /* now_secs() time; 0 = none */
 	bool done, timed_out, cancelled, started;
+	/* the running step's captured output, streamed into its log line by line */
+	int log_fd;        /* -1: no step is capturing */
+	int64_t log_step;
+	off_t log_sent;    /* bytes of the capture already in the store */
+	const struct store_effective *eff; /* secrets to mask */
 };
+
+/* Appends what the running step printed since the last call to its log in the store (complete
+ * lines only unless `all`), masked. w->mu held. */
+static void stream_log(struct watchdog *w, struct store *s, bool all, struct diag *d)
+{
+	if (w->log_fd < 0 || !s)
+		return;
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	ssize_t r;
+	off_t at = w->log_sent;
+	while ((r = pread(w->log_fd, chunk, sizeof(chunk), at)) > 0) {
+		buf_append(&b, chunk, (size_t)r);
+		at += r;
+	}
+	size_t n = b.n;
+	if (!all)
+		while (n > 0 && b.p[n - 1] != '\n')
+			n--;
+	if (n > 0) {
+		struct buf masked = BUF_INIT;
+		store_mask_secrets(w->eff, (struct str){ b.p, n }, &masked);
+		if (store_step_append_log(s, w->log_step, (struct str){ masked.p ? masked.p : "", masked.n },
+		                          d) == 0)
+			w->log_sent += (off_t)n;
+		buf_release(&masked);
+	}
+	buf_release(&b);
+}
 
 static void *watchdog_main(void *arg)
 {
@@ -233,6 +307,8 @@ static void *watchdog_main(void *arg)
 			break;
 		struct store_run r;
 		arena_reset(&a);
+		stream_log(w, s, false, &d);
+		diag_clear(&d);
 		if (s && store_run_get(s, w->run_id, &a, &r, &d) == 0 && r.status == SST_CANCELLED) {
 			w->cancelled = true;
 			cli_interrupt_why = "the run was cancelled";
@@ -254,9 +330,12 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-static void watchdog_start(struct watchdog *w, struct store *s, int64_t run_id, int64_t timeout)
+static void watchdog_start(struct watchdog *w, struct store *s, int64_t run_id, int64_t timeout,
+                           const struct store_effective *eff)
 {
 	memset(w, 0, sizeof(*w));
+	w->log_fd = -1;
+	w->eff = eff;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->store_path = store_path(s);
@@ -312,10 +391,12 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		final = SST_ERROR;
 		message = strdup("cannot resolve the environment's variables");
 	}
+	struct store_run self;
+	bool is_ci = store_run_get(s, run_id, &a, &self, d) == 0 && self.is_ci;
 	struct watchdog wd;
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
-	watchdog_start(&wd, s, run_id, job ? job->timeout_seconds : 0);
+	watchdog_start(&wd, s, run_id, job ? job->timeout_seconds : 0, &eff);
 	for (size_t i = 0; i < nsteps; i++) {
 		struct store_step *st = &steps[i];
 		if (final != SST_SUCCESS) {
@@ -345,10 +426,11 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		cmd_fn fn = step_command(st->command, &a, &words, &sd);
 		int rc = 2;
 		struct cli_job_ctx ctx = { .s = s, .env = *env, .job = job, .run_id = run_id,
-			                   .step_id = st->id };
+			                   .step_id = st->id, .is_ci = is_ci, .is_ci_queued = is_ci };
 		double step_start = now_secs();
 		char *log = NULL;
 		size_t loglen = 0;
+		bool streamed = false;
 		if (fn) {
 			struct capture c;
 			if (step_project_dir) {
@@ -361,11 +443,26 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			}
 			vec_push(&words, NULL);
 			bool captured = capture_begin(&c) == 0;
+			if (captured) { /* the watchdog streams its lines into the store meanwhile */
+				pthread_mutex_lock(&wd.mu);
+				wd.log_fd = c.fd;
+				wd.log_step = st->id;
+				wd.log_sent = 0;
+				pthread_mutex_unlock(&wd.mu);
+			}
 			cli_job_current = &ctx;
 			rc = fn((int)words.n - 1, (char **)words.v);
 			cli_job_current = NULL;
-			if (captured)
+			if (captured) {
+				fflush(stdout);
+				fflush(stderr);
+				pthread_mutex_lock(&wd.mu);
+				stream_log(&wd, s, true, d); /* the rest, then the whole log is printed */
+				wd.log_fd = -1;
+				pthread_mutex_unlock(&wd.mu);
 				log = capture_end(&c, &loglen);
+				streamed = true;
+			}
 		} else {
 			struct buf b = BUF_INIT;
 			for (size_t k = 0; k < sd.msgs.n; k++) {
@@ -380,8 +477,9 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			store_mask_secrets(&eff, (struct str){ log, loglen },
 			                   &masked);
 			fwrite(masked.p ? masked.p : "", 1, masked.n, stdout);
-			store_step_append_log(s, st->id, (struct str){ masked.p ? masked.p : "", masked.n },
-			                      d);
+			if (!streamed)
+				store_step_append_log(s, st->id,
+				                      (struct str){ masked.p ? masked.p : "", masked.n }, d);
 			buf_release(&masked);
 			free(log);
 		}
@@ -419,6 +517,8 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 	store_run_set_status(s, run_id, final, message, d);
 	printf("Run %lld: %s%s%s\n", (long long)run_id, store_status_name(final),
 	       message ? ": " : "", message ? message : "");
+	if (job)
+		queue_triggered(s, job, final, run_id, d);
 	free(message);
 	arena_release(&a);
 	return final;
@@ -427,7 +527,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 /* ---- flags ---- */
 struct job_flags {
 	const char *name, *env, *schedule, *threads, *target_name, *timeout, *defer_env,
-	    *description;
+	    *description, *type, *after;
 	strvec_t steps;
 };
 
@@ -444,7 +544,8 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 	for (int i = start; i < argc; i++) {
 		static const char *const names[] = { "--env",     "--schedule",    "--threads",
 			                             "--target-name", "--timeout", "--defer-env",
-			                             "--description", "--step", "--name" };
+			                             "--description", "--step", "--name", "--type",
+			                             "--after" };
 		size_t k = 0;
 		while (k < ARRAY_LEN(names) && strcmp(argv[i], names[k]))
 			k++;
@@ -455,7 +556,8 @@ static int take_job_flags(int argc, char **argv, int start, struct job_flags *f,
 		const char *v = argv[++i];
 		const char **slots[] = { &f->env,         &f->schedule, &f->threads,
 			                 &f->target_name, &f->timeout,  &f->defer_env,
-			                 &f->description, NULL,         &f->name };
+			                 &f->description, NULL,         &f->name,   &f->type,
+			                 &f->after };
 		if (k == 7)
 			vec_push(&f->steps, v);
 		else
@@ -478,6 +580,46 @@ static int parse_count(const char *flag, const char *v, int64_t *out)
 }
 
 /* Applies f to j (ids of named environments looked up); -1 after printing why. */
+/* --after JOB[:STATUS[,STATUS...]]: run this job when JOB's run ends so (default: success);
+ * kept in the job's triggers as {"after_job_id": ID, "on": [...]}; "" clears it. */
+static int after_trigger(struct store *s, struct arena *a, const char *spec, struct store_job *j,
+                         struct diag *d)
+{
+	if (!*spec) {
+		j->triggers = NULL;
+		return 0;
+	}
+	const char *colon = strchr(spec, ':');
+	const char *name = colon ? arena_strndup(a, spec, (size_t)(colon - spec)) : spec;
+	const char *on = colon ? colon + 1 : "success";
+	struct store_job other;
+	if (store_job_get(s, name, a, &other, d) < 0)
+		return -1;
+	if (j->id && other.id == j->id) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "--after: a job cannot trigger itself");
+		return -1;
+	}
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "{\"after_job_id\": %lld, \"on\": [", (long long)other.id);
+	for (const char *p = on; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!((n == 7 && !strncmp(p, "success", 7)) || (n == 5 && !strncmp(p, "error", 5)) ||
+		      (n == 9 && !strncmp(p, "cancelled", 9)))) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "--after %s: statuses are success, error and cancelled, not '%.*s'", spec,
+			         (int)n, p);
+			buf_release(&b);
+			return -1;
+		}
+		buf_printf(&b, "%s\"%.*s\"", p == on ? "" : ", ", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	buf_puts(&b, "]}");
+	j->triggers = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	return 0;
+}
+
 static int apply_job_flags(struct store *s, struct arena *a, const struct job_flags *f,
                            struct store_job *j, struct diag *d)
 {
@@ -507,6 +649,20 @@ static int apply_job_flags(struct store *s, struct arena *a, const struct job_fl
 	}
 	if (f->target_name)
 		j->target_name = *f->target_name ? f->target_name : NULL;
+	if (f->after && after_trigger(s, a, f->after, j, d) < 0)
+		return -1;
+	if (f->type) {
+		static const char *const types[] = { "scheduled", "ci", "merge", "other" };
+		size_t k = 0;
+		while (k < ARRAY_LEN(types) && strcmp(f->type, types[k]))
+			k++;
+		if (k == ARRAY_LEN(types)) {
+			fprintf(stderr, "silt job: --type must be scheduled, ci, merge or other, not '%s'\n",
+			        f->type);
+			return -2;
+		}
+		j->job_type = types[k];
+	}
 	if (f->description)
 		j->description = *f->description ? f->description : NULL;
 	if (f->threads) {
@@ -546,6 +702,7 @@ static void print_job(const struct store_job *j, struct store *s, struct arena *
 	printf("timeout:      %s\n",
 	       j->timeout_seconds ? arena_printf(a, "%llds", (long long)j->timeout_seconds) : "-");
 	printf("defer to:     %s\n", dash(de.name));
+	printf("triggers:     %s\n", dash(j->triggers));
 	printf("steps:\n");
 	for (size_t i = 0; i < j->nsteps; i++)
 		printf("  %zu. %s\n", i + 1, j->steps[i]);
@@ -569,9 +726,19 @@ int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir
 		rc = store_env_get_id(s, r.env_id, &a, &env, d);
 	if (rc == 0 && r.job_id)
 		rc = store_job_get_id(s, r.job_id, &a, &job, d);
+	const char *tree = NULL;
+	if (rc == 0 && cli_checkout_run(s, &r, &env, &a, &tree, d) < 0) {
+		store_run_set_status(s, run_id, SST_ERROR, "its commit could not be checked out", NULL);
+		rc = -1;
+	}
 	enum store_status st = SST_ERROR;
+	const char *saved = step_project_dir;
+	if (tree)
+		step_project_dir = tree;
 	if (rc == 0)
-		st = execute_run(s, &env, r.job_id ? &job : NULL, run_id, project_dir, d);
+		st = execute_run(s, &env, r.job_id ? &job : NULL, run_id, tree ? tree : project_dir, d);
+	step_project_dir = saved;
+	cli_checkout_remove(tree);
 	arena_release(&a);
 	return rc < 0 ? -1 : st == SST_SUCCESS ? 0 : 1;
 }

@@ -1,4 +1,6 @@
 /* silt parse: read the project and write target/manifest.json (dbt parse). */
+#include <pthread.h>
+
 #include "artifacts/artifacts.h"
 #include "cli.h"
 #include "parse/parse.h"
@@ -33,8 +35,28 @@ static value custom_env(struct arena *a)
 	return d;
 }
 
+/* node_vars.json's document, built on another thread while the manifest is built and written:
+ * both only read the parse result, each allocates in its own arena */
+struct vars_job {
+	struct project *p;
+	struct parse_result *r;
+	struct arena a;
+	value vars;
+};
+
+static void *build_vars(void *arg)
+{
+	struct vars_job *j = arg;
+	j->vars = cli_node_vars(j->p, j->r, &j->a);
+	return NULL;
+}
+
 int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
 {
+	struct vars_job vj = {.p = p, .r = r};
+	arena_init(&vj.a);
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, build_vars, &vj) == 0;
 	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
 	 * big project) live only until it is written */
 	struct arena tmp;
@@ -50,9 +72,14 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	                                : arena_printf(&tmp, "%s/%s/manifest.json", p->dir, tp);
 	int rc = artifacts_write_json(path, man, d);
 	arena_release(&tmp);
-	if (rc < 0)
-		return -1;
-	return cli_write_node_vars(p, r, a, d);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		build_vars(&vj);
+	if (rc == 0)
+		rc = cli_write_node_vars_of(p, vj.vars, a, d);
+	arena_release(&vj.a);
+	return rc < 0 ? -1 : 0;
 }
 
 int cmd_parse(int argc, char **argv)

@@ -62,6 +62,8 @@ int cmd_worker(int argc, char **argv)
 	struct store *s = cli_store_open("worker", explicit_store, project_dir);
 	if (!s)
 		return 2;
+	/* the steps (silt ci run, silt ci cleanup) find this store whatever folder they run in */
+	setenv("SILT_STORE", store_path(s), 1);
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

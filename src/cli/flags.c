@@ -167,7 +167,7 @@ static value node_vars(void *ud, const struct gnode *g)
 	return graph_node_vars(vc->a, vc->r->m, g, var_lookup, vc);
 }
 
-int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
+value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 {
 	struct var_ctx vc = {p, r, a};
 	value root = v_dict(a, 2), meta = v_dict(a, 1), nodes = v_dict(a, r->m->n);
@@ -179,10 +179,20 @@ int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena 
 			vdict_sets(nodes.dict, g->unique_id, node_vars(&vc, g));
 	}
 	vdict_sets(root.dict, "nodes", nodes);
+	return root;
+}
+
+int cli_write_node_vars_of(struct project *p, value vars, struct arena *a, struct diag *d)
+{
 	const char *tp = p->target_path;
 	const char *path = tp[0] == '/' ? arena_printf(a, "%s/node_vars.json", tp)
 	                                : arena_printf(a, "%s/%s/node_vars.json", p->dir, tp);
-	return artifacts_write_json(path, root, d);
+	return artifacts_write_json(path, vars, d);
+}
+
+int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
+{
+	return cli_write_node_vars_of(p, cli_node_vars(p, r, a), a, d);
 }
 
 static const char *flag_env(const char *given, const char *name)

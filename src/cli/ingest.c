@@ -925,3 +925,18 @@ done:
 	store_close(s);
 	return rc;
 }
+
+const char *cli_stdin_value(const char *v, struct arena *a)
+{
+	if (!v || strcmp(v, "-"))
+		return v;
+	struct buf b = BUF_INIT;
+	int c;
+	while ((c = getchar()) != EOF && c != '\n')
+		buf_putc(&b, (char)c);
+	if (b.n && b.p[b.n - 1] == '\r')
+		b.n--;
+	const char *r = arena_strndup(a, buf_cstr(&b), b.n);
+	buf_release(&b);
+	return r;
+}

@@ -16,6 +16,7 @@ struct cli_job_ctx {
 	const struct store_job *job; /* NULL for a run that is not a job's */
 	int64_t run_id, step_id;     /* step 0: the run's own */
 	bool is_ci;
+	bool is_ci_queued; /* a queued CI run (silt ci run joins it instead of making one) */
 	/* set by the step's command: the target folder it wrote, NULL if none */
 	char *target_dir;
 };
@@ -25,6 +26,12 @@ extern struct cli_job_ctx *cli_job_current;
  * in project_dir (NULL: the current folder): 0 success, 1 error or cancelled, -1 when it could
  * not start (d says why). cmd_job.c; `silt job run` and `silt worker` use it. */
 int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir, struct diag *d);
+/* checkout.c: when the store names a repository, clones it for run r and checks out its commit
+ * (*dir: the work tree, in a; NULL when there is no repository); cli_checkout_remove deletes a
+ * work tree. */
+int cli_checkout_run(struct store *s, const struct store_run *r, const struct store_env *env,
+                     struct arena *a, const char **dir, struct diag *d);
+void cli_checkout_remove(const char *dir);
 /* The --profiles-dir every step of the runs this process executes is given. */
 void cli_job_set_profiles_dir(const char *dir);
 
@@ -57,6 +64,9 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 /* Opens the store of --store/SILT_STORE/the project (errors printed as "silt CMD: ..."). */
 struct store *cli_store_open(const char *cmd, const char *explicit_path, const char *project_dir);
 void cli_print_diag_as(const char *cmd, const struct diag *d);
+/* A value given as `-` is read from stdin (one line, in a), so secrets stay out of the shell's
+ * history and the process list; any other value is returned as it is. */
+const char *cli_stdin_value(const char *v, struct arena *a);
 
 int cmd_ingest(int argc, char **argv);
 int cmd_job(int argc, char **argv);

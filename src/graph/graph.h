@@ -102,6 +102,7 @@ struct gmacro {
 	const char **macros; /* depends_on.macros */
 	uint32_t nmacros;
 	value raw;
+	bool no_vars; /* graph_node_vars found no var()/env_var() in its macro_sql (a memo) */
 };
 
 struct gmanifest {

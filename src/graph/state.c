@@ -655,12 +655,16 @@ static void add_var(struct varscan *vs, bool env, struct str name)
 	vdict_sets(vs->out.dict, key, v);
 }
 
-/* Every var('name') / env_var("NAME") with a literal first argument in text. */
-static void scan_text(struct varscan *vs, struct str t)
+/* Every var('name') / env_var("NAME") with a literal first argument in text; whether it has
+ * one. */
+static bool scan_text(struct varscan *vs, struct str t)
 {
+	bool found = false;
 	for (size_t i = 0; i + 4 < t.n; i++) {
-		if (t.p[i] != 'v' || memcmp(t.p + i, "var", 3))
-			continue;
+		const char *at = memmem(t.p + i, t.n - i, "var", 3);
+		if (!at || (size_t)(at - t.p) + 4 >= t.n)
+			break;
+		i = (size_t)(at - t.p);
 		bool env = i >= 4 && !memcmp(t.p + i - 4, "env_", 4) &&
 		           (i == 4 || !ident_char(t.p[i - 5]));
 		if (!env && i > 0 && ident_char(t.p[i - 1]))
@@ -680,8 +684,10 @@ static void scan_text(struct varscan *vs, struct str t)
 		if (!end || memchr(start, '\n', (size_t)(end - start)))
 			continue;
 		add_var(vs, env, str_make(start, (size_t)(end - start)));
+		found = true;
 		i = (size_t)(end - t.p);
 	}
+	return found;
 }
 
 static void scan_value(struct varscan *vs, value v, int depth)
@@ -706,10 +712,11 @@ static void scan_macros(struct varscan *vs, const struct gmanifest *m, const cha
 		map_slot(seen, str_from(ids[i]), &created);
 		if (!created)
 			continue;
-		const struct gmacro *mc = graph_find_macro(m, str_from(ids[i]));
+		struct gmacro *mc = graph_find_macro(m, str_from(ids[i]));
 		if (!mc)
 			continue;
-		scan_text(vs, str_from(dstr(mc->raw, "macro_sql")));
+		if (!mc->no_vars && !scan_text(vs, str_from(dstr(mc->raw, "macro_sql"))))
+			mc->no_vars = true;
 		scan_macros(vs, m, mc->macros, mc->nmacros, seen, depth + 1);
 	}
 }
@@ -717,7 +724,7 @@ static void scan_macros(struct varscan *vs, const struct gmanifest *m, const cha
 value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
                       graph_var_fn lookup, void *ud)
 {
-	struct varscan vs = {a, v_dict(a, 4), g, lookup, ud};
+	struct varscan vs = {a, v_dict(a, 0), g, lookup, ud}; /* most nodes read no var */
 	const char *raw = dstr(g->raw, "raw_code");
 	if (raw)
 		scan_text(&vs, str_from(raw));

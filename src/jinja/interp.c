@@ -721,12 +721,14 @@ static struct buf *pool_get(struct jstate *st)
 {
 	if (st->pool_used == st->pool_cap) {
 		uint32_t cap = st->pool_cap ? st->pool_cap * 2 : 8;
-		st->pool = xrealloc(st->pool, cap * sizeof(struct buf));
-		for (uint32_t i = st->pool_cap; i < cap; i++)
-			buf_init(&st->pool[i]);
+		st->pool = xrealloc(st->pool, cap * sizeof(*st->pool));
+		for (uint32_t i = st->pool_cap; i < cap; i++) {
+			st->pool[i] = xmalloc(sizeof(struct buf));
+			buf_init(st->pool[i]);
+		}
 		st->pool_cap = cap;
 	}
-	struct buf *b = &st->pool[st->pool_used++];
+	struct buf *b = st->pool[st->pool_used++];
 	buf_reset(b);
 	return b;
 }
@@ -1734,8 +1736,10 @@ static void state_init(struct jstate *st, struct jinja_env *env, const struct ji
 
 static void state_release(struct jstate *st)
 {
-	for (uint32_t i = 0; i < st->pool_cap; i++)
-		buf_release(&st->pool[i]);
+	for (uint32_t i = 0; i < st->pool_cap; i++) {
+		buf_release(st->pool[i]);
+		free(st->pool[i]);
+	}
 	free(st->pool);
 }
 

@@ -159,7 +159,8 @@ struct jstate {
 	bool err;          /* an error has been recorded */
 	bool returning;    /* return() was called: unwind to the macro */
 	value retval;
-	struct buf *pool;  /* reusable output buffers for macro calls */
+	struct buf **pool; /* reusable output buffers for macro calls (each allocated once, so
+	                      a capture's pointer stays valid while deeper calls grow the pool) */
 	uint32_t npool, pool_cap, pool_used;
 };
 

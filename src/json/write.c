@@ -32,10 +32,23 @@ struct jw {
 	size_t memo_cap, memo_n;
 	bool in_par; /* writing a part of a container split between threads (see write_par) */
 	const void *nomemo; /* a container written without the memo: an item of a big one */
+	/* the text of dict keys written (quoted, with the key separator), by the key's bytes'
+	 * address: a manifest's 30,000 node dicts share their keys */
+	struct key_text *keys;
 	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
 	double last_f;
 	size_t last_len;
 	char last_num[32];
+};
+
+#define KEY_TEXT_SLOTS 512
+#define KEY_TEXT_MAX 60 /* bytes of text kept for a key */
+
+struct key_text {
+	const char *p; /* the key's bytes; NULL: free slot */
+	uint32_t len;
+	uint8_t n; /* bytes of text */
+	char text[KEY_TEXT_MAX];
 };
 
 struct memo {
@@ -76,6 +89,7 @@ static struct memo *memo_slot(struct jw *w, const void *p)
 
 static void memo_free(struct jw *w)
 {
+	free(w->keys);
 	for (size_t i = 0; i < w->memo_cap; i++)
 		free(w->memo[i].text);
 	free(w->memo);
@@ -551,6 +565,37 @@ static void write_key(struct jw *w, value k)
 	}
 }
 
+/* A key and the key separator; a short string key's text is kept and copied the next time the
+ * same key (same bytes at the same address) comes. */
+static void write_key_sep(struct jw *w, value k)
+{
+	if (k.type != VT_STR || k.len > KEY_TEXT_MAX / 2 || w->html || w->ksep.n > 8) {
+		write_key(w, k);
+		put_sep(w, w->ksep);
+		return;
+	}
+	if (!w->keys)
+		w->keys = xcalloc(KEY_TEXT_SLOTS, sizeof(*w->keys));
+	struct key_text *kt =
+	    &w->keys[((uintptr_t)k.s * 0x9e3779b97f4a7c15ULL >> 32) & (KEY_TEXT_SLOTS - 1)];
+	if (kt->p == k.s && kt->len == k.len) {
+		put(w, kt->text, kt->n);
+		return;
+	}
+	/* room first, so that the window is not flushed while the text is written */
+	reserve(w, 6 * KEY_TEXT_MAX);
+	size_t at = w->b->n;
+	write_key(w, k);
+	put_sep(w, w->ksep);
+	size_t n = w->b->n - at;
+	if (n <= KEY_TEXT_MAX && !w->failed) {
+		kt->p = k.s;
+		kt->len = k.len;
+		kt->n = (uint8_t)n;
+		memcpy(kt->text, w->b->p + at, n);
+	}
+}
+
 /* One dict entry, with the separator before it unless it is the first written; whether it was
  * written. */
 static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *first)
@@ -569,8 +614,7 @@ static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *f
 			newline(w, level + 1);
 	}
 	*first = false;
-	write_key(w, e->k);
-	put_sep(w, w->ksep);
+	write_key_sep(w, e->k);
 	write_value(w, e->v, level + 1);
 	return true;
 }

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -80,6 +81,9 @@ struct pctx {
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
+	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
+	value default_configs[GT__COUNT]; /* see default_config() */
+	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
 	VEC(struct pnode *) pending;
@@ -322,7 +326,7 @@ static value hooks_default(struct pctx *c)
 	return new_list(c);
 }
 
-static value default_config(struct pctx *c, enum gtype t)
+static value build_default_config(struct pctx *c, enum gtype t)
 {
 	value d = v_dict(c->a, t == GT_TEST ? 16 : 32);
 	struct vdict *x = d.dict;
@@ -381,6 +385,56 @@ static value default_config(struct pctx *c, enum gtype t)
 	return d;
 }
 
+/* A copy of a default config: its entries with their hashes and its index are copied, not
+ * rebuilt, and so are the containers in it (the node may change them); scalars are shared. */
+static value clone_config(struct arena *a, value v)
+{
+	if (v.type == VT_LIST) {
+		value l = v_list(a, v.list->cap);
+		l.flags = v.flags;
+		for (uint32_t i = 0; i < v.list->n; i++)
+			vlist_push(l.list, clone_config(a, v.list->v[i]));
+		return l;
+	}
+	if (v.type != VT_DICT)
+		return v;
+	const struct vdict *s = v.dict;
+	value d = v_dict(a, 0);
+	d.flags = v.flags;
+	struct vdict *x = d.dict;
+	if (s->cap) {
+		x->e = arena_alloc(a, s->cap * sizeof(*x->e));
+		for (uint32_t i = 0; i < s->n; i++) {
+			x->e[i] = s->e[i];
+			x->e[i].v = clone_config(a, s->e[i].v);
+		}
+		x->cap = s->cap;
+	}
+	x->n = s->n;
+	x->live = s->live;
+	if (s->icap) {
+		x->index = arena_alloc(a, s->icap * sizeof(*x->index));
+		memcpy(x->index, s->index, s->icap * sizeof(*x->index));
+		x->icap = s->icap;
+	}
+	return d;
+}
+
+/* A node's config before the project's and its own: the worker builds each type's once (in its
+ * hold arena) and copies it, which costs no hashing. */
+static value default_config(struct pctx *c, enum gtype t)
+{
+	if (!c->hold || t >= GT__COUNT)
+		return build_default_config(c, t);
+	if (c->default_configs[t].type != VT_DICT) {
+		struct arena *keep = c->a;
+		c->a = c->hold;
+		c->default_configs[t] = build_default_config(c, t);
+		c->a = keep;
+	}
+	return clone_config(c->a, c->default_configs[t]);
+}
+
 static enum project_rt rt_of(enum gtype t)
 {
 	if (t == GT_SEED)
@@ -436,11 +490,11 @@ static const char *call_naming(struct pctx *c, const char *pkg, const char *macr
 static void quote_ident(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *s);
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_append(b, s, (size_t)(q + 1 - s));
+		buf_putc(b, '"');
 	}
+	buf_puts(b, s);
 	buf_putc(b, '"');
 }
 
@@ -453,7 +507,7 @@ static value relation_name(struct pctx *c, const char *db, const char *schema, c
 	buf_putc(&b, '.');
 	if (sqlite) {
 		if (schema && *schema && strcmp(schema, "main")) {
-			char *t = arena_printf(c->a, "%s__%s", schema, alias);
+			char *t = arena_printf(&c->scratch, "%s__%s", schema, alias);
 			quote_ident(&b, t);
 		} else {
 			quote_ident(&b, alias);
@@ -920,6 +974,8 @@ static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
+		if (i > 0 && order[i] && order[i - 1] && !strcmp(order[i], order[i - 1]))
+			continue; /* looked up just now */
 		const char *id = tmp_join(c, "macro", order[i], name);
 		struct gmacro *mm = graph_find_macro(c->m, str_from(id));
 		if (mm)
@@ -1104,16 +1160,27 @@ static bool dbts_own_naming(struct pctx *c, const char *macro)
  * read only the custom name and the target, which is fixed for a parse: their result for a
  * custom name (none or a string) is computed once. A project that overrides them is called
  * for every node. */
-static const char *named(struct pctx *c, int which, value custom, value node, const char *pkg,
-                         const char *file)
+static value ctx_node(struct pctx *c, const struct ninfo *n);
+
+/* The `model` a naming macro gets, built the first time one is called. */
+static value lazy_ctx(struct pctx *c, const struct ninfo *n, value *node)
 {
+	if (node->type == VT_UNDEF)
+		*node = ctx_node(c, n);
+	return *node;
+}
+
+static const char *named(struct pctx *c, int which, value custom, const struct ninfo *n,
+                         value *node)
+{
+	const char *pkg = n->pkg, *file = n->ofp;
 	const char *macro = which == 0 ? "generate_database_name" : "generate_schema_name";
 	if (c->plain_naming[which] < 0)
 		c->plain_naming[which] = dbts_own_naming(c, macro);
 	bool memo = c->plain_naming[which] &&
 	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
 	if (!memo)
-		return call_naming(c, pkg, macro, custom, node, file);
+		return call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 	struct buf k = BUF_INIT;
 	buf_putc(&k, (char)('0' + which));
 	if (custom.type == VT_STR) {
@@ -1122,7 +1189,7 @@ static const char *named(struct pctx *c, int which, value custom, value node, co
 	}
 	const char *r = map_get(&c->named, buf_str(&k));
 	if (!r) {
-		r = call_naming(c, pkg, macro, custom, node, file);
+		r = call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 		if (r)
 			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
 	}
@@ -1132,27 +1199,30 @@ static const char *named(struct pctx *c, int which, value custom, value node, co
 
 /* generate_alias_name: dbt's own (see named()) gives the configured alias trimmed when it is a
  * non-empty string, else the node's name (nodes are unversioned here), so it is not called. */
-static const char *alias_of(struct pctx *c, const struct ninfo *n, value node)
+static const char *alias_of(struct pctx *c, const struct ninfo *n, value *node)
 {
 	value custom = dget(n->config, "alias");
 	if (c->plain_naming[2] < 0)
 		c->plain_naming[2] = dbts_own_naming(c, "generate_alias_name");
 	if (!c->plain_naming[2] ||
 	    !(custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR))
-		return call_naming(c, n->pkg, "generate_alias_name", custom, node, n->ofp);
+		return call_naming(c, n->pkg, "generate_alias_name", custom, lazy_ctx(c, n, node),
+		                   n->ofp);
 	struct str s = custom.type == VT_STR && custom.len ? v_as_str(custom) : str_from(n->name);
 	return astr(c, project_strip(s));
 }
 
-static int name_node(struct pctx *c, struct ninfo *n, value node)
+static int name_node(struct pctx *c, struct ninfo *n)
 {
-	n->db = named(c, 0, dget(n->config, "database"), node, n->pkg, n->ofp);
-	n->schema = named(c, 1, dget(n->config, "schema"), node, n->pkg, n->ofp);
+	value node = v_undef(); /* the naming macros' `model`, when one is called */
+	n->db = named(c, 0, dget(n->config, "database"), n, &node);
+	n->schema = named(c, 1, dget(n->config, "schema"), n, &node);
 	if (!n->alias)
-		n->alias = alias_of(c, n, node);
+		n->alias = alias_of(c, n, &node);
 	if (!n->db || !n->schema || !n->alias)
 		return -1;
-	n->relation = relation_name(c, n->db, n->schema, n->alias);
+	/* a test has none (relation_name null) */
+	n->relation = n->type == GT_TEST ? v_none() : relation_name(c, n->db, n->schema, n->alias);
 	return 0;
 }
 
@@ -1272,7 +1342,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		dict_update(n.meta, dget(pt->v, "meta"));
 	keep_config(c, &n);
 
-	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+	if (name_node(c, &n) < 0)
 		return -1;
 	if (type == GT_TEST)
 		n.relation = v_none();
@@ -1654,12 +1724,27 @@ struct ydoc {
 	struct project *own;
 	struct yaml_doc *doc;
 	int rc;
+	struct diag d; /* the messages of reading it */
 };
 
 static void work_yaml(struct pctx *c, void *items, size_t i)
 {
 	struct ydoc *y = (struct ydoc *)items + i;
-	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, c->d);
+	diag_init(&y->d);
+	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, &y->d);
+}
+
+static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc);
+
+/* A schema file read by a worker, walked on the main thread in file order. */
+static int take_yaml(struct pctx *c, void *items, size_t i)
+{
+	struct ydoc *y = (struct ydoc *)items + i;
+	c->own = y->own;
+	for (size_t k = 0; k < y->d.msgs.n; k++)
+		diag_move(c->d, &y->d.msgs.v[k]);
+	diag_release(&y->d);
+	return y->rc < 0 || parse_schema_file(c, y->f, y->doc) < 0 ? -1 : 0;
 }
 
 static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc)
@@ -2126,6 +2211,40 @@ struct tnode {
 	const char *tname, *ns, *attached;
 };
 
+/* What the generic tests of one test macro share: the raw_code calling it and the ids of the
+ * macros they depend on. The last four kinds are kept per worker (a folder's tests alternate
+ * between a few). */
+struct test_kind {
+	const char *pkg, *ns, *tname;
+	value raw_code;
+	const char *mid, *gws; /* the test macro, get_where_subquery (NULL: not found) */
+};
+
+static const struct test_kind *test_kind(struct pctx *c, const char *pkg, const char *ns,
+                                         const char *tname)
+{
+	if (!c->test_kinds) {
+		c->test_kinds = arena_zalloc(c->hold, 4 * sizeof(*c->test_kinds));
+		c->ntest_kinds = 0;
+	}
+	for (uint32_t i = 0; i < c->ntest_kinds && i < 4; i++) {
+		const struct test_kind *k = &c->test_kinds[i];
+		if (k->pkg == pkg && !strcmp(k->tname, tname) &&
+		    (k->ns == ns || (k->ns && ns && !strcmp(k->ns, ns))))
+			return k;
+	}
+	struct test_kind *k = &c->test_kinds[c->ntest_kinds++ % 4];
+	k->pkg = pkg;
+	k->ns = ns;
+	k->tname = tname;
+	k->raw_code =
+	    v_cstr(ns ? CAT(c->a, "{{ ", ns, ".test_", tname, "(**_dbt_generic_test_kwargs) }}")
+	              : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
+	k->mid = macro_id(c, ns ? ns : pkg, CAT(&c->scratch, "test_", tname));
+	k->gws = macro_id(c, pkg, "get_where_subquery");
+	return k;
+}
+
 static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 {
 	const struct gtest *t = tw->t;
@@ -2133,19 +2252,21 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	const char *pkg = t->own->name;
 	c->own = t->own;
 	arena_reset(&c->scratch);
-	/* the attached node */
-	const char *attached;
+	/* the attached node (its id is the node's own string) */
+	const struct gnode *an;
 	if (t->source) {
-		attached = CAT(c->a, "source.", pkg, ".", t->target_name, ".", t->table);
+		an = graph_find(c->m, str_from(CAT(&c->scratch, "source.", pkg, ".", t->target_name,
+		                                   ".", t->table)));
 	} else {
-		attached = CAT(c->a, "model.", pkg, ".", t->target_name);
-		if (!graph_find(c->m, str_from(attached)))
-			attached = CAT(c->a, "seed.", pkg, ".", t->target_name);
+		an = graph_find(c->m, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
+		if (!an)
+			an = graph_find(c->m, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
 	}
-	if (!graph_find(c->m, str_from(attached))) {
+	if (!an) {
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
 		return 0;
 	}
+	const char *attached = an->unique_id;
 
 	/* the test's name and arguments */
 	value entry = t->entry, args = v_undef();
@@ -2278,14 +2399,13 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	keep_config(c, &n);
 	value alias = dget(n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
-	if (name_node(c, &n, ctx_node(c, &n)) < 0)
+	if (name_node(c, &n) < 0)
 		return -1;
 	n.relation = v_none();
 	n.description = v_cstr("");
 	n.columns = new_dict(c);
-	n.raw_code = v_cstr(
-	    ns ? CAT(c->a, "{{ ", ns, ".test_", tname, "(**_dbt_generic_test_kwargs) }}")
-	       : CAT(c->a, "{{ test_", tname, "(**_dbt_generic_test_kwargs) }}"));
+	const struct test_kind *tk = test_kind(c, pkg, ns, tname);
+	n.raw_code = tk->raw_code;
 	struct pnode *pn = arena_zalloc(c->hold, sizeof(*pn));
 	pn->file = file;
 	/* most tests call their test macro and get_where_subquery and depend on the node they
@@ -2296,13 +2416,10 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
 	pn->macros_list = dget(n.depends, "macros");
-	const char *mname = CAT(c->a, "test_", tname);
-	const char *mid = macro_id(c, ns ? ns : pkg, mname);
-	if (mid)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(mid));
-	const char *gws = macro_id(c, pkg, "get_where_subquery");
-	if (gws)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(gws));
+	if (tk->mid)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->mid));
+	if (tk->gws)
+		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->gws));
 
 	/* refs: the attached node first, then those named in the arguments */
 	struct dbt_capture cap;
@@ -2629,6 +2746,8 @@ struct phase {
 	void *items;
 	struct span *spans;
 	atomic_size_t next;
+	size_t chunk;      /* items taken at a time */
+	atomic_bool *done; /* run_phase_in_order: item i is computed */
 };
 
 /* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
@@ -2677,14 +2796,16 @@ static void run_share(struct worker *w)
 	struct phase *ph = w->ph;
 	struct pctx *c = &w->c;
 	for (;;) {
-		size_t i0 = atomic_fetch_add(&ph->next, PHASE_CHUNK);
+		size_t i0 = atomic_fetch_add(&ph->next, ph->chunk);
 		if (i0 >= ph->n)
 			break;
-		size_t i1 = i0 + PHASE_CHUNK < ph->n ? i0 + PHASE_CHUNK : ph->n;
+		size_t i1 = i0 + ph->chunk < ph->n ? i0 + ph->chunk : ph->n;
 		for (size_t i = i0; i < i1; i++) {
 			uint32_t from = (uint32_t)c->d->msgs.n;
 			ph->fn(c, ph->items, i);
 			ph->spans[i] = (struct span){(uint32_t)w->idx, from, (uint32_t)c->d->msgs.n};
+			if (ph->done)
+				atomic_store_explicit(&ph->done[i], true, memory_order_release);
 		}
 	}
 }
@@ -2700,15 +2821,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Runs fn over items [0, n) on every worker; returns where each item's messages are (free it).
- * Each worker starts from the main context as it is now (the tables registration filled so far)
- * with its own arena, scratch arena, environment, sharing tables and diag kept. */
-static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *, void *, size_t),
-                              void *items)
+/* Points every worker at ph, each starting from the main context as it is now (the tables
+ * registration filled so far) with its own arena, scratch arena, environment, sharing tables
+ * and diag kept, and starts the threads of workers other than the first; how many started. */
+static int phase_start(struct pctx *c, struct phase *ph)
 {
-	struct phase ph = {.n = n, .fn = fn, .items = items};
-	ph.spans = xcalloc(n + 1, sizeof(*ph.spans));
-	atomic_init(&ph.next, 0);
+	size_t n = ph->n;
+	ph->spans = xcalloc(n + 1, sizeof(*ph->spans));
+	atomic_init(&ph->next, 0);
 	int started = 0;
 	for (int k = 0; k < c->nthreads; k++) {
 		struct worker *w = &c->workers[k];
@@ -2727,17 +2847,61 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 		memcpy(w->c.recent, keep.recent, sizeof(keep.recent));
 		memcpy(w->c.plain_naming, keep.plain_naming, sizeof(keep.plain_naming));
 		w->c.info.ud = &w->c;
-		w->ph = &ph;
+		w->ph = ph;
 		if (k > 0 && n > 0) {
 			if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 				break; /* the others share the items */
 			started = k;
 		}
 	}
+	return started;
+}
+
+/* Runs fn over items [0, n) on every worker; returns where each item's messages are (free it). */
+static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *, void *, size_t),
+                              void *items)
+{
+	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = PHASE_CHUNK};
+	int started = phase_start(c, &ph);
 	run_share(&c->workers[0]);
 	for (int k = 1; k <= started; k++)
 		pthread_join(c->workers[k].th, NULL);
 	return ph.spans;
+}
+
+/* As run_phase, but the calling thread also hands each item to `take`, in item order, as soon
+ * as it is computed (computing items itself while the next one is not): what `take` does
+ * overlaps the computing of the items after it. fn must keep an item's messages with the item,
+ * not in its worker's diag, which the calling thread cannot read while the worker runs. */
+static int run_phase_in_order(struct pctx *c, size_t n,
+                              void (*fn)(struct pctx *, void *, size_t), void *items,
+                              int (*take)(struct pctx *, void *, size_t))
+{
+	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = 1};
+	ph.done = xcalloc(n + 1, sizeof(*ph.done));
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&ph.done[i], false);
+	int started = phase_start(c, &ph);
+	struct worker *w0 = &c->workers[0];
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		while (!atomic_load_explicit(&ph.done[i], memory_order_acquire)) {
+			size_t j = atomic_fetch_add(&ph.next, 1);
+			if (j >= n) { /* item i is being computed by another worker */
+				sched_yield();
+				continue;
+			}
+			ph.fn(&w0->c, items, j);
+			atomic_store_explicit(&ph.done[j], true, memory_order_release);
+		}
+		if (take(c, items, i) < 0)
+			rc = -1;
+	}
+	for (int k = 1; k <= started; k++)
+		pthread_join(c->workers[k].th, NULL);
+	free(ph.spans);
+	free(ph.done);
+	return rc;
 }
 
 /* Whether a template may write to stdout or stderr while it renders (print, log, warn, or
@@ -2918,14 +3082,8 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		for (size_t i = 0; i < files[k].n; i++)
 			if (files[k].v[i].kind == PF_SCHEMA)
 				ys[ny++] = (struct ydoc){.f = &files[k].v[i], .own = projs[k]};
-	struct span *sp = run_phase(c, ny, work_yaml, ys);
-	for (size_t i = 0; i < ny; i++) {
-		c->own = ys[i].own;
-		take_msgs(c, &sp[i], UINT32_MAX);
-		if (ys[i].rc < 0 || parse_schema_file(c, ys[i].f, ys[i].doc) < 0)
-			rc = -1;
-	}
-	free(sp);
+	if (run_phase_in_order(c, ny, work_yaml, ys, take_yaml) < 0)
+		rc = -1;
 	free(ys);
 	if (c->yml_failed)
 		rc = -1;
@@ -2954,7 +3112,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			if (t != GT__COUNT)
 				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
 		}
-	sp = run_phase(c, nf, work_file_node, fns);
+	struct span *sp = run_phase(c, nf, work_file_node, fns);
 	for (size_t i = 0; i < nf; i++) {
 		c->own = fns[i].own;
 		if (register_file_node(c, &fns[i], &sp[i]) < 0)

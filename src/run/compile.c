@@ -249,21 +249,41 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 }
 
 /* dbt's flat graph: each enabled node's manifest dict under its table, keyed by unique_id. */
+static const char *const flat_tables[] = {"exposures",       "groups",        "metrics",
+                                          "nodes",           "sources",       "semantic_models",
+                                          "saved_queries",   "unit_tests"};
+
+/* Where g goes in the flat graph (an index of flat_tables), or -1. */
+static int flat_table(const struct gnode *g)
+{
+	if (!g->enabled || g->raw.type != VT_DICT)
+		return -1;
+	const char *t = g->type == GT_GROUP ? "groups" : graph_table_name(g->table);
+	for (size_t k = 0; k < ARRAY_LEN(flat_tables); k++)
+		if (!strcmp(t, flat_tables[k]))
+			return (int)k;
+	return -1;
+}
+
 static value flat_graph(struct arena *a, const struct gmanifest *m)
 {
-	static const char *const tables[] = { "exposures", "groups", "metrics", "nodes", "sources",
-		                              "semantic_models", "saved_queries", "unit_tests" };
-	value graph = v_dict(a, ARRAY_LEN(tables));
-	for (size_t i = 0; i < ARRAY_LEN(tables); i++)
-		vdict_sets(graph.dict, tables[i], v_dict(a, 8));
+	/* each table is made with room for its nodes, counted first */
+	uint32_t count[ARRAY_LEN(flat_tables)] = {0};
+	for (uint32_t i = 0; i < m->n; i++) {
+		int k = flat_table(m->nodes[i]);
+		if (k >= 0)
+			count[k]++;
+	}
+	value graph = v_dict(a, ARRAY_LEN(flat_tables)), tab[ARRAY_LEN(flat_tables)];
+	for (size_t k = 0; k < ARRAY_LEN(flat_tables); k++) {
+		tab[k] = v_dict(a, count[k] > 8 ? count[k] : 8);
+		vdict_sets(graph.dict, flat_tables[k], tab[k]);
+	}
 	for (uint32_t i = 0; i < m->n; i++) {
 		const struct gnode *g = m->nodes[i];
-		if (!g->enabled || g->raw.type != VT_DICT)
-			continue;
-		const char *t = g->type == GT_GROUP ? "groups" : graph_table_name(g->table);
-		value tab;
-		if (vdict_gets(graph.dict, str_from(t), &tab))
-			vdict_set(tab.dict, v_cstr(g->unique_id), g->raw);
+		int k = flat_table(g);
+		if (k >= 0)
+			vdict_set(tab[k].dict, v_cstr(g->unique_id), g->raw);
 	}
 	return graph;
 }

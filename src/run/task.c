@@ -712,6 +712,40 @@ static void finished_counts(const struct run_item *items, size_t n, struct buf *
 	arena_release(&a);
 }
 
+/* dbt's create_schemas before a run: the schema of every selected node that becomes a relation
+ * (models but ephemeral ones, seeds, snapshots, tests that store failures), each once. */
+static int create_schemas(struct task *t, struct gnode *const *sel, size_t nsel, struct diag *d)
+{
+	struct map done;
+	map_init(&done);
+	struct arena a;
+	arena_init(&a);
+	int rc = 0;
+	for (size_t i = 0; i < nsel && rc == 0; i++) {
+		const struct gnode *g = sel[i];
+		const char *mat = v_item_str(g->config, "materialized");
+		bool relational = (g->type == GT_MODEL && !(mat && !strcmp(mat, "ephemeral"))) ||
+		                  g->type == GT_SEED || g->type == GT_SNAPSHOT ||
+		                  (g->type == GT_TEST && (v_item(g->config, "store_failures").type == VT_BOOL
+		                                              ? v_item(g->config, "store_failures").b
+		                                              : t->o->store_failures));
+		const char *db = v_item_str(g->raw, "database"), *schema = v_item_str(g->raw, "schema");
+		if (!relational || !schema)
+			continue;
+		const char *key = arena_printf(&a, "%s\x1f%s", db ? db : "", schema);
+		if (map_has(&done, str_from(key)))
+			continue;
+		map_set(&done, str_from(key), (void *)1);
+		if (!t->conns[0] && !(t->conns[0] = adapter_open(t->ad, d)))
+			rc = -1;
+		else
+			rc = adapter_create_schema(t->conns[0], db, schema, d);
+	}
+	map_release(&done);
+	arena_release(&a);
+	return rc;
+}
+
 int task_run(struct project *p, struct parse_result *r, struct gnode *const *nodes, size_t n,
              const struct task_opts *o, struct diag *d)
 {
@@ -765,6 +799,10 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	console_line(&t.con, "Concurrency: %d thread%s (target='%s')", t.threads, t.threads == 1 ? "" : "s",
 	             o->target_name ? o->target_name : "");
 	console_line(&t.con, "%s", "");
+	if (create_schemas(&t, sel, nsel, d) < 0) {
+		rc = 2;
+		goto finish;
+	}
 	int hook_failures = run_project_hooks(&t, "on-run-start", p->on_run_start, v_undef());
 	struct run_item *items = xcalloc(nsel + 1, sizeof(*items));
 	struct run_opts ro = { .threads = t.threads, .fail_fast = o->fail_fast, .execute = execute,

@@ -48,6 +48,11 @@ const char *req_param(const struct req *r, const char *name)
 	return NULL;
 }
 
+const char *req_header(const struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 const char *req_query(const struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -61,11 +66,11 @@ void reply_text(struct req *r, int status, const char *type, const char *p, size
 	buf_append(&r->out, p, n);
 }
 
-void reply_json(struct req *r, int status, value v)
+static void reply_json_indent(struct req *r, int status, value v, int indent)
 {
 	struct buf b = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
-	o.indent = 2;
+	o.indent = indent;
 	o.ensure_ascii = false;
 	o.allow_nan = false;
 	if (json_write(&b, v, &o) < 0) {
@@ -77,6 +82,9 @@ void reply_json(struct req *r, int status, value v)
 	reply_text(r, status, "application/json", b.p, b.n);
 	buf_release(&b);
 }
+
+void reply_json(struct req *r, int status, value v) { reply_json_indent(r, status, v, 2); }
+void reply_json_compact(struct req *r, int status, value v) { reply_json_indent(r, status, v, -1); }
 
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
 {
@@ -220,7 +228,13 @@ struct page page_new(struct req *r, size_t cap)
 
 void page_add(struct req *r, struct page *pg, int64_t id, value item)
 {
-	pg->keys[pg->items.list->n] = arena_printf(&r->a, "%lld", (long long)id);
+	page_add_key(r, pg, arena_printf(&r->a, "%lld", (long long)id), item);
+}
+
+void page_add_key(struct req *r, struct page *pg, const char *key, value item)
+{
+	(void)r;
+	pg->keys[pg->items.list->n] = key;
 	vlist_push(pg->items.list, item);
 }
 
@@ -299,7 +313,7 @@ static bool authorized(struct req *r, const struct route *rt)
 	int need = store_scope_parse(rt->scope);
 	if (need == STORE_SCOPE_METADATA_READ && r->srv->o->read_without_token)
 		return true;
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	const char *h = req_header(r, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) || !h[7]) {
 		reply_error(r, 401, "unauthorized",
 		            "this route needs a service token with scope %s: send 'Authorization: Bearer "
@@ -464,6 +478,7 @@ int serve_run(const struct serve_opts *o, volatile sig_atomic_t *stop, struct di
 	}
 	MHD_stop_daemon(daemon);
 	background_stop(bg);
+	serve_discovery_release();
 	for (size_t i = 0; i < srv.stores.n; i++)
 		store_close(srv.stores.v[i]);
 	vec_free(&srv.stores);

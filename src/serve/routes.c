@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "serve_int.h"
+#include "json/json.h"
 
 /* ---- JSON shapes ---- */
 
@@ -47,6 +48,13 @@ static value job_json(struct arena *a, const struct store_job *j)
 	vdict_sets(v.dict, "generate_docs", v_bool(j->generate_docs));
 	vdict_sets(v.dict, "run_source_freshness", v_bool(j->run_source_freshness));
 	vdict_sets(v.dict, "steps", steps);
+	value trig = v_none();
+	struct diag d;
+	diag_init(&d);
+	if (j->triggers && json_parse(a, "triggers", j->triggers, strlen(j->triggers), &trig, &d) < 0)
+		trig = v_none();
+	diag_release(&d);
+	vdict_sets(v.dict, "triggers", trig);
 	vdict_sets(v.dict, "created_at", opt_str(j->created_at));
 	vdict_sets(v.dict, "updated_at", opt_str(j->updated_at));
 	return v;
@@ -229,6 +237,8 @@ static bool env_from_body(struct req *r, value body, struct store_env *e)
 
 static void create_env(struct req *r);
 static void update_env(struct req *r);
+static const struct route *route_of_var_put(void);
+static const struct route *route_of_cred_put(void);
 
 static const struct route_field env_body[] = {
 	{ "name", "string", "unique name" },
@@ -578,6 +588,298 @@ static void cancel_run(struct req *r)
 	reply_json(r, 200, run_json(&r->a, &run));
 }
 
+/* ---- environment variables and credentials ---- */
+
+static value var_json(struct arena *a, const struct store_var *v)
+{
+	value x = v_dict(a, 6);
+	vdict_sets(x.dict, "name", v_cstr(v->name));
+	vdict_sets(x.dict, "scope", v_cstr(store_var_scope_name(v->scope)));
+	vdict_sets(x.dict, "environment", opt_str(v->env_name));
+	vdict_sets(x.dict, "job", opt_str(v->job_name));
+	vdict_sets(x.dict, "secret", v_bool(v->secret));
+	vdict_sets(x.dict, "value", v->secret ? v_cstr(STORE_MASK) : opt_str(v->value));
+	return x;
+}
+
+/* GET /api/v1/variables: dbt Cloud's matrix — per name, the project default and each
+ * environment's and job's value (secrets masked). */
+static void var_matrix(struct req *r)
+{
+	struct store_var *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_var_list(r->store, &r->a, &v, &n, &d), &d))
+		return;
+	value rows = v_list(&r->a, 8), top = v_dict(&r->a, 1), row = v_none();
+	const char *name = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!name || strcmp(name, v[i].name)) {
+			name = v[i].name;
+			row = v_dict(&r->a, 5);
+			vdict_sets(row.dict, "name", v_cstr(name));
+			vdict_sets(row.dict, "secret", v_bool(v[i].secret));
+			vdict_sets(row.dict, "project", v_none());
+			vdict_sets(row.dict, "environments", v_dict(&r->a, 4));
+			vdict_sets(row.dict, "jobs", v_dict(&r->a, 2));
+			vlist_push(rows.list, row);
+		}
+		value val = v[i].secret ? v_cstr(STORE_MASK) : opt_str(v[i].value);
+		if (v[i].scope == SVAR_PROJECT)
+			vdict_sets(row.dict, "project", val);
+		else if (v[i].scope == SVAR_ENVIRONMENT && v[i].env_name)
+			vdict_sets(v_item(row, "environments").dict, v[i].env_name, val);
+		else if (v[i].scope == SVAR_JOB && v[i].job_name)
+			vdict_sets(v_item(row, "jobs").dict, v[i].job_name, val);
+	}
+	vdict_sets(top.dict, "data", rows);
+	reply_json(r, 200, top);
+}
+
+static void env_vars(struct req *r)
+{
+	struct store_env e;
+	struct store_var *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d);
+	if (rc == 0)
+		rc = store_var_list(r->store, &r->a, &v, &n, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	value items = v_list(&r->a, 8), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].scope == SVAR_PROJECT || (v[i].scope == SVAR_ENVIRONMENT && v[i].env_id == e.id))
+			vlist_push(items.list, var_json(&r->a, &v[i]));
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static const struct route_field value_body[] = {
+	{ "value", "string", "the value (secret names, DBT_ENV_SECRET_*, are sealed and never shown)" },
+	{ NULL, NULL, NULL },
+};
+
+/* PUT/DELETE a variable: of the environment {env}, or of the project when there is none. */
+static void var_write(struct req *r, bool set)
+{
+	struct store_var v = { .name = req_param(r, "name"), .scope = SVAR_PROJECT };
+	struct diag d;
+	diag_init(&d);
+	if (store_var_check_name(v.name, &d) < 0) {
+		struct buf b = BUF_INIT;
+		diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, 400, "invalid_field", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	if (req_param(r, "env")) {
+		struct store_env e;
+		if (reply_failed(r, store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d), &d))
+			return;
+		diag_init(&d);
+		v.scope = SVAR_ENVIRONMENT;
+		v.env_id = e.id;
+	}
+	if (set) {
+		bool ok;
+		value body = req_body(r, route_of_var_put(), &ok);
+		if (!ok) {
+			diag_release(&d);
+			return;
+		}
+		value val = v_item(body, "value");
+		if (val.type != VT_STR) {
+			reply_error(r, 400, "missing_field", "a variable needs a 'value' string");
+			diag_release(&d);
+			return;
+		}
+		v.value = val.s;
+		v.secret = store_var_is_secret(v.name);
+	}
+	if (reply_failed(r, set ? store_var_set(r->store, &v, &d) : store_var_unset(r->store, &v, &d), &d))
+		return;
+	value x = v_dict(&r->a, 3);
+	vdict_sets(x.dict, "name", v_cstr(v.name));
+	vdict_sets(x.dict, "scope", v_cstr(store_var_scope_name(v.scope)));
+	vdict_sets(x.dict, set ? "set" : "deleted", v_bool(true));
+	reply_json(r, 200, x);
+}
+
+static void var_put(struct req *r) { var_write(r, true); }
+static void var_delete(struct req *r) { var_write(r, false); }
+
+static void creds_list(struct req *r)
+{
+	struct store_env e;
+	struct store_kv *kv;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	int rc = store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d);
+	if (rc == 0)
+		rc = store_cred_list(r->store, e.id, false, &r->a, &kv, &n, &d);
+	if (reply_failed(r, rc, &d))
+		return;
+	value keys = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(keys.list, v_cstr(kv[i].key));
+	vdict_sets(top.dict, "keys", keys);
+	reply_json(r, 200, top);
+}
+
+static void cred_write(struct req *r, bool set)
+{
+	struct store_env e;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_env_get(r->store, req_param(r, "env"), &r->a, &e, &d), &d))
+		return;
+	const char *val = NULL;
+	if (set) {
+		bool ok;
+		value body = req_body(r, route_of_cred_put(), &ok);
+		if (!ok)
+			return;
+		value v = v_item(body, "value");
+		if (v.type != VT_STR) {
+			reply_error(r, 400, "missing_field", "a credential needs a 'value' string");
+			return;
+		}
+		val = v.s;
+	}
+	diag_init(&d);
+	const char *key = req_param(r, "key");
+	if (reply_failed(r, set ? store_cred_set(r->store, e.id, key, val, &d)
+	                        : store_cred_unset(r->store, e.id, key, &d),
+	                 &d))
+		return;
+	value x = v_dict(&r->a, 2);
+	vdict_sets(x.dict, "key", v_cstr(key));
+	vdict_sets(x.dict, set ? "set" : "deleted", v_bool(true));
+	reply_json(r, 200, x);
+}
+
+static void cred_put(struct req *r) { cred_write(r, true); }
+static void cred_delete(struct req *r) { cred_write(r, false); }
+
+/* ---- webhooks out ---- */
+
+static const struct route_field hook_body[] = {
+	{ "name", "string", "unique name" },
+	{ "url", "string", "http:// or https:// address the events are POSTed to" },
+	{ "events", "array", "run.started, run.completed, run.errored" },
+	{ "secret", "string", "signs each body (X-Silt-Signature-256), or the commit-status bearer token; never shown again" },
+	{ "format", "string", "event (default) or commit-status (a CI run's commit status to a URL with {sha})" },
+	{ NULL, NULL, NULL },
+};
+
+static void hooks_list(struct req *r)
+{
+	struct store_webhook *w;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_webhook_list(r->store, &r->a, &w, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++) {
+		value x = v_dict(&r->a, 6);
+		vdict_sets(x.dict, "name", v_cstr(w[i].name));
+		vdict_sets(x.dict, "url", v_cstr(w[i].url));
+		vdict_sets(x.dict, "events", v_cstr(w[i].events));
+		vdict_sets(x.dict, "signed", v_bool(w[i].signed_));
+		vdict_sets(x.dict, "format", v_cstr(w[i].format));
+		vdict_sets(x.dict, "delivered", v_int(w[i].delivered));
+		vdict_sets(x.dict, "failed", v_int(w[i].failed));
+		vlist_push(items.list, x);
+	}
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+static void hooks_create(struct req *r);
+
+static void hooks_create(struct req *r)
+{
+	bool ok;
+	value body = req_body(r, route_of(hooks_create), &ok);
+	if (!ok)
+		return;
+	value name = v_item(body, "name"), url = v_item(body, "url"), ev = v_item(body, "events"),
+	      secret = v_item(body, "secret");
+	if (name.type != VT_STR || url.type != VT_STR || ev.type != VT_LIST) {
+		reply_error(r, 400, "missing_field", "a webhook needs 'name', 'url' and 'events'");
+		return;
+	}
+	struct buf events = BUF_INIT;
+	for (uint32_t i = 0; i < ev.list->n; i++)
+		if (ev.list->v[i].type == VT_STR)
+			buf_printf(&events, "%s%s", events.n ? "," : "", ev.list->v[i].s);
+	struct diag d;
+	diag_init(&d);
+	value format = v_item(body, "format");
+	int rc = store_webhook_create(r->store, name.s, url.s, buf_cstr(&events),
+	                              secret.type == VT_STR ? secret.s : NULL,
+	                              format.type == VT_STR ? format.s : NULL, &d);
+	buf_release(&events);
+	if (rc < 0) {
+		struct buf b = BUF_INIT;
+		if (d.msgs.n)
+			diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, strstr(buf_cstr(&b), "exists already") ? 409 : 400,
+		            strstr(buf_cstr(&b), "exists already") ? "conflict" : "invalid_field", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	diag_release(&d);
+	value x = v_dict(&r->a, 2);
+	vdict_sets(x.dict, "name", name);
+	vdict_sets(x.dict, "created", v_bool(true));
+	reply_json(r, 201, x);
+}
+
+static void hooks_delete(struct req *r)
+{
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_webhook_delete(r->store, req_param(r, "name"), &d), &d))
+		return;
+	value x = v_dict(&r->a, 1);
+	vdict_sets(x.dict, "deleted", v_cstr(req_param(r, "name")));
+	reply_json(r, 200, x);
+}
+
+static void hooks_deliveries(struct req *r)
+{
+	int64_t limit;
+	if (!req_int(r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, &limit))
+		return;
+	struct store_delivery *v;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_delivery_list(r->store, req_param(r, "name"), (int)limit, &r->a, &v, &n, &d), &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++) {
+		value x = v_dict(&r->a, 6);
+		vdict_sets(x.dict, "id", v_int(v[i].id));
+		vdict_sets(x.dict, "event", v_cstr(v[i].event));
+		vdict_sets(x.dict, "status", v_cstr(v[i].status));
+		vdict_sets(x.dict, "attempts", v_int(v[i].attempts));
+		vdict_sets(x.dict, "response_code", v[i].response_code ? v_int(v[i].response_code) : v_none());
+		vdict_sets(x.dict, "error", opt_str(v[i].error));
+		vlist_push(items.list, x);
+	}
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
 /* ---- the table ---- */
 
 static const struct route_field env_query[] = {
@@ -601,6 +903,35 @@ static const struct route_field run_query[] = {
 	{ "cursor", "string", "next_cursor of the previous page" },
 	{ NULL, NULL, NULL },
 };
+static const struct route_field node_query[] = {
+	{ "resource_type", "string", "model, seed, snapshot, test, source, exposure, ... (comma list)" },
+	{ "tag", "string", "only nodes with this tag" },
+	{ "package", "string", "only this package's nodes" },
+	{ "schema", "string", "only nodes in this schema" },
+	{ "layer", "string", "only models of this folder under models/ (staging, marts, ...)" },
+	{ "status", "string", "only nodes whose last execution has this status" },
+	{ "unique_id", "string", "only these nodes (comma list)" },
+	{ "search", "string", "name, unique_id or description contains this" },
+	{ "select", "string", "a silt/dbt selector: +orders, tag:finance, path:marts" },
+	{ "exclude", "string", "with select: a selector to leave out" },
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },
+	{ "cursor", "string", "next_cursor of the previous page" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field lineage_query[] = {
+	{ "select", "string", "a silt/dbt selector (default: everything)" },
+	{ "exclude", "string", "a selector to leave out" },
+	{ "tests", "boolean", "include tests (any value)" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field limit_query[] = {
+	{ "limit", "integer", "how many, 1-500 (default 100)" },
+	{ NULL, NULL, NULL },
+};
+static const struct route_field changes_query[] = {
+	{ "days", "integer", "how far back, 1-366 (default 7)" },
+	{ NULL, NULL, NULL },
+};
 static const struct route_field log_query[] = {
 	{ "step", "integer", "only this step (its position, from 1)" },
 	{ NULL, NULL, NULL },
@@ -618,10 +949,31 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}", "metadata:read", "Get an environment", get_env, NULL, NULL, false, NULL },
 	{ "PATCH", "/api/v1/environments/{env}", "admin", "Change an environment's settings", update_env, NULL, env_body, false, NULL },
 	{ "DELETE", "/api/v1/environments/{env}", "admin", "Delete an environment and its jobs", delete_env, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/state", "metadata:read", "What the environment's definition state holds", serve_env_state, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes", "metadata:read", "The environment's nodes with their last execution", serve_env_nodes, node_query, NULL, true, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}", "metadata:read", "One node: definition, applied relation, execution, parents and children", serve_env_node, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}/history", "metadata:read", "A node's executions in the environment, newest first", serve_env_node_history, limit_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/lineage", "metadata:read", "The DAG, or the part a selector names", serve_env_lineage, lineage_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
+	{ "GET", "/api/v1/variables", "admin", "Environment variables: each name's project, environment and job values (secrets masked)", var_matrix, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/variables/{name}", "admin", "Set a project-wide default", var_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/variables/{name}", "admin", "Remove a project-wide default", var_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/variables", "admin", "The variables an environment sets and the project defaults (secrets masked)", env_vars, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/environments/{env}/variables/{name}", "admin", "Set an environment's value", var_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/environments/{env}/variables/{name}", "admin", "Remove an environment's value", var_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/credentials", "admin", "The credential keys an environment has (never the values)", creds_list, NULL, NULL, false, NULL },
+	{ "PUT", "/api/v1/environments/{env}/credentials/{key}", "admin", "Set a credential (write-only)", cred_put, NULL, value_body, false, NULL },
+	{ "DELETE", "/api/v1/environments/{env}/credentials/{key}", "admin", "Remove a credential", cred_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/webhook-subscriptions", "admin", "Webhooks out: where run events are POSTed", hooks_list, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhook-subscriptions", "admin", "Subscribe an address to run events", hooks_create, NULL, hook_body, false, NULL },
+	{ "DELETE", "/api/v1/webhook-subscriptions/{name}", "admin", "Remove a subscription", hooks_delete, NULL, NULL, false, NULL },
+	{ "GET", "/api/v1/webhook-subscriptions/{name}/deliveries", "admin", "A subscription's delivery log, newest first", hooks_deliveries, limit_query, NULL, false, NULL },
 	{ "GET", "/api/v1/jobs", "metadata:read", "List jobs", list_jobs, job_query, NULL, true, NULL },
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },
 	{ "POST", "/api/v1/runs/{run_id}/cancel", "job:run", "Cancel a queued or running run", cancel_run, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhooks/github", "public", "GitHub pull_request and push events (signed: X-Hub-Signature-256)", serve_webhook_github, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/webhooks/generic", "public", "pull_request and push events of other git hosts (signed: X-Silt-Signature-256)", serve_webhook_generic, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs", "metadata:read", "List runs, newest first", list_runs, run_query, NULL, true, NULL },
 	{ "GET", "/api/v1/runs/{run_id}", "metadata:read", "Get a run", get_run, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs/{run_id}/steps", "metadata:read", "A run's steps", list_steps, NULL, NULL, false, NULL },
@@ -638,3 +990,6 @@ static const struct route *route_of(route_fn fn)
 			return &serve_routes[i];
 	return NULL;
 }
+
+static const struct route *route_of_var_put(void) { return route_of(var_put); }
+static const struct route *route_of_cred_put(void) { return route_of(cred_put); }

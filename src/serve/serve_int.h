@@ -54,12 +54,14 @@ extern const size_t serve_nroutes;
 /* ---- helpers for handlers (http.c) ---- */
 const char *req_param(const struct req *r, const char *name);  /* a path parameter */
 const char *req_query(const struct req *r, const char *name);  /* a query argument, or NULL */
+const char *req_header(const struct req *r, const char *name); /* a request header, or NULL */
 /* The JSON body as a dict with only the route's fields; NULL after replying 400. */
 value req_body(struct req *r, const struct route *rt, bool *ok);
 /* A query integer in [lo, hi], or def when absent; false after replying 400. */
 bool req_int(struct req *r, const char *name, int64_t lo, int64_t hi, int64_t def, int64_t *out);
 
 void reply_json(struct req *r, int status, value v);
+void reply_json_compact(struct req *r, int status, value v); /* one line: large replies */
 void reply_text(struct req *r, int status, const char *type, const char *p, size_t n);
 /* {"error": {"status": S, "code": CODE, "message": M}} */
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...) SILT_PRINTF(4, 5);
@@ -77,12 +79,30 @@ struct page {
 };
 struct page page_new(struct req *r, size_t cap);
 void page_add(struct req *r, struct page *pg, int64_t id, value item);
+void page_add_key(struct req *r, struct page *pg, const char *key, value item); /* key borrowed */
 void reply_page(struct req *r, const struct page *pg);
 
 /* ---- background.c: the scheduler thread and the worker processes ---- */
 struct background;
 struct background *background_start(const struct serve_opts *o, struct diag *d);
 void background_stop(struct background *bg);
+
+/* ---- discovery.c ---- */
+void serve_env_nodes(struct req *r);
+void serve_env_node(struct req *r);
+void serve_env_node_history(struct req *r);
+void serve_env_lineage(struct req *r);
+void serve_env_changes(struct req *r);
+void serve_env_state(struct req *r);
+void serve_discovery_release(void); /* the loaded definition states, when the server stops */
+
+/* ---- httpc.c: one POST (http:// or https://); *code the answer's status ---- */
+int http_post(const char *url, const char *const *headers, const char *body, size_t len,
+              int timeout_ms, int *code, struct buf *err);
+
+/* ---- webhooks.c ---- */
+void serve_webhook_github(struct req *r);
+void serve_webhook_generic(struct req *r);
 
 /* ---- openapi.c ---- */
 value serve_openapi(struct arena *a);

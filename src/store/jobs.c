@@ -423,6 +423,13 @@ int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
 		serr(d, "no run with id %lld", (long long)run_id);
 		rc = -1;
 	}
+	/* webhooks out, in the same transaction */
+	if (rc == 0 && st == SST_RUNNING)
+		rc = store_webhook_emit(s, "run.started", run_id, d);
+	if (rc == 0 && terminal(st))
+		rc = store_webhook_emit(s, "run.completed", run_id, d);
+	if (rc == 0 && st == SST_ERROR)
+		rc = store_webhook_emit(s, "run.errored", run_id, d);
 	return st_end(s, d, rc);
 }
 

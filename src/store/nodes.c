@@ -60,7 +60,7 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	struct map old, seen;
 	map_init(&old);
 	map_init(&seen);
-	/* rows without a blob (from before version 3) are not in known: they are all rewritten,
+	/* rows without a blob (from before version 5) are not in known: they are all rewritten,
 	 * but one not in this manifest must be deleted, so known is not enough to delete */
 	st = st_prep(s, d,
 	             known ? "SELECT unique_id, 0 FROM node_definition WHERE environment_id = ? AND "

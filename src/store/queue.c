@@ -29,6 +29,8 @@ static int cancel_one(struct store *s, int64_t id, const char *message, bool *do
 		           "UPDATE run_step SET status = 'cancelled', finished_at = ? WHERE run_id = ? AND "
 		           "status IN ('queued', 'running')",
 		           "ti", now, id);
+	if (rc == 0 && *done)
+		rc = store_webhook_emit(s, "run.completed", id, d);
 	return rc;
 }
 

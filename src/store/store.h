@@ -282,6 +282,90 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
                        struct arena *a, struct store_artifact *out, struct diag *d);
 
+/* ---- reads for the discovery API (discover.c) ---- */
+/* The run whose manifest is the environment's definition state and its generated_at (0/NULL
+ * when it has none). */
+int store_defs_source(struct store *s, int64_t env_id, struct arena *a, int64_t *run_id,
+                      const char **generated_at, struct diag *d);
+/* A node's execution state in an environment (strings valid during the callback). */
+struct store_exec {
+	const char *unique_id;
+	int64_t last_run_id;
+	const char *last_status, *last_at, *last_message;
+	int64_t success_run_id;
+	const char *success_at;
+	int64_t job_id; /* of the last run, 0 when it was no job's */
+	const char *job_name;
+};
+/* fn for every node with applied state; a non-zero return stops and is returned. */
+int store_exec_each(struct store *s, int64_t env_id,
+                    int (*fn)(void *ud, const struct store_exec *e), void *ud, struct diag *d);
+/* A text that changes whenever the environment's applied state does (the newest history row;
+ * another environment's runs change it too), for caches of store_exec_each. */
+int store_exec_version(struct store *s, int64_t env_id, struct arena *a, const char **version,
+                       struct diag *d);
+/* Executions in the environment's own non-CI runs, newest first: of one node (unique_id), or
+ * (unique_id NULL) the successful ones of every node — what it deployed lately. */
+struct store_env_exec {
+	int64_t run_id, job_id;
+	const char *job_name, *unique_id, *status, *started_at, *completed_at;
+	double execution_time;
+	const char *message;
+};
+int store_env_history(struct store *s, int64_t env_id, const char *unique_id, int limit,
+                      struct arena *a, struct store_env_exec **out, size_t *n, struct diag *d);
+
+/* ---- webhooks out (webhooks.c) ---- */
+struct store_webhook {
+	int64_t id;
+	const char *name, *url, *events; /* events: comma list */
+	bool signed_;                    /* has a secret (never read back) */
+	const char *created_at;
+	const char *format;              /* "event", or "commit-status" (CI runs' commit status) */
+	int64_t delivered, failed;
+};
+/* events: comma list of run.started, run.completed, run.errored; secret NULL: unsigned.
+ * format "event" (NULL) posts silt's run event signed with the secret; "commit-status" posts a
+ * CI run's commit status in GitHub's shape to url with {sha} filled in, the secret sent as its
+ * bearer token (other runs are skipped). */
+int store_webhook_create(struct store *s, const char *name, const char *url, const char *events,
+                         const char *secret, const char *format, struct diag *d);
+int store_webhook_delete(struct store *s, const char *name, struct diag *d);
+int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **out, size_t *n,
+                       struct diag *d);
+/* Queues a delivery of `event` about run_id to every subscription (store_run_set_status does). */
+int store_webhook_emit(struct store *s, const char *event, int64_t run_id, struct diag *d);
+struct store_delivery {
+	int64_t id;
+	const char *webhook, *url, *secret, *event, *payload;
+	int attempts;
+	const char *status; /* pending, delivered, failed (lists only) */
+	int response_code;
+	const char *error;
+	const char *format; /* due deliveries: the subscription's */
+};
+/* Deliveries whose next attempt is due, with their url and secret. */
+int store_delivery_due(struct store *s, struct arena *a, struct store_delivery **out, size_t *n,
+                       struct diag *d);
+/* Records an attempt: 2xx delivered; else retried with back-off, failed after max_attempts. */
+int store_delivery_result(struct store *s, int64_t id, int code, const char *error, int max_attempts,
+                          struct diag *d);
+/* The delivery log, newest first (webhook NULL: all). */
+int store_delivery_list(struct store *s, const char *webhook, int limit, struct arena *a,
+                        struct store_delivery **out, size_t *n, struct diag *d);
+
+/* ---- the project's repository (repo.c) ---- */
+/* Sets the repository (url NULL: unchanged, "": none) and, when set_secret, the webhook secret
+ * (sealed; NULL or "": none). */
+int store_repo_set(struct store *s, const char *url, const char *secret, bool set_secret,
+                   struct diag *d);
+/* *url and *secret (when secret is not NULL) in a, NULL when unset. */
+int store_repo_get(struct store *s, struct arena *a, const char **url, const char **secret,
+                   struct diag *d);
+/* Records the commit (and branch) a run checked out; NULL leaves a field as it is. */
+int store_run_set_git(struct store *s, int64_t run_id, const char *sha, const char *branch,
+                      struct diag *d);
+
 /* ---- service tokens (tokens.c) ---- */
 enum { STORE_SCOPE_METADATA_READ = 1, STORE_SCOPE_JOB_RUN = 2, STORE_SCOPE_ADMIN = 4 };
 int store_scope_parse(const char *s);            /* "metadata:read" → its bit, -1 unknown */
@@ -331,13 +415,13 @@ int store_blob_get(struct store *s, int64_t id, struct arena *a, const char **js
 
 struct store_node_def {
 	const char *unique_id, *resource_type, *checksum;
-	const char *config; /* JSON (rows written before schema version 3, or given) */
+	const char *config; /* JSON (rows written before schema version 5, or given) */
 	const char *node;   /* the manifest JSON of the node */
 };
 /* A definition by reference to its blob, with what comparison reads of it. */
 struct store_node_ref {
 	const char *unique_id, *resource_type, *checksum;
-	int64_t blob_id; /* read: 0 for a row written before schema version 3 ... */
+	int64_t blob_id; /* read: 0 for a row written before schema version 5 ... */
 	const char *node; /* ... whose JSON is then here (NULL otherwise); ignored when written */
 	struct store_node_info info;
 	const unsigned char *hash; /* the blob's (32 bytes), or NULL */
@@ -398,7 +482,7 @@ struct store_node_applied {
 	const char *success_at;
 	const char *database, *schema, *identifier;
 	const char *checksum, *config, *node, *vars;
-	/* node/config: only rows written before schema version 3 (else read the blob) */
+	/* node/config: only rows written before schema version 5 (else read the blob) */
 	int64_t blob_id;
 	struct store_node_info info; /* database/schema/alias are the applied relation above */
 };

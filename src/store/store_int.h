@@ -61,6 +61,16 @@ static inline int st_end(struct store *s, struct diag *d, int rc)
 	}
 	return store_commit(s, d);
 }
+/* Hands a VEC's items over as an array in arena a (*out, *n) and frees the VEC. */
+#define STORE_VEC_OUT(a, v, out, n)                                                                \
+	do {                                                                                       \
+		*(n) = (v).n;                                                                      \
+		*(out) = arena_alloc((a), ((v).n ? (v).n : 1) * sizeof(**(out)));                  \
+		if ((v).n)                                                                         \
+			memcpy(*(out), (v).v, (v).n * sizeof(**(out)));                            \
+		vec_free(&(v));                                                                    \
+	} while (0)
+
 /* This machine's name (owner of the runs its processes run; jobs.c). */
 const char *store_host_name(void);
 /* Now, as "2025-01-31T12:00:00.123Z", in a (or a static buffer when a is NULL — one at a time). */

@@ -169,11 +169,7 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
 			                 st_text(st, 3, a), st_text(st, 4, a), st_text(st, 5, a) };
 		vec_push(&v, t);
 	}
-	*n = v.n;
-	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
-	if (v.n)
-		memcpy(*out, v.v, v.n * sizeof(**out));
-	vec_free(&v);
+	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -575,6 +575,15 @@ void v_repr_str(struct str s, struct buf *out)
 	buf_putc(out, q);
 	const unsigned char *p = (const unsigned char *)s.p;
 	for (size_t i = 0; i < s.n;) {
+		/* a run of printable ASCII other than the quote and the backslash: as it is */
+		size_t j = i;
+		while (j < s.n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != (unsigned char)q && p[j] != '\\')
+			j++;
+		if (j > i) {
+			buf_append(out, p + i, j - i);
+			i = j;
+			continue;
+		}
 		uint32_t cp;
 		size_t len = v_utf8_decode((const char *)p + i, s.n - i, &cp);
 		if (cp == (uint32_t)q || cp == '\\') {

@@ -236,6 +236,24 @@ rm models/slow.sql
 silt build --env prod --profiles-dir . --select stg_orders > "$t/out" 2>&1
 check "the store works after the kill" eq $? 0
 
+# job-completion triggers: a job that runs after another ends (--after JOB[:STATUSES])
+silt job create after_ok --env prod --after nightly:success,error --step "silt run --select stg_orders" > "$t/out" 2>&1
+check "a job can wait for another's run to end" has "$t/out" "Created job 'after_ok'"
+silt job show after_ok > "$t/out" 2>&1
+check "... shown in its triggers" has "$t/out" '"on": \["success", "error"\]'
+silt job create after_bad --env prod --after nightly:done --step "silt seed" > "$t/out" 2>&1
+check "an unknown status is refused" has "$t/out" "statuses are success, error and cancelled, not 'done'"
+silt job edit after_ok --after after_ok > "$t/out" 2>&1
+check "a job cannot trigger itself" has "$t/out" "cannot trigger itself"
+silt job run nightly --profiles-dir . > "$t/out" 2>&1
+check "the run that ends queues the waiting job" has "$t/out" "Queued run [0-9]* of job 'after_ok' (after run [0-9]* of 'nightly' ended [a-z]*)"
+qr=$(q "$DB" "select max(id) from run where job_name = 'after_ok'")
+check "... as a queued run triggered by job completion" eq "$(q "$DB" "select status || ' ' || trigger from run where id = $qr")" "queued job_completion"
+silt worker --once --profiles-dir . > "$t/out" 2>&1
+check "silt worker --once executes it" eq "$(q "$DB" "select status from run where id = $qr")" success
+check "... and stops when the queue is empty" has "$t/out" "stopped after 1 run"
+silt job delete after_ok > /dev/null 2>&1
+
 # a job's deferral environment applies to its steps: a dev job building only a child reads the
 # parent production has
 D=$t/dj

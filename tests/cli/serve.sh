@@ -48,7 +48,7 @@ check "silt serve prints the address it listens on" test -n "$url"
 cat "$t/api.out"
 api=$(tail -n 1 "$t/api.out")
 check "the API checks pass ($api)" test "$(echo "$api" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed$/\1/')" = 0
-silt serve --port "${url##*:}" > "$t/bad.out" 2>&1
+timeout 20 "$SILT" serve --port "${url##*:}" > "$t/bad.out" 2>&1
 check "a port in use is a clear error" grep -q "cannot listen on 127.0.0.1:${url##*:}" "$t/bad.out"
 kill -TERM $pid
 wait $pid

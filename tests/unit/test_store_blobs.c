@@ -1,7 +1,7 @@
-/* Unit tests for the store's node blobs (schema version 4): content addressing, compression,
+/* Unit tests for the store's node blobs (schema version 5): content addressing, compression,
  * artifacts kept compressed or as pieces (read back byte for byte), definitions rewritten only
  * when their blob changed, the lean reader of --state-env, damaged data refused, and a store
- * of version 3 with node JSON inline migrated and still readable. Runs in a mkdtemp directory. */
+ * of version 4 with node JSON inline migrated and still readable. Runs in a mkdtemp directory. */
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -289,7 +289,7 @@ static void test_definitions(struct store *s, const char *path, int64_t env, int
 	arena_release(&ar);
 }
 
-/* A store at version 3 (before blobs) with a definition and an applied row holding their JSON. */
+/* A store at version 4 (before blobs) with a definition and an applied row holding their JSON. */
 static void test_migrate(void)
 {
 	char *p = path_in("old.db");
@@ -300,8 +300,9 @@ static void test_migrate(void)
 	                   "NOT NULL, applied_at TEXT NOT NULL) STRICT",
 	                   NULL, NULL, NULL);
 	const char *files[] = { "store/migrations/0001_init.sql", "store/migrations/0002_run_owner.sql",
-		                "store/migrations/0003_service_tokens.sql" };
-	for (int i = 0; i < 3; i++) {
+		                "store/migrations/0003_service_tokens.sql",
+		                "store/migrations/0004_webhooks_out.sql" };
+	for (int i = 0; i < (int)ARRAY_LEN(files); i++) {
 		const struct embedded_file *f = embed_find(files[i]);
 		rc |= f ? sqlite3_exec(db, f->data, NULL, NULL, NULL) : 1;
 		char sql[160];
@@ -326,7 +327,7 @@ static void test_migrate(void)
 	    "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', x'7b7d');",
 	    NULL, NULL, NULL);
 	sqlite3_close(db);
-	ok(rc == SQLITE_OK, "a store of version 3 is made");
+	ok(rc == SQLITE_OK, "a store of version 4 is made");
 	struct store *s = open_at(p);
 	ok(s != NULL, "and opens: %s", last_msg());
 	if (!s) {

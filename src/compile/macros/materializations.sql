@@ -21,11 +21,16 @@
             {{ get_create_table_as_sql(False, intermediate_relation, sql) }}
         {%- endif -%}
     {%- endcall -%}
+    {%- if kind == 'table' -%}
+        {%- do create_indexes(intermediate_relation) -%}
+    {%- endif -%}
     {%- if existing_relation is not none -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
     {%- endif -%}
     {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
     {{- run_hooks(post_hooks, inside_transaction=True) -}}
+    {%- do apply_grants(target_relation, config.get('grants'), should_revoke(existing_relation, full_refresh_mode=True)) -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do adapter.commit() -%}
     {%- if existing_relation is not none -%}
         {%- do adapter.drop_relation(backup_relation) -%}
@@ -80,11 +85,16 @@
     {%- call statement('main') -%}
         {{ build_sql }}
     {%- endcall -%}
+    {%- if existing_relation is none or swap -%}
+        {%- do create_indexes(intermediate_relation if swap else target_relation) -%}
+    {%- endif -%}
     {%- if swap -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
         {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
     {%- endif -%}
     {{- run_hooks(post_hooks, inside_transaction=True) -}}
+    {%- do apply_grants(target_relation, config.get('grants'), should_revoke(existing_relation, full_refresh_mode or swap)) -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do adapter.commit() -%}
     {%- if swap -%}
         {%- do adapter.drop_relation(backup_relation) -%}

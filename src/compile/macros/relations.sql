@@ -92,6 +92,29 @@
     {{ sql }}
 {%- endmacro %}
 
+{#- The `indexes` config of a table: one statement per index, from the adapter's
+    get_create_index_sql (none by default: SQLite models take no indexes config). -#}
+{% macro create_indexes(relation) -%}
+    {{ adapter.dispatch('create_indexes', 'dbt')(relation) }}
+{%- endmacro %}
+
+{% macro default__create_indexes(relation) -%}
+    {%- for index_dict in config.get('indexes', default=[]) or [] -%}
+        {%- set create_index_sql = get_create_index_sql(relation, index_dict) -%}
+        {%- if create_index_sql and create_index_sql | trim -%}
+            {%- do run_query(create_index_sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro get_create_index_sql(relation, index_dict) -%}
+    {{ return(adapter.dispatch('get_create_index_sql', 'dbt')(relation, index_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_create_index_sql(relation, index_dict) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
 {#- Column names quoted and joined with ", ". -#}
 {% macro get_quoted_csv(column_names) -%}
     {%- set quoted = [] -%}
@@ -127,4 +150,42 @@
         {%- set config_store_failures = flags.STORE_FAILURES -%}
     {%- endif -%}
     {{ return(config_store_failures) }}
+{%- endmacro %}
+
+{#- grants: {privilege: [grantee, ...]} applied to a relation after it is built. A relation
+    built beside the old one starts without grants (nothing to revoke); an incremental table
+    keeps its grants, so what the config no longer names is revoked. The default does nothing
+    (SQLite has no GRANT); postgres__ forms are in postgres.sql. -#}
+{% macro should_revoke(existing_relation, full_refresh_mode=True) -%}
+    {%- if not existing_relation -%}
+        {{ return(false) }}
+    {%- elif full_refresh_mode -%}
+        {{ return(copy_grants()) }}
+    {%- else -%}
+        {{ return(true) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro copy_grants() -%}
+    {{ return(adapter.dispatch('copy_grants', 'dbt')()) }}
+{%- endmacro %}
+
+{% macro default__copy_grants() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro apply_grants(relation, grant_config, should_revoke=True) -%}
+    {{ adapter.dispatch('apply_grants', 'dbt')(relation, grant_config, should_revoke) }}
+{%- endmacro %}
+
+{% macro default__apply_grants(relation, grant_config, should_revoke=True) -%}
+{%- endmacro %}
+
+{#- persist_docs: {relation: bool, columns: bool} writes the model's descriptions as comments.
+    Nothing by default (SQLite has no comments). -#}
+{% macro persist_docs(relation, model, for_relation=true, for_columns=true) -%}
+    {{ adapter.dispatch('persist_docs', 'dbt')(relation, model, for_relation, for_columns) }}
+{%- endmacro %}
+
+{% macro default__persist_docs(relation, model, for_relation, for_columns) -%}
 {%- endmacro %}

@@ -64,7 +64,7 @@ check("it documents the admin routes", all(p in paths for p in [
     "/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/steps",
     "/api/v1/runs/{run_id}/logs", "/api/v1/runs/{run_id}/artifacts",
     "/api/v1/runs/{run_id}/artifacts/{path}"]), list(paths))
-fill = {"env": "prod", "job": "nightly", "run_id": "1", "path": "run_results.json"}
+fill = {"env": "prod", "job": "nightly", "run_id": "1", "path": "run_results.json", "unique_id": "model.shop.orders"}
 for p, ops in paths.items():
     for method, op in ops.items():
         if method != "get":
@@ -233,7 +233,13 @@ while time.time() < deadline:  # until its first step is running
     if st.get("data") and st["data"][0]["status"] == "running":
         break
     time.sleep(0.2)
-time.sleep(0.5)
+live = ""
+deadline = time.time() + 20
+while time.time() < deadline and "START" not in live:  # the running step's lines arrive live
+    s, ctype, body = call(f"/api/v1/runs/{sid}/logs?step=1")
+    live = body.decode()
+    time.sleep(0.2)
+check("a running step's log lines are readable while it runs", "START" in live and "slow" in live, live[:300])
 s, d = jcall(f"/api/v1/runs/{sid}/cancel", "POST")
 check("POST cancel on a running run", s == 200 and d.get("status") == "cancelled"
       and d.get("message") == "cancelled through the API", d)
@@ -258,6 +264,90 @@ t2 = time.time()
 d = wait_run(d.get("id"), ("success", "error", "cancelled"), 60)
 check(f"the worker stopped the statement and takes the next run ({time.time() - t2:.1f}s)",
       d.get("status") == "success" and time.time() - t2 < 45, d)
+
+# ---- environment variables and credentials
+s, d = jcall("/api/v1/variables/DBT_REGION", "PUT", {"value": "eu"})
+check("PUT a project-wide variable", s == 200 and d.get("scope") == "project", d)
+s, d = jcall("/api/v1/environments/prod/variables/DBT_REGION", "PUT", {"value": "us"})
+check("PUT an environment's value", s == 200 and d.get("scope") == "environment", d)
+s, d = jcall("/api/v1/environments/prod/variables/DBT_ENV_SECRET_PW", "PUT", {"value": "hunter2"})
+check("PUT a secret", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/variables/lower_case", "PUT", {"value": "x"})
+check("a variable name dbt would not read is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/variables")
+rows = {x["name"]: x for x in d.get("data", [])}
+check("the matrix shows project and environment values", rows.get("DBT_REGION", {}).get("project") == "eu"
+      and rows["DBT_REGION"]["environments"].get("prod") == "us", d)
+check("... and a secret only masked", rows.get("DBT_ENV_SECRET_PW", {}).get("environments", {}).get("prod") == "*****", d)
+s, d = jcall("/api/v1/environments/prod/variables")
+check("an environment's variables", s == 200 and {x["name"] for x in d["data"]} >= {"DBT_REGION", "DBT_ENV_SECRET_PW"}, d)
+s, d = jcall("/api/v1/variables/DBT_REGION", "DELETE")
+check("DELETE a project-wide variable", s == 200 and d.get("deleted"), d)
+s, d = jcall("/api/v1/environments/prod/credentials/password", "PUT", {"value": "pw-s3cr3t"})
+check("PUT a credential", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/credentials")
+check("credentials list keys only", s == 200 and d.get("keys") == ["password"], d)
+s, d = jcall("/api/v1/environments/prod/credentials/password", "DELETE")
+check("DELETE a credential", s == 200, d)
+s, d = jcall("/api/v1/environments/prod/credentials", token=READ)
+check("credentials need the admin scope", is_error(s, d, 403), d)
+check("no response ever holds a secret value", not any(x in b for b in bodies for x in (b"hunter2", b"pw-s3cr3t")))
+
+# ---- webhooks out through the API
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "api_hook", "url": "http://127.0.0.1:9/x", "events": ["run.errored"], "secret": "zz-top"})
+check("POST a webhook subscription", s == 201, d)
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "api_hook", "url": "http://127.0.0.1:9/x", "events": ["run.errored"]})
+check("... a second of that name is a 409", is_error(s, d, 409), d)
+s, d = jcall("/api/v1/webhook-subscriptions", "POST", {"name": "h2", "url": "gopher://x", "events": ["run.errored"]})
+check("... a bad address is a 400", is_error(s, d, 400), d)
+s, d = jcall("/api/v1/webhook-subscriptions")
+check("GET the subscriptions, signed but never the secret", s == 200 and d["data"][0]["signed"] and b"zz-top" not in bodies[-1], d)
+s, d = jcall("/api/v1/webhook-subscriptions/api_hook/deliveries")
+check("its delivery log", s == 200 and d.get("data") == [], d)
+s, d = jcall("/api/v1/webhook-subscriptions/api_hook", "DELETE")
+check("DELETE a subscription", s == 200, d)
+
+# ---- discovery: what production has
+s, d = jcall("/api/v1/environments/prod/state")
+check("an environment's state counts its nodes", s == 200 and d.get("counts", {}).get("model", 0) >= 6
+      and d.get("definition_run_id"), d)
+s, d = jcall("/api/v1/environments/prod/nodes?resource_type=model&limit=500")
+models = {n["unique_id"]: n for n in d.get("data", [])}
+check("nodes lists the models", s == 200 and "model.shop.orders" in models and all(
+    n["resource_type"] == "model" for n in models.values()), list(models)[:5])
+o = models.get("model.shop.orders", {})
+check("... with their last execution", (o.get("execution") or {}).get("last_status") == "success"
+      and o["execution"].get("last_success_run_id"), o)
+check("... relation, materialization and layer", o.get("relation_name") and o.get("materialized")
+      and o.get("layer") == "marts", o)
+s, d = jcall("/api/v1/environments/prod/nodes?layer=staging")
+check("filtered by layer", s == 200 and sorted(n["name"] for n in d["data"]) == ["stg_customers", "stg_orders", "stg_payments"], d)
+s, d = jcall("/api/v1/environments/prod/nodes?select=%2Borders&resource_type=model")
+check("filtered by a selector (+orders)", s == 200 and "model.shop.stg_orders" in [n["unique_id"] for n in d["data"]]
+      and "model.shop.customers" not in [n["unique_id"] for n in d["data"]], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=orders&resource_type=model")
+check("searched by name", s == 200 and all("orders" in n["unique_id"] or "orders" in (n.get("description") or "").lower() for n in d["data"]) and d["data"], d)
+s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders")
+check("one node: definition, parents, children, applied relation", s == 200 and "raw_code" in d.get("definition", {})
+      and d.get("parents") and (d.get("applied_relation") or {}).get("identifier"), str(d)[:300])
+s, d = jcall("/api/v1/environments/prod/nodes/model.shop.nope")
+check("an unknown node is a 404", is_error(s, d, 404), d)
+s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders/history")
+check("a node's history in the environment", s == 200 and d.get("data") and d["data"][0]["status"] == "success", d)
+s, d = jcall("/api/v1/environments/prod/lineage?select=%2Borders")
+ln = [n["unique_id"] for n in d.get("nodes", [])]
+check("lineage of +orders", s == 200 and "model.shop.orders" in ln and "model.shop.stg_orders" in ln
+      and "model.shop.customers" not in ln and not any(x.startswith("test.") for x in ln), ln)
+check("... with its edges", ["model.shop.stg_orders", "model.shop.orders"] in d.get("edges", [])
+      or any(e[1] == "model.shop.orders" for e in d.get("edges", [])), d.get("edges"))
+s, d = jcall("/api/v1/environments/prod/lineage")
+check("the whole lineage", s == 200 and len(d.get("nodes", [])) > len(ln), len(d.get("nodes", [])))
+s, d = jcall("/api/v1/environments/prod/lineage?select=taag:x")
+check("a bad selector is a 400", is_error(s, d, 400, "bad_selector"), d)
+s, d = jcall("/api/v1/environments/prod/changes?days=1")
+check("what production deployed today", s == 200 and "model.shop.orders" in [x["unique_id"] for x in d.get("data", [])], d)
+s, d = jcall("/api/v1/environments/stg/nodes")
+check("an environment with no state yet is a 404 saying so", is_error(s, d, 404) and "no definition state" in d["error"]["message"], d)
 
 # ---- service tokens and scopes
 s, d = jcall("/api/v1/runs", token="")

@@ -1,4 +1,4 @@
--- Version 4: a node's manifest JSON is stored once, content-addressed (node_blob), instead of
+-- Version 5: a node's manifest JSON is stored once, content-addressed (node_blob), instead of
 -- once per table and per ingestion; the definition and applied rows keep a reference to it and
 -- what state comparison reads of it as small columns (a digest, the relation, the
 -- materialization; for macros their SQL), so `--state-env` reads small rows and parses a node's

@@ -1,0 +1,189 @@
+/* silt source freshness: dbt's `dbt source freshness` — select sources (-s/--select, --exclude,
+ * --selector; only sources with a freshness check run), check them (run/freshness.c) and write
+ * sources.json to the target folder or to -o/--output.
+ *
+ * Inside a step of `silt job run` (cli_job_current) the check runs in the step's environment:
+ * its target, threads, schema, database, credentials and variables, as the run commands do; the
+ * sources.json it writes is kept as the step's artifact. cli_load_parse_step (here, shared with
+ * cmd_clone.c) does that set-up. */
+#include <signal.h>
+
+#include "jobs.h"
+#include "run/freshness.h"
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (cli_interrupted) /* a second Ctrl-C: stop now */
+		_exit(130);
+	cli_interrupted = 1;
+}
+
+/* The environment of a job step laid over the options and the profile (cmd_run.c does the same
+ * for run tasks): target name, threads, variables; then schema, database and credentials. */
+struct step_env {
+	const char *schema, *database;
+	struct store_kv *creds;
+	size_t ncreds;
+	struct store_effective eff;
+};
+
+static int step_env_resolve(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
+                            struct step_env *se, struct diag *d)
+{
+	const struct store_env *e = &ctx->env;
+	const struct store_job *j = ctx->job;
+	memset(se, 0, sizeof(*se));
+	if (!o->target)
+		o->target = j && j->target_name ? j->target_name : e->target_name;
+	if (!o->threads)
+		o->threads = (int)(j && j->threads ? j->threads : e->threads);
+	se->schema = e->schema;
+	se->database = e->database;
+	if (e->type == SENV_DEVELOPMENT) {
+		struct store_personal me;
+		if (store_personal_load(ctx->s, a, &me, d) < 0)
+			return -1;
+		if (me.schema)
+			se->schema = me.schema;
+		if (me.database)
+			se->database = me.database;
+		se->creds = me.creds;
+		se->ncreds = me.ncreds;
+	} else if (store_cred_list(ctx->s, e->id, true, a, &se->creds, &se->ncreds, d) < 0) {
+		return -1;
+	}
+	struct store_run_ctx rc = { .run_id = ctx->run_id, .job_id = j ? j->id : 0 };
+	if (store_effective_env(ctx->s, e, &rc, a, &se->eff, d) < 0)
+		return -1;
+	o->env = se->eff.env;
+	return 0;
+}
+
+static void step_env_apply(struct project *p, const struct step_env *se)
+{
+	value out = p->profile.output, tgt = p->profile.target;
+	if (out.type != VT_DICT || tgt.type != VT_DICT)
+		return;
+	if (se->schema) {
+		vdict_sets(out.dict, "schema", v_cstr(se->schema));
+		vdict_sets(tgt.dict, "schema", v_cstr(se->schema));
+	}
+	if (se->database) {
+		vdict_sets(out.dict, "database", v_cstr(se->database));
+		vdict_sets(tgt.dict, "database", v_cstr(se->database));
+	}
+	for (size_t i = 0; i < se->ncreds; i++)
+		if (se->creds[i].value)
+			vdict_sets(out.dict, se->creds[i].key, v_cstr(se->creds[i].value));
+}
+
+int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a)
+{
+	struct cli_job_ctx *ctx = cli_job_current;
+	if (!ctx)
+		return cli_load_parse(c, o);
+	memset(c, 0, sizeof(*c));
+	diag_init(&c->d);
+	arena_init(&c->a);
+	struct step_env se;
+	if (step_env_resolve(ctx, o, a, &se, &c->d) < 0)
+		return -1;
+	c->loaded = true;
+	if (project_load(&c->p, o, &c->d) < 0)
+		return -1;
+	step_env_apply(&c->p, &se);
+	/* the step's artifacts are read from its target folder (cmd_job.c) */
+	const char *tp = c->p.target_path ? c->p.target_path : "target";
+	free(ctx->target_dir);
+	ctx->target_dir = tp[0] == '/' ? strdup(tp) : strdup(arena_printf(&c->a, "%s/%s", c->p.dir, tp));
+	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
+		return -1;
+	c->parsed = true;
+	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
+	size_t len;
+	char *text = file_read_all(path, &len);
+	if (text) {
+		char *kept = arena_strndup(&c->a, text, len);
+		free(text);
+		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int freshness(int argc, char **argv)
+{
+	struct project_opts o = { 0 };
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nrest;
+	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
+		free(rest);
+		return 2;
+	}
+	struct cli_selection csel = { 0 };
+	struct freshness_opts fo = { 0 };
+	int rc = 0;
+	for (int i = 0; i < nrest; i++) {
+		if (cli_take_selection_flag(rest, nrest, &i, &csel))
+			continue;
+		if ((!strcmp(rest[i], "-o") || !strcmp(rest[i], "--output")) && i + 1 < nrest)
+			fo.output = rest[++i];
+		else if (!strcmp(rest[i], "--no-write-json"))
+			fo.no_write_json = true;
+		else if (!strcmp(rest[i], "--write-json"))
+			fo.no_write_json = false;
+		else {
+			fprintf(stderr, "silt source freshness: %s '%s'\n",
+			        rest[i][0] == '-' ? "unknown option or missing value" : "unknown argument",
+			        rest[i]);
+			rc = 2;
+		}
+	}
+	free(rest);
+	if (rc) {
+		cli_selection_release(&csel);
+		return rc;
+	}
+	struct arena ea;
+	arena_init(&ea);
+	struct cli_parsed c;
+	struct gselect_opts so;
+	struct gselection sel;
+	rc = 2;
+	if (cli_load_parse_step(&c, &o, &ea) < 0 ||
+	    cli_selection_opts(&csel, 1u << GT_SOURCE, &so, c.selectors, &c.d) < 0 ||
+	    cli_selection_state(&csel, &c, &so) < 0 || graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
+		goto done;
+	if (!fo.no_write_json && cli_write_manifest(&c.p, &c.r, &c.a, &c.d) < 0)
+		goto done;
+	fo.threads = o.threads;
+	fo.target_name = c.p.profile.target_name;
+	fo.interrupt = &cli_interrupted;
+	struct sigaction sa = { 0 }, old;
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	rc = freshness_run(&c.p, &c.r, (struct gnode *const *)sel.nodes, sel.n, &fo, &c.d);
+	sigaction(SIGINT, &old, NULL);
+	if (cli_interrupted) {
+		fprintf(stderr, "silt: %s; sources that had not started were not checked\n",
+		        cli_interrupt_why ? cli_interrupt_why : "interrupted");
+		rc = rc ? rc : 1;
+	}
+done:
+	cli_parsed_release(&c);
+	cli_selection_release(&csel);
+	arena_release(&ea);
+	return rc;
+}
+
+int cmd_source(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "freshness")) {
+		fprintf(stderr, "usage: silt source freshness [-s SELECTOR] [--exclude SELECTOR] "
+		                "[-o PATH] [project flags]\n");
+		return 2;
+	}
+	return freshness(argc - 1, argv + 1);
+}

@@ -1,0 +1,602 @@
+/* The discovery API: what an environment has, read from its definition state (the manifest of
+ * the run that last set it, loaded once into a linked graph and kept until the environment's
+ * definition state changes) and its applied state (each node's last attempt and last success,
+ * read from the store on every request). Lineage takes silt's selector syntax. Only the
+ * environment's own non-CI runs feed it. */
+#include <pthread.h>
+#include <time.h>
+
+#include "serve_int.h"
+#include "graph/graph.h"
+
+/* The execution state of an environment's nodes (unique_id -> struct store_exec *), kept while
+ * the applied state's version (store_exec_version) stays the same. */
+struct xsnap {
+	int refs;
+	char *version;
+	struct arena a;
+	struct map by_id;
+};
+
+/* An environment's loaded definition state, shared by the requests that use it. */
+struct dstate {
+	int64_t env_id, def_run;
+	char *generated_at;
+	struct arena a;
+	struct gmanifest *m;
+	struct xsnap *x; /* the newest execution state read, or NULL */
+	int refs;        /* requests using it, +1 while it is the cached one */
+	struct dstate *next;
+};
+
+static void xsnap_unref_locked(struct xsnap *x)
+{
+	if (!x || --x->refs > 0)
+		return;
+	map_release(&x->by_id);
+	arena_release(&x->a);
+	free(x->version);
+	free(x);
+}
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct dstate *cache;
+
+static void dstate_unref_locked(struct dstate *ds)
+{
+	if (--ds->refs > 0)
+		return;
+	xsnap_unref_locked(ds->x);
+	gmanifest_free(ds->m);
+	arena_release(&ds->a);
+	free(ds->generated_at);
+	free(ds);
+}
+
+static void dstate_release(struct dstate *ds)
+{
+	if (!ds)
+		return;
+	pthread_mutex_lock(&cache_mu);
+	dstate_unref_locked(ds);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* The manifest of run_id: the run's own artifact, else its last step's. */
+static int load_manifest(struct req *r, int64_t run_id, struct dstate *ds, struct diag *d)
+{
+	struct store_artifact *arts, art;
+	size_t n;
+	if (store_artifact_list(r->store, run_id, false, &r->a, &arts, &n, d) < 0)
+		return -1;
+	int64_t step = -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(arts[i].path, "manifest.json") && arts[i].step_id >= step)
+			step = arts[i].step_id;
+	if (step < 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "run %lld kept no manifest.json",
+		         (long long)run_id);
+		return -1;
+	}
+	if (store_artifact_get(r->store, run_id, step, "manifest.json", &r->a, &art, d) != 1)
+		return -1;
+	return graph_load_manifest_json(&ds->a, "manifest.json", art.content, art.len, &ds->m, d);
+}
+
+/* The environment's definition state, loaded or reused; NULL after a reply. */
+static struct dstate *dstate_get(struct req *r, const struct store_env *e)
+{
+	struct diag d;
+	diag_init(&d);
+	int64_t run;
+	const char *gen;
+	if (reply_failed(r, store_defs_source(r->store, e->id, &r->a, &run, &gen, &d), &d))
+		return NULL;
+	if (!gen) {
+		reply_error(r, 404, "not_found",
+		            "environment '%s' has no definition state yet (no run has been recorded in it)",
+		            e->name);
+		return NULL;
+	}
+	pthread_mutex_lock(&cache_mu);
+	struct dstate **pp = &cache, *ds = NULL;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->env_id == e->id)
+			break;
+	if (*pp && (*pp)->def_run == run && !strcmp((*pp)->generated_at, gen)) {
+		ds = *pp;
+		ds->refs++;
+		pthread_mutex_unlock(&cache_mu);
+		return ds;
+	}
+	if (*pp) { /* stale: drop it from the cache (requests using it keep it alive) */
+		struct dstate *old = *pp;
+		*pp = old->next;
+		dstate_unref_locked(old);
+	}
+	ds = xcalloc(1, sizeof(*ds));
+	ds->env_id = e->id;
+	ds->def_run = run;
+	ds->generated_at = xstrdup(gen);
+	arena_init(&ds->a);
+	diag_init(&d);
+	if (load_manifest(r, run, ds, &d) < 0) {
+		pthread_mutex_unlock(&cache_mu);
+		ds->refs = 1;
+		dstate_release(ds);
+		reply_diag(r, &d);
+		diag_release(&d);
+		return NULL;
+	}
+	diag_release(&d);
+	ds->refs = 2; /* the cache's and this request's */
+	ds->next = cache;
+	cache = ds;
+	pthread_mutex_unlock(&cache_mu);
+	return ds;
+}
+
+static bool load_env(struct req *r, struct store_env *e)
+{
+	struct diag d;
+	diag_init(&d);
+	return !reply_failed(r, store_env_get(r->store, req_param(r, "env"), &r->a, e, &d), &d);
+}
+
+/* ---- JSON shapes ---- */
+
+static value str_or_none(const char *s) { return s ? v_cstr(s) : v_none(); }
+
+static value raw_get(const struct gnode *g, const char *key)
+{
+	value v = v_item(g->raw, key);
+	return v.type == VT_UNDEF ? v_none() : v;
+}
+
+static value exec_json(struct arena *a, const struct store_exec *x)
+{
+	if (!x)
+		return v_none();
+	value v = v_dict(a, 9);
+	vdict_sets(v.dict, "last_run_id", x->last_run_id ? v_int(x->last_run_id) : v_none());
+	vdict_sets(v.dict, "last_status", str_or_none(x->last_status));
+	vdict_sets(v.dict, "last_run_at", str_or_none(x->last_at));
+	vdict_sets(v.dict, "last_success_run_id", x->success_run_id ? v_int(x->success_run_id) : v_none());
+	vdict_sets(v.dict, "last_success_at", str_or_none(x->success_at));
+	vdict_sets(v.dict, "job_id", x->job_id ? v_int(x->job_id) : v_none());
+	vdict_sets(v.dict, "job", str_or_none(x->job_name));
+	vdict_sets(v.dict, "error", x->last_status && strcmp(x->last_status, "success") &&
+	                                    strcmp(x->last_status, "pass")
+	                                ? str_or_none(x->last_message)
+	                                : v_none());
+	return v;
+}
+
+/* The layer of a model: the folder under models/ (staging, intermediate, marts, ...). */
+static const char *layer_of(const struct gnode *g)
+{
+	return g->type == GT_MODEL && g->nfqn > 2 ? g->fqn[1] : NULL;
+}
+
+static value node_json(struct arena *a, const struct gnode *g, const struct store_exec *x)
+{
+	value v = v_dict(a, 16), tags = v_list(a, g->ntags);
+	for (uint32_t i = 0; i < g->ntags; i++)
+		vlist_push(tags.list, v_cstr(g->tags[i]));
+	vdict_sets(v.dict, "unique_id", v_cstr(g->unique_id));
+	vdict_sets(v.dict, "name", v_cstr(g->name ? g->name : ""));
+	vdict_sets(v.dict, "resource_type", v_cstr(graph_type_name((enum gtype)g->type)));
+	vdict_sets(v.dict, "package", str_or_none(g->package));
+	vdict_sets(v.dict, "path", str_or_none(g->original_file_path));
+	vdict_sets(v.dict, "layer", str_or_none(layer_of(g)));
+	vdict_sets(v.dict, "tags", tags);
+	vdict_sets(v.dict, "materialized", g->config.type == VT_DICT ? v_item(g->config, "materialized").type == VT_STR ? v_item(g->config, "materialized") : v_none() : v_none());
+	vdict_sets(v.dict, "database", raw_get(g, "database"));
+	vdict_sets(v.dict, "schema", raw_get(g, "schema"));
+	vdict_sets(v.dict, "relation_name", raw_get(g, "relation_name"));
+	vdict_sets(v.dict, "description", raw_get(g, "description"));
+	vdict_sets(v.dict, "execution", exec_json(a, x));
+	return v;
+}
+
+/* ---- execution state ---- */
+
+static int keep_exec(void *ud, const struct store_exec *e)
+{
+	struct xsnap *x = ud;
+	struct store_exec *c = arena_alloc(&x->a, sizeof(*c));
+	*c = *e;
+	c->unique_id = arena_strndup(&x->a, e->unique_id, strlen(e->unique_id));
+#define DUP(f) c->f = e->f ? arena_strndup(&x->a, e->f, strlen(e->f)) : NULL
+	DUP(last_status);
+	DUP(last_at);
+	DUP(last_message);
+	DUP(success_at);
+	DUP(job_name);
+#undef DUP
+	map_set(&x->by_id, str_from(c->unique_id), c);
+	return 0;
+}
+
+/* The environment's execution state, read again only when it changed; NULL after a reply.
+ * Release with xsnap_release. */
+static struct xsnap *execs_get(struct req *r, struct dstate *ds)
+{
+	const char *version;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_exec_version(r->store, ds->env_id, &r->a, &version, &d), &d))
+		return NULL;
+	pthread_mutex_lock(&cache_mu);
+	struct xsnap *x = ds->x;
+	if (x && version && !strcmp(x->version, version)) {
+		x->refs++;
+		pthread_mutex_unlock(&cache_mu);
+		return x;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->version = xstrdup(version ? version : "");
+	arena_init(&x->a);
+	map_init(&x->by_id);
+	diag_init(&d);
+	if (store_exec_each(r->store, ds->env_id, keep_exec, x, &d) < 0) {
+		x->refs = 1;
+		xsnap_unref_locked(x);
+		pthread_mutex_unlock(&cache_mu);
+		reply_failed(r, -1, &d);
+		return NULL;
+	}
+	diag_release(&d);
+	xsnap_unref_locked(ds->x); /* requests still using the old one keep it */
+	x->refs = 2;              /* the dstate's and this request's */
+	ds->x = x;
+	pthread_mutex_unlock(&cache_mu);
+	return x;
+}
+
+static void xsnap_release(struct xsnap *x)
+{
+	pthread_mutex_lock(&cache_mu);
+	xsnap_unref_locked(x);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* ---- handlers ---- */
+
+static bool has_tag(const struct gnode *g, const char *tag)
+{
+	for (uint32_t i = 0; i < g->ntags; i++)
+		if (!strcmp(g->tags[i], tag))
+			return true;
+	return false;
+}
+
+static bool in_list(const char *list, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *p = list; p && *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && !strncmp(p, s, n))
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+static bool selected(struct req *r, const struct gmanifest *m, const char *select,
+                     struct gselection *sel)
+{
+	struct gselect_opts o = { 0 };
+	const char *one[1] = { select };
+	o.select = one;
+	o.nselect = 1;
+	const char *exclude = req_query(r, "exclude");
+	const char *ex[1] = { exclude };
+	if (exclude) {
+		o.exclude = ex;
+		o.nexclude = 1;
+	}
+	o.indirect = GI_EAGER;
+	struct diag d;
+	diag_init(&d);
+	int rc = graph_select(&r->a, m, &o, sel, &d);
+	if (rc < 0) {
+		struct buf b = BUF_INIT;
+		for (size_t i = 0; i < d.msgs.n; i++)
+			if (d.msgs.v[i].level == DIAG_ERROR) {
+				diag_format_msg(&d.msgs.v[i], &b);
+				break;
+			}
+		reply_error(r, 400, "bad_selector", "%s", b.n ? buf_cstr(&b) : "a bad selector");
+		buf_release(&b);
+	}
+	diag_release(&d);
+	return rc == 0;
+}
+
+void serve_env_nodes(struct req *r)
+{
+	struct store_env e;
+	int64_t limit;
+	if (!load_env(r, &e) || !req_int(r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, &limit))
+		return;
+	struct dstate *ds = dstate_get(r, &e);
+	if (!ds)
+		return;
+	struct xsnap *x = execs_get(r, ds);
+	if (!x) {
+		dstate_release(ds);
+		return;
+	}
+	const char *type = req_query(r, "resource_type"), *tag = req_query(r, "tag"),
+	           *pkg = req_query(r, "package"), *schema = req_query(r, "schema"),
+	           *status = req_query(r, "status"), *ids = req_query(r, "unique_id"),
+	           *search = req_query(r, "search"), *layer = req_query(r, "layer"),
+	           *select = req_query(r, "select"), *cursor = req_query(r, "cursor");
+	struct gselection sel = { 0 };
+	const struct gmanifest *m = ds->m;
+	if (select && !selected(r, m, select, &sel))
+		goto out;
+	/* the matches in unique_id order; JSON only for the page's */
+	const struct gnode **hits = arena_alloc(&r->a, (m->n + 1) * sizeof(*hits));
+	uint32_t nhits = 0, start = 0;
+	for (uint32_t k = 0; k < m->n; k++) {
+		const struct gnode *g = m->nodes[m->by_id[k]];
+		if (select && !(sel.bits[g->idx / 64] >> (g->idx % 64) & 1))
+			continue;
+		if (type && !in_list(type, graph_type_name((enum gtype)g->type)))
+			continue;
+		if ((tag && !has_tag(g, tag)) || (pkg && (!g->package || strcmp(pkg, g->package))) ||
+		    (ids && !in_list(ids, g->unique_id)))
+			continue;
+		if (layer && (!layer_of(g) || strcmp(layer, layer_of(g))))
+			continue;
+		value sc = raw_get(g, "schema");
+		if (schema && (sc.type != VT_STR || strcmp(sc.s, schema)))
+			continue;
+		if (search && !(g->name && strcasestr(g->name, search)) &&
+		    !strcasestr(g->unique_id, search)) {
+			value desc = raw_get(g, "description");
+			if (desc.type != VT_STR || !strcasestr(desc.s, search))
+				continue;
+		}
+		const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
+		if (status && (!xe || !xe->last_status || strcmp(xe->last_status, status)))
+			continue;
+		if (cursor && !strcmp(cursor, g->unique_id))
+			start = nhits + 1;
+		hits[nhits++] = g;
+	}
+	if (cursor && !start) {
+		reply_error(r, 400, "bad_cursor",
+		            "cursor '%s' is not one this list gave (it may have been deleted)", cursor);
+		goto out;
+	}
+	uint32_t end = nhits - start > (uint32_t)limit ? start + (uint32_t)limit : nhits;
+	value page = v_list(&r->a, end - start), top = v_dict(&r->a, 3);
+	for (uint32_t i = start; i < end; i++)
+		vlist_push(page.list, node_json(&r->a, hits[i],
+		                                 map_get(&x->by_id, str_from(hits[i]->unique_id))));
+	vdict_sets(top.dict, "data", page);
+	vdict_sets(top.dict, "next_cursor", end < nhits ? v_cstr(hits[end - 1]->unique_id) : v_none());
+	vdict_sets(top.dict, "total", v_int(nhits));
+	reply_json(r, 200, top);
+out:
+	xsnap_release(x);
+	dstate_release(ds);
+}
+
+static const struct gnode *find_node(struct req *r, const struct dstate *ds)
+{
+	const char *id = req_param(r, "unique_id");
+	const struct gnode *g = graph_find(ds->m, str_from(id));
+	if (!g)
+		reply_error(r, 404, "not_found", "the environment's definition state has no node '%s'", id);
+	return g;
+}
+
+static value ids_of(struct arena *a, const struct gmanifest *m, const uint32_t *v, uint32_t n)
+{
+	value l = v_list(a, n);
+	for (uint32_t i = 0; i < n; i++)
+		vlist_push(l.list, v_cstr(m->nodes[v[i]]->unique_id));
+	return l;
+}
+
+void serve_env_node(struct req *r)
+{
+	struct store_env e;
+	if (!load_env(r, &e))
+		return;
+	struct dstate *ds = dstate_get(r, &e);
+	if (!ds)
+		return;
+	const struct gnode *g = find_node(r, ds);
+	if (g) {
+		struct store_node_applied ap;
+		struct diag d;
+		diag_init(&d);
+		int rc = store_applied_get(r->store, e.id, g->unique_id, &r->a, &ap, &d);
+		if (rc < 0) {
+			reply_failed(r, rc, &d);
+		} else {
+			diag_release(&d);
+			struct store_exec xe = { g->unique_id, ap.last_run_id, ap.last_status, ap.last_at,
+				                 ap.last_message, ap.success_run_id, ap.success_at, 0, NULL };
+			value v = node_json(&r->a, g, rc == 1 ? &xe : NULL);
+			vdict_sets(v.dict, "parents", ids_of(&r->a, ds->m, g->parents, g->nparents));
+			vdict_sets(v.dict, "children", ids_of(&r->a, ds->m, g->children, g->nchildren));
+			if (rc == 1) {
+				value rel = v_dict(&r->a, 3);
+				vdict_sets(rel.dict, "database", str_or_none(ap.database));
+				vdict_sets(rel.dict, "schema", str_or_none(ap.schema));
+				vdict_sets(rel.dict, "identifier", str_or_none(ap.identifier));
+				vdict_sets(v.dict, "applied_relation", ap.identifier ? rel : v_none());
+				vdict_sets(v.dict, "applied_checksum", str_or_none(ap.checksum));
+			}
+			vdict_sets(v.dict, "definition", g->raw);
+			reply_json(r, 200, v);
+		}
+	}
+	dstate_release(ds);
+}
+
+static value exec_row(struct arena *a, const struct store_env_exec *h)
+{
+	value v = v_dict(a, 9);
+	vdict_sets(v.dict, "run_id", v_int(h->run_id));
+	vdict_sets(v.dict, "job_id", h->job_id ? v_int(h->job_id) : v_none());
+	vdict_sets(v.dict, "job", str_or_none(h->job_name));
+	vdict_sets(v.dict, "unique_id", str_or_none(h->unique_id));
+	vdict_sets(v.dict, "status", str_or_none(h->status));
+	vdict_sets(v.dict, "started_at", str_or_none(h->started_at));
+	vdict_sets(v.dict, "completed_at", str_or_none(h->completed_at));
+	vdict_sets(v.dict, "execution_time", v_float(h->execution_time));
+	vdict_sets(v.dict, "message", str_or_none(h->message));
+	return v;
+}
+
+void serve_env_node_history(struct req *r)
+{
+	struct store_env e;
+	int64_t limit;
+	if (!load_env(r, &e) || !req_int(r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, &limit))
+		return;
+	struct store_env_exec *h;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_env_history(r->store, e.id, req_param(r, "unique_id"), (int)limit,
+	                                      &r->a, &h, &n, &d),
+	                 &d))
+		return;
+	value items = v_list(&r->a, (uint32_t)n), top = v_dict(&r->a, 1);
+	for (size_t i = 0; i < n; i++)
+		vlist_push(items.list, exec_row(&r->a, &h[i]));
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+void serve_env_changes(struct req *r)
+{
+	struct store_env e;
+	int64_t days;
+	if (!load_env(r, &e) || !req_int(r, "days", 1, 366, 7, &days))
+		return;
+	time_t since = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+	gmtime_r(&since, &tm);
+	char cut[32];
+	strftime(cut, sizeof(cut), "%Y-%m-%dT%H:%M:%S", &tm);
+	struct store_env_exec *h;
+	size_t n;
+	struct diag d;
+	diag_init(&d);
+	if (reply_failed(r, store_env_history(r->store, e.id, NULL, 100000, &r->a, &h, &n, &d), &d))
+		return;
+	/* the newest successful execution of each node deployed since the cut */
+	struct map seen;
+	map_init(&seen);
+	value items = v_list(&r->a, 16), top = v_dict(&r->a, 3);
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].completed_at || strcmp(h[i].completed_at, cut) < 0)
+			continue;
+		if (map_get(&seen, str_from(h[i].unique_id)))
+			continue;
+		map_set(&seen, str_from(h[i].unique_id), (void *)1);
+		vlist_push(items.list, exec_row(&r->a, &h[i]));
+	}
+	map_release(&seen);
+	vdict_sets(top.dict, "since", v_cstr(arena_printf(&r->a, "%sZ", cut)));
+	vdict_sets(top.dict, "data", items);
+	reply_json(r, 200, top);
+}
+
+void serve_env_lineage(struct req *r)
+{
+	struct store_env e;
+	if (!load_env(r, &e))
+		return;
+	struct dstate *ds = dstate_get(r, &e);
+	if (!ds)
+		return;
+	const char *select = req_query(r, "select");
+	struct gselection sel = { 0 };
+	const struct gmanifest *m = ds->m;
+	if (select && !selected(r, m, select, &sel)) {
+		dstate_release(ds);
+		return;
+	}
+	struct xsnap *x = execs_get(r, ds);
+	if (!x) {
+		dstate_release(ds);
+		return;
+	}
+	value nodes = v_list(&r->a, select ? sel.n : m->n), edges = v_list(&r->a, 16),
+	      top = v_dict(&r->a, 3);
+	for (uint32_t k = 0; k < m->n; k++) {
+		const struct gnode *g = m->nodes[m->topo[k]];
+		if (select && !(sel.bits[g->idx / 64] >> (g->idx % 64) & 1))
+			continue;
+		if (g->type == GT_TEST && !req_query(r, "tests"))
+			continue;
+		const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
+		value v = v_dict(&r->a, 5);
+		vdict_sets(v.dict, "unique_id", v_cstr(g->unique_id));
+		vdict_sets(v.dict, "name", v_cstr(g->name ? g->name : ""));
+		vdict_sets(v.dict, "resource_type", v_cstr(graph_type_name((enum gtype)g->type)));
+		vdict_sets(v.dict, "status", xe ? str_or_none(xe->last_status) : v_none());
+		vdict_sets(v.dict, "layer", str_or_none(layer_of(g)));
+		vlist_push(nodes.list, v);
+		for (uint32_t i = 0; i < g->nparents; i++) {
+			const struct gnode *p = m->nodes[g->parents[i]];
+			if (select && !(sel.bits[p->idx / 64] >> (p->idx % 64) & 1))
+				continue;
+			if (p->type == GT_TEST && !req_query(r, "tests"))
+				continue;
+			value edge = v_list(&r->a, 2);
+			vlist_push(edge.list, v_cstr(p->unique_id));
+			vlist_push(edge.list, v_cstr(g->unique_id));
+			vlist_push(edges.list, edge);
+		}
+	}
+	vdict_sets(top.dict, "nodes", nodes);
+	vdict_sets(top.dict, "edges", edges);
+	vdict_sets(top.dict, "generated_at", v_cstr(ds->generated_at));
+	reply_json_compact(r, 200, top);
+	xsnap_release(x);
+	dstate_release(ds);
+}
+
+void serve_env_state(struct req *r)
+{
+	struct store_env e;
+	if (!load_env(r, &e))
+		return;
+	struct dstate *ds = dstate_get(r, &e);
+	if (!ds)
+		return;
+	value counts = v_dict(&r->a, 8), top = v_dict(&r->a, 5);
+	for (uint32_t k = 0; k < ds->m->n; k++) {
+		value key = v_cstr(graph_type_name((enum gtype)ds->m->nodes[k]->type)), c;
+		vdict_set(counts.dict, key, v_int(vdict_get(counts.dict, key, &c) ? c.i + 1 : 1));
+	}
+	vdict_sets(top.dict, "environment", v_cstr(e.name));
+	vdict_sets(top.dict, "type", v_cstr(store_env_type_name(e.type)));
+	vdict_sets(top.dict, "definition_run_id", ds->def_run ? v_int(ds->def_run) : v_none());
+	vdict_sets(top.dict, "generated_at", v_cstr(ds->generated_at));
+	vdict_sets(top.dict, "counts", counts);
+	reply_json(r, 200, top);
+	dstate_release(ds);
+}
+
+void serve_discovery_release(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	while (cache) {
+		struct dstate *ds = cache;
+		cache = ds->next;
+		dstate_unref_locked(ds);
+	}
+	pthread_mutex_unlock(&cache_mu);
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Two silt worker processes share one store while silt serve (no workers of its own) queues
+# runs: each run is executed exactly once; a worker killed with SIGKILL in the middle of a run
+# leaves that run marked errored within seconds (the server's scheduler notices the dead
+# process), never stuck "running", and the other worker goes on with the queue.
+. "$(dirname "$0")/lib/common.sh" "$1"
+cp -R "$ROOT/examples/shop" "$t/shop"
+rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
+export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+export HOME=$t/home SILT_STORE=$t/store.db
+unset DBT_PROJECT_DIR DBT_TARGET
+cd "$t/shop" || exit 1
+sq() { /usr/bin/python3 -c "import sqlite3,sys; print(' '.join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()))" "$SILT_STORE" "$1"; }
+silt env create prod --type production > /dev/null 2>&1
+silt seed --env prod > /dev/null 2>&1
+cat > models/slow.sql <<'EOT'
+{{ config(materialized='table') }}
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 500000000)
+select count(*) as n from c
+EOT
+silt job create slow --env prod --step "silt run --select slow" > /dev/null 2>&1
+# ten quick jobs: each queued run of one is its own job, so none replaces another
+for k in 0 1 2 3 4 5 6 7 8 9; do
+	silt job create quick$k --env prod --step "silt run --select stg_customers" > /dev/null 2>&1
+done
+"$SILT" serve --port 0 --workers 0 > "$t/serve.out" 2>&1 &
+spid=$!
+"$SILT" worker --poll-ms 100 > "$t/w1.out" 2>&1 &
+w1=$!
+"$SILT" worker --poll-ms 100 > "$t/w2.out" 2>&1 &
+w2=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "listening on" "$t/serve.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$t/serve.out" | head -n 1)
+token=$(silt token create t --scope job:run | grep '^slt_')
+post() { /usr/bin/python3 -c "
+import sys, urllib.request
+r = urllib.request.Request(sys.argv[1] + sys.argv[2], data=b'{}', method='POST', headers={'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})
+print(urllib.request.urlopen(r).status)" "$url" "$1" "$token"; }
+post /api/v1/jobs/slow/runs > /dev/null
+i=0
+while [ $i -lt 300 ] && [ "$(sq "select count(*) from run where job_name = 'slow' and status = 'running'")" != 1 ]; do sleep 0.1; i=$((i + 1)); done
+slow=$(sq "select id from run where job_name = 'slow'")
+owner=$(sq "select owner_pid from run where id = $slow")
+check "a worker runs the slow job" test "$owner" = "$w1" -o "$owner" = "$w2"
+for k in 0 1 2 3 4 5 6 7 8 9; do post /api/v1/jobs/quick$k/runs > /dev/null; post /api/v1/jobs/quick$k/runs > /dev/null; done
+sleep 0.3
+kill -9 "$owner"
+start=$(date +%s)
+i=0
+while [ $i -lt 300 ] && [ "$(sq "select status from run where id = $slow")" = running ]; do sleep 0.1; i=$((i + 1)); done
+took=$(($(date +%s) - start))
+check "the killed worker's run is marked errored (${took}s)" test "$(sq "select status from run where id = $slow")" = error
+check "... within seconds" test "$took" -le 15
+check "... saying its process died" test -n "$(sq "select id from run where id = $slow and message like '%ended without finishing%'")"
+i=0
+while [ $i -lt 600 ] && [ "$(sq "select count(*) from run where status in ('queued', 'running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+check "the other worker empties the queue" test "$(sq "select count(*) from run where status in ('queued', 'running')")" = 0
+check "all 20 quick runs succeeded or were replaced, none errored" \
+	test "$(sq "select count(*) from run where job_name like 'quick%' and status in ('success', 'cancelled')")" = 20
+check "each quick job ran at least once" test "$(sq "select count(distinct job_name) from run where job_name like 'quick%' and status = 'success'")" = 10
+check "no run was executed twice (one history row per node per run)" \
+	test "$(sq "select count(*) from (select run_id, unique_id from node_history group by run_id, unique_id having count(*) > 1)")" = 0
+alive=$w1
+[ "$owner" = "$w1" ] && alive=$w2
+kill -TERM "$alive" $spid
+wait "$alive"
+check "the surviving worker stops cleanly" test $? -eq 0
+wait $spid
+finish

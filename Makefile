@@ -2,7 +2,7 @@
 # UBSan into build/asan/ and runs every test suite; `make bench`, `make fuzz`, `make demo`.
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1 libcrypto libssl sqlite3 libpcre2-8 libmicrohttpd libpq
+PKGS    := jansson yaml-0.1 libcrypto libssl sqlite3 libpcre2-8 libmicrohttpd libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

@@ -3,7 +3,8 @@
 metadata store — `silt ingest --env prod` of its manifest.json plus a synthetic run_results.json
 with one success per model (building 10,000 models on SQLite would take minutes). Reports the
 best of three wall times (each ingestion is a new run: definition state replaced, one history
-row and one applied-state update per model, both artifacts kept). Target (issue 4): <= 0.5 s.
+row and one applied-state update per model, both artifacts kept) after a first ingestion that
+stores every node (also reported). Target (issue 4): <= 0.5 s.
 
 usage: bench-store.py SILT BUILD_DIR
 """
@@ -48,14 +49,25 @@ try:
     env = dict(os.environ, SILT_STORE_KEY="00" * 32)
     subprocess.run([silt, "env", "create", "prod", "--type", "production", "--store", store],
                    check=True, stdout=subprocess.DEVNULL, env=env)
-    best = None
-    for _ in range(3):
+    devnull = os.open(os.devnull, os.O_WRONLY)
+
+    def ingest():
+        argv = [silt, "ingest", "--env", "prod", "--store", store, target]
         t0 = time.monotonic()
-        subprocess.run([silt, "ingest", "--env", "prod", "--store", store, target], check=True,
-                       stdout=subprocess.DEVNULL, env=env)
-        wall = time.monotonic() - t0
-        best = wall if best is None or wall < best else best
-    print(f"store ingest, 10000 models ({len(results)} results): {best:.3f} s "
-          f"(target <= 0.5 s)")
+        pid = os.posix_spawn(silt, argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+        _, status, ru = os.wait4(pid, 0)
+        if status != 0:
+            sys.exit("silt ingest failed")
+        return time.monotonic() - t0, ru.ru_utime + ru.ru_stime
+
+    # the first ingestion stores every node; later ones only what changed (nothing here: the
+    # same manifest, as a job that changed no model would write)
+    first, first_cpu = ingest()
+    runs = [ingest() for _ in range(3)]
+    best = min(w for w, _ in runs)
+    best_cpu = min(c for _, c in runs)
+    print(f"store ingest, 10000 models ({len(results)} results): {best:.3f} s, cpu {best_cpu:.3f} s "
+          f"(target <= 0.5 s; the first ingestion into an empty store: {first:.2f} s, "
+          f"cpu {first_cpu:.2f} s)")
 finally:
     shutil.rmtree(tmp)

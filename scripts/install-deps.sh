@@ -3,7 +3,7 @@
 # (or sudo) only when something is missing.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libjansson-dev libyaml-dev libssl-dev \
-libsqlite3-dev libpcre2-dev libmicrohttpd-dev libpq-dev postgresql python3 python3-jinja2 python3-yaml python3-jsonschema python3-agate git"
+libsqlite3-dev libpcre2-dev libmicrohttpd-dev libpq-dev postgresql zlib1g-dev python3 python3-jinja2 python3-yaml python3-jsonschema python3-agate git"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -6,7 +6,10 @@
  *
  * records artifacts produced elsewhere (by dbt itself, say) as a new, finished run. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jobs.h"
 #include "json/json.h"
@@ -49,6 +52,52 @@ struct store *cli_store_open(const char *cmd, const char *explicit_path, const c
 	return s;
 }
 
+/* A file's text for ingestion: mapped when nothing is to be masked (a 60 MB manifest is
+ * otherwise copied, and its pages faulted in, for nothing), else read and masked. */
+struct text {
+	char *p; /* NULL: the file does not exist */
+	size_t n;
+	bool mapped;
+};
+
+static char *read_masked(const char *path, const struct store_effective *eff, size_t *len,
+                         int *err, struct diag *d);
+
+static void text_read(struct text *t, const char *path, const struct store_effective *eff,
+                      int *err, struct diag *d)
+{
+	memset(t, 0, sizeof(*t));
+	if (*err)
+		return;
+	if (!eff || !eff->nsecrets) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+			               0);
+			if (m != MAP_FAILED) {
+				close(fd);
+				t->p = m;
+				t->n = (size_t)st.st_size;
+				t->mapped = true;
+				return;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	t->p = read_masked(path, eff, &t->n, err, d);
+}
+
+static void text_free(struct text *t)
+{
+	if (t->mapped)
+		munmap(t->p, t->n);
+	else
+		free(t->p);
+	memset(t, 0, sizeof(*t));
+}
+
 /* The file's text with secrets masked; NULL (not an error) when it does not exist. */
 static char *read_masked(const char *path, const struct store_effective *eff, size_t *len,
                          int *err, struct diag *d)
@@ -72,28 +121,6 @@ static char *read_masked(const char *path, const struct store_effective *eff, si
 	return text;
 }
 
-static const char *json_text(struct arena *a, value v)
-{
-	if (v.type == VT_NONE || v_is_undef(v))
-		return NULL;
-	struct json_opts o = JSON_OPTS_INIT;
-	o.ensure_ascii = false;
-	o.item_sep = ",";
-	o.key_sep = ":";
-	struct buf b = BUF_INIT;
-	const char *r = json_write(&b, v, &o) == 0 ? arena_strndup(a, b.p, b.n) : NULL;
-	buf_release(&b);
-	return r;
-}
-
-static const char *str_item(value d, const char *key)
-{
-	if (d.type != VT_DICT)
-		return NULL;
-	value v = v_item(d, key);
-	return v_is_str(v) ? v_item_str(d, key) : NULL;
-}
-
 /* ---- the manifest, scanned in place ----
  * A 10,000-model manifest is some 60 MB; building values for all of it costs more than the rest
  * of ingestion together. Ingestion needs each node's JSON (a slice of the file, whitespace dropped),
@@ -111,17 +138,28 @@ static const char *skip_ws(const char *p, const char *e)
 	return p;
 }
 
-/* The end of the string starting at p ('"'), or NULL. */
+/* The end of the string starting at p ('"'), or NULL: the next quote not escaped (an odd run of
+ * backslashes before it escapes it). */
 static const char *skip_string(const char *p, const char *e)
 {
-	for (p++; p < e; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+	for (p++; p < e;) {
+		const char *q = memchr(p, '"', (size_t)(e - p));
+		if (!q)
+			return NULL;
+		const char *b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0)
+			return q + 1;
+		p = q + 1;
 	}
 	return NULL;
 }
+
+/* bytes skip_value stops at inside objects and arrays */
+static const unsigned char structural[256] = {
+	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
+};
 
 /* The end of the value starting at p, or NULL when it is malformed. */
 static const char *skip_value(const char *p, const char *e)
@@ -137,38 +175,45 @@ static const char *skip_value(const char *p, const char *e)
 		return q > p ? q : NULL;
 	}
 	int depth = 0;
-	for (; p < e; p++) {
-		if (*p == '"') {
+	while (p < e) {
+		unsigned char k = structural[(unsigned char)*p];
+		if (!k) {
+			p++;
+			continue;
+		}
+		if (k == 1) {
 			p = skip_string(p, e);
 			if (!p)
 				return NULL;
-			p--;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (--depth == 0)
-				return p + 1;
+			continue;
 		}
+		p++;
+		if (k == 2)
+			depth++;
+		else if (--depth == 0)
+			return p;
 	}
 	return NULL;
 }
 
-/* Walks the members of the object at *p: 1 with the next key (quotes included) and value, 0 at
- * its end, -1 when malformed. *p must start at '{' on the first call (state 0). */
-static int obj_next(const char **p, const char *e, int *state, struct span *key, struct span *val)
+/* Walks the members of the object at *p, or (with close ']') the items of the array: 1 with
+ * the next key (quotes included; none in arrays) and *p at its value, which the caller skips
+ * (sets *p to its end), 0 at the end, -1 when malformed. *p must start at '{' or '[' on the
+ * first call (state 0). */
+static int next_lazy(const char **p, const char *e, int *state, char close, struct span *key)
 {
 	const char *q = skip_ws(*p, e);
 	if (*state == 0) {
-		if (q >= e || *q != '{')
+		if (q >= e || *q != (close == '}' ? '{' : '['))
 			return -1;
 		q = skip_ws(q + 1, e);
 		*state = 1;
-		if (q < e && *q == '}') {
+		if (q < e && *q == close) {
 			*p = q + 1;
 			return 0;
 		}
 	} else {
-		if (q < e && *q == '}') {
+		if (q < e && *q == close) {
 			*p = q + 1;
 			return 0;
 		}
@@ -176,22 +221,51 @@ static int obj_next(const char **p, const char *e, int *state, struct span *key,
 			return -1;
 		q = skip_ws(q + 1, e);
 	}
-	if (q >= e || *q != '"')
+	if (close == '}') {
+		if (q >= e || *q != '"')
+			return -1;
+		const char *k = skip_string(q, e);
+		if (!k)
+			return -1;
+		key->p = q;
+		key->n = (size_t)(k - q);
+		q = skip_ws(k, e);
+		if (q >= e || *q != ':')
+			return -1;
+		q = skip_ws(q + 1, e);
+	}
+	if (q >= e)
 		return -1;
-	const char *k = skip_string(q, e);
-	if (!k)
-		return -1;
-	key->p = q;
-	key->n = (size_t)(k - q);
-	q = skip_ws(k, e);
-	if (q >= e || *q != ':')
-		return -1;
-	q = skip_ws(q + 1, e);
-	const char *v = skip_value(q, e);
+	*p = q;
+	return 1;
+}
+
+/* As next_lazy, with the value skipped: 1 with the next key and value. */
+static int obj_next(const char **p, const char *e, int *state, struct span *key, struct span *val)
+{
+	int r = next_lazy(p, e, state, '}', key);
+	if (r != 1)
+		return r;
+	const char *v = skip_value(*p, e);
 	if (!v)
 		return -1;
-	val->p = q;
-	val->n = (size_t)(v - q);
+	val->p = *p;
+	val->n = (size_t)(v - *p);
+	*p = v;
+	return 1;
+}
+
+static int arr_next(const char **p, const char *e, int *state, struct span *val)
+{
+	struct span none;
+	int r = next_lazy(p, e, state, ']', &none);
+	if (r != 1)
+		return r;
+	const char *v = skip_value(*p, e);
+	if (!v)
+		return -1;
+	val->p = *p;
+	val->n = (size_t)(v - *p);
 	*p = v;
 	return 1;
 }
@@ -219,49 +293,32 @@ static const char *span_str(struct arena *a, struct span v)
 	return r;
 }
 
-/* The JSON text of v without the whitespace outside strings (manifests are written with ", "
- * and ": "), NUL-terminated in a. */
-static const char *span_compact(struct arena *a, struct span v)
-{
-	char *out = arena_alloc(a, v.n + 1), *o = out;
-	const char *p = v.p, *e = v.p + v.n;
-	while (p < e) {
-		if (*p == '"') {
-			const char *q = skip_string(p, e);
-			if (!q)
-				q = e;
-			memcpy(o, p, (size_t)(q - p));
-			o += q - p;
-			p = q;
-		} else {
-			if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
-				*o++ = *p;
-			p++;
-		}
-	}
-	*o = 0;
-	return out;
-}
-
-/* What ingestion reads of one node. */
+/* What ingestion reads of one node: its bytes in the file, without the created_at member
+ * ([cut, cut + cutlen) of them), which changes at every parse, so a node that did not change
+ * keeps its hash (and its blob) from one run to the next. */
 struct mnode {
 	const char *unique_id, *resource_type, *checksum, *database, *schema, *alias, *identifier;
-	struct span node, config;
+	struct span node;
+	size_t cut, cutlen;
+	unsigned char hash[32];
+	int64_t blob_id;
+	struct store_node_info info;
 };
 
+/* The node whose object starts at obj.p (obj.n: the rest of the file); m->node gets its bytes. */
 static int scan_node(struct arena *a, struct span key, struct span obj, struct mnode *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->unique_id = span_str(a, key);
-	m->node = obj;
-	const char *p = obj.p, *e = obj.p + obj.n;
+	const char *p = obj.p, *e = obj.p + obj.n, *prev_end = NULL;
+	const char *ca_key = NULL, *ca_end = NULL, *ca_prev = NULL, *ca_next = NULL;
 	int state = 0, r;
 	struct span k, v;
 	while ((r = obj_next(&p, e, &state, &k, &v)) == 1) {
+		if (ca_key && !ca_next && ca_end == prev_end)
+			ca_next = k.p; /* the member after created_at */
 		if (key_is(k, "resource_type"))
 			m->resource_type = span_str(a, v);
-		else if (key_is(k, "config"))
-			m->config = v;
 		else if (key_is(k, "database"))
 			m->database = span_str(a, v);
 		else if (key_is(k, "schema"))
@@ -270,7 +327,11 @@ static int scan_node(struct arena *a, struct span key, struct span obj, struct m
 			m->alias = span_str(a, v);
 		else if (key_is(k, "identifier"))
 			m->identifier = span_str(a, v);
-		else if (key_is(k, "checksum") && v.n && v.p[0] == '{') {
+		else if (key_is(k, "created_at") && !ca_key) {
+			ca_key = k.p;
+			ca_end = v.p + v.n;
+			ca_prev = prev_end;
+		} else if (key_is(k, "checksum") && v.n && v.p[0] == '{') {
 			const char *cp = v.p;
 			int cs = 0;
 			struct span ck, cv;
@@ -278,6 +339,16 @@ static int scan_node(struct arena *a, struct span key, struct span obj, struct m
 				if (key_is(ck, "checksum"))
 					m->checksum = span_str(a, cv);
 		}
+		prev_end = v.p + v.n;
+	}
+	m->node = (struct span){ obj.p, (size_t)(p - obj.p) };
+	/* what is cut leaves a JSON object: `"created_at": X, ` before another member, else
+	 * `, "created_at": X` after one, else the member alone */
+	if (ca_key) {
+		const char *from = ca_next ? ca_key : ca_prev ? ca_prev : ca_key;
+		const char *to = ca_next ? ca_next : ca_end;
+		m->cut = (size_t)(from - obj.p);
+		m->cutlen = (size_t)(to - from);
 	}
 	return r < 0 || !m->unique_id ? -1 : 0;
 }
@@ -287,44 +358,63 @@ static const char *const node_groups[] = { "nodes",          "sources",       "m
 	                                   "exposures",      "metrics",       "semantic_models",
 	                                   "saved_queries",  "unit_tests" };
 
-typedef VEC(struct mnode) mnodevec_t;
-typedef VEC(struct store_node_def) defvec_t;
+/* Text between nodes at least this long is kept as a blob of its own. */
+#define BIG_PIECE 65536
 
-/* The manifest's nodes (in mv, by unique_id in map) and metadata.generated_at. */
+typedef VEC(struct mnode) mnodevec_t;
+typedef VEC(struct store_node_ref) refvec_t;
+typedef VEC(struct store_piece) piecevec_t;
+
+/* The manifest's nodes (in mv, by unique_id in map), metadata.generated_at, and the text
+ * between the nodes (pieces: text, or the index of a node in mv + 1 in blob_id). */
 static int scan_manifest(struct arena *a, const char *path, const char *text, size_t len,
-                         mnodevec_t *mv, struct map *byid, const char **generated_at,
-                         struct diag *d)
+                         mnodevec_t *mv, struct map *byid, piecevec_t *pieces,
+                         const char **generated_at, struct diag *d)
 {
-	const char *p = text, *e = text + len;
+	const char *p = text, *e = text + len, *done = text;
 	int state = 0, r;
 	struct span k, v;
 	*generated_at = NULL;
-	while ((r = obj_next(&p, e, &state, &k, &v)) == 1) {
-		if (key_is(k, "metadata") && v.p[0] == '{') {
-			const char *mp = v.p;
-			int ms = 0;
-			struct span mk, mval;
-			while (obj_next(&mp, v.p + v.n, &ms, &mk, &mval) == 1)
-				if (key_is(mk, "generated_at"))
-					*generated_at = span_str(a, mval);
-			continue;
-		}
+	/* one pass: the groups of nodes are walked in place, each node by scan_node */
+	while ((r = next_lazy(&p, e, &state, '}', &k)) == 1) {
 		size_t g = 0;
 		while (g < ARRAY_LEN(node_groups) && !key_is(k, node_groups[g]))
 			g++;
-		if (g == ARRAY_LEN(node_groups) || v.p[0] != '{')
-			continue;
-		const char *np = v.p;
-		int ns = 0, nr;
-		struct span nk, nv;
-		while ((nr = obj_next(&np, v.p + v.n, &ns, &nk, &nv)) == 1) {
-			struct mnode m;
-			if (nv.p[0] != '{' || scan_node(a, nk, nv, &m) < 0) {
+		if (g == ARRAY_LEN(node_groups) || *p != '{') {
+			const char *end = skip_value(p, e);
+			if (!end) {
 				r = -1;
 				break;
 			}
+			v = (struct span){ p, (size_t)(end - p) };
+			p = end;
+			if (key_is(k, "metadata") && v.p[0] == '{') {
+				const char *mp = v.p;
+				int ms = 0;
+				struct span mk, mval;
+				while (obj_next(&mp, v.p + v.n, &ms, &mk, &mval) == 1)
+					if (key_is(mk, "generated_at"))
+						*generated_at = span_str(a, mval);
+			}
+			continue;
+		}
+		int ns = 0, nr;
+		struct span nk;
+		while ((nr = next_lazy(&p, e, &ns, '}', &nk)) == 1) {
+			struct mnode m;
+			struct span nv = { p, (size_t)(e - p) };
+			if (*p != '{' || scan_node(a, nk, nv, &m) < 0) {
+				r = -1;
+				break;
+			}
+			nv = m.node;
+			p = nv.p + nv.n;
 			if (!m.resource_type)
 				m.resource_type = arena_strndup(a, node_groups[g], strlen(node_groups[g]) - 1);
+			if (nv.p > done)
+				vec_push(pieces, ((struct store_piece){ done, (size_t)(nv.p - done), 0, 0, 0 }));
+			vec_push(pieces, ((struct store_piece){ NULL, 0, (int64_t)mv->n + 1, 0, 0 }));
+			done = nv.p + nv.n;
 			vec_push(mv, m);
 		}
 		if (nr < 0)
@@ -337,29 +427,191 @@ static int scan_manifest(struct arena *a, const char *path, const char *text, si
 		         "%s: not a well-formed JSON object (near byte %zu)", path, (size_t)(p - text));
 		return -1;
 	}
+	if (e > done)
+		vec_push(pieces, ((struct store_piece){ done, (size_t)(e - done), 0, 0, 0 }));
 	for (size_t i = 0; i < mv->n; i++)
 		map_set(byid, (struct str){ mv->v[i].unique_id, strlen(mv->v[i].unique_id) },
 		        &mv->v[i]);
 	return 0;
 }
 
-/* The "execute" timing of a result (dbt's timing list), else "compile"'s start. */
-static void result_times(value res, const char **started, const char **completed)
+/* Each node's blob: the one the environment's definition has when its hash is the same, else
+ * found by its hash, else stored now with what comparison reads of it. */
+static int store_nodes(struct store *s, const struct store_env *env, struct arena *a,
+                       mnodevec_t *mv, struct map *known_out, struct diag *d)
 {
-	*started = *completed = NULL;
-	value t = v_item(res, "timing");
-	if (t.type != VT_LIST)
-		return;
-	for (uint32_t i = 0; i < t.list->n; i++) {
-		value x = t.list->v[i];
-		const char *name = str_item(x, "name");
+	struct buf norm = BUF_INIT;
+	struct map known;
+	map_init(&known);
+	int rc = store_defs_known(s, env->id, a, &known, d);
+	*known_out = known;
+	for (size_t i = 0; rc == 0 && i < mv->n; i++) {
+		struct mnode *m = &mv->v[i];
+		store_node_hash(m->node.p, m->node.n, m->cut, m->cutlen, m->hash);
+		const struct store_node_ref *k = map_get(&known, str_from(m->unique_id));
+		if (k && !memcmp(k->hash, m->hash, 32)) {
+			m->blob_id = k->blob_id;
+			m->info = k->info;
+			continue;
+		}
+		int r = store_blob_find(s, m->hash, &m->blob_id, a, &m->info, d);
+		if (r < 0) {
+			rc = -1;
+			break;
+		}
+		if (r == 1)
+			continue;
+		buf_reset(&norm);
+		buf_append(&norm, m->node.p, m->cut);
+		buf_append(&norm, m->node.p + m->cut + m->cutlen, m->node.n - m->cut - m->cutlen);
+		if (cli_node_info(m->unique_id, m->resource_type, buf_cstr(&norm), norm.n, a, &m->info,
+		                  d) < 0 ||
+		    store_blob_put(s, m->hash, buf_cstr(&norm), norm.n, &m->info, &m->blob_id, d) < 0)
+			rc = -1;
+	}
+	buf_release(&norm);
+	return rc;
+}
+
+/* ---- run_results.json and node_vars.json, scanned the same way ---- */
+struct rres {
+	const char *unique_id, *status, *message, *started_at, *completed_at;
+	double execution_time;
+};
+typedef VEC(struct rres) rresvec_t;
+
+static void malformed(struct diag *d, const char *path, const char *text, const char *at)
+{
+	diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+	         "%s: not a well-formed JSON object (near byte %zu)", path, (size_t)(at - text));
+}
+
+/* The "execute" timing of a result (dbt's timing list), else "compile"'s start. */
+static int result_times(struct arena *a, struct span t, struct rres *r)
+{
+	const char *p = t.p, *e = t.p + t.n;
+	int st = 0, rc;
+	struct span item;
+	while ((rc = arr_next(&p, e, &st, &item)) == 1) {
+		if (item.p[0] != '{')
+			continue;
+		const char *ip = item.p, *name = NULL, *started = NULL, *completed = NULL;
+		int is = 0;
+		struct span k, v;
+		while (obj_next(&ip, item.p + item.n, &is, &k, &v) == 1) {
+			if (key_is(k, "name"))
+				name = span_str(a, v);
+			else if (key_is(k, "started_at"))
+				started = span_str(a, v);
+			else if (key_is(k, "completed_at"))
+				completed = span_str(a, v);
+		}
 		if (!name)
 			continue;
-		if (!*started || !strcmp(name, "execute"))
-			*started = str_item(x, "started_at");
-		if (!strcmp(name, "execute") || !*completed)
-			*completed = str_item(x, "completed_at");
+		if (!r->started_at || !strcmp(name, "execute"))
+			r->started_at = started;
+		if (!strcmp(name, "execute") || !r->completed_at)
+			r->completed_at = completed;
 	}
+	return rc;
+}
+
+static int scan_results(struct arena *a, const char *path, const char *text, size_t len,
+                        rresvec_t *out, struct diag *d)
+{
+	const char *p = skip_ws(text, text + len), *e = text + len;
+	if (p >= e || *p != '{') {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: expected a JSON object", path);
+		return -1;
+	}
+	int st = 0, r;
+	struct span k, v, list = { NULL, 0 };
+	while ((r = obj_next(&p, e, &st, &k, &v)) == 1)
+		if (key_is(k, "results"))
+			list = v;
+	if (r < 0 || skip_ws(p, e) != e) {
+		malformed(d, path, text, p);
+		return -1;
+	}
+	if (!list.p || list.p[0] != '[') {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		         "%s: `results` is not a list; is this a dbt run_results.json?", path);
+		return -1;
+	}
+	const char *lp = list.p;
+	int ls = 0;
+	struct span item;
+	while ((r = arr_next(&lp, list.p + list.n, &ls, &item)) == 1) {
+		struct rres x = { 0 };
+		const char *ip = item.p;
+		int is = 0, ir = item.p[0] == '{' ? 0 : -1;
+		while (ir == 0 && (ir = obj_next(&ip, item.p + item.n, &is, &k, &v)) == 1) {
+			ir = 0;
+			if (key_is(k, "unique_id"))
+				x.unique_id = span_str(a, v);
+			else if (key_is(k, "status"))
+				x.status = span_str(a, v);
+			else if (key_is(k, "message"))
+				x.message = span_str(a, v);
+			else if (key_is(k, "execution_time") && v.n < 64 && v.p[0] != '"') {
+				char num[64];
+				memcpy(num, v.p, v.n);
+				num[v.n] = 0;
+				x.execution_time = strtod(num, NULL);
+			} else if (key_is(k, "timing") && v.p[0] == '[')
+				ir = result_times(a, v, &x) < 0 ? -1 : 0;
+		}
+		if (ir < 0) {
+			malformed(d, path, text, ip);
+			return -1;
+		}
+		vec_push(out, x);
+	}
+	if (r < 0) {
+		malformed(d, path, text, lp);
+		return -1;
+	}
+	return 0;
+}
+
+/* node_vars.json: unique_id -> the text of its {"var.x": ...} object (a slice of the file). */
+static int scan_vars(struct arena *a, const char *path, const char *text, size_t len,
+                     struct map *out, struct diag *d)
+{
+	const char *p = text, *e = text + len;
+	int st = 0, r;
+	struct span k, v;
+	while ((r = obj_next(&p, e, &st, &k, &v)) == 1) {
+		if (!key_is(k, "nodes") || v.p[0] != '{')
+			continue;
+		const char *np = v.p;
+		int ns = 0, nr;
+		struct span nk, nv;
+		while ((nr = obj_next(&np, v.p + v.n, &ns, &nk, &nv)) == 1) {
+			const char *uid = span_str(a, nk);
+			if (uid && nv.p[0] == '{')
+				map_set(out, str_from(uid), (void *)arena_strndup(a, nv.p, nv.n));
+		}
+		if (nr < 0)
+			r = -1;
+	}
+	if (r < 0 || skip_ws(p, e) != e) {
+		malformed(d, path, text, p);
+		return -1;
+	}
+	return 0;
+}
+
+struct ordered {
+	struct store_node_result r;
+	size_t i;
+};
+
+static int cmp_result(const void *x, const void *y)
+{
+	const struct ordered *a = x, *b = y;
+	int c = strcmp(a->r.unique_id, b->r.unique_id);
+	return c ? c : (a->i > b->i) - (a->i < b->i); /* a node listed twice keeps its order */
 }
 
 static bool status_succeeded(const char *st)
@@ -390,15 +642,23 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	char *mpath = arena_printf(&a, "%s/manifest.json", target_dir);
 	char *rpath = arena_printf(&a, "%s/run_results.json", target_dir);
 	char *vpath = arena_printf(&a, "%s/node_vars.json", target_dir);
-	char *mtext = read_masked(mpath, eff, &mlen, &err, d);
-	char *rtext = err ? NULL : read_masked(rpath, eff, &rlen, &err, d);
-	char *vtext = err ? NULL : read_masked(vpath, eff, &vlen, &err, d);
-	value results = v_none(), vars = v_none();
-	defvec_t defs = { 0 };
+	struct text mt, rt, vt;
+	text_read(&mt, mpath, eff, &err, d);
+	text_read(&rt, rpath, eff, &err, d);
+	text_read(&vt, vpath, eff, &err, d);
+	char *mtext = mt.p, *rtext = rt.p, *vtext = vt.p;
+	mlen = mt.n, rlen = rt.n, vlen = vt.n;
+	rresvec_t results = { 0 };
+	struct map vars;
+	map_init(&vars);
+	refvec_t defs = { 0 };
 	mnodevec_t mv = { 0 };
-	struct map byid;
+	piecevec_t pieces = { 0 };
+	struct map byid, known;
 	map_init(&byid);
+	map_init(&known);
 	const char *generated_at = NULL;
+	bool began = false;
 	if (err)
 		goto done;
 	if (!mtext && !rtext) {
@@ -406,49 +666,43 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 		         "%s holds neither manifest.json nor run_results.json", target_dir);
 		goto done;
 	}
-	if ((mtext && scan_manifest(&a, mpath, mtext, mlen, &mv, &byid, &generated_at, d) < 0) ||
-	    (rtext && json_parse(&a, rpath, rtext, rlen, &results, d) < 0) ||
-	    (vtext && json_parse(&a, vpath, vtext, vlen, &vars, d) < 0))
+	if ((mtext && scan_manifest(&a, mpath, mtext, mlen, &mv, &byid, &pieces, &generated_at,
+	                            d) < 0) ||
+	    (rtext && scan_results(&a, rpath, rtext, rlen, &results, d) < 0) ||
+	    (vtext && scan_vars(&a, vpath, vtext, vlen, &vars, d) < 0))
 		goto done;
-	if (rtext && results.type != VT_DICT) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "%s: expected a JSON object", rpath);
-		goto done;
-	}
 	if (mtext && !generated_at) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 		         "%s: metadata.generated_at is missing; is this a dbt manifest?", mpath);
 		goto done;
 	}
-	value list = rtext ? v_item(results, "results") : v_none();
-	if (rtext && list.type != VT_LIST) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "%s: `results` is not a list; is this a dbt run_results.json?", rpath);
-		goto done;
-	}
-	for (size_t i = 0; mtext && !is_ci && i < mv.n; i++) {
-		struct mnode *m = &mv.v[i];
-		struct store_node_def x = { .unique_id = m->unique_id, .resource_type = m->resource_type,
-			                    .checksum = m->checksum };
-		x.node = span_compact(&a, m->node);
-		x.config = m->config.n ? span_compact(&a, m->config) : NULL;
-		vec_push(&defs, x);
-	}
-	value node_vars = v_item(vars, "nodes");
 	if (store_begin(s, d) < 0)
 		goto done;
+	began = true;
+	/* the nodes' blobs: a node that did not change since it was last stored is not written */
+	if (mtext && store_nodes(s, env, &a, &mv, &known, d) < 0)
+		goto done;
+	for (size_t i = 0; mtext && !is_ci && i < mv.n; i++) {
+		struct mnode *m = &mv.v[i];
+		struct store_node_ref x = { .unique_id = m->unique_id, .resource_type = m->resource_type,
+			                    .checksum = m->checksum, .blob_id = m->blob_id,
+			                    .info = m->info, .hash = m->hash };
+		vec_push(&defs, x);
+	}
 	rc = 0;
 	if (mtext && !is_ci)
-		rc = store_defs_replace(s, env->id, run_id, generated_at, defs.v, defs.n,
-		                        &stats->defs_replaced, d);
+		rc = store_defs_replace_refs(s, env->id, run_id, generated_at, defs.v, defs.n,
+		                             &known, &stats->defs_replaced, d);
 	stats->ndefs = defs.n;
-	for (uint32_t i = 0; rc == 0 && list.type == VT_LIST && i < list.list->n; i++) {
-		value res = list.list->v[i];
+	VEC(struct store_node_result) recs = { 0 };
+	for (size_t i = 0; rc == 0 && i < results.n; i++) {
+		const struct rres *res = &results.v[i];
 		struct store_node_result r = { 0 };
-		r.unique_id = str_item(res, "unique_id");
-		r.status = str_item(res, "status");
+		r.unique_id = res->unique_id;
+		r.status = res->status;
 		if (!r.unique_id || !r.status) {
 			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-			         "%s: result %u lacks its unique_id or status", rpath, i + 1);
+			         "%s: result %zu lacks its unique_id or status", rpath, i + 1);
 			rc = -1;
 			break;
 		}
@@ -460,38 +714,83 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 			                      : "unknown";
 		}
 		r.succeeded = status_succeeded(r.status);
-		r.message = str_item(res, "message");
-		result_times(res, &r.started_at, &r.completed_at);
-		value et = v_item(res, "execution_time");
-		r.execution_time = et.type == VT_FLOAT ? et.f : et.type == VT_INT ? (double)et.i : 0;
+		r.message = res->message;
+		r.started_at = res->started_at;
+		r.completed_at = res->completed_at;
+		r.execution_time = res->execution_time;
 		if (r.succeeded && m) {
 			r.database = m->database;
 			r.schema = m->schema;
 			r.identifier = m->alias ? m->alias : m->identifier;
 			r.checksum = m->checksum;
-			r.config = m->config.n ? span_compact(&a, m->config) : NULL;
-			r.node = span_compact(&a, m->node);
-			if (node_vars.type == VT_DICT)
-				r.vars = json_text(&a, v_item(node_vars, r.unique_id));
+			r.blob_id = m->blob_id;
+			r.info = m->info;
+			r.vars = map_get(&vars, str_from(r.unique_id));
 		}
-		rc = store_node_record(s, is_ci ? 0 : env->id, run_id, step_id, &r, d);
+		vec_push(&recs, r);
 		stats->nresults++;
+		stats->nfailed += !strcmp(r.status, "error") || !strcmp(r.status, "fail") ||
+		                  !strcmp(r.status, "runtime error");
 	}
-	if (rc == 0 && mtext)
-		rc = put_artifact(s, run_id, step_id, "manifest.json", mtext, mlen, d);
+	/* in unique_id order: the applied state's rows and the history's index are visited in their
+	 * own order, not at random */
+	if (rc == 0 && recs.n > 1) {
+		struct ordered *o = xmalloc(recs.n * sizeof(*o));
+		for (size_t i = 0; i < recs.n; i++)
+			o[i] = (struct ordered){ recs.v[i], i };
+		qsort(o, recs.n, sizeof(*o), cmp_result);
+		for (size_t i = 0; i < recs.n; i++)
+			recs.v[i] = o[i].r;
+		free(o);
+	}
+	if (rc == 0 && recs.n)
+		rc = store_node_record_all(s, is_ci ? 0 : env->id, run_id, step_id, recs.v, recs.n, d);
+	vec_free(&recs);
+	if (rc == 0 && mtext) { /* the manifest: its text between nodes, and the nodes' blobs */
+		for (size_t i = 0; rc == 0 && i < pieces.n; i++) {
+			struct store_piece *pc = &pieces.v[i];
+			if (!pc->blob_id && pc->len >= BIG_PIECE) {
+				/* parent_map, child_map...: a blob too, the same from run to run */
+				unsigned char h[32];
+				store_node_hash(pc->text, pc->len, 0, 0, h);
+				rc = store_blob_put(s, h, pc->text, pc->len, NULL, &pc->blob_id, d);
+				pc->blob_len = pc->len;
+				pc->len = 0;
+				continue;
+			}
+			if (!pc->blob_id)
+				continue;
+			const struct mnode *m = &mv.v[pc->blob_id - 1];
+			*pc = (struct store_piece){ m->node.p + m->cut, m->cutlen, m->blob_id, m->cut,
+				                    m->node.n - m->cutlen };
+		}
+		struct store_artifact art = { .run_id = run_id, .step_id = step_id,
+			                      .path = "manifest.json" };
+		if (rc == 0)
+			rc = store_artifact_put_pieces(s, &art, pieces.v, pieces.n, d);
+	}
 	if (rc == 0 && rtext)
 		rc = put_artifact(s, run_id, step_id, "run_results.json", rtext, rlen, d);
 	if (rc == 0)
-		rc = store_commit(s, d);
+		rc = store_commit(s, d); /* which rolls back when it fails */
 	else
 		store_rollback(s);
+	began = false;
 done:
+	if (began) {
+		store_rollback(s);
+		rc = -1;
+	}
 	vec_free(&defs);
+	vec_free(&results);
+	map_release(&vars);
 	vec_free(&mv);
+	vec_free(&pieces);
 	map_release(&byid);
-	free(mtext);
-	free(rtext);
-	free(vtext);
+	map_release(&known);
+	text_free(&mt);
+	text_free(&rt);
+	text_free(&vt);
 	arena_release(&a);
 	return rc;
 }
@@ -502,7 +801,19 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 	static const char *const names[] = { "manifest.json", "run_results.json", "catalog.json",
 		                             "sources.json", "semantic_manifest.json" };
 	int rc = 0;
+	/* what ingestion kept already (the manifest as pieces) is not kept again */
+	struct arena a;
+	arena_init(&a);
+	struct store_artifact *have = NULL;
+	size_t nhave = 0;
+	if (store_artifact_list(s, run_id, false, &a, &have, &nhave, d) < 0)
+		rc = -1;
 	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(names); i++) {
+		bool kept = false;
+		for (size_t k = 0; k < nhave && !kept; k++)
+			kept = have[k].step_id == step_id && !strcmp(have[k].path, names[i]);
+		if (kept)
+			continue;
 		char *path = strf("%s/%s", target_dir, names[i]);
 		struct stat sb;
 		if (stat(path, &sb) == 0 &&
@@ -518,6 +829,7 @@ int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const c
 		}
 		free(path);
 	}
+	arena_release(&a);
 	return rc;
 }
 
@@ -595,13 +907,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 	/* the run's status is the invocation's: error when any node errored or failed */
 	rc = 0;
-	struct store_history *h;
-	size_t nh;
-	bool failed = false;
-	if (store_history_list(s, NULL, run.id, &a, &h, &nh, &d) == 0)
-		for (size_t i = 0; i < nh; i++)
-			failed |= !strcmp(h[i].status, "error") || !strcmp(h[i].status, "fail") ||
-			          !strcmp(h[i].status, "runtime error");
+	bool failed = st.nfailed > 0;
 	if (store_run_set_status(s, run.id, failed ? SST_ERROR : SST_SUCCESS,
 	                         failed ? "a node errored or failed" : NULL, &d) < 0)
 		rc = 1;

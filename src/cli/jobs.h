@@ -42,6 +42,7 @@ extern const char *cli_interrupt_why; /* set before the flag when it is not Ctrl
 
 struct ingest_stats {
 	size_t ndefs, nresults;
+	size_t nfailed; /* results with status error, fail or runtime error */
 	bool defs_replaced;
 };
 /* Records target_dir's manifest.json and run_results.json (either may be missing, not both) as
@@ -51,8 +52,13 @@ struct ingest_stats {
 int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int64_t step_id,
                bool is_ci, const char *target_dir, const struct store_effective *eff,
                struct ingest_stats *st, struct diag *d);
+/* What the store keeps beside a node's blob (store_node_info) from its manifest JSON: the
+ * comparison digest, the relation, the materialization, a macro's SQL and dependencies
+ * (cli/state_env.c). Strings in a. -1 after an error in d when json is not a JSON object. */
+int cli_node_info(const char *unique_id, const char *resource_type, const char *json,
+                  size_t len, struct arena *a, struct store_node_info *out, struct diag *d);
 /* Keeps target_dir's *.json files written at or after `since` (seconds) as artifacts of the run
- * and step, secrets masked. */
+ * and step, secrets masked; one the step has already (ingestion's manifest) is left as it is. */
 int cli_keep_artifacts(struct store *s, int64_t run_id, int64_t step_id, const char *target_dir,
                        double since, const struct store_effective *eff, struct diag *d);
 /* Opens the store of --store/SILT_STORE/the project (errors printed as "silt CMD: ..."). */

@@ -237,13 +237,20 @@ struct gstate_node {
 	/* the manifest dict (sources, exposures, metrics, semantic models, saved queries, unit
 	 * tests: their comparison reads fields of it), or none */
 	value raw;
+	/* A node known by its digest only (the metadata store): gstate_node_digest of the node as
+	 * it was, with type, table, the relation and config.materialized set; the comparison loads
+	 * the rest through the state's loader when the current node's digest differs. NULL: the
+	 * node is complete. */
+	const unsigned char *digest;
+	const void *load_ref; /* the loader's record of the node (whatever it keeps) */
 };
 
 struct gstate *gstate_new(void);
 void gstate_free(struct gstate *s);
 struct arena *gstate_arena(struct gstate *s);
-/* A zeroed node (config/unrendered_config empty dicts, the rest none) under unique_id
- * (borrowed); the existing one when the id is taken. */
+/* A zeroed node (config/unrendered_config/columns empty dicts — shared: replace them, do not
+ * add to them —, the rest none) under unique_id (borrowed); the existing one when the id is
+ * taken. */
 struct gstate_node *gstate_add(struct gstate *s, const char *unique_id, enum gtable table,
                                enum gtype type);
 const struct gstate_node *gstate_find(const struct gstate *s, struct str unique_id);
@@ -262,6 +269,16 @@ void gstate_set_origin(struct gstate *s, const char *origin);
 const char *gstate_origin(const struct gstate *s);
 /* Fills n from a manifest node dict (what dbt writes in manifest.json nodes/sources/...). */
 void gstate_node_from_dict(struct gstate *s, struct gstate_node *n, value dict);
+/* The digest of everything a state: comparison reads of n (body, configs, relation, persisted
+ * descriptions, contract, fqn, versions; not macros or vars), 32 bytes: two nodes with the same
+ * digest are not modified against each other. False when n cannot be compared by digest (a
+ * seed whose checksum is its path, which warns; a value JSON cannot hold). */
+bool gstate_node_digest(const struct gstate_node *n, unsigned char out[32]);
+/* A state whose nodes carry digests loads a node in full through fn (which fills n with
+ * gstate_node_from_dict and sets n->digest to NULL; 0 or -1 after an error in d). release(ud)
+ * is called by gstate_free. */
+typedef int (*gstate_load_fn)(void *ud, struct gstate *s, struct gstate_node *n, struct diag *d);
+void gstate_set_loader(struct gstate *s, gstate_load_fn fn, void *ud, void (*release)(void *ud));
 
 /* Reads DIR/manifest.json (required: "no comparison manifest" otherwise), DIR/run_results.json
  * and DIR/node_vars.json when present. A manifest whose dbt_schema_version is not one dbt reads

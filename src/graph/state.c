@@ -4,6 +4,8 @@
  * (core/dbt/graph/selector_methods.py StateSelectorMethod, core/dbt/contracts/graph/nodes.py
  * same_*), plus silt's state:modified.vars. */
 #include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 
 #include "graph_int.h"
 #include "json/json.h"
@@ -24,7 +26,11 @@ struct gstate {
 	struct map results; /* unique_id -> status (const char*) */
 	bool has_results;
 	bool has_vars; /* some node records its vars */
+	value empty;   /* {} */
 	const char *origin;
+	gstate_load_fn load; /* fills nodes known by digest only */
+	void *load_ud;
+	void (*load_release)(void *ud);
 };
 
 struct gstate *gstate_new(void)
@@ -42,6 +48,8 @@ void gstate_free(struct gstate *s)
 {
 	if (!s)
 		return;
+	if (s->load_release)
+		s->load_release(s->load_ud);
 	map_release(&s->ids);
 	map_release(&s->macros);
 	map_release(&s->results);
@@ -53,6 +61,23 @@ void gstate_free(struct gstate *s)
 
 struct arena *gstate_arena(struct gstate *s) { return &s->a; }
 
+static struct gstate_node *node_new(struct gstate *s, const char *unique_id, enum gtable table,
+                                    enum gtype type)
+{
+	struct gstate_node *n = arena_zalloc(&s->a, sizeof(*n));
+	n->unique_id = unique_id;
+	n->table = (uint8_t)table;
+	n->type = (uint8_t)type;
+	n->package = n->name = "";
+	/* one empty dict for every node that has none: nodes are read, never changed in place */
+	if (s->empty.type != VT_DICT)
+		s->empty = v_dict(&s->a, 0);
+	n->config = n->unrendered_config = n->columns = s->empty;
+	n->constraints = n->version = n->latest_version = n->deprecation_date = v_none();
+	n->vars = n->raw = v_none();
+	return n;
+}
+
 struct gstate_node *gstate_add(struct gstate *s, const char *unique_id, enum gtable table,
                                enum gtype type)
 {
@@ -60,16 +85,7 @@ struct gstate_node *gstate_add(struct gstate *s, const char *unique_id, enum gta
 	void **slot = map_slot(&s->ids, str_from(unique_id), &created);
 	if (!created)
 		return *slot;
-	struct gstate_node *n = arena_zalloc(&s->a, sizeof(*n));
-	n->unique_id = unique_id;
-	n->table = (uint8_t)table;
-	n->type = (uint8_t)type;
-	n->package = n->name = "";
-	n->config = v_dict(&s->a, 0);
-	n->unrendered_config = v_dict(&s->a, 0);
-	n->columns = v_dict(&s->a, 0);
-	n->constraints = n->version = n->latest_version = n->deprecation_date = v_none();
-	n->vars = n->raw = v_none();
+	struct gstate_node *n = node_new(s, unique_id, table, type);
 	*slot = n;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
@@ -124,6 +140,15 @@ const char *gstate_origin(const struct gstate *s) { return s->origin; }
 void gstate_set_origin(struct gstate *s, const char *origin)
 {
 	s->origin = arena_strndup(&s->a, origin, strlen(origin));
+}
+
+void gstate_set_loader(struct gstate *s, gstate_load_fn fn, void *ud, void (*release)(void *ud))
+{
+	if (s->load_release)
+		s->load_release(s->load_ud);
+	s->load = fn;
+	s->load_ud = ud;
+	s->load_release = release;
 }
 
 /* ---- filling nodes from manifest dicts ---- */
@@ -198,6 +223,244 @@ void gstate_node_from_dict(struct gstate *s, struct gstate_node *n, value d)
 	n->deprecation_date = or_none(dget(d, "deprecation_date"));
 	n->access = dstr(d, "access");
 	n->generic_test = dget(d, "test_metadata").type == VT_DICT;
+}
+
+/* ---- digests ----
+ * A byte string that tells apart every two nodes a comparison could tell apart: each field
+ * tagged, strings with their length, dicts with sorted keys (the comparisons look keys up), then
+ * SHA-256. Values that compare equal may still serialize differently (1 and 1.0): their nodes
+ * are then compared in full, which is only slower. Change DIGEST_VERSION with what goes in, so
+ * digests stored by an older silt never match. */
+#define DIGEST_VERSION "silt-state-digest/2"
+
+struct ser {
+	struct buf b;
+	bool bad; /* a value with no JSON form: no digest */
+};
+
+/* appends without buf_append's checks (a node is thousands of small pieces) */
+static inline void ser_put(struct ser *z, const void *p, size_t n)
+{
+	if (z->b.n + n + 1 > z->b.cap)
+		buf_grow(&z->b, n + 1);
+	memcpy(z->b.p + z->b.n, p, n);
+	z->b.n += n;
+}
+
+static inline void ser_c(struct ser *z, char c) { ser_put(z, &c, 1); }
+
+/* tag, then n in decimal, then ':' */
+static void ser_len(struct ser *z, char tag, uint64_t n)
+{
+	char t[24], *e = t + sizeof(t), *p = e;
+	*--p = ':';
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	*--p = tag;
+	ser_put(z, p, (size_t)(e - p));
+}
+
+static void ser_str(struct ser *z, const char *p, size_t n)
+{
+	if (!p) {
+		ser_c(z, 'n');
+		return;
+	}
+	ser_len(z, 's', n);
+	ser_put(z, p, n);
+}
+
+static int cmp_entry(const void *x, const void *y)
+{
+	const struct ventry *a = *(const struct ventry *const *)x, *b = *(const struct ventry *const *)y;
+	size_t n = a->k.len < b->k.len ? a->k.len : b->k.len;
+	int c = memcmp(a->k.s, b->k.s, n);
+	return c ? c : (a->k.len > b->k.len) - (a->k.len < b->k.len);
+}
+
+static void ser_value(struct ser *z, value v, int depth)
+{
+	if (depth > 64) {
+		z->bad = true;
+		return;
+	}
+	switch (v.type) {
+	case VT_UNDEF:
+	case VT_NONE: ser_c(z, 'N'); break;
+	case VT_BOOL: ser_c(z, v.b ? 'T' : 'F'); break;
+	case VT_INT:
+		if (v.i >= 0)
+			ser_len(z, 'i', (uint64_t)v.i);
+		else
+			ser_len(z, 'j', (uint64_t)0 - (uint64_t)v.i);
+		break;
+	case VT_FLOAT: buf_printf(&z->b, "f%.17g;", v.f); break;
+	case VT_STR: ser_str(z, v.s, v.len); break;
+	case VT_LIST:
+		ser_len(z, v.flags & VF_TUPLE ? 't' : 'l', v.list->n);
+		for (uint32_t i = 0; i < v.list->n; i++)
+			ser_value(z, v.list->v[i], depth + 1);
+		break;
+	case VT_DICT: {
+		const struct ventry *small[16];
+		const struct ventry **e =
+		    v.dict->n <= ARRAY_LEN(small) ? small : xmalloc(v.dict->n * sizeof(*e));
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < v.dict->n; i++) {
+			if (v.dict->e[i].k.type == VT_UNDEF)
+				continue;
+			if (v.dict->e[i].k.type != VT_STR)
+				z->bad = true;
+			else
+				e[k++] = &v.dict->e[i];
+		}
+		/* insertion sort: dicts here are small, and mostly in order already */
+		for (uint32_t i = 1; i < k; i++) {
+			const struct ventry *x = e[i];
+			uint32_t j = i;
+			while (j > 0 && cmp_entry(&e[j - 1], &x) > 0) {
+				e[j] = e[j - 1];
+				j--;
+			}
+			e[j] = x;
+		}
+		ser_len(z, 'd', k);
+		for (uint32_t i = 0; i < k; i++) {
+			ser_str(z, e[i]->k.s, e[i]->k.len);
+			ser_value(z, e[i]->v, depth + 1);
+		}
+		if (e != small)
+			free(e);
+		break;
+	}
+	default: z->bad = true;
+	}
+}
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md;
+static void fetch_sha256(void) { md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
+                       EVP_MD_CTX *ctx, struct buf *scratch);
+
+bool gstate_node_digest(const struct gstate_node *n, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct buf b = BUF_INIT;
+	bool ok = ctx && raw_digest(n->raw, n->table, n->type, out, ctx, &b);
+	EVP_MD_CTX_free(ctx);
+	buf_release(&b);
+	return ok;
+}
+
+static void ser_slot(struct ser *z, value v)
+{
+	ser_c(z, v.type == VT_UNDEF ? '-' : '+');
+	ser_value(z, v, 0);
+}
+
+static void ser_key(struct ser *z, value d, const char *key) { ser_slot(z, dget(d, key)); }
+
+/* The top-level keys a digest reads, in the order it reads them: the first DKEYS_NODES for
+ * every node, the rest for the other tables. A node's dict is walked once, each key found by
+ * the hash its entry keeps (dget per key would hash the key and probe for each). */
+static const char *const dkeys[] = {
+    "test_metadata", "fqn", "checksum", "raw_code", "raw_sql", "unrendered_config", "contract",
+    "description", "columns", "constraints", "version", "latest_version", "deprecation_date",
+    "access",
+    /* not GTAB_NODES */
+    "database", "schema", "identifier", "alias", "quoting", "freshness", "loaded_at_field",
+    "external", "unrendered_database", "unrendered_schema", "type", "owner", "maturity", "url",
+    "label", "depends_on", "model", "defaults", "entities", "dimensions", "measures",
+    "primary_entity", "group", "query_params",
+};
+#define DKEYS_NODES 14
+#define DKEY_SLOTS 256
+static struct {
+	uint64_t hash;
+	uint8_t key; /* dkeys index + 1; 0 = empty */
+} dkey_index[DKEY_SLOTS];
+static pthread_once_t dkey_once = PTHREAD_ONCE_INIT;
+
+static void dkey_init(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(dkeys); i++) {
+		uint64_t h = v_hash(v_strs(str_from(dkeys[i])));
+		size_t j = h & (DKEY_SLOTS - 1);
+		while (dkey_index[j].key)
+			j = (j + 1) & (DKEY_SLOTS - 1);
+		dkey_index[j].hash = h;
+		dkey_index[j].key = (uint8_t)(i + 1);
+	}
+}
+
+/* slots[i] = raw[dkeys[i]] (undefined when absent) */
+static void dkey_collect(value raw, value *slots)
+{
+	for (size_t i = 0; i < ARRAY_LEN(dkeys); i++)
+		slots[i] = v_undef();
+	for (uint32_t i = 0; i < raw.dict->n; i++) {
+		const struct ventry *e = &raw.dict->e[i];
+		if (e->k.type != VT_STR)
+			continue;
+		for (size_t j = e->hash & (DKEY_SLOTS - 1); dkey_index[j].key;
+		     j = (j + 1) & (DKEY_SLOTS - 1)) {
+			if (dkey_index[j].hash != e->hash)
+				continue;
+			const char *k = dkeys[dkey_index[j].key - 1];
+			if (strlen(k) == e->k.len && !memcmp(k, e->k.s, e->k.len))
+				slots[dkey_index[j].key - 1] = e->v;
+			break;
+		}
+	}
+}
+
+/* The digest of the manifest dict of a node of that table and type: every field
+ * gstate_node_from_dict reads for a comparison, as the dict has it (so the current side needs
+ * no gstate_node to be digested). ctx: reused from one call to the next (setting one up costs
+ * more than hashing a node). */
+static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
+                       EVP_MD_CTX *ctx, struct buf *scratch)
+{
+	if (raw.type != VT_DICT)
+		return false;
+	pthread_once(&dkey_once, dkey_init);
+	value slots[ARRAY_LEN(dkeys)];
+	dkey_collect(raw, slots);
+	value cs = slots[2], config = dget(raw, "config");
+	const char *csname = dstr(cs, "name");
+	if (csname && !strcmp(csname, "path")) /* a large seed: same_body warns, compare in full */
+		return false;
+	struct ser z = { *scratch, false }; /* the caller's buffer, reused */
+	z.b.n = 0;
+	ser_put(&z, DIGEST_VERSION "|", strlen(DIGEST_VERSION "|"));
+	ser_len(&z, 'k', table);
+	ser_len(&z, 'k', type);
+	for (size_t i = 0; i < DKEYS_NODES; i++)
+		ser_slot(&z, slots[i]);
+	if (table == GTAB_SEMANTIC_MODELS || table == GTAB_SAVED_QUERIES) {
+		ser_slot(&z, config);
+	} else {
+		ser_key(&z, config, "persist_docs");
+		ser_key(&z, config, "materialized");
+		ser_key(&z, config, "contract");
+	}
+	if (table != GTAB_NODES) /* their comparisons read these */
+		for (size_t i = DKEYS_NODES; i < ARRAY_LEN(dkeys); i++)
+			ser_slot(&z, slots[i]);
+	bool ok = !z.bad;
+	if (ok) {
+		/* fetched once: EVP_sha256() looks the algorithm up at every call */
+		pthread_once(&sha256_once, fetch_sha256);
+		unsigned int len = 0;
+		ok = EVP_DigestInit_ex(ctx, md ? md : EVP_sha256(), NULL) == 1 &&
+		     EVP_DigestUpdate(ctx, buf_cstr(&z.b), z.b.n) == 1 &&
+		     EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+	}
+	*scratch = z.b;
+	return ok;
 }
 
 /* ---- reading a target directory ---- */
@@ -536,6 +799,12 @@ struct state_cmp {
 	struct map macro_deps; /* current macro unique_id -> deps list (scanned when empty) */
 	struct map warned;
 	bool failed, warned_vars;
+	/* the current nodes' digests, by gnode index: state 0 = not yet, 1 = none, 2 = in dig */
+	unsigned char (*dig)[32];
+	uint8_t *dig_state;
+	uint32_t loaded; /* state nodes loaded in full because their digest differed */
+	EVP_MD_CTX *md_ctx;
+	struct buf scratch; /* the digests' serialization */
 };
 
 struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gselect_opts *o,
@@ -548,6 +817,8 @@ struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gs
 	c->d = d;
 	c->cur = gstate_new();
 	c->by_idx = xcalloc(m->n ? m->n : 1, sizeof(*c->by_idx));
+	c->dig = xcalloc(m->n ? m->n : 1, sizeof(*c->dig));
+	c->dig_state = xcalloc(m->n ? m->n : 1, 1);
 	map_init(&c->modified_macros);
 	map_init(&c->macro_deps);
 	map_init(&c->warned);
@@ -560,6 +831,10 @@ void graph_state_cmp_free(struct state_cmp *c)
 		return;
 	gstate_free(c->cur);
 	free(c->by_idx);
+	free(c->dig);
+	free(c->dig_state);
+	EVP_MD_CTX_free(c->md_ctx);
+	buf_release(&c->scratch);
 	map_release(&c->modified_macros);
 	map_release(&c->macro_deps);
 	map_release(&c->warned);
@@ -570,9 +845,9 @@ bool graph_state_cmp_failed(const struct state_cmp *c) { return c->failed; }
 
 static const struct gstate_node *current(struct state_cmp *c, const struct gnode *g)
 {
-	if (!c->by_idx[g->idx]) {
-		struct gstate_node *n = gstate_add(c->cur, g->unique_id, (enum gtable)g->table,
-		                                   (enum gtype)g->type);
+	if (!c->by_idx[g->idx]) { /* by_idx is the index: no map needed */
+		struct gstate_node *n = node_new(c->cur, g->unique_id, (enum gtable)g->table,
+		                                 (enum gtype)g->type);
 		gstate_node_from_dict(c->cur, n, g->raw);
 		if (!n->nmacros && g->nmacros) { /* a loader that keeps macros only on the gnode */
 			n->macros = g->macros;
@@ -990,10 +1265,15 @@ static bool macros_modified_rec(struct state_cmp *c, const char *const *ids, uin
 	return false;
 }
 
-static bool macros_modified(struct state_cmp *c, const struct gstate_node *n)
+static const struct gstate_node *current(struct state_cmp *c, const struct gnode *g);
+
+static bool macros_modified(struct state_cmp *c, const struct gnode *g)
 {
 	find_modified_macros(c);
-	if (!c->modified_macros.live || !n->nmacros)
+	if (!c->modified_macros.live)
+		return false;
+	const struct gstate_node *n = current(c, g);
+	if (!n->nmacros)
 		return false;
 	struct map visited;
 	map_init(&visited);
@@ -1145,20 +1425,68 @@ int graph_state_check_parse(const char *check, struct diag *d)
 	return -1;
 }
 
+/* The state node of g for a comparison: *same when it is known by a digest equal to the current
+ * node's (then nothing the comparisons read differs), else the node in full — loaded now when
+ * it was known by digest only. NULL with c->failed when it cannot be loaded. */
+static const struct gstate_node *old_node(struct state_cmp *c, const struct gnode *g,
+                                          const struct gstate_node *o, bool *same)
+{
+	*same = false;
+	if (!o || !o->digest)
+		return o;
+	if (!c->md_ctx && !(c->md_ctx = EVP_MD_CTX_new()))
+		silt_abort("out of memory");
+	if (!c->dig_state[g->idx])
+		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx],
+		                                  c->md_ctx, &c->scratch) ? 2 : 1;
+	if (c->dig_state[g->idx] == 2 && !memcmp(c->dig[g->idx], o->digest, 32)) {
+		*same = true;
+		return o;
+	}
+	struct gstate *st = (struct gstate *)c->old; /* loading fills a cache: the state is the same */
+	struct gstate_node *x = (struct gstate_node *)o;
+	if (!st->load || st->load(st->load_ud, st, x, c->d) < 0 || x->digest) {
+		if (!st->load)
+			diag_add(c->d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "%s: node %s is known by its digest only and cannot be loaded",
+			         st->origin, o->unique_id);
+		c->failed = true;
+		return NULL;
+	}
+	c->loaded++;
+	return o;
+}
+
 bool graph_state_check(struct state_cmp *c, int which, const struct gnode *g)
 {
 	if (c->failed)
 		return false;
-	const struct gstate_node *n = current(c, g);
 	const struct gstate_node *o = gstate_find(c->old, str_from(g->unique_id));
+	bool same = false;
 	switch ((enum scheck)which) {
 	case SC_NEW:
 		return !o;
 	case SC_OLD:
 		return o != NULL;
+	case SC_MACROS:
+		return macros_modified(c, g);
+	case SC_VARS:
+		return vars_modified(c, g, o);
+	default:
+		break;
+	}
+	o = old_node(c, g, o, &same);
+	if (c->failed)
+		return false;
+	if (same) /* nothing but the macros can differ */
+		return which == SC_MODIFIED     ? macros_modified(c, g)
+		       : which == SC_UNMODIFIED ? !macros_modified(c, g)
+		                                : false;
+	const struct gstate_node *n = current(c, g);
+	switch ((enum scheck)which) {
 	case SC_MODIFIED:
 	case SC_UNMODIFIED: {
-		bool mod = !same_contents(c, n, o) || macros_modified(c, n);
+		bool mod = !same_contents(c, n, o) || macros_modified(c, g);
 		return which == SC_MODIFIED ? mod : !mod;
 	}
 	case SC_BODY:
@@ -1169,12 +1497,8 @@ bool graph_state_check(struct state_cmp *c, int which, const struct gnode *g)
 		return has_check(n, SC_PERSISTED) && (!o || !same_persisted_description(n, o));
 	case SC_RELATION:
 		return has_check(n, SC_RELATION) && (!o || !same_database_representation(c, n, o));
-	case SC_MACROS:
-		return macros_modified(c, n);
 	case SC_CONTRACT:
 		return has_check(n, SC_CONTRACT) && (!o || !same_contract(c, n, o));
-	case SC_VARS:
-		return vars_modified(c, g, o);
 	default:
 		return false;
 	}

@@ -564,60 +564,28 @@ int store_step_list(struct store *s, int64_t run_id, struct arena *a, struct sto
 	return rc < 0 ? -1 : 0;
 }
 
-/* ---- artifacts ---- */
-int store_artifact_put(struct store *s, const struct store_artifact *art, struct diag *d)
-{
-	if (!art->path || !*art->path) {
-		serr(d, "an artifact needs a path");
-		return -1;
-	}
-	if (store_begin(s, d) < 0)
-		return -1;
-	struct arena a;
-	arena_init(&a);
-	struct store_run r0;
-	int rc = store_run_get(s, art->run_id, &a, &r0, d);
-	arena_release(&a);
-	if (rc == 0 && art->step_id) {
-		sqlite3_stmt *st = st_prep(s, d, "SELECT run_id FROM run_step WHERE id = ?", "i",
-		                           art->step_id);
-		int r = st ? st_row(s, d, st) : -1;
-		if (r == 1) {
-			if (st_int(st, 0) != art->run_id) {
-				serr(d, "run step %lld is not a step of run %lld", (long long)art->step_id,
-				     (long long)art->run_id);
-				r = -1;
-			}
-			sqlite3_finalize(st);
-		} else if (r == 0) {
-			serr(d, "no run step with id %lld", (long long)art->step_id);
-			r = -1;
-		}
-		rc = r < 0 ? -1 : 0;
-	}
-	if (rc == 0)
-		rc = st_do(s, d,
-		           "DELETE FROM artifact WHERE run_id = ? AND ifnull(step_id, 0) = ? AND path = ?",
-		           "iit", art->run_id, art->step_id, art->path);
-	if (rc == 0)
-		rc = st_do(s, d, "INSERT INTO artifact (run_id, step_id, path, content) VALUES (?, ?, ?, ?)",
-		           "iItb", art->run_id, art->step_id, art->path,
-		           art->content ? art->content : "", art->len);
-	return st_end(s, d, rc);
-}
-
-static void read_artifact(sqlite3_stmt *st, bool contents, struct arena *a,
-                          struct store_artifact *x)
+/* ---- artifacts (written by blobs.c) ---- */
+/* columns: run_id, step, path, content (or its decoded size), encoding */
+static int read_artifact(struct store *s, sqlite3_stmt *st, bool contents, struct arena *a,
+                         struct store_artifact *x, struct diag *d)
 {
 	x->run_id = st_int(st, 0);
 	x->step_id = st_int(st, 1);
 	x->path = st_text(st, 2, a);
-	x->len = (size_t)sqlite3_column_bytes(st, 3);
 	x->content = NULL;
-	if (contents) {
-		const void *p = sqlite3_column_blob(st, 3);
-		x->content = arena_strndup(a, p ? p : "", x->len);
+	if (!contents) {
+		x->len = (size_t)st_int(st, 3);
+		return 0;
 	}
+	const char *enc = (const char *)sqlite3_column_text(st, 4);
+	const void *p = sqlite3_column_blob(st, 3);
+	struct buf b = BUF_INIT;
+	int rc = store_artifact_decode(s, enc, p ? p : "", (size_t)sqlite3_column_bytes(st, 3), &b,
+	                               d);
+	x->len = b.n;
+	x->content = arena_strndup(a, buf_cstr(&b), b.n);
+	buf_release(&b);
+	return rc;
 }
 
 int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct arena *a,
@@ -625,19 +593,21 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 {
 	VEC(struct store_artifact) v = { 0 };
 	sqlite3_stmt *st = st_prep(s, d,
-	                           contents ? "SELECT run_id, ifnull(step_id, 0), path, content FROM "
-	                                      "artifact WHERE run_id = ? ORDER BY ifnull(step_id, "
-	                                      "0), path"
+	                           contents ? "SELECT run_id, ifnull(step_id, 0), path, content, "
+	                                      "encoding FROM artifact WHERE run_id = ? ORDER BY "
+	                                      "ifnull(step_id, 0), path"
 	                                    : "SELECT run_id, ifnull(step_id, 0), path, "
-	                                      "length(content) FROM artifact WHERE run_id = ? ORDER "
-	                                      "BY ifnull(step_id, 0), path",
+	                                      "ifnull(size, length(content)) FROM artifact WHERE "
+	                                      "run_id = ? ORDER BY ifnull(step_id, 0), path",
 	                           "i", run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_artifact x;
-		read_artifact(st, contents, a, &x);
-		if (!contents)
-			x.len = (size_t)st_int(st, 3);
+		if (read_artifact(s, st, contents, a, &x, d) < 0) {
+			sqlite3_finalize(st);
+			rc = -1;
+			break;
+		}
 		vec_push(&v, x);
 	}
 	*out = arena_alloc(a, (v.n ? v.n : 1) * sizeof(**out));
@@ -652,12 +622,13 @@ int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const c
                        struct arena *a, struct store_artifact *out, struct diag *d)
 {
 	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT run_id, ifnull(step_id, 0), path, content FROM artifact "
-	                           "WHERE run_id = ? AND ifnull(step_id, 0) = ? AND path = ?",
+	                           "SELECT run_id, ifnull(step_id, 0), path, content, encoding FROM "
+	                           "artifact WHERE run_id = ? AND ifnull(step_id, 0) = ? AND path = ?",
 	                           "iit", run_id, step_id, path);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
-		read_artifact(st, true, a, out);
+		if (read_artifact(s, st, true, a, out, d) < 0)
+			rc = -1;
 		sqlite3_finalize(st);
 	}
 	return rc;

@@ -261,8 +261,21 @@ struct store_artifact {
 	const char *content; /* NULL when listed without contents */
 	size_t len;
 };
-/* Adds or replaces the artifact `path` of the run (and step). */
+/* Adds or replaces the artifact `path` of the run (and step); kept compressed when large. */
 int store_artifact_put(struct store *s, const struct store_artifact *art, struct diag *d);
+/* The same for an artifact made of pieces: text (text, len), or a node blob (blob_id not 0)
+ * with `len` bytes of `text` put back at byte `at` of its JSON (the created_at member ingestion
+ * leaves out of the blob). The manifest of an ingestion is kept so: its nodes are not stored
+ * twice. */
+struct store_piece {
+	const char *text;
+	size_t len;
+	int64_t blob_id;
+	size_t at;
+	size_t blob_len; /* the blob's JSON length when known (0: looked up) */
+};
+int store_artifact_put_pieces(struct store *s, const struct store_artifact *art,
+                              const struct store_piece *v, size_t n, struct diag *d);
 int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct arena *a,
                         struct store_artifact **out, size_t *n, struct diag *d);
 /* 1 and *out when found, 0 when not, -1 on error. */
@@ -376,10 +389,42 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
                      struct diag *d);
 
 /* ---- node state ---- */
+/* ---- node blobs: a node's manifest JSON, stored once (content-addressed) ----
+ * The hash is the caller's: ingestion uses SHA-256 of the node's JSON without its created_at
+ * member (store_node_hash). What state comparison reads of a node is kept beside the references
+ * to it (store_node_def, store_node_applied), computed by the caller when the blob is new. */
+struct store_node_info {
+	const unsigned char *digest; /* 32 bytes (graph/state.c gstate_node_digest), or NULL */
+	const char *database, *schema, *alias, *relation_name, *materialized;
+	const char *macro_sql, *macro_deps; /* macros: macro_sql, depends_on.macros one a line */
+};
+/* SHA-256 of text without [cut, cut + cutlen) (cutlen 0: all of it). */
+void store_node_hash(const char *text, size_t len, size_t cut, size_t cutlen,
+                     unsigned char out[32]);
+/* 1 and *id (and *info, in a, when info is not NULL) when a blob of hash is stored, 0 when not,
+ * -1 on error. */
+int store_blob_find(struct store *s, const unsigned char hash[32], int64_t *id, struct arena *a,
+                    struct store_node_info *info, struct diag *d);
+/* Stores json under hash with info (may be NULL; compressed when that pays) unless it is there;
+ * *id either way. */
+int store_blob_put(struct store *s, const unsigned char hash[32], const char *json, size_t len,
+                   const struct store_node_info *info, int64_t *id, struct diag *d);
+/* The JSON of blob id, NUL-terminated in a. */
+int store_blob_get(struct store *s, int64_t id, struct arena *a, const char **json, size_t *len,
+                   struct diag *d);
+
 struct store_node_def {
 	const char *unique_id, *resource_type, *checksum;
-	const char *config; /* JSON */
+	const char *config; /* JSON (rows written before schema version 5, or given) */
 	const char *node;   /* the manifest JSON of the node */
+};
+/* A definition by reference to its blob, with what comparison reads of it. */
+struct store_node_ref {
+	const char *unique_id, *resource_type, *checksum;
+	int64_t blob_id; /* read: 0 for a row written before schema version 5 ... */
+	const char *node; /* ... whose JSON is then here (NULL otherwise); ignored when written */
+	struct store_node_info info;
+	const unsigned char *hash; /* the blob's (32 bytes), or NULL */
 };
 /* Replaces the environment's definition state with v[0..n) when generated_at (the manifest's
  * metadata.generated_at, ISO-8601) is not older than the stored one; *replaced tells which. */
@@ -388,6 +433,23 @@ int store_defs_replace(struct store *s, int64_t env_id, int64_t run_id, const ch
 /* Sorted by unique_id; *generated_at (may be NULL) gets the state's manifest time or NULL. */
 int store_defs_list(struct store *s, int64_t env_id, struct arena *a, struct store_node_def **out,
                     size_t *n, const char **generated_at, struct diag *d);
+/* The definition state's manifest time, or NULL when there is none. */
+int store_defs_generated_at(struct store *s, int64_t env_id, struct arena *a,
+                            const char **generated_at, struct diag *d);
+/* store_defs_replace by reference: the blobs are stored already (ingestion). Only the rows
+ * whose blob changed are written. known: the definitions as store_defs_known read them in this
+ * transaction, or NULL (then they are read). */
+int store_defs_replace_refs(struct store *s, int64_t env_id, int64_t run_id,
+                            const char *generated_at, const struct store_node_ref *v, size_t n,
+                            const struct map *known, bool *replaced, struct diag *d);
+/* The environment's definitions by unique_id (map values: struct store_node_ref *, in a): blob
+ * id and hash, and of the info only digest, relation_name and materialized — what ingestion
+ * compares a manifest's nodes with and copies into the applied state. */
+int store_defs_known(struct store *s, int64_t env_id, struct arena *a, struct map *out,
+                     struct diag *d);
+/* The definitions without their JSON: blob references and info — what --state-env reads. */
+int store_defs_brief(struct store *s, int64_t env_id, struct arena *a, struct store_node_ref **out,
+                     size_t *n, const char **generated_at, struct diag *d);
 
 /* One node's execution in a run. */
 struct store_node_result {
@@ -400,12 +462,17 @@ struct store_node_result {
 	/* on success: what was applied */
 	const char *database, *schema, *identifier;
 	const char *checksum, *config, *node, *vars; /* config/node/vars JSON */
+	int64_t blob_id; /* the node's blob (then node/config are not stored); 0 = store `node` */
+	struct store_node_info info;
 };
 /* Appends a history row and, when env_id is not 0, updates the environment's applied state:
  * the last attempt always; on success also the last success, relation, checksum, config, node
  * and vars. A failure keeps what the last success applied. */
 int store_node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
                       const struct store_node_result *r, struct diag *d);
+/* store_node_record of v[0..n) as one write (all or none). */
+int store_node_record_all(struct store *s, int64_t env_id, int64_t run_id, int64_t step_id,
+                          const struct store_node_result *v, size_t n, struct diag *d);
 
 struct store_node_applied {
 	const char *unique_id, *resource_type;
@@ -415,6 +482,9 @@ struct store_node_applied {
 	const char *success_at;
 	const char *database, *schema, *identifier;
 	const char *checksum, *config, *node, *vars;
+	/* node/config: only rows written before schema version 5 (else read the blob) */
+	int64_t blob_id;
+	struct store_node_info info; /* database/schema/alias are the applied relation above */
 };
 /* Sorted by unique_id. */
 int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
@@ -422,6 +492,17 @@ int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
 /* 1 and *out when the node has state, 0 when not, -1 on error. */
 int store_applied_get(struct store *s, int64_t env_id, const char *unique_id, struct arena *a,
                       struct store_node_applied *out, struct diag *d);
+
+/* For --state-env, without copies: fn is called with each row of the environment's applied
+ * state (strings and digest valid during the call only; node_applied.config not read), then
+ * with each definition the applied rows do not cover (a macro, or a node without an applied
+ * success) for which want (may be NULL) says true given its unique_id and resource_type. A
+ * non-zero return of fn stops and is returned. */
+int store_state_each(struct store *s, int64_t env_id,
+                     int (*applied)(void *ud, const struct store_node_applied *r),
+                     bool (*want)(void *ud, const char *unique_id, const char *resource_type),
+                     int (*def)(void *ud, const struct store_node_ref *r), void *ud,
+                     struct diag *d);
 
 struct store_history {
 	int64_t run_id, step_id;

@@ -22,8 +22,10 @@ struct store {
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
-	} cache[16];
+	} cache[32];
 	int ncache;
+	/* zlib streams, made on first use (blobs.c) */
+	void *deflate, *inflate;
 };
 
 /* An error without a position: "message". */
@@ -81,6 +83,19 @@ int store_seal(struct store *s, const char *aad, struct str plain, struct buf *o
 /* The plain text in a; the error names `what` (never the value). */
 int store_unseal(struct store *s, const char *aad, const void *blob, size_t n, struct arena *a,
                  const char **out, const char *what, struct diag *d);
+
+/* Blobs and compression (blobs.c). */
+/* Appends the zlib (level 1) compression of p to out; -1 (out unchanged) on failure. */
+int store_zpack(struct store *s, const void *p, size_t n, struct buf *out);
+/* Appends the inflation of p to out; -1 when it is not zlib data. */
+int store_zunpack(struct store *s, const void *p, size_t n, struct buf *out);
+/* Decodes an artifact's content of `encoding` ("raw", "zlib", "nodes") into out. */
+int store_artifact_decode(struct store *s, const char *encoding, const void *p, size_t n,
+                          struct buf *out, struct diag *d);
+/* Column i as a 32-byte digest in a, or NULL. */
+const unsigned char *st_digest(sqlite3_stmt *st, int i, struct arena *a);
+/* Frees the zlib streams. */
+void store_blobs_close(struct store *s);
 
 /* Wipes the key from memory. */
 void store_forget_key(struct store *s);

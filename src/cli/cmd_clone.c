@@ -298,6 +298,19 @@ static int clone_nodes(struct cli_parsed *c, struct gnode *const *sel, size_t n,
 		goto out;
 	}
 	diag_release(&cd);
+	/* dbt's create_schemas first: each target schema once */
+	for (size_t i = 0; i < n; i++) {
+		const char *db = v_item_str(sel[i]->raw, "database"), *schema = v_item_str(sel[i]->raw, "schema");
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const char *db2 = v_item_str(sel[k]->raw, "database"), *s2 = v_item_str(sel[k]->raw, "schema");
+			seen = s2 && schema && !strcmp(s2, schema) && !strcmp(db ? db : "", db2 ? db2 : "");
+		}
+		diag_init(&cd);
+		if (schema && !seen && adapter_create_schema(conn, db, schema, &cd) < 0)
+			cli_print_diag(&cd);
+		diag_release(&cd);
+	}
 	for (size_t i = 0; i < n; i++) {
 		clone_one(&nc, ad, conn, state, sel[i], &res[i]);
 		errors += !res[i].ok;

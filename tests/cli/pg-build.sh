@@ -268,6 +268,25 @@ took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 check "four one-second models on four threads" test $rc -eq 0
 check "... run side by side (${took}s, one after another would take 4s)" awk -v x="$took" 'BEGIN { exit !(x < 3) }'
 
+# ---- clone and source freshness on PostgreSQL
+cp -R "$P/target" "$t/par-state"
+profile "$P" par par_dev
+silt clone --project-dir "$P" --profiles-dir "$P" --state "$t/par-state" > "$t/out" 2>&1
+check "silt clone makes the dev schema and views over the state's tables" test "$(q "select count(*) from par_dev.m1")" = 1
+check "... as views" test "$(q "select table_type from information_schema.tables where table_schema = 'par_dev' and table_name = 'm1'")" = VIEW
+q "create table par.events as select 1 as id, now() - interval '3 hours' as loaded_at" > /dev/null
+cat > "$P/models/src.yml" <<'EOT'
+version: 2
+sources:
+  - name: raw
+    schema: par
+    loaded_at_field: loaded_at
+    freshness: {warn_after: {count: 1, period: hour}, error_after: {count: 1, period: day}}
+    tables: [{name: events}]
+EOT
+silt source freshness --project-dir "$P" --profiles-dir "$P" > "$t/out" 2>&1
+check "source freshness on PostgreSQL: three hours old is a warning" grep -q "WARN freshness of raw.events" "$t/out"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

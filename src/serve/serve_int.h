@@ -95,6 +95,10 @@ void serve_env_changes(struct req *r);
 void serve_env_state(struct req *r);
 void serve_discovery_release(void); /* the loaded definition states, when the server stops */
 
+/* ---- assets.c: the Explorer's embedded files ---- */
+void serve_ui_index(struct req *r);
+void serve_ui_file(struct req *r);
+
 /* ---- webhooks.c ---- */
 void serve_webhook_github(struct req *r);
 void serve_webhook_generic(struct req *r);

@@ -64,6 +64,9 @@ try {
   await drawn(page);
   const marts = await page.locator('#results li strong').allTextContents();
   ok('the layer filter keeps the marts only', marts.length > 0 && !marts.includes('stg_orders') && marts.includes('orders'), marts.join(','));
+  await open(page, '#/search?env=prod&mat=incremental');
+  const incr = await page.locator('#results li strong').allTextContents();
+  ok('the materialization filter keeps the incremental models', incr.join(',') === 'large_orders', incr.join(','));
   await open(page, '#/search?env=prod&q=marts');
   const tagged = await page.locator('#results li strong').allTextContents();
   ok('a search word that is a tag finds the tagged nodes', tagged.includes('customers'), tagged.join(','));
@@ -93,6 +96,9 @@ try {
   const parents = await page.locator('section:has(h2:text("Parents")) a').allTextContents();
   ok('... and its parents as links', parents.includes('model.shop.stg_orders'), parents.join(','));
   await shot(page, '04-node');
+
+  await open(page, '#/node/model.shop.stg_orders?env=prod');
+  ok('a node built twice has a duration chart of both runs', await page.locator('#duration-chart rect').count() === 2);
 
   // lineage: a selector, then focus
   await open(page, '#/lineage?env=prod');
@@ -142,11 +148,23 @@ try {
   ok('a run page shows its steps', steps === 2, steps);
   const logs = await page.locator('#logs').innerText();
   ok('... and its logs', logs.includes('== step 1: silt seed') && logs.includes('stg_orders'), logs.slice(0, 300));
+  const touched = await page.locator('#run-nodes tbody tr').allInnerTexts();
+  ok('... the nodes it touched, by step (from its run_results.json)',
+     touched.some((x) => x.includes('seed.shop.raw_orders') && /\t1\t/.test(x)) && touched.some((x) => x.includes('model.shop.stg_orders') && /\t2\t/.test(x)), touched.join(' | '));
   await page.locator('a.step-logs').nth(1).click();
   await page.waitForFunction(() => location.hash.includes('step=2'));
   await drawn(page);
   ok('one step\'s logs', (await page.locator('#logs-title').innerText()).includes('step 2'));
   await shot(page, '08-run-logs');
+
+  // project health
+  await open(page, '#/health?env=prod');
+  const health = await page.locator('#health').innerText();
+  ok('the health page counts documented and tested models', /models documented\s+\d+ of 7/.test(health) && /models tested\s+\d+ of 7/.test(health), health);
+  const untested = await page.locator('#untested a').allTextContents();
+  ok('... and lists the models without tests', untested.length > 0 && !untested.includes('orders'), untested.join(','));
+  ok('... nothing is failing', (await page.locator('#failing').innerText()).includes('Nothing is failing'));
+  await shot(page, '09-health');
 
   // the graph code on a synthetic 10,000-model DAG (the page's own modules, no server data):
   // the neighbourhood of a focus found and drawn, and a change of focus
@@ -193,7 +211,7 @@ try {
     await p2.waitForFunction(() => document.getElementById('view').dataset.route === location.hash);
     ok('a 401 shows the token form', await p2.locator('#token').isVisible());
     ok('... with a labelled field', await p2.getByLabel('Service token').count() === 1);
-    await shot(p2, '09-token');
+    await shot(p2, '10-token');
     await p2.getByLabel('Service token').fill('slt_' + '0'.repeat(48));
     await p2.getByRole('button', { name: 'Use token' }).click();
     await p2.waitForFunction(() => document.getElementById('view').dataset.route === location.hash && !document.getElementById('token').hidden);

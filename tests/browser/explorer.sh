@@ -74,7 +74,7 @@ bf=$(grep -c '^not ok ' "$t/browser.out")
 pass=$((pass + bp))
 fail=$((fail + bf))
 check "the browser session ran and printed its summary" grep -q '^# browser: ' "$t/browser.out"
-check "a screenshot of each page is in $shots" test "$(ls "$shots"/*.png 2>/dev/null | wc -l)" -ge 8
+check "a screenshot of each page is in $shots" test "$(ls "$shots"/*.png 2>/dev/null | wc -l)" -ge 10
 echo "# screenshots: $shots"
 kill -TERM $pid $locked_pid
 wait $pid

@@ -29,7 +29,7 @@ export function href(name, arg, params = {}) {
 
 function go(name, arg, params) { location.hash = href(name, arg, params); }
 
-const routes = { search, node: nodePage, lineage, runs, run: runPage };
+const routes = { search, node: nodePage, lineage, runs, run: runPage, health };
 
 async function route() {
   const r = parseHash();
@@ -109,20 +109,23 @@ const envPath = (p = '') => '/environments/' + api.enc(current) + p;
 
 async function search(_, params) {
   const q = params.get('q') || '', type = params.get('type') || '', tag = params.get('tag') || '', layer = params.get('layer') || '';
+  const mat = params.get('mat') || '';
   const nodes = await envNodes();
   const types = [...new Set(nodes.map((n) => n.resource_type))].sort();
   const tags = [...new Set(nodes.flatMap((n) => n.tags || []))].sort();
   const layers = [...new Set(nodes.map((n) => n.layer).filter(Boolean))].sort();
+  const mats = [...new Set(nodes.filter((n) => n.resource_type === 'model' || n.resource_type === 'snapshot').map((n) => n.materialized).filter(Boolean))].sort();
   const input = h('input', { id: 'q', type: 'search', value: q, placeholder: 'name, description or tag', autocomplete: 'off' });
   const sel = (id, label, opts, v) => h('label', { for: id }, label,
     h('select', { id }, h('option', { value: '' }, 'any'), opts.map((o) => h('option', { value: o, selected: o === v }, o))));
   const form = h('form', { class: 'filters', role: 'search' },
     h('label', { for: 'q' }, 'Search nodes', input),
     sel('f-type', 'Resource type', types, type), sel('f-tag', 'Tag', tags, tag), sel('f-layer', 'Layer', layers, layer),
+    sel('f-mat', 'Materialization', mats, mat),
     h('button', { type: 'submit' }, 'Search'));
   const submit = (e) => {
     if (e) e.preventDefault();
-    go('search', null, { q: input.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value });
+    go('search', null, { q: input.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value, mat: form.querySelector('#f-mat').value });
   };
   form.addEventListener('submit', submit);
   form.querySelectorAll('select').forEach((s) => s.addEventListener('change', submit));
@@ -134,6 +137,7 @@ async function search(_, params) {
     for (const n of (await api.get(envPath('/nodes'), { ...base, tag: q })).data) if (!seen.has(n.unique_id)) found.push(n);
   }
   if (!type) found = found.filter((n) => n.resource_type !== 'test' || q); // tests only when asked for
+  if (mat) found = found.filter((n) => n.materialized === mat && (n.resource_type === 'model' || n.resource_type === 'snapshot'));
   const ul = h('ul', { class: 'results', id: 'results', 'aria-label': 'Search results' },
     found.map((n, i) => h('li', { role: 'option', id: 'res-' + i, 'aria-selected': 'false', 'data-id': n.unique_id },
       badge(n.resource_type), h('strong', {}, n.name), ' ', h('span', { class: 'muted' }, n.unique_id), ' ',
@@ -208,6 +212,7 @@ async function nodePage(uid) {
       h('section', {}, h('h2', {}, 'Parents'), links(n.parents || [])),
       h('section', {}, h('h2', {}, 'Children'), links((n.children || []).filter((c) => !c.startsWith('test.'))))),
     h('h2', {}, 'Run history'),
+    durationChart(hist.data),
     hist.data.length
       ? h('table', { id: 'history' }, h('thead', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'started'), h('th', {}, 'took'), h('th', {}, 'message'))),
         h('tbody', {}, hist.data.map((x) => h('tr', {}, h('td', {}, h('a', { href: href('run', x.run_id) }, '#' + x.run_id)), h('td', {}, status(x.status)),
@@ -217,6 +222,73 @@ async function nodePage(uid) {
     def.compiled_code ? [h('h2', {}, 'Compiled SQL'), h('pre', { 'aria-label': 'compiled SQL' }, h('code', {}, def.compiled_code))]
       : (def.raw_code ? h('p', { class: 'muted' }, 'The compiled SQL is not in this environment\'s state.') : null));
   view.focus();
+}
+
+// Bars of a node's execution times, oldest on the left, coloured by status.
+function durationChart(rows) {
+  const xs = rows.filter((x) => x.execution_time != null).slice(0, 50).reverse();
+  if (xs.length < 2) return null;
+  const NS = 'http://www.w3.org/2000/svg', W = 600, H = 90, bw = Math.max(3, Math.min(24, W / xs.length - 2));
+  const max = Math.max(...xs.map((x) => x.execution_time), 1e-6);
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H + 14}`);
+  svg.setAttribute('width', W);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('id', 'duration-chart');
+  svg.setAttribute('aria-label', `execution time of the last ${xs.length} runs, longest ${max.toFixed(2)} s`);
+  xs.forEach((x, i) => {
+    const bh = Math.max(1, (x.execution_time / max) * H);
+    const r = document.createElementNS(NS, 'rect');
+    r.setAttribute('x', i * (bw + 2));
+    r.setAttribute('y', H - bh);
+    r.setAttribute('width', bw);
+    r.setAttribute('height', bh);
+    r.setAttribute('fill', x.status === 'success' || x.status === 'pass' ? '#23833f' : x.status === 'error' || x.status === 'fail' ? '#b42318' : '#a15c00');
+    const t = document.createElementNS(NS, 'title');
+    t.textContent = `run #${x.run_id}: ${x.execution_time.toFixed(2)} s, ${x.status}`;
+    r.append(t);
+    svg.append(r);
+  });
+  const label = document.createElementNS(NS, 'text');
+  label.setAttribute('x', 0);
+  label.setAttribute('y', H + 12);
+  label.setAttribute('font-size', 11);
+  label.setAttribute('fill', '#5b6475');
+  label.textContent = `longest ${max.toFixed(2)} s`;
+  svg.append(label);
+  return svg;
+}
+
+// ---- project health ----
+
+async function health() {
+  const [nodes, g] = await Promise.all([envNodes(), api.get(envPath('/lineage'), { tests: 1 })]);
+  const models = nodes.filter((n) => n.resource_type === 'model');
+  const tested = new Set();
+  const kind = new Map(g.nodes.map((n) => [n.unique_id, n.resource_type]));
+  for (const [a, b] of g.edges) if (kind.get(b) === 'test') tested.add(a);
+  const documented = models.filter((n) => n.description && n.description.trim());
+  const failing = nodes.filter((n) => n.execution && ['error', 'fail'].includes(n.execution.last_status));
+  const never = models.filter((n) => !n.execution && n.materialized !== 'ephemeral');
+  const day = 24 * 3600 * 1000;
+  const stale = models.filter((n) => n.execution && n.execution.last_success_at && Date.now() - new Date(n.execution.last_success_at) > day);
+  const pct = (a, b) => (b ? Math.round((100 * a) / b) + '%' : '—');
+  const list = (id, xs, empty) => xs.length
+    ? h('ul', { id }, xs.map((n) => h('li', {}, h('a', { href: href('node', n.unique_id) }, n.name), ' ', status(n.execution && n.execution.last_status))))
+    : h('p', { class: 'muted', id }, empty);
+  fill(view,
+    h('h1', {}, 'Project health ', h('span', { class: 'muted' }, current)),
+    h('dl', { class: 'facts', id: 'health' },
+      h('dt', {}, 'models documented'), h('dd', {}, `${documented.length} of ${models.length} (${pct(documented.length, models.length)})`),
+      h('dt', {}, 'models tested'), h('dd', {}, `${models.filter((n) => tested.has(n.unique_id)).length} of ${models.length} (${pct(models.filter((n) => tested.has(n.unique_id)).length, models.length)})`),
+      h('dt', {}, 'failing now'), h('dd', {}, String(failing.length)),
+      h('dt', {}, 'models never built'), h('dd', {}, String(never.length)),
+      h('dt', {}, 'no success in 24 h'), h('dd', {}, String(stale.length))),
+    h('h2', {}, 'Failing (last run errored or failed)'), list('failing', failing, 'Nothing is failing.'),
+    h('h2', {}, 'Models without a description'), list('undocumented', models.filter((n) => !documented.includes(n)), 'Every model has a description.'),
+    h('h2', {}, 'Models without tests'), list('untested', models.filter((n) => !tested.has(n.unique_id)), 'Every model has a test.'),
+    h('h2', {}, 'Stale: no success in 24 h'), list('stale', stale, 'Every built model succeeded in the last 24 h.'),
+    h('p', { class: 'muted' }, 'Source freshness is not shown yet: the API does not report it.'));
 }
 
 // ---- lineage ----
@@ -314,10 +386,20 @@ async function runs(_, params) {
 
 async function runPage(id, params) {
   const step = params.get('step') || '';
-  const [r, steps, logs] = await Promise.all([
+  const [r, steps, logs, arts] = await Promise.all([
     api.get('/runs/' + api.enc(id)), api.get('/runs/' + api.enc(id) + '/steps'),
     api.text('/runs/' + api.enc(id) + '/logs', { step }),
+    api.get('/runs/' + api.enc(id) + '/artifacts').catch(() => ({ data: [] })),
   ]);
+  // the nodes it touched: every run_results.json it recorded (its own, or each step's)
+  const results = [];
+  for (const a of arts.data.filter((x) => x.path === 'run_results.json')) {
+    try {
+      const rr = await api.get('/runs/' + api.enc(id) + '/artifacts/run_results.json', { step_id: a.step_id ?? undefined });
+      for (const x of rr.results || []) results.push({ ...x, step_id: a.step_id });
+    } catch (e) { if (e instanceof api.NeedToken) throw e; }
+  }
+  const stepPos = new Map(steps.data.map((s) => [s.id, s.position]));
   fill(view, 
     h('h1', {}, 'Run #' + r.id, ' ', status(r.status)),
     h('dl', { class: 'facts' },
@@ -336,6 +418,14 @@ async function runPage(id, params) {
           h('td', {}, s.exit_code ?? '—'), h('td', {}, duration(s.started_at, s.finished_at)),
           h('td', {}, h('a', { href: href('run', r.id, { step: s.position }), class: 'step-logs' }, 'logs of step ' + s.position))))))
       : h('p', { class: 'muted' }, 'This run recorded no steps (a command run by hand).'),
+    h('h2', {}, 'Nodes this run touched'),
+    results.length
+      ? h('table', { id: 'run-nodes' }, h('thead', {}, h('tr', {}, ['node', 'status', 'took', 'step', 'message'].map((x) => h('th', {}, x)))),
+        h('tbody', {}, results.map((x) => h('tr', {},
+          h('td', {}, h('a', { href: href('node', x.unique_id, { env: r.environment || current }) }, x.unique_id)), h('td', {}, status(x.status)),
+          h('td', {}, x.execution_time != null ? x.execution_time.toFixed(2) + ' s' : '—'),
+          h('td', {}, x.step_id != null ? String(stepPos.get(x.step_id) ?? '') : '—'), h('td', {}, x.message || '')))))
+      : h('p', { class: 'muted' }, 'This run recorded no results.'),
     h('h2', { id: 'logs-title' }, step ? 'Logs of step ' + step : 'Logs', step ? [' ', h('a', { href: href('run', r.id) }, '(all steps)')] : null),
     logs ? h('pre', { class: 'logs', id: 'logs', 'aria-labelledby': 'logs-title', tabindex: 0 }, logs) : h('p', { class: 'muted' }, 'No logs.'));
 }

@@ -17,6 +17,9 @@ const ok = (name, cond, detail) => {
 // Waits until the page for the current address is drawn (app.js sets main's data-route).
 const drawn = (page) => page.waitForFunction(() => document.getElementById('view').dataset.route === location.hash);
 const open = async (page, hash) => { await page.goto(url + '/' + hash); await drawn(page); };
+// Form fields without a label (a <label for>, a wrapping label or aria-label), by id.
+const unlabelled = (page) => page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((e) => e.offsetParent !== null && !e.labels.length && !e.getAttribute('aria-label')).map((e) => e.id || e.outerHTML));
 const shot = (page, name) => page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
 
 const browser = await chromium.launch({ executablePath: exe, headless: true, args: ['--no-sandbox'] });
@@ -70,6 +73,7 @@ try {
   await open(page, '#/search?env=prod&q=marts');
   const tagged = await page.locator('#results li strong').allTextContents();
   ok('a search word that is a tag finds the tagged nodes', tagged.includes('customers'), tagged.join(','));
+  ok('every field of the search page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
   await shot(page, '03-search');
   await page.getByLabel('Search nodes').fill('orders');
   await page.getByLabel('Search nodes').press('Enter');
@@ -112,6 +116,7 @@ try {
   ok('... and leaves out the rest', !ids.includes('analysis.shop.payment_mix'), ids.join(','));
   const colors = await page.locator('#graph .node rect').evaluateAll((els) => new Set(els.map((e) => e.getAttribute('fill'))).size);
   ok('nodes are coloured by resource type', colors >= 2, colors);
+  ok('every field of the lineage page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
   await shot(page, '05-lineage');
   // keyboard: the node list
   await page.locator('#nodelist').focus();

@@ -133,6 +133,10 @@ try {
   const down = await page.locator('#graph .node').evaluateAll((els) => els.map((e) => e.dataset.id).sort());
   ok('focus downstream, depth 1: the node and its children only',
      down.includes('model.shop.stg_orders') && down.includes('model.shop.orders') && !down.includes('model.shop.customers') && !down.includes('seed.shop.raw_orders'), down.join(','));
+  await open(page, '#/lineage?env=prod&focus=seed.shop.raw_orders&dir=downstream&depth=1');
+  const seedDown = await page.locator('#graph .node').evaluateAll((els) => els.map((e) => e.dataset.id).sort());
+  ok('a focus whose name a source shares keeps its own neighbourhood only',
+     seedDown.join(',') === 'model.shop.stg_orders,seed.shop.raw_orders', seedDown.join(','));
   const ms = await page.evaluate(() => window.__siltLineageMs);
   console.log(`# lineage render of examples/shop: ${ms.toFixed(1)} ms`);
   await shot(page, '06-lineage-focus');

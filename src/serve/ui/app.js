@@ -293,26 +293,54 @@ async function health() {
 
 // ---- lineage ----
 
+// The last lineage answers, so a change of focus, direction or depth does not fetch a large DAG
+// again; kept 30 s (a reload or another environment always asks the server).
+const lineageCache = new Map();
+async function lineageOf(select, withTests) {
+  const key = current + '\0' + select + '\0' + (withTests ? 1 : 0);
+  const hit = lineageCache.get(key);
+  if (hit && performance.now() - hit.at < 30000) return hit.g;
+  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined });
+  if (lineageCache.size > 8) lineageCache.clear();
+  lineageCache.set(key, { g, at: performance.now() });
+  return g;
+}
+
+const MAX_DRAWN = 400; // nodes drawn at once (a focus's neighbourhood is cut to it by depth)
+
 async function lineage(_, params) {
   const select = params.get('select') || '', focus = params.get('focus') || '';
   const dir = params.get('dir') || 'both', depth = Math.max(1, Math.min(20, +(params.get('depth') || 2)));
   const withTests = params.get('tests') === '1';
   const t0 = performance.now();
-  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined });
+  // A focus without a selector asks the server for its neighbourhood only (`2+name+2`: by name,
+  // which may take in namesakes; the walk below keeps the focus's own), not the whole DAG.
+  let g = null;
+  const short = focus.split('.').pop();
+  if (focus && !select && !focus.startsWith('test.') && /^[A-Za-z0-9_]+$/.test(short)) {
+    const sel = (dir === 'downstream' ? '' : depth + '+') + short + (dir === 'upstream' ? '' : '+' + depth);
+    g = await lineageOf(sel, withTests);
+    if (!g.nodes.some((n) => n.unique_id === focus)) g = null;
+  }
+  if (!g) g = await lineageOf(select, withTests);
   let nodes = g.nodes, edges = g.edges;
   let note = '';
   if (focus && nodes.some((n) => n.unique_id === focus)) {
-    const keep = neighbourhood(edges, focus, dir, depth);
+    // a hub's neighbourhood can be thousands of nodes: draw at most MAX_DRAWN, less deep if need be
+    let d = depth, keep = neighbourhood(edges, focus, dir, d);
+    while (keep.size > MAX_DRAWN && d > 1) keep = neighbourhood(edges, focus, dir, --d);
     nodes = nodes.filter((n) => keep.has(n.unique_id));
     edges = edges.filter(([a, b]) => keep.has(a) && keep.has(b));
-    note = `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${depth} step${depth > 1 ? 's' : ''} deep`;
-  } else if (nodes.length > 400) {
+    note = `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
+      (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '');
+  } else if (nodes.length > MAX_DRAWN) {
     // a whole large DAG is no picture: show the neighbourhood of the most connected node
     const deg = new Map();
     for (const [a, b] of edges) { deg.set(a, (deg.get(a) || 0) + 1); deg.set(b, (deg.get(b) || 0) + 1); }
     const hub = [...deg.entries()].sort((x, y) => y[1] - x[1])[0];
     if (hub) {
-      const keep = neighbourhood(edges, hub[0], 'both', depth);
+      let d = depth, keep = neighbourhood(edges, hub[0], 'both', d);
+      while (keep.size > MAX_DRAWN && d > 1) keep = neighbourhood(edges, hub[0], 'both', --d);
       note = `${nodes.length} nodes match; showing ${keep.size} around ${hub[0]} — pick one in the list to focus`;
       nodes = nodes.filter((n) => keep.has(n.unique_id));
       edges = edges.filter(([a, b]) => keep.has(a) && keep.has(b));
@@ -440,12 +468,14 @@ document.getElementById('token-form').addEventListener('submit', (e) => {
   tokenBox.hidden = true;
   envs = [];
   nodeCache.clear();
+  lineageCache.clear();
   route();
 });
 document.getElementById('token-forget').addEventListener('click', () => {
   api.setToken(null);
   envs = [];
   nodeCache.clear();
+  lineageCache.clear();
   route();
 });
 

@@ -13,7 +13,7 @@ const g = await (await fetch(url + '/api/v1/environments/prod/lineage')).json();
 console.log(`API lineage of ${g.nodes.length} nodes, ${g.edges.length} edges: ${(performance.now() - t0).toFixed(0)} ms (from node)`);
 const models = g.nodes.filter((n) => n.resource_type === 'model').map((n) => n.unique_id);
 const best = (xs) => Math.min(...xs).toFixed(1) + ' ms (rounds: ' + xs.map((x) => x.toFixed(0)).join(', ') + ')';
-const first = [], inPage = [], change = [], shownCounts = [];
+const first = [], inPage = [], change = [], shownCounts = [], changeApi = [], changeIn = [];
 for (let round = 0; round < 3; round++) {
   const focus = models[Math.floor(models.length / 2) + round];
   await page.goto('about:blank'); // each round a cold page: nothing cached
@@ -30,8 +30,15 @@ for (let round = 0; round < 3; round++) {
   await drawn();
   change.push(performance.now() - t0);
   shownCounts.push(await page.locator('#graph .node').count());
+  changeIn.push(await page.evaluate(() => window.__siltLineageMs));
+  changeApi.push(await page.evaluate(() => {
+    const rs = performance.getEntriesByType('resource').filter((r) => r.name.includes('/lineage'));
+    return rs.length ? rs[rs.length - 1].duration : NaN;
+  }));
 }
 console.log(`first render with a focus (page load, environments, lineage, layout, draw): best ${best(first)}; ` +
             `of which lineage request + draw ${best(inPage)}`);
-console.log(`focus change (click to drawn; ${shownCounts.join(', ')} nodes shown): best ${best(change)}`);
+console.log(`focus change (click to drawn; ${shownCounts.join(', ')} nodes shown): best ${best(change)}; ` +
+            `of which the neighbourhood request ${best(changeApi)}, ` +
+            `request + walk + layout + draw ${best(changeIn)}`);
 await browser.close();

@@ -329,10 +329,13 @@ async function lineage(_, params) {
     // a hub's neighbourhood can be thousands of nodes: draw at most MAX_DRAWN, less deep if need be
     let d = depth, keep = neighbourhood(edges, focus, dir, d);
     while (keep.size > MAX_DRAWN && d > 1) keep = neighbourhood(edges, focus, dir, --d);
+    const all = keep.size;
+    if (all > MAX_DRAWN) keep = new Set([...keep].slice(0, MAX_DRAWN)); // the walk's order: nearest first
     nodes = nodes.filter((n) => keep.has(n.unique_id));
     edges = edges.filter(([a, b]) => keep.has(a) && keep.has(b));
     note = `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
-      (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '');
+      (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '') +
+      (all > MAX_DRAWN ? `; ${MAX_DRAWN} of its ${all} neighbours drawn` : '');
   } else if (nodes.length > MAX_DRAWN) {
     // a whole large DAG is no picture: show the neighbourhood of the most connected node
     const deg = new Map();

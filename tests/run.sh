@@ -77,5 +77,7 @@ for t in tests/cli/*.sh; do
 	[ -f "$t" ] && suite "cli/$(basename "$t" .sh)" sh "$t" "$SILT"
 done
 
+[ -f tests/browser/explorer.sh ] && suite browser/explorer sh tests/browser/explorer.sh "$SILT"
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -942,6 +942,8 @@ static const struct route_field artifact_query[] = {
 };
 
 const struct route serve_routes[] = {
+	{ "GET", "/", "public", "The Explorer (web UI)", serve_ui_index, NULL, NULL, false, "text/html" },
+	{ "GET", "/ui/{path*}", "public", "The Explorer's files (HTML, CSS, JavaScript modules)", serve_ui_file, NULL, NULL, false, "*/*" },
 	{ "GET", "/api/v1/health", "public", "Server and store status", get_health, NULL, NULL, false, NULL },
 	{ "GET", "/api/openapi.json", "public", "This document", get_openapi, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/environments", "metadata:read", "List environments", list_envs, env_query, NULL, true, NULL },

@@ -110,6 +110,10 @@ int http_post(const char *url, const char *const *headers, const char *body, siz
 /* ---- stream.c: a run's logs as Server-Sent Events ---- */
 void serve_run_log_stream(struct req *r);
 
+/* ---- assets.c: the Explorer's embedded files ---- */
+void serve_ui_index(struct req *r);
+void serve_ui_file(struct req *r);
+
 /* ---- webhooks.c ---- */
 void serve_webhook_github(struct req *r);
 void serve_webhook_generic(struct req *r);

@@ -3074,9 +3074,11 @@ static int parse_threads(struct pctx *c)
 	int want = c->p->parse_envs_min > 8 ? 8 : c->p->parse_envs_min;
 	if (want > n && !getenv("SILT_PARSE_THREADS")) {
 		for (size_t k = 0; k < c->nproj; k++)
-			for (size_t i = 0; i < c->files[k].n; i++)
-				if (may_print(c->files[k].v[i].contents, c->files[k].v[i].len))
+			for (size_t i = 0; i < c->files[k].n; i++) {
+				const struct project_file *f = &c->files[k].v[i];
+				if (f->kind != PF_SEED && f->contents && may_print(f->contents, f->len))
 					return n;
+			}
 		n = want;
 	}
 	return n;

@@ -20,8 +20,9 @@ static void on_signal(int sig)
 static void ready(const char *url, void *ud)
 {
 	(void)ud;
-	printf("silt serve: listening on %s (API under %s/api/v1/, OpenAPI at %s/api/openapi.json)\n",
-	       url, url, url);
+	printf("silt serve: listening on %s (the Explorer at %s/, the API under %s/api/v1/, OpenAPI "
+	       "at %s/api/openapi.json)\n",
+	       url, url, url, url);
 	fflush(stdout);
 }
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,24 @@ void sha256_hex(const void *p, size_t n, char out[65]);
 void md5_hex(const void *p, size_t n, char out[33]);
 
 #include "banned.h"
+/* ---- libraries loaded on first use (dynlib.c) ---- */
+struct dynlib {
+	const char *soname, *package, *user; /* "libpq.so.5", "libpq5", "PostgreSQL" */
+	pthread_mutex_t mu;
+	void *handle;
+};
+/* The address of `name` in l, loading l first; exits with a clear message when the library or
+ * the symbol is missing. */
+void *dynlib_sym(struct dynlib *l, const char *name);
+/* Defines `ret name params` as a call through l, resolved once. */
+#define DYNLIB_FORWARD(l, ret, name, params, args)                                                 \
+	ret name params                                                                            \
+	{                                                                                          \
+		static ret(*_Atomic fp) params;                                                    \
+		ret(*f) params = fp;                                                               \
+		if (!f)                                                                            \
+			fp = f = (ret(*) params)dynlib_sym(&(l), #name);                           \
+		return f args;                                                                     \
+	}
+
 #endif

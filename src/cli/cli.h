@@ -68,7 +68,12 @@ struct cli_selection {
 	int defer, favor_state; /* 0: not given, 1: on, -1: off */
 	struct gstate *state, *defer_state;
 	struct gdefer deferral;
+	struct state_prefetch *prefetch; /* --state-env read while the project parses */
 };
+/* Starts reading the --state-env environment's state on a thread of its own (it needs only the
+ * store), so that it overlaps the parse; cli_selection_state takes it. No-op without
+ * --state-env. project_dir as given to the command (NULL: found as the store finds it). */
+void cli_selection_prefetch(struct cli_selection *s, const char *project_dir);
 /* 1 when rest[*i] is a selection flag (its values consumed, *i moved past them), else 0. */
 int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection *s);
 /* graph_select options from s; only_types (a mask) overrides the resource-type flags. */

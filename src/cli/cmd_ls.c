@@ -101,6 +101,7 @@ int cmd_ls(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection chosen;
 	rc = 2;
+	cli_selection_prefetch(&sel, o.project_dir);
 	if (cli_load_parse(&c, &o) == 0 && cli_selection_opts(&sel, 0, &so, c.selectors, &c.d) == 0 &&
 	    cli_selection_state(&sel, &c, &so) == 0 &&
 	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) == 0) {

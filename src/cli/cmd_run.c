@@ -216,6 +216,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	struct gselect_opts so;
 	struct gselection sel;
 	rc = 2;
+	cli_selection_prefetch(&csel, o.project_dir);
 	if ((ctx ? load_parse_env(&c, &o, &es) : cli_load_parse(&c, &o)) < 0 ||
 	    cli_selection_opts(&csel, masks[kind], &so, c.selectors, &c.d) < 0 ||
 	    cli_selection_state(&csel, &c, &so) < 0 ||

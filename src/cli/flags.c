@@ -1,5 +1,6 @@
 /* The flags every dbt command shares (--project-dir, --profiles-dir, --profile, --target/-t,
  * --vars, --target-path, --threads), parsed into project_opts. */
+#include <pthread.h>
 #include <strings.h>
 
 #include "artifacts/artifacts.h"
@@ -231,9 +232,68 @@ static int load_state(const char *dir, struct cli_parsed *c, struct gstate **out
 	return 0;
 }
 
+struct state_prefetch {
+	pthread_t th;
+	char *project_dir;
+	const char *env;
+	struct gstate *state;
+	struct diag d;
+	int rc;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct state_prefetch *p = arg;
+	struct store *st;
+	p->rc = cli_open_store(p->project_dir, &st, &p->d);
+	if (p->rc == 0) {
+		p->rc = cli_state_from_env(st, p->env, &p->state, &p->d);
+		store_close(st);
+	}
+	return NULL;
+}
+
+void cli_selection_prefetch(struct cli_selection *s, const char *project_dir)
+{
+	if (!s->state_env || s->state || s->prefetch)
+		return;
+	struct state_prefetch *p = xcalloc(1, sizeof(*p));
+	p->project_dir = project_dir ? xstrdup(project_dir) : NULL;
+	p->env = s->state_env;
+	diag_init(&p->d);
+	if (pthread_create(&p->th, NULL, prefetch_main, p) != 0) {
+		diag_release(&p->d);
+		free(p->project_dir);
+		free(p);
+		return;
+	}
+	s->prefetch = p;
+}
+
+/* Waits for the prefetch and takes its state (or its errors, into d). */
+static int prefetch_take(struct cli_selection *s, struct diag *d)
+{
+	struct state_prefetch *p = s->prefetch;
+	s->prefetch = NULL;
+	pthread_join(p->th, NULL);
+	for (size_t i = 0; i < p->d.msgs.n; i++)
+		diag_move(d, &p->d.msgs.v[i]);
+	int rc = p->rc;
+	s->state = p->state;
+	diag_release(&p->d);
+	free(p->project_dir);
+	free(p);
+	return rc;
+}
+
 /* --state-env / --defer-env: one store, opened once; prints which state is compared */
 static int load_env_states(struct cli_selection *s, struct cli_parsed *c)
 {
+	if (s->prefetch) {
+		if (prefetch_take(s, &c->d) < 0)
+			return -1;
+		fprintf(stderr, "Comparing with the applied state of %s\n", gstate_origin(s->state));
+	}
 	bool want_state = s->state_env && !s->state, want_defer = s->defer_env && !s->defer_state;
 	if (!want_state && !want_defer)
 		return 0;
@@ -307,6 +367,12 @@ const struct gdefer *cli_selection_defer(struct cli_selection *s, const struct g
 
 void cli_selection_release(struct cli_selection *s)
 {
+	if (s->prefetch) { /* the command failed before taking it */
+		struct diag d;
+		diag_init(&d);
+		prefetch_take(s, &d);
+		diag_release(&d);
+	}
 	gstate_free(s->state);
 	gstate_free(s->defer_state);
 	s->state = s->defer_state = NULL;

@@ -805,7 +805,44 @@ struct state_cmp {
 	uint32_t loaded; /* state nodes loaded in full because their digest differed */
 	EVP_MD_CTX *md_ctx;
 	struct buf scratch; /* the digests' serialization */
+	bool digests_done;  /* every current node's digest computed (in parallel) */
 };
+
+/* Each worker's digest context and serialization buffer (precompute_digests). */
+struct digest_job {
+	struct state_cmp *c;
+	EVP_MD_CTX *ctx[8];
+	struct buf scratch[8];
+};
+
+static void digest_one(void *ud, int worker, size_t i)
+{
+	struct digest_job *j = ud;
+	struct state_cmp *c = j->c;
+	const struct gnode *g = c->m->nodes[i];
+	if (!j->ctx[worker] && !(j->ctx[worker] = EVP_MD_CTX_new()))
+		silt_abort("out of memory");
+	if (!c->dig_state[g->idx])
+		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx], j->ctx[worker],
+		                                  &j->scratch[worker]) ? 2 : 1;
+}
+
+/* A state known by digests compares every current node by its digest: they are computed once,
+ * on every core, before the first comparison needs one. */
+static void precompute_digests(struct state_cmp *c)
+{
+	c->digests_done = true;
+	struct digest_job j = { .c = c };
+	int nw = par_cores();
+	if (nw > 8)
+		nw = 8;
+	par_for(c->m->n, nw, 256, digest_one, &j);
+	for (int k = 0; k < 8; k++) {
+		if (j.ctx[k])
+			EVP_MD_CTX_free(j.ctx[k]);
+		buf_release(&j.scratch[k]);
+	}
+}
 
 struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gselect_opts *o,
                                       struct diag *d)
@@ -1434,6 +1471,8 @@ static const struct gstate_node *old_node(struct state_cmp *c, const struct gnod
 	*same = false;
 	if (!o || !o->digest)
 		return o;
+	if (!c->digests_done)
+		precompute_digests(c);
 	if (!c->md_ctx && !(c->md_ctx = EVP_MD_CTX_new()))
 		silt_abort("out of memory");
 	if (!c->dig_state[g->idx])

@@ -1309,12 +1309,20 @@ static bool macros_modified(struct state_cmp *c, const struct gnode *g)
 	find_modified_macros(c);
 	if (!c->modified_macros.live)
 		return false;
-	const struct gstate_node *n = current(c, g);
-	if (!n->nmacros)
+	/* the node's own depends_on.macros; building its state node only to read them cost a
+	 * dict walk per node */
+	const char *const *ids = (const char *const *)g->macros;
+	uint32_t nids = g->nmacros;
+	if (!nids) {
+		const struct gstate_node *n = current(c, g);
+		ids = n->macros;
+		nids = n->nmacros;
+	}
+	if (!nids)
 		return false;
 	struct map visited;
 	map_init(&visited);
-	bool r = macros_modified_rec(c, n->macros, n->nmacros, &visited, 0);
+	bool r = macros_modified_rec(c, ids, nids, &visited, 0);
 	map_release(&visited);
 	return r;
 }

@@ -114,7 +114,17 @@ struct cli_parsed {
 	bool loaded, parsed;
 };
 int cli_load_parse(struct cli_parsed *c, const struct project_opts *o);
-/* cli_load_parse in the environment of the `silt job run` step being run, if any (cmd_source.c) */
+/* What an environment lays over the profile output before the parse (NULL fields: none). */
+struct store_kv;
+struct cli_overlay {
+	const char *schema, *database;
+	const struct store_kv *creds;
+	size_t ncreds;
+};
+int cli_load_parse_over(struct cli_parsed *c, const struct project_opts *o,
+                        const struct cli_overlay *ov);
+/* cli_load_parse in the environment of the `silt job run` step being run, if any (jobs.h:
+ * cli_step_env), recording the step's target folder for its artifacts (cmd_source.c). */
 int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a);
 /* Prints the collected errors, then releases everything. */
 void cli_parsed_release(struct cli_parsed *c);

@@ -23,85 +23,41 @@ static void on_sigint(int sig)
 	cli_interrupted = 1;
 }
 
-/* The settings an environment (and its job) give the invocation. */
-struct env_settings {
-	const char *schema, *database;
-	struct store_kv *creds;
-	size_t ncreds;
-	struct store_effective eff;
-};
-
-static int resolve_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
-                       struct env_settings *es, struct diag *d)
+int cli_step_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
+                 struct cli_overlay *ov, struct store_effective *eff, struct diag *d)
 {
 	const struct store_env *e = &ctx->env;
 	const struct store_job *j = ctx->job;
-	memset(es, 0, sizeof(*es));
+	memset(ov, 0, sizeof(*ov));
 	if (!o->target)
 		o->target = j && j->target_name ? j->target_name : e->target_name;
 	if (!o->threads)
 		o->threads = (int)(j && j->threads ? j->threads : e->threads);
-	es->schema = e->schema;
-	es->database = e->database;
+	ov->schema = e->schema;
+	ov->database = e->database;
+	struct store_kv *creds = NULL;
+	size_t ncreds = 0;
 	if (e->type == SENV_DEVELOPMENT) {
 		struct store_personal me;
 		if (store_personal_load(ctx->s, a, &me, d) < 0)
 			return -1;
 		if (me.schema)
-			es->schema = me.schema;
+			ov->schema = me.schema;
 		if (me.database)
-			es->database = me.database;
+			ov->database = me.database;
 		if (!o->threads && me.threads)
 			o->threads = (int)me.threads;
-		es->creds = me.creds;
-		es->ncreds = me.ncreds;
-	} else if (store_cred_list(ctx->s, e->id, true, a, &es->creds, &es->ncreds, d) < 0) {
+		creds = me.creds;
+		ncreds = me.ncreds;
+	} else if (store_cred_list(ctx->s, e->id, true, a, &creds, &ncreds, d) < 0) {
 		return -1;
 	}
+	ov->creds = creds;
+	ov->ncreds = ncreds;
 	struct store_run_ctx rc = { .run_id = ctx->run_id, .job_id = j ? j->id : 0 };
-	if (store_effective_env(ctx->s, e, &rc, a, &es->eff, d) < 0)
+	if (store_effective_env(ctx->s, e, &rc, a, eff, d) < 0)
 		return -1;
-	o->env = es->eff.env;
-	return 0;
-}
-
-/* cli_load_parse with the environment's schema, database, threads and credentials laid over
- * the profile output before the project is parsed (target.schema feeds generate_schema_name). */
-static int load_parse_env(struct cli_parsed *c, const struct project_opts *o,
-                          const struct env_settings *es)
-{
-	memset(c, 0, sizeof(*c));
-	diag_init(&c->d);
-	arena_init(&c->a);
-	c->loaded = true;
-	if (project_load(&c->p, o, &c->d) < 0)
-		return -1;
-	value out = c->p.profile.output, tgt = c->p.profile.target;
-	if (out.type == VT_DICT && tgt.type == VT_DICT) {
-		if (es->schema) {
-			vdict_sets(out.dict, "schema", v_cstr(es->schema));
-			vdict_sets(tgt.dict, "schema", v_cstr(es->schema));
-		}
-		if (es->database) {
-			vdict_sets(out.dict, "database", v_cstr(es->database));
-			vdict_sets(tgt.dict, "database", v_cstr(es->database));
-		}
-		for (size_t i = 0; i < es->ncreds; i++)
-			if (es->creds[i].value)
-				vdict_sets(out.dict, es->creds[i].key, v_cstr(es->creds[i].value));
-	}
-	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
-		return -1;
-	c->parsed = true;
-	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
-	size_t len;
-	char *text = file_read_all(path, &len);
-	if (text) {
-		char *kept = arena_strndup(&c->a, text, len);
-		free(text);
-		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
-			return -1;
-	}
+	o->env = eff->env;
 	return 0;
 }
 
@@ -160,7 +116,8 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	struct cli_job_ctx own = { 0 }, *ctx = cli_job_current;
 	struct arena ea;
 	arena_init(&ea);
-	struct env_settings es = { 0 };
+	struct cli_overlay ov = { 0 };
+	struct store_effective eff = { 0 };
 	struct diag ed;
 	diag_init(&ed);
 	if (ctx && env_name && strcmp(env_name, ctx->env.name)) {
@@ -183,7 +140,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 			buf_release(&cmd);
 		}
 	}
-	if (rc == 0 && ctx && resolve_env(ctx, &o, &ea, &es, &ed) < 0)
+	if (rc == 0 && ctx && cli_step_env(ctx, &o, &ea, &ov, &eff, &ed) < 0)
 		rc = 2;
 	/* a job's deferral environment applies to its steps unless a step names its own state */
 	if (rc == 0 && ctx && ctx->job && ctx->job->defer_env_id && !csel.defer_env &&
@@ -217,7 +174,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	struct gselection sel;
 	rc = 2;
 	cli_selection_prefetch(&csel, o.project_dir);
-	if ((ctx ? load_parse_env(&c, &o, &es) : cli_load_parse(&c, &o)) < 0 ||
+	if ((ctx ? cli_load_parse_over(&c, &o, &ov) : cli_load_parse(&c, &o)) < 0 ||
 	    cli_selection_opts(&csel, masks[kind], &so, c.selectors, &c.d) < 0 ||
 	    cli_selection_state(&csel, &c, &so) < 0 ||
 	    graph_select(&c.a, c.r.m, &so, &sel, &c.d) < 0)
@@ -247,7 +204,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		ctx->target_dir = strdup(tdir);
 		struct ingest_stats st;
 		if (!to.no_write_json &&
-		    cli_ingest(ctx->s, &ctx->env, ctx->run_id, ctx->step_id, ctx->is_ci, tdir, &es.eff,
+		    cli_ingest(ctx->s, &ctx->env, ctx->run_id, ctx->step_id, ctx->is_ci, tdir, &eff,
 		               &st, &ed) < 0)
 			rc = rc ? rc : 2;
 	}

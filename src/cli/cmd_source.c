@@ -19,97 +19,32 @@ static void on_sigint(int sig)
 	cli_interrupted = 1;
 }
 
-/* The environment of a job step laid over the options and the profile (cmd_run.c does the same
- * for run tasks): target name, threads, variables; then schema, database and credentials. */
-struct step_env {
-	const char *schema, *database;
-	struct store_kv *creds;
-	size_t ncreds;
-	struct store_effective eff;
-};
-
-static int step_env_resolve(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
-                            struct step_env *se, struct diag *d)
-{
-	const struct store_env *e = &ctx->env;
-	const struct store_job *j = ctx->job;
-	memset(se, 0, sizeof(*se));
-	if (!o->target)
-		o->target = j && j->target_name ? j->target_name : e->target_name;
-	if (!o->threads)
-		o->threads = (int)(j && j->threads ? j->threads : e->threads);
-	se->schema = e->schema;
-	se->database = e->database;
-	if (e->type == SENV_DEVELOPMENT) {
-		struct store_personal me;
-		if (store_personal_load(ctx->s, a, &me, d) < 0)
-			return -1;
-		if (me.schema)
-			se->schema = me.schema;
-		if (me.database)
-			se->database = me.database;
-		se->creds = me.creds;
-		se->ncreds = me.ncreds;
-	} else if (store_cred_list(ctx->s, e->id, true, a, &se->creds, &se->ncreds, d) < 0) {
-		return -1;
-	}
-	struct store_run_ctx rc = { .run_id = ctx->run_id, .job_id = j ? j->id : 0 };
-	if (store_effective_env(ctx->s, e, &rc, a, &se->eff, d) < 0)
-		return -1;
-	o->env = se->eff.env;
-	return 0;
-}
-
-static void step_env_apply(struct project *p, const struct step_env *se)
-{
-	value out = p->profile.output, tgt = p->profile.target;
-	if (out.type != VT_DICT || tgt.type != VT_DICT)
-		return;
-	if (se->schema) {
-		vdict_sets(out.dict, "schema", v_cstr(se->schema));
-		vdict_sets(tgt.dict, "schema", v_cstr(se->schema));
-	}
-	if (se->database) {
-		vdict_sets(out.dict, "database", v_cstr(se->database));
-		vdict_sets(tgt.dict, "database", v_cstr(se->database));
-	}
-	for (size_t i = 0; i < se->ncreds; i++)
-		if (se->creds[i].value)
-			vdict_sets(out.dict, se->creds[i].key, v_cstr(se->creds[i].value));
-}
-
 int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a)
 {
 	struct cli_job_ctx *ctx = cli_job_current;
 	if (!ctx)
 		return cli_load_parse(c, o);
-	memset(c, 0, sizeof(*c));
-	diag_init(&c->d);
-	arena_init(&c->a);
-	struct step_env se;
-	if (step_env_resolve(ctx, o, a, &se, &c->d) < 0)
-		return -1;
-	c->loaded = true;
-	if (project_load(&c->p, o, &c->d) < 0)
-		return -1;
-	step_env_apply(&c->p, &se);
-	/* the step's artifacts are read from its target folder (cmd_job.c) */
-	const char *tp = c->p.target_path ? c->p.target_path : "target";
-	free(ctx->target_dir);
-	ctx->target_dir = tp[0] == '/' ? strdup(tp) : strdup(arena_printf(&c->a, "%s/%s", c->p.dir, tp));
-	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
-		return -1;
-	c->parsed = true;
-	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
-	size_t len;
-	char *text = file_read_all(path, &len);
-	if (text) {
-		char *kept = arena_strndup(&c->a, text, len);
-		free(text);
-		if (graph_selectors_load(&c->a, "selectors.yml", kept, len, &c->selectors, &c->d) < 0)
-			return -1;
+	struct cli_overlay ov;
+	struct store_effective eff;
+	struct diag d;
+	diag_init(&d);
+	int rc = cli_step_env(ctx, o, a, &ov, &eff, &d);
+	if (rc == 0)
+		rc = cli_load_parse_over(c, o, &ov);
+	else {
+		memset(c, 0, sizeof(*c));
+		diag_init(&c->d);
+		arena_init(&c->a);
 	}
-	return 0;
+	for (size_t i = 0; i < d.msgs.n; i++)
+		diag_move(&c->d, &d.msgs.v[i]);
+	diag_release(&d);
+	if (c->loaded && c->p.dir) { /* the step's artifacts are read from its target folder (cmd_job.c) */
+		const char *tp = c->p.target_path ? c->p.target_path : "target";
+		free(ctx->target_dir);
+		ctx->target_dir = tp[0] == '/' ? strdup(tp) : strdup(arena_printf(&c->a, "%s/%s", c->p.dir, tp));
+	}
+	return rc;
 }
 
 static int freshness(int argc, char **argv)

@@ -389,6 +389,13 @@ int cli_load_parse(struct cli_parsed *c, const struct project_opts *o)
 
 int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema)
 {
+	struct cli_overlay ov = { .schema = schema };
+	return cli_load_parse_over(c, o, &ov);
+}
+
+int cli_load_parse_over(struct cli_parsed *c, const struct project_opts *o,
+                        const struct cli_overlay *ov)
+{
 	memset(c, 0, sizeof(*c));
 	diag_init(&c->d);
 	arena_init(&c->a);
@@ -400,12 +407,20 @@ int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, co
 	const char *type = v_item_str(c->p.profile.output, "type");
 	if (type && strcmp(type, "sqlite"))
 		c->p.parse_envs_min = o->threads > 0 ? o->threads : (int)c->p.profile.threads;
-	if (schema) {
-		value v = v_cstr(arena_strndup(&c->a, schema, strlen(schema)));
-		if (c->p.profile.output.type == VT_DICT)
-			vdict_sets(c->p.profile.output.dict, "schema", v);
-		if (c->p.profile.target.type == VT_DICT)
-			vdict_sets(c->p.profile.target.dict, "schema", v);
+	/* an environment's schema, database and credentials laid over the profile output before
+	 * the parse (target.schema feeds generate_schema_name) */
+	value out = c->p.profile.output, tgt = c->p.profile.target;
+	if (ov && out.type == VT_DICT && tgt.type == VT_DICT) {
+		const char *keys[2] = { "schema", "database" }, *vals[2] = { ov->schema, ov->database };
+		for (int k = 0; k < 2; k++)
+			if (vals[k]) {
+				value v = v_cstr(arena_strndup(&c->a, vals[k], strlen(vals[k])));
+				vdict_sets(out.dict, keys[k], v);
+				vdict_sets(tgt.dict, keys[k], v);
+			}
+		for (size_t i = 0; i < ov->ncreds; i++)
+			if (ov->creds[i].value)
+				vdict_sets(out.dict, ov->creds[i].key, v_cstr(ov->creds[i].value));
 	}
 	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;

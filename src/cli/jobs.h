@@ -26,6 +26,12 @@ extern struct cli_job_ctx *cli_job_current;
  * in project_dir (NULL: the current folder): 0 success, 1 error or cancelled, -1 when it could
  * not start (d says why). cmd_job.c; `silt job run` and `silt worker` use it. */
 int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir, struct diag *d);
+/* The settings the job step's environment (and job) give the invocation: target name, threads
+ * and variables go into o; schema, database and credentials into *ov for cli_load_parse_over;
+ * *eff: the variables (secrets to mask). cmd_run.c. */
+int cli_step_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
+                 struct cli_overlay *ov, struct store_effective *eff, struct diag *d);
+
 /* checkout.c: when the store names a repository, clones it for run r and checks out its commit
  * (*dir: the work tree, in a; NULL when there is no repository); cli_checkout_remove deletes a
  * work tree. */

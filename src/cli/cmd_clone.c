@@ -11,6 +11,7 @@
 #include "adapter/adapter.h"
 #include "artifacts/artifacts.h"
 #include "cli.h"
+#include "run/hooks.h"
 #include "run/compile.h"
 #include "run/console.h"
 #include "run/task.h"
@@ -54,20 +55,6 @@ static char *error_text(const struct gnode *g, bool database, const char *msg)
 	return buf_detach(&b, NULL);
 }
 
-static char *first_error(const struct diag *d)
-{
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < d->msgs.n; i++)
-		if (d->msgs.v[i].level == DIAG_ERROR) {
-			diag_format_msg(&d->msgs.v[i], &b);
-			break;
-		}
-	while (b.n && b.p[b.n - 1] == '\n')
-		b.n--;
-	if (!b.n)
-		buf_puts(&b, "unknown error");
-	return buf_detach(&b, NULL);
-}
 
 /* sql, defer_relation, the hooks and `model` as the materialization sees them under clone */
 static void clone_context(struct node_render *nr, const struct gnode *g,
@@ -147,7 +134,7 @@ static void clone_one(struct node_compiler *nc, struct adapter *ad, struct adapt
 		goto done;
 	}
 	if (node_render_begin(nc, g, &a, &nr, &d) < 0) {
-		char *msg = first_error(&d);
+		char *msg = run_error_text(&d);
 		res->message = error_text(g, false, msg);
 		free(msg);
 		goto done;
@@ -162,11 +149,11 @@ static void clone_one(struct node_compiler *nc, struct adapter *ad, struct adapt
 	if (rc < 0) {
 		if (adapter_in_transaction(c))
 			adapter_rollback(c, &ignore);
-		char *msg = rt.db_error ? strdup(rt.db_message) : first_error(&d);
+		char *msg = rt.db_error ? strdup(rt.db_message) : run_error_text(&d);
 		res->message = error_text(g, rt.db_error, msg);
 		free(msg);
 	} else if (adapter_in_transaction(c) && adapter_commit(c, &ignore) < 0) {
-		char *msg = first_error(&ignore);
+		char *msg = run_error_text(&ignore);
 		res->message = error_text(g, true, msg);
 		free(msg);
 	} else {

@@ -10,6 +10,7 @@
 #include "console.h"
 #include "run.h"
 #include "task.h"
+#include "hooks.h"
 #include "value/datetime.h"
 
 enum fstatus { FS_PASS, FS_WARN, FS_ERROR, FS_RUNTIME };
@@ -231,20 +232,6 @@ static void set_runtime(struct check *c, const char *kind, const char *msg)
 	c->status = FS_RUNTIME;
 }
 
-static char *first_error(const struct diag *d)
-{
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < d->msgs.n; i++)
-		if (d->msgs.v[i].level == DIAG_ERROR) {
-			diag_format_msg(&d->msgs.v[i], &b);
-			break;
-		}
-	while (b.n && b.p[b.n - 1] == '\n')
-		b.n--;
-	if (!b.n)
-		buf_puts(&b, "unknown error");
-	return buf_detach(&b, NULL);
-}
 
 /* dbt's macro resolution for adapter macros: the root project, the packages, then dbt's own */
 static const char *macro_namespace(struct ftask *t, const char *name)
@@ -314,7 +301,7 @@ static void run_check(struct ftask *t, struct adapter_conn *conn, struct check *
 		goto done;
 	}
 	if (rc < 0) {
-		char *msg = rt.db_error ? strdup(rt.db_message) : first_error(&d);
+		char *msg = rt.db_error ? strdup(rt.db_message) : run_error_text(&d);
 		set_runtime(c, rt.db_error ? "Database" : "Compilation", msg);
 		free(msg);
 		goto done;
@@ -381,7 +368,7 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 		diag_init(&d);
 		t->conns[worker] = adapter_open(t->ad, &d);
 		if (!t->conns[worker]) {
-			char *msg = first_error(&d);
+			char *msg = run_error_text(&d);
 			set_runtime(c, "Database", msg);
 			free(msg);
 		}
@@ -441,72 +428,9 @@ static void on_stop(void *ud)
  * connection 0, `results` given to on-run-end. Returns how many ran; *failed counts failures. */
 static int run_hooks(struct ftask *t, const char *which, value hooks, value results, int *failed)
 {
-	if (hooks.type != VT_LIST || !hooks.list->n)
-		return 0;
-	int n = (int)hooks.list->n;
-	console_line(&t->con, "Running %d %s hook%s", n, which, n == 1 ? "" : "s");
-	struct diag d;
-	diag_init(&d);
-	if (!t->conns[0])
-		t->conns[0] = adapter_open(t->ad, &d);
-	for (int i = 0; i < n; i++) {
-		struct buf name = BUF_INIT, m = BUF_INIT;
-		buf_printf(&name, "%s.%s.%d", t->p->name, which, i);
-		buf_printf(&m, "START hook: %s", name.p);
-		console_progress(&t->con, i + 1, n, m.p, "RUN", CC_NONE, -1);
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int rc = -1;
-		value h = hooks.list->v[i];
-		if (h.type == VT_DICT)
-			h = v_item(h, "sql");
-		if (t->conns[0] && h.type == VT_STR) {
-			struct arena a;
-			arena_init(&a);
-			struct dbt_runtime rt;
-			dbt_runtime_init(&rt, t->conns[0], &a);
-			struct dbt_render r = { 0 };
-			r.proj = &t->nc.info;
-			r.env = t->r->env;
-			r.phase = DBT_EXECUTE;
-			r.package = t->p->name;
-			r.rt = &rt;
-			struct jinja_render opts = { 0 };
-			dbt_render_setup(&r, &a, &opts);
-			vdict_sets(r.ctx.dict, "results", results);
-			char *src = arena_strndup(&a, h.s, h.len);
-			struct jinja_template *tm = jinja_parse_in(t->r->env, &a, name.p, src, h.len, &d);
-			struct buf sql = BUF_INIT;
-			rc = tm ? jinja_render(t->r->env, tm, &opts, &sql, &d) : -1;
-			const char *body = buf_cstr(&sql);
-			while (*body == ' ' || *body == '\n' || *body == '\t')
-				body++;
-			if (rc == 0 && *body)
-				rc = adapter_exec(t->conns[0], body, NULL, &d);
-			if (rc == 0 && adapter_in_transaction(t->conns[0]))
-				rc = adapter_commit(t->conns[0], &d);
-			buf_release(&sql);
-			arena_release(&a);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		buf_reset(&m);
-		buf_printf(&m, "%s hook: %s", rc == 0 ? "OK" : "ERROR", name.p);
-		console_progress(&t->con, i + 1, n, m.p, rc == 0 ? "OK" : "ERROR",
-		                 rc == 0 ? CC_GREEN : CC_RED,
-		                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		if (rc < 0) {
-			++*failed;
-			char *msg = first_error(&d);
-			console_line(&t->con, "  on-run hook failed: %s", msg);
-			free(msg);
-			diag_clear(&d);
-		}
-		buf_release(&name);
-		buf_release(&m);
-	}
-	console_line(&t->con, "%s", "");
-	diag_release(&d);
-	return n;
+	struct hook_run h = { t->p, t->r, &t->nc.info, t->ad, &t->conns[0], &t->con };
+	*failed += run_project_hooks(&h, which, hooks, results);
+	return hooks.type == VT_LIST ? (int)hooks.list->n : 0;
 }
 
 /* ---- sources.json ---- */

@@ -1,5 +1,6 @@
 /* dbt's run/test/seed/build tasks (see task.h). */
 #include "task.h"
+#include "hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -127,20 +128,6 @@ static const char *type_label(const struct gnode *g)
 }
 
 /* The first error of d as one text (diag_print without the trailing newline). */
-static char *diag_text(const struct diag *d)
-{
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < d->msgs.n; i++)
-		if (d->msgs.v[i].level == DIAG_ERROR) {
-			diag_format_msg(&d->msgs.v[i], &b);
-			break;
-		}
-	while (b.n && b.p[b.n - 1] == '\n')
-		b.n--;
-	if (!b.n)
-		buf_puts(&b, "unknown error");
-	return buf_detach(&b, NULL);
-}
 
 /* "  line\n" for each line of text, indented as dbt indents error bodies */
 static void indent_into(struct buf *out, const char *text)
@@ -272,7 +259,7 @@ static enum run_status run_sql_node(struct task *t, struct node_compiler *nc,
 	clock_gettime(CLOCK_REALTIME, &oc->c1);
 	oc->e0 = oc->c1;
 	if (rc < 0) {
-		char *msg = rt.db_error ? strdup(rt.db_message) : diag_text(&d);
+		char *msg = rt.db_error ? strdup(rt.db_message) : run_error_text(&d);
 		set_error(t, g, oc, rt.db_error, msg);
 		free(msg);
 		goto done;
@@ -296,7 +283,7 @@ static enum run_status run_sql_node(struct task *t, struct node_compiler *nc,
 	}
 	struct node_render nr;
 	if (node_render_begin(nc, g, &a, &nr, &d) < 0) {
-		char *msg = rt.db_error ? strdup(rt.db_message) : diag_text(&d);
+		char *msg = rt.db_error ? strdup(rt.db_message) : run_error_text(&d);
 		set_error(t, g, oc, rt.db_error, msg);
 		free(msg);
 		buf_release(&key);
@@ -315,14 +302,14 @@ static enum run_status run_sql_node(struct task *t, struct node_compiler *nc,
 	if (rc < 0) {
 		if (adapter_in_transaction(c))
 			adapter_rollback(c, &ignore);
-		char *msg = rt.db_error ? strdup(rt.db_message) : diag_text(&d);
+		char *msg = rt.db_error ? strdup(rt.db_message) : run_error_text(&d);
 		set_error(t, g, oc, rt.db_error, msg);
 		free(msg);
 		diag_release(&ignore);
 		goto done;
 	}
 	if (adapter_in_transaction(c) && adapter_commit(c, &ignore) < 0) {
-		char *msg = diag_text(&ignore);
+		char *msg = run_error_text(&ignore);
 		set_error(t, g, oc, true, msg);
 		free(msg);
 		diag_release(&ignore);
@@ -371,7 +358,7 @@ static enum run_status run_seed_node(struct task *t, struct adapter_conn *c, str
 	clock_gettime(CLOCK_REALTIME, &oc->e1);
 	enum run_status s = RUN_SUCCESS;
 	if (rc < 0) {
-		char *msg = diag_text(&d);
+		char *msg = run_error_text(&d);
 		set_error(t, g, oc, false, msg);
 		/* a seed's failure is reported as dbt reports it: "Failure in seed x (path)" */
 		free(oc->block);
@@ -410,7 +397,7 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 		diag_init(&d);
 		t->conns[worker] = adapter_open(t->ad, &d);
 		if (!t->conns[worker]) {
-			char *msg = diag_text(&d);
+			char *msg = run_error_text(&d);
 			set_error(t, g, oc, true, msg);
 			free(msg);
 		}
@@ -505,74 +492,10 @@ static void on_stop(void *ud)
 
 /* Renders and runs on-run-start / on-run-end hooks on connection 0. `results` is the list the
  * on-run-end context gets. Returns the number that failed. */
-static int run_project_hooks(struct task *t, const char *which, value hooks, value results)
+static int task_hooks(struct task *t, const char *which, value hooks, value results)
 {
-	if (hooks.type != VT_LIST || !hooks.list->n)
-		return 0;
-	int n = (int)hooks.list->n, failed = 0;
-	console_line(&t->con, "Running %d %s hook%s", n, which, n == 1 ? "" : "s");
-	struct diag d;
-	diag_init(&d);
-	if (!t->conns[0])
-		t->conns[0] = adapter_open(t->ad, &d);
-	for (int i = 0; i < n; i++) {
-		struct buf name = BUF_INIT, m = BUF_INIT;
-		buf_printf(&name, "%s.%s.%d", t->p->name, which, i);
-		buf_printf(&m, "START hook: %s", name.p);
-		console_progress(&t->con, i + 1, n, m.p, "RUN", CC_NONE, -1);
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int rc = -1;
-		value h = hooks.list->v[i];
-		if (h.type == VT_DICT)
-			h = v_item(h, "sql");
-		if (t->conns[0] && h.type == VT_STR) {
-			struct arena a;
-			arena_init(&a);
-			struct dbt_runtime rt;
-			dbt_runtime_init(&rt, t->conns[0], &a);
-			struct dbt_render r = { 0 };
-			r.proj = &t->ncs[0].info;
-			r.env = t->r->env;
-			r.phase = DBT_EXECUTE;
-			r.package = t->p->name;
-			r.rt = &rt;
-			struct jinja_render opts = { 0 };
-			t->ncs[0].info.adapter = t->ad;
-			dbt_render_setup(&r, &a, &opts);
-			vdict_sets(r.ctx.dict, "results", results);
-			char *src = arena_strndup(&a, h.s, h.len);
-			struct jinja_template *tm = jinja_parse_in(t->r->env, &a, name.p, src, h.len, &d);
-			struct buf sql = BUF_INIT;
-			rc = tm ? jinja_render(t->r->env, tm, &opts, &sql, &d) : -1;
-			const char *body = buf_cstr(&sql);
-			while (*body == ' ' || *body == '\n' || *body == '\t')
-				body++;
-			if (rc == 0 && *body)
-				rc = adapter_exec(t->conns[0], body, NULL, &d);
-			if (rc == 0 && adapter_in_transaction(t->conns[0]))
-				rc = adapter_commit(t->conns[0], &d);
-			buf_release(&sql);
-			arena_release(&a);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		buf_reset(&m);
-		buf_printf(&m, "%s hook: %s", rc == 0 ? "OK" : "ERROR", name.p);
-		console_progress(&t->con, i + 1, n, m.p, rc == 0 ? "OK" : "ERROR", rc == 0 ? CC_GREEN : CC_RED,
-		                 secs_between(&t0, &t1));
-		if (rc < 0) {
-			failed++;
-			char *msg = diag_text(&d);
-			console_line(&t->con, "  on-run hook failed: %s", msg);
-			free(msg);
-			diag_clear(&d);
-		}
-		buf_release(&name);
-		buf_release(&m);
-	}
-	console_line(&t->con, "%s", "");
-	diag_release(&d);
-	return failed;
+	struct hook_run h = { t->p, t->r, &t->ncs[0].info, t->ad, &t->conns[0], &t->con };
+	return run_project_hooks(&h, which, hooks, results);
 }
 
 /* ---- run_results.json ---- */
@@ -841,7 +764,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		rc = 2;
 		goto finish;
 	}
-	int hook_failures = run_project_hooks(&t, "on-run-start", p->on_run_start, v_undef());
+	int hook_failures = task_hooks(&t, "on-run-start", p->on_run_start, v_undef());
 	struct run_item *items = xcalloc(nsel + 1, sizeof(*items));
 	struct run_opts ro = { .threads = t.threads, .fail_fast = o->fail_fast, .execute = execute,
 		               .on_start = on_start, .on_done = on_done, .on_stop = on_stop, .ud = &t,
@@ -854,7 +777,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		rc = run_dag(r->m, sel, nsel, &ro, items);
 	}
 	console_line(&t.con, "%s", "");
-	hook_failures += run_project_hooks(&t, "on-run-end", p->on_run_end, results_context(&a, &t, items, nsel));
+	hook_failures += task_hooks(&t, "on-run-end", p->on_run_end, results_context(&a, &t, items, nsel));
 	if (hook_failures)
 		rc = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -1,0 +1,94 @@
+/* Project hooks and failure texts shared by the run tasks (run/hooks.h). */
+#include <time.h>
+
+#include "hooks.h"
+
+char *run_error_text(const struct diag *d)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < d->msgs.n; i++)
+		if (d->msgs.v[i].level == DIAG_ERROR) {
+			diag_format_msg(&d->msgs.v[i], &b);
+			break;
+		}
+	while (b.n && b.p[b.n - 1] == '\n')
+		b.n--;
+	if (!b.n)
+		buf_puts(&b, "unknown error");
+	return buf_detach(&b, NULL);
+}
+
+/* One hook's SQL rendered and executed; 0 or -1 with d. */
+static int run_hook(const struct hook_run *h, const char *name, value sql, value results,
+                    struct diag *d)
+{
+	struct arena a;
+	arena_init(&a);
+	struct dbt_runtime rt;
+	dbt_runtime_init(&rt, *h->conn, &a);
+	struct dbt_render r = { 0 };
+	r.proj = h->info;
+	r.env = h->r->env;
+	r.phase = DBT_EXECUTE;
+	r.package = h->p->name;
+	r.rt = &rt;
+	struct jinja_render opts = { 0 };
+	h->info->adapter = h->ad;
+	dbt_render_setup(&r, &a, &opts);
+	vdict_sets(r.ctx.dict, "results", results);
+	char *src = arena_strndup(&a, sql.s, sql.len);
+	struct jinja_template *tm = jinja_parse_in(h->r->env, &a, name, src, sql.len, d);
+	struct buf out = BUF_INIT;
+	int rc = tm ? jinja_render(h->r->env, tm, &opts, &out, d) : -1;
+	const char *body = buf_cstr(&out);
+	while (*body == ' ' || *body == '\n' || *body == '\t')
+		body++;
+	if (rc == 0 && *body)
+		rc = adapter_exec(*h->conn, body, NULL, d);
+	if (rc == 0 && adapter_in_transaction(*h->conn))
+		rc = adapter_commit(*h->conn, d);
+	buf_release(&out);
+	arena_release(&a);
+	return rc;
+}
+
+int run_project_hooks(const struct hook_run *h, const char *which, value hooks, value results)
+{
+	if (hooks.type != VT_LIST || !hooks.list->n)
+		return 0;
+	int n = (int)hooks.list->n, failed = 0;
+	console_line(h->con, "Running %d %s hook%s", n, which, n == 1 ? "" : "s");
+	struct diag d;
+	diag_init(&d);
+	if (!*h->conn)
+		*h->conn = adapter_open(h->ad, &d);
+	for (int i = 0; i < n; i++) {
+		struct buf name = BUF_INIT, m = BUF_INIT;
+		buf_printf(&name, "%s.%s.%d", h->p->name, which, i);
+		buf_printf(&m, "START hook: %s", name.p);
+		console_progress(h->con, i + 1, n, m.p, "RUN", CC_NONE, -1);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		value sql = hooks.list->v[i];
+		if (sql.type == VT_DICT)
+			sql = v_item(sql, "sql");
+		int rc = *h->conn && sql.type == VT_STR ? run_hook(h, name.p, sql, results, &d) : -1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		buf_reset(&m);
+		buf_printf(&m, "%s hook: %s", rc == 0 ? "OK" : "ERROR", name.p);
+		console_progress(h->con, i + 1, n, m.p, rc == 0 ? "OK" : "ERROR", rc == 0 ? CC_GREEN : CC_RED,
+		                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (rc < 0) {
+			failed++;
+			char *msg = run_error_text(&d);
+			console_line(h->con, "  on-run hook failed: %s", msg);
+			free(msg);
+			diag_clear(&d);
+		}
+		buf_release(&name);
+		buf_release(&m);
+	}
+	console_line(h->con, "%s", "");
+	diag_release(&d);
+	return failed;
+}

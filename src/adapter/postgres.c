@@ -869,10 +869,9 @@ static int recreate(struct pg_conn *c, const struct adapter_table *deps, struct 
  * tmp → target, drop the backup. Other sessions see the old relation until the commit. Views
  * that read the target are re-created over the new one (a seed's reload keeps its dependants,
  * as dbt's truncate-and-insert does); one that no longer fits fails the swap. */
-static int pg_swap(struct adapter_conn *base, const struct relation *target, enum rel_type old_type,
-                   const struct relation *tmp, struct diag *d)
+static int pg_swap_once(struct adapter_conn *base, const struct relation *target,
+                        const struct relation *tmp, struct diag *d)
 {
-	(void)old_type; /* the catalog, read inside the transaction, is the authority */
 	struct pg_conn *c = (struct pg_conn *)base;
 	bool own;
 	if (atomic_begin(c, &own, d) < 0)
@@ -910,6 +909,38 @@ static int pg_swap(struct adapter_conn *base, const struct relation *target, enu
 	arena_release(&a);
 	buf_release(&bname);
 	return atomic_end(c, own, rc, d);
+}
+
+/* Whether the messages d gained since `from` say the server broke a deadlock. */
+static bool deadlocked(const struct diag *d, size_t from)
+{
+	for (size_t i = from; i < d->msgs.n; i++)
+		if (d->msgs.v[i].msg && strstr(d->msgs.v[i].msg, "deadlock detected"))
+			return true;
+	return false;
+}
+
+static int pg_swap(struct adapter_conn *base, const struct relation *target, enum rel_type old_type,
+                   const struct relation *tmp, struct diag *d)
+{
+	(void)old_type; /* the catalog, read inside the transaction, is the authority */
+	for (int attempt = 1;; attempt++) {
+		size_t from = d->msgs.n;
+		int errors = d->errors;
+		int rc = pg_swap_once(base, target, tmp, d);
+		if (rc == 0 || attempt == 3 || !deadlocked(d, from))
+			return rc;
+		/* a reader of a view over the old relation locked the view, then the table; the swap
+		 * locks the table, then (dropping and re-creating the view) the view: the server
+		 * aborted the swap, which rolled back whole, so it runs again */
+		for (size_t i = from; i < d->msgs.n; i++) {
+			free(d->msgs.v[i].file);
+			free(d->msgs.v[i].msg);
+			free(d->msgs.v[i].excerpt);
+		}
+		d->msgs.n = from;
+		d->errors = errors;
+	}
 }
 
 /* ---- the adapter ---- */

@@ -345,6 +345,13 @@ void adapter_cancel(struct adapter_conn *c)
 	c->ad->ops->cancel(c);
 }
 
+void adapter_cancel_all(struct adapter_conn *const *conns, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (conns[i])
+			adapter_cancel(conns[i]);
+}
+
 /* ---- the cache ---- */
 
 static char *lower_dup(struct arena *a, const char *s, size_t n)

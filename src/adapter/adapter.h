@@ -201,6 +201,8 @@ bool adapter_in_transaction(struct adapter_conn *c);
 /* Thread-safe. Sticky: the running statement, or the next to start, fails with "cancelled";
  * the connection is usable again after that failure. */
 void adapter_cancel(struct adapter_conn *c);
+/* adapter_cancel on each open connection of conns[0..n) (NULL entries skipped). */
+void adapter_cancel_all(struct adapter_conn *const *conns, int n);
 
 /* ---- names and quoting ---- */
 void adapter_quote_ident(const struct adapter *ad, const char *s, size_t n, struct buf *out);

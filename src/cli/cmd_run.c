@@ -23,6 +23,14 @@ static void on_sigint(int sig)
 	cli_interrupted = 1;
 }
 
+void cli_catch_sigint(struct sigaction *old)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old);
+}
+
 int cli_step_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *a,
                  struct cli_overlay *ov, struct store_effective *eff, struct diag *d)
 {
@@ -186,10 +194,8 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	to.defer = cli_selection_defer(&csel, &sel);
 	to.target_name = c.p.profile.target_name;
 	to.interrupt = &cli_interrupted;
-	struct sigaction sa = { 0 }, old;
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	struct sigaction old;
+	cli_catch_sigint(&old);
 	rc = task_run(&c.p, &c.r, (struct gnode *const *)sel.nodes, sel.n, &to, &c.d);
 	sigaction(SIGINT, &old, NULL);
 	if (cli_interrupted) {

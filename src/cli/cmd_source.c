@@ -11,14 +11,6 @@
 #include "jobs.h"
 #include "run/freshness.h"
 
-static void on_sigint(int sig)
-{
-	(void)sig;
-	if (cli_interrupted) /* a second Ctrl-C: stop now */
-		_exit(130);
-	cli_interrupted = 1;
-}
-
 int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct arena *a)
 {
 	struct cli_job_ctx *ctx = cli_job_current;
@@ -95,10 +87,8 @@ static int freshness(int argc, char **argv)
 	fo.threads = o.threads;
 	fo.target_name = c.p.profile.target_name;
 	fo.interrupt = &cli_interrupted;
-	struct sigaction sa = { 0 }, old;
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	struct sigaction old;
+	cli_catch_sigint(&old);
 	rc = freshness_run(&c.p, &c.r, (struct gnode *const *)sel.nodes, sel.n, &fo, &c.d);
 	sigaction(SIGINT, &old, NULL);
 	if (cli_interrupted) {

@@ -45,6 +45,9 @@ void cli_job_set_profiles_dir(const char *dir);
  * starting nodes and cancels the statements in flight. */
 extern volatile sig_atomic_t cli_interrupted;
 extern const char *cli_interrupt_why; /* set before the flag when it is not Ctrl-C */
+/* Installs the handler that sets cli_interrupted on Ctrl-C (a second Ctrl-C exits at once);
+ * *old is what to restore with sigaction(SIGINT, old, NULL) when the task ends. cmd_run.c. */
+void cli_catch_sigint(struct sigaction *old);
 
 struct ingest_stats {
 	size_t ndefs, nresults;

@@ -416,9 +416,7 @@ static void on_done(void *ud, const struct run_item *it, int total)
 static void on_stop(void *ud)
 {
 	struct ftask *t = ud;
-	for (int i = 0; i < t->threads; i++)
-		if (t->conns[i])
-			adapter_cancel(t->conns[i]);
+	adapter_cancel_all(t->conns, t->threads);
 }
 
 /* ---- project hooks ---- */

@@ -882,16 +882,19 @@ static void hooks_deliveries(struct req *r)
 
 /* ---- the table ---- */
 
+/* the query fields of every paged list */
+#define PAGE_QUERY                                                                                 \
+	{ "limit", "integer", "items per page, 1-500 (default 100)" },                            \
+	{ "cursor", "string", "next_cursor of the previous page" }
+
 static const struct route_field env_query[] = {
 	{ "type", "string", "only environments of this type" },
-	{ "limit", "integer", "items per page, 1-500 (default 100)" },
-	{ "cursor", "string", "next_cursor of the previous page" },
+	PAGE_QUERY,
 	{ NULL, NULL, NULL },
 };
 static const struct route_field job_query[] = {
 	{ "environment", "string", "only this environment's jobs" },
-	{ "limit", "integer", "items per page, 1-500 (default 100)" },
-	{ "cursor", "string", "next_cursor of the previous page" },
+	PAGE_QUERY,
 	{ NULL, NULL, NULL },
 };
 static const struct route_field run_query[] = {
@@ -899,8 +902,7 @@ static const struct route_field run_query[] = {
 	{ "job", "string", "only this job's runs" },
 	{ "status", "string", "queued, running, success, error or cancelled" },
 	{ "pr", "string", "only this pull request's CI runs" },
-	{ "limit", "integer", "items per page, 1-500 (default 100)" },
-	{ "cursor", "string", "next_cursor of the previous page" },
+	PAGE_QUERY,
 	{ NULL, NULL, NULL },
 };
 static const struct route_field node_query[] = {
@@ -914,8 +916,7 @@ static const struct route_field node_query[] = {
 	{ "search", "string", "name, unique_id or description contains this" },
 	{ "select", "string", "a silt/dbt selector: +orders, tag:finance, path:marts" },
 	{ "exclude", "string", "with select: a selector to leave out" },
-	{ "limit", "integer", "items per page, 1-500 (default 100)" },
-	{ "cursor", "string", "next_cursor of the previous page" },
+	PAGE_QUERY,
 	{ NULL, NULL, NULL },
 };
 static const struct route_field lineage_query[] = {

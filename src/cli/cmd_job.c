@@ -238,6 +238,125 @@ static void queue_triggered(struct store *s, const struct store_job *job, enum s
 	arena_release(&a);
 }
 
+/* ---- rerun from failure ---- */
+static int write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t w = fwrite(text, 1, len, f);
+	return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+/* Words of the failed step with the selection flags removed, then dbt retry's selection. */
+static const char *retry_command(struct arena *a, const char *line, const char *state_dir,
+                                 struct diag *d)
+{
+	strvec_t w = { 0 };
+	if (split_words(line, a, &w, d) < 0) {
+		vec_free(&w);
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < w.n; i++) {
+		const char *x = w.v[i];
+		bool list = !strcmp(x, "-s") || !strcmp(x, "--select") || !strcmp(x, "-m") ||
+		            !strcmp(x, "--models") || !strcmp(x, "--exclude") || !strcmp(x, "--state");
+		if (list || !strcmp(x, "--selector")) {
+			i++;
+			while (list && i + 1 < w.n && w.v[i + 1][0] != '-')
+				i++;
+			continue;
+		}
+		if (b.n)
+			buf_putc(&b, ' ');
+		bool quote = strchr(x, ' ') != NULL;
+		buf_printf(&b, quote ? "'%s'" : "%s", x);
+	}
+	buf_printf(&b, " --select result:error result:fail result:skipped --state '%s'", state_dir);
+	const char *r = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	vec_free(&w);
+	return r;
+}
+
+/* Whether a step's command selects nodes from a state as dbt retry does (build, run, test, seed,
+ * snapshot, compile, clone, docs generate); others (ci run, source freshness, parse, ls) are
+ * rerun whole. */
+static bool retry_selects(const char *line, struct arena *a)
+{
+	strvec_t w = { 0 };
+	struct diag d;
+	diag_init(&d);
+	bool ok = split_words(line, a, &w, &d) == 0;
+	diag_release(&d);
+	size_t k = ok && w.n && (!strcmp(w.v[0], "silt") || !strcmp(w.v[0], "dbt"));
+	static const char *const cmds[] = { "build", "run",   "test", "seed",
+		                            "snapshot", "compile", "clone", "docs" };
+	bool sel = false;
+	for (size_t i = 0; ok && k < w.n && i < ARRAY_LEN(cmds); i++)
+		sel |= !strcmp(w.v[k], cmds[i]);
+	vec_free(&w);
+	return sel;
+}
+
+/* The state a rerun's first step retries from: the failed step's manifest.json and
+ * run_results.json, written to a folder of their own while the run executes. */
+struct retry_state {
+	char dir[32]; /* "" when there is none: the step runs whole */
+	int64_t of_run;
+	int position;
+};
+
+/* For a rerun (self.rerun_of): finds the original run's failed step and writes its artifacts to
+ * a temporary folder. A step that left no results (it failed before running nodes) has none and
+ * runs again whole. -1 after an error in d. */
+static int retry_state_begin(struct store *s, const struct store_run *self, struct arena *a,
+                             struct retry_state *rs, struct diag *d)
+{
+	memset(rs, 0, sizeof(*rs));
+	struct store_run orig;
+	struct store_rerun plan;
+	if (!self->rerun_of)
+		return 0;
+	if (store_run_get(s, self->rerun_of, a, &orig, d) < 0 ||
+	    store_rerun_plan(s, &orig, a, &plan, d) != 1)
+		return -1;
+	rs->of_run = orig.id;
+	rs->position = plan.position;
+	struct store_artifact mf, rr;
+	int hm = store_artifact_get(s, orig.id, plan.step_id, "manifest.json", a, &mf, d);
+	int hr = store_artifact_get(s, orig.id, plan.step_id, "run_results.json", a, &rr, d);
+	if (hm < 0 || hr < 0)
+		return -1;
+	if (!hm || !hr)
+		return 0;
+	snprintf(rs->dir, sizeof(rs->dir), "/tmp/silt-rerun-XXXXXX");
+	if (!mkdtemp(rs->dir)) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot make a temporary folder: %s",
+		         strerror(errno));
+		rs->dir[0] = 0;
+		return -1;
+	}
+	if (write_file(arena_printf(a, "%s/manifest.json", rs->dir), mf.content, mf.len) < 0 ||
+	    write_file(arena_printf(a, "%s/run_results.json", rs->dir), rr.content, rr.len) < 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s: %s", rs->dir,
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void retry_state_end(struct retry_state *rs, struct arena *a)
+{
+	if (!rs->dir[0])
+		return;
+	unlink(arena_printf(a, "%s/manifest.json", rs->dir));
+	unlink(arena_printf(a, "%s/run_results.json", rs->dir));
+	rmdir(rs->dir);
+	rs->dir[0] = 0;
+}
+
 /* While a run executes: a thread that stops the running step as Ctrl-C would (cancelling its
  * statements) when the job's timeout passes or when someone cancels the run (its status in the
  * store becomes cancelled: `silt run cancel`, the API, a newer CI run of the same pull request).
@@ -392,8 +511,15 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		final = SST_ERROR;
 		message = strdup("cannot resolve the environment's variables");
 	}
-	struct store_run self;
+	struct store_run self = { 0 };
 	bool is_ci = store_run_get(s, run_id, &a, &self, d) == 0 && self.is_ci;
+	struct retry_state rs;
+	if (retry_state_begin(s, &self, &a, &rs, d) < 0 && final == SST_SUCCESS) {
+		final = SST_ERROR;
+		struct buf m = BUF_INIT;
+		buf_printf(&m, "cannot rerun run %lld from its failure", (long long)self.rerun_of);
+		message = buf_detach(&m, NULL);
+	}
 	struct watchdog wd;
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
@@ -420,11 +546,26 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			continue;
 		}
 		store_step_set_status(s, st->id, SST_RUNNING, -1, d);
-		printf("Step %d: %s\n", st->position, st->command);
+		const char *line = st->command;
 		strvec_t words = { 0 };
 		struct diag sd;
 		diag_init(&sd);
-		cmd_fn fn = step_command(st->command, &a, &words, &sd);
+		if (i == 0 && rs.of_run) {
+			/* said in the step's log too, so the API's reader sees what the step ran */
+			bool sel = rs.dir[0] && retry_selects(line, &a);
+			const char *note = arena_printf(
+			    &a, "Rerun of run %lld from step %d: %s\n", (long long)rs.of_run, rs.position,
+			    sel            ? "its failed and skipped nodes"
+			    : rs.dir[0] ? "the command selects no nodes, so all of it"
+			                : "it left no results, so all of it");
+			printf("Step %d: %s\n%s", st->position, line, note);
+			store_step_append_log(s, st->id, (struct str){ note, strlen(note) }, d);
+			if (sel)
+				line = retry_command(&a, line, rs.dir, &sd);
+		} else {
+			printf("Step %d: %s\n", st->position, line);
+		}
+		cmd_fn fn = line ? step_command(line, &a, &words, &sd) : NULL;
 		int rc = 2;
 		struct cli_job_ctx ctx = { .s = s, .env = *env, .job = job, .run_id = run_id,
 			                   .step_id = st->id, .is_ci = is_ci, .is_ci_queued = is_ci };
@@ -513,6 +654,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		diag_release(&sd);
 	}
 	watchdog_stop(&wd);
+	retry_state_end(&rs, &a);
 	cli_interrupted = 0;
 	cli_interrupt_why = NULL;
 	store_run_set_status(s, run_id, final, message, d);
@@ -744,15 +886,16 @@ int cli_execute_claimed(struct store *s, int64_t run_id, const char *project_dir
 	return rc < 0 ? -1 : st == SST_SUCCESS ? 0 : 1;
 }
 
+static int await_and_execute(struct store *s, int64_t run_id, const char *project_dir,
+                             struct diag *d);
+
 /* Queues a run of the job (or of env when job is NULL) with the given steps, waits until it may
  * start (another run of the same job may be running), executes it and returns the process exit
  * status (0 success, 1 error or cancelled, 2 when it could not be recorded). */
 static int start_run(struct store *s, const struct store_env *env, const struct store_job *job,
-                     const char **steps, size_t nsteps, int64_t rerun_of, const char *project_dir,
-                     struct diag *d)
+                     const char **steps, size_t nsteps, const char *project_dir, struct diag *d)
 {
-	struct store_run r = { .env_id = env->id, .job_id = job ? job->id : 0,
-		               .trigger = rerun_of ? "rerun" : "manual", .rerun_of = rerun_of };
+	struct store_run r = { .env_id = env->id, .job_id = job ? job->id : 0, .trigger = "manual" };
 	if (!job)
 		r.command = nsteps ? steps[0] : NULL;
 	int replaced = 0;
@@ -764,12 +907,21 @@ static int start_run(struct store *s, const struct store_env *env, const struct 
 	if (replaced)
 		printf("It replaces %d queued run%s of the job that had not started\n", replaced,
 		       replaced == 1 ? "" : "s");
+	return await_and_execute(s, r.id, project_dir, d);
+}
+
+/* Waits until the queued run run_id may start (another run of the same job may be running),
+ * executes it and returns the process exit status (0 success, 1 error or cancelled, 2 when it
+ * could not be executed). */
+static int await_and_execute(struct store *s, int64_t run_id, const char *project_dir,
+                             struct diag *d)
+{
 	struct arena a;
 	arena_init(&a);
 	bool said = false;
 	for (;;) {
 		int64_t claimed;
-		int c = store_run_claim(s, r.id, &claimed, d);
+		int c = store_run_claim(s, run_id, &claimed, d);
 		if (c < 0) {
 			arena_release(&a);
 			return 2;
@@ -778,24 +930,24 @@ static int start_run(struct store *s, const struct store_env *env, const struct 
 			break;
 		struct store_run now;
 		arena_reset(&a);
-		if (store_run_get(s, r.id, &a, &now, d) < 0) {
+		if (store_run_get(s, run_id, &a, &now, d) < 0) {
 			arena_release(&a);
 			return 2;
 		}
 		if (now.status != SST_QUEUED) { /* cancelled or replaced while it waited */
-			printf("Run %lld: %s%s%s\n", (long long)r.id, store_status_name(now.status),
+			printf("Run %lld: %s%s%s\n", (long long)run_id, store_status_name(now.status),
 			       now.message ? ": " : "", now.message ? now.message : "");
 			arena_release(&a);
 			return 1;
 		}
 		if (!said)
-			printf("Waiting: another run of job '%s' is running\n", job ? job->name : "?");
+			printf("Waiting: another run of job '%s' is running\n", dash(now.job_name));
 		said = true;
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	arena_release(&a);
-	int rc = cli_execute_claimed(s, r.id, project_dir, d);
+	int rc = cli_execute_claimed(s, run_id, project_dir, d);
 	return rc < 0 ? 2 : rc;
 }
 
@@ -913,7 +1065,7 @@ int cmd_job(int argc, char **argv)
 				diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 				         "job '%s' points at an environment that no longer exists", name);
 			else
-				rc = start_run(s, &e, &j, j.steps, j.nsteps, 0, project_dir, &d);
+				rc = start_run(s, &e, &j, j.steps, j.nsteps, project_dir, &d);
 		}
 	}
 	cli_print_diag_as("job", &d);
@@ -925,15 +1077,6 @@ int cmd_job(int argc, char **argv)
 }
 
 /* ---- silt run list|show|logs|artifacts|rerun ---- */
-static int write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	size_t w = fwrite(text, 1, len, f);
-	return fclose(f) == 0 && w == len ? 0 : -1;
-}
-
 bool cli_is_run_record_command(const char *w)
 {
 	return w && (!strcmp(w, "list") || !strcmp(w, "show") || !strcmp(w, "logs") ||
@@ -957,119 +1100,23 @@ static void print_run_line(const struct store_run *r)
 	       dash(r->trigger), dash(r->started_at), r->is_ci ? "(CI)" : "");
 }
 
-/* Words of the failed step with the selection flags removed, then dbt retry's selection. */
-static const char *retry_command(struct arena *a, const char *line, const char *state_dir,
-                                 struct diag *d)
-{
-	strvec_t w = { 0 };
-	if (split_words(line, a, &w, d) < 0) {
-		vec_free(&w);
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < w.n; i++) {
-		const char *x = w.v[i];
-		bool list = !strcmp(x, "-s") || !strcmp(x, "--select") || !strcmp(x, "-m") ||
-		            !strcmp(x, "--models") || !strcmp(x, "--exclude") || !strcmp(x, "--state");
-		if (list || !strcmp(x, "--selector")) {
-			i++;
-			while (list && i + 1 < w.n && w.v[i + 1][0] != '-')
-				i++;
-			continue;
-		}
-		if (b.n)
-			buf_putc(&b, ' ');
-		bool quote = strchr(x, ' ') != NULL;
-		buf_printf(&b, quote ? "'%s'" : "%s", x);
-	}
-	buf_printf(&b, " --select result:error result:fail result:skipped --state '%s'", state_dir);
-	const char *r = arena_strndup(a, b.p, b.n);
-	buf_release(&b);
-	vec_free(&w);
-	return r;
-}
-
+/* Queues the rerun from failure of run id (store_run_enqueue_rerun) and executes it here, as
+ * `silt job run` does; a worker could take it as well. */
 static int rerun(struct store *s, int64_t id, const char *project_dir, struct arena *a,
                  struct diag *d)
 {
 	struct store_run r;
-	struct store_step *steps;
-	size_t n;
-	if (store_run_get(s, id, a, &r, d) < 0 || store_step_list(s, id, a, &steps, &n, d) < 0)
+	struct store_rerun plan;
+	int replaced = 0;
+	if (store_run_enqueue_rerun(s, id, a, &r, &plan, &replaced, d) != 1)
 		return 1;
-	if (r.status != SST_ERROR) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "run %lld is %s: only a run that errored can be rerun from its failure",
-		         (long long)id, store_status_name(r.status));
-		return 1;
-	}
-	struct store_env env;
-	if (!r.env_id || store_env_get_id(s, r.env_id, a, &env, d) < 0) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "run %lld's environment '%s' no longer exists", (long long)id, r.env_name);
-		return 1;
-	}
-	struct store_job job;
-	if (r.job_id && store_job_get_id(s, r.job_id, a, &job, d) < 0)
-		return 1;
-	/* a run of `silt build --env E` has no steps: its own command is the one to retry */
-	struct store_step own = { .id = 0, .position = 1, .command = r.command, .status = SST_ERROR };
-	if (n == 0 && r.command && !r.job_id) {
-		steps = &own;
-		n = 1;
-	}
-	size_t first = 0;
-	while (first < n && steps[first].status != SST_ERROR)
-		first++;
-	if (first == n) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "run %lld has no failed step to rerun from", (long long)id);
-		return 1;
-	}
-	/* the failed step's artifacts become the state its retry selects from */
-	struct store_artifact mf, rr;
-	int hm = store_artifact_get(s, id, steps[first].id, "manifest.json", a, &mf, d);
-	int hr = store_artifact_get(s, id, steps[first].id, "run_results.json", a, &rr, d);
-	if (hm < 0 || hr < 0)
-		return 1;
-	VEC(const char *) cmds = { 0 };
-	char dir[] = "/tmp/silt-rerun-XXXXXX";
-	bool have_dir = false;
-	if (hm && hr) {
-		if (!mkdtemp(dir)) {
-			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot make a temporary folder: %s",
-			         strerror(errno));
-			return 1;
-		}
-		have_dir = true;
-		char *p1 = arena_printf(a, "%s/manifest.json", dir);
-		char *p2 = arena_printf(a, "%s/run_results.json", dir);
-		if (write_file(p1, mf.content, mf.len) < 0 || write_file(p2, rr.content, rr.len) < 0) {
-			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", dir);
-			return 1;
-		}
-		const char *c = retry_command(a, steps[first].command, dir, d);
-		if (!c)
-			return 1;
-		vec_push(&cmds, c);
-	} else {
-		/* a step that left no results (it failed before running nodes) is run again whole */
-		vec_push(&cmds, steps[first].command);
-	}
-	for (size_t i = first + 1; i < n; i++)
-		vec_push(&cmds, steps[i].command);
-	printf("Rerunning run %lld from step %d (%s)\n", (long long)id, steps[first].position,
-	       steps[first].command);
-	int rc = start_run(s, &env, r.job_id ? &job : NULL, cmds.v, cmds.n, id, project_dir, d);
-	vec_free(&cmds);
-	if (have_dir) {
-		char *p1 = arena_printf(a, "%s/manifest.json", dir);
-		char *p2 = arena_printf(a, "%s/run_results.json", dir);
-		unlink(p1);
-		unlink(p2);
-		rmdir(dir);
-	}
-	return rc;
+	printf("Rerunning run %lld from step %d (%s) as run %lld: %zu step%s\n", (long long)id,
+	       plan.position, plan.commands[0], (long long)r.id, plan.ncommands,
+	       plan.ncommands == 1 ? "" : "s");
+	if (replaced)
+		printf("It replaces %d queued run%s of the job that had not started\n", replaced,
+		       replaced == 1 ? "" : "s");
+	return await_and_execute(s, r.id, project_dir, d);
 }
 
 int cmd_run_records(int argc, char **argv)

@@ -588,6 +588,38 @@ static void cancel_run(struct req *r)
 	reply_json(r, 200, run_json(&r->a, &run));
 }
 
+/* Rerun from failure: a queued run of the same job that starts from the failed step of this
+ * one with dbt retry's selection (store_run_enqueue_rerun); a run that did not error is a 409. */
+static void rerun_run(struct req *r)
+{
+	struct store_run run, got;
+	struct store_rerun plan;
+	if (!load_run(r, &run))
+		return;
+	struct diag d;
+	diag_init(&d);
+	int replaced = 0;
+	int rc = store_run_enqueue_rerun(r->store, run.id, &r->a, &got, &plan, &replaced, &d);
+	if (rc == 0) {
+		struct buf b = BUF_INIT;
+		if (d.msgs.n)
+			diag_format_msg(&d.msgs.v[0], &b);
+		reply_error(r, 409, "conflict", "%s", buf_cstr(&b));
+		buf_release(&b);
+		diag_release(&d);
+		return;
+	}
+	if (reply_failed(r, rc < 0 ? -1 : 0, &d))
+		return;
+	diag_init(&d);
+	if (reply_failed(r, store_run_get(r->store, got.id, &r->a, &got, &d), &d))
+		return;
+	value v = run_json(&r->a, &got);
+	vdict_sets(v.dict, "rerun_from_step", v_int(plan.position));
+	vdict_sets(v.dict, "replaced_runs", v_int(replaced));
+	reply_json(r, 201, v);
+}
+
 /* ---- environment variables and credentials ---- */
 
 static value var_json(struct arena *a, const struct store_var *v)
@@ -975,6 +1007,7 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/jobs/{job}", "metadata:read", "Get a job (by id or name)", get_job, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/jobs/{job}/runs", "job:run", "Queue a run of a job (with overrides)", trigger_job, NULL, trigger_body, false, NULL },
 	{ "POST", "/api/v1/runs/{run_id}/cancel", "job:run", "Cancel a queued or running run", cancel_run, NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/runs/{run_id}/rerun", "job:run", "Queue a rerun from failure: the failed step's failed and skipped nodes, then the later steps", rerun_run, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/webhooks/github", "public", "GitHub pull_request and push events (signed: X-Hub-Signature-256)", serve_webhook_github, NULL, NULL, false, NULL },
 	{ "POST", "/api/v1/webhooks/generic", "public", "pull_request and push events of other git hosts (signed: X-Silt-Signature-256)", serve_webhook_generic, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/runs", "metadata:read", "List runs, newest first", list_runs, run_query, NULL, true, NULL },

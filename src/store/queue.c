@@ -135,3 +135,69 @@ int store_run_cancel(struct store *s, int64_t id, const char *message, struct di
 	}
 	return st_end(s, d, rc);
 }
+
+int store_rerun_plan(struct store *s, const struct store_run *r, struct arena *a,
+                     struct store_rerun *out, struct diag *d)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->status != SST_ERROR) {
+		serr(d, "run %lld is %s: only a run that errored can be rerun from its failure",
+		     (long long)r->id, store_status_name(r->status));
+		return 0;
+	}
+	if (!r->env_id) {
+		serr(d, "run %lld's environment '%s' no longer exists", (long long)r->id,
+		     r->env_name ? r->env_name : "?");
+		return 0;
+	}
+	struct store_step *steps;
+	size_t n;
+	if (store_step_list(s, r->id, a, &steps, &n, d) < 0)
+		return -1;
+	if (n == 0 && r->command && !r->job_id) { /* its own command is the step to retry */
+		out->position = 1;
+		out->commands = arena_alloc(a, sizeof(*out->commands));
+		out->commands[0] = r->command;
+		out->ncommands = 1;
+		return 1;
+	}
+	size_t first = 0;
+	while (first < n && steps[first].status != SST_ERROR)
+		first++;
+	if (first == n) {
+		serr(d, "run %lld has no failed step to rerun from", (long long)r->id);
+		return 0;
+	}
+	out->step_id = steps[first].id;
+	out->position = steps[first].position;
+	out->ncommands = n - first;
+	out->commands = arena_alloc(a, out->ncommands * sizeof(*out->commands));
+	for (size_t i = first; i < n; i++)
+		out->commands[i - first] = steps[i].command;
+	return 1;
+}
+
+int store_run_enqueue_rerun(struct store *s, int64_t id, struct arena *a, struct store_run *out,
+                            struct store_rerun *plan, int *ncancelled, struct diag *d)
+{
+	struct store_rerun p;
+	struct store_run r;
+	if (ncancelled)
+		*ncancelled = 0;
+	if (store_begin(s, d) < 0)
+		return -1;
+	int rc = store_run_get(s, id, a, &r, d) < 0 ? -1 : store_rerun_plan(s, &r, a, &p, d);
+	if (rc == 1) {
+		*out = (struct store_run){ .env_id = r.env_id, .job_id = r.job_id, .rerun_of = id,
+			                   .trigger = "rerun", .is_ci = r.is_ci, .pr_id = r.pr_id,
+			                   .git_sha = r.git_sha, .git_branch = r.git_branch,
+			                   .command = r.job_id ? NULL : p.commands[0] };
+		if (store_run_enqueue(s, out, p.commands, p.ncommands, ncancelled, d) < 0)
+			rc = -1;
+		else if (plan)
+			*plan = p;
+	}
+	if (st_end(s, d, rc < 0 ? -1 : 0) < 0)
+		return -1;
+	return rc;
+}

@@ -237,6 +237,29 @@ int store_run_enqueue(struct store *s, struct store_run *r, const char *const *s
 int store_run_claim(struct store *s, int64_t want, int64_t *claimed, struct diag *d);
 int store_run_cancel(struct store *s, int64_t id, const char *message, struct diag *d);
 
+/* Rerun from failure (dbt Cloud's "rerun from failure", dbt's `retry`): a new run of the same
+ * job and environment, at the same commit, that starts from the step that failed and runs the
+ * steps after it. store_rerun_plan says where run r would start: its first errored step, or, for
+ * a run without steps that ran a command of its own (`silt build --env E`), that command as step
+ * 1 with id 0. 1 when r can be rerun; 0 when it cannot (it did not error, it has no failed step,
+ * its environment was deleted: d says why); -1 on error. Strings in a. */
+struct store_rerun {
+	int64_t step_id;       /* the failed step: its run_results.json is the retry's state */
+	int position;          /* its position in r */
+	const char **commands; /* the failed step's command, then the later steps' */
+	size_t ncommands;
+};
+int store_rerun_plan(struct store *s, const struct store_run *r, struct arena *a,
+                     struct store_rerun *out, struct diag *d);
+/* Queues the rerun of run id (store_run_enqueue's rules; trigger "rerun", rerun_of = id, the
+ * original's commit, branch, pull request and CI flag) in one transaction: 1 with the new run in
+ * *out and its plan in *plan (may be NULL), 0 when id cannot be rerun (d says why), -1 on error
+ * (an unknown id: "no run with id N"). The executor (cli_execute_claimed) runs the new run's
+ * first step with the selection of dbt retry: the failed, errored and skipped nodes of the
+ * original step's run_results.json. */
+int store_run_enqueue_rerun(struct store *s, int64_t id, struct arena *a, struct store_run *out,
+                            struct store_rerun *plan, int *ncancelled, struct diag *d);
+
 struct store_step {
 	int64_t id, run_id;
 	int position;

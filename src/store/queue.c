@@ -187,6 +187,25 @@ int store_run_enqueue_rerun(struct store *s, int64_t id, struct arena *a, struct
 	if (store_begin(s, d) < 0)
 		return -1;
 	int rc = store_run_get(s, id, a, &r, d) < 0 ? -1 : store_rerun_plan(s, &r, a, &p, d);
+	if (rc == 1 && r.is_ci && r.pr_id) {
+		/* a rerun would cancel the pull request's newer runs (store_run_enqueue's rule) */
+		sqlite3_stmt *st = st_prep(s, d,
+		                           "SELECT max(id) FROM run WHERE is_ci = 1 AND job_id IS ? AND "
+		                           "pr_id = ? AND id > ?",
+		                           "Iti", r.job_id, r.pr_id, id);
+		int64_t newer = 0;
+		int got = st ? 0 : -1;
+		while (st && (got = st_row(s, d, st)) == 1)
+			newer = st_int(st, 0);
+		if (got < 0) {
+			rc = -1;
+		} else if (newer) {
+			serr(d, "run %lld is not the newest CI run of pull request %s (run %lld is): rerun "
+			     "that one",
+			     (long long)id, r.pr_id, (long long)newer);
+			rc = 0;
+		}
+	}
 	if (rc == 1) {
 		*out = (struct store_run){ .env_id = r.env_id, .job_id = r.job_id, .rerun_of = id,
 			                   .trigger = "rerun", .is_ci = r.is_ci, .pr_id = r.pr_id,

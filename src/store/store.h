@@ -254,7 +254,8 @@ int store_rerun_plan(struct store *s, const struct store_run *r, struct arena *a
 /* Queues the rerun of run id (store_run_enqueue's rules; trigger "rerun", rerun_of = id, the
  * original's commit, branch, pull request and CI flag) in one transaction: 1 with the new run in
  * *out and its plan in *plan (may be NULL), 0 when id cannot be rerun (d says why), -1 on error
- * (an unknown id: "no run with id N"). The executor (cli_execute_claimed) runs the new run's
+ * (an unknown id: "no run with id N"). A CI run is rerun only while it is its pull request's
+ * newest run of the job (the rerun would cancel the newer ones). The executor (cli_execute_claimed) runs the new run's
  * first step with the selection of dbt retry: the failed, errored and skipped nodes of the
  * original step's run_results.json. */
 int store_run_enqueue_rerun(struct store *s, int64_t id, struct arena *a, struct store_run *out,

@@ -5,7 +5,9 @@
 # that a worker executes from the failed step: only the failed and skipped nodes of that step
 # (dbt retry: its run_results.json from the store is the state), then the later steps in full.
 # A run that did not error is a 409, an unknown one a 404, a token without job:run a 403.
-# `silt run rerun` goes the same way and executes the rerun itself.
+# `silt run rerun` goes the same way and executes the rerun itself; a rerun that fails can be
+# rerun. A CI run is rerun only while it is its pull request's newest, and its `silt ci run`
+# step, which selects no nodes from a state, runs whole.
 . "$(dirname "$0")/lib/common.sh" "$1"
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
@@ -152,6 +154,27 @@ silt run rerun "$c2" > "$t/out" 2>&1
 check "the CLI refuses a run that succeeded" grep -q "only a run that errored" "$t/out"
 silt run rerun 424242 > "$t/out" 2>&1
 check "... and an unknown run" grep -q "no run with id 424242" "$t/out"
+
+# ---- a CI run: rerun only while it is its pull request's newest; `silt ci run` selects no
+# nodes from a state, so its rerun runs it whole
+silt env create ci --type general > /dev/null 2>&1
+cp models/staging/stg_payments.sql "$t/stg_payments.sql"
+echo "select * frm broken" > models/staging/stg_payments.sql
+silt ci run --env ci --pr 7 --sha a1a1a1 > "$t/ci1.out" 2>&1
+x1=$(q "select max(id) from run")
+silt ci run --env ci --pr 7 --sha a2a2a2 > "$t/ci2.out" 2>&1
+x2=$(q "select max(id) from run")
+check "two CI runs of pull request 7 errored" \
+	eq "$(q "select group_concat(status || ':' || is_ci || ':' || pr_id, ',') from run where id in ($x1, $x2)")" "error:1:7,error:1:7"
+check "rerunning the older one is a 409" eq "$(api POST "/api/v1/runs/$x1/rerun" "$runner")" 409
+check "... naming the newer run" eq "$(j '"run '"$x2"' is" in d["error"]["message"]')" True
+cp "$t/stg_payments.sql" models/staging/stg_payments.sql
+check "rerunning the newest is queued" eq "$(api POST "/api/v1/runs/$x2/rerun" "$runner")" 201
+check "... as a CI run of the same pull request and commit" eq "$(j 'd["is_ci"], d["pr_id"], d["git_sha"]')" "(True, '7', 'a2a2a2')"
+x3=$(j 'd["id"]')
+silt worker --once > "$t/w3.out" 2>&1
+check "the worker executes it and it succeeds" eq "$(q "select status from run where id = $x3")" success
+check "... running the command whole" grep -q "^Rerun of run $x2 from step 1: the command selects no nodes, so all of it" "$t/w3.out"
 
 kill -TERM $pid
 wait $pid

@@ -41,7 +41,8 @@ static const char run_usage[] =
     "  show ID\n"
     "  logs ID [--step N]\n"
     "  artifacts ID [--step N] [PATH]   (PATH prints that artifact)\n"
-    "  rerun ID [--profiles-dir DIR]    (reruns the failed and skipped nodes, as dbt retry)\n"
+    "  rerun ID [--profiles-dir DIR]    (queues a run from the failed step, its failed and skipped\n"
+    "                                   nodes as dbt retry, then the later steps; and executes it)\n"
     "  cancel ID                        (a queued run ends; a running one stops its statements)\n"
     "  (any other first argument: dbt's run command)\n";
 

@@ -246,6 +246,9 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 		}
 	info->dispatch = disp;
 	info->graph = flat_graph(&nc->a, r->m);
+	nc->idle = xcalloc(1, sizeof(*nc->idle));
+	nc->idle->nc = nc;
+	info->ud = nc->idle;
 }
 
 /* dbt's flat graph: each enabled node's manifest dict under its table, keyed by unique_id. */
@@ -301,6 +304,9 @@ void node_compiler_release(struct node_compiler *nc)
 	map_release(&nc->by_name);
 	map_release(&nc->ephemeral_sql);
 	map_release(&nc->sources);
+	if (nc->idle)
+		vec_free(&nc->idle->ctes);
+	free(nc->idle);
 	adapter_free(nc->own_ad);
 	arena_release(&nc->a);
 }

@@ -19,6 +19,9 @@ struct node_compiler {
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
+	/* info.ud outside any node's render (project hooks, query comments): var, env_var, ref
+	 * and source work there as in the root project */
+	struct node_render *idle;
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

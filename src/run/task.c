@@ -1,5 +1,6 @@
 /* dbt's run/test/seed/build tasks (see task.h). */
 #include "task.h"
+#include "comment.h"
 #include "hooks.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@ struct task {
 	struct console con;
 	struct outcome *out;        /* per manifest node */
 	const char *target_dir;     /* <project>/<target-path> */
+	struct query_comment qc;
 };
 
 static void iso_time(const struct timespec *t, char out[40])
@@ -403,9 +405,21 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 		}
 		diag_release(&d);
 	}
-	if (t->conns[worker])
-		st = g->type == GT_SEED ? run_seed_node(t, t->conns[worker], g, oc)
-		                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
+	if (t->conns[worker]) {
+		struct diag d;
+		diag_init(&d);
+		if (query_comment_set_node(&t->qc, t->rs[k].env, &t->ncs[k].info, t->conns[worker],
+		                           g->raw, &d) < 0) {
+			char *msg = run_error_text(&d);
+			set_error(t, g, oc, false, msg);
+			free(msg);
+		} else {
+			st = g->type == GT_SEED ? run_seed_node(t, t->conns[worker], g, oc)
+			                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
+		}
+		adapter_reset_comment(t->conns[worker]);
+		diag_release(&d);
+	}
 	pthread_mutex_unlock(&t->env_mu[k]);
 	return st;
 }
@@ -734,6 +748,21 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		pthread_mutex_init(&t.env_mu[k], NULL);
 	}
 	t.seeds = (struct seed_ctx){ p, r, t.ad };
+	if (query_comment_init(&t.qc, p, d) < 0 ||
+	    query_comment_set_default(&t.qc, t.rs[0].env, &t.ncs[0].info, t.ad, d) < 0) {
+		free(t.conns);
+		free(t.out);
+		for (int k = 0; k < t.nenvs; k++) {
+			node_compiler_release(&t.ncs[k]);
+			pthread_mutex_destroy(&t.env_mu[k]);
+		}
+		free(t.ncs);
+		free(t.rs);
+		free(t.env_mu);
+		adapter_free(t.ad);
+		arena_release(&a);
+		return 2;
+	}
 
 	struct gnode **sel = xcalloc(n + 1, sizeof(*sel));
 	size_t nsel = 0;

@@ -287,6 +287,23 @@ EOT
 silt source freshness --project-dir "$P" --profiles-dir "$P" > "$t/out" 2>&1
 check "source freshness on PostgreSQL: three hours old is a warning" grep -q "WARN freshness of raw.events" "$t/out"
 
+# ---- query comments: the statements a model sends carry dbt's comment (the server's
+# current_query() shows it), appended when asked, none when query-comment is null
+C=$t/qc
+mkdir -p "$C/models"
+profile "$C" qc qc
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\n' > "$C/dbt_project.yml"
+echo "select current_query() as q" > "$C/models/m.sql"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "a model that records its own statement builds" [ $? -eq 0 ]
+check "the statement starts with dbt's default query comment" [ "$(q "select q like '/* {\"app\": \"dbt\", \"dbt_version\": \"%\", \"profile_name\": \"qc\", \"target_name\": \"dev\", \"node_id\": \"model.qc.m\"} */' || chr(10) || '%create  table%' from qc.m")" = t ]
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\nquery-comment:\n  comment: "run by {{ target.user }} for {{ node.name }}"\n  append: true\n' > "$C/dbt_project.yml"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "an appended comment comes after the statement" [ $? -eq 0 ] && [ "$(q "select q like '%create  table%)' || chr(10) || '/* run by $PGUSER for m */' from qc.m")" = t ]
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\nquery-comment: null\n' > "$C/dbt_project.yml"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "query-comment: null sends the statement alone" [ $? -eq 0 ] && [ "$(q "select q not like '%/*%' from qc.m")" = t ]
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2,6 +2,7 @@
 #include "task.h"
 #include "comment.h"
 #include "hooks.h"
+#include "microbatch.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -385,6 +386,91 @@ static enum run_status run_seed_node(struct task *t, struct adapter_conn *c, str
 	return s;
 }
 
+static bool is_microbatch(const struct gnode *g)
+{
+	const char *m = v_item_str(g->config, "materialized");
+	const char *s = v_item_str(g->config, "incremental_strategy");
+	return g->type == GT_MODEL && m && !strcmp(m, "incremental") && s && !strcmp(s, "microbatch");
+}
+
+static void outcome_release(struct outcome *oc)
+{
+	free(oc->message);
+	free(oc->block);
+	free(oc->status_text);
+	free(oc->response);
+	free(oc->compiled_code);
+}
+
+/* A microbatch model: the incremental materialization once per batch (run/microbatch.h), with
+ * its refs filtered to the batch's window. The first batch of a new table (or a full refresh)
+ * builds it; the later ones merge into it. A failed batch stops the model. */
+static enum run_status run_microbatch_node(struct task *t, struct node_compiler *nc,
+                                           struct adapter_conn *c, struct gnode *g,
+                                           struct outcome *oc)
+{
+	struct diag d;
+	diag_init(&d);
+	clock_gettime(CLOCK_REALTIME, &oc->c0);
+	oc->c1 = oc->e0 = oc->e1 = oc->c0;
+	bool full = t->o->full_refresh;
+	value fr = v_item(g->config, "full_refresh");
+	if (fr.type == VT_BOOL)
+		full = fr.b;
+	const char *alias = v_item_str(g->raw, "alias");
+	struct relation rel;
+	int found = adapter_get_relation(c, v_item_str(g->raw, "database"), v_item_str(g->raw, "schema"),
+	                                 alias ? alias : g->name, &rel, &d);
+	struct microbatch mb = { 0 };
+	if (found < 0 ||
+	    microbatch_plan(g->name, g->config, found == 1 && rel.type == REL_TABLE && !full,
+	                    t->o->event_time_start, t->o->event_time_end,
+	                    microbatch_unix_us(oc->c0.tv_sec, oc->c0.tv_nsec / 1000), &mb, &d) < 0) {
+		char *msg = run_error_text(&d);
+		set_error(t, g, oc, found < 0, msg);
+		free(msg);
+		diag_release(&d);
+		return RUN_ERROR;
+	}
+	bool zone = strcmp(t->ad->ops->type, "sqlite") != 0; /* SQLite compares text timestamps */
+	enum run_status st = RUN_SUCCESS;
+	for (size_t i = 0; i < mb.n; i++) {
+		struct arena a;
+		arena_init(&a);
+		struct buf s = BUF_INIT, e = BUF_INIT;
+		microbatch_time_text(mb.start[i], zone, &s);
+		microbatch_time_text(mb.end[i], zone, &e);
+		nc->batch.node = g;
+		nc->batch.start = s.p;
+		nc->batch.end = e.p;
+		nc->batch.value = microbatch_batch_value(&a, &mb, i);
+		nc->batch.incremental = i > 0 || (found == 1 && rel.type == REL_TABLE && !full);
+		struct outcome bo = { .failures = -1, .thread = oc->thread };
+		enum run_status bs = run_sql_node(t, nc, c, g, &bo);
+		nc->batch.node = NULL;
+		buf_release(&s);
+		buf_release(&e);
+		arena_release(&a);
+		if (i == 0) {
+			oc->c0 = bo.c0;
+			oc->c1 = bo.c1;
+		}
+		oc->e1 = bo.e1;
+		if (bs != RUN_SUCCESS || i + 1 == mb.n) {
+			struct timespec c0 = oc->c0, c1 = oc->c1, e1 = oc->e1;
+			outcome_release(oc);
+			*oc = bo;
+			oc->c0 = c0, oc->c1 = c1, oc->e1 = e1;
+			st = bs;
+			break;
+		}
+		outcome_release(&bo);
+	}
+	microbatch_release(&mb);
+	diag_release(&d);
+	return st;
+}
+
 static enum run_status execute(void *ud, int worker, struct run_item *it)
 {
 	struct task *t = ud;
@@ -414,7 +500,8 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 			set_error(t, g, oc, false, msg);
 			free(msg);
 		} else {
-			st = g->type == GT_SEED ? run_seed_node(t, t->conns[worker], g, oc)
+			st = g->type == GT_SEED     ? run_seed_node(t, t->conns[worker], g, oc)
+			     : is_microbatch(g) ? run_microbatch_node(t, &t->ncs[k], t->conns[worker], g, oc)
 			                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
 		}
 		adapter_reset_comment(t->conns[worker]);

@@ -304,6 +304,26 @@ printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\nquery-c
 silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
 check "query-comment: null sends the statement alone" [ $? -eq 0 ] && [ "$(q "select q not like '%/*%' from qc.m")" = t ]
 
+# ---- microbatch: refs read the batch's window ('+00:00' bounds, dbt's subquery alias), each
+# batch merges on the unique_key, which dbt-postgres requires
+M=$t/mb
+mkdir -p "$M/models" "$M/seeds"
+profile "$M" mb mb
+printf 'name: mb\nprofile: mb\nseeds:\n  mb:\n    +event_time: ts\n' > "$M/dbt_project.yml"
+printf 'id,ts\n1,2024-01-01 05:00:00\n2,2024-01-02 00:00:00\n3,2024-01-02 23:00:00\n' > "$M/seeds/ev.csv"
+cat > "$M/models/m.sql" <<'EOT'
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts',
+          batch_size='day', begin='2024-01-01', unique_key='id') }}
+select id, ts, '{{ model.batch.id }}' as b from {{ ref('ev') }}
+EOT
+silt build --project-dir "$M" --profiles-dir "$M" --event-time-end 2024-01-03 > "$t/out" 2>&1
+check "a microbatch model builds in daily batches" [ $? -eq 0 ] && [ "$(q "select string_agg(id || ':' || b, ',' order by id) from mb.m")" = "1:20240101,2:20240102,3:20240102" ]
+check "its ref reads the last batch's window" grep -q "from (select \* from \"$db\".\"mb\".\"ev\" where ts >= '2024-01-02 00:00:00+00:00' and ts < '2024-01-03 00:00:00+00:00') _dbt_et_filter_subq_ev" "$t/mb/target/compiled/mb/models/m.sql"
+check "later batches merge on the unique_key" grep -q 'merge into' "$t/mb/target/run/mb/models/m.sql"
+sed -i "s/, unique_key='id'//" "$M/models/m.sql"
+silt run --project-dir "$M" --profiles-dir "$M" --event-time-end 2024-01-03 > "$t/out" 2>&1
+check "without a unique_key it is dbt-postgres' error" grep -q "dbt-postgres 'microbatch' requires a \`unique_key\` config" "$t/out"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

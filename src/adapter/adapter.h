@@ -101,6 +101,7 @@ struct adapter_ops {
 	const char *database_alias; /* a database name meaning the target's own ("main"), or NULL */
 	bool lists_whole_database;  /* list_relations covers every schema of the database */
 	char quote_char;            /* identifier quote, '"' */
+	bool folds_lower;           /* unquoted identifiers are lowercased (PostgreSQL) */
 
 	void (*free)(struct adapter *ad);
 	/* connections: one per thread */

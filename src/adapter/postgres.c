@@ -988,6 +988,7 @@ static const struct adapter_ops pg_ops = {
     .database_alias = NULL,
     .lists_whole_database = false,
     .quote_char = '"',
+	.folds_lower = true,
     .free = pg_free,
     .open = pg_open,
     .close = pg_close,

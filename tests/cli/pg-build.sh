@@ -324,6 +324,34 @@ sed -i "s/, unique_key='id'//" "$M/models/m.sql"
 silt run --project-dir "$M" --profiles-dir "$M" --event-time-end 2024-01-03 > "$t/out" 2>&1
 check "without a unique_key it is dbt-postgres' error" grep -q "dbt-postgres 'microbatch' requires a \`unique_key\` config" "$t/out"
 
+# ---- expand_target_column_types widens varchar columns; seeds with quote_columns: false
+X=$t/ex
+mkdir -p "$X/models" "$X/seeds"
+profile "$X" ex ex
+printf 'name: ex\nprofile: ex\nseeds:\n  ex:\n    unq:\n      +quote_columns: false\n' > "$X/dbt_project.yml"
+cp "$ROOT/tests/projects/run_incremental_expand_types/models/w.sql" "$X/models/"
+printf 'Name,Age\nann,3\n' > "$X/seeds/unq.csv"
+silt build --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1 && silt run --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1
+check "an incremental run with wider strings succeeds" [ $? -eq 0 ]
+check "... after widening the columns to character varying(6) and (2)" [ "$(q "select string_agg(column_name || ':' || data_type || coalesce(character_maximum_length::text, ''), ',' order by ordinal_position) from information_schema.columns where table_schema = 'ex' and table_name = 'w'")" = "id:integer,s:character varying6,c:character varying2" ]
+check "quote_columns: false leaves the seed's columns to PostgreSQL's folding" [ "$(q "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'ex' and table_name = 'unq'")" = "name,age" ]
+
+# ---- a snapshot whose source widens a varchar column keeps its history (the column widened
+# first); numerics print in silt show as dbt's agate prints Decimals
+mkdir -p "$X/snapshots"
+cat > "$X/snapshots/snap.sql" <<'EOT'
+{% snapshot snap %}
+{{ config(unique_key='id', strategy='check', check_cols=['s'], target_schema='ex') }}
+select 1 as id, cast('{{ var("s", "abc") }}' as varchar({{ var("n", 3) }})) as s
+{% endsnapshot %}
+EOT
+silt snapshot --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1 &&
+	silt snapshot --project-dir "$X" --profiles-dir "$X" --vars '{s: abcdefgh, n: 8}' > "$t/out" 2>&1
+check "a snapshot of a wider varchar succeeds" [ $? -eq 0 ]
+check "... with both versions kept in a widened column" [ "$(q "select string_agg(s, ',' order by dbt_valid_from) from ex.snap")|$(q "select character_maximum_length from information_schema.columns where table_schema = 'ex' and table_name = 'snap' and column_name = 's'")" = "abc,abcdefgh|8" ]
+silt show --project-dir "$X" --profiles-dir "$X" --inline "select 35.00::numeric as a, 1.500::numeric(10,3) as b, 3.14159::float8 as f, 12.5::numeric as c" > "$t/out" 2>&1
+check "silt show prints numerics as dbt does" grep -q '^| 35 | 1.5 | 3.142… | 12.5 |$' "$t/out"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -77,6 +77,22 @@
     {{ return(adapter.get_columns_in_relation(target_relation)) }}
 {%- endmacro %}
 
+{#- A column's type changed in place (dbt's default): a new column of the type, the values copied
+    over, the old column dropped (cascade) and the new one renamed to its name. -#}
+{% macro alter_column_type(relation, column_name, new_column_type) -%}
+    {{ return(adapter.dispatch('alter_column_type', 'dbt')(relation, column_name, new_column_type)) }}
+{%- endmacro %}
+
+{% macro default__alter_column_type(relation, column_name, new_column_type) -%}
+    {%- set tmp_column = column_name + "__dbt_alter" -%}
+    {%- call statement('alter_column_type') %}
+    alter table {{ relation }} add column {{ adapter.quote(tmp_column) }} {{ new_column_type }};
+    update {{ relation }} set {{ adapter.quote(tmp_column) }} = {{ adapter.quote(column_name) }};
+    alter table {{ relation }} drop column {{ adapter.quote(column_name) }} cascade;
+    alter table {{ relation }} rename column {{ adapter.quote(tmp_column) }} to {{ adapter.quote(column_name) }}
+    {%- endcall %}
+{%- endmacro %}
+
 {#- The strategies. Each returns the SQL that merges temp_relation's rows into target_relation. -#}
 {% macro get_incremental_default_sql(arg_dict) -%}
     {{ return(adapter.dispatch('get_incremental_default_sql', 'dbt')(arg_dict)) }}

@@ -20,7 +20,7 @@ static const char macro_ns[] = "__silt_query_comment";
 
 int query_comment_init(struct query_comment *qc, const struct project *p, struct diag *d)
 {
-	*qc = (struct query_comment){ .on = true, .body = default_comment };
+	*qc = (struct query_comment){.on = true, .body = default_comment};
 	value v = p->query_comment;
 	if (v.type == VT_UNDEF)
 		return 0;
@@ -45,9 +45,10 @@ int query_comment_init(struct query_comment *qc, const struct project *p, struct
 		return 0;
 	}
 	if (v.type != VT_STR) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "dbt_project.yml: query-comment must be a string, a mapping with 'comment' "
-		         "and 'append', or null");
+		diag_add(
+		    d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+		    "dbt_project.yml: query-comment must be a string, a mapping with 'comment' "
+		    "and 'append', or null");
 		return -1;
 	}
 	qc->body = v.s;
@@ -83,19 +84,19 @@ int query_comment_render(const struct query_comment *qc, struct jinja_env *env,
 		return -1;
 	struct arena a;
 	arena_init(&a);
-	struct dbt_render r = { 0 };
+	struct dbt_render r = {0};
 	r.proj = info;
 	r.env = env;
 	r.phase = DBT_EXECUTE;
 	r.package = info->root_package;
 	r.node = v_undef();
 	r.this = v_undef();
-	struct jinja_render opts = { 0 };
+	struct jinja_render opts = {0};
 	dbt_render_setup(&r, &a, &opts);
 	vdict_sets(r.ctx.dict, "dbt_version", v_cstr(ARTIFACTS_DBT_VERSION));
-	value args[2] = { conn_name ? v_cstr(conn_name) : v_none(),
-		          node.type == VT_DICT ? node : v_none() };
-	struct vargs va = { .pos = args, .npos = 2 };
+	value args[2] = {conn_name ? v_cstr(conn_name) : v_none(),
+	                 node.type == VT_DICT ? node : v_none()};
+	struct vargs va = {.pos = args, .npos = 2};
 	value ret = v_none();
 	int rc = jinja_call_macro(env, macro_ns, "query_comment_macro", &va, &opts, &ret, d);
 	if (rc == 0) {
@@ -104,8 +105,8 @@ int query_comment_render(const struct query_comment *qc, struct jinja_env *env,
 		else if (ret.type != VT_NONE)
 			v_to_str(ret, out);
 		if (strstr(buf_cstr(out), "*/")) {
-			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "query comment contains illegal value \"*/\": %s",
-			         buf_cstr(out));
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "query comment contains illegal value \"*/\": %s", buf_cstr(out));
 			rc = -1;
 		}
 	}
@@ -126,8 +127,8 @@ int query_comment_set_default(const struct query_comment *qc, struct jinja_env *
 }
 
 int query_comment_set_node(const struct query_comment *qc, struct jinja_env *env,
-                           const struct dbt_project_info *info, struct adapter_conn *c,
-                           value node, struct diag *d)
+                           const struct dbt_project_info *info, struct adapter_conn *c, value node,
+                           struct diag *d)
 {
 	if (!qc->on)
 		return 0;

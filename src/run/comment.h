@@ -34,7 +34,7 @@ int query_comment_set_default(const struct query_comment *qc, struct jinja_env *
                               struct diag *d);
 /* Renders and sets c's comment for node. */
 int query_comment_set_node(const struct query_comment *qc, struct jinja_env *env,
-                           const struct dbt_project_info *info, struct adapter_conn *c,
-                           value node, struct diag *d);
+                           const struct dbt_project_info *info, struct adapter_conn *c, value node,
+                           struct diag *d);
 
 #endif

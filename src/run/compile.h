@@ -30,6 +30,7 @@ struct node_compiler {
 		const char *start, *end;  /* the window's bounds as SQL text */
 		value value;              /* model.batch */
 		bool incremental;
+		bool first, last; /* the pre-hooks run with the first batch, the post-hooks the last */
 	} batch;
 };
 

@@ -5,7 +5,7 @@
 
 #define US_HOUR INT64_C(3600000000)
 
-static const char *const size_names[] = { "hour", "day", "month", "year" };
+static const char *const size_names[] = {"hour", "day", "month", "year"};
 
 static int64_t fields_us(struct vdatetime t)
 {
@@ -72,10 +72,9 @@ static bool offset_us(int64_t us, enum mb_size s, int64_t k, int64_t *out)
 
 bool microbatch_parse_time(const char *s, int64_t *us)
 {
-	static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-		                               "%Y-%m-%d %H:%M",    "%Y-%m-%dT%H:%M",
-		                               "%Y-%m-%d %H",       "%Y-%m-%dT%H",
-		                               "%Y-%m-%d" };
+	static const char *const formats[] = {
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+	    "%Y-%m-%d %H",       "%Y-%m-%dT%H",       "%Y-%m-%d"};
 	size_t n = strlen(s);
 	/* a UTC zone written out is the same time */
 	if (n > 1 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
@@ -83,7 +82,7 @@ bool microbatch_parse_time(const char *s, int64_t *us)
 	else if (n > 6 && (!strcmp(s + n - 6, "+00:00") || !strcmp(s + n - 6, "-00:00")))
 		n -= 6;
 	for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
-		struct vdatetime t = { 0 };
+		struct vdatetime t = {0};
 		struct buf why = BUF_INIT;
 		int rc = datetime_strptime(str_make(s, n), str_from(formats[i]), &t, &why);
 		buf_release(&why);
@@ -127,17 +126,19 @@ int microbatch_plan(const char *model, value config, bool incremental, const cha
 	memset(mb, 0, sizeof(*mb));
 	value et = v_item(config, "event_time");
 	if (et.type != VT_STR || !et.len)
-		return plan_error(d,
-		                  "Microbatch model '%s' must provide an 'event_time' (string) config "
-		                  "that indicates the name of the event time column.",
-		                  model);
+		return plan_error(
+		    d,
+		    "Microbatch model '%s' must provide an 'event_time' (string) config "
+		    "that indicates the name of the event time column.",
+		    model);
 	mb->event_time = et.s;
 	value bs = v_item(config, "batch_size");
 	if (bs.type == VT_UNDEF || bs.type == VT_NONE)
-		return plan_error(d,
-		                  "Microbatch model '%s' does not have a 'batch_size' config (one of "
-		                  "['hour', 'day', 'month', 'year']) specificed.",
-		                  model);
+		return plan_error(
+		    d,
+		    "Microbatch model '%s' does not have a 'batch_size' config (one of "
+		    "['hour', 'day', 'month', 'year']) specificed.",
+		    model);
 	bool known = false;
 	for (int i = 0; i < 4 && bs.type == VT_STR; i++)
 		if (str_eqc(v_as_str(bs), size_names[i])) {
@@ -145,19 +146,21 @@ int microbatch_plan(const char *model, value config, bool incremental, const cha
 			known = true;
 		}
 	if (!known)
-		return plan_error(d,
-		                  "Microbatch model '%s' must provide a 'batch_size' config that is "
-		                  "one of ['hour', 'day', 'month', 'year'].",
-		                  model);
+		return plan_error(
+		    d,
+		    "Microbatch model '%s' must provide a 'batch_size' config that is "
+		    "one of ['hour', 'day', 'month', 'year'].",
+		    model);
 	value lb = v_item(config, "lookback");
 	int64_t lookback = 1;
 	if (lb.type == VT_INT && lb.i >= 0)
 		lookback = lb.i;
 	else if (lb.type != VT_UNDEF && lb.type != VT_NONE)
-		return plan_error(d,
-		                  "Microbatch model '%s' must provide a 'lookback' config that is a "
-		                  "non-negative integer.",
-		                  model);
+		return plan_error(
+		    d,
+		    "Microbatch model '%s' must provide a 'lookback' config that is a "
+		    "non-negative integer.",
+		    model);
 	int64_t fs = 0, fe = 0;
 	if (flag_start && !microbatch_parse_time(flag_start, &fs)) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
@@ -188,32 +191,37 @@ int microbatch_plan(const char *model, value config, bool incremental, const cha
 	} else if (!incremental) {
 		value begin = v_item(config, "begin");
 		if (begin.type == VT_UNDEF || begin.type == VT_NONE)
-			return plan_error(d, "Microbatch model '%s' requires a 'begin' configuration.", model);
+			return plan_error(
+			    d, "Microbatch model '%s' requires a 'begin' configuration.", model);
 		if (!config_time(begin, &start))
-			return plan_error(d,
-			                  "Microbatch model '%s' must provide a 'begin' (datetime) config "
-			                  "that indicates the earliest timestamp the microbatch model "
-			                  "should be built from.",
-			                  model);
+			return plan_error(
+			    d,
+			    "Microbatch model '%s' must provide a 'begin' (datetime) config "
+			    "that indicates the earliest timestamp the microbatch model "
+			    "should be built from.",
+			    model);
 		start = truncate_us(start, mb->size);
 	} else {
 		/* the end is on a batch line, so the last batch ends there: one more lookback */
 		int64_t back = lookback + (end == truncate_us(end, mb->size));
 		if (!offset_us(end, mb->size, -back, &start))
-			return plan_error(d, "Microbatch model '%s': the start time is out of range", model);
+			return plan_error(
+			    d, "Microbatch model '%s': the start time is out of range", model);
 	}
-	VEC(int64_t) s = { 0 }, e = { 0 };
+	VEC(int64_t) s = {0}, e = {0};
 	int64_t cs = start, ce;
 	if (!offset_us(cs, mb->size, 1, &ce))
-		return plan_error(d, "Microbatch model '%s': the start time is out of range", model);
+		return plan_error(d, "Microbatch model '%s': the start time is out of range",
+		                  model);
 	vec_push(&s, cs);
 	vec_push(&e, ce);
 	while (ce < end) {
 		if (s.n >= 1000000) {
 			vec_free(&s);
 			vec_free(&e);
-			return plan_error(d, "Microbatch model '%s' would run more than a million batches",
-			                  model);
+			return plan_error(
+			    d, "Microbatch model '%s' would run more than a million batches",
+			    model);
 		}
 		cs = ce;
 		if (!offset_us(cs, mb->size, 1, &ce))
@@ -277,6 +285,6 @@ value microbatch_batch_value(struct arena *a, const struct microbatch *mb, size_
 
 int64_t microbatch_unix_us(int64_t sec, int64_t usec)
 {
-	struct vdatetime epoch = { .year = 1970, .month = 1, .day = 1 };
+	struct vdatetime epoch = {.year = 1970, .month = 1, .day = 1};
 	return fields_us(epoch) + sec * 1000000 + usec;
 }

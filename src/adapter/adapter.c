@@ -183,8 +183,10 @@ struct adapter *adapter_new(value target, const char *project_dir, struct diag *
 
 void adapter_free(struct adapter *ad)
 {
-	if (ad)
+	if (ad) {
+		free(ad->comment.text);
 		ad->ops->free(ad);
+	}
 }
 
 struct adapter_conn *adapter_open(struct adapter *ad, struct diag *d)
@@ -194,8 +196,66 @@ struct adapter_conn *adapter_open(struct adapter *ad, struct diag *d)
 
 void adapter_close(struct adapter_conn *c)
 {
-	if (c)
+	if (c) {
+		free(c->comment.text);
 		c->ad->ops->close(c);
+	}
+}
+
+/* ---- query comments ---- */
+
+static void comment_store(struct adapter_comment *qc, const char *text, bool append)
+{
+	free(qc->text);
+	qc->text = text && *text ? xstrdup(text) : NULL;
+	qc->append = append;
+}
+
+void adapter_set_default_comment(struct adapter *ad, const char *text, bool append)
+{
+	comment_store(&ad->comment, text, append);
+}
+
+void adapter_set_comment(struct adapter_conn *c, const char *text, bool append)
+{
+	comment_store(&c->comment, text, append);
+	c->comment_set = true;
+}
+
+void adapter_reset_comment(struct adapter_conn *c)
+{
+	comment_store(&c->comment, NULL, false);
+	c->comment_set = false;
+}
+
+static bool py_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* dbt's _QueryComment.add: the comment stripped, before the SQL, or after it (and before its
+ * last `;`) when appended. */
+const char *adapter_commented(const struct adapter_conn *c, const char *sql, struct buf *b)
+{
+	const struct adapter_comment *qc = c->comment_set ? &c->comment : &c->ad->comment;
+	if (!qc->text)
+		return sql;
+	const char *t = qc->text, *e = t + strlen(t);
+	while (t < e && py_space(*t))
+		t++;
+	while (e > t && py_space(e[-1]))
+		e--;
+	buf_reset(b);
+	if (!qc->append) {
+		buf_printf(b, "/* %.*s */\n%s", (int)(e - t), t, sql);
+		return buf_cstr(b);
+	}
+	size_t n = strlen(sql);
+	while (n && py_space(sql[n - 1]))
+		n--;
+	bool semi = n && sql[n - 1] == ';';
+	buf_printf(b, "%.*s\n/* %.*s */%s", (int)(n - semi), sql, (int)(e - t), t, semi ? ";" : "");
+	return buf_cstr(b);
 }
 
 /* ---- names ---- */
@@ -237,19 +297,28 @@ int adapter_exec(struct adapter_conn *c, const char *sql, struct adapter_respons
                  struct diag *d)
 {
 	struct adapter_response tmp;
-	return c->ad->ops->exec(c, sql, resp ? resp : &tmp, d);
+	struct buf b = BUF_INIT;
+	int rc = c->ad->ops->exec(c, adapter_commented(c, sql, &b), resp ? resp : &tmp, d);
+	buf_release(&b);
+	return rc;
 }
 
 int adapter_query(struct adapter_conn *c, const char *sql, struct arena *a,
                   struct adapter_table *out, struct diag *d)
 {
-	return c->ad->ops->query(c, sql, NULL, a, out, d);
+	struct buf b = BUF_INIT;
+	int rc = c->ad->ops->query(c, adapter_commented(c, sql, &b), NULL, a, out, d);
+	buf_release(&b);
+	return rc;
 }
 
 int adapter_execute(struct adapter_conn *c, const char *sql, struct adapter_response *resp,
                     struct arena *a, struct adapter_table *out, struct diag *d)
 {
-	return c->ad->ops->query(c, sql, resp, a, out, d);
+	struct buf b = BUF_INIT;
+	int rc = c->ad->ops->query(c, adapter_commented(c, sql, &b), resp, a, out, d);
+	buf_release(&b);
+	return rc;
 }
 
 int adapter_exec_params(struct adapter_conn *c, const char *sql, const value *params,

@@ -80,8 +80,16 @@ struct adapter_catalog_rel {
 };
 
 struct adapter;
+/* A query comment (dbt's query-comment), already rendered: NULL text = none. */
+struct adapter_comment {
+	char *text;
+	bool append; /* after the SQL instead of before it */
+};
+
 struct adapter_conn {
 	struct adapter *ad;
+	struct adapter_comment comment; /* this connection's, when comment_set */
+	bool comment_set;               /* false: the adapter's default comment */
 };
 
 /* Called by list_relations once per relation; `name` is the physical name from join_name. */
@@ -93,6 +101,7 @@ struct adapter_ops {
 	const char *database_alias; /* a database name meaning the target's own ("main"), or NULL */
 	bool lists_whole_database;  /* list_relations covers every schema of the database */
 	char quote_char;            /* identifier quote, '"' */
+	bool folds_lower;           /* unquoted identifiers are lowercased (PostgreSQL) */
 
 	void (*free)(struct adapter *ad);
 	/* connections: one per thread */
@@ -168,6 +177,7 @@ struct adapter {
 	struct map schemas_created; /* schemas create_schema was asked for; keys in `arena` */
 	struct arena arena;         /* owns `target` and those keys (grown under the cache lock) */
 	value target;               /* a copy of the profile target, without password */
+	struct adapter_comment comment; /* the default query comment ("master"), set before threads */
 };
 
 /* ---- lifecycle ---- */
@@ -203,6 +213,19 @@ bool adapter_in_transaction(struct adapter_conn *c);
 void adapter_cancel(struct adapter_conn *c);
 /* adapter_cancel on each open connection of conns[0..n) (NULL entries skipped). */
 void adapter_cancel_all(struct adapter_conn *const *conns, int n);
+
+/* ---- query comments (dbt's query-comment) ----
+ * adapter_exec, adapter_query and adapter_execute send `/\* <text> *\/\n<sql>` (or, with
+ * append, `<sql>\n/\* <text> *\/` before a final `;`), and PostgreSQL's own metadata and DDL
+ * statements carry it too; transaction control and bound-parameter inserts (seeds) do not, as in
+ * dbt. The connection's comment wins over the adapter's default; text NULL or "" is none. The
+ * text is copied. Set the default before threads use the adapter; a connection's own comment
+ * from its thread. */
+void adapter_set_default_comment(struct adapter *ad, const char *text, bool append);
+void adapter_set_comment(struct adapter_conn *c, const char *text, bool append);
+void adapter_reset_comment(struct adapter_conn *c); /* back to the adapter's default */
+/* sql with c's comment into b; returns sql itself when there is none, else buf_cstr(b). */
+const char *adapter_commented(const struct adapter_conn *c, const char *sql, struct buf *b);
 
 /* ---- names and quoting ---- */
 void adapter_quote_ident(const struct adapter *ad, const char *s, size_t n, struct buf *out);

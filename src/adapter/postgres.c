@@ -369,7 +369,7 @@ static bool result_ok(PGresult *res)
 }
 
 /* One or several statements (the simple query protocol); rows of the last one. */
-static int run_sql(struct pg_conn *c, const char *sql, struct adapter_response *resp,
+static int send_sql(struct pg_conn *c, const char *sql, struct adapter_response *resp,
                    struct arena *a, struct adapter_table *out, struct diag *d)
 {
 	if (resp) {
@@ -393,21 +393,38 @@ static int run_sql(struct pg_conn *c, const char *sql, struct adapter_response *
 	return 0;
 }
 
+/* Transaction control: sent as it is, without the query comment (as dbt sends BEGIN). */
 static int run_simple(struct pg_conn *c, const char *sql, struct diag *d)
+{
+	return send_sql(c, sql, NULL, NULL, NULL, d);
+}
+
+/* The adapter's own metadata and DDL statements, with the query comment. */
+static int run_sql(struct pg_conn *c, const char *sql, struct adapter_response *resp,
+                   struct arena *a, struct adapter_table *out, struct diag *d)
+{
+	struct buf b = BUF_INIT;
+	int rc = send_sql(c, adapter_commented(&c->base, sql, &b), resp, a, out, d);
+	buf_release(&b);
+	return rc;
+}
+
+static int run_ddl(struct pg_conn *c, const char *sql, struct diag *d)
 {
 	return run_sql(c, sql, NULL, NULL, NULL, d);
 }
 
+/* adapter_exec/adapter_query have added the comment already */
 static int pg_exec(struct adapter_conn *base, const char *sql, struct adapter_response *resp,
                    struct diag *d)
 {
-	return run_sql((struct pg_conn *)base, sql, resp, NULL, NULL, d);
+	return send_sql((struct pg_conn *)base, sql, resp, NULL, NULL, d);
 }
 
 static int pg_query(struct adapter_conn *base, const char *sql, struct adapter_response *resp,
                     struct arena *a, struct adapter_table *out, struct diag *d)
 {
-	return run_sql((struct pg_conn *)base, sql, resp, a, out, d);
+	return send_sql((struct pg_conn *)base, sql, resp, a, out, d);
 }
 
 /* Bound parameters, all as text: the server infers their types from where they are used. */
@@ -457,6 +474,17 @@ static int params_query(struct pg_conn *c, const char *sql, const value *params,
 	}
 	PQclear(res);
 	arena_release(&tmp);
+	return rc;
+}
+
+/* The adapter's own catalog queries, with the query comment. */
+static int meta_query(struct pg_conn *c, const char *sql, const value *params, size_t nparams,
+                      struct adapter_response *resp, struct arena *a, struct adapter_table *out,
+                      struct diag *d)
+{
+	struct buf b = BUF_INIT;
+	int rc = params_query(c, adapter_commented(&c->base, sql, &b), params, nparams, resp, a, out, d);
+	buf_release(&b);
 	return rc;
 }
 
@@ -567,7 +595,7 @@ static int pg_list_relations(struct adapter_conn *base, const char *database, co
 	arena_init(&a);
 	struct adapter_table t;
 	value p = v_cstr(schema);
-	int rc = params_query(c,
+	int rc = meta_query(c,
 	                      "select c.relname, c.relkind::text from pg_catalog.pg_class c "
 	                      "join pg_catalog.pg_namespace n on n.oid = c.relnamespace "
 	                      "where n.nspname = $1 and c.relkind in ('r', 'p', 'f', 'v', 'm')",
@@ -609,7 +637,7 @@ static int pg_get_columns(struct adapter_conn *base, const struct relation *r, s
 	value p = v_cstr(buf_cstr(&name));
 	struct adapter_table t;
 	/* to_regclass: a missing relation has no columns, as in dbt */
-	int rc = params_query(c,
+	int rc = meta_query(c,
 	                      "select a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) "
 	                      "from pg_catalog.pg_attribute a "
 	                      "where a.attrelid = pg_catalog.to_regclass($1) and a.attnum > 0 "
@@ -737,7 +765,7 @@ static int pg_create_schema(struct adapter_conn *base, const char *database, con
 		return -1;
 	struct buf sql = BUF_INIT;
 	sqlfmt(&sql, NULL, "create schema if not exists %I", schema);
-	int rc = run_simple(c, buf_cstr(&sql), d);
+	int rc = run_ddl(c, buf_cstr(&sql), d);
 	buf_release(&sql);
 	return rc;
 }
@@ -750,7 +778,7 @@ static int pg_drop_schema(struct adapter_conn *base, const char *database, const
 		return -1;
 	struct buf sql = BUF_INIT;
 	sqlfmt(&sql, NULL, "drop schema if exists %I cascade", schema);
-	int rc = run_simple(c, buf_cstr(&sql), d);
+	int rc = run_ddl(c, buf_cstr(&sql), d);
 	buf_release(&sql);
 	return rc;
 }
@@ -768,7 +796,7 @@ static int drop_in(struct pg_conn *c, const struct relation *r, struct diag *d)
 {
 	struct buf sql = BUF_INIT;
 	sqlfmt(&sql, c->base.ad, "drop %s if exists %R cascade", kind_word(r->type), r);
-	int rc = run_simple(c, buf_cstr(&sql), d);
+	int rc = run_ddl(c, buf_cstr(&sql), d);
 	buf_release(&sql);
 	if (rc == 0 && c->cascaded)
 		adapter_cache_clear(c->base.ad);
@@ -785,7 +813,7 @@ static int rename_in(struct pg_conn *c, const struct relation *from, enum rel_ty
 {
 	struct buf sql = BUF_INIT;
 	sqlfmt(&sql, c->base.ad, "alter %s %R rename to %I", kind_word(type), from, new_ident);
-	int rc = run_simple(c, buf_cstr(&sql), d);
+	int rc = run_ddl(c, buf_cstr(&sql), d);
 	buf_release(&sql);
 	return rc;
 }
@@ -805,7 +833,7 @@ static int live_type(struct pg_conn *c, const struct relation *r, enum rel_type 
 	regclass_text(c->base.ad, r, &name);
 	value p = v_cstr(buf_cstr(&name));
 	struct adapter_table tab;
-	int rc = params_query(c,
+	int rc = meta_query(c,
 	                      "select c.relkind::text from pg_catalog.pg_class c "
 	                      "where c.oid = pg_catalog.to_regclass($1)",
 	                      &p, 1, NULL, &a, &tab, d);
@@ -823,7 +851,7 @@ static int dependents(struct pg_conn *c, const struct relation *r, struct arena 
 	struct buf name = BUF_INIT;
 	regclass_text(c->base.ad, r, &name);
 	value p = v_cstr(buf_cstr(&name));
-	int rc = params_query(
+	int rc = meta_query(
 	    c,
 	    "with recursive deps(oid, depth) as ("
 	    " select r.ev_class, 1 from pg_catalog.pg_depend d"
@@ -859,7 +887,7 @@ static int recreate(struct pg_conn *c, const struct adapter_table *deps, struct 
 		sqlfmt(&sql, NULL, "create %s %I.%I as %s",
 		       row[2].s[0] == 'm' ? "materialized view" : "view", row[0].s, row[1].s,
 		       row[3].type == VT_STR ? row[3].s : "");
-		rc = run_simple(c, buf_cstr(&sql), d);
+		rc = run_ddl(c, buf_cstr(&sql), d);
 	}
 	buf_release(&sql);
 	return rc;
@@ -960,6 +988,7 @@ static const struct adapter_ops pg_ops = {
     .database_alias = NULL,
     .lists_whole_database = false,
     .quote_char = '"',
+	.folds_lower = true,
     .free = pg_free,
     .open = pg_open,
     .close = pg_close,

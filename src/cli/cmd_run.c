@@ -106,7 +106,12 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 			to.full_refresh = true;
 		else if (!strcmp(rest[i], "--store-failures") && (kind == TASK_TEST || kind == TASK_BUILD))
 			to.store_failures = true;
-		else if (!strcmp(rest[i], "--no-write-json"))
+		else if ((!strcmp(rest[i], "--event-time-start") || !strcmp(rest[i], "--event-time-end")) &&
+		         i + 1 < nrest && (kind == TASK_RUN || kind == TASK_BUILD)) {
+			const char **slot = !strcmp(rest[i], "--event-time-start") ? &to.event_time_start
+			                                                           : &to.event_time_end;
+			*slot = rest[++i];
+		} else if (!strcmp(rest[i], "--no-write-json"))
 			to.no_write_json = true;
 		else if (!strcmp(rest[i], "--write-json"))
 			to.no_write_json = false;

@@ -126,6 +126,27 @@ static int col_is(struct jstate *st, void *data, value self, const struct vargs 
 	return 0;
 }
 
+/* dbt's Column.string_size: n of character varying(n), character(n), varchar(n); 256 for text
+ * or no size; -1 when the type is not a string one (Column.is_string). */
+static int64_t string_size(value dtype)
+{
+	static const char *const names[] = { "text", "character varying", "character", "varchar" };
+	if (dtype.type != VT_STR)
+		return -1;
+	const char *paren = memchr(dtype.s, '(', dtype.len);
+	size_t base = paren ? (size_t)(paren - dtype.s) : dtype.len;
+	while (base && dtype.s[base - 1] == ' ')
+		base--;
+	int which = -1;
+	for (int i = 0; i < (int)ARRAY_LEN(names); i++)
+		if (base == strlen(names[i]) && !strncasecmp(dtype.s, names[i], base))
+			which = i;
+	if (which < 0)
+		return -1;
+	long long n = which > 0 && paren ? strtoll(paren + 1, NULL, 10) : 0;
+	return n > 0 ? n : 256;
+}
+
 static int col_getattr(struct jstate *st, value self, struct str name, value *out)
 {
 	const struct column *c = self.obj->data;
@@ -139,8 +160,11 @@ static int col_getattr(struct jstate *st, value self, struct str name, value *ou
 		sql_quote_ident(&b, '"', c->name.s, c->name.len);
 		*out = v_buf(a, &b);
 		buf_release(&b);
-	} else if (str_eqc(name, "char_size") || str_eqc(name, "numeric_precision") ||
-	           str_eqc(name, "numeric_scale")) {
+	} else if (str_eqc(name, "char_size")) {
+		const char *paren = c->dtype.type == VT_STR ? memchr(c->dtype.s, '(', c->dtype.len) : NULL;
+		long long n = paren && string_size(c->dtype) >= 0 ? strtoll(paren + 1, NULL, 10) : 0;
+		*out = n > 0 ? v_int(n) : v_none();
+	} else if (str_eqc(name, "numeric_precision") || str_eqc(name, "numeric_scale")) {
 		*out = v_none();
 	} else if (str_eqc(name, "is_string") || str_eqc(name, "is_number") ||
 	           str_eqc(name, "is_integer") || str_eqc(name, "is_float") ||
@@ -253,6 +277,58 @@ static int a_get_columns(struct jstate *st, void *data, value self, const struct
 		return db_error(st, rt, &d);
 	diag_release(&d);
 	*out = column_list(a, cols, n);
+	return 0;
+}
+
+/* adapter.expand_target_column_types(from_relation, to_relation): each string column of
+ * to_relation that from_relation has wider becomes `character varying(<wider>)` through the
+ * alter_column_type macro (dbt's SQLAdapter.expand_column_types). */
+static int a_expand_types(struct jstate *st, void *data, value self, const struct vargs *args,
+                          value *out)
+{
+	(void)data;
+	(void)self;
+	struct dbt_runtime *rt = RT(st);
+	struct arena *a = jinja_arena(st);
+	*out = v_none();
+	value fv = v_undef(), tv = v_undef();
+	jinja_arg(args, 0, "from_relation", &fv);
+	jinja_arg(args, 1, "to_relation", &tv);
+	struct relation from, to;
+	if (need_relation(st, "expand_target_column_types", fv, &from) < 0 ||
+	    need_relation(st, "expand_target_column_types", tv, &to) < 0)
+		return -1;
+	if (!rt || !rt->conn)
+		return 0;
+	struct diag d;
+	diag_init(&d);
+	struct adapter_column *fc, *tc;
+	size_t nf, nt;
+	if (adapter_get_columns(rt->conn, &from, a, &fc, &nf, &d) < 0 ||
+	    adapter_get_columns(rt->conn, &to, a, &tc, &nt, &d) < 0)
+		return db_error(st, rt, &d);
+	diag_release(&d);
+	value alter = v_undef();
+	for (size_t i = 0; i < nf; i++) {
+		int64_t want = string_size(v_cstr(fc[i].type ? fc[i].type : ""));
+		for (size_t j = 0; j < nt && want >= 0; j++) {
+			if (strcmp(fc[i].name, tc[j].name))
+				continue;
+			int64_t have = string_size(v_cstr(tc[j].type ? tc[j].type : ""));
+			if (have < 0 || want <= have)
+				break;
+			if (alter.type == VT_UNDEF &&
+			    dbt_dispatch(R(st), STR("alter_column_type"), STR("dbt"), &alter) != 1)
+				return jinja_error(st, "no alter_column_type macro");
+			value argv[3] = { tv, v_cstr(tc[j].name),
+				          v_cstr(arena_printf(a, "character varying(%lld)", (long long)want)) };
+			struct vargs va = { .pos = argv, .npos = 3 };
+			value ignored;
+			if (jinja_call(st, alter, &va, &ignored) < 0)
+				return -1;
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -408,16 +484,6 @@ static int a_already_exists(struct jstate *st, void *data, value self, const str
 	return 0;
 }
 
-static int a_noop(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
-{
-	(void)st;
-	(void)data;
-	(void)self;
-	(void)args;
-	*out = v_none();
-	return 0;
-}
-
 /* cache_added/dropped/renamed: keep the relation cache in step with DDL run as plain SQL */
 static int a_cache(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
@@ -545,7 +611,7 @@ static const struct {
 	{ "list_relations_without_caching", a_list_relations, "x" },
 	{ "list_relations", a_list_relations, NULL },
 	{ "already_exists", a_already_exists, NULL },
-	{ "expand_target_column_types", a_noop, NULL },
+	{ "expand_target_column_types", a_expand_types, NULL },
 	{ "cache_added", a_cache, "cache_added" },
 	{ "cache_dropped", a_cache, "cache_dropped" },
 	{ "cache_renamed", a_cache, "cache_renamed" },

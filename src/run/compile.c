@@ -113,6 +113,29 @@ static int cc_env(void *ud, struct str name, value *out)
 	return 1;
 }
 
+/* dbt's event-time filter: inside a microbatch model's batch, a node with an event_time reads
+ * as `(select * from <rel> where <et> >= '<start>' and <et> < '<end>') _dbt_et_filter_subq_<id>`. */
+static value batch_filter(struct node_render *u, const struct gnode *g, value rel)
+{
+	struct node_compiler *nc = u->nc;
+	value et = v_item(g->config, "event_time");
+	if (!u->in_batch || et.type != VT_STR || !et.len)
+		return rel;
+	value db, schema, ident;
+	if (!dbt_relation_parts(rel, &db, &schema, &ident, NULL))
+		return rel;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "(select * from ");
+	v_to_str(rel, &b);
+	buf_printf(&b, " where %.*s >= '%s' and %.*s < '%s') _dbt_et_filter_subq_", (int)et.len, et.s,
+	           nc->batch.start, (int)et.len, et.s, nc->batch.end);
+	if (ident.type == VT_STR)
+		buf_append(&b, ident.s, ident.len);
+	value out = dbt_relation_named(u->a, db, schema, ident, v_strdup(u->a, b.p, b.n));
+	buf_release(&b);
+	return out;
+}
+
 static int cc_ref(void *ud, const char *from, struct str package, struct str name, value version,
                   value *out)
 {
@@ -148,7 +171,7 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 		*out = state_relation(u->nc, st, u->a);
 		return 1;
 	}
-	*out = node_relation(u->nc, g, u->a);
+	*out = batch_filter(u, g, node_relation(u->nc, g, u->a));
 	return 1;
 }
 
@@ -172,7 +195,7 @@ static int cc_source(void *ud, struct str source, struct str table, value *out)
 	arena_restore(&u->nc->a, mk);
 	if (!x || dget(x->raw, "relation_name").type != VT_STR)
 		return 0;
-	*out = node_relation(u->nc, x, u->a);
+	*out = batch_filter(u, x, node_relation(u->nc, x, u->a));
 	return 1;
 }
 
@@ -246,6 +269,9 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 		}
 	info->dispatch = disp;
 	info->graph = flat_graph(&nc->a, r->m);
+	nc->idle = xcalloc(1, sizeof(*nc->idle));
+	nc->idle->nc = nc;
+	info->ud = nc->idle;
 }
 
 /* dbt's flat graph: each enabled node's manifest dict under its table, keyed by unique_id. */
@@ -301,6 +327,9 @@ void node_compiler_release(struct node_compiler *nc)
 	map_release(&nc->by_name);
 	map_release(&nc->ephemeral_sql);
 	map_release(&nc->sources);
+	if (nc->idle)
+		vec_free(&nc->idle->ctes);
+	free(nc->idle);
 	adapter_free(nc->own_ad);
 	arena_release(&nc->a);
 }
@@ -453,8 +482,19 @@ int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a
 	r->this = g->type == GT_MODEL || g->type == GT_SEED || g->type == GT_SNAPSHOT || g->type == GT_TEST
 	              ? node_relation(nc, g, a)
 	              : v_undef();
+	nr->in_batch = nc->batch.node == g;
+	if (nr->in_batch && g->raw.type == VT_DICT) { /* model.batch on a copy of the node */
+		value copy = v_dict(a, g->raw.dict->n + 1);
+		for (uint32_t i = 0; i < g->raw.dict->n; i++)
+			if (g->raw.dict->e[i].k.type != VT_UNDEF)
+				vdict_set(copy.dict, g->raw.dict->e[i].k, g->raw.dict->e[i].v);
+		vdict_sets(copy.dict, "batch", nc->batch.value);
+		r->node = copy;
+	}
 	dbt_render_setup(r, a, &nr->opts);
 	struct vdict *ctx = r->ctx.dict;
+	if (nr->in_batch)
+		vdict_sets(ctx, "__silt_microbatch_incremental", v_bool(nc->batch.incremental));
 	vdict_sets(ctx, "schema", dget(g->raw, "schema"));
 	vdict_sets(ctx, "database", dget(g->raw, "database"));
 	value meta = dget(g->raw, "test_metadata");

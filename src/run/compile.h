@@ -19,6 +19,19 @@ struct node_compiler {
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
+	/* info.ud outside any node's render (project hooks, query comments): var, env_var, ref
+	 * and source work there as in the root project */
+	struct node_render *idle;
+	/* While a microbatch model runs one batch (run/task.c): its refs and sources to nodes with
+	 * an event_time read only the batch's window, its `model.batch` is set, and after the first
+	 * batch it is incremental whatever --full-refresh says. */
+	struct {
+		const struct gnode *node; /* the model; NULL when no batch runs */
+		const char *start, *end;  /* the window's bounds as SQL text */
+		value value;              /* model.batch */
+		bool incremental;
+		bool first, last; /* the pre-hooks run with the first batch, the post-hooks the last */
+	} batch;
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,
@@ -33,6 +46,7 @@ struct node_render {
 	void *prev_ud;
 	struct dbt_render r;
 	struct jinja_render opts;
+	bool in_batch; /* the node is nc->batch.node */
 };
 int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a,
                       struct node_render *nr, struct diag *d);

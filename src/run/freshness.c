@@ -6,6 +6,7 @@
 
 #include "adapter/adapter.h"
 #include "artifacts/artifacts.h"
+#include "comment.h"
 #include "compile.h"
 #include "console.h"
 #include "run.h"
@@ -39,6 +40,7 @@ struct ftask {
 	struct adapter_conn **conns;
 	int threads;
 	struct node_compiler nc;
+	struct query_comment qc;
 	pthread_mutex_t render_mu;
 	struct console con;
 	struct check *checks;
@@ -374,8 +376,20 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 		}
 		diag_release(&d);
 	}
-	if (t->conns[worker])
-		run_check(t, t->conns[worker], c);
+	if (t->conns[worker]) {
+		struct diag d;
+		diag_init(&d);
+		if (query_comment_set_node(&t->qc, t->r->env, &t->nc.info, t->conns[worker],
+		                           c->g->raw, &d) < 0) {
+			char *msg = run_error_text(&d);
+			set_runtime(c, "Runtime", msg);
+			free(msg);
+		} else {
+			run_check(t, t->conns[worker], c);
+		}
+		adapter_reset_comment(t->conns[worker]);
+		diag_release(&d);
+	}
 	pthread_mutex_unlock(&t->render_mu);
 	/* the pool only needs to know nothing depends on a failure here: sources have no
 	 * selected children in this task */
@@ -562,8 +576,12 @@ int freshness_run(struct project *p, struct parse_result *r, struct gnode *const
 	console_line(&t.con, "%s", "");
 	int rc = 0;
 	struct run_item *items = xcalloc(nsel + 1, sizeof(*items));
+	bool comment_ok = query_comment_init(&t.qc, p, d) == 0 &&
+	                  query_comment_set_default(&t.qc, r->env, &t.nc.info, t.ad, d) == 0;
 	if (!nsel) {
 		console_line(&t.con, "Nothing to do. Try checking your model configs and model specification args");
+	} else if (!comment_ok) {
+		rc = 2;
 	} else {
 		console_line(&t.con, "Concurrency: %d thread%s (target='%s')", t.threads,
 		             t.threads == 1 ? "" : "s", o->target_name ? o->target_name : "");

@@ -1,6 +1,8 @@
 /* Loading seeds (see seed.h). */
 #include "seed.h"
 
+#include <ctype.h>
+
 #include "csv/csv.h"
 #include "value/datetime.h"
 
@@ -15,6 +17,23 @@ static enum seed_type seed_type_of(const struct csv_table *t, size_t c)
 	case CSV_BOOLEAN: return SEED_BOOLEAN;
 	default: return SEED_TEXT;
 	}
+}
+
+/* A column name as the warehouse keeps it unquoted (quote_columns: false): PostgreSQL folds it
+ * to lowercase. NULL when the name would not parse unquoted. */
+static const char *unquoted_name(struct arena *a, const struct adapter *ad, struct str name)
+{
+	if (!name.n || !(isalpha((unsigned char)name.p[0]) || name.p[0] == '_'))
+		return NULL;
+	char *out = arena_strndup(a, name.p, name.n);
+	for (size_t i = 0; i < name.n; i++) {
+		unsigned char ch = (unsigned char)out[i];
+		if (!isalnum(ch) && ch != '_' && ch != '$')
+			return NULL;
+		if (ad->ops->folds_lower)
+			out[i] = (char)tolower(ch);
+	}
+	return out;
 }
 
 int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
@@ -55,8 +74,18 @@ int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gno
 	struct buf sql = BUF_INIT;
 	sqlfmt(&sql, s->ad, "create table %R (", &tmp);
 	const char **cols = arena_alloc(&a, (t->ncols + 1) * sizeof(char *));
+	value quote = v_item(g->config, "quote_columns"); /* None (unset) quotes, as dbt does */
 	for (size_t i = 0; i < t->ncols; i++) {
-		cols[i] = arena_strndup(&a, t->names[i].p, t->names[i].n);
+		cols[i] = quote.type == VT_BOOL && !quote.b ? unquoted_name(&a, s->ad, t->names[i])
+		                                            : arena_strndup(&a, t->names[i].p, t->names[i].n);
+		if (!cols[i]) {
+			diag_add(d, DIAG_ERROR, g->original_file_path, 0, 0, NULL, 0,
+			         "seed column '%.*s' is not a plain identifier, so it cannot be used "
+			         "with quote_columns: false",
+			         (int)t->names[i].n, t->names[i].p);
+			buf_release(&sql);
+			goto done;
+		}
 		value override = v_undef();
 		if (types.type == VT_DICT)
 			vdict_gets(types.dict, t->names[i], &override);

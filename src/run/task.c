@@ -1,6 +1,8 @@
 /* dbt's run/test/seed/build tasks (see task.h). */
 #include "task.h"
+#include "comment.h"
 #include "hooks.h"
+#include "microbatch.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -47,6 +49,7 @@ struct task {
 	struct console con;
 	struct outcome *out;        /* per manifest node */
 	const char *target_dir;     /* <project>/<target-path> */
+	struct query_comment qc;
 };
 
 static void iso_time(const struct timespec *t, char out[40])
@@ -214,8 +217,12 @@ static void materialization_context(struct node_render *nr, const struct gnode *
 	vdict_sets(ctx, "sql", code);
 	vdict_sets(ctx, "compiled_code", code);
 	static const char *const hook_keys[2][2] = { { "pre-hook", "pre_hooks" }, { "post-hook", "post_hooks" } };
+	const struct node_compiler *nc = nr->nc;
 	for (int h = 0; h < 2; h++) {
 		value hooks = v_item(g->config, hook_keys[h][0]);
+		if (nc->batch.node == g && !(h == 0 ? nc->batch.first : nc->batch.last))
+			hooks = v_undef(); /* a microbatch model's pre-hooks run once, before the first
+			                      batch, and its post-hooks after the last */
 		value list = v_list(a, 2);
 		if (hooks.type == VT_LIST)
 			for (uint32_t i = 0; i < hooks.list->n; i++) {
@@ -383,6 +390,168 @@ static enum run_status run_seed_node(struct task *t, struct adapter_conn *c, str
 	return s;
 }
 
+static bool is_microbatch(const struct gnode *g)
+{
+	const char *m = v_item_str(g->config, "materialized");
+	const char *s = v_item_str(g->config, "incremental_strategy");
+	return g->type == GT_MODEL && m && !strcmp(m, "incremental") && s && !strcmp(s, "microbatch");
+}
+
+static void outcome_release(struct outcome *oc)
+{
+	free(oc->message);
+	free(oc->block);
+	free(oc->status_text);
+	free(oc->response);
+	free(oc->compiled_code);
+}
+
+/* "Batch 2 of 3 OK created batch 20240102 of main.daily ..... [SUCCESS 1 in 0.01s]" */
+static void batch_line(struct task *t, size_t i, size_t n, const char *what, const char *id,
+                       const struct gnode *g, const char *status, enum console_colour col,
+                       double secs)
+{
+	const char *schema = v_item_str(g->raw, "schema"), *alias = v_item_str(g->raw, "alias");
+	struct buf m = BUF_INIT, line = BUF_INIT;
+	buf_printf(&m, "%s batch %s of %s.%s", what, id, schema ? schema : "", alias ? alias : g->name);
+	buf_puts(&line, "Batch ");
+	console_progress_text(&line, (int)i + 1, (int)n, m.p, status, col, t->con.colour, secs);
+	console_line(&t->con, "%s", line.p);
+	buf_release(&m);
+	buf_release(&line);
+}
+
+static double secs_of(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* A microbatch model, as dbt's MicrobatchModelRunner runs it: the incremental materialization
+ * once per batch (run/microbatch.h) with model.batch set and refs filtered to the batch's
+ * window; the pre-hooks with the first batch, the post-hooks with the last. A failed first
+ * batch skips the rest; a later failure leaves the other batches to run, and the model reads
+ * SUCCESS, ERROR or PARTIAL SUCCESS (k/n). */
+static enum run_status run_microbatch_node(struct task *t, struct node_compiler *nc,
+                                           struct adapter_conn *c, struct gnode *g,
+                                           struct outcome *oc)
+{
+	struct diag d;
+	diag_init(&d);
+	clock_gettime(CLOCK_REALTIME, &oc->c0);
+	oc->c1 = oc->e0 = oc->e1 = oc->c0;
+	bool full = t->o->full_refresh;
+	value fr = v_item(g->config, "full_refresh");
+	if (fr.type == VT_BOOL)
+		full = fr.b;
+	const char *alias = v_item_str(g->raw, "alias");
+	struct relation rel;
+	int found = adapter_get_relation(c, v_item_str(g->raw, "database"), v_item_str(g->raw, "schema"),
+	                                 alias ? alias : g->name, &rel, &d);
+	bool incremental = found == 1 && rel.type == REL_TABLE && !full;
+	struct microbatch mb = { 0 };
+	if (found < 0 ||
+	    microbatch_plan(g->name, g->config, incremental, t->o->event_time_start,
+	                    t->o->event_time_end,
+	                    microbatch_unix_us(oc->c0.tv_sec, oc->c0.tv_nsec / 1000), &mb, &d) < 0) {
+		char *msg = run_error_text(&d);
+		set_error(t, g, oc, found < 0, msg);
+		free(msg);
+		diag_release(&d);
+		return RUN_ERROR;
+	}
+	bool zone = strcmp(t->ad->ops->type, "sqlite") != 0; /* SQLite compares text timestamps */
+	size_t ok = 0, failed = 0;
+	struct outcome err = { .failures = -1 }; /* the first failed batch's, for the summary */
+	bool have_err = false;
+	for (size_t i = 0; i < mb.n; i++) {
+		struct buf id = BUF_INIT;
+		microbatch_id(&mb, i, &id);
+		if (i > 0 && failed && !ok) { /* the first batch failed: the others are skipped */
+			batch_line(t, i, mb.n, "SKIP", id.p, g, "SKIPPED", CC_YELLOW, -1);
+			failed++;
+			buf_release(&id);
+			continue;
+		}
+		batch_line(t, i, mb.n, "START", id.p, g, "RUN", CC_NONE, -1);
+		struct arena a;
+		arena_init(&a);
+		struct buf s = BUF_INIT, e = BUF_INIT;
+		microbatch_time_text(mb.start[i], zone, &s);
+		microbatch_time_text(mb.end[i], zone, &e);
+		nc->batch.node = g;
+		nc->batch.start = s.p;
+		nc->batch.end = e.p;
+		nc->batch.value = microbatch_batch_value(&a, &mb, i);
+		nc->batch.incremental = i > 0 || incremental;
+		nc->batch.first = i == 0;
+		nc->batch.last = i + 1 == mb.n;
+		struct outcome bo = { .failures = -1, .thread = oc->thread };
+		enum run_status bs = run_sql_node(t, nc, c, g, &bo);
+		nc->batch.node = NULL;
+		buf_release(&s);
+		buf_release(&e);
+		arena_release(&a);
+		double secs = secs_of(&bo.c0, &bo.e1);
+		if (bs == RUN_SUCCESS) {
+			ok++;
+			batch_line(t, i, mb.n, "OK created", id.p, g,
+			           bo.status_text ? bo.status_text : "OK", CC_GREEN, secs);
+		} else {
+			failed++;
+			batch_line(t, i, mb.n, "ERROR creating", id.p, g, "ERROR", CC_RED, secs);
+		}
+		if (i == 0) {
+			oc->c0 = bo.c0;
+			oc->c1 = bo.c1;
+		}
+		oc->e1 = bo.e1;
+		if (bs != RUN_SUCCESS && !have_err) {
+			err = bo;
+			have_err = true;
+		} else if (bs == RUN_SUCCESS && i + 1 == mb.n && !have_err) {
+			outcome_release(oc);
+			struct timespec c0 = oc->c0, c1 = oc->c1, e1 = oc->e1;
+			*oc = bo;
+			oc->c0 = c0, oc->c1 = c1, oc->e1 = e1;
+		} else {
+			outcome_release(&bo);
+		}
+		buf_release(&id);
+	}
+	enum run_status st = RUN_SUCCESS;
+	char word[64];
+	if (!failed) {
+		snprintf(word, sizeof(word), "SUCCESS");
+	} else {
+		/* a failure is the node's error; dbt's PartialSuccess is reported as one too */
+		struct timespec c0 = oc->c0, c1 = oc->c1, e1 = oc->e1;
+		outcome_release(oc);
+		*oc = err;
+		oc->c0 = c0, oc->c1 = c1, oc->e1 = e1;
+		st = RUN_ERROR;
+		if (ok)
+			snprintf(word, sizeof(word), "PARTIAL SUCCESS (%zu/%zu)", ok, ok + failed);
+		else
+			snprintf(word, sizeof(word), "ERROR");
+	}
+	if (st == RUN_SUCCESS) {
+		free(oc->message);
+		free(oc->status_text);
+		oc->message = strdup(word);
+		oc->status_text = strdup(word);
+	} else if (ok) {
+		free(oc->status_text);
+		oc->status_text = strdup(word);
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s: %s", word, oc->message ? oc->message : "");
+		free(oc->message);
+		oc->message = buf_detach(&b, NULL);
+	}
+	microbatch_release(&mb);
+	diag_release(&d);
+	return st;
+}
+
 static enum run_status execute(void *ud, int worker, struct run_item *it)
 {
 	struct task *t = ud;
@@ -403,9 +572,22 @@ static enum run_status execute(void *ud, int worker, struct run_item *it)
 		}
 		diag_release(&d);
 	}
-	if (t->conns[worker])
-		st = g->type == GT_SEED ? run_seed_node(t, t->conns[worker], g, oc)
-		                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
+	if (t->conns[worker]) {
+		struct diag d;
+		diag_init(&d);
+		if (query_comment_set_node(&t->qc, t->rs[k].env, &t->ncs[k].info, t->conns[worker],
+		                           g->raw, &d) < 0) {
+			char *msg = run_error_text(&d);
+			set_error(t, g, oc, false, msg);
+			free(msg);
+		} else {
+			st = g->type == GT_SEED     ? run_seed_node(t, t->conns[worker], g, oc)
+			     : is_microbatch(g) ? run_microbatch_node(t, &t->ncs[k], t->conns[worker], g, oc)
+			                        : run_sql_node(t, &t->ncs[k], t->conns[worker], g, oc);
+		}
+		adapter_reset_comment(t->conns[worker]);
+		diag_release(&d);
+	}
 	pthread_mutex_unlock(&t->env_mu[k]);
 	return st;
 }
@@ -423,7 +605,7 @@ static void describe(const struct gnode *g, struct buf *out)
 	} else if (g->type == GT_SNAPSHOT) {
 		buf_printf(out, "snapshot %s.%s", schema ? schema : "", alias ? alias : g->name);
 	} else {
-		const char *mat = v_item_str(g->config, "materialized");
+		const char *mat = is_microbatch(g) ? "microbatch" : v_item_str(g->config, "materialized");
 		buf_printf(out, "sql %s model %s.%s", mat ? mat : "view", schema ? schema : "",
 		           alias ? alias : g->name);
 	}
@@ -734,6 +916,21 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		pthread_mutex_init(&t.env_mu[k], NULL);
 	}
 	t.seeds = (struct seed_ctx){ p, r, t.ad };
+	if (query_comment_init(&t.qc, p, d) < 0 ||
+	    query_comment_set_default(&t.qc, t.rs[0].env, &t.ncs[0].info, t.ad, d) < 0) {
+		free(t.conns);
+		free(t.out);
+		for (int k = 0; k < t.nenvs; k++) {
+			node_compiler_release(&t.ncs[k]);
+			pthread_mutex_destroy(&t.env_mu[k]);
+		}
+		free(t.ncs);
+		free(t.rs);
+		free(t.env_mu);
+		adapter_free(t.ad);
+		arena_release(&a);
+		return 2;
+	}
 
 	struct gnode **sel = xcalloc(n + 1, sizeof(*sel));
 	size_t nsel = 0;

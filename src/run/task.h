@@ -24,6 +24,7 @@ struct task_opts {
 	bool no_write_json;  /* --no-write-json */
 	const char *target_name; /* for the Concurrency line */
 	const struct gdefer *defer;      /* --defer: unselected parents from the state, or NULL */
+	const char *event_time_start, *event_time_end; /* microbatch models' window, or NULL */
 	volatile sig_atomic_t *interrupt; /* set by a SIGINT handler */
 };
 

@@ -287,6 +287,71 @@ EOT
 silt source freshness --project-dir "$P" --profiles-dir "$P" > "$t/out" 2>&1
 check "source freshness on PostgreSQL: three hours old is a warning" grep -q "WARN freshness of raw.events" "$t/out"
 
+# ---- query comments: the statements a model sends carry dbt's comment (the server's
+# current_query() shows it), appended when asked, none when query-comment is null
+C=$t/qc
+mkdir -p "$C/models"
+profile "$C" qc qc
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\n' > "$C/dbt_project.yml"
+echo "select current_query() as q" > "$C/models/m.sql"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "a model that records its own statement builds" [ $? -eq 0 ]
+check "the statement starts with dbt's default query comment" [ "$(q "select q like '/* {\"app\": \"dbt\", \"dbt_version\": \"%\", \"profile_name\": \"qc\", \"target_name\": \"dev\", \"node_id\": \"model.qc.m\"} */' || chr(10) || '%create  table%' from qc.m")" = t ]
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\nquery-comment:\n  comment: "run by {{ target.user }} for {{ node.name }}"\n  append: true\n' > "$C/dbt_project.yml"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "an appended comment comes after the statement" [ $? -eq 0 ] && [ "$(q "select q like '%create  table%)' || chr(10) || '/* run by $PGUSER for m */' from qc.m")" = t ]
+printf 'name: qc\nprofile: qc\nmodels:\n  qc:\n    +materialized: table\nquery-comment: null\n' > "$C/dbt_project.yml"
+silt run --project-dir "$C" --profiles-dir "$C" > "$t/out" 2>&1
+check "query-comment: null sends the statement alone" [ $? -eq 0 ] && [ "$(q "select q not like '%/*%' from qc.m")" = t ]
+
+# ---- microbatch: refs read the batch's window ('+00:00' bounds, dbt's subquery alias), each
+# batch merges on the unique_key, which dbt-postgres requires
+M=$t/mb
+mkdir -p "$M/models" "$M/seeds"
+profile "$M" mb mb
+printf 'name: mb\nprofile: mb\nseeds:\n  mb:\n    +event_time: ts\n' > "$M/dbt_project.yml"
+printf 'id,ts\n1,2024-01-01 05:00:00\n2,2024-01-02 00:00:00\n3,2024-01-02 23:00:00\n' > "$M/seeds/ev.csv"
+cat > "$M/models/m.sql" <<'EOT'
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts',
+          batch_size='day', begin='2024-01-01', unique_key='id') }}
+select id, ts, '{{ model.batch.id }}' as b from {{ ref('ev') }}
+EOT
+silt build --project-dir "$M" --profiles-dir "$M" --event-time-end 2024-01-03 > "$t/out" 2>&1
+check "a microbatch model builds in daily batches" [ $? -eq 0 ] && [ "$(q "select string_agg(id || ':' || b, ',' order by id) from mb.m")" = "1:20240101,2:20240102,3:20240102" ]
+check "its ref reads the last batch's window" grep -q "from (select \* from \"$db\".\"mb\".\"ev\" where ts >= '2024-01-02 00:00:00+00:00' and ts < '2024-01-03 00:00:00+00:00') _dbt_et_filter_subq_ev" "$t/mb/target/compiled/mb/models/m.sql"
+check "later batches merge on the unique_key" grep -q 'merge into' "$t/mb/target/run/mb/models/m.sql"
+sed -i "s/, unique_key='id'//" "$M/models/m.sql"
+silt run --project-dir "$M" --profiles-dir "$M" --event-time-end 2024-01-03 > "$t/out" 2>&1
+check "without a unique_key it is dbt-postgres' error" grep -q "dbt-postgres 'microbatch' requires a \`unique_key\` config" "$t/out"
+
+# ---- expand_target_column_types widens varchar columns; seeds with quote_columns: false
+X=$t/ex
+mkdir -p "$X/models" "$X/seeds"
+profile "$X" ex ex
+printf 'name: ex\nprofile: ex\nseeds:\n  ex:\n    unq:\n      +quote_columns: false\n' > "$X/dbt_project.yml"
+cp "$ROOT/tests/projects/run_incremental_expand_types/models/w.sql" "$X/models/"
+printf 'Name,Age\nann,3\n' > "$X/seeds/unq.csv"
+silt build --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1 && silt run --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1
+check "an incremental run with wider strings succeeds" [ $? -eq 0 ]
+check "... after widening the columns to character varying(6) and (2)" [ "$(q "select string_agg(column_name || ':' || data_type || coalesce(character_maximum_length::text, ''), ',' order by ordinal_position) from information_schema.columns where table_schema = 'ex' and table_name = 'w'")" = "id:integer,s:character varying6,c:character varying2" ]
+check "quote_columns: false leaves the seed's columns to PostgreSQL's folding" [ "$(q "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'ex' and table_name = 'unq'")" = "name,age" ]
+
+# ---- a snapshot whose source widens a varchar column keeps its history (the column widened
+# first); numerics print in silt show as dbt's agate prints Decimals
+mkdir -p "$X/snapshots"
+cat > "$X/snapshots/snap.sql" <<'EOT'
+{% snapshot snap %}
+{{ config(unique_key='id', strategy='check', check_cols=['s'], target_schema='ex') }}
+select 1 as id, cast('{{ var("s", "abc") }}' as varchar({{ var("n", 3) }})) as s
+{% endsnapshot %}
+EOT
+silt snapshot --project-dir "$X" --profiles-dir "$X" > "$t/out" 2>&1 &&
+	silt snapshot --project-dir "$X" --profiles-dir "$X" --vars '{s: abcdefgh, n: 8}' > "$t/out" 2>&1
+check "a snapshot of a wider varchar succeeds" [ $? -eq 0 ]
+check "... with both versions kept in a widened column" [ "$(q "select string_agg(s, ',' order by dbt_valid_from) from ex.snap")|$(q "select character_maximum_length from information_schema.columns where table_schema = 'ex' and table_name = 'snap' and column_name = 's'")" = "abc,abcdefgh|8" ]
+silt show --project-dir "$X" --profiles-dir "$X" --inline "select 35.00::numeric as a, 1.500::numeric(10,3) as b, 3.14159::float8 as f, 12.5::numeric as c" > "$t/out" 2>&1
+check "silt show prints numerics as dbt does" grep -q '^| 35 | 1.5 | 3.142… | 12.5 |$' "$t/out"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

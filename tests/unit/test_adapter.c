@@ -239,7 +239,7 @@ static void test_cache_per_schema(void)
 	vdict_sets(t.dict, "schema", v_cstr("a"));
 	struct adapter *ad = xcalloc(1, sizeof(*ad));
 	adapter_base_init(ad, &mock_ops, t, "db");
-	struct adapter_conn conn = {ad};
+	struct adapter_conn conn = { .ad = ad };
 	struct diag d;
 	diag_init(&d);
 	struct relation r;

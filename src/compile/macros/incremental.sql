@@ -14,6 +14,10 @@
 
 {#- config.full_refresh when the model sets it, else the --full-refresh flag -#}
 {% macro should_full_refresh() %}
+    {#- a microbatch model's batches after the first merge into the table the first one built -#}
+    {%- if __silt_microbatch_incremental is defined and __silt_microbatch_incremental -%}
+        {{ return(false) }}
+    {%- endif -%}
     {%- set config_full_refresh = config.get('full_refresh') -%}
     {%- if config_full_refresh is none -%}
         {%- set config_full_refresh = flags.FULL_REFRESH -%}
@@ -73,6 +77,22 @@
     {{ return(adapter.get_columns_in_relation(target_relation)) }}
 {%- endmacro %}
 
+{#- A column's type changed in place (dbt's default): a new column of the type, the values copied
+    over, the old column dropped (cascade) and the new one renamed to its name. -#}
+{% macro alter_column_type(relation, column_name, new_column_type) -%}
+    {{ return(adapter.dispatch('alter_column_type', 'dbt')(relation, column_name, new_column_type)) }}
+{%- endmacro %}
+
+{% macro default__alter_column_type(relation, column_name, new_column_type) -%}
+    {%- set tmp_column = column_name + "__dbt_alter" -%}
+    {%- call statement('alter_column_type') %}
+    alter table {{ relation }} add column {{ adapter.quote(tmp_column) }} {{ new_column_type }};
+    update {{ relation }} set {{ adapter.quote(tmp_column) }} = {{ adapter.quote(column_name) }};
+    alter table {{ relation }} drop column {{ adapter.quote(column_name) }} cascade;
+    alter table {{ relation }} rename column {{ adapter.quote(tmp_column) }} to {{ adapter.quote(column_name) }}
+    {%- endcall %}
+{%- endmacro %}
+
 {#- The strategies. Each returns the SQL that merges temp_relation's rows into target_relation. -#}
 {% macro get_incremental_default_sql(arg_dict) -%}
     {{ return(adapter.dispatch('get_incremental_default_sql', 'dbt')(arg_dict)) }}
@@ -105,6 +125,32 @@
 
 {% macro get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates=none) -%}
     {{ adapter.dispatch('get_delete_insert_merge_sql', 'dbt')(target, source, unique_key, dest_columns, incremental_predicates) }}
+{%- endmacro %}
+
+{#- microbatch (dbt 1.9): each batch's rows (model.batch, the window [event_time_start,
+    event_time_end) of the model's event_time) merged into the table. dbt-core leaves the SQL to
+    the adapter; silt's default, which SQLite uses, deletes the table's rows of the window and
+    inserts the batch's (SQLite compares its text timestamps with 'YYYY-MM-DD HH:MM:SS'). -#}
+{% macro get_incremental_microbatch_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('get_incremental_microbatch_sql', 'dbt')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_incremental_microbatch_sql(arg_dict) -%}
+    {%- set event_time = config.get('event_time') -%}
+    {%- set batch = model.get('batch') -%}
+    {%- if not event_time or not batch -%}
+        {%- do exceptions.raise_compiler_error("The 'microbatch' strategy runs only in a microbatch model's batches (incremental_strategy 'microbatch' with an event_time)") -%}
+    {%- endif -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set cols = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) %}
+    delete from {{ target }}
+    where {{ event_time }} >= '{{ batch.event_time_start.strftime('%Y-%m-%d %H:%M:%S') }}'
+    and {{ event_time }} < '{{ batch.event_time_end.strftime('%Y-%m-%d %H:%M:%S') }}'
+    {%- for predicate in arg_dict['incremental_predicates'] or [] %}
+    and {{ predicate }}{% endfor %};
+    insert into {{ target }} ({{ cols }})
+    select {{ cols }}
+    from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
 {#- One key: delete the target's rows whose key the new rows carry. Several keys: the same with

@@ -70,6 +70,10 @@
         {%- set swap = true -%}
     {%- else -%}
         {%- do run_query(get_create_table_as_sql(True, temp_relation, sql)) -%}
+        {%- set contract = config.get('contract') -%}
+        {%- if not contract or not contract.enforced -%}
+            {%- do adapter.expand_target_column_types(from_relation=temp_relation, to_relation=target_relation) -%}
+        {%- endif -%}
         {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
         {%- if not dest_columns -%}
             {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}

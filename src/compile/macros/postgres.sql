@@ -79,6 +79,16 @@
                             arg_dict['dest_columns'], arg_dict['incremental_predicates'])) }}
 {%- endmacro %}
 
+{#- microbatch on PostgreSQL is dbt-postgres': each batch merged on the unique_key, which it
+    requires. -#}
+{% macro postgres__get_incremental_microbatch_sql(arg_dict) -%}
+    {%- if arg_dict['unique_key'] -%}
+        {{ return(adapter.dispatch('get_incremental_merge_sql', 'dbt')(arg_dict)) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("dbt-postgres 'microbatch' requires a `unique_key` config") }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- SQLite has no MERGE: the strategy is refused as an unknown one is. -#}
 {% macro sqlite__get_incremental_merge_sql(arg_dict) -%}
     {%- do exceptions.raise_compiler_error("Invalid incremental strategy provided: merge\n    Expected one of: 'append', 'delete+insert'") -%}

@@ -1,0 +1,1 @@
+{% macro comment_text() %}{{ return(var('comment_text', 'from a macro')) }}{% endmacro %}

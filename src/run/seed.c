@@ -36,6 +36,63 @@ static const char *unquoted_name(struct arena *a, const struct adapter *ad, stru
 	return out;
 }
 
+/* Whether table a has b's column names and types, in order. */
+static bool same_columns(struct adapter_conn *c, const struct relation *a, const struct relation *b,
+                         struct arena *ar, struct diag *d)
+{
+	struct adapter_column *ca, *cb;
+	size_t na, nb;
+	if (adapter_get_columns(c, a, ar, &ca, &na, d) < 0 ||
+	    adapter_get_columns(c, b, ar, &cb, &nb, d) < 0 || na != nb || !na)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(ca[i].name, cb[i].name) || strcmp(ca[i].type, cb[i].type))
+			return false;
+	return true;
+}
+
+/* The loaded tmp becomes target: when target is a table of the same shape and no full refresh
+ * is asked for, target's rows are replaced in one transaction and tmp dropped; otherwise tmp is
+ * swapped in. */
+static int replace_rows(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
+                        const struct relation *target, const struct relation *tmp,
+                        struct arena *a, struct diag *d)
+{
+	bool full = s->full_refresh;
+	value fr = v_item(g->config, "full_refresh");
+	if (fr.type == VT_BOOL)
+		full = fr.b;
+	struct relation old;
+	struct diag probe;
+	diag_init(&probe);
+	bool in_place = !full && !adapter_in_transaction(c) &&
+	                adapter_get_relation(c, target->database, target->schema,
+	                                     target->identifier, &old, &probe) == 1 &&
+	                old.type == REL_TABLE && same_columns(c, target, tmp, a, &probe);
+	diag_release(&probe);
+	if (!in_place)
+		return adapter_swap(c, target, tmp, d);
+	struct buf sql = BUF_INIT;
+	int rc = adapter_begin(c, d);
+	if (rc == 0) {
+		sqlfmt(&sql, s->ad, "delete from %R", target);
+		rc = adapter_exec(c, buf_cstr(&sql), NULL, d);
+	}
+	if (rc == 0) {
+		buf_reset(&sql);
+		sqlfmt(&sql, s->ad, "insert into %R select * from %R", target, tmp);
+		rc = adapter_exec(c, buf_cstr(&sql), NULL, d);
+	}
+	if (rc == 0)
+		rc = adapter_drop_relation(c, tmp, d);
+	if (rc == 0)
+		rc = adapter_commit(c, d);
+	else
+		adapter_rollback(c, d);
+	buf_release(&sql);
+	return rc;
+}
+
 int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
               struct buf *st, int64_t *nrows, struct diag *d)
 {
@@ -113,7 +170,7 @@ int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gno
 	adapter_drop_relation(c, &tmp, d);
 	if (adapter_exec(c, sql.p, NULL, d) == 0 &&
 	    adapter_insert_rows(c, &tmp, cols, t->ncols, rows, &inserted, d) == 0 &&
-	    adapter_swap(c, &target, &tmp, d) == 0) {
+	    replace_rows(s, c, g, &target, &tmp, &a, d) == 0) {
 		buf_printf(st, "INSERT %lld", (long long)inserted);
 		*nrows = inserted;
 		rc = 0;

@@ -1,7 +1,10 @@
 /* run/seed: loading a CSV seed into the warehouse as dbt seed does. The file is read as dbt reads
  * it (csv/: Python's csv + agate's type inference), `column_types` override the inferred types,
- * and the table is built beside the old one as <alias>__dbt_tmp and swapped in one transaction,
- * so a reader never sees a half-loaded table and a failure leaves the old one. */
+ * and the table is built beside the old one as <alias>__dbt_tmp. When the old table has the same
+ * columns and types and no full refresh is asked for, its rows are replaced in one transaction
+ * (as dbt truncates and reloads; views over it stay, and a reader of such a view never meets a
+ * dropped relation); otherwise the new table is swapped in. Either way a reader never sees a
+ * half-loaded table and a failure leaves the old one. */
 #ifndef SILT_RUN_SEED_H
 #define SILT_RUN_SEED_H
 
@@ -12,6 +15,7 @@ struct seed_ctx {
 	struct project *p;
 	struct parse_result *r; /* packages: where a package's seed files are */
 	struct adapter *ad;
+	bool full_refresh; /* --full-refresh (a seed's `full_refresh` config wins) */
 };
 
 /* Loads seed g on connection c: 0 with the status text ("INSERT 10") in st and the row count in

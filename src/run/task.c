@@ -915,7 +915,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		nc->info.invocation_id = invocation;
 		pthread_mutex_init(&t.env_mu[k], NULL);
 	}
-	t.seeds = (struct seed_ctx){ p, r, t.ad };
+	t.seeds = (struct seed_ctx){ p, r, t.ad, o->full_refresh };
 	if (query_comment_init(&t.qc, p, d) < 0 ||
 	    query_comment_set_default(&t.qc, t.rs[0].env, &t.ncs[0].info, t.ad, d) < 0) {
 		free(t.conns);

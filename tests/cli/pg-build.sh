@@ -99,6 +99,11 @@ for _ in 1 2 3 4 5 6; do silt seed $SHOP -s raw_orders >/dev/null 2>&1 && swaps_
 wait $reader
 check "six seed reloads succeed while a reader queries the view over the seed" [ "$swaps_ok" = 6 ]
 check "the reader never saw an error or a half-loaded table" [ "$(cat "$t/reader")" = "0" ]
+oid=$(q "select 'raw.raw_orders'::regclass::oid")
+silt seed $SHOP -s raw_orders >/dev/null 2>&1
+check "an unchanged seed's reload replaces the rows of the same table, as dbt's truncate does" [ "$(q "select 'raw.raw_orders'::regclass::oid")" = "$oid" ]
+silt seed $SHOP -s raw_orders --full-refresh >/dev/null 2>&1
+check "--full-refresh builds a new table and swaps it in" [ "$(q "select 'raw.raw_orders'::regclass::oid")" != "$oid" ] && [ "$(q "select count(*) from staging.stg_orders")" = "12" ]
 silt docs generate $SHOP >"$t/out" 2>&1
 check "docs generate exits 0" [ $? -eq 0 ]
 check "the catalog has PostgreSQL's types and table types" /usr/bin/python3 -c "

@@ -90,7 +90,7 @@ bool str_starts_with(struct str s, struct str prefix);
 bool str_ends_with(struct str s, struct str suffix);
 struct str str_trim(struct str s);
 int str_cmp(struct str a, struct str b);
-uint64_t str_hash(struct str s); /* FNV-1a 64 */
+uint64_t str_hash(struct str s); /* 64 bits, in-memory tables only */
 
 /* ---- growable byte buffer (string builder); always NUL-terminated when non-empty ---- */
 struct buf {

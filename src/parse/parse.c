@@ -78,6 +78,8 @@ struct pctx {
 	struct map source_ids; /* "src.tbl" -> unique id */
 	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
 	struct map named;    /* naming results that depend only on the custom name: see named() */
+	struct map macro_ids; /* "pkg\0name" -> macro unique id or no_macro: see macro_id() */
+	struct buf memo_key;  /* macro_id()'s key */
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
@@ -986,8 +988,29 @@ static value ctx_node(struct pctx *c, const struct ninfo *n)
 	return d;
 }
 
-/* The macro's unique id for a name called from package pkg, or NULL. */
+static const char no_macro[] = "";
+static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name);
+
+/* The macro's unique id for a name called from package pkg, or NULL; remembered per worker
+ * (the macros are all known before the nodes are read), so the names a project's templates
+ * call again and again (ref, config, its own macros) are looked up once. */
 static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
+{
+	struct buf *k = &c->memo_key;
+	k->n = 0;
+	buf_puts(k, pkg ? pkg : "");
+	buf_putc(k, 0);
+	buf_puts(k, name);
+	const char *hit = map_get(&c->macro_ids, buf_str(k));
+	if (hit)
+		return hit == no_macro ? NULL : hit;
+	const char *id = macro_id_find(c, pkg, name);
+	map_set(&c->macro_ids, str_make(arena_strndup(c->a, k->p, k->n), k->n),
+	        (void *)(id ? id : no_macro));
+	return id;
+}
+
+static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
@@ -1033,6 +1056,12 @@ static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, con
 {
 	bool in_tag = false;
 	for (size_t i = 0; i < n; i++) {
+		if (!in_tag) { /* nothing counts before the next '{' */
+			const char *b = memchr(s + i, '{', n - i);
+			if (!b)
+				break;
+			i = (size_t)(b - s);
+		}
 		if (i + 1 < n && s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%')) {
 			in_tag = true;
 			i++;
@@ -2977,6 +3006,8 @@ static int phase_start(struct pctx *c, struct phase *ph)
 		w->c.env = keep.env;
 		w->c.shared = keep.shared;
 		w->c.named = keep.named;
+		w->c.macro_ids = keep.macro_ids;
+		w->c.memo_key = keep.memo_key;
 		memcpy(w->c.shapes, keep.shapes, sizeof(keep.shapes));
 		w->c.kept_docs = keep.kept_docs;
 		w->c.kept_contract = keep.kept_contract;
@@ -3125,6 +3156,8 @@ static void workers_start(struct pctx *c)
 		w->c.env = k ? NULL : c->env;
 		map_init(&w->c.shared);
 		map_init(&w->c.named);
+		map_init(&w->c.macro_ids);
+		buf_init(&w->c.memo_key);
 		memset(w->c.plain_naming, -1, sizeof(w->c.plain_naming));
 	}
 }
@@ -3138,6 +3171,8 @@ static void workers_stop(struct pctx *c)
 		arena_release(&w->hold);
 		map_release(&w->c.shared);
 		map_release(&w->c.named);
+		map_release(&w->c.macro_ids);
+		buf_release(&w->c.memo_key);
 	}
 	free(c->workers);
 	c->workers = NULL;
@@ -3169,6 +3204,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->source_ids);
 	map_init(&c->shared);
 	map_init(&c->named);
+	map_init(&c->macro_ids);
 	memset(c->plain_naming, -1, sizeof(c->plain_naming));
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
@@ -3384,6 +3420,8 @@ done:
 	map_release(&c->source_ids);
 	map_release(&c->shared);
 	map_release(&c->named);
+	map_release(&c->macro_ids);
+	buf_release(&c->memo_key);
 	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;

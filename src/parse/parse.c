@@ -1566,6 +1566,8 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 	jinja_add_macros(c->env, pkg, t);
 	const struct jinja_block *b;
 	size_t nb = jinja_template_blocks(t, &b);
+	size_t at = 0; /* the start of line `line` of src */
+	int line = 1;
 	for (size_t i = 0; i < nb; i++) {
 		const char *name;
 		if (!strcmp(b[i].kind, "macro"))
@@ -1588,11 +1590,22 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 		struct gmacro *mm = gmanifest_add_macro(c->m, uid);
 		mm->package = pkg;
 		mm->name = name;
-		/* macro_sql: from the opening tag to the end of the closing one */
-		size_t start = 0;
-		int line = 1;
-		while (start < len && line < b[i].line)
-			line += src[start++] == '\n';
+		/* macro_sql: from the opening tag to the end of the closing one; the blocks come in
+		 * line order, so the line count goes on from the previous block's */
+		if (b[i].line < line) {
+			at = 0;
+			line = 1;
+		}
+		while (at < len && line < b[i].line) {
+			const char *nl = memchr(src + at, '\n', len - at);
+			if (!nl) {
+				at = len;
+				break;
+			}
+			at = (size_t)(nl - src) + 1;
+			line++;
+		}
+		size_t start = at;
 		start += (size_t)(b[i].col > 0 ? b[i].col - 1 : 0);
 		if (start > len)
 			start = len;
@@ -3076,19 +3089,25 @@ static int run_phase_in_order(struct pctx *c, size_t n,
  * so that the output keeps dbt's order. */
 static bool may_print(const char *s, size_t n)
 {
-	static const char *const names[] = {"print", "log", "warn", "on_schema_change"};
-	for (size_t k = 0; k < ARRAY_LEN(names); k++) {
-		size_t m = strlen(names[k]);
-		for (const char *q = s, *end = s + n; (q = memmem(q, (size_t)(end - q), names[k], m));
-		     q += m) {
-			bool start = q == s || !is_word_char(q[-1]);
-			const char *r = q + m;
-			while (r < end && (*r == ' ' || *r == '\t'))
-				r++;
-			if (start && (k == 3 || (r < end && *r == '(')))
+	static const char *const calls[] = {"print", "log", "warn"};
+	const char *end = s + n;
+	/* a call: one of the names as a word, spaces or tabs, '(' (found from the '(': they are
+	 * far rarer than the names' first letters) */
+	for (const char *q = s; (q = memchr(q, '(', (size_t)(end - q))); q++) {
+		const char *r = q;
+		while (r > s && (r[-1] == ' ' || r[-1] == '\t'))
+			r--;
+		for (size_t k = 0; k < ARRAY_LEN(calls); k++) {
+			size_t m = strlen(calls[k]);
+			if ((size_t)(r - s) >= m && !memcmp(r - m, calls[k], m) &&
+			    (r - m == s || !is_word_char(r[-(ptrdiff_t)m - 1])))
 				return true;
 		}
 	}
+	static const char osc[] = "on_schema_change";
+	for (const char *q = s; (q = memmem(q, (size_t)(end - q), osc, sizeof(osc) - 1)); q++)
+		if (q == s || !is_word_char(q[-1]))
+			return true;
 	return false;
 }
 

@@ -591,10 +591,26 @@ static uint64_t shape_hash(value v)
 	}
 }
 
+static bool same_shape(value a, value b);
+
+/* same_shape, answering the common case of a shared key or part without a call */
+static inline bool same_entry(value a, value b)
+{
+	if (a.type == b.type && a.flags == b.flags &&
+	    (a.type == VT_STR ? a.s == b.s && a.len == b.len
+	                      : (a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr))
+		return true;
+	return same_shape(a, b);
+}
+
 static bool same_shape(value a, value b)
 {
 	if (a.type != b.type || a.flags != b.flags)
 		return false;
+	/* the same string, list or dict (shared keys, parts persisted before) */
+	if ((a.type == VT_STR || a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr &&
+	    (a.type != VT_STR || a.len == b.len))
+		return true;
 	switch (a.type) {
 	case VT_NONE:
 		return true;
@@ -625,8 +641,8 @@ static bool same_shape(value a, value b)
 				j++;
 			if (i == a.dict->n || j == b.dict->n)
 				return i == a.dict->n && j == b.dict->n;
-			if (!same_shape(a.dict->e[i].k, b.dict->e[j].k) ||
-			    !same_shape(a.dict->e[i].v, b.dict->e[j].v))
+			if (!same_entry(a.dict->e[i].k, b.dict->e[j].k) ||
+			    !same_entry(a.dict->e[i].v, b.dict->e[j].v))
 				return false;
 			i++;
 			j++;

@@ -165,7 +165,12 @@ char *buf_detach(struct buf *b, size_t *len)
 
 char *file_read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return file_read_at(AT_FDCWD, path, len);
+}
+
+char *file_read_at(int dirfd, const char *path, size_t *len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	/* a regular file is read in one go into a buffer of its size; anything else (a pipe, a

@@ -19,6 +19,9 @@ struct node_compiler {
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
+	/* get_where_subquery is dbt's own all the way (no package defines it or a dispatch
+	 * candidate for it): a test without `where` then gets its relation as it is */
+	bool plain_where_subquery;
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

@@ -90,7 +90,7 @@ bool str_starts_with(struct str s, struct str prefix);
 bool str_ends_with(struct str s, struct str suffix);
 struct str str_trim(struct str s);
 int str_cmp(struct str a, struct str b);
-uint64_t str_hash(struct str s); /* FNV-1a 64 */
+uint64_t str_hash(struct str s); /* 64 bits, in-memory tables only */
 
 /* ---- growable byte buffer (string builder); always NUL-terminated when non-empty ---- */
 struct buf {
@@ -113,6 +113,8 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
 /* A whole file, NUL-terminated (caller frees); NULL with errno set when it cannot be read. */
 char *file_read_all(const char *path, size_t *len);
+/* As file_read_all, path relative to the directory open as dirfd (AT_FDCWD: the current one). */
+char *file_read_at(int dirfd, const char *path, size_t *len);
 /* mkdir -p of the directory part of path (path is restored before returning). 0, or -1 with errno. */
 int file_make_parents(char *path);
 static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }

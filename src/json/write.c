@@ -9,6 +9,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "json.h"
 
@@ -191,12 +194,19 @@ static bool is_html(char c)
 }
 
 /* A separator, with the html replacements applied to it as Jinja2 does to the whole output. */
-static void put_sep(struct jw *w, struct str s)
+static void put_sep_html(struct jw *w, struct str s);
+
+static inline void put_sep(struct jw *w, struct str s)
 {
 	if (!w->html) {
 		put(w, s.p, s.n);
 		return;
 	}
+	put_sep_html(w, s);
+}
+
+static void put_sep_html(struct jw *w, struct str s)
+{
 	for (size_t i = 0; i < s.n; i++) {
 		if (is_html(s.p[i])) {
 			char *o = reserve(w, 6);
@@ -283,6 +293,20 @@ static inline size_t scan_plain(const struct jw *w, const unsigned char *s, size
 {
 	const unsigned plain = w->plain;
 	if (plain == ((1u << C_PLAIN) | (1u << C_HTML))) {
+#ifdef __SSE2__
+		/* sixteen at a time: as signed bytes, 0x80-0xff are below 0x20 too */
+		const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+		              quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
+		for (; i + 16 <= end; i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i bad = _mm_or_si128(
+			    _mm_or_si128(_mm_cmplt_epi8(x, sp), _mm_cmpeq_epi8(x, del)),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bsl)));
+			unsigned m = (unsigned)_mm_movemask_epi8(bad);
+			if (m)
+				return i + (size_t)__builtin_ctz(m);
+		}
+#endif
 		const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 		for (; i + 8 <= end; i += 8) {
 			uint64_t x, q, b;

@@ -78,6 +78,8 @@ struct pctx {
 	struct map source_ids; /* "src.tbl" -> unique id */
 	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
 	struct map named;    /* naming results that depend only on the custom name: see named() */
+	struct map macro_ids; /* "pkg\0name" -> macro unique id or no_macro: see macro_id() */
+	struct buf memo_key;  /* macro_id()'s key */
 	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
@@ -589,10 +591,26 @@ static uint64_t shape_hash(value v)
 	}
 }
 
+static bool same_shape(value a, value b);
+
+/* same_shape, answering the common case of a shared key or part without a call */
+static inline bool same_entry(value a, value b)
+{
+	if (a.type == b.type && a.flags == b.flags &&
+	    (a.type == VT_STR ? a.s == b.s && a.len == b.len
+	                      : (a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr))
+		return true;
+	return same_shape(a, b);
+}
+
 static bool same_shape(value a, value b)
 {
 	if (a.type != b.type || a.flags != b.flags)
 		return false;
+	/* the same string, list or dict (shared keys, parts persisted before) */
+	if ((a.type == VT_STR || a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr &&
+	    (a.type != VT_STR || a.len == b.len))
+		return true;
 	switch (a.type) {
 	case VT_NONE:
 		return true;
@@ -623,8 +641,8 @@ static bool same_shape(value a, value b)
 				j++;
 			if (i == a.dict->n || j == b.dict->n)
 				return i == a.dict->n && j == b.dict->n;
-			if (!same_shape(a.dict->e[i].k, b.dict->e[j].k) ||
-			    !same_shape(a.dict->e[i].v, b.dict->e[j].v))
+			if (!same_entry(a.dict->e[i].k, b.dict->e[j].k) ||
+			    !same_entry(a.dict->e[i].v, b.dict->e[j].v))
 				return false;
 			i++;
 			j++;
@@ -986,8 +1004,29 @@ static value ctx_node(struct pctx *c, const struct ninfo *n)
 	return d;
 }
 
-/* The macro's unique id for a name called from package pkg, or NULL. */
+static const char no_macro[] = "";
+static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name);
+
+/* The macro's unique id for a name called from package pkg, or NULL; remembered per worker
+ * (the macros are all known before the nodes are read), so the names a project's templates
+ * call again and again (ref, config, its own macros) are looked up once. */
 static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
+{
+	struct buf *k = &c->memo_key;
+	k->n = 0;
+	buf_puts(k, pkg ? pkg : "");
+	buf_putc(k, 0);
+	buf_puts(k, name);
+	const char *hit = map_get(&c->macro_ids, buf_str(k));
+	if (hit)
+		return hit == no_macro ? NULL : hit;
+	const char *id = macro_id_find(c, pkg, name);
+	map_set(&c->macro_ids, str_make(arena_strndup(c->a, k->p, k->n), k->n),
+	        (void *)(id ? id : no_macro));
+	return id;
+}
+
+static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name)
 {
 	const char *order[3] = {pkg, c->p->name, "dbt"};
 	for (int i = 0; i < 3; i++) {
@@ -1033,6 +1072,12 @@ static void scan_macro_calls(struct pctx *c, value depends, const char *pkg, con
 {
 	bool in_tag = false;
 	for (size_t i = 0; i < n; i++) {
+		if (!in_tag) { /* nothing counts before the next '{' */
+			const char *b = memchr(s + i, '{', n - i);
+			if (!b)
+				break;
+			i = (size_t)(b - s);
+		}
 		if (i + 1 < n && s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%')) {
 			in_tag = true;
 			i++;
@@ -1537,6 +1582,8 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 	jinja_add_macros(c->env, pkg, t);
 	const struct jinja_block *b;
 	size_t nb = jinja_template_blocks(t, &b);
+	size_t at = 0; /* the start of line `line` of src */
+	int line = 1;
 	for (size_t i = 0; i < nb; i++) {
 		const char *name;
 		if (!strcmp(b[i].kind, "macro"))
@@ -1559,11 +1606,22 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 		struct gmacro *mm = gmanifest_add_macro(c->m, uid);
 		mm->package = pkg;
 		mm->name = name;
-		/* macro_sql: from the opening tag to the end of the closing one */
-		size_t start = 0;
-		int line = 1;
-		while (start < len && line < b[i].line)
-			line += src[start++] == '\n';
+		/* macro_sql: from the opening tag to the end of the closing one; the blocks come in
+		 * line order, so the line count goes on from the previous block's */
+		if (b[i].line < line) {
+			at = 0;
+			line = 1;
+		}
+		while (at < len && line < b[i].line) {
+			const char *nl = memchr(src + at, '\n', len - at);
+			if (!nl) {
+				at = len;
+				break;
+			}
+			at = (size_t)(nl - src) + 1;
+			line++;
+		}
+		size_t start = at;
 		start += (size_t)(b[i].col > 0 ? b[i].col - 1 : 0);
 		if (start > len)
 			start = len;
@@ -2977,6 +3035,8 @@ static int phase_start(struct pctx *c, struct phase *ph)
 		w->c.env = keep.env;
 		w->c.shared = keep.shared;
 		w->c.named = keep.named;
+		w->c.macro_ids = keep.macro_ids;
+		w->c.memo_key = keep.memo_key;
 		memcpy(w->c.shapes, keep.shapes, sizeof(keep.shapes));
 		w->c.kept_docs = keep.kept_docs;
 		w->c.kept_contract = keep.kept_contract;
@@ -3045,19 +3105,25 @@ static int run_phase_in_order(struct pctx *c, size_t n,
  * so that the output keeps dbt's order. */
 static bool may_print(const char *s, size_t n)
 {
-	static const char *const names[] = {"print", "log", "warn", "on_schema_change"};
-	for (size_t k = 0; k < ARRAY_LEN(names); k++) {
-		size_t m = strlen(names[k]);
-		for (const char *q = s, *end = s + n; (q = memmem(q, (size_t)(end - q), names[k], m));
-		     q += m) {
-			bool start = q == s || !is_word_char(q[-1]);
-			const char *r = q + m;
-			while (r < end && (*r == ' ' || *r == '\t'))
-				r++;
-			if (start && (k == 3 || (r < end && *r == '(')))
+	static const char *const calls[] = {"print", "log", "warn"};
+	const char *end = s + n;
+	/* a call: one of the names as a word, spaces or tabs, '(' (found from the '(': they are
+	 * far rarer than the names' first letters) */
+	for (const char *q = s; (q = memchr(q, '(', (size_t)(end - q))); q++) {
+		const char *r = q;
+		while (r > s && (r[-1] == ' ' || r[-1] == '\t'))
+			r--;
+		for (size_t k = 0; k < ARRAY_LEN(calls); k++) {
+			size_t m = strlen(calls[k]);
+			if ((size_t)(r - s) >= m && !memcmp(r - m, calls[k], m) &&
+			    (r - m == s || !is_word_char(r[-(ptrdiff_t)m - 1])))
 				return true;
 		}
 	}
+	static const char osc[] = "on_schema_change";
+	for (const char *q = s; (q = memmem(q, (size_t)(end - q), osc, sizeof(osc) - 1)); q++)
+		if (q == s || !is_word_char(q[-1]))
+			return true;
 	return false;
 }
 
@@ -3125,6 +3191,8 @@ static void workers_start(struct pctx *c)
 		w->c.env = k ? NULL : c->env;
 		map_init(&w->c.shared);
 		map_init(&w->c.named);
+		map_init(&w->c.macro_ids);
+		buf_init(&w->c.memo_key);
 		memset(w->c.plain_naming, -1, sizeof(w->c.plain_naming));
 	}
 }
@@ -3138,6 +3206,8 @@ static void workers_stop(struct pctx *c)
 		arena_release(&w->hold);
 		map_release(&w->c.shared);
 		map_release(&w->c.named);
+		map_release(&w->c.macro_ids);
+		buf_release(&w->c.memo_key);
 	}
 	free(c->workers);
 	c->workers = NULL;
@@ -3169,6 +3239,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	map_init(&c->source_ids);
 	map_init(&c->shared);
 	map_init(&c->named);
+	map_init(&c->macro_ids);
 	memset(c->plain_naming, -1, sizeof(c->plain_naming));
 	c->env = jinja_env_new();
 	dbt_context_install(c->env);
@@ -3384,6 +3455,8 @@ done:
 	map_release(&c->source_ids);
 	map_release(&c->shared);
 	map_release(&c->named);
+	map_release(&c->macro_ids);
+	buf_release(&c->memo_key);
 	arena_release(&c->scratch);
 	out->env = c->env; /* config keys and macro names may live in its arena */
 	return rc;

@@ -2,7 +2,9 @@
  * dbt_common find_matching), .dbtignore (pathspec's gitwildmatch) and checksums
  * (load_file_contents(strip=True) + FileHash.from_contents). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "project_int.h"
 
@@ -425,18 +427,45 @@ struct file_read {
 	char hex[65];
 };
 
+/* A worker's open folder: files come folder by folder, so each is opened by its last name
+ * from the folder (openat) instead of walking its whole path again. */
+struct read_dir {
+	char *path; /* malloc'd; NULL: none */
+	size_t n;
+	int fd; /* O_PATH; -1 when the folder cannot be opened */
+};
+
 struct read_job {
 	const struct project *p;
 	const struct project_file *files;
 	struct file_read *out;
+	struct read_dir *dirs; /* per worker */
 };
+
+static char *read_in_dir(struct read_dir *rd, const char *path, size_t *len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path || !slash[1])
+		return pread_file(path, len);
+	size_t n = (size_t)(slash - path);
+	if (!rd->path || rd->n != n || memcmp(rd->path, path, n)) {
+		if (rd->path && rd->fd >= 0)
+			close(rd->fd);
+		free(rd->path);
+		rd->path = xmemdup0(path, n);
+		rd->n = n;
+		rd->fd = open(rd->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (rd->fd < 0)
+		return pread_file(path, len);
+	return file_read_at(rd->fd, slash + 1, len);
+}
 
 static void read_one(void *ud, int worker, size_t i)
 {
-	(void)worker;
 	struct read_job *j = ud;
 	struct file_read *r = &j->out[i];
-	r->text = pread_file(j->files[i].abs_path, &r->len);
+	r->text = read_in_dir(&j->dirs[worker], j->files[i].abs_path, &r->len);
 	if (r->text && !(j->files[i].kind == PF_SEED && r->len > MAX_SEED_BYTES))
 		project_checksum(r->text, r->len, j->p->normalized_checksums, r->hex);
 }
@@ -511,8 +540,15 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 	}
 	/* the files are read and checksummed on two threads, then kept in order */
 	struct file_read *reads = xcalloc(files.n + 1, sizeof(*reads));
-	struct read_job job = {p, files.v, reads};
-	par_for(files.n, files.n >= 64 ? par_cores() : 1, 16, read_one, &job);
+	int nw = files.n >= 64 ? par_cores() : 1;
+	struct read_job job = {p, files.v, reads, xcalloc((size_t)nw, sizeof(struct read_dir))};
+	par_for(files.n, nw, 16, read_one, &job);
+	for (int k = 0; k < nw; k++) {
+		if (job.dirs[k].path && job.dirs[k].fd >= 0)
+			close(job.dirs[k].fd);
+		free(job.dirs[k].path);
+	}
+	free(job.dirs);
 	size_t w = 0;
 	for (size_t i = 0; i < files.n; i++) {
 		struct project_file f = files.v[i];

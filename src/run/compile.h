@@ -32,6 +32,9 @@ struct node_compiler {
 		bool incremental;
 		bool first, last; /* the pre-hooks run with the first batch, the post-hooks the last */
 	} batch;
+	/* get_where_subquery is dbt's own all the way (no package defines it or a dispatch
+	 * candidate for it): a test without `where` then gets its relation as it is */
+	bool plain_where_subquery;
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

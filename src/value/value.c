@@ -263,7 +263,10 @@ static uint32_t vdict_find(const struct vdict *d, value key, uint64_t h)
 		if (!ix)
 			return j;
 		const struct ventry *e = &d->e[ix - 1];
-		if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key))
+		if (e->hash == h && e->k.type != VT_UNDEF &&
+		    ((e->k.type == VT_STR && key.type == VT_STR && e->k.s == key.s &&
+		      e->k.len == key.len) ||
+		     v_equal(e->k, key)))
 			return j;
 		j = (j + 1) & (d->icap - 1);
 	}

@@ -8,6 +8,7 @@
 
 #include "serve_int.h"
 #include "graph/graph.h"
+#include "json/json.h"
 
 /* The execution state of an environment's nodes (unique_id -> struct store_exec *), kept while
  * the applied state's version (store_exec_version) stays the same. */
@@ -599,4 +600,435 @@ void serve_discovery_release(void)
 		dstate_unref_locked(ds);
 	}
 	pthread_mutex_unlock(&cache_mu);
+}
+
+/* ---- compare: how an environment (or a pull request's CI run) differs from another ----
+ *
+ * The head is a manifest: the run's given by `run`, else the newest CI run of `pr`, else the
+ * environment's definition state, else (an environment only CI runs use) its newest CI run.
+ * The base (`base`, default the production environment) is what that environment really has,
+ * as --state-env reads it: each node's digest from its last success, or from the definition
+ * state for a node never built; the nodes it has are those of its definition state. A node is
+ * new (not in the base), removed (in the base only), or modified: its digest differs
+ * (gstate_node_digest of the head's node, as ingestion computes the stored ones), or a macro it
+ * depends on (directly or through other macros) differs, was added or removed. */
+
+struct cmp_base {
+	struct arena *a;
+	struct map dig;    /* unique_id -> 32-byte digest, or (void *)1 when it has none */
+	struct map macros; /* unique_id -> macro_sql */
+	struct store *store;
+	struct diag *d;
+};
+
+static const unsigned char *digest_of_dict(struct arena *a, const char *uid, int type, int table,
+                                           value dict)
+{
+	if (type < 0 || type == GT_MACRO || type == GT_DOC || type == GT_GROUP || dict.type != VT_DICT)
+		return NULL;
+	struct gstate *s = gstate_new();
+	struct gstate_node *n = gstate_add(s, uid, (enum gtable)table, (enum gtype)type);
+	gstate_node_from_dict(s, n, dict);
+	unsigned char dg[32], *out = NULL;
+	if (gstate_node_digest(n, dg)) {
+		out = arena_alloc(a, 32);
+		memcpy(out, dg, 32);
+	}
+	gstate_free(s);
+	return out;
+}
+
+static int table_of_type(int t)
+{
+	switch (t) {
+	case GT_SOURCE: return GTAB_SOURCES;
+	case GT_EXPOSURE: return GTAB_EXPOSURES;
+	case GT_METRIC: return GTAB_METRICS;
+	case GT_SEMANTIC_MODEL: return GTAB_SEMANTIC_MODELS;
+	case GT_SAVED_QUERY: return GTAB_SAVED_QUERIES;
+	case GT_UNIT_TEST: return GTAB_UNIT_TESTS;
+	default: return GTAB_NODES;
+	}
+}
+
+static int type_of_name(const char *rtype)
+{
+	int t = rtype ? graph_type_parse(str_from(rtype)) : -1;
+	return t < 0 && rtype && !strcmp(rtype, "data_test") ? GT_TEST : t;
+}
+
+/* A stored row without a digest (written before digests, or kept inline): from its JSON. */
+static const unsigned char *digest_of_stored(struct cmp_base *b, const char *uid,
+                                             const char *rtype, int64_t blob_id,
+                                             const char *inline_json)
+{
+	const char *json = inline_json;
+	size_t len = json ? strlen(json) : 0;
+	if (!json && blob_id && store_blob_get(b->store, blob_id, b->a, &json, &len, b->d) < 0)
+		return NULL;
+	value dict;
+	if (!json || json_parse(b->a, uid, json, len, &dict, b->d) < 0)
+		return NULL;
+	int t = type_of_name(rtype);
+	return digest_of_dict(b->a, uid, t, table_of_type(t), dict);
+}
+
+static void keep_digest(struct cmp_base *b, const char *uid, const unsigned char *dg)
+{
+	const char *k = arena_strndup(b->a, uid, strlen(uid));
+	unsigned char *v = NULL;
+	if (dg) {
+		v = arena_alloc(b->a, 32);
+		memcpy(v, dg, 32);
+	}
+	map_set(&b->dig, str_from(k), v ? (void *)v : (void *)1);
+}
+
+static int cmp_applied(void *ud, const struct store_node_applied *x)
+{
+	struct cmp_base *b = ud;
+	if (!x->success_run_id)
+		return 0; /* never built: its definition speaks for it */
+	const unsigned char *dg = x->info.digest;
+	if (!dg)
+		dg = digest_of_stored(b, x->unique_id, x->resource_type, x->blob_id, x->node);
+	keep_digest(b, x->unique_id, dg);
+	return 0;
+}
+
+static bool cmp_want(void *ud, const char *uid, const char *rtype)
+{
+	(void)ud, (void)uid, (void)rtype;
+	return true;
+}
+
+static int cmp_def(void *ud, const struct store_node_ref *x)
+{
+	struct cmp_base *b = ud;
+	if (x->resource_type && !strcmp(x->resource_type, "macro")) {
+		map_set(&b->macros, str_from(arena_strndup(b->a, x->unique_id, strlen(x->unique_id))),
+		        (void *)arena_strndup(b->a, x->info.macro_sql ? x->info.macro_sql : "",
+		                              x->info.macro_sql ? strlen(x->info.macro_sql) : 0));
+		return 0;
+	}
+	const unsigned char *dg = x->info.digest;
+	if (!dg)
+		dg = digest_of_stored(b, x->unique_id, x->resource_type, x->blob_id, x->node);
+	keep_digest(b, x->unique_id, dg);
+	return 0;
+}
+
+static const char *macro_sql_of(const struct gmacro *mc)
+{
+	value v = mc->raw.type == VT_DICT ? v_item(mc->raw, "macro_sql") : v_undef();
+	return v.type == VT_STR ? v.s : "";
+}
+
+/* The head's macros that differ from the base's (or are new), closed over the macros that
+ * call them; NULL when the base has no macros to compare with (an ingestion that kept none). */
+static struct map *changed_macros(struct arena *a, const struct gmanifest *m,
+                                  const struct cmp_base *b, struct map *out)
+{
+	(void)a;
+	if (!b->macros.live)
+		return NULL;
+	map_init(out);
+	for (uint32_t i = 0; i < m->nmacros; i++) {
+		const char *was = map_get(&b->macros, str_from(m->macros[i]->unique_id));
+		if (!was || strcmp(was, macro_sql_of(m->macros[i])))
+			map_set(out, str_from(m->macros[i]->unique_id), (void *)1);
+	}
+	/* a macro the base has and the head does not: its callers' depends_on names it */
+	for (size_t i = 0; i < b->macros.n; i++)
+		if (b->macros.e[i].key.p && !graph_find_macro(m, b->macros.e[i].key))
+			map_set(out, b->macros.e[i].key, (void *)1);
+	for (bool grew = out->live > 0; grew;) {
+		grew = false;
+		for (uint32_t i = 0; i < m->nmacros; i++) {
+			const struct gmacro *mc = m->macros[i];
+			if (map_get(out, str_from(mc->unique_id)))
+				continue;
+			for (uint32_t j = 0; j < mc->nmacros; j++)
+				if (map_get(out, str_from(mc->macros[j]))) {
+					map_set(out, str_from(mc->unique_id), (void *)1);
+					grew = true;
+					break;
+				}
+		}
+	}
+	return out;
+}
+
+/* The run whose manifest is the head, or 0 for the environment's definition state; false
+ * after a reply. */
+static bool head_run(struct req *r, const struct store_env *e, int64_t *run, struct store_run *info)
+{
+	struct diag d;
+	diag_init(&d);
+	int64_t want = 0;
+	if (!req_int(r, "run", 1, INT64_MAX, 0, &want))
+		return false;
+	const char *pr = req_query(r, "pr");
+	*run = 0;
+	memset(info, 0, sizeof(*info));
+	if (want) {
+		if (reply_failed(r, store_run_get(r->store, want, &r->a, info, &d), &d))
+			return false;
+		if (info->env_id != e->id) {
+			reply_error(r, 400, "bad_run", "run %lld is not a run of environment '%s'",
+			            (long long)want, e->name);
+			return false;
+		}
+		*run = want;
+		return true;
+	}
+	if (!pr) {
+		int64_t def;
+		const char *gen;
+		if (reply_failed(r, store_defs_source(r->store, e->id, &r->a, &def, &gen, &d), &d))
+			return false;
+		if (gen)
+			return true; /* the definition state */
+	}
+	struct store_run_filter f = { .env_id = e->id, .pr_id = pr, .limit = 200 };
+	struct store_run *runs;
+	size_t n;
+	diag_init(&d);
+	if (reply_failed(r, store_run_list(r->store, &f, &r->a, &runs, &n, &d), &d))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!runs[i].is_ci)
+			continue;
+		struct store_artifact *arts;
+		size_t na;
+		diag_init(&d);
+		if (reply_failed(r, store_artifact_list(r->store, runs[i].id, false, &r->a, &arts, &na, &d), &d))
+			return false;
+		for (size_t k = 0; k < na; k++)
+			if (!strcmp(arts[k].path, "manifest.json")) {
+				*run = runs[i].id;
+				*info = runs[i];
+				return true;
+			}
+	}
+	if (pr)
+		reply_error(r, 404, "not_found",
+		            "environment '%s' has no CI run of pull request %s that kept a manifest", e->name, pr);
+	else
+		reply_error(r, 404, "not_found",
+		            "environment '%s' has no definition state and no CI run that kept a manifest",
+		            e->name);
+	return false;
+}
+
+static value cmp_item(struct arena *a, const struct gnode *g, const char *change, const char *why)
+{
+	value v = v_dict(a, 6);
+	vdict_sets(v.dict, "unique_id", v_cstr(g->unique_id));
+	vdict_sets(v.dict, "name", v_cstr(g->name ? g->name : ""));
+	vdict_sets(v.dict, "resource_type", v_cstr(graph_type_name((enum gtype)g->type)));
+	vdict_sets(v.dict, "layer", str_or_none(layer_of(g)));
+	vdict_sets(v.dict, "change", v_cstr(change));
+	if (why)
+		vdict_sets(v.dict, "reason", v_cstr(why));
+	return v;
+}
+
+enum { CH_NONE, CH_MODIFIED, CH_NEW, CH_REMOVED };
+static const char *const change_names[] = { NULL, "modified", "new", "removed" };
+
+void serve_env_compare(struct req *r)
+{
+	struct store_env e, be;
+	struct diag d;
+	if (!load_env(r, &e))
+		return;
+	const char *base = req_query(r, "base");
+	diag_init(&d);
+	if (base) {
+		if (reply_failed(r, store_env_get(r->store, base, &r->a, &be, &d), &d))
+			return;
+	} else {
+		struct store_env *envs;
+		size_t n;
+		if (reply_failed(r, store_env_list(r->store, &r->a, &envs, &n, &d), &d))
+			return;
+		size_t i = 0;
+		while (i < n && envs[i].type != SENV_PRODUCTION)
+			i++;
+		if (i == n) {
+			reply_error(r, 400, "no_base",
+			            "no environment is marked as production (silt env mark-production NAME): "
+			            "name the one to compare with in base=");
+			return;
+		}
+		be = envs[i];
+	}
+	int64_t run;
+	struct store_run ri;
+	if (!head_run(r, &e, &run, &ri))
+		return;
+	bool tests = req_query(r, "tests") != NULL;
+	/* the head */
+	struct dstate *head = NULL;
+	if (run) {
+		head = xcalloc(1, sizeof(*head));
+		head->refs = 1;
+		head->env_id = e.id;
+		head->def_run = run;
+		head->generated_at = xstrdup("");
+		arena_init(&head->a);
+		diag_init(&d);
+		if (load_manifest(r, run, head, &d) < 0) {
+			dstate_release(head);
+			reply_diag(r, &d);
+			diag_release(&d);
+			return;
+		}
+		diag_release(&d);
+	} else if (!(head = dstate_get(r, &e))) {
+		return;
+	}
+	struct dstate *bs = dstate_get(r, &be);
+	if (!bs) {
+		dstate_release(head);
+		return;
+	}
+	/* the base's digests and macros */
+	struct cmp_base b = { .a = &r->a, .store = r->store, .d = &d };
+	map_init(&b.dig);
+	map_init(&b.macros);
+	diag_init(&d);
+	if (reply_failed(r, store_state_each(r->store, be.id, cmp_applied, cmp_want, cmp_def, &b, &d), &d))
+		goto out;
+	const struct gmanifest *hm = head->m, *bm = bs->m;
+	struct map chm, *changed = changed_macros(&r->a, hm, &b, &chm);
+	uint8_t *hch = arena_alloc(&r->a, hm->n + 1), *bch = arena_alloc(&r->a, bm->n + 1);
+	memset(hch, 0, hm->n + 1);
+	memset(bch, 0, bm->n + 1);
+	value lists[4] = { v_none(), v_list(&r->a, 16), v_list(&r->a, 16), v_list(&r->a, 16) };
+	for (uint32_t k = 0; k < hm->n; k++) {
+		const struct gnode *g = hm->nodes[hm->by_id[k]];
+		if (g->type == GT_DOC || g->type == GT_GROUP || (g->type == GT_TEST && !tests))
+			continue;
+		const char *why = NULL;
+		if (!graph_find(bm, str_from(g->unique_id))) {
+			hch[g->idx] = CH_NEW;
+		} else {
+			const unsigned char *was = map_get(&b.dig, str_from(g->unique_id)),
+			                    *now = digest_of_dict(&r->a, g->unique_id, g->type, g->table, g->raw);
+			if (!was || was == (void *)1 || !now || memcmp(was, now, 32))
+				why = "definition";
+			for (uint32_t j = 0; !why && changed && j < g->nmacros; j++)
+				if (map_get(changed, str_from(g->macros[j])))
+					why = "macros";
+			if (why)
+				hch[g->idx] = CH_MODIFIED;
+		}
+		if (hch[g->idx])
+			vlist_push(lists[hch[g->idx]].list, cmp_item(&r->a, g, change_names[hch[g->idx]], why));
+	}
+	for (uint32_t k = 0; k < bm->n; k++) {
+		const struct gnode *g = bm->nodes[bm->by_id[k]];
+		if (g->type == GT_DOC || g->type == GT_GROUP || (g->type == GT_TEST && !tests))
+			continue;
+		if (!graph_find(hm, str_from(g->unique_id))) {
+			bch[g->idx] = CH_REMOVED;
+			vlist_push(lists[CH_REMOVED].list, cmp_item(&r->a, g, "removed", NULL));
+		}
+	}
+	if (changed)
+		map_release(changed);
+	/* the graph: what changed, with its parents and children (the head's; a removed node's
+	 * from the base) */
+	struct xsnap *x = execs_get(r, bs);
+	if (!x)
+		goto out;
+	struct map shown;
+	map_init(&shown);
+	value nodes = v_list(&r->a, 16), edges = v_list(&r->a, 16);
+	const struct gmanifest *ms[2] = { hm, bm };
+	const uint8_t *chs[2] = { hch, bch };
+	for (int side = 0; side < 2; side++) {
+		const struct gmanifest *m = ms[side];
+		/* mark: changed nodes and their neighbours (1 = neighbour, 2 = changed) */
+		uint8_t *keep = arena_alloc(&r->a, m->n + 1);
+		memset(keep, 0, m->n + 1);
+		for (uint32_t i = 0; i < m->n; i++) {
+			if (!chs[side][i])
+				continue;
+			const struct gnode *g = m->nodes[i];
+			keep[i] = 2;
+			for (uint32_t j = 0; j < g->nparents; j++)
+				keep[g->parents[j]] |= 1;
+			for (uint32_t j = 0; j < g->nchildren; j++)
+				keep[g->children[j]] |= 1;
+		}
+		for (uint32_t k = 0; k < m->n; k++) {
+			const struct gnode *g = m->nodes[m->topo[k]];
+			if (!keep[g->idx] || (g->type == GT_TEST && !tests))
+				continue;
+			if (side == 1 && !(keep[g->idx] & 2) && graph_find(hm, str_from(g->unique_id)))
+				continue; /* a neighbour of a removed node that the head drew already */
+			if (map_get(&shown, str_from(g->unique_id)))
+				continue;
+			map_set(&shown, str_from(g->unique_id), (void *)1);
+			const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
+			value v = v_dict(&r->a, 6);
+			vdict_sets(v.dict, "unique_id", v_cstr(g->unique_id));
+			vdict_sets(v.dict, "name", v_cstr(g->name ? g->name : ""));
+			vdict_sets(v.dict, "resource_type", v_cstr(graph_type_name((enum gtype)g->type)));
+			vdict_sets(v.dict, "status", xe ? str_or_none(xe->last_status) : v_none());
+			vdict_sets(v.dict, "layer", str_or_none(layer_of(g)));
+			vdict_sets(v.dict, "change", chs[side][g->idx] ? v_cstr(change_names[chs[side][g->idx]]) : v_none());
+			vlist_push(nodes.list, v);
+		}
+		for (uint32_t i = 0; i < m->n; i++) {
+			const struct gnode *g = m->nodes[i];
+			if (!keep[i] || (g->type == GT_TEST && !tests))
+				continue;
+			for (uint32_t j = 0; j < g->nparents; j++) {
+				const struct gnode *p = m->nodes[g->parents[j]];
+				if (!keep[p->idx] || (p->type == GT_TEST && !tests))
+					continue;
+				/* the base's edges only where they touch a removed node */
+				if (side == 1 && !chs[1][i] && !chs[1][p->idx])
+					continue;
+				value edge = v_list(&r->a, 2);
+				vlist_push(edge.list, v_cstr(p->unique_id));
+				vlist_push(edge.list, v_cstr(g->unique_id));
+				vlist_push(edges.list, edge);
+			}
+		}
+	}
+	map_release(&shown);
+	xsnap_release(x);
+
+	value top = v_dict(&r->a, 10), hd = v_dict(&r->a, 6), bd = v_dict(&r->a, 3),
+	      counts = v_dict(&r->a, 3);
+	vdict_sets(hd.dict, "environment", v_cstr(e.name));
+	vdict_sets(hd.dict, "source", v_cstr(run ? "ci_run" : "definition_state"));
+	vdict_sets(hd.dict, "run_id", v_int(run ? run : head->def_run));
+	vdict_sets(hd.dict, "pr", run ? str_or_none(ri.pr_id) : v_none());
+	vdict_sets(hd.dict, "git_sha", run ? str_or_none(ri.git_sha) : v_none());
+	vdict_sets(hd.dict, "generated_at", run ? str_or_none(ri.created_at) : v_cstr(head->generated_at));
+	vdict_sets(bd.dict, "environment", v_cstr(be.name));
+	vdict_sets(bd.dict, "type", v_cstr(store_env_type_name(be.type)));
+	vdict_sets(bd.dict, "generated_at", v_cstr(bs->generated_at));
+	for (int i = CH_MODIFIED; i <= CH_REMOVED; i++)
+		vdict_sets(counts.dict, change_names[i], v_int(lists[i].list->n));
+	vdict_sets(top.dict, "head", hd);
+	vdict_sets(top.dict, "base", bd);
+	vdict_sets(top.dict, "macros_compared", v_bool(changed != NULL));
+	vdict_sets(top.dict, "counts", counts);
+	for (int i = CH_MODIFIED; i <= CH_REMOVED; i++)
+		vdict_sets(top.dict, change_names[i], lists[i]);
+	vdict_sets(top.dict, "nodes", nodes);
+	vdict_sets(top.dict, "edges", edges);
+	reply_json_compact(r, 200, top);
+out:
+	map_release(&b.dig);
+	map_release(&b.macros);
+	dstate_release(bs);
+	dstate_release(head);
 }

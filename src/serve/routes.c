@@ -925,6 +925,14 @@ static const struct route_field lineage_query[] = {
 	{ "tests", "boolean", "include tests (any value)" },
 	{ NULL, NULL, NULL },
 };
+/* the Explorer's discovery routes (compare, freshness): kept together, apart from the rest */
+static const struct route_field compare_query[] = {
+	{ "base", "string", "the environment to compare with (default: the production one)" },
+	{ "pr", "string", "the newest CI run of this pull request in the environment" },
+	{ "run", "integer", "this run's manifest (a run of the environment)" },
+	{ "tests", "boolean", "include tests (any value)" },
+	{ NULL, NULL, NULL },
+};
 static const struct route_field limit_query[] = {
 	{ "limit", "integer", "how many, 1-500 (default 100)" },
 	{ NULL, NULL, NULL },
@@ -958,6 +966,8 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}/history", "metadata:read", "A node's executions in the environment, newest first", serve_env_node_history, limit_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/lineage", "metadata:read", "The DAG, or the part a selector names", serve_env_lineage, lineage_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
+	/* the Explorer's discovery routes */
+	{ "GET", "/api/v1/environments/{env}/compare", "metadata:read", "Nodes modified, new and removed against another environment (production by default), with the graph around them", serve_env_compare, compare_query, NULL, false, NULL },
 	{ "GET", "/api/v1/variables", "admin", "Environment variables: each name's project, environment and job values (secrets masked)", var_matrix, NULL, NULL, false, NULL },
 	{ "PUT", "/api/v1/variables/{name}", "admin", "Set a project-wide default", var_put, NULL, value_body, false, NULL },
 	{ "DELETE", "/api/v1/variables/{name}", "admin", "Remove a project-wide default", var_delete, NULL, NULL, false, NULL },

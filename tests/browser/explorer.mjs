@@ -40,7 +40,8 @@ try {
   ok('the start page opens on the production environment', envValue === 'prod', envValue);
   const options = await page.locator('#env option').allTextContents();
   ok('the switcher lists each environment with its type and last update',
-     options.length === 2 && /prod — production, updated/.test(options[0]) && /staging — staging, updated/.test(options[1]), options.join(' | '));
+     options.length === 3 && /prod — production, updated/.test(options[0]) && /staging — staging, updated/.test(options[1]) &&
+     /ci — general, nothing built yet/.test(options[2]), options.join(' | '));
   ok('the search field has a label', await page.getByLabel('Search nodes').count() === 1);
   await shot(page, '01-start');
 
@@ -175,6 +176,32 @@ try {
   ok('... nothing is failing', (await page.locator('#failing').innerText()).includes('Nothing is failing'));
   await shot(page, '09-health');
 
+  // compare a PR environment: the CI environment's pull request against production
+  await open(page, '#/compare?env=ci');
+  const summary = await page.locator('#cmp-summary').innerText();
+  ok('compare opens on the CI environment\'s pull request against production',
+     /pull request 5 \(CI run #4, commit 5a5a5a5a/.test(summary) && /against what prod has: 1 modified, 1 new, 1 removed/.test(summary), summary);
+  const idsOf = (sel) => page.locator(sel + ' li').evaluateAll((els) => els.map((e) => e.dataset.id));
+  ok('... listing the modified, new and removed nodes',
+     (await idsOf('#cmp-modified')).join() === 'model.shop.stg_customers' && (await idsOf('#cmp-new')).join() === 'model.shop.order_totals' &&
+     (await idsOf('#cmp-removed')).join() === 'model.shop.large_orders');
+  const marked = await page.locator('#graph .node').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.id, e.getAttribute('class')])));
+  ok('... highlighted on the graph with their parents and children',
+     /ch-modified/.test(marked['model.shop.stg_customers']) && /ch-new/.test(marked['model.shop.order_totals']) &&
+     /ch-removed/.test(marked['model.shop.large_orders']) && marked['model.shop.customers'] && !/ch-/.test(marked['model.shop.customers']) &&
+     !marked['model.shop.stg_payments'], JSON.stringify(marked));
+  const legend = await page.locator('#cmp-legend').innerText();
+  ok('... with a legend', /modified/.test(legend) && /new/.test(legend) && /removed/.test(legend), legend);
+  ok('every field of the compare page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
+  await shot(page, '11-compare');
+  await page.locator('#cmp-modified a').first().click();
+  await page.waitForFunction(() => location.hash.startsWith('#/node/model.shop.stg_customers'));
+  await drawn(page);
+  ok('a modified node links to what production has of it', /env=prod/.test(await page.evaluate(() => location.hash)));
+  await open(page, '#/compare?env=staging');
+  const stg = await page.locator('#cmp-summary').innerText();
+  ok('any other environment compares too (staging: its own state)', /staging's state \(run #2/.test(stg) && /against what prod has/.test(stg), stg);
+
   // the graph code on a synthetic 10,000-model DAG (the page's own modules, no server data):
   // the neighbourhood of a focus found and drawn, and a change of focus
   const perf = await page.evaluate(async () => {
@@ -209,9 +236,12 @@ try {
      perf.first.ms < 250 && perf.second.ms < 250 && perf.first.shown > 1, JSON.stringify(perf));
 
   ok('nothing is loaded from another host', external.length === 0, external.join(' '));
-  // the one failed request is the bad selector's 400 (which the console reports too)
-  ok('every request but the bad selector\'s succeeded', failedLoads.length === 1 && /400 .*lineage\?select=bogus/.test(failedLoads[0]), failedLoads.join(' | '));
-  ok('no script errors', errors.filter((e) => !/^Failed to load resource: .* 400/.test(e)).length === 0, errors.join(' | '));
+  // the failed requests are the bad selector's 400 and the state of the CI environment, which has
+  // none of its own (404), asked for by the switcher; the console reports both
+  const expected = (x) => /^400 .*lineage\?select=bogus/.test(x) || /^404 .*\/environments\/ci\/state$/.test(x);
+  ok('every request but the bad selector\'s and the CI environment\'s state succeeded',
+     failedLoads.filter((x) => !expected(x)).length === 0 && failedLoads.some((x) => /bogus/.test(x)), failedLoads.join(' | '));
+  ok('no script errors', errors.filter((e) => !/^Failed to load resource: .* (400|404)/.test(e)).length === 0, errors.join(' | '));
 
   if (lockedUrl) {
     // a server that wants a token: the page asks for one, keeps it and sends it

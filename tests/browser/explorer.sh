@@ -43,6 +43,14 @@ silt job create nightly --env prod --step "silt seed" --step "silt run --select 
 silt job run nightly > "$t/job.out" 2>&1
 check "a production job run with two steps is recorded (run 3)" grep -q "Run 3: success" "$t/job.out"
 
+# a pull request's CI run (run 4) in a CI environment: one model modified, one new, one removed
+. "$ROOT/tests/cli/lib/shop_pr.sh"
+silt env create ci --type general > /dev/null 2>&1
+cp -R "$t/shop" "$t/pr"
+shop_pr "$t/pr"
+(cd "$t/pr" && silt ci run --env ci --pr 5 --sha 5a5a5a5a > "$t/ci.out" 2>&1)
+check "a pull request's CI run is recorded (run 4)" grep -q "Completed successfully" "$t/ci.out"
+
 token=$(silt token create explorer --scope metadata:read | grep '^slt_')
 
 # serve OUT [FLAGS...]: starts a server, waits for its address; sets pid and url

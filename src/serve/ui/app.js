@@ -29,7 +29,7 @@ export function href(name, arg, params = {}) {
 
 function go(name, arg, params) { location.hash = href(name, arg, params); }
 
-const routes = { search, node: nodePage, lineage, runs, run: runPage, health };
+const routes = { search, node: nodePage, lineage, runs, run: runPage, health, compare };
 
 async function route() {
   const r = parseHash();
@@ -396,6 +396,78 @@ async function lineage(_, params) {
   if (focus) { const i = sorted.findIndex((n) => n.unique_id === focus); if (i >= 0) lb.select(i); }
   window.__siltLineageMs = performance.now() - t0;
   box.dataset.renderMs = window.__siltLineageMs.toFixed(1);
+}
+
+// ---- compare: what an environment or a pull request changes against another ----
+
+const CHANGES = { modified: 'modified', new: 'new', removed: 'removed' };
+
+async function compare(_, params) {
+  const others = envs.filter((e) => e.name !== current);
+  const prod = envs.find((e) => e.type === 'production');
+  const base = params.get('base') || (prod && prod.name !== current ? prod.name : (others[0] || {}).name) || current;
+  const pr = params.get('pr') || '';
+  // the pull requests whose CI runs in this environment kept a manifest (the API says which)
+  const ciRuns = (await api.get('/runs', { environment: current, limit: 100 })).data.filter((r) => r.is_ci && r.pr_id);
+  const prs = [...new Set(ciRuns.map((r) => r.pr_id))];
+  const me = envs.find((e) => e.name === current);
+  const head = pr || (me && me.state ? '' : prs[0] || '');
+  const baseSel = h('select', { id: 'cmp-base' }, envs.map((e) => h('option', { value: e.name, selected: e.name === base }, `${e.name} — ${e.type}`)));
+  const headSel = h('select', { id: 'cmp-pr' },
+    me && me.state ? h('option', { value: '' }, 'the environment\'s own state') : null,
+    prs.map((p) => h('option', { value: p, selected: p === head }, 'pull request ' + p)));
+  const withTests = params.get('tests') === '1';
+  const testsBox = h('input', { id: 'cmp-tests', type: 'checkbox', checked: withTests });
+  const form = h('form', { class: 'filters' },
+    h('label', { for: 'cmp-pr' }, 'Compare', headSel),
+    h('label', { for: 'cmp-base' }, 'With', baseSel),
+    h('label', { for: 'cmp-tests' }, 'Tests', testsBox),
+    h('button', { type: 'submit' }, 'Compare'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    go('compare', null, { base: baseSel.value, pr: headSel.value, tests: testsBox.checked ? 1 : '' });
+  });
+  if (!me || (!me.state && !prs.length)) {
+    fill(view, h('h1', {}, 'Compare ', h('span', { class: 'muted' }, current)), form,
+      h('p', { class: 'muted', id: 'cmp-summary' }, `${current} has no state of its own and no pull request's CI run: nothing to compare.`));
+    return;
+  }
+  const d = await api.get(envPath('/compare'), { base, pr: head || undefined, tests: withTests ? 1 : undefined });
+  const what = d.head.source === 'ci_run'
+    ? `pull request ${d.head.pr} (CI run #${d.head.run_id}${d.head.git_sha ? ', commit ' + d.head.git_sha.slice(0, 12) : ''}, ${when(d.head.generated_at)})`
+    : `${current}'s state (run #${d.head.run_id}, ${when(d.head.generated_at)})`;
+  // a node page: the head's own when it has one, else the base's
+  const nodeLink = (n) => n.change === 'new' && d.head.source === 'ci_run'
+    ? h('span', {}, n.name)
+    : h('a', { href: href('node', n.unique_id, { env: n.change === 'removed' || d.head.source === 'ci_run' ? d.base.environment : current }) }, n.name);
+  const list = (kind) => h('section', {},
+    h('h2', {}, h('span', { class: 'swatch ch-' + kind }), `${CHANGES[kind]} (${d[kind].length})`),
+    d[kind].length
+      ? h('ul', { id: 'cmp-' + kind }, d[kind].map((n) => h('li', { 'data-id': n.unique_id }, badge(n.resource_type), nodeLink(n), ' ',
+        h('span', { class: 'muted' }, n.unique_id), n.reason === 'macros' ? h('span', { class: 'muted' }, ' — through a changed macro') : null)))
+      : h('p', { class: 'muted', id: 'cmp-' + kind }, 'none'));
+  const box = h('div', { class: 'graph', id: 'graph' });
+  const changed = d.modified.length + d.new.length + d.removed.length;
+  fill(view,
+    h('h1', {}, 'Compare ', h('span', { class: 'muted' }, current)), form,
+    h('p', { role: 'status', id: 'cmp-summary' }, `${what} against what ${d.base.environment} has: `,
+      `${d.counts.modified} modified, ${d.counts.new} new, ${d.counts.removed} removed`,
+      d.macros_compared ? '' : ` (${d.base.environment} kept no macros: macro changes are not seen)`),
+    h('div', { class: 'legend', id: 'cmp-legend' },
+      Object.keys(CHANGES).map((k) => h('span', {}, h('span', { class: 'swatch ch-' + k }), CHANGES[k])),
+      h('span', {}, 'plain: a parent or child of a change, unchanged')),
+    changed ? h('div', {}, box) : h('p', { class: 'muted' }, 'Nothing differs.'),
+    h('div', { class: 'cols3' }, list('modified'), list('new'), list('removed')));
+  if (changed) {
+    const gfx = draw(box, d.nodes, d.edges, { onPick: (id) => {
+      const n = d.nodes.find((x) => x.unique_id === id);
+      if (n && !(n.change === 'new' && d.head.source === 'ci_run')) go('node', id, { env: n.change === 'removed' || d.head.source === 'ci_run' ? d.base.environment : current });
+    } });
+    box.append(h('div', { class: 'zoom' },
+      h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => gfx.zoom(1.25) }, '+'),
+      h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => gfx.zoom(0.8) }, '−'),
+      h('button', { type: 'button', onclick: () => gfx.fit() }, 'Fit')));
+  }
 }
 
 // ---- runs ----

@@ -85,12 +85,12 @@ export function draw(box, nodes, edges, opts = {}) {
   for (const n of nodes) {
     const p = pos.get(n.unique_id);
     const g = el('g', {
-      class: 'node' + (n.unique_id === opts.focus ? ' focus' : '') + (n.status ? ' st-' + n.status : ''),
+      class: 'node' + (n.unique_id === opts.focus ? ' focus' : '') + (n.status ? ' st-' + n.status : '') + (n.change ? ' ch-' + n.change : ''),
       transform: `translate(${p.x},${p.y})`,
       'data-id': n.unique_id,
     });
     const title = el('title', {});
-    title.textContent = `${n.unique_id} (${n.resource_type}; ${n.status || 'never run'})`;
+    title.textContent = `${n.unique_id} (${n.resource_type}; ${n.status || 'never run'}${n.change ? '; ' + n.change : ''})`;
     g.append(title, el('rect', { width: W, height: H, fill: colorOf(n.resource_type) }));
     const t = el('text', { x: 8, y: H / 2 + 4 });
     t.textContent = n.name.length > 22 ? n.name.slice(0, 21) + '…' : n.name;

@@ -315,6 +315,111 @@ static bool selected(struct req *r, const struct gmanifest *m, const char *selec
 	return rc == 0;
 }
 
+/* ---- search: names, descriptions, tags, columns and SQL ---- */
+
+enum { SIN_NAME = 1, SIN_DESCRIPTION = 2, SIN_TAGS = 4, SIN_COLUMNS = 8, SIN_SQL = 16 };
+static const char *const search_field_names[] = { "name", "description", "tags", "columns", "sql" };
+
+/* search_in= (a comma list of the names above; all by default); false after a 400. */
+static bool search_fields(struct req *r, unsigned *out)
+{
+	const char *in = req_query(r, "search_in");
+	*out = 0;
+	for (const char *p = in; p && *p;) {
+		size_t k = strcspn(p, ","), i = 0;
+		while (i < 5 && (strlen(search_field_names[i]) != k || strncmp(p, search_field_names[i], k)))
+			i++;
+		if (i == 5) {
+			reply_error(r, 400, "bad_search_in",
+			            "search_in '%.*s' is not one of name, description, tags, columns, sql",
+			            (int)k, p);
+			return false;
+		}
+		*out |= 1u << i;
+		p += k + (p[k] == ',');
+	}
+	if (!*out)
+		*out = SIN_NAME | SIN_DESCRIPTION | SIN_TAGS | SIN_COLUMNS | SIN_SQL;
+	return true;
+}
+
+/* Where a search matched, for the reply: "name", "description", "tag:T", "column:C" and
+ * "sql:<the line>", each once. */
+struct search_why {
+	struct arena *a;
+	value list;
+};
+
+static bool why_add(struct search_why *w, const char *kind, const char *what, size_t n)
+{
+	if (!w)
+		return true;
+	vlist_push(w->list.list, what ? v_cstr(arena_printf(w->a, "%s:%.*s", kind, (int)n, what))
+	                              : v_cstr(kind));
+	return true;
+}
+
+/* The line of text holding the match at p, at most 160 bytes around it. */
+static void line_at(const char *text, const char *p, const char **from, size_t *n)
+{
+	const char *b = p, *e = p;
+	while (b > text && b[-1] != '\n' && p - b < 80)
+		b--;
+	while (*e && *e != '\n' && e - p < 80)
+		e++;
+	while (b < e && (*b == ' ' || *b == '\t'))
+		b++;
+	*from = b;
+	*n = (size_t)(e - b);
+}
+
+/* Whether g matches `search` in the fields of `in`; with why, every place it matched. */
+static bool search_hit(const struct gnode *g, const char *search, unsigned in,
+                       struct search_why *why)
+{
+	bool hit = false;
+	if ((in & SIN_NAME) && ((g->name && strcasestr(g->name, search)) || strcasestr(g->unique_id, search))) {
+		hit = why_add(why, "name", NULL, 0);
+		if (!why)
+			return true;
+	}
+	value desc = raw_get(g, "description");
+	if ((in & SIN_DESCRIPTION) && desc.type == VT_STR && strcasestr(desc.s, search)) {
+		hit = why_add(why, "description", NULL, 0);
+		if (!why)
+			return true;
+	}
+	for (uint32_t i = 0; (in & SIN_TAGS) && i < g->ntags; i++)
+		if (strcasestr(g->tags[i], search)) {
+			hit = why_add(why, "tag", g->tags[i], strlen(g->tags[i]));
+			if (!why)
+				return true;
+		}
+	value cols = raw_get(g, "columns");
+	for (uint32_t i = 0; (in & SIN_COLUMNS) && cols.type == VT_DICT && i < cols.dict->n; i++) {
+		const struct ventry *e = &cols.dict->e[i];
+		if (e->k.type != VT_STR)
+			continue;
+		value cd = e->v.type == VT_DICT ? v_item(e->v, "description") : v_undef();
+		if (strcasestr(e->k.s, search) || (cd.type == VT_STR && strcasestr(cd.s, search))) {
+			hit = why_add(why, "column", e->k.s, strlen(e->k.s));
+			if (!why)
+				return true;
+		}
+	}
+	value sql = raw_get(g, "raw_code");
+	if (sql.type != VT_STR && g->type == GT_MACRO)
+		sql = raw_get(g, "macro_sql");
+	const char *at;
+	if ((in & SIN_SQL) && sql.type == VT_STR && (at = strcasestr(sql.s, search))) {
+		const char *from;
+		size_t n;
+		line_at(sql.s, at, &from, &n);
+		hit = why_add(why, "sql", from, n);
+	}
+	return hit;
+}
+
 void serve_env_nodes(struct req *r)
 {
 	struct store_env e;
@@ -336,6 +441,9 @@ void serve_env_nodes(struct req *r)
 	           *select = req_query(r, "select"), *cursor = req_query(r, "cursor");
 	struct gselection sel = { 0 };
 	const struct gmanifest *m = ds->m;
+	unsigned search_in = 0;
+	if (search && !search_fields(r, &search_in))
+		goto out;
 	if (select && !selected(r, m, select, &sel))
 		goto out;
 	/* the matches in unique_id order; JSON only for the page's */
@@ -355,12 +463,8 @@ void serve_env_nodes(struct req *r)
 		value sc = raw_get(g, "schema");
 		if (schema && (sc.type != VT_STR || strcmp(sc.s, schema)))
 			continue;
-		if (search && !(g->name && strcasestr(g->name, search)) &&
-		    !strcasestr(g->unique_id, search)) {
-			value desc = raw_get(g, "description");
-			if (desc.type != VT_STR || !strcasestr(desc.s, search))
-				continue;
-		}
+		if (search && !search_hit(g, search, search_in, NULL))
+			continue;
 		const struct store_exec *xe = map_get(&x->by_id, str_from(g->unique_id));
 		if (status && (!xe || !xe->last_status || strcmp(xe->last_status, status)))
 			continue;
@@ -375,9 +479,15 @@ void serve_env_nodes(struct req *r)
 	}
 	uint32_t end = nhits - start > (uint32_t)limit ? start + (uint32_t)limit : nhits;
 	value page = v_list(&r->a, end - start), top = v_dict(&r->a, 3);
-	for (uint32_t i = start; i < end; i++)
-		vlist_push(page.list, node_json(&r->a, hits[i],
-		                                 map_get(&x->by_id, str_from(hits[i]->unique_id))));
+	for (uint32_t i = start; i < end; i++) {
+		value v = node_json(&r->a, hits[i], map_get(&x->by_id, str_from(hits[i]->unique_id)));
+		if (search) {
+			struct search_why why = { &r->a, v_list(&r->a, 4) };
+			search_hit(hits[i], search, search_in, &why);
+			vdict_sets(v.dict, "matched", why.list);
+		}
+		vlist_push(page.list, v);
+	}
 	vdict_sets(top.dict, "data", page);
 	vdict_sets(top.dict, "next_cursor", end < nhits ? v_cstr(hits[end - 1]->unique_id) : v_none());
 	vdict_sets(top.dict, "total", v_int(nhits));

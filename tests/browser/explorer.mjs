@@ -62,7 +62,9 @@ try {
   await page.waitForFunction(() => location.hash.includes('q=order') && document.querySelector('#results li'));
   await drawn(page);
   const names = await page.locator('#results li strong').allTextContents();
-  ok('search finds the nodes whose name holds the word', names.includes('orders') && names.includes('stg_orders') && !names.includes('customers'), names.join(','));
+  const byName = names.slice(0, names.findIndex((x) => !x.includes('order')));
+  ok('search finds the nodes whose name holds the word, first', byName.includes('orders') && byName.includes('stg_orders') && !byName.includes('customers') &&
+     names.includes('customers'), names.join(','));
   await page.selectOption('#f-layer', 'marts');
   await page.waitForFunction(() => location.hash.includes('layer=marts'));
   await drawn(page);
@@ -74,6 +76,19 @@ try {
   await open(page, '#/search?env=prod&q=marts');
   const tagged = await page.locator('#results li strong').allTextContents();
   ok('a search word that is a tag finds the tagged nodes', tagged.includes('customers'), tagged.join(','));
+  // search over columns and SQL
+  await open(page, '#/search?env=prod&q=lifetime');
+  const colHit = await page.locator('#results li[data-id="model.shop.customers"] .matched').innerText().catch(() => '');
+  ok('search finds a column, and says it matched there', /column customer_lifetime_value/.test(colHit), colHit);
+  await open(page, '#/search?env=prod&q=coalesce');
+  ok('... SQL too, with the line', /SQL .*coalesce\(max\(order_date\)/.test(await page.locator('#results li[data-id="model.shop.large_orders"] .matched').innerText().catch(() => '')));
+  await page.selectOption('#f-in', 'columns');
+  await page.waitForFunction(() => location.hash.includes('in=columns'));
+  await drawn(page);
+  ok('"Search in" narrows it: coalesce is in no column', await page.locator('#results li').count() === 0);
+  await open(page, '#/search?env=prod&q=order_id&in=sql&type=model&layer=staging');
+  const sqlStg = await page.locator('#results li strong').allTextContents();
+  ok('... and keeps the other filters', sqlStg.includes('stg_orders') && !sqlStg.includes('orders'), sqlStg.join(','));
   ok('every field of the search page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
   await shot(page, '03-search');
   await page.getByLabel('Search nodes').fill('orders');

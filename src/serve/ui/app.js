@@ -109,40 +109,44 @@ const envPath = (p = '') => '/environments/' + api.enc(current) + p;
 
 async function search(_, params) {
   const q = params.get('q') || '', type = params.get('type') || '', tag = params.get('tag') || '', layer = params.get('layer') || '';
-  const mat = params.get('mat') || '';
+  const mat = params.get('mat') || '', where = params.get('in') || '';
   const nodes = await envNodes();
   const types = [...new Set(nodes.map((n) => n.resource_type))].sort();
   const tags = [...new Set(nodes.flatMap((n) => n.tags || []))].sort();
   const layers = [...new Set(nodes.map((n) => n.layer).filter(Boolean))].sort();
   const mats = [...new Set(nodes.filter((n) => n.resource_type === 'model' || n.resource_type === 'snapshot').map((n) => n.materialized).filter(Boolean))].sort();
-  const input = h('input', { id: 'q', type: 'search', value: q, placeholder: 'name, description or tag', autocomplete: 'off' });
+  const input = h('input', { id: 'q', type: 'search', value: q, placeholder: 'name, description, tag, column or SQL', autocomplete: 'off' });
+  const inSel = h('select', { id: 'f-in' }, h('option', { value: '' }, 'everything'),
+    ['name', 'description', 'tags', 'columns', 'sql'].map((o) => h('option', { value: o, selected: o === where }, o === 'sql' ? 'SQL' : o)));
   const sel = (id, label, opts, v) => h('label', { for: id }, label,
     h('select', { id }, h('option', { value: '' }, 'any'), opts.map((o) => h('option', { value: o, selected: o === v }, o))));
   const form = h('form', { class: 'filters', role: 'search' },
     h('label', { for: 'q' }, 'Search nodes', input),
+    h('label', { for: 'f-in' }, 'Search in', inSel),
     sel('f-type', 'Resource type', types, type), sel('f-tag', 'Tag', tags, tag), sel('f-layer', 'Layer', layers, layer),
     sel('f-mat', 'Materialization', mats, mat),
     h('button', { type: 'submit' }, 'Search'));
   const submit = (e) => {
     if (e) e.preventDefault();
-    go('search', null, { q: input.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value, mat: form.querySelector('#f-mat').value });
+    go('search', null, { q: input.value, in: inSel.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value, mat: form.querySelector('#f-mat').value });
   };
   form.addEventListener('submit', submit);
   form.querySelectorAll('select').forEach((s) => s.addEventListener('change', submit));
 
   const base = { resource_type: type, tag, layer, limit: 200 };
-  let found = (await api.get(envPath('/nodes'), { ...base, search: q })).data;
-  if (q && !tag && tags.includes(q)) {  // a search word that is a tag finds its nodes too
-    const seen = new Set(found.map((n) => n.unique_id));
-    for (const n of (await api.get(envPath('/nodes'), { ...base, tag: q })).data) if (!seen.has(n.unique_id)) found.push(n);
-  }
+  // the server searches names, descriptions, tags, columns and SQL, and says where each hit is
+  let found = (await api.get(envPath('/nodes'), { ...base, search: q, search_in: q ? where : '' })).data;
+  // name hits first, then tags, descriptions, columns and SQL (each in unique_id order)
+  const rank = (n) => Math.min(...(n.matched || ['name']).map((m) => ['name', 'tag', 'description', 'column', 'sql'].indexOf(m.split(':')[0])));
+  if (q) found = found.map((n, i) => [rank(n), i, n]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
   if (!type) found = found.filter((n) => n.resource_type !== 'test' || q); // tests only when asked for
   if (mat) found = found.filter((n) => n.materialized === mat && (n.resource_type === 'model' || n.resource_type === 'snapshot'));
   const ul = h('ul', { class: 'results', id: 'results', 'aria-label': 'Search results' },
     found.map((n, i) => h('li', { role: 'option', id: 'res-' + i, 'aria-selected': 'false', 'data-id': n.unique_id },
       badge(n.resource_type), h('strong', {}, n.name), ' ', h('span', { class: 'muted' }, n.unique_id), ' ',
       (n.tags || []).map((t) => h('span', { class: 'tag' }, t)), ' ', status(n.execution && n.execution.last_status),
-      n.description ? h('div', { class: 'desc' }, n.description.slice(0, 160)) : null)));
+      n.description ? h('div', { class: 'desc' }, n.description.slice(0, 160)) : null,
+      matchedIn(n.matched))));
   const lb = listbox(ul, (i) => go('node', found[i].unique_id));
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && found.length) { e.preventDefault(); ul.focus(); lb.select(0); }
@@ -152,6 +156,17 @@ async function search(_, params) {
       (found.length ? ' — ↓ to move through them, Enter to open' : '')),
     ul);
   input.focus();
+}
+
+// Where a search hit: "matched in column order_id, tag marts, SQL: `… line …`" (name and
+// description hits show already).
+function matchedIn(matched) {
+  const xs = (matched || []).filter((m) => m !== 'name');
+  if (!xs.length) return null;
+  return h('div', { class: 'matched' }, 'matched in ', xs.map((m, i) => {
+    const k = m.indexOf(':'), kind = k < 0 ? m : m.slice(0, k), what = k < 0 ? '' : m.slice(k + 1);
+    return [i ? ', ' : '', kind === 'sql' ? ['SQL ', h('code', {}, what)] : kind === 'column' ? ['column ', h('code', {}, what)] : kind === 'tag' ? ['tag ', h('span', { class: 'tag' }, what)] : kind];
+  }));
 }
 
 // ---- a node ----

@@ -349,8 +349,27 @@ check("filtered by layer", s == 200 and sorted(n["name"] for n in d["data"]) == 
 s, d = jcall("/api/v1/environments/prod/nodes?select=%2Borders&resource_type=model")
 check("filtered by a selector (+orders)", s == 200 and "model.shop.stg_orders" in [n["unique_id"] for n in d["data"]]
       and "model.shop.customers" not in [n["unique_id"] for n in d["data"]], d)
-s, d = jcall("/api/v1/environments/prod/nodes?search=orders&resource_type=model")
+s, d = jcall("/api/v1/environments/prod/nodes?search=orders&resource_type=model&search_in=name,description")
 check("searched by name", s == 200 and all("orders" in n["unique_id"] or "orders" in (n.get("description") or "").lower() for n in d["data"]) and d["data"], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=LIFETIME")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search finds a column by its name (any case), saying so", s == 200 and
+      "column:customer_lifetime_value" in (hit.get("model.shop.customers") or []), hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=paid%20over%20every")
+check("... and by its description", [n["unique_id"] for n in d.get("data", [])] == ["model.shop.customers"]
+      and d["data"][0]["matched"] == ["column:customer_lifetime_value"], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=coalesce&search_in=sql")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search in the SQL, with the line that matched", s == 200 and "model.shop.large_orders" in hit and
+      any(m.startswith("sql:") and "coalesce(max(order_date)" in m for m in hit["model.shop.large_orders"])
+      and "model.shop.stg_orders" not in hit, hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=marts&resource_type=model")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search finds a tag", s == 200 and hit.get("model.shop.orders") == ["tag:marts"], hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=coalesce&search_in=name,columns")
+check("... only where search_in says", s == 200 and d.get("data") == [], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=x&search_in=body")
+check("an unknown search_in is a 400 naming the choices", is_error(s, d, 400, "bad_search_in") and "columns" in d["error"]["message"], d)
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders")
 check("one node: definition, parents, children, applied relation", s == 200 and "raw_code" in d.get("definition", {})
       and d.get("parents") and (d.get("applied_relation") or {}).get("identifier"), str(d)[:300])

@@ -1142,3 +1142,104 @@ out:
 	dstate_release(bs);
 	dstate_release(head);
 }
+
+/* ---- source freshness: the newest `silt source freshness` result of each source ----
+ * From the sources.json artifacts of the environment's own non-CI runs (a job step that ran
+ * `silt source freshness` keeps it), newest run first: each source's latest check. */
+
+#define FRESHNESS_RUNS 200 /* how many of the newest runs are looked through */
+
+void serve_env_freshness(struct req *r)
+{
+	struct store_env e;
+	struct diag d;
+	if (!load_env(r, &e))
+		return;
+	struct store_run_filter f = { .env_id = e.id, .limit = FRESHNESS_RUNS };
+	struct store_run *runs;
+	size_t n;
+	diag_init(&d);
+	if (reply_failed(r, store_run_list(r->store, &f, &r->a, &runs, &n, &d), &d))
+		return;
+	struct map seen;
+	map_init(&seen);
+	value items = v_list(&r->a, 16), counts = v_dict(&r->a, 4), top = v_dict(&r->a, 3);
+	for (size_t i = 0; i < n; i++) {
+		if (runs[i].is_ci)
+			continue;
+		struct store_artifact *arts;
+		size_t na;
+		diag_init(&d);
+		if (reply_failed(r, store_artifact_list(r->store, runs[i].id, false, &r->a, &arts, &na, &d), &d))
+			goto out;
+		for (size_t k = na; k-- > 0;) { /* the last step's first */
+			if (strcmp(arts[k].path, "sources.json"))
+				continue;
+			struct store_artifact art;
+			value doc;
+			diag_init(&d);
+			int got = store_artifact_get(r->store, runs[i].id, arts[k].step_id, "sources.json",
+			                             &r->a, &art, &d);
+			if (got < 0 && reply_failed(r, got, &d))
+				goto out;
+			diag_release(&d);
+			diag_init(&d);
+			if (got != 1 || json_parse(&r->a, "sources.json", art.content, art.len, &doc, &d) < 0 ||
+			    doc.type != VT_DICT) {
+				diag_release(&d);
+				continue; /* not one silt can read: the next */
+			}
+			diag_release(&d);
+			value res = v_item(doc, "results"), meta = v_item(doc, "metadata");
+			value at = meta.type == VT_DICT ? v_item(meta, "generated_at") : v_undef();
+			for (uint32_t j = 0; res.type == VT_LIST && j < res.list->n; j++) {
+				value x = res.list->v[j], uid = x.type == VT_DICT ? v_item(x, "unique_id") : v_undef();
+				if (uid.type != VT_STR || map_get(&seen, str_from(uid.s)))
+					continue;
+				map_set(&seen, str_from(uid.s), (void *)1);
+				value st = v_item(x, "status"), v = v_dict(&r->a, 10), c;
+				vdict_sets(v.dict, "unique_id", uid);
+				vdict_sets(v.dict, "status", st.type == VT_STR ? st : v_none());
+#define COPY(k)                                                                                    \
+	do {                                                                                       \
+		value y = v_item(x, k);                                                            \
+		vdict_sets(v.dict, k, y.type == VT_UNDEF ? v_none() : y);                          \
+	} while (0)
+				COPY("max_loaded_at");
+				COPY("snapshotted_at");
+				COPY("max_loaded_at_time_ago_in_s");
+				COPY("criteria");
+				COPY("error");
+#undef COPY
+				vdict_sets(v.dict, "checked_at", at.type == VT_STR ? at : v_none());
+				vdict_sets(v.dict, "run_id", v_int(runs[i].id));
+				vlist_push(items.list, v);
+				if (st.type == VT_STR)
+					vdict_set(counts.dict, st, v_int(vdict_get(counts.dict, st, &c) ? c.i + 1 : 1));
+			}
+		}
+	}
+	/* names from the definition state, when the environment has one */
+	const char *gen;
+	int64_t def;
+	diag_init(&d);
+	if (store_defs_source(r->store, e.id, &r->a, &def, &gen, &d) == 0 && gen) {
+		struct dstate *ds = dstate_get(r, &e);
+		if (!ds)
+			goto out;
+		for (uint32_t i = 0; i < items.list->n; i++) {
+			value v = items.list->v[i];
+			const struct gnode *g = graph_find(ds->m, str_from(v_item(v, "unique_id").s));
+			vdict_sets(v.dict, "source_name", g ? str_or_none(g->source_name) : v_none());
+			vdict_sets(v.dict, "name", g ? str_or_none(g->name) : v_none());
+		}
+		dstate_release(ds);
+	}
+	diag_release(&d);
+	vdict_sets(top.dict, "data", items);
+	vdict_sets(top.dict, "counts", counts);
+	vdict_sets(top.dict, "runs_read", v_int((int64_t)n));
+	reply_json(r, 200, top);
+out:
+	map_release(&seen);
+}

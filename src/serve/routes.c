@@ -969,6 +969,7 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
 	/* the Explorer's discovery routes */
 	{ "GET", "/api/v1/environments/{env}/compare", "metadata:read", "Nodes modified, new and removed against another environment (production by default), with the graph around them", serve_env_compare, compare_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/freshness", "metadata:read", "Each source's latest freshness check (from the sources.json of the environment's runs)", serve_env_freshness, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/variables", "admin", "Environment variables: each name's project, environment and job values (secrets masked)", var_matrix, NULL, NULL, false, NULL },
 	{ "PUT", "/api/v1/variables/{name}", "admin", "Set a project-wide default", var_put, NULL, value_body, false, NULL },
 	{ "DELETE", "/api/v1/variables/{name}", "admin", "Remove a project-wide default", var_delete, NULL, NULL, false, NULL },

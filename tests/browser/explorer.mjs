@@ -165,7 +165,7 @@ try {
   // runs and a run's logs
   await open(page, '#/runs?env=prod');
   const runRows = await page.locator('#runs tbody tr').count();
-  ok('the runs list shows the environment\'s runs', runRows === 2, runRows);
+  ok('the runs list shows the environment\'s runs', runRows === 3, runRows);
   await shot(page, '07-runs');
   await page.locator('#runs a', { hasText: '#3' }).click();
   await drawn(page);
@@ -189,13 +189,17 @@ try {
   const untested = await page.locator('#untested a').allTextContents();
   ok('... and lists the models without tests', untested.length > 0 && !untested.includes('orders'), untested.join(','));
   ok('... nothing is failing', (await page.locator('#failing').innerText()).includes('Nothing is failing'));
+  const fresh = await page.locator('#freshness').innerText();
+  ok('... and the sources out of freshness, with their age and rule', /raw\.raw_orders\s+warn/.test(fresh) && /days/.test(fresh) &&
+     /warn after 1 day/.test(fresh) && !/raw_payments/.test(fresh), fresh);
+  ok('... counted among the facts', /sources out of freshness\s+1 of 2 checked/.test(await page.locator('#health').innerText()));
   await shot(page, '09-health');
 
   // compare a PR environment: the CI environment's pull request against production
   await open(page, '#/compare?env=ci');
   const summary = await page.locator('#cmp-summary').innerText();
   ok('compare opens on the CI environment\'s pull request against production',
-     /pull request 5 \(CI run #4, commit 5a5a5a5a/.test(summary) && /against what prod has: 1 modified, 1 new, 1 removed/.test(summary), summary);
+     /pull request 5 \(CI run #5, commit 5a5a5a5a/.test(summary) && /against what prod has: 1 modified, 1 new, 1 removed/.test(summary), summary);
   const idsOf = (sel) => page.locator(sel + ' li').evaluateAll((els) => els.map((e) => e.dataset.id));
   ok('... listing the modified, new and removed nodes',
      (await idsOf('#cmp-modified')).join() === 'model.shop.stg_customers' && (await idsOf('#cmp-new')).join() === 'model.shop.order_totals' &&

@@ -277,7 +277,7 @@ function durationChart(rows) {
 // ---- project health ----
 
 async function health() {
-  const [nodes, g] = await Promise.all([envNodes(), api.get(envPath('/lineage'), { tests: 1 })]);
+  const [nodes, g, fresh] = await Promise.all([envNodes(), api.get(envPath('/lineage'), { tests: 1 }), api.get(envPath('/freshness'))]);
   const models = nodes.filter((n) => n.resource_type === 'model');
   const tested = new Set();
   const kind = new Map(g.nodes.map((n) => [n.unique_id, n.resource_type]));
@@ -298,12 +298,30 @@ async function health() {
       h('dt', {}, 'models tested'), h('dd', {}, `${models.filter((n) => tested.has(n.unique_id)).length} of ${models.length} (${pct(models.filter((n) => tested.has(n.unique_id)).length, models.length)})`),
       h('dt', {}, 'failing now'), h('dd', {}, String(failing.length)),
       h('dt', {}, 'models never built'), h('dd', {}, String(never.length)),
-      h('dt', {}, 'no success in 24 h'), h('dd', {}, String(stale.length))),
+      h('dt', {}, 'no success in 24 h'), h('dd', {}, String(stale.length)),
+      h('dt', {}, 'sources out of freshness'), h('dd', {}, fresh.data.length
+        ? `${fresh.data.filter((x) => x.status !== 'pass').length} of ${fresh.data.length} checked` : 'no freshness check recorded')),
     h('h2', {}, 'Failing (last run errored or failed)'), list('failing', failing, 'Nothing is failing.'),
     h('h2', {}, 'Models without a description'), list('undocumented', models.filter((n) => !documented.includes(n)), 'Every model has a description.'),
     h('h2', {}, 'Models without tests'), list('untested', models.filter((n) => !tested.has(n.unique_id)), 'Every model has a test.'),
     h('h2', {}, 'Stale: no success in 24 h'), list('stale', stale, 'Every built model succeeded in the last 24 h.'),
-    h('p', { class: 'muted' }, 'Source freshness is not shown yet: the API does not report it.'));
+    h('h2', {}, 'Sources out of freshness'), freshness(fresh.data));
+}
+
+// Each source's latest freshness check that did not pass (warn, error, runtime error), oldest
+// data first, with how old it was and the rule it broke.
+function freshness(rows) {
+  if (!rows.length) return h('p', { class: 'muted', id: 'freshness' }, 'No freshness check recorded: run silt source freshness in a job of this environment.');
+  const bad = rows.filter((x) => x.status !== 'pass').sort((a, b) => (b.max_loaded_at_time_ago_in_s || 0) - (a.max_loaded_at_time_ago_in_s || 0));
+  const age = (s) => s == null ? '—' : s >= 86400 ? Math.round(s / 86400) + ' days' : s >= 3600 ? Math.round(s / 3600) + ' h' : Math.round(s / 60) + ' min';
+  const rule = (c) => ['warn_after', 'error_after'].filter((k) => c && c[k] && c[k].count != null).map((k) => `${k.replace('_', ' ')} ${c[k].count} ${c[k].period}${c[k].count === 1 ? '' : 's'}`).join(', ');
+  if (!bad.length) return h('p', { class: 'muted', id: 'freshness' }, `All ${rows.length} checked sources are fresh.`);
+  return h('table', { id: 'freshness' }, h('thead', {}, h('tr', {}, ['source', 'status', 'data as of', 'age', 'rule', 'checked'].map((x) => h('th', {}, x)))),
+    h('tbody', {}, bad.map((x) => h('tr', {},
+      h('td', {}, h('a', { href: href('node', x.unique_id) }, x.source_name && x.name ? x.source_name + '.' + x.name : x.unique_id)),
+      h('td', {}, status(x.status)), h('td', {}, x.max_loaded_at ? when(x.max_loaded_at) : '—'),
+      h('td', {}, age(x.max_loaded_at_time_ago_in_s)), h('td', {}, rule(x.criteria) || (x.error || '')),
+      h('td', {}, x.checked_at ? [when(x.checked_at), ' in ', h('a', { href: href('run', x.run_id) }, 'run #' + x.run_id)] : '—')))));
 }
 
 // ---- lineage ----

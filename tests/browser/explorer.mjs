@@ -5,6 +5,7 @@
 // "# browser: N passed, N failed"; a screenshot of each page goes to SHOTS_DIR.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const [url, shots, exe = '/usr/bin/chromium', lockedUrl, token] = process.argv.slice(2);
@@ -30,7 +31,8 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   const failedLoads = [];
   page.on('response', (r) => { if (r.status() >= 400) failedLoads.push(r.status() + ' ' + r.url()); });
-  const external = [];
+  const external = [], requested = [];
+  page.on('request', (r) => requested.push(r.url()));
   page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
 
   // the start page: production by default, every environment listed with its type
@@ -220,6 +222,34 @@ try {
   await open(page, '#/compare?env=staging');
   const stg = await page.locator('#cmp-summary').innerText();
   ok('any other environment compares too (staging: its own state)', /staging's state \(run #2/.test(stg) && /against what prod has/.test(stg), stg);
+
+  // live logs: a job run started now, its page followed through the log stream (SSE)
+  if (process.env.SILT_BIN && process.env.SILT_SHOP) {
+    const job = spawn(process.env.SILT_BIN, ['job', 'run', 'slow'], { cwd: process.env.SILT_SHOP, stdio: 'ignore' });
+    const ended = new Promise((res) => job.on('exit', res));
+    let rid = null;
+    for (let i = 0; i < 300 && !rid; i++) {
+      const rs = await (await fetch(url + '/api/v1/runs?environment=prod&limit=1')).json();
+      if (rs.data.length && rs.data[0].job === 'slow' && rs.data[0].status === 'running') rid = rs.data[0].id;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    ok('a job run is running', rid === 6, rid);
+    await open(page, '#/run/' + rid + '?env=prod');
+    const wasLive = await page.locator('#live').count() === 1;
+    await page.waitForFunction(() => /== step 1: silt seed/.test(document.getElementById('logs').textContent) &&
+      /== step 2: silt run --select slow\n[^]*START/.test(document.getElementById('logs').textContent), null, { timeout: 120000 });
+    const midway = await page.evaluate(() => ({ events: window.__siltLiveEvents, text: document.getElementById('logs').textContent, route: document.getElementById('view').dataset.route }));
+    const stillRunning = await (await fetch(url + '/api/v1/runs/' + rid)).json();
+    ok('its page shows the logs live, as the steps write them (SSE)', wasLive && midway.events >= 3 && /silt run --select slow/.test(midway.text), JSON.stringify({ wasLive, events: midway.events }));
+    ok('... while the run is still running', stillRunning.status === 'running', stillRunning.status);
+    await shot(page, '12-run-live');
+    await ended;
+    await page.waitForFunction(() => !document.getElementById('live') && document.getElementById('view').dataset.route === location.hash &&
+      /Completed successfully/.test((document.getElementById('logs') || {}).textContent || ''), null, { timeout: 60000 });
+    const steps = await page.locator('#steps tbody tr').allInnerTexts();
+    ok('... and when it ends the page shows its final state', steps.length === 2 && steps.every((x) => /success/.test(x)), steps.join(' | '));
+    ok('... read from /logs/stream', requested.some((u) => u.includes('/runs/' + rid + '/logs/stream')), requested.filter((u) => u.includes('/runs/')).join(' '));
+  }
 
   // the graph code on a synthetic 10,000-model DAG (the page's own modules, no server data):
   // the neighbourhood of a focus found and drawn, and a change of focus

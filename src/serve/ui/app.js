@@ -31,9 +31,12 @@ function go(name, arg, params) { location.hash = href(name, arg, params); }
 
 const routes = { search, node: nodePage, lineage, runs, run: runPage, health, compare };
 
+let stopLive = null; // the live log stream of the run page shown, if any
+
 async function route() {
   const r = parseHash();
   delete view.dataset.route;
+  if (stopLive) { stopLive(); stopLive = null; }
   try {
     if (!envs.length) await loadEnvs();
     const want = r.params.get('env');
@@ -522,9 +525,11 @@ async function runs(_, params) {
 
 async function runPage(id, params) {
   const step = params.get('step') || '';
+  const r0 = await api.get('/runs/' + api.enc(id));
+  const live = r0.status === 'queued' || r0.status === 'running';
   const [r, steps, logs, arts] = await Promise.all([
-    api.get('/runs/' + api.enc(id)), api.get('/runs/' + api.enc(id) + '/steps'),
-    api.text('/runs/' + api.enc(id) + '/logs', { step }),
+    r0, api.get('/runs/' + api.enc(id) + '/steps'),
+    live ? '' : api.text('/runs/' + api.enc(id) + '/logs', { step }),
     api.get('/runs/' + api.enc(id) + '/artifacts').catch(() => ({ data: [] })),
   ]);
   // the nodes it touched: every run_results.json it recorded (its own, or each step's)
@@ -562,8 +567,50 @@ async function runPage(id, params) {
           h('td', {}, x.execution_time != null ? x.execution_time.toFixed(2) + ' s' : '—'),
           h('td', {}, x.step_id != null ? String(stepPos.get(x.step_id) ?? '') : '—'), h('td', {}, x.message || '')))))
       : h('p', { class: 'muted' }, 'This run recorded no results.'),
-    h('h2', { id: 'logs-title' }, step ? 'Logs of step ' + step : 'Logs', step ? [' ', h('a', { href: href('run', r.id) }, '(all steps)')] : null),
-    logs ? h('pre', { class: 'logs', id: 'logs', 'aria-labelledby': 'logs-title', tabindex: 0 }, logs) : h('p', { class: 'muted' }, 'No logs.'));
+    h('h2', { id: 'logs-title' }, step ? 'Logs of step ' + step : 'Logs', step ? [' ', h('a', { href: href('run', r.id) }, '(all steps)')] : null,
+      live ? h('span', { class: 'live', id: 'live' }, ' live') : null),
+    logs || live ? h('pre', { class: 'logs', id: 'logs', 'aria-labelledby': 'logs-title', tabindex: 0 }, logs) : h('p', { class: 'muted' }, 'No logs.'));
+  if (live) followRun(r, step);
+}
+
+// A running run's page follows its Server-Sent Events: each step's header and log lines are
+// appended as they come, step and run statuses change in place, and when the run ends the page
+// is drawn again from the API (its results and artifacts are complete then).
+function followRun(r, step) {
+  const pre = document.getElementById('logs');
+  const rows = new Map([...view.querySelectorAll('#steps tbody tr')].map((tr) => [+tr.cells[0].textContent, tr]));
+  const headed = new Set();
+  let last = 0;
+  window.__siltLiveEvents = 0;
+  stopLive = api.stream('/runs/' + api.enc(r.id) + '/logs/stream', (name, data) => {
+    window.__siltLiveEvents++;
+    if (name === 'step') {
+      const tr = rows.get(data.position);
+      if (tr) tr.cells[2].replaceChildren(status(data.status));
+      const runStatus = view.querySelector('h1 [class^="status-"]');
+      if (runStatus && data.status === 'running') runStatus.replaceWith(status('running'));
+    } else if (name === 'log') {
+      if (step && String(data.position) !== step) return;
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      let text = data.text;
+      if (!step && !headed.has(data.position)) {
+        const tr = rows.get(data.position);
+        text = (last ? '\n' : '') + `== step ${data.position}: ${tr ? tr.cells[1].textContent : ''}\n` + text;
+        headed.add(data.position);
+      }
+      last = data.position;
+      pre.append(text);
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    } else if (name === 'run') {
+      stopLive = null;
+      const live = document.getElementById('live');
+      if (live) live.textContent = ' — the run ended: ' + data.status;
+      setTimeout(() => { if (parseHash().name === 'run' && parseHash().arg === String(r.id)) route(); }, 300);
+    } else if (name === 'error') {
+      const live = document.getElementById('live');
+      if (live) live.textContent = ' — ' + data.message;
+    }
+  });
 }
 
 // ---- the token form ----

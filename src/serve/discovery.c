@@ -623,18 +623,109 @@ void serve_env_changes(struct req *r)
 	reply_json(r, 200, top);
 }
 
+/* The neighbourhood of a focus node as a selection: its ancestors (dir "upstream"), descendants
+ * ("downstream") or both, up to `depth` steps, walked level by level (nearest first, tests only
+ * with `tests`). When that is more than `max` nodes the depth is lowered (not below 1), then the
+ * walk's first `max` are kept; *used_depth and *total (before the cut) say what was done. */
+static void focus_select(struct arena *a, const struct gmanifest *m, const struct gnode *focus,
+                         const char *dir, int64_t depth, int64_t max, bool tests,
+                         struct gselection *sel, int64_t *used_depth, uint32_t *total)
+{
+	bool up = strcmp(dir, "downstream") != 0, down = strcmp(dir, "upstream") != 0;
+	uint8_t *seen = arena_alloc(a, m->n + 1); /* 0 = not reached, else 1 + level */
+	memset(seen, 0, m->n + 1);
+	uint32_t *order = arena_alloc(a, (m->n + 1) * sizeof(*order)), n = 0;
+	uint32_t *fu = arena_alloc(a, (m->n + 1) * sizeof(*fu)), *fd = arena_alloc(a, (m->n + 1) * sizeof(*fd));
+	uint32_t *next = arena_alloc(a, (m->n + 1) * sizeof(*next));
+	uint32_t nfu = 0, nfd = 0;
+	int64_t per_level[256] = { 0 };
+	seen[focus->idx] = 1;
+	order[n++] = focus->idx;
+	per_level[0] = 1;
+	fu[nfu++] = focus->idx;
+	fd[nfd++] = focus->idx;
+	if (depth > 250)
+		depth = 250;
+	for (int64_t lv = 1; lv <= depth && (nfu || nfd); lv++) {
+		for (int side = 0; side < 2; side++) {
+			if ((side == 0 && !up) || (side == 1 && !down))
+				continue;
+			uint32_t *f = side == 0 ? fu : fd, nf = side == 0 ? nfu : nfd, nn = 0;
+			for (uint32_t i = 0; i < nf; i++) {
+				const struct gnode *g = m->nodes[f[i]];
+				const uint32_t *adj = side == 0 ? g->parents : g->children;
+				uint32_t nadj = side == 0 ? g->nparents : g->nchildren;
+				for (uint32_t j = 0; j < nadj; j++) {
+					uint32_t k = adj[j];
+					if (seen[k] || (m->nodes[k]->type == GT_TEST && !tests))
+						continue;
+					seen[k] = (uint8_t)(lv + 1);
+					order[n++] = k;
+					next[nn++] = k;
+					per_level[lv]++;
+				}
+			}
+			memcpy(f, next, nn * sizeof(*next));
+			if (side == 0)
+				nfu = nn;
+			else
+				nfd = nn;
+		}
+	}
+	int64_t d = depth, within = 0;
+	for (int64_t lv = 0; lv <= depth; lv++)
+		within += per_level[lv];
+	while (within > max && d > 1)
+		within -= per_level[d--];
+	*used_depth = d;
+	*total = (uint32_t)within;
+	sel->bits = arena_alloc(a, (m->n / 64 + 1) * sizeof(uint64_t));
+	memset(sel->bits, 0, (m->n / 64 + 1) * sizeof(uint64_t));
+	sel->n = 0;
+	for (uint32_t i = 0; i < n && (int64_t)sel->n < max; i++)
+		if (seen[order[i]] - 1 <= d) {
+			sel->bits[order[i] / 64] |= 1ull << (order[i] % 64);
+			sel->n++;
+		}
+}
+
 void serve_env_lineage(struct req *r)
 {
 	struct store_env e;
-	if (!load_env(r, &e))
+	int64_t depth, max;
+	if (!load_env(r, &e) || !req_int(r, "depth", 1, 20, 2, &depth) ||
+	    !req_int(r, "max", 1, 100000, 400, &max))
 		return;
+	const char *fid = req_query(r, "focus"), *dir = req_query(r, "dir");
+	if (dir && strcmp(dir, "both") && strcmp(dir, "upstream") && strcmp(dir, "downstream")) {
+		reply_error(r, 400, "bad_dir", "dir '%s' is not both, upstream or downstream", dir);
+		return;
+	}
 	struct dstate *ds = dstate_get(r, &e);
 	if (!ds)
 		return;
 	const char *select = req_query(r, "select");
 	struct gselection sel = { 0 };
 	const struct gmanifest *m = ds->m;
-	if (select && !selected(r, m, select, &sel)) {
+	if (fid && select) {
+		reply_error(r, 400, "bad_request", "give select or focus, not both");
+		dstate_release(ds);
+		return;
+	}
+	int64_t used_depth = 0;
+	uint32_t total = 0;
+	if (fid) {
+		const struct gnode *f = graph_find(m, str_from(fid));
+		if (!f) {
+			reply_error(r, 404, "not_found", "the environment's definition state has no node '%s'", fid);
+			dstate_release(ds);
+			return;
+		}
+		focus_select(&r->a, m, f, dir ? dir : "both", depth, max, req_query(r, "tests") != NULL,
+		             &sel, &used_depth, &total);
+		select = fid; /* filter by sel below */
+	}
+	if (select && !fid && !selected(r, m, select, &sel)) {
 		dstate_release(ds);
 		return;
 	}
@@ -674,6 +765,13 @@ void serve_env_lineage(struct req *r)
 	vdict_sets(top.dict, "nodes", nodes);
 	vdict_sets(top.dict, "edges", edges);
 	vdict_sets(top.dict, "generated_at", v_cstr(ds->generated_at));
+	if (fid) {
+		value fv = v_dict(&r->a, 3);
+		vdict_sets(fv.dict, "unique_id", v_cstr(fid));
+		vdict_sets(fv.dict, "depth", v_int(used_depth));
+		vdict_sets(fv.dict, "total", v_int(total));
+		vdict_sets(top.dict, "focus", fv);
+	}
 	reply_json_compact(r, 200, top);
 	xsnap_release(x);
 	dstate_release(ds);

@@ -922,6 +922,10 @@ static const struct route_field node_query[] = {
 };
 static const struct route_field lineage_query[] = {
 	{ "select", "string", "a silt/dbt selector (default: everything)" },
+	{ "focus", "string", "instead of select: the neighbourhood of this node (unique_id)" },
+	{ "dir", "string", "with focus: both (default), upstream or downstream" },
+	{ "depth", "integer", "with focus: how many steps, 1-20 (default 2; lowered to stay within max)" },
+	{ "max", "integer", "with focus: at most this many nodes, nearest first (default 400)" },
 	{ "exclude", "string", "a selector to leave out" },
 	{ "tests", "boolean", "include tests (any value)" },
 	{ NULL, NULL, NULL },

@@ -38,6 +38,7 @@ try {
   // the start page: production by default, every environment listed with its type
   await page.goto(url + '/');
   await drawn(page);
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
   const envValue = await page.locator('#env').inputValue();
   ok('the start page opens on the production environment', envValue === 'prod', envValue);
   const options = await page.locator('#env option').allTextContents();
@@ -51,6 +52,7 @@ try {
   await page.selectOption('#env', 'staging');
   await page.waitForFunction(() => location.hash.includes('env=staging') && document.querySelector('#results li'));
   await drawn(page);
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
   const info = await page.locator('#env-info').textContent();
   ok('switching environment shows the staging state', /staging; state of run #2/.test(info), info);
   await shot(page, '02-staging');

@@ -38,8 +38,14 @@ async function route() {
   delete view.dataset.route;
   if (stopLive) { stopLive(); stopLive = null; }
   try {
-    if (!envs.length) await loadEnvs();
     const want = r.params.get('env');
+    // an address that names its environment does not wait for the list of environments:
+    // the page's own requests go out beside it
+    let listing = null;
+    if (!envs.length) {
+      listing = envsLoading = loadEnvs();
+      if (want) { current = want; listing.catch(() => {}); } else await listing;
+    }
     if (want && want !== current && envs.some((e) => e.name === want)) setEnv(want);
     document.querySelectorAll('nav a').forEach((a) => {
       a.href = href(a.dataset.nav);
@@ -47,11 +53,14 @@ async function route() {
       else a.removeAttribute('aria-current');
     });
     const fn = routes[r.name] || search;
-    await fn(r.arg, r.params);
+    await Promise.all([fn(r.arg, r.params), listing]);
   } catch (e) {
     failed(e);
   }
   view.dataset.route = location.hash; // the page for this address is drawn (tests wait on it)
+  // when the frame that shows it has been painted (the 10,000-model timing reads it)
+  const drawnHash = location.hash;
+  requestAnimationFrame(() => setTimeout(() => { if (location.hash === drawnHash) window.__siltPaintedAt = performance.now(); }));
 }
 
 function failed(e) {
@@ -68,21 +77,30 @@ function failed(e) {
 
 // ---- environments ----
 
+// The environments, then (without holding up the page) each one's state for the switcher's
+// labels; statesReady resolves when they are in.
+let statesReady = Promise.resolve(), envsLoading = Promise.resolve();
 async function loadEnvs() {
   const list = await api.all('/environments');
-  const states = await Promise.allSettled(list.map((e) => api.get('/environments/' + api.enc(e.name) + '/state')));
-  envs = list.map((e, i) => ({ ...e, state: states[i].status === 'fulfilled' ? states[i].value : null }));
+  envs = list.map((e) => ({ ...e, state: undefined }));
   const rank = { production: 0, staging: 1, general: 2, development: 3 };
   envs.sort((a, b) => (rank[a.type] ?? 9) - (rank[b.type] ?? 9) || a.name.localeCompare(b.name));
   clear(envSelect);
-  for (const e of envs) {
-    const upd = e.state ? e.state.generated_at : null;
-    envSelect.append(h('option', { value: e.name },
-      `${e.name} — ${e.type}${upd ? ', updated ' + when(upd).replace(/^.*\((.*)\)$/, '$1') : ', nothing built yet'}`));
-  }
+  for (const e of envs) envSelect.append(h('option', { value: e.name }, `${e.name} — ${e.type}`));
   if (!envs.length) throw new Error('This store has no environments yet: make one with silt env create NAME --type production.');
   const want = parseHash().params.get('env');
   setEnv(envs.some((e) => e.name === want) ? want : (envs.find((e) => e.type === 'production') || envs[0]).name);
+  const mine = envs;
+  statesReady = Promise.allSettled(mine.map((e) => api.get('/environments/' + api.enc(e.name) + '/state'))).then((states) => {
+    if (envs !== mine) return; // reloaded meanwhile
+    mine.forEach((e, i) => { e.state = states[i].status === 'fulfilled' ? states[i].value : null; });
+    [...envSelect.options].forEach((o, i) => {
+      const upd = mine[i].state ? mine[i].state.generated_at : null;
+      o.textContent = `${mine[i].name} — ${mine[i].type}${upd ? ', updated ' + when(upd).replace(/^.*\((.*)\)$/, '$1') : ', nothing built yet'}`;
+    });
+    setEnv(current);
+    envSelect.dataset.states = 'loaded';
+  });
 }
 
 function setEnv(name) {
@@ -91,7 +109,7 @@ function setEnv(name) {
   const e = envs.find((x) => x.name === name);
   envInfo.textContent = e.state
     ? `${e.type}; state of run #${e.state.definition_run_id}, ${when(e.state.generated_at)}`
-    : `${e.type}; nothing built yet`;
+    : e.state === null ? `${e.type}; nothing built yet` : e.type;
 }
 
 envSelect.addEventListener('change', () => {
@@ -332,36 +350,37 @@ function freshness(rows) {
 // The last lineage answers, so a change of focus, direction or depth does not fetch a large DAG
 // again; kept 30 s (a reload or another environment always asks the server).
 const lineageCache = new Map();
-async function lineageOf(select, withTests) {
-  const key = current + '\0' + select + '\0' + (withTests ? 1 : 0);
+async function lineageOf(select, withTests, focus) {
+  const key = current + '\0' + select + '\0' + (withTests ? 1 : 0) + '\0' + JSON.stringify(focus || null);
   const hit = lineageCache.get(key);
   if (hit && performance.now() - hit.at < 30000) return hit.g;
-  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined });
+  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined, ...(focus || {}) });
   if (lineageCache.size > 8) lineageCache.clear();
   lineageCache.set(key, { g, at: performance.now() });
   return g;
 }
 
-const MAX_DRAWN = 400; // nodes drawn at once (a focus's neighbourhood is cut to it by depth)
+const MAX_DRAWN = 250; // nodes drawn at once (a focus's neighbourhood is cut to it by depth)
 
 async function lineage(_, params) {
   const select = params.get('select') || '', focus = params.get('focus') || '';
   const dir = params.get('dir') || 'both', depth = Math.max(1, Math.min(20, +(params.get('depth') || 2)));
   const withTests = params.get('tests') === '1';
   const t0 = performance.now();
-  // A focus without a selector asks the server for its neighbourhood only (`2+name+2`: by name,
-  // which may take in namesakes; the walk below keeps the focus's own), not the whole DAG.
-  let g = null;
-  const short = focus.split('.').pop();
-  if (focus && !select && !focus.startsWith('test.') && /^[A-Za-z0-9_]+$/.test(short)) {
-    const sel = (dir === 'downstream' ? '' : depth + '+') + short + (dir === 'upstream' ? '' : '+' + depth);
-    g = await lineageOf(sel, withTests);
-    if (!g.nodes.some((n) => n.unique_id === focus)) g = null;
-  }
-  if (!g) g = await lineageOf(select, withTests);
+  // A focus without a selector asks the server for its neighbourhood only, already cut to
+  // MAX_DRAWN nodes (less deep, then the nearest), not the whole DAG.
+  const g = focus && !select
+    ? await lineageOf('', withTests, { focus, dir, depth, max: MAX_DRAWN })
+    : await lineageOf(select, withTests);
+  const tReq = performance.now();
   let nodes = g.nodes, edges = g.edges;
   let note = '';
-  if (focus && nodes.some((n) => n.unique_id === focus)) {
+  const describe = (d, all) => `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
+    (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '') +
+    (all > MAX_DRAWN ? `; ${MAX_DRAWN} of its ${all} neighbours drawn` : '');
+  if (g.focus) {
+    note = describe(g.focus.depth, g.focus.total);
+  } else if (focus && nodes.some((n) => n.unique_id === focus)) {
     // a hub's neighbourhood can be thousands of nodes: draw at most MAX_DRAWN, less deep if need be
     let d = depth, keep = neighbourhood(edges, focus, dir, d);
     while (keep.size > MAX_DRAWN && d > 1) keep = neighbourhood(edges, focus, dir, --d);
@@ -369,9 +388,7 @@ async function lineage(_, params) {
     if (all > MAX_DRAWN) keep = new Set([...keep].slice(0, MAX_DRAWN)); // the walk's order: nearest first
     nodes = nodes.filter((n) => keep.has(n.unique_id));
     edges = edges.filter(([a, b]) => keep.has(a) && keep.has(b));
-    note = `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
-      (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '') +
-      (all > MAX_DRAWN ? `; ${MAX_DRAWN} of its ${all} neighbours drawn` : '');
+    note = describe(d, all);
   } else if (nodes.length > MAX_DRAWN) {
     // a whole large DAG is no picture: show the neighbourhood of the most connected node
     const deg = new Map();
@@ -416,7 +433,9 @@ async function lineage(_, params) {
     h('div', { class: 'legend' }, types.map((t) => h('span', {}, h('span', { class: 'swatch', style: 'background:' + colorOf(t) }), t)),
       h('span', {}, 'dot: last run status; dashed red border: failed')),
     h('div', { class: 'lineage' }, h('div', {}, box), h('div', { class: 'nodelist' }, list)));
+  const tDom = performance.now();
   const gfx = draw(box, nodes, edges, { focus, onPick: setFocus });
+  const tDraw = performance.now();
   const zoom = h('div', { class: 'zoom' },
     h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => gfx.zoom(1.25) }, '+'),
     h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => gfx.zoom(0.8) }, '−'),
@@ -431,6 +450,8 @@ async function lineage(_, params) {
   });
   if (focus) { const i = sorted.findIndex((n) => n.unique_id === focus); if (i >= 0) lb.select(i); }
   window.__siltLineageMs = performance.now() - t0;
+  // where the time went: the request, the page around the graph, the graph, the list's focus
+  window.__siltLineageParts = { request: tReq - t0, page: tDom - tReq, graph: tDraw - tDom, rest: performance.now() - tDraw };
   box.dataset.renderMs = window.__siltLineageMs.toFixed(1);
 }
 
@@ -439,6 +460,8 @@ async function lineage(_, params) {
 const CHANGES = { modified: 'modified', new: 'new', removed: 'removed' };
 
 async function compare(_, params) {
+  await envsLoading;
+  await statesReady;
   const others = envs.filter((e) => e.name !== current);
   const prod = envs.find((e) => e.type === 'production');
   const base = params.get('base') || (prod && prod.name !== current ? prod.name : (others[0] || {}).name) || current;

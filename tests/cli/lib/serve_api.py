@@ -385,6 +385,22 @@ check("... with its edges", ["model.shop.stg_orders", "model.shop.orders"] in d.
       or any(e[1] == "model.shop.orders" for e in d.get("edges", [])), d.get("edges"))
 s, d = jcall("/api/v1/environments/prod/lineage")
 check("the whole lineage", s == 200 and len(d.get("nodes", [])) > len(ln), len(d.get("nodes", [])))
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&depth=1")
+ln = sorted(n["unique_id"] for n in d.get("nodes", []))
+check("lineage around a focus, 1 step: the node, its parents and children", s == 200 and ln == sorted(
+      ["model.shop.orders", "model.shop.stg_orders", "model.shop.int_order_payments", "model.shop.customers", "model.shop.large_orders"])
+      and d.get("focus") == {"unique_id": "model.shop.orders", "depth": 1, "total": 5}, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&dir=upstream&depth=5")
+ln = [n["unique_id"] for n in d.get("nodes", [])]
+check("... upstream only, as deep as asked", s == 200 and "seed.shop.raw_payments" in ln and "model.shop.customers" not in ln
+      and d["focus"]["depth"] == 5, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&depth=3&max=4")
+check("... at most max nodes: less deep, then the nearest", s == 200 and len(d.get("nodes", [])) == 4
+      and d["focus"]["depth"] == 1 and d["focus"]["total"] == 5, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&dir=sideways")
+check("... a bad dir is a 400", is_error(s, d, 400, "bad_dir"), d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.nope")
+check("... an unknown focus is a 404", is_error(s, d, 404), d)
 s, d = jcall("/api/v1/environments/prod/lineage?select=taag:x")
 check("a bad selector is a 400", is_error(s, d, 400, "bad_selector"), d)
 s, d = jcall("/api/v1/environments/prod/changes?days=1")

@@ -121,6 +121,10 @@ try {
   ok('... and its parents as links', parents.includes('model.shop.stg_orders'), parents.join(','));
   await shot(page, '04-node');
 
+  await open(page, '#/node/model.shop.customers?env=prod');
+  const paras = await page.locator('.md p').allTextContents();
+  ok('a description written with {{ doc("customers") }} shows the doc block, as Markdown paragraphs',
+     paras.length >= 2 && paras[0].startsWith('One row per customer') && paras[1].startsWith('Customers who never ordered'), paras.join(' | '));
   await open(page, '#/node/model.shop.stg_orders?env=prod');
   ok('a node built twice has a duration chart of both runs', await page.locator('#duration-chart rect').count() === 2);
 

@@ -373,6 +373,9 @@ check("an unknown search_in is a 400 naming the choices", is_error(s, d, 400, "b
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders")
 check("one node: definition, parents, children, applied relation", s == 200 and "raw_code" in d.get("definition", {})
       and d.get("parents") and (d.get("applied_relation") or {}).get("identifier"), str(d)[:300])
+s, d = jcall("/api/v1/environments/prod/nodes/model.shop.customers")
+check("a description's {{ doc() }} is rendered (by silt parse)", s == 200 and (d.get("description") or "").startswith(
+      "One row per customer") and "{{" not in d["description"], d.get("description"))
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.nope")
 check("an unknown node is a 404", is_error(s, d, 404), d)
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders/history")

@@ -44,7 +44,7 @@ try {
   const options = await page.locator('#env option').allTextContents();
   ok('the switcher lists each environment with its type and last update',
      options.length === 3 && /prod — production, updated/.test(options[0]) && /staging — staging, updated/.test(options[1]) &&
-     /ci — general, nothing built yet/.test(options[2]), options.join(' | '));
+     /ci — general, CI of pull request 5, updated/.test(options[2]), options.join(' | '));
   ok('the search field has a label', await page.getByLabel('Search nodes').count() === 1);
   await shot(page, '01-start');
 
@@ -203,7 +203,14 @@ try {
   ok('... counted among the facts', /sources out of freshness\s+1 of 2 checked/.test(await page.locator('#health').innerText()));
   await shot(page, '09-health');
 
-  // compare a PR environment: the CI environment's pull request against production
+  // compare a PR environment: the CI environment's pull request against production; choosing
+  // that environment in the switcher opens it
+  await open(page, '#/search?env=prod');
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
+  await page.selectOption('#env', 'ci');
+  await page.waitForFunction(() => location.hash.startsWith('#/compare') && location.hash.includes('env=ci'));
+  await drawn(page);
+  ok('choosing the CI environment in the switcher opens its compare page', /pull request 5/.test(await page.locator('#cmp-summary').innerText()));
   await open(page, '#/compare?env=ci');
   const summary = await page.locator('#cmp-summary').innerText();
   ok('compare opens on the CI environment\'s pull request against production',

@@ -91,12 +91,22 @@ async function loadEnvs() {
   const want = parseHash().params.get('env');
   setEnv(envs.some((e) => e.name === want) ? want : (envs.find((e) => e.type === 'production') || envs[0]).name);
   const mine = envs;
-  statesReady = Promise.allSettled(mine.map((e) => api.get('/environments/' + api.enc(e.name) + '/state'))).then((states) => {
+  statesReady = Promise.allSettled(mine.map((e) => api.get('/environments/' + api.enc(e.name) + '/state'))).then(async (states) => {
     if (envs !== mine) return; // reloaded meanwhile
     mine.forEach((e, i) => { e.state = states[i].status === 'fulfilled' ? states[i].value : null; });
+    // an environment without a state of its own may hold pull requests' CI runs: say which
+    const bare = mine.filter((e) => !e.state);
+    const runs = await Promise.allSettled(bare.map((e) => api.get('/runs', { environment: e.name, limit: 100 })));
+    bare.forEach((e, i) => {
+      const ci = runs[i].status === 'fulfilled' ? runs[i].value.data.filter((r) => r.is_ci && r.pr_id) : [];
+      e.ci = ci.length ? { prs: [...new Set(ci.map((r) => r.pr_id))], at: ci[0].created_at } : null;
+    });
+    if (envs !== mine) return;
+    const ago = (t) => when(t).replace(/^.*\((.*)\)$/, '$1');
     [...envSelect.options].forEach((o, i) => {
-      const upd = mine[i].state ? mine[i].state.generated_at : null;
-      o.textContent = `${mine[i].name} — ${mine[i].type}${upd ? ', updated ' + when(upd).replace(/^.*\((.*)\)$/, '$1') : ', nothing built yet'}`;
+      const e = mine[i];
+      o.textContent = `${e.name} — ${e.type}` + (e.state ? ', updated ' + ago(e.state.generated_at)
+        : e.ci ? `, CI of pull request${e.ci.prs.length > 1 ? 's' : ''} ${e.ci.prs.join(', ')}, updated ${ago(e.ci.at)}` : ', nothing built yet');
     });
     setEnv(current);
     envSelect.dataset.states = 'loaded';
@@ -109,12 +119,16 @@ function setEnv(name) {
   const e = envs.find((x) => x.name === name);
   envInfo.textContent = e.state
     ? `${e.type}; state of run #${e.state.definition_run_id}, ${when(e.state.generated_at)}`
+    : e.ci ? `${e.type}; pull requests' CI runs only: see Compare`
     : e.state === null ? `${e.type}; nothing built yet` : e.type;
 }
 
 envSelect.addEventListener('change', () => {
   const r = parseHash();
   setEnv(envSelect.value);
+  const e = envs.find((x) => x.name === current);
+  // an environment that only pull requests' CI runs use has nothing but them to show
+  if (e && !e.state && e.ci) { go('compare'); return; }
   // a node or run page of one environment means little in another: go to its search
   go(r.name === 'node' || r.name === 'run' ? 'search' : r.name, null, r.name === 'lineage' ? { select: r.params.get('select') || '' } : {});
 });

@@ -521,6 +521,14 @@ async function compare(_, params) {
       : h('p', { class: 'muted', id: 'cmp-' + kind }, 'none'));
   const box = h('div', { class: 'graph', id: 'graph' });
   const changed = d.modified.length + d.new.length + d.removed.length;
+  // a large change is no picture: at most MAX_DRAWN changed nodes, without their neighbours
+  let gNodes = d.nodes, gEdges = d.edges, gNote = null;
+  if (gNodes.length > MAX_DRAWN) {
+    const keep = new Set(gNodes.filter((n) => n.change).slice(0, MAX_DRAWN).map((n) => n.unique_id));
+    gNodes = gNodes.filter((n) => keep.has(n.unique_id));
+    gEdges = gEdges.filter(([a, b]) => keep.has(a) && keep.has(b));
+    gNote = h('p', { class: 'muted', id: 'cmp-cut' }, `The graph shows ${gNodes.length} of the ${changed} changed nodes, without their parents and children; the lists below have them all.`);
+  }
   fill(view,
     h('h1', {}, 'Compare ', h('span', { class: 'muted' }, current)), form,
     h('p', { role: 'status', id: 'cmp-summary' }, `${what} against what ${d.base.environment} has: `,
@@ -529,10 +537,10 @@ async function compare(_, params) {
     h('div', { class: 'legend', id: 'cmp-legend' },
       Object.keys(CHANGES).map((k) => h('span', {}, h('span', { class: 'swatch ch-' + k }), CHANGES[k])),
       h('span', {}, 'plain: a parent or child of a change, unchanged')),
-    changed ? h('div', {}, box) : h('p', { class: 'muted' }, 'Nothing differs.'),
+    gNote, changed ? h('div', {}, box) : h('p', { class: 'muted' }, 'Nothing differs.'),
     h('div', { class: 'cols3' }, list('modified'), list('new'), list('removed')));
   if (changed) {
-    const gfx = draw(box, d.nodes, d.edges, { onPick: (id) => {
+    const gfx = draw(box, gNodes, gEdges, { onPick: (id) => {
       const n = d.nodes.find((x) => x.unique_id === id);
       if (n && !(n.change === 'new' && d.head.source === 'ci_run')) go('node', id, { env: n.change === 'removed' || d.head.source === 'ci_run' ? d.base.environment : current });
     } });

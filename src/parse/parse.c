@@ -2386,6 +2386,147 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	return rc;
 }
 
+/* ---- doc(): descriptions rendered as dbt's docs step renders them ----
+ * The {% docs name %} blocks of every project's .md files (docs-paths) are collected; then each
+ * node's, column's and source's description that holds Jinja is rendered in the parse context
+ * plus doc(name) / doc(package, name): the block of that name in the root project, the node's
+ * package, then any package (dbt's resolve_doc), stripped of surrounding whitespace. A name
+ * that no block has is dbt's error. */
+struct docs_call {
+	struct pctx *c;
+	struct map *blocks; /* "pkg.name" -> the block's text (value *) */
+	const char *pkg;    /* the node's package */
+	const char *uid;    /* the node, for messages */
+};
+
+static int fn_doc(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
+{
+	(void)self;
+	struct docs_call *dc = data;
+	if (args->npos < 1 || args->npos > 2 || args->pos[0].type != VT_STR ||
+	    (args->npos == 2 && args->pos[1].type != VT_STR))
+		return jinja_error(st, "doc() takes a doc name, or a package and a doc name");
+	struct str name = v_as_str(args->pos[args->npos - 1]);
+	struct str pkgs[3] = { str_from(dc->c->p->name), str_from(dc->pkg), { NULL, 0 } };
+	if (args->npos == 2) {
+		pkgs[0] = v_as_str(args->pos[0]);
+		pkgs[1] = (struct str){ NULL, 0 };
+	}
+	for (int i = 0; i < 3 && pkgs[i].p; i++) {
+		char *key = arena_printf(&dc->c->scratch, "%.*s.%.*s", (int)pkgs[i].n, pkgs[i].p,
+		                         (int)name.n, name.p);
+		value *v = map_get(dc->blocks, str_from(key));
+		if (v) {
+			*out = *v;
+			return 0;
+		}
+	}
+	if (args->npos == 1) /* any package's */
+		for (size_t i = 0; i < dc->blocks->n; i++) {
+			struct str k = dc->blocks->e[i].key;
+			if (k.p && k.n > name.n && k.p[k.n - name.n - 1] == '.' &&
+			    !memcmp(k.p + k.n - name.n, name.p, name.n)) {
+				*out = *(value *)dc->blocks->e[i].val;
+				return 0;
+			}
+		}
+	return jinja_error(st, "Documentation for '%s' depends on doc '%.*s' which was not found",
+	                   dc->uid, (int)name.n, name.p);
+}
+
+static bool holds_jinja(value v)
+{
+	if (v.type != VT_STR)
+		return false;
+	struct str s = v_as_str(v);
+	for (size_t i = 0; i + 1 < s.n; i++)
+		if (s.p[i] == '{' && (s.p[i + 1] == '{' || s.p[i + 1] == '%'))
+			return true;
+	return false;
+}
+
+/* Renders d[key] in place when it holds Jinja. */
+static int render_doc_field(struct docs_call *dc, const char *file, value d, const char *key)
+{
+	struct pctx *c = dc->c;
+	value v = d.type == VT_DICT ? v_item(d, key) : v_undef();
+	if (!holds_jinja(v))
+		return 0;
+	struct str s = v_as_str(v);
+	struct jinja_template *t = jinja_parse_in(c->env, &c->scratch, file, s.p, s.n, c->d);
+	if (!t)
+		return -1;
+	struct dbt_render r = {0};
+	r.proj = &c->info;
+	r.env = c->env;
+	r.phase = DBT_PARSE;
+	r.package = dc->pkg;
+	r.node = v_dict(&c->scratch, 0);
+	r.this = v_undef();
+	struct jinja_render opts = {0};
+	dbt_render_setup(&r, &c->scratch, &opts);
+	vdict_sets(r.ctx.dict, "doc", v_func(&c->scratch, "doc", fn_doc, dc, v_undef()));
+	struct buf out = BUF_INIT;
+	int rc = jinja_render(c->env, t, &opts, &out, c->d);
+	if (rc == 0)
+		vdict_sets(d.dict, key, v_strdup(c->a, out.p ? out.p : "", out.n));
+	buf_release(&out);
+	return rc;
+}
+
+static int render_docs(struct pctx *c)
+{
+	struct map blocks;
+	map_init(&blocks);
+	int rc = 0;
+	for (size_t k = 0; k < c->nproj; k++)
+		for (size_t i = 0; i < c->files[k].n; i++) {
+			const struct project_file *f = &c->files[k].v[i];
+			if (f->kind != PF_DOC || !f->contents)
+				continue;
+			struct jinja_template *t = jinja_parse(c->env, f->path, f->contents, f->len, c->d);
+			if (!t) {
+				rc = -1;
+				continue;
+			}
+			const struct jinja_block *bl;
+			size_t nb = jinja_template_blocks(t, &bl);
+			for (size_t j = 0; j < nb; j++) {
+				if (strcmp(bl[j].kind, "docs"))
+					continue;
+				struct str body = project_strip(bl[j].body);
+				value *v = arena_alloc(c->a, sizeof(*v));
+				*v = v_strdup(c->a, body.p, body.n);
+				map_set(&blocks, str_from(arena_printf(c->a, "%s.%.*s", c->projs[k]->name,
+				                                         (int)bl[j].name.n, bl[j].name.p)), v);
+			}
+		}
+	for (uint32_t i = 0; rc == 0 && i < c->m->n; i++) {
+		struct gnode *g = c->m->nodes[i];
+		if (g->raw.type != VT_DICT)
+			continue;
+		struct docs_call dc = { c, &blocks, g->package ? g->package : c->p->name, g->unique_id };
+		/* messages name the properties file (patch_path is "pkg://path") */
+		const char *file = g->patch_path && strstr(g->patch_path, "://") ? strstr(g->patch_path, "://") + 3
+		                   : g->original_file_path ? g->original_file_path : g->unique_id;
+		arena_reset(&c->scratch);
+		if (render_doc_field(&dc, file, g->raw, "description") < 0 ||
+		    (g->type == GT_SOURCE && render_doc_field(&dc, file, g->raw, "source_description") < 0)) {
+			rc = -1;
+			break;
+		}
+		value cols = v_item(g->raw, "columns");
+		for (uint32_t j = 0; cols.type == VT_DICT && j < cols.dict->n; j++)
+			if (cols.dict->e[j].k.type != VT_UNDEF &&
+			    render_doc_field(&dc, file, cols.dict->e[j].v, "description") < 0) {
+				rc = -1;
+				break;
+			}
+	}
+	map_release(&blocks);
+	return rc;
+}
+
 /* A generic test: computed by a worker, registered by the main thread in yml order. */
 struct tnode {
 	const struct gtest *t;
@@ -3434,6 +3575,10 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	}
 	if (rc < 0)
 		goto done;
+	if (render_docs(c) < 0) {
+		rc = -1;
+		goto done;
+	}
 	/* macros of the graph: depends_on.macros of each gmacro stays empty (not extracted yet) */
 	if (graph_link(c->m, d) < 0)
 		rc = -1;

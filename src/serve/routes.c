@@ -945,7 +945,8 @@ static const struct route_field node_query[] = {
 	{ "layer", "string", "only models of this folder under models/ (staging, marts, ...)" },
 	{ "status", "string", "only nodes whose last execution has this status" },
 	{ "unique_id", "string", "only these nodes (comma list)" },
-	{ "search", "string", "name, unique_id or description contains this" },
+	{ "search", "string", "name, unique_id, description, a tag, a column (name or description) or the SQL contains this (any case); each hit says where in `matched`" },
+	{ "search_in", "string", "with search: only these of name, description, tags, columns, sql (comma list)" },
 	{ "select", "string", "a silt/dbt selector: +orders, tag:finance, path:marts" },
 	{ "exclude", "string", "with select: a selector to leave out" },
 	PAGE_QUERY,
@@ -953,7 +954,19 @@ static const struct route_field node_query[] = {
 };
 static const struct route_field lineage_query[] = {
 	{ "select", "string", "a silt/dbt selector (default: everything)" },
+	{ "focus", "string", "instead of select: the neighbourhood of this node (unique_id)" },
+	{ "dir", "string", "with focus: both (default), upstream or downstream" },
+	{ "depth", "integer", "with focus: how many steps, 1-20 (default 2; lowered to stay within max)" },
+	{ "max", "integer", "with focus: at most this many nodes, nearest first (default 400)" },
 	{ "exclude", "string", "a selector to leave out" },
+	{ "tests", "boolean", "include tests (any value)" },
+	{ NULL, NULL, NULL },
+};
+/* the Explorer's discovery routes (compare, freshness): kept together, apart from the rest */
+static const struct route_field compare_query[] = {
+	{ "base", "string", "the environment to compare with (default: the production one)" },
+	{ "pr", "string", "the newest CI run of this pull request in the environment" },
+	{ "run", "integer", "this run's manifest (a run of the environment)" },
 	{ "tests", "boolean", "include tests (any value)" },
 	{ NULL, NULL, NULL },
 };
@@ -990,6 +1003,9 @@ const struct route serve_routes[] = {
 	{ "GET", "/api/v1/environments/{env}/nodes/{unique_id}/history", "metadata:read", "A node's executions in the environment, newest first", serve_env_node_history, limit_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/lineage", "metadata:read", "The DAG, or the part a selector names", serve_env_lineage, lineage_query, NULL, false, NULL },
 	{ "GET", "/api/v1/environments/{env}/changes", "metadata:read", "Nodes the environment deployed in the last N days", serve_env_changes, changes_query, NULL, false, NULL },
+	/* the Explorer's discovery routes */
+	{ "GET", "/api/v1/environments/{env}/compare", "metadata:read", "Nodes modified, new and removed against another environment (production by default), with the graph around them", serve_env_compare, compare_query, NULL, false, NULL },
+	{ "GET", "/api/v1/environments/{env}/freshness", "metadata:read", "Each source's latest freshness check (from the sources.json of the environment's runs)", serve_env_freshness, NULL, NULL, false, NULL },
 	{ "GET", "/api/v1/variables", "admin", "Environment variables: each name's project, environment and job values (secrets masked)", var_matrix, NULL, NULL, false, NULL },
 	{ "PUT", "/api/v1/variables/{name}", "admin", "Set a project-wide default", var_put, NULL, value_body, false, NULL },
 	{ "DELETE", "/api/v1/variables/{name}", "admin", "Remove a project-wide default", var_delete, NULL, NULL, false, NULL },

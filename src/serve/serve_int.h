@@ -101,6 +101,8 @@ void serve_env_node_history(struct req *r);
 void serve_env_lineage(struct req *r);
 void serve_env_changes(struct req *r);
 void serve_env_state(struct req *r);
+void serve_env_compare(struct req *r);
+void serve_env_freshness(struct req *r);
 void serve_discovery_release(void); /* the loaded definition states, when the server stops */
 
 /* ---- httpc.c: one POST (http:// or https://); *code the answer's status ---- */

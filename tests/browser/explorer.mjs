@@ -5,6 +5,7 @@
 // "# browser: N passed, N failed"; a screenshot of each page goes to SHOTS_DIR.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const [url, shots, exe = '/usr/bin/chromium', lockedUrl, token] = process.argv.slice(2);
@@ -30,17 +31,20 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   const failedLoads = [];
   page.on('response', (r) => { if (r.status() >= 400) failedLoads.push(r.status() + ' ' + r.url()); });
-  const external = [];
+  const external = [], requested = [];
+  page.on('request', (r) => requested.push(r.url()));
   page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
 
   // the start page: production by default, every environment listed with its type
   await page.goto(url + '/');
   await drawn(page);
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
   const envValue = await page.locator('#env').inputValue();
   ok('the start page opens on the production environment', envValue === 'prod', envValue);
   const options = await page.locator('#env option').allTextContents();
   ok('the switcher lists each environment with its type and last update',
-     options.length === 2 && /prod — production, updated/.test(options[0]) && /staging — staging, updated/.test(options[1]), options.join(' | '));
+     options.length === 3 && /prod — production, updated/.test(options[0]) && /staging — staging, updated/.test(options[1]) &&
+     /ci — general, CI of pull request 5, updated/.test(options[2]), options.join(' | '));
   ok('the search field has a label', await page.getByLabel('Search nodes').count() === 1);
   await shot(page, '01-start');
 
@@ -48,6 +52,7 @@ try {
   await page.selectOption('#env', 'staging');
   await page.waitForFunction(() => location.hash.includes('env=staging') && document.querySelector('#results li'));
   await drawn(page);
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
   const info = await page.locator('#env-info').textContent();
   ok('switching environment shows the staging state', /staging; state of run #2/.test(info), info);
   await shot(page, '02-staging');
@@ -61,7 +66,9 @@ try {
   await page.waitForFunction(() => location.hash.includes('q=order') && document.querySelector('#results li'));
   await drawn(page);
   const names = await page.locator('#results li strong').allTextContents();
-  ok('search finds the nodes whose name holds the word', names.includes('orders') && names.includes('stg_orders') && !names.includes('customers'), names.join(','));
+  const byName = names.slice(0, names.findIndex((x) => !x.includes('order')));
+  ok('search finds the nodes whose name holds the word, first', byName.includes('orders') && byName.includes('stg_orders') && !byName.includes('customers') &&
+     names.includes('customers'), names.join(','));
   await page.selectOption('#f-layer', 'marts');
   await page.waitForFunction(() => location.hash.includes('layer=marts'));
   await drawn(page);
@@ -73,6 +80,19 @@ try {
   await open(page, '#/search?env=prod&q=marts');
   const tagged = await page.locator('#results li strong').allTextContents();
   ok('a search word that is a tag finds the tagged nodes', tagged.includes('customers'), tagged.join(','));
+  // search over columns and SQL
+  await open(page, '#/search?env=prod&q=lifetime');
+  const colHit = await page.locator('#results li[data-id="model.shop.customers"] .matched').innerText().catch(() => '');
+  ok('search finds a column, and says it matched there', /column customer_lifetime_value/.test(colHit), colHit);
+  await open(page, '#/search?env=prod&q=coalesce');
+  ok('... SQL too, with the line', /SQL .*coalesce\(max\(order_date\)/.test(await page.locator('#results li[data-id="model.shop.large_orders"] .matched').innerText().catch(() => '')));
+  await page.selectOption('#f-in', 'columns');
+  await page.waitForFunction(() => location.hash.includes('in=columns'));
+  await drawn(page);
+  ok('"Search in" narrows it: coalesce is in no column', await page.locator('#results li').count() === 0);
+  await open(page, '#/search?env=prod&q=order_id&in=sql&type=model&layer=staging');
+  const sqlStg = await page.locator('#results li strong').allTextContents();
+  ok('... and keeps the other filters', sqlStg.includes('stg_orders') && !sqlStg.includes('orders'), sqlStg.join(','));
   ok('every field of the search page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
   await shot(page, '03-search');
   await page.getByLabel('Search nodes').fill('orders');
@@ -101,6 +121,10 @@ try {
   ok('... and its parents as links', parents.includes('model.shop.stg_orders'), parents.join(','));
   await shot(page, '04-node');
 
+  await open(page, '#/node/model.shop.customers?env=prod');
+  const paras = await page.locator('.md p').allTextContents();
+  ok('a description written with {{ doc("customers") }} shows the doc block, as Markdown paragraphs',
+     paras.length >= 2 && paras[0].startsWith('One row per customer') && paras[1].startsWith('Customers who never ordered'), paras.join(' | '));
   await open(page, '#/node/model.shop.stg_orders?env=prod');
   ok('a node built twice has a duration chart of both runs', await page.locator('#duration-chart rect').count() === 2);
 
@@ -149,7 +173,7 @@ try {
   // runs and a run's logs
   await open(page, '#/runs?env=prod');
   const runRows = await page.locator('#runs tbody tr').count();
-  ok('the runs list shows the environment\'s runs', runRows === 2, runRows);
+  ok('the runs list shows the environment\'s runs', runRows === 3, runRows);
   await shot(page, '07-runs');
   await page.locator('#runs a', { hasText: '#3' }).click();
   await drawn(page);
@@ -173,7 +197,72 @@ try {
   const untested = await page.locator('#untested a').allTextContents();
   ok('... and lists the models without tests', untested.length > 0 && !untested.includes('orders'), untested.join(','));
   ok('... nothing is failing', (await page.locator('#failing').innerText()).includes('Nothing is failing'));
+  const fresh = await page.locator('#freshness').innerText();
+  ok('... and the sources out of freshness, with their age and rule', /raw\.raw_orders\s+warn/.test(fresh) && /days/.test(fresh) &&
+     /warn after 1 day/.test(fresh) && !/raw_payments/.test(fresh), fresh);
+  ok('... counted among the facts', /sources out of freshness\s+1 of 2 checked/.test(await page.locator('#health').innerText()));
   await shot(page, '09-health');
+
+  // compare a PR environment: the CI environment's pull request against production; choosing
+  // that environment in the switcher opens it
+  await open(page, '#/search?env=prod');
+  await page.waitForFunction(() => document.getElementById('env').dataset.states === 'loaded');
+  await page.selectOption('#env', 'ci');
+  await page.waitForFunction(() => location.hash.startsWith('#/compare') && location.hash.includes('env=ci'));
+  await drawn(page);
+  ok('choosing the CI environment in the switcher opens its compare page', /pull request 5/.test(await page.locator('#cmp-summary').innerText()));
+  await open(page, '#/compare?env=ci');
+  const summary = await page.locator('#cmp-summary').innerText();
+  ok('compare opens on the CI environment\'s pull request against production',
+     /pull request 5 \(CI run #5, commit 5a5a5a5a/.test(summary) && /against what prod has: 1 modified, 1 new, 1 removed/.test(summary), summary);
+  const idsOf = (sel) => page.locator(sel + ' li').evaluateAll((els) => els.map((e) => e.dataset.id));
+  ok('... listing the modified, new and removed nodes',
+     (await idsOf('#cmp-modified')).join() === 'model.shop.stg_customers' && (await idsOf('#cmp-new')).join() === 'model.shop.order_totals' &&
+     (await idsOf('#cmp-removed')).join() === 'model.shop.large_orders');
+  const marked = await page.locator('#graph .node').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.id, e.getAttribute('class')])));
+  ok('... highlighted on the graph with their parents and children',
+     /ch-modified/.test(marked['model.shop.stg_customers']) && /ch-new/.test(marked['model.shop.order_totals']) &&
+     /ch-removed/.test(marked['model.shop.large_orders']) && marked['model.shop.customers'] && !/ch-/.test(marked['model.shop.customers']) &&
+     !marked['model.shop.stg_payments'], JSON.stringify(marked));
+  const legend = await page.locator('#cmp-legend').innerText();
+  ok('... with a legend', /modified/.test(legend) && /new/.test(legend) && /removed/.test(legend), legend);
+  ok('every field of the compare page has a label', (await unlabelled(page)).length === 0, await unlabelled(page));
+  await shot(page, '11-compare');
+  await page.locator('#cmp-modified a').first().click();
+  await page.waitForFunction(() => location.hash.startsWith('#/node/model.shop.stg_customers'));
+  await drawn(page);
+  ok('a modified node links to what production has of it', /env=prod/.test(await page.evaluate(() => location.hash)));
+  await open(page, '#/compare?env=staging');
+  const stg = await page.locator('#cmp-summary').innerText();
+  ok('any other environment compares too (staging: its own state)', /staging's state \(run #2/.test(stg) && /against what prod has/.test(stg), stg);
+
+  // live logs: a job run started now, its page followed through the log stream (SSE)
+  if (process.env.SILT_BIN && process.env.SILT_SHOP) {
+    const job = spawn(process.env.SILT_BIN, ['job', 'run', 'slow'], { cwd: process.env.SILT_SHOP, stdio: 'ignore' });
+    const ended = new Promise((res) => job.on('exit', res));
+    let rid = null;
+    for (let i = 0; i < 300 && !rid; i++) {
+      const rs = await (await fetch(url + '/api/v1/runs?environment=prod&limit=1')).json();
+      if (rs.data.length && rs.data[0].job === 'slow' && rs.data[0].status === 'running') rid = rs.data[0].id;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    ok('a job run is running', rid === 6, rid);
+    await open(page, '#/run/' + rid + '?env=prod');
+    const wasLive = await page.locator('#live').count() === 1;
+    await page.waitForFunction(() => /== step 1: silt seed/.test(document.getElementById('logs').textContent) &&
+      /== step 2: silt run --select slow\n[^]*START/.test(document.getElementById('logs').textContent), null, { timeout: 120000 });
+    const midway = await page.evaluate(() => ({ events: window.__siltLiveEvents, text: document.getElementById('logs').textContent, route: document.getElementById('view').dataset.route }));
+    const stillRunning = await (await fetch(url + '/api/v1/runs/' + rid)).json();
+    ok('its page shows the logs live, as the steps write them (SSE)', wasLive && midway.events >= 3 && /silt run --select slow/.test(midway.text), JSON.stringify({ wasLive, events: midway.events }));
+    ok('... while the run is still running', stillRunning.status === 'running', stillRunning.status);
+    await shot(page, '12-run-live');
+    await ended;
+    await page.waitForFunction(() => !document.getElementById('live') && document.getElementById('view').dataset.route === location.hash &&
+      /Completed successfully/.test((document.getElementById('logs') || {}).textContent || ''), null, { timeout: 60000 });
+    const steps = await page.locator('#steps tbody tr').allInnerTexts();
+    ok('... and when it ends the page shows its final state', steps.length === 2 && steps.every((x) => /success/.test(x)), steps.join(' | '));
+    ok('... read from /logs/stream', requested.some((u) => u.includes('/runs/' + rid + '/logs/stream')), requested.filter((u) => u.includes('/runs/')).join(' '));
+  }
 
   // the graph code on a synthetic 10,000-model DAG (the page's own modules, no server data):
   // the neighbourhood of a focus found and drawn, and a change of focus
@@ -209,9 +298,12 @@ try {
      perf.first.ms < 250 && perf.second.ms < 250 && perf.first.shown > 1, JSON.stringify(perf));
 
   ok('nothing is loaded from another host', external.length === 0, external.join(' '));
-  // the one failed request is the bad selector's 400 (which the console reports too)
-  ok('every request but the bad selector\'s succeeded', failedLoads.length === 1 && /400 .*lineage\?select=bogus/.test(failedLoads[0]), failedLoads.join(' | '));
-  ok('no script errors', errors.filter((e) => !/^Failed to load resource: .* 400/.test(e)).length === 0, errors.join(' | '));
+  // the failed requests are the bad selector's 400 and the state of the CI environment, which has
+  // none of its own (404), asked for by the switcher; the console reports both
+  const expected = (x) => /^400 .*lineage\?select=bogus/.test(x) || /^404 .*\/environments\/ci\/state$/.test(x);
+  ok('every request but the bad selector\'s and the CI environment\'s state succeeded',
+     failedLoads.filter((x) => !expected(x)).length === 0 && failedLoads.some((x) => /bogus/.test(x)), failedLoads.join(' | '));
+  ok('no script errors', errors.filter((e) => !/^Failed to load resource: .* (400|404)/.test(e)).length === 0, errors.join(' | '));
 
   if (lockedUrl) {
     // a server that wants a token: the page asks for one, keeps it and sends it

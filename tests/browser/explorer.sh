@@ -33,6 +33,17 @@ export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789
 export HOME=$t/home SILT_STORE=$t/store.db
 unset DBT_PROJECT_DIR DBT_TARGET
 cd "$t/shop" || exit 1
+# freshness rules: raw_orders' data is from 2018 (stale: warn), raw_payments' is "now" (fresh)
+/usr/bin/python3 - models/staging/_sources.yml <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("        loaded_at_field: order_date\n", "        loaded_at_field: order_date\n"
+              "        freshness:\n          warn_after: {count: 1, period: day}\n"
+              "      - name: raw_payments\n        loaded_at_field: \"datetime('now')\"\n"
+              "        freshness:\n          warn_after: {count: 1, period: day}\n")
+open(p, "w").write(s)
+PY
 silt env create prod --type production > /dev/null 2>&1
 silt build --env prod > "$t/build.out" 2>&1
 check "a production build is recorded (run 1)" grep -q "Completed successfully" "$t/build.out"
@@ -42,6 +53,26 @@ check "a staging build is recorded (run 2)" grep -q "Completed successfully" "$t
 silt job create nightly --env prod --step "silt seed" --step "silt run --select stg_orders" > /dev/null 2>&1
 silt job run nightly > "$t/job.out" 2>&1
 check "a production job run with two steps is recorded (run 3)" grep -q "Run 3: success" "$t/job.out"
+
+silt job create fresh --env prod --step "silt source freshness" > /dev/null 2>&1
+silt job run fresh > "$t/fresh.out" 2>&1
+check "a production job checks the sources' freshness (run 4)" grep -q "Run 4: success" "$t/fresh.out"
+# a pull request's CI run (run 5) in a CI environment: one model modified, one new, one removed
+. "$ROOT/tests/cli/lib/shop_pr.sh"
+silt env create ci --type general > /dev/null 2>&1
+cp -R "$t/shop" "$t/pr"
+shop_pr "$t/pr"
+(cd "$t/pr" && silt ci run --env ci --pr 5 --sha 5a5a5a5a > "$t/ci.out" 2>&1)
+check "a pull request's CI run is recorded (run 5)" grep -q "Completed successfully" "$t/ci.out"
+
+# a job whose second step takes a while, run by explorer.mjs while it watches the run's page
+cat > models/slow.sql <<'EOT'
+{{ config(materialized='table') }}
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 8000000)
+select count(*) as n from c
+EOT
+silt job create slow --env prod --step "silt seed" --step "silt run --select slow" > /dev/null 2>&1
+export SILT_BIN="$SILT" SILT_SHOP="$t/shop"
 
 token=$(silt token create explorer --scope metadata:read | grep '^slt_')
 
@@ -66,8 +97,17 @@ check "/ui/style.css is CSS" sh -c "echo '$(ctype /ui/style.css)' | grep -q '^te
 check "a file the binary lacks is a 404" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/ui/nope.js")" = 404
 check "... and so is a path that climbs out" test "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$url/ui/../serve/ui/app.js")" = 404
 
+fr=$(curl -sf "$url/api/v1/environments/prod/freshness")
+check "the freshness API gives each source's latest check" sh -c "echo '$fr' | /usr/bin/python3 -c '
+import json, sys
+d = {x[\"unique_id\"]: x for x in json.load(sys.stdin)[\"data\"]}
+o, p = d[\"source.shop.raw.raw_orders\"], d[\"source.shop.raw.raw_payments\"]
+assert o[\"status\"] == \"warn\" and o[\"max_loaded_at\"].startswith(\"2018-\") and o[\"run_id\"] == 4 and o[\"name\"] == \"raw_orders\"
+assert p[\"status\"] == \"pass\" and o[\"criteria\"][\"warn_after\"] == {\"count\": 1, \"period\": \"day\"}
+'"
+check "... and none in an environment that never checked" sh -c "curl -sf '$url/api/v1/environments/staging/freshness' | grep -q '\"data\": \[\]'"
 rm -rf "$shots"
-timeout 240 node "$here/explorer.mjs" "$url" "$shots" "$chrome" "$locked_url" "$token" > "$t/browser.out" 2>&1
+timeout 300 node "$here/explorer.mjs" "$url" "$shots" "$chrome" "$locked_url" "$token" > "$t/browser.out" 2>&1
 cat "$t/browser.out"
 bp=$(grep -c '^ok ' "$t/browser.out")
 bf=$(grep -c '^not ok ' "$t/browser.out")

@@ -18,6 +18,13 @@ check "a production build is recorded" grep -q "Completed successfully" "$t/buil
 silt job create nightly --env prod --step "silt seed" --step "silt run --select stg_orders" > /dev/null 2>&1
 silt job run nightly > "$t/job.out" 2>&1
 check "a job run is recorded" grep -q "success" "$t/job.out"
+# a pull request's CI run (run 3) in environment ci: one model modified, one new, one removed
+. "$ROOT/tests/cli/lib/shop_pr.sh"
+silt env create ci --type general > /dev/null 2>&1
+cp -R "$t/shop" "$t/pr"
+shop_pr "$t/pr"
+(cd "$t/pr" && silt ci run --env ci --pr 5 --sha 5a5a5a5a > "$t/ci.out" 2>&1)
+check "a pull request's CI run is recorded" grep -q "Completed successfully" "$t/ci.out"
 cat > models/slow.sql <<'EOT'
 {{ config(materialized='table') }}
 with recursive c(x) as (select 1 union all select x + 1 from c where x < 500000000)

@@ -52,3 +52,47 @@ export async function all(path, params, max = 2000) {
   } while (cursor && out.length < max);
   return out;
 }
+
+// A run's Server-Sent Events (GET /runs/{id}/logs/stream): on(event, data) for each `step`,
+// `log` and `run` event until the run ends; returns a function that stops listening. With no
+// token an EventSource reads them; a token cannot go in an EventSource's headers, so then the
+// stream is read through fetch and the events are split here.
+export function stream(path, on) {
+  const url = '/api/v1' + path;
+  const t = token();
+  if (!t) {
+    const es = new EventSource(url);
+    for (const name of ['step', 'log', 'run', 'error'])
+      es.addEventListener(name, (e) => {
+        if (name === 'error' && !e.data) { es.close(); on('error', { message: 'the log stream was cut' }); return; }
+        const data = JSON.parse(e.data);
+        if (name === 'run' || name === 'error') es.close(); // else EventSource would reconnect
+        on(name, data);
+      });
+    return () => es.close();
+  }
+  const ctl = new AbortController();
+  (async () => {
+    const r = await fetch(url, { headers: { Authorization: 'Bearer ' + t }, signal: ctl.signal });
+    if (!r.ok) { on('error', { message: 'the log stream answered ' + r.status }); return; }
+    const rd = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await rd.read();
+      if (done) break;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let name = 'message', data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) name = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (data) on(name, JSON.parse(data));
+      }
+    }
+  })().catch((e) => { if (e.name !== 'AbortError') on('error', { message: String(e.message || e) }); });
+  return () => ctl.abort();
+}

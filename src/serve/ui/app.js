@@ -29,14 +29,23 @@ export function href(name, arg, params = {}) {
 
 function go(name, arg, params) { location.hash = href(name, arg, params); }
 
-const routes = { search, node: nodePage, lineage, runs, run: runPage, health };
+const routes = { search, node: nodePage, lineage, runs, run: runPage, health, compare };
+
+let stopLive = null; // the live log stream of the run page shown, if any
 
 async function route() {
   const r = parseHash();
   delete view.dataset.route;
+  if (stopLive) { stopLive(); stopLive = null; }
   try {
-    if (!envs.length) await loadEnvs();
     const want = r.params.get('env');
+    // an address that names its environment does not wait for the list of environments:
+    // the page's own requests go out beside it
+    let listing = null;
+    if (!envs.length) {
+      listing = envsLoading = loadEnvs();
+      if (want) { current = want; listing.catch(() => {}); } else await listing;
+    }
     if (want && want !== current && envs.some((e) => e.name === want)) setEnv(want);
     document.querySelectorAll('nav a').forEach((a) => {
       a.href = href(a.dataset.nav);
@@ -44,11 +53,14 @@ async function route() {
       else a.removeAttribute('aria-current');
     });
     const fn = routes[r.name] || search;
-    await fn(r.arg, r.params);
+    await Promise.all([fn(r.arg, r.params), listing]);
   } catch (e) {
     failed(e);
   }
   view.dataset.route = location.hash; // the page for this address is drawn (tests wait on it)
+  // when the frame that shows it has been painted (the 10,000-model timing reads it)
+  const drawnHash = location.hash;
+  requestAnimationFrame(() => setTimeout(() => { if (location.hash === drawnHash) window.__siltPaintedAt = performance.now(); }));
 }
 
 function failed(e) {
@@ -65,21 +77,40 @@ function failed(e) {
 
 // ---- environments ----
 
+// The environments, then (without holding up the page) each one's state for the switcher's
+// labels; statesReady resolves when they are in.
+let statesReady = Promise.resolve(), envsLoading = Promise.resolve();
 async function loadEnvs() {
   const list = await api.all('/environments');
-  const states = await Promise.allSettled(list.map((e) => api.get('/environments/' + api.enc(e.name) + '/state')));
-  envs = list.map((e, i) => ({ ...e, state: states[i].status === 'fulfilled' ? states[i].value : null }));
+  envs = list.map((e) => ({ ...e, state: undefined }));
   const rank = { production: 0, staging: 1, general: 2, development: 3 };
   envs.sort((a, b) => (rank[a.type] ?? 9) - (rank[b.type] ?? 9) || a.name.localeCompare(b.name));
   clear(envSelect);
-  for (const e of envs) {
-    const upd = e.state ? e.state.generated_at : null;
-    envSelect.append(h('option', { value: e.name },
-      `${e.name} — ${e.type}${upd ? ', updated ' + when(upd).replace(/^.*\((.*)\)$/, '$1') : ', nothing built yet'}`));
-  }
+  for (const e of envs) envSelect.append(h('option', { value: e.name }, `${e.name} — ${e.type}`));
   if (!envs.length) throw new Error('This store has no environments yet: make one with silt env create NAME --type production.');
   const want = parseHash().params.get('env');
   setEnv(envs.some((e) => e.name === want) ? want : (envs.find((e) => e.type === 'production') || envs[0]).name);
+  const mine = envs;
+  statesReady = Promise.allSettled(mine.map((e) => api.get('/environments/' + api.enc(e.name) + '/state'))).then(async (states) => {
+    if (envs !== mine) return; // reloaded meanwhile
+    mine.forEach((e, i) => { e.state = states[i].status === 'fulfilled' ? states[i].value : null; });
+    // an environment without a state of its own may hold pull requests' CI runs: say which
+    const bare = mine.filter((e) => !e.state);
+    const runs = await Promise.allSettled(bare.map((e) => api.get('/runs', { environment: e.name, limit: 100 })));
+    bare.forEach((e, i) => {
+      const ci = runs[i].status === 'fulfilled' ? runs[i].value.data.filter((r) => r.is_ci && r.pr_id) : [];
+      e.ci = ci.length ? { prs: [...new Set(ci.map((r) => r.pr_id))], at: ci[0].created_at } : null;
+    });
+    if (envs !== mine) return;
+    const ago = (t) => when(t).replace(/^.*\((.*)\)$/, '$1');
+    [...envSelect.options].forEach((o, i) => {
+      const e = mine[i];
+      o.textContent = `${e.name} — ${e.type}` + (e.state ? ', updated ' + ago(e.state.generated_at)
+        : e.ci ? `, CI of pull request${e.ci.prs.length > 1 ? 's' : ''} ${e.ci.prs.join(', ')}, updated ${ago(e.ci.at)}` : ', nothing built yet');
+    });
+    setEnv(current);
+    envSelect.dataset.states = 'loaded';
+  });
 }
 
 function setEnv(name) {
@@ -88,12 +119,16 @@ function setEnv(name) {
   const e = envs.find((x) => x.name === name);
   envInfo.textContent = e.state
     ? `${e.type}; state of run #${e.state.definition_run_id}, ${when(e.state.generated_at)}`
-    : `${e.type}; nothing built yet`;
+    : e.ci ? `${e.type}; pull requests' CI runs only: see Compare`
+    : e.state === null ? `${e.type}; nothing built yet` : e.type;
 }
 
 envSelect.addEventListener('change', () => {
   const r = parseHash();
   setEnv(envSelect.value);
+  const e = envs.find((x) => x.name === current);
+  // an environment that only pull requests' CI runs use has nothing but them to show
+  if (e && !e.state && e.ci) { go('compare'); return; }
   // a node or run page of one environment means little in another: go to its search
   go(r.name === 'node' || r.name === 'run' ? 'search' : r.name, null, r.name === 'lineage' ? { select: r.params.get('select') || '' } : {});
 });
@@ -109,40 +144,44 @@ const envPath = (p = '') => '/environments/' + api.enc(current) + p;
 
 async function search(_, params) {
   const q = params.get('q') || '', type = params.get('type') || '', tag = params.get('tag') || '', layer = params.get('layer') || '';
-  const mat = params.get('mat') || '';
+  const mat = params.get('mat') || '', where = params.get('in') || '';
   const nodes = await envNodes();
   const types = [...new Set(nodes.map((n) => n.resource_type))].sort();
   const tags = [...new Set(nodes.flatMap((n) => n.tags || []))].sort();
   const layers = [...new Set(nodes.map((n) => n.layer).filter(Boolean))].sort();
   const mats = [...new Set(nodes.filter((n) => n.resource_type === 'model' || n.resource_type === 'snapshot').map((n) => n.materialized).filter(Boolean))].sort();
-  const input = h('input', { id: 'q', type: 'search', value: q, placeholder: 'name, description or tag', autocomplete: 'off' });
+  const input = h('input', { id: 'q', type: 'search', value: q, placeholder: 'name, description, tag, column or SQL', autocomplete: 'off' });
+  const inSel = h('select', { id: 'f-in' }, h('option', { value: '' }, 'everything'),
+    ['name', 'description', 'tags', 'columns', 'sql'].map((o) => h('option', { value: o, selected: o === where }, o === 'sql' ? 'SQL' : o)));
   const sel = (id, label, opts, v) => h('label', { for: id }, label,
     h('select', { id }, h('option', { value: '' }, 'any'), opts.map((o) => h('option', { value: o, selected: o === v }, o))));
   const form = h('form', { class: 'filters', role: 'search' },
     h('label', { for: 'q' }, 'Search nodes', input),
+    h('label', { for: 'f-in' }, 'Search in', inSel),
     sel('f-type', 'Resource type', types, type), sel('f-tag', 'Tag', tags, tag), sel('f-layer', 'Layer', layers, layer),
     sel('f-mat', 'Materialization', mats, mat),
     h('button', { type: 'submit' }, 'Search'));
   const submit = (e) => {
     if (e) e.preventDefault();
-    go('search', null, { q: input.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value, mat: form.querySelector('#f-mat').value });
+    go('search', null, { q: input.value, in: inSel.value, type: form.querySelector('#f-type').value, tag: form.querySelector('#f-tag').value, layer: form.querySelector('#f-layer').value, mat: form.querySelector('#f-mat').value });
   };
   form.addEventListener('submit', submit);
   form.querySelectorAll('select').forEach((s) => s.addEventListener('change', submit));
 
   const base = { resource_type: type, tag, layer, limit: 200 };
-  let found = (await api.get(envPath('/nodes'), { ...base, search: q })).data;
-  if (q && !tag && tags.includes(q)) {  // a search word that is a tag finds its nodes too
-    const seen = new Set(found.map((n) => n.unique_id));
-    for (const n of (await api.get(envPath('/nodes'), { ...base, tag: q })).data) if (!seen.has(n.unique_id)) found.push(n);
-  }
+  // the server searches names, descriptions, tags, columns and SQL, and says where each hit is
+  let found = (await api.get(envPath('/nodes'), { ...base, search: q, search_in: q ? where : '' })).data;
+  // name hits first, then tags, descriptions, columns and SQL (each in unique_id order)
+  const rank = (n) => Math.min(...(n.matched || ['name']).map((m) => ['name', 'tag', 'description', 'column', 'sql'].indexOf(m.split(':')[0])));
+  if (q) found = found.map((n, i) => [rank(n), i, n]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
   if (!type) found = found.filter((n) => n.resource_type !== 'test' || q); // tests only when asked for
   if (mat) found = found.filter((n) => n.materialized === mat && (n.resource_type === 'model' || n.resource_type === 'snapshot'));
   const ul = h('ul', { class: 'results', id: 'results', 'aria-label': 'Search results' },
     found.map((n, i) => h('li', { role: 'option', id: 'res-' + i, 'aria-selected': 'false', 'data-id': n.unique_id },
       badge(n.resource_type), h('strong', {}, n.name), ' ', h('span', { class: 'muted' }, n.unique_id), ' ',
       (n.tags || []).map((t) => h('span', { class: 'tag' }, t)), ' ', status(n.execution && n.execution.last_status),
-      n.description ? h('div', { class: 'desc' }, n.description.slice(0, 160)) : null)));
+      n.description ? h('div', { class: 'desc' }, n.description.slice(0, 160)) : null,
+      matchedIn(n.matched))));
   const lb = listbox(ul, (i) => go('node', found[i].unique_id));
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && found.length) { e.preventDefault(); ul.focus(); lb.select(0); }
@@ -152,6 +191,17 @@ async function search(_, params) {
       (found.length ? ' — ↓ to move through them, Enter to open' : '')),
     ul);
   input.focus();
+}
+
+// Where a search hit: "matched in column order_id, tag marts, SQL: `… line …`" (name and
+// description hits show already).
+function matchedIn(matched) {
+  const xs = (matched || []).filter((m) => m !== 'name');
+  if (!xs.length) return null;
+  return h('div', { class: 'matched' }, 'matched in ', xs.map((m, i) => {
+    const k = m.indexOf(':'), kind = k < 0 ? m : m.slice(0, k), what = k < 0 ? '' : m.slice(k + 1);
+    return [i ? ', ' : '', kind === 'sql' ? ['SQL ', h('code', {}, what)] : kind === 'column' ? ['column ', h('code', {}, what)] : kind === 'tag' ? ['tag ', h('span', { class: 'tag' }, what)] : kind];
+  }));
 }
 
 // ---- a node ----
@@ -262,7 +312,7 @@ function durationChart(rows) {
 // ---- project health ----
 
 async function health() {
-  const [nodes, g] = await Promise.all([envNodes(), api.get(envPath('/lineage'), { tests: 1 })]);
+  const [nodes, g, fresh] = await Promise.all([envNodes(), api.get(envPath('/lineage'), { tests: 1 }), api.get(envPath('/freshness'))]);
   const models = nodes.filter((n) => n.resource_type === 'model');
   const tested = new Set();
   const kind = new Map(g.nodes.map((n) => [n.unique_id, n.resource_type]));
@@ -283,12 +333,30 @@ async function health() {
       h('dt', {}, 'models tested'), h('dd', {}, `${models.filter((n) => tested.has(n.unique_id)).length} of ${models.length} (${pct(models.filter((n) => tested.has(n.unique_id)).length, models.length)})`),
       h('dt', {}, 'failing now'), h('dd', {}, String(failing.length)),
       h('dt', {}, 'models never built'), h('dd', {}, String(never.length)),
-      h('dt', {}, 'no success in 24 h'), h('dd', {}, String(stale.length))),
+      h('dt', {}, 'no success in 24 h'), h('dd', {}, String(stale.length)),
+      h('dt', {}, 'sources out of freshness'), h('dd', {}, fresh.data.length
+        ? `${fresh.data.filter((x) => x.status !== 'pass').length} of ${fresh.data.length} checked` : 'no freshness check recorded')),
     h('h2', {}, 'Failing (last run errored or failed)'), list('failing', failing, 'Nothing is failing.'),
     h('h2', {}, 'Models without a description'), list('undocumented', models.filter((n) => !documented.includes(n)), 'Every model has a description.'),
     h('h2', {}, 'Models without tests'), list('untested', models.filter((n) => !tested.has(n.unique_id)), 'Every model has a test.'),
     h('h2', {}, 'Stale: no success in 24 h'), list('stale', stale, 'Every built model succeeded in the last 24 h.'),
-    h('p', { class: 'muted' }, 'Source freshness is not shown yet: the API does not report it.'));
+    h('h2', {}, 'Sources out of freshness'), freshness(fresh.data));
+}
+
+// Each source's latest freshness check that did not pass (warn, error, runtime error), oldest
+// data first, with how old it was and the rule it broke.
+function freshness(rows) {
+  if (!rows.length) return h('p', { class: 'muted', id: 'freshness' }, 'No freshness check recorded: run silt source freshness in a job of this environment.');
+  const bad = rows.filter((x) => x.status !== 'pass').sort((a, b) => (b.max_loaded_at_time_ago_in_s || 0) - (a.max_loaded_at_time_ago_in_s || 0));
+  const age = (s) => s == null ? '—' : s >= 86400 ? Math.round(s / 86400) + ' days' : s >= 3600 ? Math.round(s / 3600) + ' h' : Math.round(s / 60) + ' min';
+  const rule = (c) => ['warn_after', 'error_after'].filter((k) => c && c[k] && c[k].count != null).map((k) => `${k.replace('_', ' ')} ${c[k].count} ${c[k].period}${c[k].count === 1 ? '' : 's'}`).join(', ');
+  if (!bad.length) return h('p', { class: 'muted', id: 'freshness' }, `All ${rows.length} checked sources are fresh.`);
+  return h('table', { id: 'freshness' }, h('thead', {}, h('tr', {}, ['source', 'status', 'data as of', 'age', 'rule', 'checked'].map((x) => h('th', {}, x)))),
+    h('tbody', {}, bad.map((x) => h('tr', {},
+      h('td', {}, h('a', { href: href('node', x.unique_id) }, x.source_name && x.name ? x.source_name + '.' + x.name : x.unique_id)),
+      h('td', {}, status(x.status)), h('td', {}, x.max_loaded_at ? when(x.max_loaded_at) : '—'),
+      h('td', {}, age(x.max_loaded_at_time_ago_in_s)), h('td', {}, rule(x.criteria) || (x.error || '')),
+      h('td', {}, x.checked_at ? [when(x.checked_at), ' in ', h('a', { href: href('run', x.run_id) }, 'run #' + x.run_id)] : '—')))));
 }
 
 // ---- lineage ----
@@ -296,36 +364,37 @@ async function health() {
 // The last lineage answers, so a change of focus, direction or depth does not fetch a large DAG
 // again; kept 30 s (a reload or another environment always asks the server).
 const lineageCache = new Map();
-async function lineageOf(select, withTests) {
-  const key = current + '\0' + select + '\0' + (withTests ? 1 : 0);
+async function lineageOf(select, withTests, focus) {
+  const key = current + '\0' + select + '\0' + (withTests ? 1 : 0) + '\0' + JSON.stringify(focus || null);
   const hit = lineageCache.get(key);
   if (hit && performance.now() - hit.at < 30000) return hit.g;
-  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined });
+  const g = await api.get(envPath('/lineage'), { select, tests: withTests ? 1 : undefined, ...(focus || {}) });
   if (lineageCache.size > 8) lineageCache.clear();
   lineageCache.set(key, { g, at: performance.now() });
   return g;
 }
 
-const MAX_DRAWN = 400; // nodes drawn at once (a focus's neighbourhood is cut to it by depth)
+const MAX_DRAWN = 250; // nodes drawn at once (a focus's neighbourhood is cut to it by depth)
 
 async function lineage(_, params) {
   const select = params.get('select') || '', focus = params.get('focus') || '';
   const dir = params.get('dir') || 'both', depth = Math.max(1, Math.min(20, +(params.get('depth') || 2)));
   const withTests = params.get('tests') === '1';
   const t0 = performance.now();
-  // A focus without a selector asks the server for its neighbourhood only (`2+name+2`: by name,
-  // which may take in namesakes; the walk below keeps the focus's own), not the whole DAG.
-  let g = null;
-  const short = focus.split('.').pop();
-  if (focus && !select && !focus.startsWith('test.') && /^[A-Za-z0-9_]+$/.test(short)) {
-    const sel = (dir === 'downstream' ? '' : depth + '+') + short + (dir === 'upstream' ? '' : '+' + depth);
-    g = await lineageOf(sel, withTests);
-    if (!g.nodes.some((n) => n.unique_id === focus)) g = null;
-  }
-  if (!g) g = await lineageOf(select, withTests);
+  // A focus without a selector asks the server for its neighbourhood only, already cut to
+  // MAX_DRAWN nodes (less deep, then the nearest), not the whole DAG.
+  const g = focus && !select
+    ? await lineageOf('', withTests, { focus, dir, depth, max: MAX_DRAWN })
+    : await lineageOf(select, withTests);
+  const tReq = performance.now();
   let nodes = g.nodes, edges = g.edges;
   let note = '';
-  if (focus && nodes.some((n) => n.unique_id === focus)) {
+  const describe = (d, all) => `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
+    (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '') +
+    (all > MAX_DRAWN ? `; ${MAX_DRAWN} of its ${all} neighbours drawn` : '');
+  if (g.focus) {
+    note = describe(g.focus.depth, g.focus.total);
+  } else if (focus && nodes.some((n) => n.unique_id === focus)) {
     // a hub's neighbourhood can be thousands of nodes: draw at most MAX_DRAWN, less deep if need be
     let d = depth, keep = neighbourhood(edges, focus, dir, d);
     while (keep.size > MAX_DRAWN && d > 1) keep = neighbourhood(edges, focus, dir, --d);
@@ -333,9 +402,7 @@ async function lineage(_, params) {
     if (all > MAX_DRAWN) keep = new Set([...keep].slice(0, MAX_DRAWN)); // the walk's order: nearest first
     nodes = nodes.filter((n) => keep.has(n.unique_id));
     edges = edges.filter(([a, b]) => keep.has(a) && keep.has(b));
-    note = `${dir === 'both' ? 'up- and downstream' : dir} of the focused node, ${d} step${d > 1 ? 's' : ''} deep` +
-      (d < depth ? ` (not ${depth}: that would draw over ${MAX_DRAWN} nodes)` : '') +
-      (all > MAX_DRAWN ? `; ${MAX_DRAWN} of its ${all} neighbours drawn` : '');
+    note = describe(d, all);
   } else if (nodes.length > MAX_DRAWN) {
     // a whole large DAG is no picture: show the neighbourhood of the most connected node
     const deg = new Map();
@@ -380,7 +447,9 @@ async function lineage(_, params) {
     h('div', { class: 'legend' }, types.map((t) => h('span', {}, h('span', { class: 'swatch', style: 'background:' + colorOf(t) }), t)),
       h('span', {}, 'dot: last run status; dashed red border: failed')),
     h('div', { class: 'lineage' }, h('div', {}, box), h('div', { class: 'nodelist' }, list)));
+  const tDom = performance.now();
   const gfx = draw(box, nodes, edges, { focus, onPick: setFocus });
+  const tDraw = performance.now();
   const zoom = h('div', { class: 'zoom' },
     h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => gfx.zoom(1.25) }, '+'),
     h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => gfx.zoom(0.8) }, '−'),
@@ -395,7 +464,91 @@ async function lineage(_, params) {
   });
   if (focus) { const i = sorted.findIndex((n) => n.unique_id === focus); if (i >= 0) lb.select(i); }
   window.__siltLineageMs = performance.now() - t0;
+  // where the time went: the request, the page around the graph, the graph, the list's focus
+  window.__siltLineageParts = { request: tReq - t0, page: tDom - tReq, graph: tDraw - tDom, rest: performance.now() - tDraw };
   box.dataset.renderMs = window.__siltLineageMs.toFixed(1);
+}
+
+// ---- compare: what an environment or a pull request changes against another ----
+
+const CHANGES = { modified: 'modified', new: 'new', removed: 'removed' };
+
+async function compare(_, params) {
+  await envsLoading;
+  await statesReady;
+  const others = envs.filter((e) => e.name !== current);
+  const prod = envs.find((e) => e.type === 'production');
+  const base = params.get('base') || (prod && prod.name !== current ? prod.name : (others[0] || {}).name) || current;
+  const pr = params.get('pr') || '';
+  // the pull requests whose CI runs in this environment kept a manifest (the API says which)
+  const ciRuns = (await api.get('/runs', { environment: current, limit: 100 })).data.filter((r) => r.is_ci && r.pr_id);
+  const prs = [...new Set(ciRuns.map((r) => r.pr_id))];
+  const me = envs.find((e) => e.name === current);
+  const head = pr || (me && me.state ? '' : prs[0] || '');
+  const baseSel = h('select', { id: 'cmp-base' }, envs.map((e) => h('option', { value: e.name, selected: e.name === base }, `${e.name} — ${e.type}`)));
+  const headSel = h('select', { id: 'cmp-pr' },
+    me && me.state ? h('option', { value: '' }, 'the environment\'s own state') : null,
+    prs.map((p) => h('option', { value: p, selected: p === head }, 'pull request ' + p)));
+  const withTests = params.get('tests') === '1';
+  const testsBox = h('input', { id: 'cmp-tests', type: 'checkbox', checked: withTests });
+  const form = h('form', { class: 'filters' },
+    h('label', { for: 'cmp-pr' }, 'Compare', headSel),
+    h('label', { for: 'cmp-base' }, 'With', baseSel),
+    h('label', { for: 'cmp-tests' }, 'Tests', testsBox),
+    h('button', { type: 'submit' }, 'Compare'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    go('compare', null, { base: baseSel.value, pr: headSel.value, tests: testsBox.checked ? 1 : '' });
+  });
+  if (!me || (!me.state && !prs.length)) {
+    fill(view, h('h1', {}, 'Compare ', h('span', { class: 'muted' }, current)), form,
+      h('p', { class: 'muted', id: 'cmp-summary' }, `${current} has no state of its own and no pull request's CI run: nothing to compare.`));
+    return;
+  }
+  const d = await api.get(envPath('/compare'), { base, pr: head || undefined, tests: withTests ? 1 : undefined });
+  const what = d.head.source === 'ci_run'
+    ? `pull request ${d.head.pr} (CI run #${d.head.run_id}${d.head.git_sha ? ', commit ' + d.head.git_sha.slice(0, 12) : ''}, ${when(d.head.generated_at)})`
+    : `${current}'s state (run #${d.head.run_id}, ${when(d.head.generated_at)})`;
+  // a node page: the head's own when it has one, else the base's
+  const nodeLink = (n) => n.change === 'new' && d.head.source === 'ci_run'
+    ? h('span', {}, n.name)
+    : h('a', { href: href('node', n.unique_id, { env: n.change === 'removed' || d.head.source === 'ci_run' ? d.base.environment : current }) }, n.name);
+  const list = (kind) => h('section', {},
+    h('h2', {}, h('span', { class: 'swatch ch-' + kind }), `${CHANGES[kind]} (${d[kind].length})`),
+    d[kind].length
+      ? h('ul', { id: 'cmp-' + kind }, d[kind].map((n) => h('li', { 'data-id': n.unique_id }, badge(n.resource_type), nodeLink(n), ' ',
+        h('span', { class: 'muted' }, n.unique_id), n.reason === 'macros' ? h('span', { class: 'muted' }, ' — through a changed macro') : null)))
+      : h('p', { class: 'muted', id: 'cmp-' + kind }, 'none'));
+  const box = h('div', { class: 'graph', id: 'graph' });
+  const changed = d.modified.length + d.new.length + d.removed.length;
+  // a large change is no picture: at most MAX_DRAWN changed nodes, without their neighbours
+  let gNodes = d.nodes, gEdges = d.edges, gNote = null;
+  if (gNodes.length > MAX_DRAWN) {
+    const keep = new Set(gNodes.filter((n) => n.change).slice(0, MAX_DRAWN).map((n) => n.unique_id));
+    gNodes = gNodes.filter((n) => keep.has(n.unique_id));
+    gEdges = gEdges.filter(([a, b]) => keep.has(a) && keep.has(b));
+    gNote = h('p', { class: 'muted', id: 'cmp-cut' }, `The graph shows ${gNodes.length} of the ${changed} changed nodes, without their parents and children; the lists below have them all.`);
+  }
+  fill(view,
+    h('h1', {}, 'Compare ', h('span', { class: 'muted' }, current)), form,
+    h('p', { role: 'status', id: 'cmp-summary' }, `${what} against what ${d.base.environment} has: `,
+      `${d.counts.modified} modified, ${d.counts.new} new, ${d.counts.removed} removed`,
+      d.macros_compared ? '' : ` (${d.base.environment} kept no macros: macro changes are not seen)`),
+    h('div', { class: 'legend', id: 'cmp-legend' },
+      Object.keys(CHANGES).map((k) => h('span', {}, h('span', { class: 'swatch ch-' + k }), CHANGES[k])),
+      h('span', {}, 'plain: a parent or child of a change, unchanged')),
+    gNote, changed ? h('div', {}, box) : h('p', { class: 'muted' }, 'Nothing differs.'),
+    h('div', { class: 'cols3' }, list('modified'), list('new'), list('removed')));
+  if (changed) {
+    const gfx = draw(box, gNodes, gEdges, { onPick: (id) => {
+      const n = d.nodes.find((x) => x.unique_id === id);
+      if (n && !(n.change === 'new' && d.head.source === 'ci_run')) go('node', id, { env: n.change === 'removed' || d.head.source === 'ci_run' ? d.base.environment : current });
+    } });
+    box.append(h('div', { class: 'zoom' },
+      h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => gfx.zoom(1.25) }, '+'),
+      h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => gfx.zoom(0.8) }, '−'),
+      h('button', { type: 'button', onclick: () => gfx.fit() }, 'Fit')));
+  }
 }
 
 // ---- runs ----
@@ -417,9 +570,11 @@ async function runs(_, params) {
 
 async function runPage(id, params) {
   const step = params.get('step') || '';
+  const r0 = await api.get('/runs/' + api.enc(id));
+  const live = r0.status === 'queued' || r0.status === 'running';
   const [r, steps, logs, arts] = await Promise.all([
-    api.get('/runs/' + api.enc(id)), api.get('/runs/' + api.enc(id) + '/steps'),
-    api.text('/runs/' + api.enc(id) + '/logs', { step }),
+    r0, api.get('/runs/' + api.enc(id) + '/steps'),
+    live ? '' : api.text('/runs/' + api.enc(id) + '/logs', { step }),
     api.get('/runs/' + api.enc(id) + '/artifacts').catch(() => ({ data: [] })),
   ]);
   // the nodes it touched: every run_results.json it recorded (its own, or each step's)
@@ -457,8 +612,50 @@ async function runPage(id, params) {
           h('td', {}, x.execution_time != null ? x.execution_time.toFixed(2) + ' s' : '—'),
           h('td', {}, x.step_id != null ? String(stepPos.get(x.step_id) ?? '') : '—'), h('td', {}, x.message || '')))))
       : h('p', { class: 'muted' }, 'This run recorded no results.'),
-    h('h2', { id: 'logs-title' }, step ? 'Logs of step ' + step : 'Logs', step ? [' ', h('a', { href: href('run', r.id) }, '(all steps)')] : null),
-    logs ? h('pre', { class: 'logs', id: 'logs', 'aria-labelledby': 'logs-title', tabindex: 0 }, logs) : h('p', { class: 'muted' }, 'No logs.'));
+    h('h2', { id: 'logs-title' }, step ? 'Logs of step ' + step : 'Logs', step ? [' ', h('a', { href: href('run', r.id) }, '(all steps)')] : null,
+      live ? h('span', { class: 'live', id: 'live' }, ' live') : null),
+    logs || live ? h('pre', { class: 'logs', id: 'logs', 'aria-labelledby': 'logs-title', tabindex: 0 }, logs) : h('p', { class: 'muted' }, 'No logs.'));
+  if (live) followRun(r, step);
+}
+
+// A running run's page follows its Server-Sent Events: each step's header and log lines are
+// appended as they come, step and run statuses change in place, and when the run ends the page
+// is drawn again from the API (its results and artifacts are complete then).
+function followRun(r, step) {
+  const pre = document.getElementById('logs');
+  const rows = new Map([...view.querySelectorAll('#steps tbody tr')].map((tr) => [+tr.cells[0].textContent, tr]));
+  const headed = new Set();
+  let last = 0;
+  window.__siltLiveEvents = 0;
+  stopLive = api.stream('/runs/' + api.enc(r.id) + '/logs/stream', (name, data) => {
+    window.__siltLiveEvents++;
+    if (name === 'step') {
+      const tr = rows.get(data.position);
+      if (tr) tr.cells[2].replaceChildren(status(data.status));
+      const runStatus = view.querySelector('h1 [class^="status-"]');
+      if (runStatus && data.status === 'running') runStatus.replaceWith(status('running'));
+    } else if (name === 'log') {
+      if (step && String(data.position) !== step) return;
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      let text = data.text;
+      if (!step && !headed.has(data.position)) {
+        const tr = rows.get(data.position);
+        text = (last ? '\n' : '') + `== step ${data.position}: ${tr ? tr.cells[1].textContent : ''}\n` + text;
+        headed.add(data.position);
+      }
+      last = data.position;
+      pre.append(text);
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    } else if (name === 'run') {
+      stopLive = null;
+      const live = document.getElementById('live');
+      if (live) live.textContent = ' — the run ended: ' + data.status;
+      setTimeout(() => { if (parseHash().name === 'run' && parseHash().arg === String(r.id)) route(); }, 300);
+    } else if (name === 'error') {
+      const live = document.getElementById('live');
+      if (live) live.textContent = ' — ' + data.message;
+    }
+  });
 }
 
 // ---- the token form ----

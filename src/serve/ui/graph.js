@@ -67,48 +67,70 @@ export const colorOf = (type) => COLORS[type] || '#888';
 // Draws into `box` (emptied). opts.focus: a unique_id to mark; opts.onPick(id) on a click.
 // Returns {svg, center(id), fit()}.
 export function draw(box, nodes, edges, opts = {}) {
+  // the box's size now, before the graph is in it: reading it later would lay out the whole
+  // SVG at once more (fit and center use it; the buttons read it again)
+  let bw = box.clientWidth || 800, bh = box.clientHeight || 600;
   const { pos, width, height } = layout(nodes, edges);
   const svg = el('svg', { role: 'img', 'aria-label': `lineage of ${nodes.length} nodes` });
   const world = el('g', {});
   svg.append(world);
   const hl = new Set();
   if (opts.focus) for (const [a, b] of edges) if (a === opts.focus || b === opts.focus) hl.add(a + '\0' + b);
+  const paths = document.createDocumentFragment();
   for (const [a, b] of edges) {
     const p = pos.get(a), q = pos.get(b);
     if (!p || !q) continue;
     const x1 = p.x + W, y1 = p.y + H / 2, x2 = q.x, y2 = q.y + H / 2, mx = (x1 + x2) / 2;
-    world.append(el('path', {
-      class: 'edge' + (hl.has(a + '\0' + b) ? ' hl' : ''),
-      d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`,
-    }));
+    const path = document.createElementNS(SVGNS, 'path');
+    path.setAttribute('class', hl.has(a + '\0' + b) ? 'edge hl' : 'edge');
+    path.setAttribute('d', `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
+    paths.append(path);
   }
+  world.append(paths);
+  // each node is a copy of one template group (rect, label, status dot): cloning is cheaper
+  // than building every element; one <title>, moved to the node under the pointer, is the
+  // tooltip, and one listener takes every click
+  const tpl = el('g', {});
+  tpl.append(el('rect', { width: W, height: H }), el('text', { x: 8, y: H / 2 + 4 }), el('circle', { cx: W - 10, cy: H / 2, r: 4 }));
+  const groups = document.createDocumentFragment();
   for (const n of nodes) {
     const p = pos.get(n.unique_id);
-    const g = el('g', {
-      class: 'node' + (n.unique_id === opts.focus ? ' focus' : '') + (n.status ? ' st-' + n.status : ''),
-      transform: `translate(${p.x},${p.y})`,
-      'data-id': n.unique_id,
-    });
-    const title = el('title', {});
-    title.textContent = `${n.unique_id} (${n.resource_type}; ${n.status || 'never run'})`;
-    g.append(title, el('rect', { width: W, height: H, fill: colorOf(n.resource_type) }));
-    const t = el('text', { x: 8, y: H / 2 + 4 });
+    const g = tpl.cloneNode(true);
+    g.setAttribute('class', 'node' + (n.unique_id === opts.focus ? ' focus' : '') + (n.status ? ' st-' + n.status : '') + (n.change ? ' ch-' + n.change : ''));
+    g.setAttribute('transform', `translate(${p.x},${p.y})`);
+    g.setAttribute('data-id', n.unique_id);
+    const [rect, t, dot] = g.childNodes;
+    rect.setAttribute('fill', colorOf(n.resource_type));
     t.textContent = n.name.length > 22 ? n.name.slice(0, 21) + '…' : n.name;
-    g.append(t);
     if (n.status) {
       const ok = n.status === 'success' || n.status === 'pass';
-      g.append(el('circle', { cx: W - 10, cy: H / 2, r: 4, fill: ok ? '#7ee08f' : n.status === 'error' || n.status === 'fail' ? '#ff6b5e' : '#ffd166' }));
+      dot.setAttribute('fill', ok ? '#7ee08f' : n.status === 'error' || n.status === 'fail' ? '#ff6b5e' : '#ffd166');
+    } else {
+      dot.remove();
     }
-    g.addEventListener('click', () => opts.onPick && opts.onPick(n.unique_id));
-    world.append(g);
+    groups.append(g);
   }
+  world.append(groups);
+  const byId = new Map(nodes.map((n) => [n.unique_id, n]));
+  const tip = el('title', {});
+  svg.addEventListener('pointerover', (e) => {
+    const g = e.target.closest && e.target.closest('.node');
+    const n = g && byId.get(g.dataset.id);
+    if (!n || tip.parentNode === g) return;
+    tip.textContent = `${n.unique_id} (${n.resource_type}; ${n.status || 'never run'}${n.change ? '; ' + n.change : ''})`;
+    g.prepend(tip);
+  });
+  svg.addEventListener('click', (e) => {
+    const g = e.target.closest && e.target.closest('.node');
+    if (g && opts.onPick) opts.onPick(g.dataset.id);
+  });
   box.replaceChildren(svg);
 
   // view: world transform = translate(tx, ty) scale(k)
   let k = 1, tx = 0, ty = 0;
   const apply = () => world.setAttribute('transform', `translate(${tx},${ty}) scale(${k})`);
-  const fit = () => {
-    const bw = box.clientWidth || 800, bh = box.clientHeight || 600;
+  const fit = (measure) => {
+    if (measure) { bw = box.clientWidth || bw; bh = box.clientHeight || bh; }
     k = Math.min(1.5, Math.max(0.05, Math.min((bw - 40) / Math.max(width, 1), (bh - 40) / Math.max(height, 1))));
     tx = (bw - width * k) / 2;
     ty = (bh - height * k) / 2;
@@ -142,13 +164,12 @@ export function draw(box, nodes, edges, opts = {}) {
   const center = (id) => {
     const p = pos.get(id);
     if (!p) return;
-    const bw = box.clientWidth || 800, bh = box.clientHeight || 600;
     tx = bw / 2 - (p.x + W / 2) * k;
     ty = bh / 2 - (p.y + H / 2) * k;
     apply();
   };
   fit();
-  return { svg, fit, center, zoom: (f) => zoomAt(f, (box.clientWidth || 800) / 2, (box.clientHeight || 600) / 2) };
+  return { svg, fit: () => fit(true), center, zoom: (f) => zoomAt(f, bw / 2, bh / 2) };
 }
 
 // The nodes within `depth` steps of `focus` upstream, downstream or both.

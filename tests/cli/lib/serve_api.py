@@ -93,7 +93,7 @@ s, d = jcall("/api/v1/jobs/nightly")
 check("GET a job by name", s == 200 and d["steps"] == ["silt seed", "silt run --select stg_orders"], d)
 s, d2 = jcall(f"/api/v1/jobs/{d.get('id')}")
 check("... and by id", s == 200 and d2.get("name") == "nightly", d2)
-s, d = jcall("/api/v1/runs")
+s, d = jcall("/api/v1/runs?environment=prod")
 runs = d.get("data", [])
 check("GET runs lists both runs newest first", s == 200 and [r["id"] for r in runs] == [2, 1], d)
 check("... with their environment, job and status", runs and runs[0]["job"] == "nightly"
@@ -146,7 +146,7 @@ check("a missing type is a 400", is_error(s, d, 400, "missing_field"), d)
 s, d = jcall("/api/v1/environments", "POST", raw=json.dumps({"name": "big", "type": "general", "schema": "s" * 5000}).encode())
 check("a body over --max-body is a 413", is_error(s, d, 413, "body_too_large"), d)
 s, d = jcall("/api/v1/environments")
-check("... and none of the refused writes changed anything", sorted(e["name"] for e in d.get("data", [])) == ["prod", "stg"], d)
+check("... and none of the refused writes changed anything", sorted(e["name"] for e in d.get("data", [])) == ["ci", "prod", "stg"], d)
 evil = "x'; drop table run; --"
 s, d = jcall("/api/v1/environments/" + urllib.request.quote(evil))
 check("SQL metacharacters in a path are just a name (404)", is_error(s, d, 404), d)
@@ -157,7 +157,7 @@ check("... and in a body they meet the name rule (400)", is_error(s, d, 400) and
 s, d = jcall("/api/v1/environments", "POST", {"name": "tmp", "type": "general", "schema": evil})
 check("... and a setting holding them is stored as written", s == 201 and d.get("schema") == evil, d)
 s, d = jcall("/api/v1/runs")
-check("... and the runs are all still there", len(d.get("data", [])) == 2, d)
+check("... and the runs are all still there", len(d.get("data", [])) == 3, d)
 s, d = jcall("/api/v1/environments/tmp", "DELETE")
 check("DELETE an environment", s == 200 and d.get("deleted") == "tmp", d)
 s, d = jcall("/api/v1/environments/tmp")
@@ -180,14 +180,14 @@ while True:
     cursor = d["next_cursor"]
     if not cursor or pages > 10:
         break
-check("cursor pagination walks every environment once, by name", seen == [f"gen{i}" for i in range(5)] + ["prod", "stg"]
+check("cursor pagination walks every environment once, by name", seen == ["ci"] + [f"gen{i}" for i in range(5)] + ["prod", "stg"]
       and pages == 4, (pages, seen))
 s, d = jcall("/api/v1/environments?limit=501")
 check("a page size over 500 is a 400", is_error(s, d, 400), d)
 s, d = jcall("/api/v1/environments?cursor=424242")
 check("an unknown cursor is a 400", is_error(s, d, 400, "bad_cursor"), d)
 s, d = jcall("/api/v1/environments?type=general&limit=3")
-check("a filtered page", s == 200 and [e["name"] for e in d["data"]] == ["gen0", "gen1", "gen2"] and d["next_cursor"], d)
+check("a filtered page", s == 200 and [e["name"] for e in d["data"]] == ["ci", "gen0", "gen1"] and d["next_cursor"], d)
 
 # ---- runs through the queue: the server's worker executes them
 import time
@@ -349,11 +349,33 @@ check("filtered by layer", s == 200 and sorted(n["name"] for n in d["data"]) == 
 s, d = jcall("/api/v1/environments/prod/nodes?select=%2Borders&resource_type=model")
 check("filtered by a selector (+orders)", s == 200 and "model.shop.stg_orders" in [n["unique_id"] for n in d["data"]]
       and "model.shop.customers" not in [n["unique_id"] for n in d["data"]], d)
-s, d = jcall("/api/v1/environments/prod/nodes?search=orders&resource_type=model")
+s, d = jcall("/api/v1/environments/prod/nodes?search=orders&resource_type=model&search_in=name,description")
 check("searched by name", s == 200 and all("orders" in n["unique_id"] or "orders" in (n.get("description") or "").lower() for n in d["data"]) and d["data"], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=LIFETIME")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search finds a column by its name (any case), saying so", s == 200 and
+      "column:customer_lifetime_value" in (hit.get("model.shop.customers") or []), hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=paid%20over%20every")
+check("... and by its description", [n["unique_id"] for n in d.get("data", [])] == ["model.shop.customers"]
+      and d["data"][0]["matched"] == ["column:customer_lifetime_value"], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=coalesce&search_in=sql")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search in the SQL, with the line that matched", s == 200 and "model.shop.large_orders" in hit and
+      any(m.startswith("sql:") and "coalesce(max(order_date)" in m for m in hit["model.shop.large_orders"])
+      and "model.shop.stg_orders" not in hit, hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=marts&resource_type=model")
+hit = {n["unique_id"]: n.get("matched") for n in d.get("data", [])}
+check("search finds a tag", s == 200 and hit.get("model.shop.orders") == ["tag:marts"], hit)
+s, d = jcall("/api/v1/environments/prod/nodes?search=coalesce&search_in=name,columns")
+check("... only where search_in says", s == 200 and d.get("data") == [], d)
+s, d = jcall("/api/v1/environments/prod/nodes?search=x&search_in=body")
+check("an unknown search_in is a 400 naming the choices", is_error(s, d, 400, "bad_search_in") and "columns" in d["error"]["message"], d)
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders")
 check("one node: definition, parents, children, applied relation", s == 200 and "raw_code" in d.get("definition", {})
       and d.get("parents") and (d.get("applied_relation") or {}).get("identifier"), str(d)[:300])
+s, d = jcall("/api/v1/environments/prod/nodes/model.shop.customers")
+check("a description's {{ doc() }} is rendered (by silt parse)", s == 200 and (d.get("description") or "").startswith(
+      "One row per customer") and "{{" not in d["description"], d.get("description"))
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.nope")
 check("an unknown node is a 404", is_error(s, d, 404), d)
 s, d = jcall("/api/v1/environments/prod/nodes/model.shop.orders/history")
@@ -366,10 +388,54 @@ check("... with its edges", ["model.shop.stg_orders", "model.shop.orders"] in d.
       or any(e[1] == "model.shop.orders" for e in d.get("edges", [])), d.get("edges"))
 s, d = jcall("/api/v1/environments/prod/lineage")
 check("the whole lineage", s == 200 and len(d.get("nodes", [])) > len(ln), len(d.get("nodes", [])))
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&depth=1")
+ln = sorted(n["unique_id"] for n in d.get("nodes", []))
+check("lineage around a focus, 1 step: the node, its parents and children", s == 200 and ln == sorted(
+      ["model.shop.orders", "model.shop.stg_orders", "model.shop.int_order_payments", "model.shop.customers", "model.shop.large_orders"])
+      and d.get("focus") == {"unique_id": "model.shop.orders", "depth": 1, "total": 5}, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&dir=upstream&depth=5")
+ln = [n["unique_id"] for n in d.get("nodes", [])]
+check("... upstream only, as deep as asked", s == 200 and "seed.shop.raw_payments" in ln and "model.shop.customers" not in ln
+      and d["focus"]["depth"] == 5, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&depth=3&max=4")
+check("... at most max nodes: less deep, then the nearest", s == 200 and len(d.get("nodes", [])) == 4
+      and d["focus"]["depth"] == 1 and d["focus"]["total"] == 5, d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.orders&dir=sideways")
+check("... a bad dir is a 400", is_error(s, d, 400, "bad_dir"), d)
+s, d = jcall("/api/v1/environments/prod/lineage?focus=model.shop.nope")
+check("... an unknown focus is a 404", is_error(s, d, 404), d)
 s, d = jcall("/api/v1/environments/prod/lineage?select=taag:x")
 check("a bad selector is a 400", is_error(s, d, 400, "bad_selector"), d)
 s, d = jcall("/api/v1/environments/prod/changes?days=1")
 check("what production deployed today", s == 200 and "model.shop.orders" in [x["unique_id"] for x in d.get("data", [])], d)
+
+# ---- compare: a pull request's CI run against production
+s, d = jcall("/api/v1/environments/ci/compare")
+ids = lambda k: [x["unique_id"] for x in d.get(k, [])]
+check("compare: the CI environment's newest PR run against production", s == 200 and d["head"]["source"] == "ci_run"
+      and d["head"]["pr"] == "5" and d["head"]["git_sha"] == "5a5a5a5a" and d["base"]["environment"] == "prod", d)
+# (production has the model `slow` too by now: the slowjob above built it after the PR branched)
+check("... modified, new and removed, by digest", ids("modified") == ["model.shop.stg_customers"] and ids("new") == ["model.shop.order_totals"]
+      and ids("removed") == ["model.shop.large_orders", "model.shop.slow"] and d["counts"] == {"modified": 1, "new": 1, "removed": 2}, d)
+check("... the modified one for its own definition", d["modified"][0].get("reason") == "definition", d["modified"])
+gn = {n["unique_id"]: n.get("change") for n in d.get("nodes", [])}
+check("... with the graph around them: changes marked, parents and children plain",
+      gn.get("model.shop.stg_customers") == "modified" and gn.get("model.shop.large_orders") == "removed"
+      and "model.shop.customers" in gn and gn["model.shop.customers"] is None and "model.shop.stg_payments" not in gn, gn)
+check("... and their edges (a removed node's from production)", ["model.shop.orders", "model.shop.large_orders"] in d.get("edges", [])
+      and ["model.shop.orders", "model.shop.order_totals"] in d.get("edges", []), d.get("edges"))
+s, d = jcall("/api/v1/environments/ci/compare?pr=5&tests=1")
+check("... with tests: the removed model's tests are removed too", s == 200 and
+      any(x.startswith("test.shop.unique_large_orders") for x in ids("removed")), ids("removed"))
+s, d = jcall("/api/v1/environments/prod/compare?base=prod")
+check("production against itself: nothing differs", s == 200 and d["counts"] == {"modified": 0, "new": 0, "removed": 0}, d.get("counts"))
+s, d = jcall("/api/v1/environments/ci/compare?pr=99")
+check("a PR without a CI run is a 404 saying so", is_error(s, d, 404) and "pull request 99" in d["error"]["message"], d)
+s, d = jcall("/api/v1/environments/ci/compare?run=1")
+check("a run of another environment is a 400", is_error(s, d, 400, "bad_run"), d)
+s, d = jcall("/api/v1/environments/ci/compare?base=nope")
+check("an unknown base is a 404", is_error(s, d, 404), d)
+
 s, d = jcall("/api/v1/environments/stg/nodes")
 check("an environment with no state yet is a 404 saying so", is_error(s, d, 404) and "no definition state" in d["error"]["message"], d)
 

@@ -19,6 +19,7 @@ struct manifest_meta {
 	const char *invocation_id; /* NULL: a fresh uuid4 */
 	value env;                 /* dict of DBT_ENV_CUSTOM_ENV_* (prefix stripped), or undef */
 	value disabled;            /* dict unique_id -> [node], or undef */
+	value docs;                /* dict "doc.pkg.name" -> docs block entry, or undef */
 };
 
 /* The whole manifest.json as a value: metadata, nodes, sources, macros, docs, exposures,

@@ -170,7 +170,7 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 	vdict_sets(top.dict, "nodes", tabs[GTAB_NODES]);
 	vdict_sets(top.dict, "sources", tabs[GTAB_SOURCES]);
 	vdict_sets(top.dict, "macros", macros);
-	vdict_sets(top.dict, "docs", v_dict(a, 0));
+	vdict_sets(top.dict, "docs", mm->docs.type == VT_DICT ? mm->docs : v_dict(a, 0));
 	vdict_sets(top.dict, "exposures", tabs[GTAB_EXPOSURES]);
 	vdict_sets(top.dict, "metrics", tabs[GTAB_METRICS]);
 	vdict_sets(top.dict, "groups", v_dict(a, 0));

@@ -231,6 +231,7 @@ static int docs_generate(int argc, char **argv)
 	mm.invocation_id = invocation;
 	mm.env = custom_env(&c.a);
 	mm.disabled = c.r.disabled;
+	mm.docs = c.r.docs;
 	if (artifacts_write_json(arena_printf(&c.a, "%s/manifest.json", tdir),
 	                         artifacts_manifest(&c.a, m, &mm), d) < 0)
 		goto done;

@@ -66,6 +66,7 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.adapter_type = p->has_profile ? p->profile.type : NULL;
 	mm.env = custom_env(&tmp);
 	mm.disabled = r->disabled;
+	mm.docs = r->docs;
 	value man = artifacts_manifest(&tmp, r->m, &mm);
 	const char *tp = p->target_path;
 	const char *path = tp[0] == '/' ? arena_printf(&tmp, "%s/manifest.json", tp)

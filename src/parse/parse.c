@@ -2499,6 +2499,18 @@ static int render_docs(struct pctx *c)
 				*v = v_strdup(c->a, body.p, body.n);
 				map_set(&blocks, str_from(arena_printf(c->a, "%s.%.*s", c->projs[k]->name,
 				                                         (int)bl[j].name.n, bl[j].name.p)), v);
+				/* the manifest's docs entry, as dbt writes it */
+				value e = v_dict(c->a, 7);
+				const char *name = arena_strndup(c->a, bl[j].name.p, bl[j].name.n);
+				const char *uid = arena_printf(c->a, "doc.%s.%s", c->projs[k]->name, name);
+				vdict_sets(e.dict, "name", v_cstr(name));
+				vdict_sets(e.dict, "resource_type", v_cstr("doc"));
+				vdict_sets(e.dict, "package_name", v_cstr(c->projs[k]->name));
+				vdict_sets(e.dict, "path", v_cstr(f->relative_path));
+				vdict_sets(e.dict, "original_file_path", v_cstr(f->path));
+				vdict_sets(e.dict, "unique_id", v_cstr(uid));
+				vdict_sets(e.dict, "block_contents", *v);
+				vdict_sets(c->res->docs.dict, uid, e);
 			}
 		}
 	for (uint32_t i = 0; rc == 0 && i < c->m->n; i++) {
@@ -3370,6 +3382,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	out->m = c->m;
 	c->disabled = v_dict(a, 4);
 	out->disabled = c->disabled;
+	out->docs = v_dict(a, 0);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->now = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;

@@ -22,6 +22,7 @@ struct jinja_env;
 struct parse_result {
 	struct gmanifest *m; /* linked; each node's and macro's manifest dict is its raw */
 	value disabled;      /* dict unique_id -> [node dict] */
+	value docs;          /* dict "doc.pkg.name" -> the docs block's manifest entry */
 	uint32_t nmodels, nsnapshots, nanalyses, ntests, nseeds, nsources, nmacros, nsemantic_models, nunit_tests;
 	struct jinja_env *env; /* the parse environment (values borrow from its arena) */
 	struct project *pkgs;  /* installed packages (dbt_packages/), loaded and parsed too */

@@ -7,6 +7,7 @@
 
 #include "sched/cron.h"
 #include "store/store.h"
+#include "store_db.h"
 #include "tap.h"
 
 void test_queue(void);
@@ -43,11 +44,15 @@ void test_queue(void)
 		ok(0, "mkdtemp");
 		return;
 	}
+	if (!test_store_available()) {
+		printf("# skipped: no PostgreSQL server\n");
+		return;
+	}
 	diag_init(&qd);
-	char path[128];
-	snprintf(path, sizeof(path), "%s/q.db", dir);
+	char *path = test_store_loc(dir, "q.db");
 	struct store_opts o = { .key = KEY, .home = dir, .user = "q" };
 	struct store *s = store_open(path, &o, &qd);
+	free(path);
 	ok(s != NULL, "a store opens: %s", msg());
 	if (!s)
 		return;

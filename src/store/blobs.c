@@ -369,7 +369,7 @@ static int artifact_row(struct store *s, const struct store_artifact *art, const
 	arena_release(&a);
 	if (rc == 0 && art->step_id) {
 		struct st *st = st_prep(s, d, "SELECT run_id FROM run_step WHERE id = ?", "i",
-		                           art->step_id);
+		                        art->step_id);
 		int r = st ? st_row(s, d, st) : -1;
 		if (r == 1) {
 			if (st_int(st, 0) != art->run_id) {

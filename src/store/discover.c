@@ -9,9 +9,9 @@ int store_defs_source(struct store *s, int64_t env_id, struct arena *a, int64_t 
 	*run_id = 0;
 	*generated_at = NULL;
 	struct st *st = st_prep(s, d,
-	                           "SELECT coalesce(run_id, 0), generated_at FROM definition_state "
-	                           "WHERE environment_id = ?",
-	                           "i", env_id);
+	                        "SELECT coalesce(run_id, 0), generated_at FROM definition_state "
+	                        "WHERE environment_id = ?",
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		*run_id = st_int(st, 0);
@@ -24,11 +24,11 @@ int store_exec_each(struct store *s, int64_t env_id,
                     int (*fn)(void *ud, const struct store_exec *e), void *ud, struct diag *d)
 {
 	struct st *st = st_prep(s, d,
-	                           "SELECT a.unique_id, coalesce(a.last_run_id, 0), a.last_status, "
-	                           "a.last_at, a.last_message, coalesce(a.success_run_id, 0), "
-	                           "a.success_at, r.job_id, r.job_name FROM node_applied a LEFT JOIN "
-	                           "run r ON r.id = a.last_run_id WHERE a.environment_id = ?",
-	                           "i", env_id);
+	                        "SELECT a.unique_id, coalesce(a.last_run_id, 0), a.last_status, "
+	                        "a.last_at, a.last_message, coalesce(a.success_run_id, 0), "
+	                        "a.success_at, r.job_id, r.job_name FROM node_applied a LEFT JOIN "
+	                        "run r ON r.id = a.last_run_id WHERE a.environment_id = ?",
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_exec e = {
@@ -52,14 +52,14 @@ int store_env_history(struct store *s, int64_t env_id, const char *unique_id, in
 {
 	VEC(struct store_env_exec) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT h.run_id, coalesce(r.job_id, 0), r.job_name, h.unique_id, "
-	                           "h.status, h.started_at, h.completed_at, coalesce(h.execution_time, "
-	                           "0), h.message FROM node_history h JOIN run r ON r.id = h.run_id "
-	                           "WHERE r.environment_id = ? AND r.is_ci = 0 AND (? IS NULL OR "
-	                           "h.unique_id = ?) AND (? IS NOT NULL OR h.status IN ('success', "
-	                           "'pass')) ORDER BY h.id DESC LIMIT ?",
-	                           "ittti", env_id, unique_id, unique_id, unique_id,
-	                           (int64_t)(limit > 0 ? limit : 100));
+	                        "SELECT h.run_id, coalesce(r.job_id, 0), r.job_name, h.unique_id, "
+	                        "h.status, h.started_at, h.completed_at, coalesce(h.execution_time, "
+	                        "0), h.message FROM node_history h JOIN run r ON r.id = h.run_id "
+	                        "WHERE r.environment_id = ? AND r.is_ci = 0 AND (? IS NULL OR "
+	                        "h.unique_id = ?) AND (? IS NOT NULL OR h.status IN ('success', "
+	                        "'pass')) ORDER BY h.id DESC LIMIT ?",
+	                        "ittti", env_id, unique_id, unique_id, unique_id,
+	                        (int64_t)(limit > 0 ? limit : 100));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_env_exec e = { st_int(st, 0), st_int(st, 1), st_text(st, 2, a),

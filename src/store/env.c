@@ -256,8 +256,8 @@ int store_env_delete(struct store *s, const char *name, int *njobs, struct diag 
 	struct store_env e;
 	int rc = store_env_get(s, name, &a, &e, d);
 	struct st *st = rc < 0 ? NULL
-	                          : st_prep(s, d, "SELECT count(*) FROM job WHERE environment_id = ?",
-	                                    "i", e.id);
+	                       : st_prep(s, d, "SELECT count(*) FROM job WHERE environment_id = ?",
+	                                 "i", e.id);
 	if (rc == 0 && (!st || st_row(s, d, st) != 1))
 		rc = -1;
 	if (rc == 0) {
@@ -394,10 +394,10 @@ int store_cred_list(struct store *s, int64_t env_id, bool reveal, struct arena *
 	struct store_env e;
 	int rc = store_env_get_id(s, env_id, a, &e, d);
 	struct st *st = rc < 0 ? NULL
-	                          : st_prep(s, d,
-	                                    "SELECT key, sealed FROM credential WHERE "
-	                                    "environment_id = ? ORDER BY key",
-	                                    "i", env_id);
+	                       : st_prep(s, d,
+	                                 "SELECT key, sealed FROM credential WHERE "
+	                                 "environment_id = ? ORDER BY key",
+	                                 "i", env_id);
 	if (!st)
 		rc = -1;
 	struct buf aad = BUF_INIT, what = BUF_INIT;

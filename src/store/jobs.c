@@ -508,11 +508,11 @@ int store_run_list(struct store *s, const struct store_run_filter *f, struct are
 		f = &all;
 	VEC(struct store_run) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           RUN_SELECT "WHERE (? = 0 OR environment_id = ?) AND (? = 0 OR "
-	                                      "job_id = ?) AND (? IS NULL OR pr_id = ?) ORDER BY id "
-	                                      "DESC LIMIT ?",
-	                           "iiiitti", f->env_id, f->env_id, f->job_id, f->job_id, f->pr_id,
-	                           f->pr_id, f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
+	                        RUN_SELECT "WHERE (? = 0 OR environment_id = ?) AND (? = 0 OR "
+	                                   "job_id = ?) AND (? IS NULL OR pr_id = ?) ORDER BY id "
+	                                   "DESC LIMIT ?",
+	                        "iiiitti", f->env_id, f->env_id, f->job_id, f->job_id, f->pr_id,
+	                        f->pr_id, f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_run r;
@@ -590,10 +590,10 @@ int store_step_list(struct store *s, int64_t run_id, struct arena *a, struct sto
 {
 	VEC(struct store_step) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT id, run_id, position, command, status, coalesce(exit_code, "
-	                           "-1), logs, started_at, finished_at FROM run_step WHERE run_id = "
-	                           "? ORDER BY position",
-	                           "i", run_id);
+	                        "SELECT id, run_id, position, command, status, coalesce(exit_code, "
+	                        "-1), logs, started_at, finished_at FROM run_step WHERE run_id = "
+	                        "? ORDER BY position",
+	                        "i", run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_step x = {
@@ -646,13 +646,13 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 {
 	VEC(struct store_artifact) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           contents ? "SELECT run_id, coalesce(step_id, 0), path, content, "
-	                                      "encoding FROM artifact WHERE run_id = ? ORDER BY "
-	                                      "coalesce(step_id, 0), path"
-	                                    : "SELECT run_id, coalesce(step_id, 0), path, "
-	                                      "coalesce(size, length(content)) FROM artifact WHERE "
-	                                      "run_id = ? ORDER BY coalesce(step_id, 0), path",
-	                           "i", run_id);
+	                        contents ? "SELECT run_id, coalesce(step_id, 0), path, content, "
+	                                   "encoding FROM artifact WHERE run_id = ? ORDER BY "
+	                                   "coalesce(step_id, 0), path"
+	                                 : "SELECT run_id, coalesce(step_id, 0), path, "
+	                                   "coalesce(size, length(content)) FROM artifact WHERE "
+	                                   "run_id = ? ORDER BY coalesce(step_id, 0), path",
+	                        "i", run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_artifact x;
@@ -675,9 +675,9 @@ int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const c
                        struct arena *a, struct store_artifact *out, struct diag *d)
 {
 	struct st *st = st_prep(s, d,
-	                           "SELECT run_id, coalesce(step_id, 0), path, content, encoding FROM "
-	                           "artifact WHERE run_id = ? AND coalesce(step_id, 0) = ? AND path = ?",
-	                           "iit", run_id, step_id, path);
+	                        "SELECT run_id, coalesce(step_id, 0), path, content, encoding FROM "
+	                        "artifact WHERE run_id = ? AND coalesce(step_id, 0) = ? AND path = ?",
+	                        "iit", run_id, step_id, path);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		if (read_artifact(s, st, true, a, out, d) < 0)

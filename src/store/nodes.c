@@ -39,10 +39,10 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 		return -1;
 	int rc = env_exists(s, env_id, d);
 	struct st *st = rc < 0 ? NULL
-	                          : st_prep(s, d,
-	                                    "SELECT generated_at > ? FROM definition_state WHERE "
-	                                    "environment_id = ?",
-	                                    "ti", generated_at, env_id);
+	                       : st_prep(s, d,
+	                                 "SELECT generated_at > ? FROM definition_state WHERE "
+	                                 "environment_id = ?",
+	                                 "ti", generated_at, env_id);
 	int r = st ? st_row(s, d, st) : -1;
 	bool older = false;
 	if (r == 1) {
@@ -184,8 +184,8 @@ static int generated(struct store *s, int64_t env_id, struct arena *a, const cha
 		return 0;
 	*generated_at = NULL;
 	struct st *g = st_prep(s, d,
-	                          "SELECT generated_at FROM definition_state WHERE environment_id = ?",
-	                          "i", env_id);
+	                       "SELECT generated_at FROM definition_state WHERE environment_id = ?",
+	                       "i", env_id);
 	int r = g ? st_row(s, d, g) : -1;
 	if (r < 0)
 		return -1;
@@ -206,10 +206,10 @@ int store_defs_known(struct store *s, int64_t env_id, struct arena *a, struct ma
                      struct diag *d)
 {
 	struct st *st = st_prep(s, d,
-	                           "SELECT unique_id, blob_id, hash, digest, relation_name, "
-	                           "materialized FROM node_definition WHERE environment_id = ? AND "
-	                           "blob_id IS NOT NULL AND hash IS NOT NULL",
-	                           "i", env_id);
+	                        "SELECT unique_id, blob_id, hash, digest, relation_name, "
+	                        "materialized FROM node_definition WHERE environment_id = ? AND "
+	                        "blob_id IS NOT NULL AND hash IS NOT NULL",
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_ref *x = arena_zalloc(a, sizeof(*x));
@@ -412,7 +412,7 @@ int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
 {
 	VEC(struct store_node_applied) v = { 0 };
 	struct st *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? ORDER BY unique_id",
-	                           "i", env_id);
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_applied x;
@@ -431,7 +431,7 @@ int store_applied_get(struct store *s, int64_t env_id, const char *unique_id, st
                       struct store_node_applied *out, struct diag *d)
 {
 	struct st *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? AND unique_id = ?",
-	                           "it", env_id, unique_id);
+	                        "it", env_id, unique_id);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		read_applied(st, a, out);
@@ -459,13 +459,13 @@ int store_state_each(struct store *s, int64_t env_id,
                      struct diag *d)
 {
 	struct st *st = st_prep(s, d,
-	                           "SELECT unique_id, resource_type, last_status, success_run_id, "
-	                           "relation_database, relation_schema, relation_identifier, "
-	                           "applied_vars, coalesce(applied_blob_id, 0), applied_digest, "
-	                           "applied_relation_name, applied_materialized, CASE WHEN "
-	                           "applied_blob_id IS NULL THEN applied_node END FROM node_applied "
-	                           "WHERE environment_id = ? ORDER BY unique_id",
-	                           "i", env_id);
+	                        "SELECT unique_id, resource_type, last_status, success_run_id, "
+	                        "relation_database, relation_schema, relation_identifier, "
+	                        "applied_vars, coalesce(applied_blob_id, 0), applied_digest, "
+	                        "applied_relation_name, applied_materialized, CASE WHEN "
+	                        "applied_blob_id IS NULL THEN applied_node END FROM node_applied "
+	                        "WHERE environment_id = ? ORDER BY unique_id",
+	                        "i", env_id);
 	int r = st ? 0 : -1, stop = 0;
 	while (st && (r = st_row(s, d, st)) == 1) {
 		struct store_node_applied x = { 0 };
@@ -520,11 +520,11 @@ int store_history_list(struct store *s, const char *unique_id, int64_t run_id, s
 {
 	VEC(struct store_history) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT run_id, coalesce(step_id, 0), unique_id, status, message, "
-	                           "started_at, completed_at, coalesce(execution_time, 0) FROM "
-	                           "node_history WHERE (? IS NULL OR unique_id = ?) AND (? = 0 OR "
-	                           "run_id = ?) ORDER BY id",
-	                           "ttii", unique_id, unique_id, run_id, run_id);
+	                        "SELECT run_id, coalesce(step_id, 0), unique_id, status, message, "
+	                        "started_at, completed_at, coalesce(execution_time, 0) FROM "
+	                        "node_history WHERE (? IS NULL OR unique_id = ?) AND (? = 0 OR "
+	                        "run_id = ?) ORDER BY id",
+	                        "ttii", unique_id, unique_id, run_id, run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_history x = {

@@ -107,9 +107,9 @@ int store_token_check(struct store *s, const char *token, unsigned need, const c
 	char hash[65];
 	sha256_hex(token, strlen(token), hash);
 	struct st *st = st_prep(s, d,
-	                           "SELECT id, name, scopes, revoked_at FROM service_token WHERE "
-	                           "token_sha256 = ?",
-	                           "t", hash);
+	                        "SELECT id, name, scopes, revoked_at FROM service_token WHERE "
+	                        "token_sha256 = ?",
+	                        "t", hash);
 	if (!st)
 		return -1;
 	int rc, found = 0;
@@ -161,9 +161,9 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
 {
 	VEC(struct store_token) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT name, prefix, scopes, created_at, last_used_at, revoked_at "
-	                           "FROM service_token ORDER BY name",
-	                           "");
+	                        "SELECT name, prefix, scopes, created_at, last_used_at, revoked_at "
+	                        "FROM service_token ORDER BY name",
+	                        "");
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_token t = { st_text(st, 0, a), st_text(st, 1, a),

@@ -172,10 +172,10 @@ int store_var_list(struct store *s, struct arena *a, struct store_var **out, siz
 {
 	varvec v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           VAR_SELECT "ORDER BY v.name, CASE v.scope WHEN 'project' THEN 0 "
-	                                      "WHEN 'environment' THEN 1 WHEN 'job' THEN 2 ELSE 3 "
-	                                      "END, e.name, j.name, v.user_name",
-	                           NULL);
+	                        VAR_SELECT "ORDER BY v.name, CASE v.scope WHEN 'project' THEN 0 "
+	                                   "WHEN 'environment' THEN 1 WHEN 'job' THEN 2 ELSE 3 "
+	                                   "END, e.name, j.name, v.user_name",
+	                        NULL);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_var x;

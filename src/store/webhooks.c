@@ -74,12 +74,12 @@ int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **
 {
 	VEC(struct store_webhook) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT w.id, w.name, w.url, w.events, w.secret IS NOT NULL, "
-	                           "w.created_at, w.format, (SELECT count(*) FROM webhook_delivery x WHERE "
-	                           "x.webhook_id = w.id AND x.status = 'delivered'), (SELECT count(*) "
-	                           "FROM webhook_delivery x WHERE x.webhook_id = w.id AND x.status = "
-	                           "'failed') FROM webhook w ORDER BY w.name",
-	                           "");
+	                        "SELECT w.id, w.name, w.url, w.events, w.secret IS NOT NULL, "
+	                        "w.created_at, w.format, (SELECT count(*) FROM webhook_delivery x WHERE "
+	                        "x.webhook_id = w.id AND x.status = 'delivered'), (SELECT count(*) "
+	                        "FROM webhook_delivery x WHERE x.webhook_id = w.id AND x.status = "
+	                        "'failed') FROM webhook w ORDER BY w.name",
+	                        "");
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_webhook w = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a),
@@ -158,9 +158,9 @@ static bool commit_status(struct store *s, const char *event, int64_t run_id, co
 int store_webhook_emit(struct store *s, const char *event, int64_t run_id, struct diag *d)
 {
 	struct st *st = st_prep(s, d,
-	                           "SELECT id, url, format FROM webhook WHERE ',' || events || ',' LIKE "
-	                           "'%,' || ? || ',%'",
-	                           "t", event);
+	                        "SELECT id, url, format FROM webhook WHERE ',' || events || ',' LIKE "
+	                        "'%,' || ? || ',%'",
+	                        "t", event);
 	int rc = st ? 0 : -1;
 	struct arena a;
 	arena_init(&a);
@@ -208,11 +208,11 @@ int store_delivery_due(struct store *s, struct arena *a, struct store_delivery *
 {
 	VEC(struct store_delivery) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, x.url, w.secret, x.event, x.payload, "
-	                           "x.attempts, w.format FROM webhook_delivery x JOIN webhook w ON w.id = "
-	                           "x.webhook_id WHERE x.status = 'pending' AND x.next_attempt_at <= ? "
-	                           "ORDER BY x.id LIMIT 50",
-	                           "t", store_now(NULL));
+	                        "SELECT x.id, w.name, x.url, w.secret, x.event, x.payload, "
+	                        "x.attempts, w.format FROM webhook_delivery x JOIN webhook w ON w.id = "
+	                        "x.webhook_id WHERE x.status = 'pending' AND x.next_attempt_at <= ? "
+	                        "ORDER BY x.id LIMIT 50",
+	                        "t", store_now(NULL));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,
@@ -276,11 +276,11 @@ int store_delivery_list(struct store *s, const char *webhook, int limit, struct 
 {
 	VEC(struct store_delivery) v = { 0 };
 	struct st *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, x.url, x.event, x.payload, x.attempts, "
-	                           "x.status, coalesce(x.response_code, 0), x.error FROM "
-	                           "webhook_delivery x JOIN webhook w ON w.id = x.webhook_id WHERE ? "
-	                           "IS NULL OR w.name = ? ORDER BY x.id DESC LIMIT ?",
-	                           "tti", webhook, webhook, (int64_t)(limit > 0 ? limit : 100));
+	                        "SELECT x.id, w.name, x.url, x.event, x.payload, x.attempts, "
+	                        "x.status, coalesce(x.response_code, 0), x.error FROM "
+	                        "webhook_delivery x JOIN webhook w ON w.id = x.webhook_id WHERE ? "
+	                        "IS NULL OR w.name = ? ORDER BY x.id DESC LIMIT ?",
+	                        "tti", webhook, webhook, (int64_t)(limit > 0 ? limit : 100));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,

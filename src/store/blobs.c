@@ -148,9 +148,14 @@ int store_blob_find(struct store *s, const unsigned char hash[32], int64_t *id, 
 int store_blob_put(struct store *s, const unsigned char hash[32], const char *json, size_t len,
                    const struct store_node_info *info, int64_t *id, struct diag *d)
 {
-	int r = store_blob_find(s, hash, id, NULL, NULL, d);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
+	/* SQLite looks first (a blob that is there costs no compression); on PostgreSQL, where each
+	 * statement is a round trip and ingestion has just looked, the insert says whether it was
+	 * there (no row from ON CONFLICT DO NOTHING) and only then is it looked up */
+	if (s->kind != STORE_PG) {
+		int r = store_blob_find(s, hash, id, NULL, NULL, d);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
 	struct store_node_info none = { 0 };
 	if (!info)
 		info = &none;
@@ -159,7 +164,7 @@ int store_blob_put(struct store *s, const unsigned char hash[32], const char *js
 	static const char sql[] =
 	    "INSERT INTO node_blob (hash, digest, database, schema, alias, relation_name, "
 	    "materialized, macro_sql, macro_deps, size, zlib, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?) RETURNING id";
+	    "?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id";
 	struct st *st = st_cached(s, d, sql, "bb" "ttttt" "tt" "ii" "b", (const void *)hash, (size_t)32,
 	              (const void *)info->digest, (size_t)(info->digest ? 32 : 0), info->database,
 	              info->schema, info->alias, info->relation_name, info->materialized,
@@ -173,6 +178,12 @@ int store_blob_put(struct store *s, const unsigned char hash[32], const char *js
 	if (rc == 1)
 		*id = st_int(st, 0);
 	st_reset(st);
+	if (rc == 0) { /* there already */
+		int r = store_blob_find(s, hash, id, NULL, NULL, d);
+		if (r == 0)
+			serr(d, "%s: a node blob vanished while it was being stored", s->path);
+		return r == 1 ? 0 : -1;
+	}
 	return rc == 1 ? 0 : -1;
 }
 

@@ -19,6 +19,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 # Files compiled into the binary (tools/embed.c writes build/gen/embedded.c from them).
 EMBED    := $(sort $(wildcard src/compile/macros/*.sql) $(wildcard src/store/migrations/*.sql) \
+              $(wildcard src/store/migrations-pg/*.sql) \
               $(wildcard src/serve/ui/*.html src/serve/ui/*.css src/serve/ui/*.js))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))

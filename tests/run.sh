@@ -79,5 +79,13 @@ done
 
 [ -f tests/browser/explorer.sh ] && suite browser/explorer sh tests/browser/explorer.sh "$SILT"
 
+# The metadata store on PostgreSQL: the suites that exercise the store most, again, each store a
+# fresh database on the PostgreSQL server above (tests/cli/lib/common.sh store_new); each says
+# "skipped: no PostgreSQL server" without one.
+SILT_TEST_STORE=postgres suite "unit: store, store_blobs, queue (PostgreSQL store)" "$UNIT" store store_blobs queue
+for t in env jobs ci worker-kill serve webhooks webhooks-out; do
+	[ -f "tests/cli/$t.sh" ] && SILT_TEST_STORE=postgres suite "cli/$t (PostgreSQL store)" sh "tests/cli/$t.sh" "$SILT"
+done
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -5,6 +5,7 @@
  * afterwards. git is run directly (no shell), so nothing in a SHA or branch name is
  * interpreted. */
 #define _XOPEN_SOURCE 700
+#include <errno.h>
 #include <ftw.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -86,9 +87,12 @@ int cli_checkout_run(struct store *s, const struct store_run *r, const struct st
 	if (!repo)
 		return 0;
 	/* <store folder>/checkouts/run-<id> */
-	const char *sp = store_path(s);
-	const char *slash = strrchr(sp, '/');
-	const char *base = slash ? arena_strndup(a, sp, (size_t)(slash - sp)) : ".";
+	const char *base = store_local_dir(s, a);
+	if (file_make_parents(arena_printf(a, "%s/checkouts", base)) < 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot create %s: %s", base,
+		         strerror(errno));
+		return -1;
+	}
 	const char *root = arena_printf(a, "%s/checkouts", base);
 	const char *path = arena_printf(a, "%s/run-%lld", root, (long long)r->id);
 	mkdir(root, 0700);

@@ -414,6 +414,8 @@ static void *watchdog_main(void *arg)
 	struct store *s = store_open(w->store_path, NULL, &d);
 	struct arena a;
 	arena_init(&a);
+	/* the heartbeat: a worker on another machine is known to be alive only by it */
+	double beat = store_heartbeat_interval(), next_beat = 0;
 	pthread_mutex_lock(&w->mu);
 	while (!w->done) {
 		struct timespec ts;
@@ -430,6 +432,11 @@ static void *watchdog_main(void *arg)
 		arena_reset(&a);
 		stream_log(w, s, false, &d);
 		diag_clear(&d);
+		if (s && now_secs() >= next_beat) {
+			(void)store_run_heartbeat(s, w->run_id, &d);
+			next_beat = now_secs() + beat;
+			diag_clear(&d);
+		}
 		if (s && store_run_get(s, w->run_id, &a, &r, &d) == 0 && r.status == SST_CANCELLED) {
 			w->cancelled = true;
 			cli_interrupt_why = "the run was cancelled";

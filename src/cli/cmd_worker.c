@@ -69,9 +69,10 @@ int cmd_worker(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("silt worker: taking runs from %s\n", store_path(s));
+	printf("silt worker: taking runs from %s\n", store_display(s));
 	fflush(stdout);
 	int rc = 0, nruns = 0;
+	double next_recover = 0;
 	struct diag d;
 	diag_init(&d);
 	while (!worker_stop) {
@@ -94,6 +95,20 @@ int cmd_worker(int argc, char **argv)
 		}
 		if (once)
 			break;
+		/* while idle, runs whose worker died (on this machine, or silent past the heartbeat
+		 * timeout on any) are marked errored, with or without a silt serve */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)now.tv_sec >= next_recover) {
+			int recovered = 0;
+			if (store_recover_runs(s, &recovered, &d) == 0 && recovered) {
+				printf("silt worker: marked %d run%s errored whose worker died\n", recovered,
+				       recovered == 1 ? "" : "s");
+				fflush(stdout);
+			}
+			diag_clear(&d);
+			next_recover = (double)now.tv_sec + store_heartbeat_interval();
+		}
 		struct timespec ts = { poll_ms / 1000, (poll_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}

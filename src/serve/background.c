@@ -151,8 +151,13 @@ static pid_t spawn_worker(const struct serve_opts *o)
 	int n = 0;
 	argv[n++] = "silt";
 	argv[n++] = "worker";
-	argv[n++] = "--store";
-	argv[n++] = o->store_path;
+	/* a store URL may hold a password: given in the worker's environment (SILT_STORE), never
+	 * on a command line others can read */
+	bool url = strstr(o->store_path, "://") != NULL;
+	if (!url) {
+		argv[n++] = "--store";
+		argv[n++] = o->store_path;
+	}
 	if (o->project_dir) {
 		argv[n++] = "--project-dir";
 		argv[n++] = o->project_dir;
@@ -162,10 +167,24 @@ static pid_t spawn_worker(const struct serve_opts *o)
 		argv[n++] = o->profiles_dir;
 	}
 	argv[n] = NULL;
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **envp = xcalloc(ne + 2, sizeof(*envp));
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (!url || strncmp(environ[i], "SILT_STORE=", 11))
+			envp[k++] = environ[i];
+	struct buf var = BUF_INIT;
+	if (url) {
+		buf_printf(&var, "SILT_STORE=%s", o->store_path);
+		envp[k++] = var.p;
+	}
 	pid_t pid;
-	if (posix_spawn(&pid, o->worker_exe, NULL, NULL, (char *const *)argv, environ) != 0)
-		return -1;
-	return pid;
+	int rc = posix_spawn(&pid, o->worker_exe, NULL, NULL, (char *const *)argv, envp);
+	buf_release(&var);
+	free(envp);
+	return rc != 0 ? -1 : pid;
 }
 
 struct background *background_start(const struct serve_opts *o, struct diag *d)

@@ -140,7 +140,7 @@ static void get_health(struct req *r)
 	diag_release(&d);
 	value v = v_dict(&r->a, 4);
 	vdict_sets(v.dict, "status", v_cstr(version >= 0 ? "ok" : "degraded"));
-	vdict_sets(v.dict, "store", v_cstr(store_path(r->store)));
+	vdict_sets(v.dict, "store", v_cstr(store_display(r->store)));
 	vdict_sets(v.dict, "store_schema_version", v_int(version));
 	vdict_sets(v.dict, "store_schema_known", v_int(store_known_version()));
 	reply_json(r, 200, v);

@@ -94,12 +94,14 @@ void store_blobs_close(struct store *s)
 	s->deflate = s->inflate = NULL;
 }
 
-const unsigned char *st_digest(sqlite3_stmt *st, int i, struct arena *a)
+const unsigned char *st_digest(struct st *st, int i, struct arena *a)
 {
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB || sqlite3_column_bytes(st, i) != 32)
+	size_t n;
+	const void *p = st_is_blob(st, i) ? st_blob(st, i, &n) : NULL;
+	if (!p || n != 32)
 		return NULL;
 	unsigned char *d = arena_alloc(a, 32);
-	memcpy(d, sqlite3_column_blob(st, i), 32);
+	memcpy(d, p, 32);
 	return d;
 }
 
@@ -126,11 +128,10 @@ int store_blob_find(struct store *s, const unsigned char hash[32], int64_t *id, 
 {
 	static const char sql[] = "SELECT id, digest, database, schema, alias, relation_name, "
 	                          "materialized, macro_sql, macro_deps FROM node_blob WHERE hash = ?";
-	sqlite3_stmt *st = st_cached(s, d, sql, "b", (const void *)hash, (size_t)32);
+	struct st *st = st_cached(s, d, sql, "b", (const void *)hash, (size_t)32);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int r = st_step(s, d, st);
 	if (r == 1) {
 		*id = st_int(st, 0);
 		if (info)
@@ -140,18 +141,21 @@ int store_blob_find(struct store *s, const unsigned char hash[32], int64_t *id, 
 				st_text(st, 7, a), st_text(st, 8, a),
 			};
 	}
-	if (r < 0)
-		st_error(s, d, rc, "reading node blobs");
-	sqlite3_reset(st);
+	st_reset(st);
 	return r;
 }
 
 int store_blob_put(struct store *s, const unsigned char hash[32], const char *json, size_t len,
                    const struct store_node_info *info, int64_t *id, struct diag *d)
 {
-	int r = store_blob_find(s, hash, id, NULL, NULL, d);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
+	/* SQLite looks first (a blob that is there costs no compression); on PostgreSQL, where each
+	 * statement is a round trip and ingestion has just looked, the insert says whether it was
+	 * there (no row from ON CONFLICT DO NOTHING) and only then is it looked up */
+	if (s->kind != STORE_PG) {
+		int r = store_blob_find(s, hash, id, NULL, NULL, d);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
 	struct store_node_info none = { 0 };
 	if (!info)
 		info = &none;
@@ -160,33 +164,41 @@ int store_blob_put(struct store *s, const unsigned char hash[32], const char *js
 	static const char sql[] =
 	    "INSERT INTO node_blob (hash, digest, database, schema, alias, relation_name, "
 	    "materialized, macro_sql, macro_deps, size, zlib, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?)";
-	int rc = st_run_cached(
-	    s, d,
-	    st_cached(s, d, sql, "bb" "ttttt" "tt" "ii" "b", (const void *)hash, (size_t)32,
+	    "?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id";
+	struct st *st = st_cached(s, d, sql, "bb" "ttttt" "tt" "ii" "b", (const void *)hash, (size_t)32,
 	              (const void *)info->digest, (size_t)(info->digest ? 32 : 0), info->database,
 	              info->schema, info->alias, info->relation_name, info->materialized,
 	              info->macro_sql, info->macro_deps, (int64_t)len, (int64_t)packed,
 	              packed ? (const void *)z.p : (const void *)(json ? json : ""),
-	              packed ? z.n : len));
+	              packed ? z.n : len);
 	buf_release(&z);
-	if (rc == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	if (!st)
+		return -1;
+	int rc = st_step(s, d, st);
+	if (rc == 1)
+		*id = st_int(st, 0);
+	st_reset(st);
+	if (rc == 0) { /* there already */
+		int r = store_blob_find(s, hash, id, NULL, NULL, d);
+		if (r == 0)
+			serr(d, "%s: a node blob vanished while it was being stored", s->path);
+		return r == 1 ? 0 : -1;
+	}
+	return rc == 1 ? 0 : -1;
 }
 
 int store_blob_get(struct store *s, int64_t id, struct arena *a, const char **json, size_t *len,
                    struct diag *d)
 {
 	static const char sql[] = "SELECT size, zlib, body FROM node_blob WHERE id = ?";
-	sqlite3_stmt *st = st_cached(s, d, sql, "i", id);
+	struct st *st = st_cached(s, d, sql, "i", id);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = -1;
-	if (rc == SQLITE_ROW) {
+	int rc = st_step(s, d, st), r = -1;
+	if (rc == 1) {
 		size_t size = (size_t)st_int(st, 0);
-		const void *p = sqlite3_column_blob(st, 2);
-		size_t n = (size_t)sqlite3_column_bytes(st, 2);
+		size_t n;
+		const void *p = st_blob(st, 2, &n);
 		if (!st_int(st, 1)) {
 			*json = arena_strndup(a, p ? p : "", n);
 			*len = n;
@@ -203,12 +215,10 @@ int store_blob_get(struct store *s, int64_t id, struct arena *a, const char **js
 			}
 			buf_release(&b);
 		}
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == 0) {
 		serr(d, "%s: node blob %lld is missing", s->path, (long long)id);
-	} else {
-		st_error(s, d, rc, "reading node blobs");
 	}
-	sqlite3_reset(st);
+	st_reset(st);
 	return r;
 }
 
@@ -267,18 +277,18 @@ int store_artifact_put_pieces(struct store *s, const struct store_artifact *art,
 				size += v[i].blob_len;
 				continue;
 			}
-			sqlite3_stmt *st = st_cached(s, d, sql, "i", v[i].blob_id);
-			int e = st ? sqlite3_step(st) : SQLITE_ERROR;
-			if (e == SQLITE_ROW)
+			struct st *st = st_cached(s, d, sql, "i", v[i].blob_id);
+			int e = st ? st_step(s, d, st) : -1;
+			if (e == 1)
 				size += (size_t)st_int(st, 0);
 			else {
-				if (st)
+				if (e == 0)
 					serr(d, "%s: an artifact names node blob %lld, which is not stored",
 					     s->path, (long long)v[i].blob_id);
 				rc = -1;
 			}
 			if (st)
-				sqlite3_reset(st);
+				st_reset(st);
 		}
 	}
 	if (rc == 0 && store_zpack(s, raw.p ? raw.p : "", raw.n, &z) < 0) {
@@ -369,8 +379,8 @@ static int artifact_row(struct store *s, const struct store_artifact *art, const
 	int rc = store_run_get(s, art->run_id, &a, &r0, d);
 	arena_release(&a);
 	if (rc == 0 && art->step_id) {
-		sqlite3_stmt *st = st_prep(s, d, "SELECT run_id FROM run_step WHERE id = ?", "i",
-		                           art->step_id);
+		struct st *st = st_prep(s, d, "SELECT run_id FROM run_step WHERE id = ?", "i",
+		                        art->step_id);
 		int r = st ? st_row(s, d, st) : -1;
 		if (r == 1) {
 			if (st_int(st, 0) != art->run_id) {
@@ -378,7 +388,7 @@ static int artifact_row(struct store *s, const struct store_artifact *art, const
 				     (long long)art->run_id);
 				r = -1;
 			}
-			sqlite3_finalize(st);
+			st_free(st);
 		} else if (r == 0) {
 			serr(d, "no run step with id %lld", (long long)art->step_id);
 			r = -1;
@@ -387,7 +397,7 @@ static int artifact_row(struct store *s, const struct store_artifact *art, const
 	}
 	if (rc == 0)
 		rc = st_do(s, d,
-		           "DELETE FROM artifact WHERE run_id = ? AND ifnull(step_id, 0) = ? AND path = ?",
+		           "DELETE FROM artifact WHERE run_id = ? AND coalesce(step_id, 0) = ? AND path = ?",
 		           "iit", art->run_id, art->step_id, art->path);
 	if (rc == 0)
 		rc = st_do(s, d,

@@ -6,10 +6,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/embed.h"
 #include "store_int.h"
 
 #define MIGRATIONS_DIR "store/migrations/"
+#define PG_MIGRATIONS_DIR "store/migrations-pg/"
 #define DEFAULT_BUSY_MS 5000
 
 /* ---- locating ---- */
@@ -26,8 +29,12 @@ int store_locate(const char *explicit_path, const char *project_dir, struct buf 
 	const char *env = getenv("SILT_STORE");
 	const char *p = explicit_path && *explicit_path ? explicit_path : env && *env ? env : NULL;
 	if (p) {
-		if (strstr(p, "://")) {
-			serr(d, "store '%s': only a SQLite file path is supported as a store", p);
+		if (strstr(p, "://") && !store_is_pg_url(p)) {
+			char *shown = store_pg_display(p);
+			serr(d, "store '%s': a store is a SQLite file path or a postgres:// (postgresql://) "
+			        "URL",
+			     shown);
+			free(shown);
 			return -1;
 		}
 		buf_puts(out, p);
@@ -64,170 +71,22 @@ int store_locate(const char *explicit_path, const char *project_dir, struct buf 
 	return -1;
 }
 
-/* ---- statements ---- */
-void st_error(struct store *s, struct diag *d, int rc, const char *what)
+void store_time(double seconds, char out[40])
 {
-	int prim = rc & 0xff;
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		serr(d, "%s: the store is locked by another process (waited %d ms); nothing was "
-		        "changed: try again when that process is done",
-		     s->path, s->busy_ms);
-	else if (prim == SQLITE_NOTADB)
-		serr(d, "%s is not a silt store (file is not a database)", s->path);
-	else if (prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN || prim == SQLITE_PERM)
-		serr(d, "%s: cannot write the store: %s", s->path, sqlite3_errmsg(s->db));
-	else
-		serr(d, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-}
-
-/* Binds `types` (see st_prep); 0, or -1 after an error in d. */
-static int st_vbind(struct store *s, struct diag *d, sqlite3_stmt *st, const char *types,
-                    va_list ap)
-{
-	int rc;
-	for (int i = 1; types && *types; types++, i++) {
-		switch (*types) {
-		case 't': {
-			const char *t = va_arg(ap, const char *);
-			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-			break;
-		}
-		case 'i':
-			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-			break;
-		case 'I': {
-			int64_t id = va_arg(ap, int64_t);
-			rc = id ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
-			break;
-		}
-		case 'f':
-			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
-			break;
-		case 'b': {
-			const void *p = va_arg(ap, const void *);
-			size_t n = va_arg(ap, size_t);
-			rc = p ? sqlite3_bind_blob64(st, i, p, n, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-			break;
-		}
-		default:
-			silt_abort("st_prep: unknown parameter type");
-		}
-		if (rc != SQLITE_OK) {
-			st_error(s, d, rc, "binding a parameter");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static sqlite3_stmt *st_vprep(struct store *s, struct diag *d, const char *sql,
-                              const char *types, va_list ap)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		st_error(s, d, rc, "preparing a statement");
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	if (st_vbind(s, d, st, types, ap) < 0) {
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
-
-sqlite3_stmt *st_cached(struct store *s, struct diag *d, const char *sql, const char *types, ...)
-{
-	sqlite3_stmt *st = NULL;
-	for (int i = 0; i < s->ncache && !st; i++)
-		if (s->cache[i].sql == sql)
-			st = s->cache[i].st;
-	if (!st) {
-		int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-		if (rc != SQLITE_OK) {
-			st_error(s, d, rc, "preparing a statement");
-			sqlite3_finalize(st);
-			return NULL;
-		}
-		if (s->ncache == (int)ARRAY_LEN(s->cache))
-			silt_abort("st_cached: too many cached statements");
-		s->cache[s->ncache].sql = sql;
-		s->cache[s->ncache++].st = st;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	va_list ap;
-	va_start(ap, types);
-	int rc = st_vbind(s, d, st, types, ap);
-	va_end(ap);
-	return rc < 0 ? NULL : st;
-}
-
-int st_run_cached(struct store *s, struct diag *d, sqlite3_stmt *st)
-{
-	if (!st)
-		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	st_error(s, d, rc, "query");
-	sqlite3_reset(st);
-	return -1;
-}
-
-sqlite3_stmt *st_prep(struct store *s, struct diag *d, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	va_start(ap, types);
-	sqlite3_stmt *st = st_vprep(s, d, sql, types, ap);
-	va_end(ap);
-	return st;
-}
-
-int st_row(struct store *s, struct diag *d, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	st_error(s, d, rc, "query");
-	sqlite3_finalize(st);
-	return -1;
-}
-
-int st_run(struct store *s, struct diag *d, sqlite3_stmt *st)
-{
-	if (!st)
-		return -1;
-	int rc = st_row(s, d, st);
-	if (rc == 1) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	return rc;
-}
-
-int st_do(struct store *s, struct diag *d, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	va_start(ap, types);
-	sqlite3_stmt *st = st_vprep(s, d, sql, types, ap);
-	va_end(ap);
-	return st_run(s, d, st);
-}
-
-const char *st_text(sqlite3_stmt *st, int i, struct arena *a)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
+	time_t sec = (time_t)t;
+	long ms = (long)((t - (double)sec) * 1000);
+	if (ms < 0)
+		ms = 0;
+	if (ms > 999)
+		ms = 999;
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char day[24];
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%03ldZ", day, ms);
 }
 
 const char *store_now(struct arena *a)
@@ -246,13 +105,28 @@ const char *store_now(struct arena *a)
 /* ---- transactions ---- */
 static int exec_sql(struct store *s, struct diag *d, const char *sql, const char *what)
 {
+	if (s->kind == STORE_PG) {
+		if (store_pg_exec(s, sql) < 0) {
+			st_error(s, d, what);
+			return -1;
+		}
+		return 0;
+	}
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		st_error(s, d, rc, what);
+		s->err = sqlite3_extended_errcode(s->db);
+		if (!s->err)
+			s->err = rc;
+		st_error(s, d, what);
 		return -1;
 	}
 	return 0;
 }
+
+/* BEGIN IMMEDIATE on SQLite takes the store's write lock before anything is read; PostgreSQL gets
+ * the same (one writer at a time, what a write checks stays true until it commits) from a
+ * transaction-scoped advisory lock, waited for up to the busy timeout (lock_timeout). */
+#define PG_BEGIN "BEGIN; SELECT pg_advisory_xact_lock(1936288884)" /* "silt" */
 
 /* The savepoints of the first levels are prepared once: a write inside an ingestion (thousands
  * of them) would otherwise parse its SAVEPOINT and RELEASE every time. */
@@ -263,7 +137,7 @@ static const char *const release_sql[] = { "RELEASE silt_1", "RELEASE silt_2", "
 
 int store_begin(struct store *s, struct diag *d)
 {
-	char sql[40];
+	char sql[80];
 	if (s->depth >= 1 && s->depth <= (int)ARRAY_LEN(savepoint_sql)) {
 		if (st_run_cached(s, d, st_cached(s, d, savepoint_sql[s->depth - 1], NULL)) < 0)
 			return -1;
@@ -271,11 +145,15 @@ int store_begin(struct store *s, struct diag *d)
 		return 0;
 	}
 	if (s->depth == 0)
-		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
+		snprintf(sql, sizeof(sql), "%s", s->kind == STORE_PG ? PG_BEGIN : "BEGIN IMMEDIATE");
 	else
 		snprintf(sql, sizeof(sql), "SAVEPOINT silt_%d", s->depth);
-	if (exec_sql(s, d, sql, "beginning a transaction") < 0)
+	if (exec_sql(s, d, sql, "beginning a transaction") < 0) {
+		/* PostgreSQL: BEGIN ran and the lock did not come: end that transaction */
+		if (s->depth == 0 && s->kind == STORE_PG && store_pg_in_transaction(s))
+			(void)store_pg_exec(s, "ROLLBACK");
 		return -1;
+	}
 	s->depth++;
 	return 0;
 }
@@ -314,8 +192,12 @@ void store_rollback(struct store *s)
 	else
 		snprintf(sql, sizeof(sql), "ROLLBACK TO silt_%d; RELEASE silt_%d", s->depth, s->depth);
 	/* a failed statement may already have ended the transaction: nothing to undo then */
-	if (s->depth > 0 || !sqlite3_get_autocommit(s->db))
+	if (s->kind == STORE_PG) {
+		if (s->depth > 0 || store_pg_in_transaction(s))
+			(void)store_pg_exec(s, sql);
+	} else if (s->depth > 0 || !sqlite3_get_autocommit(s->db)) {
 		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	}
 }
 
 /* ---- migrations ---- */
@@ -331,13 +213,16 @@ static int cmp_migration(const void *a, const void *b)
 	return (x->version > y->version) - (x->version < y->version);
 }
 
-/* The embedded migrations sorted by number; aborts when they are not 1, 2, … (a build bug). */
-static size_t migrations(struct migration *out, size_t cap)
+/* The embedded migrations of a kind of store (SQLite's in migrations/, PostgreSQL's in
+ * migrations-pg/, the same numbers and names) sorted by number; aborts when they are not 1, 2, …
+ * (a build bug). */
+static size_t migrations(enum store_kind kind, struct migration *out, size_t cap)
 {
-	size_t n = 0, plen = strlen(MIGRATIONS_DIR);
+	const char *dir = kind == STORE_PG ? PG_MIGRATIONS_DIR : MIGRATIONS_DIR;
+	size_t n = 0, plen = strlen(dir);
 	for (size_t i = 0; i < embedded_nfiles; i++) {
 		const struct embedded_file *f = &embedded_files[i];
-		if (strncmp(f->path, MIGRATIONS_DIR, plen))
+		if (strncmp(f->path, dir, plen))
 			continue;
 		const char *base = f->path + plen;
 		char *end;
@@ -355,16 +240,27 @@ static size_t migrations(struct migration *out, size_t cap)
 
 int store_known_version(void)
 {
-	struct migration m[256];
-	return (int)migrations(m, ARRAY_LEN(m));
+	struct migration m[256], p[256];
+	size_t n = migrations(STORE_SQLITE, m, ARRAY_LEN(m));
+	size_t np = migrations(STORE_PG, p, ARRAY_LEN(p));
+	if (np != n)
+		silt_abort("the SQLite and PostgreSQL store migrations differ in number");
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(strrchr(m[i].name, '/'), strrchr(p[i].name, '/')))
+			silt_abort("the SQLite and PostgreSQL store migrations differ in name");
+	return (int)n;
 }
 
 int store_schema_version(struct store *s, struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-	                           "name = 'schema_migrations'",
-	                           NULL);
+	struct st *st = st_prep(s, d,
+	                        s->kind == STORE_PG
+	                            ? "SELECT count(*) FROM information_schema.tables WHERE "
+	                              "table_schema = current_schema() AND table_name = "
+	                              "'schema_migrations'"
+	                            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	                              "name = 'schema_migrations'",
+	                        NULL);
 	if (!st)
 		return -1;
 	int rc = st_row(s, d, st);
@@ -372,15 +268,15 @@ int store_schema_version(struct store *s, struct diag *d)
 		return -1;
 	int have = rc == 1 && st_int(st, 0) > 0;
 	if (rc == 1)
-		sqlite3_finalize(st);
+		st_free(st);
 	if (!have)
 		return 0;
-	st = st_prep(s, d, "SELECT ifnull(max(version), 0) FROM schema_migrations", NULL);
+	st = st_prep(s, d, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL);
 	if (!st || (rc = st_row(s, d, st)) < 0)
 		return -1;
 	int v = rc == 1 ? (int)st_int(st, 0) : 0;
 	if (rc == 1)
-		sqlite3_finalize(st);
+		st_free(st);
 	return v;
 }
 
@@ -397,7 +293,7 @@ static int check_not_newer(struct store *s, int have, int known, struct diag *d)
 int store_migrate(struct store *s, struct diag *d)
 {
 	struct migration m[256];
-	size_t n = migrations(m, ARRAY_LEN(m));
+	size_t n = migrations(s->kind, m, ARRAY_LEN(m));
 	int have = store_schema_version(s, d);
 	if (have < 0 || check_not_newer(s, have, (int)n, d) < 0)
 		return -1;
@@ -417,11 +313,19 @@ int store_migrate(struct store *s, struct diag *d)
 			continue;
 		}
 		int rc = exec_sql(s, d,
-		                  "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-		                  "applied_at TEXT NOT NULL) STRICT",
+		                  s->kind == STORE_PG ? "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		                                        "version INTEGER PRIMARY KEY, name TEXT NOT "
+		                                        "NULL, applied_at TEXT NOT NULL)"
+		                                      : "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		                                        "version INTEGER PRIMARY KEY, name TEXT NOT "
+		                                        "NULL, applied_at TEXT NOT NULL) STRICT",
 		                  "creating schema_migrations");
-		if (rc == 0) {
+		if (rc == 0 && s->kind == STORE_PG) {
+			if (store_pg_exec(s, m[i].sql) < 0) {
+				serr(d, "%s: migration %s failed: %s", s->path, m[i].name, s->errmsg);
+				rc = -1;
+			}
+		} else if (rc == 0) {
 			char *err = NULL;
 			if (sqlite3_exec(s->db, m[i].sql, NULL, NULL, &err) != SQLITE_OK) {
 				serr(d, "%s: migration %s failed: %s", s->path, m[i].name,
@@ -430,9 +334,12 @@ int store_migrate(struct store *s, struct diag *d)
 			}
 			sqlite3_free(err);
 		}
+		/* recorded under the same name on both kinds of store */
+		char name[256];
+		snprintf(name, sizeof(name), "%s%s", MIGRATIONS_DIR, strrchr(m[i].name, '/') + 1);
 		if (rc == 0)
 			rc = st_do(s, d, "INSERT INTO schema_migrations VALUES (?, ?, ?)", "itt",
-			           (int64_t)m[i].version, m[i].name, store_now(NULL));
+			           (int64_t)m[i].version, name, store_now(NULL));
 		if (st_end(s, d, rc) < 0)
 			return -1;
 	}
@@ -475,7 +382,9 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 	if (!o)
 		o = &none;
 	struct store *s = xcalloc(1, sizeof(*s));
-	s->path = xstrdup(path);
+	s->url = xstrdup(path);
+	s->kind = store_is_pg_url(path) ? STORE_PG : STORE_SQLITE;
+	s->path = s->kind == STORE_PG ? store_pg_display(path) : xstrdup(path);
 	s->busy_ms = o->busy_timeout_ms;
 	if (s->busy_ms <= 0) {
 		const char *t = getenv("SILT_STORE_BUSY_TIMEOUT");
@@ -488,6 +397,12 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 	s->home = xstrdup(home ? home : "");
 	s->user = o->user ? xstrdup(o->user) : login_name();
 
+	if (s->kind == STORE_PG) {
+		if (store_pg_connect(s, d) < 0 || store_schema_version(s, d) < 0 ||
+		    store_migrate(s, d) < 0)
+			goto fail;
+		goto recover;
+	}
 	if (file_make_parents(s->path) < 0) {
 		serr(d, "%s: cannot create the store's folder: %s", s->path, strerror(errno));
 		goto fail;
@@ -506,11 +421,11 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 	/* reading the schema first tells a foreign file from a store */
 	if (store_schema_version(s, d) < 0)
 		goto fail;
-	sqlite3_stmt *st = st_prep(s, d, "PRAGMA journal_mode = WAL", NULL);
+	struct st *st = st_prep(s, d, "PRAGMA journal_mode = WAL", NULL);
 	if (!st || (rc = st_row(s, d, st)) < 0)
 		goto fail;
 	if (rc == 1)
-		sqlite3_finalize(st);
+		st_free(st);
 	if (exec_sql(s, d, "PRAGMA synchronous = NORMAL", "setting synchronous") < 0)
 		goto fail;
 	/* reads through a mapping instead of a read() per page, and a page cache that holds an
@@ -521,6 +436,7 @@ struct store *store_open(const char *path, const struct store_opts *o, struct di
 		goto fail;
 	if (store_migrate(s, d) < 0)
 		goto fail;
+recover:;
 	/* runs whose process died are marked errored; a locked store leaves them for next time */
 	struct diag rd;
 	diag_init(&rd);
@@ -539,9 +455,14 @@ void store_close(struct store *s)
 	while (s->depth > 0)
 		store_rollback(s);
 	for (int i = 0; i < s->ncache; i++)
-		sqlite3_finalize(s->cache[i].st);
-	sqlite3_close_v2(s->db);
+		st_free(s->cache[i].st);
+	if (s->kind == STORE_PG)
+		store_pg_close(s);
+	else
+		sqlite3_close_v2(s->db);
 	free(s->path);
+	free(s->url);
+	free(s->errmsg);
 	free(s->key_hex);
 	free(s->home);
 	free(s->user);
@@ -551,5 +472,30 @@ void store_close(struct store *s)
 	free(s);
 }
 
-const char *store_path(const struct store *s) { return s->path; }
+const char *store_path(const struct store *s) { return s->url; }
+const char *store_display(const struct store *s) { return s->path; }
+
+const char *store_local_dir(const struct store *s, struct arena *a)
+{
+	if (s->kind != STORE_PG) {
+		const char *slash = strrchr(s->path, '/');
+		return slash ? arena_strndup(a, s->path, (size_t)(slash - s->path)) : ".";
+	}
+	/* postgres://user@host:port/db?... -> host_port_db, in characters safe for a name */
+	const char *p = strstr(s->path, "://") + 3;
+	const char *at = strchr(p, '@');
+	const char *end = p + strcspn(p, "?#");
+	if (at && at < end)
+		p = at + 1;
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s/.silt/", *s->home ? s->home : ".");
+	for (; p < end; p++)
+		buf_putc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+		                 ? *p
+		                 : '_');
+	const char *r = arena_strndup(a, b.p, b.n);
+	buf_release(&b);
+	return r;
+}
 const char *store_user(const struct store *s) { return s->user; }

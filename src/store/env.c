@@ -38,12 +38,12 @@ static bool name_ok(const char *n)
 	"e.created_at, e.updated_at FROM environment e LEFT JOIN environment x ON x.id = "         \
 	"e.defer_env_id "
 
-static void read_env(sqlite3_stmt *st, struct arena *a, struct store_env *e)
+static void read_env(struct st *st, struct arena *a, struct store_env *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->id = st_int(st, 0);
 	e->name = st_text(st, 1, a);
-	int t = store_env_type_parse((const char *)sqlite3_column_text(st, 2));
+	int t = store_env_type_parse(st_ctext(st, 2));
 	e->type = t < 0 ? SENV_GENERAL : (enum store_env_type)t;
 	e->target_name = st_text(st, 3, a);
 	e->database = st_text(st, 4, a);
@@ -64,14 +64,14 @@ static int find_env(struct store *s, const char *where, const char *types, const
 {
 	struct buf sql = BUF_INIT;
 	buf_printf(&sql, ENV_SELECT "WHERE %s", where);
-	sqlite3_stmt *st = !types[0]        ? st_prep(s, d, sql.p, NULL)
+	struct st *st = !types[0]        ? st_prep(s, d, sql.p, NULL)
 	                   : types[0] == 't' ? st_prep(s, d, sql.p, types, (const char *)key)
 	                                     : st_prep(s, d, sql.p, types, *(const int64_t *)key);
 	buf_release(&sql);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		read_env(st, a, out);
-		sqlite3_finalize(st);
+		st_free(st);
 	}
 	return rc;
 }
@@ -79,10 +79,10 @@ static int find_env(struct store *s, const char *where, const char *types, const
 static void no_such_env(struct store *s, const char *name, struct diag *d)
 {
 	struct buf names = BUF_INIT;
-	sqlite3_stmt *st = st_prep(s, d, "SELECT name FROM environment ORDER BY name", NULL);
+	struct st *st = st_prep(s, d, "SELECT name FROM environment ORDER BY name", NULL);
 	int rc;
 	while (st && (rc = st_row(s, d, st)) == 1)
-		buf_printf(&names, "%s%s", names.n ? ", " : "", sqlite3_column_text(st, 0));
+		buf_printf(&names, "%s%s", names.n ? ", " : "", st_ctext(st, 0));
 	if (names.n)
 		serr(d, "no environment named '%s' (environments: %s)", name, names.p);
 	else
@@ -112,7 +112,7 @@ int store_env_list(struct store *s, struct arena *a, struct store_env **out, siz
                    struct diag *d)
 {
 	VEC(struct store_env) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d, ENV_SELECT "ORDER BY e.name", NULL);
+	struct st *st = st_prep(s, d, ENV_SELECT "ORDER BY e.name", NULL);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_env e;
@@ -200,15 +200,14 @@ int store_env_create(struct store *s, struct store_env *e, struct diag *d)
 	int rc = check_env_fields(s, e, d);
 	if (rc == 0) {
 		const char *now = store_now(NULL);
-		rc = st_do(s, d,
+		rc = st_do_id(s, d, &e->id,
 		           "INSERT INTO environment (name, type, target_name, database, schema, threads, "
 		           "git_branch, dbt_version, defer_env_id, extended_attributes, created_at, "
-		           "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		           "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		           "ttttt" "Itt" "Ittt", e->name, store_env_type_name(e->type),
 		           nz(e->target_name), nz(e->database), nz(e->schema), e->threads,
 		           nz(e->git_branch), nz(e->dbt_version), e->defer_env_id,
 		           nz(e->extended_attributes), now, now);
-		e->id = sqlite3_last_insert_rowid(s->db);
 	}
 	return st_end(s, d, rc);
 }
@@ -256,15 +255,15 @@ int store_env_delete(struct store *s, const char *name, int *njobs, struct diag 
 	arena_init(&a);
 	struct store_env e;
 	int rc = store_env_get(s, name, &a, &e, d);
-	sqlite3_stmt *st = rc < 0 ? NULL
-	                          : st_prep(s, d, "SELECT count(*) FROM job WHERE environment_id = ?",
-	                                    "i", e.id);
+	struct st *st = rc < 0 ? NULL
+	                       : st_prep(s, d, "SELECT count(*) FROM job WHERE environment_id = ?",
+	                                 "i", e.id);
 	if (rc == 0 && (!st || st_row(s, d, st) != 1))
 		rc = -1;
 	if (rc == 0) {
 		if (njobs)
 			*njobs = (int)st_int(st, 0);
-		sqlite3_finalize(st);
+		st_free(st);
 		rc = st_do(s, d, "DELETE FROM environment WHERE id = ?", "i", e.id);
 	}
 	arena_release(&a);
@@ -380,7 +379,7 @@ int store_cred_unset(struct store *s, int64_t env_id, const char *key, struct di
 	if (rc == 0)
 		rc = st_do(s, d, "DELETE FROM credential WHERE environment_id = ? AND key = ?", "it",
 		           env_id, key);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "environment '%s' has no credential '%s'", e.name, key);
 		rc = -1;
 	}
@@ -394,11 +393,11 @@ int store_cred_list(struct store *s, int64_t env_id, bool reveal, struct arena *
 	kvvec v = { 0 };
 	struct store_env e;
 	int rc = store_env_get_id(s, env_id, a, &e, d);
-	sqlite3_stmt *st = rc < 0 ? NULL
-	                          : st_prep(s, d,
-	                                    "SELECT key, sealed FROM credential WHERE "
-	                                    "environment_id = ? ORDER BY key",
-	                                    "i", env_id);
+	struct st *st = rc < 0 ? NULL
+	                       : st_prep(s, d,
+	                                 "SELECT key, sealed FROM credential WHERE "
+	                                 "environment_id = ? ORDER BY key",
+	                                 "i", env_id);
 	if (!st)
 		rc = -1;
 	struct buf aad = BUF_INIT, what = BUF_INIT;
@@ -408,9 +407,10 @@ int store_cred_list(struct store *s, int64_t env_id, bool reveal, struct arena *
 			cred_aad(&aad, env_id, kv.key);
 			buf_reset(&what);
 			buf_printf(&what, "credential '%s' of environment '%s'", kv.key, e.name);
-			if (store_unseal(s, aad.p, sqlite3_column_blob(st, 1),
-			                 (size_t)sqlite3_column_bytes(st, 1), a, &kv.value, what.p, d) < 0) {
-				sqlite3_finalize(st);
+			size_t bn;
+			const void *bv = st_blob(st, 1, &bn);
+			if (store_unseal(s, aad.p, bv, bn, a, &kv.value, what.p, d) < 0) {
+				st_free(st);
 				rc = -1;
 				break;
 			}

@@ -23,7 +23,7 @@ static bool job_name_ok(const char *n)
 	"j.defer_env_id, j.generate_docs, j.run_source_freshness, j.created_at, j.updated_at "     \
 	"FROM job j JOIN environment e ON e.id = j.environment_id "
 
-static int read_job(struct store *s, sqlite3_stmt *st, struct arena *a, struct store_job *j,
+static int read_job(struct store *s, struct st *st, struct arena *a, struct store_job *j,
                     struct diag *d)
 {
 	memset(j, 0, sizeof(*j));
@@ -44,7 +44,7 @@ static int read_job(struct store *s, sqlite3_stmt *st, struct arena *a, struct s
 	j->created_at = st_text(st, 14, a);
 	j->updated_at = st_text(st, 15, a);
 	VEC(const char *) steps = { 0 };
-	sqlite3_stmt *ss = st_prep(s, d, "SELECT command FROM job_step WHERE job_id = ? ORDER BY "
+	struct st *ss = st_prep(s, d, "SELECT command FROM job_step WHERE job_id = ? ORDER BY "
 	                                 "position",
 	                           "i", j->id);
 	int rc = ss ? 0 : -1;
@@ -64,14 +64,14 @@ static int find_job(struct store *s, const char *where, const char *types, const
 {
 	struct buf sql = BUF_INIT;
 	buf_printf(&sql, JOB_SELECT "WHERE %s", where);
-	sqlite3_stmt *st = types[0] == 't' ? st_prep(s, d, sql.p, types, (const char *)key)
+	struct st *st = types[0] == 't' ? st_prep(s, d, sql.p, types, (const char *)key)
 	                                   : st_prep(s, d, sql.p, types, *(const int64_t *)key);
 	buf_release(&sql);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
-		struct sqlite3_stmt *keep = st;
+		struct st *keep = st;
 		rc = read_job(s, keep, a, out, d) < 0 ? -1 : 1;
-		sqlite3_finalize(keep);
+		st_free(keep);
 	}
 	return rc;
 }
@@ -98,7 +98,7 @@ int store_job_list(struct store *s, int64_t env_id, struct arena *a, struct stor
                    size_t *n, struct diag *d)
 {
 	VEC(int64_t) ids = { 0 };
-	sqlite3_stmt *st = st_prep(s, d, "SELECT id FROM job WHERE ? = 0 OR environment_id = ? "
+	struct st *st = st_prep(s, d, "SELECT id FROM job WHERE ? = 0 OR environment_id = ? "
 	                                 "ORDER BY name",
 	                           "ii", env_id, env_id);
 	int rc = st ? 0 : -1;
@@ -178,17 +178,16 @@ int store_job_create(struct store *s, struct store_job *j, struct diag *d)
 	arena_release(&a);
 	const char *now = store_now(NULL);
 	if (rc == 0)
-		rc = st_do(s, d,
+		rc = st_do_id(s, d, &j->id,
 		           "INSERT INTO job (name, environment_id, description, job_type, schedule_cron, "
 		           "triggers, threads, target_name, timeout_seconds, defer_env_id, "
 		           "generate_docs, run_source_freshness, created_at, updated_at) VALUES "
-		           "(?, ?, ?, ifnull(?, 'other'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		           "(?, ?, ?, coalesce(?, 'other'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		           "titttt" "Iti" "Iii" "tt", j->name, j->env_id, nz(j->description),
 		           nz(j->job_type), nz(j->schedule_cron), nz(j->triggers), j->threads,
 		           nz(j->target_name), j->timeout_seconds, j->defer_env_id,
 		           (int64_t)j->generate_docs, (int64_t)j->run_source_freshness, now, now);
 	if (rc == 0) {
-		j->id = sqlite3_last_insert_rowid(s->db);
 		rc = write_steps(s, j, d);
 	}
 	return st_end(s, d, rc);
@@ -208,7 +207,7 @@ int store_job_update(struct store *s, struct store_job *j, struct diag *d)
 	if (rc == 0)
 		rc = st_do(s, d,
 		           "UPDATE job SET name = ?, environment_id = ?, description = ?, job_type = "
-		           "ifnull(?, 'other'), schedule_cron = ?, triggers = ?, threads = ?, "
+		           "coalesce(?, 'other'), schedule_cron = ?, triggers = ?, threads = ?, "
 		           "target_name = ?, timeout_seconds = ?, defer_env_id = ?, generate_docs = ?, "
 		           "run_source_freshness = ?, updated_at = ? WHERE id = ?",
 		           "titttt" "Iti" "Iii" "ti", j->name, j->env_id, nz(j->description),
@@ -249,9 +248,9 @@ int store_status_parse(const char *s)
 	return -1;
 }
 
-static enum store_status col_status(sqlite3_stmt *st, int i)
+static enum store_status col_status(struct st *st, int i)
 {
-	int v = store_status_parse((const char *)sqlite3_column_text(st, i));
+	int v = store_status_parse(st_ctext(st, i));
 	return v < 0 ? SST_ERROR : (enum store_status)v;
 }
 
@@ -264,9 +263,36 @@ static bool terminal(enum store_status st)
 const char *store_host_name(void)
 {
 	static char host[256];
-	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+	/* SILT_HOST names the machine instead (containers that share a host name; the tests'
+	 * workers "on other machines") */
+	const char *env = getenv("SILT_HOST");
+	if (!host[0] && env && *env)
+		snprintf(host, sizeof(host), "%s", env);
+	else if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
 		snprintf(host, sizeof(host), "localhost");
 	return host;
+}
+
+int store_heartbeat_timeout(void)
+{
+	const char *t = getenv("SILT_RUN_HEARTBEAT_TIMEOUT");
+	char *end = NULL;
+	long v = t && *t ? strtol(t, &end, 10) : 0;
+	return v >= 1 && v <= 86400 && end && !*end ? (int)v : 30;
+}
+
+double store_heartbeat_interval(void)
+{
+	double i = store_heartbeat_timeout() / 5.0;
+	return i > 5 ? 5 : i;
+}
+
+int store_run_heartbeat(struct store *s, int64_t run_id, struct diag *d)
+{
+	return st_do(s, d,
+	             "UPDATE run SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', "
+	             "'running')",
+	             "ti", store_now(NULL), run_id);
 }
 
 static bool process_alive(int64_t pid)
@@ -282,39 +308,63 @@ int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
 		*nrecovered = 0;
 	VEC(int64_t) dead = { 0 };
 	VEC(int64_t) pids = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT id, owner_pid FROM run WHERE status IN ('queued', "
-	                           "'running') AND owner_host = ? AND owner_pid IS NOT NULL",
-	                           "t", store_host_name());
+	VEC(const char *) hosts = { 0 };
+	VEC(bool) stales = { 0 };
+	struct arena a;
+	arena_init(&a);
+	/* this host's runs whose process is gone (the fast path), and anyone's runs whose worker
+	 * stopped beating (another machine's, whose pid says nothing here) */
+	char cutoff[40];
+	int timeout = store_heartbeat_timeout();
+	store_time(-(double)timeout, cutoff);
+	struct st *st = st_prep(s, d,
+	                        "SELECT id, owner_pid, owner_host, heartbeat_at IS NOT NULL AND "
+	                        "heartbeat_at < ? FROM run WHERE status IN ('queued', 'running') AND "
+	                        "owner_pid IS NOT NULL AND (owner_host = ? OR (heartbeat_at IS NOT "
+	                        "NULL AND heartbeat_at < ?))",
+	                        "ttt", cutoff, store_host_name(), cutoff);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
-		int64_t pid = sqlite3_column_int64(st, 1);
-		if (!process_alive(pid)) {
-			vec_push(&dead, sqlite3_column_int64(st, 0));
+		int64_t pid = st_int(st, 1);
+		const char *host = st_text(st, 2, &a);
+		bool stale = st_int(st, 3) != 0;
+		if (stale || (host && !strcmp(host, store_host_name()) && !process_alive(pid))) {
+			vec_push(&dead, st_int(st, 0));
 			vec_push(&pids, pid);
+			vec_push(&hosts, host ? host : "?");
+			vec_push(&stales, stale);
 		}
 	}
 	if (rc < 0 || !dead.n) {
 		vec_free(&dead);
 		vec_free(&pids);
+		vec_free(&hosts);
+		vec_free(&stales);
+		arena_release(&a);
 		return rc < 0 ? -1 : 0;
 	}
 	rc = store_begin(s, d);
 	const char *now = store_now(NULL);
 	for (size_t i = 0; rc == 0 && i < dead.n; i++) {
 		char msg[512];
-		snprintf(msg, sizeof(msg),
-		         "the process running it (pid %lld on %s) ended without finishing it "
-		         "(killed?); marked errored when the store was next opened",
-		         (long long)pids.v[i], store_host_name());
+		if (stales.v[i])
+			snprintf(msg, sizeof(msg),
+			         "the process running it (pid %lld on %s) ended without finishing it: no "
+			         "heartbeat for %d s (killed, or its machine lost?); marked errored",
+			         (long long)pids.v[i], hosts.v[i], timeout);
+		else
+			snprintf(msg, sizeof(msg),
+			         "the process running it (pid %lld on %s) ended without finishing it "
+			         "(killed?); marked errored when the store was next opened",
+			         (long long)pids.v[i], hosts.v[i]);
 		/* re-checked inside the transaction: another process may have recovered it */
 		rc = st_do(s, d,
 		           "UPDATE run SET status = 'error', message = ?, finished_at = ?, "
-		           "started_at = ifnull(started_at, ?) WHERE id = ? AND status IN ('queued', "
-		           "'running')",
-		           "ttti", msg, now, now, dead.v[i]);
+		           "started_at = coalesce(started_at, ?) WHERE id = ? AND status IN ('queued', "
+		           "'running') AND (? = 0 OR heartbeat_at < ?)",
+		           "tttiit", msg, now, now, dead.v[i], (int64_t)stales.v[i], cutoff);
 		if (rc == 0 && nrecovered)
-			*nrecovered += sqlite3_changes(s->db) > 0;
+			*nrecovered += st_changes(s) > 0;
 		if (rc == 0)
 			rc = st_do(s, d,
 			           "UPDATE run_step SET status = CASE status WHEN 'running' THEN 'error' "
@@ -324,6 +374,9 @@ int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
 	}
 	vec_free(&dead);
 	vec_free(&pids);
+	vec_free(&hosts);
+	vec_free(&stales);
+	arena_release(&a);
 	if (rc < 0) {
 		store_rollback(s);
 		return -1;
@@ -336,7 +389,7 @@ int store_recover_runs(struct store *s, int *nrecovered, struct diag *d)
 	"trigger, is_ci, command, git_sha, git_branch, pr_id, message, created_at, started_at, "    \
 	"finished_at FROM run "
 
-static void read_run(sqlite3_stmt *st, struct arena *a, struct store_run *r)
+static void read_run(struct st *st, struct arena *a, struct store_run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->id = st_int(st, 0);
@@ -381,18 +434,17 @@ int store_run_create(struct store *s, struct store_run *r, struct diag *d)
 	}
 	const char *now = store_now(NULL);
 	if (rc == 0)
-		rc = st_do(s, d,
+		rc = st_do_id(s, d, &r->id,
 		           "INSERT INTO run (environment_id, environment_name, job_id, job_name, status, "
 		           "trigger, is_ci, command, git_sha, git_branch, pr_id, rerun_of, message, "
-		           "created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ifnull(?, "
-		           "'manual'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		           "created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, coalesce(?, "
+		           "'manual'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		           "itIttt" "itttt" "Itttt", e.id, e.name, r->job_id, r->job_id ? j.name : NULL,
 		           status_names[r->status], nz(r->trigger), (int64_t)r->is_ci, nz(r->command),
 		           nz(r->git_sha), nz(r->git_branch), nz(r->pr_id), r->rerun_of, nz(r->message),
 		           now, r->status == SST_QUEUED ? NULL : now,
 		           terminal(r->status) ? now : NULL);
 	if (rc == 0) {
-		r->id = sqlite3_last_insert_rowid(s->db);
 		if (!terminal(r->status)) /* so a dead owner's run can be found (store_recover_runs) */
 			rc = st_do(s, d, "UPDATE run SET owner_host = ?, owner_pid = ? WHERE id = ?", "tii",
 			           store_host_name(), (int64_t)getpid(), r->id);
@@ -414,12 +466,12 @@ int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
 		return -1;
 	const char *now = store_now(NULL);
 	int rc = st_do(s, d,
-	               "UPDATE run SET status = ?, message = ifnull(?, message), started_at = CASE "
+	               "UPDATE run SET status = ?, message = coalesce(?, message), started_at = CASE "
 	               "WHEN started_at IS NULL AND ? <> 'queued' THEN ? ELSE started_at END, "
-	               "finished_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
+	               "finished_at = CASE WHEN ? <> 0 THEN ? ELSE NULL END WHERE id = ?",
 	               "tttt" "iti", status_names[st], nz(message), status_names[st], now,
 	               (int64_t)terminal(st), now, run_id);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "no run with id %lld", (long long)run_id);
 		rc = -1;
 	}
@@ -436,11 +488,11 @@ int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
 int store_run_get(struct store *s, int64_t id, struct arena *a, struct store_run *out,
                   struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d, RUN_SELECT "WHERE id = ?", "i", id);
+	struct st *st = st_prep(s, d, RUN_SELECT "WHERE id = ?", "i", id);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		read_run(st, a, out);
-		sqlite3_finalize(st);
+		st_free(st);
 		return 0;
 	}
 	if (rc == 0)
@@ -455,12 +507,12 @@ int store_run_list(struct store *s, const struct store_run_filter *f, struct are
 	if (!f)
 		f = &all;
 	VEC(struct store_run) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           RUN_SELECT "WHERE (? = 0 OR environment_id = ?) AND (? = 0 OR "
-	                                      "job_id = ?) AND (? IS NULL OR pr_id = ?) ORDER BY id "
-	                                      "DESC LIMIT ?",
-	                           "iiiitti", f->env_id, f->env_id, f->job_id, f->job_id, f->pr_id,
-	                           f->pr_id, (int64_t)(f->limit > 0 ? f->limit : -1));
+	struct st *st = st_prep(s, d,
+	                        RUN_SELECT "WHERE (? = 0 OR environment_id = ?) AND (? = 0 OR "
+	                                   "job_id = ?) AND (? IS NULL OR pr_id = ?) ORDER BY id "
+	                                   "DESC LIMIT ?",
+	                        "iiiitti", f->env_id, f->env_id, f->job_id, f->job_id, f->pr_id,
+	                        f->pr_id, f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_run r;
@@ -486,14 +538,15 @@ int store_step_add(struct store *s, int64_t run_id, const char *command, int64_t
 	struct store_run r;
 	int rc = store_run_get(s, run_id, &a, &r, d);
 	arena_release(&a);
+	int64_t step_id = 0;
 	if (rc == 0)
-		rc = st_do(s, d,
-		           "INSERT INTO run_step (run_id, position, command, status) VALUES (?, "
-		           "(SELECT ifnull(max(position), 0) + 1 FROM run_step WHERE run_id = ?), ?, "
-		           "'queued')",
-		           "iit", run_id, run_id, command ? command : "");
+		rc = st_do_id(s, d, &step_id,
+		              "INSERT INTO run_step (run_id, position, command, status) VALUES (?, "
+		              "(SELECT coalesce(max(position), 0) + 1 FROM run_step WHERE run_id = ?), "
+		              "?, 'queued') RETURNING id",
+		              "iit", run_id, run_id, command ? command : "");
 	if (rc == 0 && id)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = step_id;
 	return st_end(s, d, rc);
 }
 
@@ -506,11 +559,11 @@ int store_step_set_status(struct store *s, int64_t step_id, enum store_status st
 	int rc = st_do(s, d,
 	               "UPDATE run_step SET status = ?, exit_code = CASE WHEN ? < 0 THEN exit_code "
 	               "ELSE ? END, started_at = CASE WHEN started_at IS NULL AND ? = 'running' "
-	               "THEN ? ELSE started_at END, finished_at = CASE WHEN ? THEN ? ELSE NULL END "
+	               "THEN ? ELSE started_at END, finished_at = CASE WHEN ? <> 0 THEN ? ELSE NULL END "
 	               "WHERE id = ?",
 	               "tiitt" "iti", status_names[st], (int64_t)exit_code, (int64_t)exit_code,
 	               status_names[st], now, (int64_t)terminal(st), now, step_id);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "no run step with id %lld", (long long)step_id);
 		rc = -1;
 	}
@@ -522,10 +575,10 @@ int store_step_append_log(struct store *s, int64_t step_id, struct str text, str
 	if (store_begin(s, d) < 0)
 		return -1;
 	char *t = xmemdup0(text.p, text.n);
-	int rc = st_do(s, d, "UPDATE run_step SET logs = ifnull(logs, '') || ? WHERE id = ?", "ti",
+	int rc = st_do(s, d, "UPDATE run_step SET logs = coalesce(logs, '') || ? WHERE id = ?", "ti",
 	               t, step_id);
 	free(t);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "no run step with id %lld", (long long)step_id);
 		rc = -1;
 	}
@@ -536,11 +589,11 @@ int store_step_list(struct store *s, int64_t run_id, struct arena *a, struct sto
                     size_t *n, struct diag *d)
 {
 	VEC(struct store_step) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT id, run_id, position, command, status, ifnull(exit_code, "
-	                           "-1), logs, started_at, finished_at FROM run_step WHERE run_id = "
-	                           "? ORDER BY position",
-	                           "i", run_id);
+	struct st *st = st_prep(s, d,
+	                        "SELECT id, run_id, position, command, status, coalesce(exit_code, "
+	                        "-1), logs, started_at, finished_at FROM run_step WHERE run_id = "
+	                        "? ORDER BY position",
+	                        "i", run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_step x = {
@@ -566,7 +619,7 @@ int store_step_list(struct store *s, int64_t run_id, struct arena *a, struct sto
 
 /* ---- artifacts (written by blobs.c) ---- */
 /* columns: run_id, step, path, content (or its decoded size), encoding */
-static int read_artifact(struct store *s, sqlite3_stmt *st, bool contents, struct arena *a,
+static int read_artifact(struct store *s, struct st *st, bool contents, struct arena *a,
                          struct store_artifact *x, struct diag *d)
 {
 	x->run_id = st_int(st, 0);
@@ -577,11 +630,11 @@ static int read_artifact(struct store *s, sqlite3_stmt *st, bool contents, struc
 		x->len = (size_t)st_int(st, 3);
 		return 0;
 	}
-	const char *enc = (const char *)sqlite3_column_text(st, 4);
-	const void *p = sqlite3_column_blob(st, 3);
+	const char *enc = st_ctext(st, 4);
+	size_t pn;
+	const void *p = st_blob(st, 3, &pn);
 	struct buf b = BUF_INIT;
-	int rc = store_artifact_decode(s, enc, p ? p : "", (size_t)sqlite3_column_bytes(st, 3), &b,
-	                               d);
+	int rc = store_artifact_decode(s, enc, p ? p : "", pn, &b, d);
 	x->len = b.n;
 	x->content = arena_strndup(a, buf_cstr(&b), b.n);
 	buf_release(&b);
@@ -592,19 +645,19 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
                         struct store_artifact **out, size_t *n, struct diag *d)
 {
 	VEC(struct store_artifact) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           contents ? "SELECT run_id, ifnull(step_id, 0), path, content, "
-	                                      "encoding FROM artifact WHERE run_id = ? ORDER BY "
-	                                      "ifnull(step_id, 0), path"
-	                                    : "SELECT run_id, ifnull(step_id, 0), path, "
-	                                      "ifnull(size, length(content)) FROM artifact WHERE "
-	                                      "run_id = ? ORDER BY ifnull(step_id, 0), path",
-	                           "i", run_id);
+	struct st *st = st_prep(s, d,
+	                        contents ? "SELECT run_id, coalesce(step_id, 0), path, content, "
+	                                   "encoding FROM artifact WHERE run_id = ? ORDER BY "
+	                                   "coalesce(step_id, 0), path"
+	                                 : "SELECT run_id, coalesce(step_id, 0), path, "
+	                                   "coalesce(size, length(content)) FROM artifact WHERE "
+	                                   "run_id = ? ORDER BY coalesce(step_id, 0), path",
+	                        "i", run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_artifact x;
 		if (read_artifact(s, st, contents, a, &x, d) < 0) {
-			sqlite3_finalize(st);
+			st_free(st);
 			rc = -1;
 			break;
 		}
@@ -621,15 +674,15 @@ int store_artifact_list(struct store *s, int64_t run_id, bool contents, struct a
 int store_artifact_get(struct store *s, int64_t run_id, int64_t step_id, const char *path,
                        struct arena *a, struct store_artifact *out, struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT run_id, ifnull(step_id, 0), path, content, encoding FROM "
-	                           "artifact WHERE run_id = ? AND ifnull(step_id, 0) = ? AND path = ?",
-	                           "iit", run_id, step_id, path);
+	struct st *st = st_prep(s, d,
+	                        "SELECT run_id, coalesce(step_id, 0), path, content, encoding FROM "
+	                        "artifact WHERE run_id = ? AND coalesce(step_id, 0) = ? AND path = ?",
+	                        "iit", run_id, step_id, path);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		if (read_artifact(s, st, true, a, out, d) < 0)
 			rc = -1;
-		sqlite3_finalize(st);
+		st_free(st);
 	}
 	return rc;
 }

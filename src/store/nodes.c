@@ -38,16 +38,16 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	if (store_begin(s, d) < 0)
 		return -1;
 	int rc = env_exists(s, env_id, d);
-	sqlite3_stmt *st = rc < 0 ? NULL
-	                          : st_prep(s, d,
-	                                    "SELECT generated_at > ? FROM definition_state WHERE "
-	                                    "environment_id = ?",
-	                                    "ti", generated_at, env_id);
+	struct st *st = rc < 0 ? NULL
+	                       : st_prep(s, d,
+	                                 "SELECT generated_at > ? FROM definition_state WHERE "
+	                                 "environment_id = ?",
+	                                 "ti", generated_at, env_id);
 	int r = st ? st_row(s, d, st) : -1;
 	bool older = false;
 	if (r == 1) {
 		older = st_int(st, 0) != 0;
-		sqlite3_finalize(st);
+		st_free(st);
 	}
 	if (r < 0)
 		rc = -1;
@@ -65,7 +65,7 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	st = st_prep(s, d,
 	             known ? "SELECT unique_id, 0 FROM node_definition WHERE environment_id = ? AND "
 	                     "(blob_id IS NULL OR hash IS NULL)"
-	                   : "SELECT unique_id, ifnull(blob_id, 0) FROM node_definition WHERE "
+	                   : "SELECT unique_id, coalesce(blob_id, 0) FROM node_definition WHERE "
 	                     "environment_id = ?",
 	             "i", env_id);
 	if (!st)
@@ -82,10 +82,15 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 			map_set(&old, known->e[i].key, (void *)(intptr_t)(k->blob_id + 1));
 	}
 	static const char ins_sql[] =
-	    "INSERT OR REPLACE INTO node_definition (environment_id, unique_id, resource_type, "
+	    "INSERT INTO node_definition (environment_id, unique_id, resource_type, "
 	    "checksum, blob_id, digest, database, schema, alias, relation_name, materialized, "
 	    "macro_sql, macro_deps, config, hash, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, NULL)";
+	    "?, ?, ?, NULL) ON CONFLICT (environment_id, unique_id) DO UPDATE SET resource_type = "
+	    "excluded.resource_type, checksum = excluded.checksum, blob_id = excluded.blob_id, "
+	    "digest = excluded.digest, database = excluded.database, schema = excluded.schema, "
+	    "alias = excluded.alias, relation_name = excluded.relation_name, materialized = "
+	    "excluded.materialized, macro_sql = excluded.macro_sql, macro_deps = "
+	    "excluded.macro_deps, config = excluded.config, hash = excluded.hash, node = NULL";
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct store_node_ref x = { 0 };
 		const char *config = NULL;
@@ -143,7 +148,11 @@ static int defs_write(struct store *s, int64_t env_id, int64_t run_id, const cha
 	arena_release(&a);
 	if (rc == 0)
 		rc = st_do(s, d,
-		           "INSERT OR REPLACE INTO definition_state VALUES (?, ?, ?, ?)", "iItt", env_id,
+		           "INSERT INTO definition_state (environment_id, run_id, generated_at, "
+		           "updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (environment_id) DO UPDATE SET "
+		           "run_id = excluded.run_id, generated_at = excluded.generated_at, updated_at = "
+		           "excluded.updated_at",
+		           "iItt", env_id,
 		           run_id, generated_at, store_now(NULL));
 	if (rc == 0)
 		*replaced = true;
@@ -164,7 +173,7 @@ int store_defs_replace_refs(struct store *s, int64_t env_id, int64_t run_id,
 }
 
 #define DEFS_SELECT                                                                                \
-	"SELECT unique_id, resource_type, checksum, config, node, ifnull(blob_id, 0), digest, "    \
+	"SELECT unique_id, resource_type, checksum, config, node, coalesce(blob_id, 0), digest, "    \
 	"database, schema, alias, relation_name, materialized, macro_sql, macro_deps FROM "        \
 	"node_definition WHERE environment_id = ? ORDER BY unique_id"
 
@@ -174,15 +183,15 @@ static int generated(struct store *s, int64_t env_id, struct arena *a, const cha
 	if (!generated_at)
 		return 0;
 	*generated_at = NULL;
-	sqlite3_stmt *g = st_prep(s, d,
-	                          "SELECT generated_at FROM definition_state WHERE environment_id = ?",
-	                          "i", env_id);
+	struct st *g = st_prep(s, d,
+	                       "SELECT generated_at FROM definition_state WHERE environment_id = ?",
+	                       "i", env_id);
 	int r = g ? st_row(s, d, g) : -1;
 	if (r < 0)
 		return -1;
 	if (r == 1) {
 		*generated_at = st_text(g, 0, a);
-		sqlite3_finalize(g);
+		st_free(g);
 	}
 	return 0;
 }
@@ -196,11 +205,11 @@ int store_defs_generated_at(struct store *s, int64_t env_id, struct arena *a,
 int store_defs_known(struct store *s, int64_t env_id, struct arena *a, struct map *out,
                      struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT unique_id, blob_id, hash, digest, relation_name, "
-	                           "materialized FROM node_definition WHERE environment_id = ? AND "
-	                           "blob_id IS NOT NULL AND hash IS NOT NULL",
-	                           "i", env_id);
+	struct st *st = st_prep(s, d,
+	                        "SELECT unique_id, blob_id, hash, digest, relation_name, "
+	                        "materialized FROM node_definition WHERE environment_id = ? AND "
+	                        "blob_id IS NOT NULL AND hash IS NOT NULL",
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_ref *x = arena_zalloc(a, sizeof(*x));
@@ -221,7 +230,7 @@ int store_defs_list(struct store *s, int64_t env_id, struct arena *a, struct sto
 	VEC(struct store_node_def) v = { 0 };
 	if (generated(s, env_id, a, generated_at, d) < 0)
 		return -1;
-	sqlite3_stmt *st = st_prep(s, d, DEFS_SELECT, "i", env_id);
+	struct st *st = st_prep(s, d, DEFS_SELECT, "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_def x = { st_text(st, 0, a), st_text(st, 1, a), st_text(st, 2, a),
@@ -229,7 +238,7 @@ int store_defs_list(struct store *s, int64_t env_id, struct arena *a, struct sto
 		size_t len;
 		int64_t blob = st_int(st, 5);
 		if (!x.node && blob && store_blob_get(s, blob, a, &x.node, &len, d) < 0) {
-			sqlite3_finalize(st);
+			st_free(st);
 			rc = -1;
 			break;
 		}
@@ -249,7 +258,7 @@ int store_defs_brief(struct store *s, int64_t env_id, struct arena *a, struct st
 	VEC(struct store_node_ref) v = { 0 };
 	if (generated(s, env_id, a, generated_at, d) < 0)
 		return -1;
-	sqlite3_stmt *st = st_prep(s, d, DEFS_SELECT, "i", env_id);
+	struct st *st = st_prep(s, d, DEFS_SELECT, "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_ref x = { st_text(st, 0, a), st_text(st, 1, a), st_text(st, 2, a),
@@ -355,10 +364,10 @@ static int node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t 
 		                             nz(r->checksum), nz(r->config), nz(r->vars), blob,
 		                             dg(f->digest), dgn(f->digest), f->relation_name,
 		                             f->materialized));
-		if (rc == 0 && sqlite3_changes(s->db) > 0)
+		if (rc == 0 && st_changes(s) > 0)
 			break;
 	}
-	if (rc < 0 && (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY))
+	if (rc < 0 && st_fk_violation(s))
 		serr(d, "the run (%lld), step or environment (%lld) of node '%s' does not exist",
 		     (long long)run_id, (long long)env_id, r->unique_id);
 	return rc;
@@ -368,10 +377,10 @@ static int node_record(struct store *s, int64_t env_id, int64_t run_id, int64_t 
 	"SELECT unique_id, resource_type, last_run_id, last_status, last_at, last_message, "       \
 	"success_run_id, success_at, relation_database, relation_schema, relation_identifier, "    \
 	"applied_checksum, applied_config, applied_node, applied_vars, "                           \
-	"ifnull(applied_blob_id, 0), applied_digest, applied_relation_name, applied_materialized " \
+	"coalesce(applied_blob_id, 0), applied_digest, applied_relation_name, applied_materialized " \
 	"FROM node_applied "
 
-static void read_applied(sqlite3_stmt *st, struct arena *a, struct store_node_applied *x)
+static void read_applied(struct st *st, struct arena *a, struct store_node_applied *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->unique_id = st_text(st, 0, a);
@@ -402,8 +411,8 @@ int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
                        struct store_node_applied **out, size_t *n, struct diag *d)
 {
 	VEC(struct store_node_applied) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? ORDER BY unique_id",
-	                           "i", env_id);
+	struct st *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? ORDER BY unique_id",
+	                        "i", env_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_node_applied x;
@@ -421,24 +430,26 @@ int store_applied_list(struct store *s, int64_t env_id, struct arena *a,
 int store_applied_get(struct store *s, int64_t env_id, const char *unique_id, struct arena *a,
                       struct store_node_applied *out, struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? AND unique_id = ?",
-	                           "it", env_id, unique_id);
+	struct st *st = st_prep(s, d, APPLIED_SELECT "WHERE environment_id = ? AND unique_id = ?",
+	                        "it", env_id, unique_id);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc == 1) {
 		read_applied(st, a, out);
-		sqlite3_finalize(st);
+		st_free(st);
 	}
 	return rc;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(struct st *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return st_ctext(st, i);
 }
 
-static const unsigned char *col_digest(sqlite3_stmt *st, int i)
+static const unsigned char *col_digest(struct st *st, int i)
 {
-	return sqlite3_column_bytes(st, i) == 32 ? sqlite3_column_blob(st, i) : NULL;
+	size_t n;
+	const void *p = st_blob(st, i, &n);
+	return n == 32 ? p : NULL;
 }
 
 int store_state_each(struct store *s, int64_t env_id,
@@ -447,14 +458,14 @@ int store_state_each(struct store *s, int64_t env_id,
                      int (*def)(void *ud, const struct store_node_ref *r), void *ud,
                      struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT unique_id, resource_type, last_status, success_run_id, "
-	                           "relation_database, relation_schema, relation_identifier, "
-	                           "applied_vars, ifnull(applied_blob_id, 0), applied_digest, "
-	                           "applied_relation_name, applied_materialized, CASE WHEN "
-	                           "applied_blob_id IS NULL THEN applied_node END FROM node_applied "
-	                           "WHERE environment_id = ? ORDER BY unique_id",
-	                           "i", env_id);
+	struct st *st = st_prep(s, d,
+	                        "SELECT unique_id, resource_type, last_status, success_run_id, "
+	                        "relation_database, relation_schema, relation_identifier, "
+	                        "applied_vars, coalesce(applied_blob_id, 0), applied_digest, "
+	                        "applied_relation_name, applied_materialized, CASE WHEN "
+	                        "applied_blob_id IS NULL THEN applied_node END FROM node_applied "
+	                        "WHERE environment_id = ? ORDER BY unique_id",
+	                        "i", env_id);
 	int r = st ? 0 : -1, stop = 0;
 	while (st && (r = st_row(s, d, st)) == 1) {
 		struct store_node_applied x = { 0 };
@@ -472,7 +483,7 @@ int store_state_each(struct store *s, int64_t env_id,
 		x.info.materialized = col(st, 11);
 		x.node = col(st, 12);
 		if ((stop = applied(ud, &x)) != 0) {
-			sqlite3_finalize(st);
+			st_free(st);
 			return stop;
 		}
 	}
@@ -480,7 +491,7 @@ int store_state_each(struct store *s, int64_t env_id,
 		return -1;
 	/* the definitions the applied rows do not cover: macros, and nodes never built */
 	st = st_prep(s, d,
-	             "SELECT unique_id, resource_type, checksum, ifnull(blob_id, 0), CASE WHEN blob_id "
+	             "SELECT unique_id, resource_type, checksum, coalesce(blob_id, 0), CASE WHEN blob_id "
 	             "IS NULL THEN node END, digest, database, schema, alias, relation_name, "
 	             "materialized, macro_sql, macro_deps FROM node_definition d WHERE "
 	             "environment_id = ?1 AND (resource_type = 'macro' OR NOT EXISTS (SELECT 1 FROM "
@@ -497,7 +508,7 @@ int store_state_each(struct store *s, int64_t env_id,
 			                      col(st, 9), col(st, 10), col(st, 11), col(st, 12) },
 			                    NULL };
 		if ((stop = def(ud, &x)) != 0) {
-			sqlite3_finalize(st);
+			st_free(st);
 			return stop;
 		}
 	}
@@ -508,12 +519,12 @@ int store_history_list(struct store *s, const char *unique_id, int64_t run_id, s
                        struct store_history **out, size_t *n, struct diag *d)
 {
 	VEC(struct store_history) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT run_id, ifnull(step_id, 0), unique_id, status, message, "
-	                           "started_at, completed_at, ifnull(execution_time, 0) FROM "
-	                           "node_history WHERE (? IS NULL OR unique_id = ?) AND (? = 0 OR "
-	                           "run_id = ?) ORDER BY id",
-	                           "ttii", unique_id, unique_id, run_id, run_id);
+	struct st *st = st_prep(s, d,
+	                        "SELECT run_id, coalesce(step_id, 0), unique_id, status, message, "
+	                        "started_at, completed_at, coalesce(execution_time, 0) FROM "
+	                        "node_history WHERE (? IS NULL OR unique_id = ?) AND (? = 0 OR "
+	                        "run_id = ?) ORDER BY id",
+	                        "ttii", unique_id, unique_id, run_id, run_id);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_history x = {
@@ -524,7 +535,7 @@ int store_history_list(struct store *s, const char *unique_id, int64_t run_id, s
 			.message = st_text(st, 4, a),
 			.started_at = st_text(st, 5, a),
 			.completed_at = st_text(st, 6, a),
-			.execution_time = sqlite3_column_double(st, 7),
+			.execution_time = st_double(st, 7),
 		};
 		vec_push(&v, x);
 	}

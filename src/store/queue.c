@@ -21,9 +21,9 @@ static int cancel_one(struct store *s, int64_t id, const char *message, bool *do
 	const char *now = store_now(NULL);
 	int rc = st_do(s, d,
 	               "UPDATE run SET status = 'cancelled', message = ?, finished_at = ?, started_at "
-	               "= ifnull(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')",
+	               "= coalesce(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')",
 	               "ttti", message, now, now, id);
-	*done = rc == 0 && sqlite3_changes(s->db) > 0;
+	*done = rc == 0 && st_changes(s) > 0;
 	if (rc == 0 && *done)
 		rc = st_do(s, d,
 		           "UPDATE run_step SET status = 'cancelled', finished_at = ? WHERE run_id = ? AND "
@@ -35,7 +35,7 @@ static int cancel_one(struct store *s, int64_t id, const char *message, bool *do
 }
 
 /* The ids a prepared query returns (NULL st: the error is already on d). */
-static int collect_ids(struct store *s, sqlite3_stmt *st, idvec_t *out, struct diag *d)
+static int collect_ids(struct store *s, struct st *st, idvec_t *out, struct diag *d)
 {
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1)
@@ -76,7 +76,7 @@ int store_run_enqueue(struct store *s, struct store_run *r, const char *const *s
 		         (long long)r->id, r->pr_id);
 		rc = collect_ids(s,
 		                 st_prep(s, d,
-		                         "SELECT id FROM run WHERE is_ci = 1 AND job_id IS ? AND pr_id = ? "
+		                         "SELECT id FROM run WHERE is_ci = 1 AND job_id IS NOT DISTINCT FROM ? AND pr_id = ? "
 		                         "AND id < ? AND status IN ('queued', 'running')",
 		                         "Iti", r->job_id, r->pr_id, r->id),
 		                 &older, d);
@@ -97,19 +97,24 @@ int store_run_claim(struct store *s, int64_t want, int64_t *claimed, struct diag
 	if (store_begin(s, d) < 0)
 		return -1;
 	/* the oldest unowned queued run whose deploy job has no run running */
-	sqlite3_stmt *st = st_prep(
-	    s, d,
-	    "SELECT r.id FROM run r WHERE r.status = 'queued' AND r.owner_pid IS NULL AND (? = 0 OR "
-	    "r.id = ?) AND (r.job_id IS NULL OR r.is_ci = 1 OR NOT EXISTS (SELECT 1 FROM run x WHERE "
-	    "x.job_id = r.job_id AND x.is_ci = 0 AND x.status = 'running')) ORDER BY r.id LIMIT 1",
-	    "ii", want, want);
+#define CLAIM_SQL                                                                                  \
+	"SELECT r.id FROM run r WHERE r.status = 'queued' AND r.owner_pid IS NULL AND (? = 0 OR "  \
+	"r.id = ?) AND (r.job_id IS NULL OR r.is_ci = 1 OR NOT EXISTS (SELECT 1 FROM run x WHERE " \
+	"x.job_id = r.job_id AND x.is_ci = 0 AND x.status = 'running')) ORDER BY r.id LIMIT 1"
+	/* PostgreSQL: the row is locked as it is read, and one another worker holds is passed
+	 * over, so two workers never take the same run even outside the store's write lock */
+	struct st *st = st_prep(s, d,
+	                        s->kind == STORE_PG ? CLAIM_SQL " FOR UPDATE OF r SKIP LOCKED"
+	                                            : CLAIM_SQL,
+	                        "ii", want, want);
 	int rc = st ? 0 : -1;
 	int64_t id = 0;
 	while (st && (rc = st_row(s, d, st)) == 1)
 		id = st_int(st, 0);
 	if (rc >= 0 && id)
-		rc = st_do(s, d, "UPDATE run SET owner_host = ?, owner_pid = ? WHERE id = ?", "tii",
-		           store_host_name(), (int64_t)getpid(), id);
+		rc = st_do(s, d,
+		           "UPDATE run SET owner_host = ?, owner_pid = ?, heartbeat_at = ? WHERE id = ?",
+		           "titi", store_host_name(), (int64_t)getpid(), store_now(NULL), id);
 	if (st_end(s, d, rc < 0 ? -1 : 0) < 0)
 		return -1;
 	*claimed = id;

@@ -7,13 +7,13 @@
 static int meta_get(struct store *s, const char *key, struct arena *a, const void **p, size_t *n,
                     struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d, "SELECT value FROM store_meta WHERE key = ?", "t", key);
+	struct st *st = st_prep(s, d, "SELECT value FROM store_meta WHERE key = ?", "t", key);
 	int rc = st ? 0 : -1, found = 0;
 	while (st && (rc = st_row(s, d, st)) == 1) {
-		*n = (size_t)sqlite3_column_bytes(st, 0);
+		const void *v = st_blob(st, 0, n);
 		void *copy = arena_alloc(a, *n + 1);
 		if (*n)
-			memcpy(copy, sqlite3_column_blob(st, 0), *n);
+			memcpy(copy, v, *n);
 		((char *)copy)[*n] = 0;
 		*p = copy;
 		found = 1;
@@ -79,7 +79,7 @@ int store_run_set_git(struct store *s, int64_t run_id, const char *sha, const ch
 	if (store_begin(s, d) < 0)
 		return -1;
 	int rc = st_do(s, d,
-	               "UPDATE run SET git_sha = ifnull(?, git_sha), git_branch = ifnull(?, git_branch) "
+	               "UPDATE run SET git_sha = coalesce(?, git_sha), git_branch = coalesce(?, git_branch) "
 	               "WHERE id = ?",
 	               "tti", sha, branch, run_id);
 	return st_end(s, d, rc);

@@ -214,16 +214,17 @@ static int load_key(struct store *s, bool create, struct diag *d)
 		}
 	}
 	/* the store's check value */
-	sqlite3_stmt *st = st_prep(s, d, "SELECT value FROM store_meta WHERE key = 'key_check'", NULL);
+	struct st *st = st_prep(s, d, "SELECT value FROM store_meta WHERE key = 'key_check'", NULL);
 	int rc = st ? st_row(s, d, st) : -1;
 	if (rc < 0)
 		goto fail;
 	struct buf b = BUF_INIT;
 	if (rc == 1) {
-		int bad = gcm_open(s->key, CHECK_AAD, sqlite3_column_blob(st, 0),
-		                   (size_t)sqlite3_column_bytes(st, 0), &b) < 0 ||
+		size_t bn;
+		const void *v = st_blob(st, 0, &bn);
+		int bad = gcm_open(s->key, CHECK_AAD, v, bn, &b) < 0 ||
 		          strcmp(buf_cstr(&b), CHECK_TEXT) != 0;
-		sqlite3_finalize(st);
+		st_free(st);
 		buf_release(&b);
 		if (bad) {
 			serr(d, "%s: the store key from %s is not the key this store's secrets were sealed "

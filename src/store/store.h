@@ -30,14 +30,21 @@ struct store_opts {
 /* ---- opening ---- */
 /* The store's path: explicit (--store) if given, else SILT_STORE, else <project>/.silt/silt.db
  * where the project is project_dir, else DBT_PROJECT_DIR, else the first of cwd and its parents
- * that holds dbt_project.yml. */
+ * that holds dbt_project.yml. A postgres:// or postgresql:// URL (libpq's URL form) names a
+ * store in a PostgreSQL database. */
 int store_locate(const char *explicit_path, const char *project_dir, struct buf *out,
                  struct diag *d);
 /* Opens (creating the file and its folder when missing) and migrates to the newest schema.
  * A store written by a newer silt is refused. NULL on error. */
 struct store *store_open(const char *path, const struct store_opts *o, struct diag *d);
 void store_close(struct store *s);
+/* What the store was opened from (a URL with its password: for opening it again). */
 const char *store_path(const struct store *s);
+/* The store for messages: its path, or its URL without the password. */
+const char *store_display(const struct store *s);
+/* A folder on this machine for the store's working files (run checkouts), in a: the store
+ * file's folder, or for a PostgreSQL store ~/.silt/<host>_<port>_<database>. */
+const char *store_local_dir(const struct store *s, struct arena *a);
 int store_schema_version(struct store *s, struct diag *d); /* migrations applied, or -1 */
 int store_known_version(void);                              /* the binary's newest migration */
 /* Applies the embedded migrations the store lacks, each in a transaction of its own (store_open
@@ -211,9 +218,18 @@ int store_run_create(struct store *s, struct store_run *r, struct diag *d);
 int store_run_set_status(struct store *s, int64_t run_id, enum store_status st,
                          const char *message, struct diag *d);
 /* Marks errored every run that is queued or running but whose owning process (host and pid,
- * recorded by store_run_create) is no longer alive on this host — a run killed mid-way — with
- * its unfinished steps (running: error, queued: skipped). store_open calls it. */
+ * recorded by store_run_create) is no longer alive on this host — a run killed mid-way — or
+ * whose heartbeat (store_run_heartbeat: a worker on any machine) is older than
+ * store_heartbeat_timeout(), with its unfinished steps (running: error, queued: skipped).
+ * store_open calls it, as do the scheduler's tick and the workers. */
 int store_recover_runs(struct store *s, int *nrecovered, struct diag *d);
+/* The worker executing run_id says it is alive (run.heartbeat_at = now); it does so every
+ * store_heartbeat_interval() seconds while the run runs. */
+int store_run_heartbeat(struct store *s, int64_t run_id, struct diag *d);
+/* SILT_RUN_HEARTBEAT_TIMEOUT seconds (1 to 86400), else 30; the interval is a fifth of it, at
+ * most 5 s. */
+int store_heartbeat_timeout(void);
+double store_heartbeat_interval(void);
 int store_run_get(struct store *s, int64_t id, struct arena *a, struct store_run *out,
                   struct diag *d);
 struct store_run_filter {

@@ -80,7 +80,7 @@ int store_token_create(struct store *s, const char *name, unsigned scopes, struc
 		return -1;
 	}
 	int rc = 0;
-	sqlite3_stmt *st = st_prep(s, d, "SELECT revoked_at FROM service_token WHERE name = ?", "t", name);
+	struct st *st = st_prep(s, d, "SELECT revoked_at FROM service_token WHERE name = ?", "t", name);
 	rc = st ? 0 : -1;
 	bool exists = false;
 	while (st && (rc = st_row(s, d, st)) == 1)
@@ -106,10 +106,10 @@ int store_token_check(struct store *s, const char *token, unsigned need, const c
 {
 	char hash[65];
 	sha256_hex(token, strlen(token), hash);
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT id, name, scopes, revoked_at FROM service_token WHERE "
-	                           "token_sha256 = ?",
-	                           "t", hash);
+	struct st *st = st_prep(s, d,
+	                        "SELECT id, name, scopes, revoked_at FROM service_token WHERE "
+	                        "token_sha256 = ?",
+	                        "t", hash);
 	if (!st)
 		return -1;
 	int rc, found = 0;
@@ -120,8 +120,8 @@ int store_token_check(struct store *s, const char *token, unsigned need, const c
 		found = 1;
 		id = st_int(st, 0);
 		*who = st_text(st, 1, a);
-		scopes = scopes_of((const char *)sqlite3_column_text(st, 2));
-		revoked = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		scopes = scopes_of(st_ctext(st, 2));
+		revoked = !st_null(st, 3);
 	}
 	if (rc < 0)
 		return -1;
@@ -132,10 +132,12 @@ int store_token_check(struct store *s, const char *token, unsigned need, const c
 	if (!store_scopes_allow(scopes, need))
 		return STORE_TOKEN_SCOPE;
 	/* last use, at most once a minute per token so reads do not all write */
+	char ago[40];
+	store_time(-60, ago);
 	st_do(s, d,
-	      "UPDATE service_token SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR "
-	      "last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))",
-	      "ti", store_now(NULL), id);
+	      "UPDATE service_token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR "
+	      "last_used_at < ?)",
+	      "tit", store_now(NULL), id, ago);
 	diag_clear(d); /* a busy store must not fail a read */
 	return STORE_TOKEN_OK;
 }
@@ -147,7 +149,7 @@ int store_token_revoke(struct store *s, const char *name, struct diag *d)
 	int rc = st_do(s, d,
 	               "UPDATE service_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
 	               "tt", store_now(NULL), name);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "no active token named '%s'", name);
 		rc = -1;
 	}
@@ -158,14 +160,14 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
                      struct diag *d)
 {
 	VEC(struct store_token) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT name, prefix, scopes, created_at, last_used_at, revoked_at "
-	                           "FROM service_token ORDER BY name",
-	                           "");
+	struct st *st = st_prep(s, d,
+	                        "SELECT name, prefix, scopes, created_at, last_used_at, revoked_at "
+	                        "FROM service_token ORDER BY name",
+	                        "");
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_token t = { st_text(st, 0, a), st_text(st, 1, a),
-			                 scopes_of((const char *)sqlite3_column_text(st, 2)),
+			                 scopes_of(st_ctext(st, 2)),
 			                 st_text(st, 3, a), st_text(st, 4, a), st_text(st, 5, a) };
 		vec_push(&v, t);
 	}

@@ -69,7 +69,8 @@ static int var_owner(struct store *s, const struct store_var *v, const char **us
 }
 
 static const char *const match_row =
-    "name = ? AND scope = ? AND environment_id IS ? AND job_id IS ? AND user_name IS ?";
+    "name = ? AND scope = ? AND environment_id IS NOT DISTINCT FROM ? AND job_id IS NOT DISTINCT "
+    "FROM ? AND user_name IS NOT DISTINCT FROM ?";
 
 int store_var_set(struct store *s, const struct store_var *v, struct diag *d)
 {
@@ -126,7 +127,7 @@ int store_var_unset(struct store *s, const struct store_var *v, struct diag *d)
 		rc = st_do(s, d, sql.p, "ttIIt", v->name, scope_names[v->scope],
 		           v->scope == SVAR_ENVIRONMENT ? v->env_id : 0,
 		           v->scope == SVAR_JOB ? v->job_id : 0, user);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "environment variable '%s' has no value in %s", v->name, owner);
 		rc = -1;
 	}
@@ -151,11 +152,11 @@ static void var_out(varvec *v, struct arena *a, struct store_var **out, size_t *
 	"v.value, v.sealed FROM env_var v LEFT JOIN environment e ON e.id = v.environment_id "     \
 	"LEFT JOIN job j ON j.id = v.job_id "
 
-static void read_var(sqlite3_stmt *st, struct arena *a, struct store_var *v)
+static void read_var(struct st *st, struct arena *a, struct store_var *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->name = st_text(st, 0, a);
-	int sc = scope_parse((const char *)sqlite3_column_text(st, 1));
+	int sc = scope_parse(st_ctext(st, 1));
 	v->scope = sc < 0 ? SVAR_PROJECT : (enum store_var_scope)sc;
 	v->env_id = st_int(st, 2);
 	v->env_name = st_text(st, 3, a);
@@ -163,18 +164,18 @@ static void read_var(sqlite3_stmt *st, struct arena *a, struct store_var *v)
 	v->job_name = st_text(st, 5, a);
 	v->user = st_text(st, 6, a);
 	v->value = st_text(st, 7, a);
-	v->secret = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	v->secret = !st_null(st, 8);
 }
 
 int store_var_list(struct store *s, struct arena *a, struct store_var **out, size_t *n,
                    struct diag *d)
 {
 	varvec v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           VAR_SELECT "ORDER BY v.name, CASE v.scope WHEN 'project' THEN 0 "
-	                                      "WHEN 'environment' THEN 1 WHEN 'job' THEN 2 ELSE 3 "
-	                                      "END, e.name, j.name, v.user_name",
-	                           NULL);
+	struct st *st = st_prep(s, d,
+	                        VAR_SELECT "ORDER BY v.name, CASE v.scope WHEN 'project' THEN 0 "
+	                                   "WHEN 'environment' THEN 1 WHEN 'job' THEN 2 ELSE 3 "
+	                                   "END, e.name, j.name, v.user_name",
+	                        NULL);
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_var x;
@@ -204,11 +205,11 @@ int store_effective_env(struct store *s, const struct store_env *e, const struct
 		}
 	}
 	/* every candidate, lowest precedence first; a later row of a name wins */
-	sqlite3_stmt *st = st_prep(
+	struct st *st = st_prep(
 	    s, d,
 	    VAR_SELECT "WHERE v.scope = 'project' OR (v.scope = 'environment' AND v.environment_id = "
-	               "?) OR (v.scope = 'job' AND v.job_id = ? AND NOT ?) OR (v.scope = 'personal' "
-	               "AND v.user_name = ? AND ?) ORDER BY v.name, CASE v.scope WHEN 'project' "
+	               "?) OR (v.scope = 'job' AND v.job_id = ? AND ? = 0) OR (v.scope = 'personal' "
+	               "AND v.user_name = ? AND ? <> 0) ORDER BY v.name, CASE v.scope WHEN 'project' "
 	               "THEN 0 WHEN 'environment' THEN 1 ELSE 2 END",
 	    "iIiti", e->id, ctx->job_id, (int64_t)dev, s->user, (int64_t)dev);
 	varvec v = { 0 };
@@ -221,9 +222,10 @@ int store_effective_env(struct store *s, const struct store_env *e, const struct
 			var_aad(&aad, x.scope, x.env_id, x.job_id, x.user, x.name);
 			buf_reset(&what);
 			buf_printf(&what, "the %s value of %s", scope_names[x.scope], x.name);
-			if (store_unseal(s, aad.p, sqlite3_column_blob(st, 8),
-			                 (size_t)sqlite3_column_bytes(st, 8), a, &x.value, what.p, d) < 0) {
-				sqlite3_finalize(st);
+			size_t bn;
+			const void *bv = st_blob(st, 8, &bn);
+			if (store_unseal(s, aad.p, bv, bn, a, &x.value, what.p, d) < 0) {
+				st_free(st);
 				rc = -1;
 				break;
 			}

@@ -50,7 +50,7 @@ int store_webhook_create(struct store *s, const char *name, const char *url, con
 		           "?, ?, ?, ?, ?)",
 		           "tttbtt", name, url, events, sealed.p, sealed.n, format, store_now(NULL));
 	buf_release(&sealed);
-	if (rc < 0 && d->msgs.n && strstr(d->msgs.v[d->msgs.n - 1].msg, "UNIQUE")) {
+	if (rc < 0 && st_unique_violation(s)) {
 		diag_clear(d);
 		serr(d, "a webhook named '%s' exists already", name);
 	}
@@ -62,7 +62,7 @@ int store_webhook_delete(struct store *s, const char *name, struct diag *d)
 	if (store_begin(s, d) < 0)
 		return -1;
 	int rc = st_do(s, d, "DELETE FROM webhook WHERE name = ?", "t", name);
-	if (rc == 0 && sqlite3_changes(s->db) == 0) {
+	if (rc == 0 && st_changes(s) == 0) {
 		serr(d, "no webhook named '%s'", name);
 		rc = -1;
 	}
@@ -73,13 +73,13 @@ int store_webhook_list(struct store *s, struct arena *a, struct store_webhook **
                        struct diag *d)
 {
 	VEC(struct store_webhook) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT w.id, w.name, w.url, w.events, w.secret IS NOT NULL, "
-	                           "w.created_at, w.format, (SELECT count(*) FROM webhook_delivery x WHERE "
-	                           "x.webhook_id = w.id AND x.status = 'delivered'), (SELECT count(*) "
-	                           "FROM webhook_delivery x WHERE x.webhook_id = w.id AND x.status = "
-	                           "'failed') FROM webhook w ORDER BY w.name",
-	                           "");
+	struct st *st = st_prep(s, d,
+	                        "SELECT w.id, w.name, w.url, w.events, w.secret IS NOT NULL, "
+	                        "w.created_at, w.format, (SELECT count(*) FROM webhook_delivery x WHERE "
+	                        "x.webhook_id = w.id AND x.status = 'delivered'), (SELECT count(*) "
+	                        "FROM webhook_delivery x WHERE x.webhook_id = w.id AND x.status = "
+	                        "'failed') FROM webhook w ORDER BY w.name",
+	                        "");
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_webhook w = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a),
@@ -157,10 +157,10 @@ static bool commit_status(struct store *s, const char *event, int64_t run_id, co
 
 int store_webhook_emit(struct store *s, const char *event, int64_t run_id, struct diag *d)
 {
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT id, url, format FROM webhook WHERE ',' || events || ',' LIKE "
-	                           "'%,' || ? || ',%'",
-	                           "t", event);
+	struct st *st = st_prep(s, d,
+	                        "SELECT id, url, format FROM webhook WHERE ',' || events || ',' LIKE "
+	                        "'%,' || ? || ',%'",
+	                        "t", event);
 	int rc = st ? 0 : -1;
 	struct arena a;
 	arena_init(&a);
@@ -207,21 +207,23 @@ int store_delivery_due(struct store *s, struct arena *a, struct store_delivery *
                        struct diag *d)
 {
 	VEC(struct store_delivery) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, x.url, w.secret, x.event, x.payload, "
-	                           "x.attempts, w.format FROM webhook_delivery x JOIN webhook w ON w.id = "
-	                           "x.webhook_id WHERE x.status = 'pending' AND x.next_attempt_at <= ? "
-	                           "ORDER BY x.id LIMIT 50",
-	                           "t", store_now(NULL));
+	struct st *st = st_prep(s, d,
+	                        "SELECT x.id, w.name, x.url, w.secret, x.event, x.payload, "
+	                        "x.attempts, w.format FROM webhook_delivery x JOIN webhook w ON w.id = "
+	                        "x.webhook_id WHERE x.status = 'pending' AND x.next_attempt_at <= ? "
+	                        "ORDER BY x.id LIMIT 50",
+	                        "t", store_now(NULL));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,
 			                    st_text(st, 4, a), st_text(st, 5, a), (int)st_int(st, 6), NULL, 0, NULL,
 			                    st_text(st, 7, a) };
-		if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
-			size_t bn = (size_t)sqlite3_column_bytes(st, 3);
+		if (st_is_blob(st, 3)) {
+			size_t bn;
+			const void *sealed = st_blob(st, 3, &bn);
 			void *blob = arena_alloc(a, bn ? bn : 1);
-			memcpy(blob, sqlite3_column_blob(st, 3), bn);
+			if (bn)
+				memcpy(blob, sealed, bn);
 			if (store_unseal(s, "webhook_out", blob, bn, a, &x.secret, "a webhook secret", d) < 0)
 				rc = -2;
 		}
@@ -230,7 +232,7 @@ int store_delivery_due(struct store *s, struct arena *a, struct store_delivery *
 			break;
 	}
 	if (rc == -2)
-		sqlite3_finalize(st);
+		st_free(st);
 	STORE_VEC_OUT(a, v, out, n);
 	return rc < 0 ? -1 : 0;
 }
@@ -249,12 +251,22 @@ int store_delivery_result(struct store *s, int64_t id, int code, const char *err
 		           "iti", (int64_t)code, store_now(NULL), id);
 	} else {
 		/* back-off: 2, 4, 8 ... seconds, at most an hour; failed after max_attempts */
-		rc = st_do(s, d,
-		           "UPDATE webhook_delivery SET attempts = attempts + 1, response_code = ?, error "
-		           "= ?, status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END, "
-		           "next_attempt_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || min(3600, "
-		           "1 << min(attempts + 1, 12)) || ' seconds') WHERE id = ?",
-		           "itii", (int64_t)code, error, (int64_t)max_attempts, id);
+		struct st *st = st_prep(s, d, "SELECT attempts FROM webhook_delivery WHERE id = ?", "i",
+		                        id);
+		int64_t attempts = 0;
+		rc = st ? 0 : -1;
+		while (st && (rc = st_row(s, d, st)) == 1)
+			attempts = st_int(st, 0);
+		int64_t shift = attempts + 1 < 12 ? attempts + 1 : 12;
+		int64_t wait = (int64_t)1 << (shift < 0 ? 0 : shift);
+		char next[40];
+		store_time((double)(wait < 3600 ? wait : 3600), next);
+		if (rc >= 0)
+			rc = st_do(s, d,
+			           "UPDATE webhook_delivery SET attempts = attempts + 1, response_code = ?, "
+			           "error = ?, status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE "
+			           "'pending' END, next_attempt_at = ? WHERE id = ?",
+			           "ititi", (int64_t)code, error, (int64_t)max_attempts, next, id);
 	}
 	return st_end(s, d, rc);
 }
@@ -263,12 +275,12 @@ int store_delivery_list(struct store *s, const char *webhook, int limit, struct 
                         struct store_delivery **out, size_t *n, struct diag *d)
 {
 	VEC(struct store_delivery) v = { 0 };
-	sqlite3_stmt *st = st_prep(s, d,
-	                           "SELECT x.id, w.name, x.url, x.event, x.payload, x.attempts, "
-	                           "x.status, ifnull(x.response_code, 0), x.error FROM "
-	                           "webhook_delivery x JOIN webhook w ON w.id = x.webhook_id WHERE ? "
-	                           "IS NULL OR w.name = ? ORDER BY x.id DESC LIMIT ?",
-	                           "tti", webhook, webhook, (int64_t)(limit > 0 ? limit : 100));
+	struct st *st = st_prep(s, d,
+	                        "SELECT x.id, w.name, x.url, x.event, x.payload, x.attempts, "
+	                        "x.status, coalesce(x.response_code, 0), x.error FROM "
+	                        "webhook_delivery x JOIN webhook w ON w.id = x.webhook_id WHERE ? "
+	                        "IS NULL OR w.name = ? ORDER BY x.id DESC LIMIT ?",
+	                        "tti", webhook, webhook, (int64_t)(limit > 0 ? limit : 100));
 	int rc = st ? 0 : -1;
 	while (st && (rc = st_row(s, d, st)) == 1) {
 		struct store_delivery x = { st_int(st, 0), st_text(st, 1, a), st_text(st, 2, a), NULL,

@@ -5,25 +5,23 @@
 # scenario (two production jobs, a PR that changes only z) and the staging migration run end to
 # end. Each job's build is recorded with `silt ingest --env E --job J --sha S DIR`, as a job step
 # records it; jobs are made with `silt job create` and moved with `silt job edit --env`.
-set -u
-SILT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-pass=0 fail=0 n=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
-}
-q() { /usr/bin/python3 -c "
+. "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
+# q STORE SQL: the first column of the rows, joined by spaces; on PostgreSQL, SQLite's
+# group_concat is string_agg
+q() {
+	case $1 in
+	postgres://*) sq "$1" "$(printf '%s' "$2" | sed 's/group_concat(/string_agg(/g')" | cut -d '|' -f 1 | tr '\n' ' ' | sed 's/ $//' ;;
+	*) /usr/bin/python3 -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=10)
 rows = c.execute(sys.argv[2]).fetchall()
 c.commit()
-print(' '.join(str(r[0]) for r in rows))" "$1" "$2"; }
-export SILT_STORE="$t/store.db" SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef HOME="$t"
+print(' '.join(str(r[0]) for r in rows))" "$1" "$2" ;;
+	esac
+}
+SILT_STORE=$(store_new store)
+export SILT_STORE SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef HOME="$t"
 unset DBT_STATE DBT_DEFER_STATE DBT_DEFER DBT_FAVOR_STATE
 p=$t/p
 silt() { (cd "$p" && NO_COLOR=1 "$SILT" "$@" --profiles-dir "$p"); }
@@ -140,7 +138,7 @@ ci7=$(q "$SILT_STORE" "select id from run where pr_id = '7'")
 check "a CI run is recorded (is_ci, PR, SHA, success)" [ "$(q "$SILT_STORE" "select is_ci || ' ' || status || ' ' || git_sha || ' ' || environment_name from run where id = $ci7")" = "1 success cccc3333 ci" ]
 check "its node history is recorded" [ "$(q "$SILT_STORE" "select count(*) from node_history where run_id = $ci7 and status = 'success'")" = 3 ]
 check "it never touches any environment's applied state" [ "$(q "$SILT_STORE" "select count(*) from node_applied where last_run_id = $ci7 or success_run_id = $ci7")" = 0 ]
-check "its artifacts are kept" [ "$(q "$SILT_STORE" "select group_concat(path, ' ') from (select path from artifact where run_id = $ci7 order by path)")" = "manifest.json run_results.json silt/ci_schemas.json" ]
+check "its artifacts are kept" [ "$(q "$SILT_STORE" "select group_concat(path, ' ') from (select path from artifact where run_id = $ci7 order by path) as x")" = "manifest.json run_results.json silt/ci_schemas.json" ]
 
 # --job names the schema; a job of another environment is refused
 job ci_job ci >/dev/null

@@ -6,6 +6,7 @@
 # failed and skipped nodes, `silt ingest` records foreign artifacts (--ci leaves the applied
 # state alone), and a run killed with SIGKILL is marked errored on the next store open.
 . "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
 P=$t/shop
@@ -13,11 +14,22 @@ DB=$P/.silt/silt.db
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 export HOME=$t/home
 unset SILT_STORE DBT_PROJECT_DIR DBT_TARGET
-# q DB SQL: the first column of the first row ("" when none)
-q() { /usr/bin/python3 -c "
+if pg_store; then
+	DB=$(store_new store)
+	export SILT_STORE=$DB
+fi
+# q DB SQL: the first column of the first row ("" when none); on PostgreSQL, SQLite's
+# group_concat and instr are string_agg and strpos, and a boolean is 1 or 0 as in SQLite
+q() {
+	case $1 in
+	postgres://*) sq "$1" "$(printf '%s' "$2" | sed -e 's/group_concat(/string_agg(/g' -e 's/instr(/strpos(/g')" |
+		head -n 1 | cut -d '|' -f 1 | sed -e 's/^t$/1/' -e 's/^f$/0/' ;;
+	*) /usr/bin/python3 -c "
 import sqlite3, sys
 r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
-print('' if r is None else r[0])" "$1" "$2"; }
+print('' if r is None else r[0])" "$1" "$2" ;;
+	esac
+}
 eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1'"; return 1; }; }
 has() { grep -q -- "$2" "$1" || { echo "# '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20; return 1; }; }
 
@@ -59,7 +71,7 @@ check "every executed node has applied state" \
 check "a model's applied relation and checksum are the manifest's" \
 	eq "$(q "$DB" "select a.relation_identifier = 'stg_orders' and a.applied_checksum = d.checksum and a.success_run_id = 1 from node_applied a join node_definition d using (environment_id, unique_id) where a.unique_id = 'model.shop.stg_orders'")" 1
 check "the run's manifest and run_results are kept as artifacts" \
-	eq "$(q "$DB" "select group_concat(path, ',') from (select path from artifact where run_id = 1 order by path)")" \
+	eq "$(q "$DB" "select group_concat(path, ',') from (select path from artifact where run_id = 1 order by path) as x")" \
 	"manifest.json,run_results.json"
 silt run list > "$t/out" 2>&1
 check "silt run list shows the run" has "$t/out" "^1 *success *prod"
@@ -78,7 +90,7 @@ silt job run nightly --profiles-dir . > "$t/j1" 2>&1
 check "job run succeeds" eq $? 0
 jr=$(q "$DB" "select max(id) from run")
 check "the job's run and both steps succeeded" \
-	eq "$(q "$DB" "select r.status || ':' || r.job_name || ':' || group_concat(s.status, ',') from run r join run_step s on s.run_id = r.id where r.id = $jr")" \
+	eq "$(q "$DB" "select r.status || ':' || r.job_name || ':' || (select group_concat(status, ',') from (select status from run_step where run_id = r.id order by position) as x) from run r where r.id = $jr")" \
 	"success:nightly:success,success"
 silt run logs "$jr" --step 2 > "$t/out" 2>&1
 check "run logs holds a step's console output" has "$t/out" "Completed successfully"
@@ -135,7 +147,7 @@ silt job run broken --profiles-dir . > "$t/out" 2>&1
 check "a job whose step fails exits 1" eq $? 1
 br=$(q "$DB" "select max(id) from run")
 check "the failing step errors and the next is skipped" \
-	eq "$(q "$DB" "select r.status || ':' || group_concat(s.status, ',') from run r join run_step s on s.run_id = r.id where r.id = $br")" "error:error,skipped"
+	eq "$(q "$DB" "select r.status || ':' || (select group_concat(status, ',') from (select status from run_step where run_id = r.id order by position) as x) from run r where r.id = $br")" "error:error,skipped"
 cp "$t/stg_orders.sql" models/staging/stg_orders.sql
 
 # ---- silt ingest
@@ -167,7 +179,7 @@ sr=$(q "$DB" "select max(id) from run")
 check "a secret is masked in the console" has "$t/out" "'\*\*\*\*\*' does not match"
 check "and in the step's log" eq "$(q "$DB" "select instr(logs, '*****') > 0 and instr(logs, 's3cr3tvalue') = 0 from run_step where run_id = $sr")" 1
 check "and in the step's artifacts" \
-	eq "$(q "$DB" "select count(*) > 0 and sum(instr(content, 's3cr3tvalue')) = 0 from artifact where run_id = $sr")" 1
+	eq "$(q "$DB" "select count(*) > 0 and sum($(if pg_store; then echo "position('s3cr3tvalue'::bytea in content)"; else echo "instr(content, 's3cr3tvalue')"; fi)) = 0 from artifact where run_id = $sr")" 1
 
 # ---- bad input
 silt job create orphan --env nowhere --step "silt build" > "$t/out" 2>&1
@@ -214,9 +226,11 @@ silt run show "$kr" > "$t/out" 2>&1
 check "the next store open marks it errored" has "$t/out" "status: *error"
 check "naming the dead process" has "$t/out" "pid $pid"
 check "its running step errored and the queued one was skipped" \
-	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position)")" "error,skipped"
-check "the store is consistent" eq "$(q "$DB" "pragma integrity_check")" ok
-check "and has no dangling foreign keys" eq "$(q "$DB" "select count(*) from pragma_foreign_key_check")" 0
+	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position) as x")" "error,skipped"
+if ! pg_store; then # PostgreSQL checks its foreign keys itself, always
+	check "the store is consistent" eq "$(q "$DB" "pragma integrity_check")" ok
+	check "and has no dangling foreign keys" eq "$(q "$DB" "select count(*) from pragma_foreign_key_check")" 0
+fi
 # a job's timeout stops the step that is running: its statement is cancelled, the run is
 # cancelled with the reason and the steps after it do not start
 silt job create capped --env prod --timeout 2 --step "silt run --select slow" --step "silt seed" > /dev/null 2>&1
@@ -230,7 +244,7 @@ kr=$(q "$DB" "select max(id) from run where job_name = 'capped'")
 check "the run is cancelled" eq "$(q "$DB" "select status from run where id = $kr")" cancelled
 check "its message names the timeout and the step" has "$t/out" "timeout of 2s was exceeded during step 1 (silt run --select slow)"
 check "the running step and the ones after it are cancelled" \
-	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position)")" "cancelled,cancelled"
+	eq "$(q "$DB" "select group_concat(status, ',') from (select status from run_step where run_id = $kr order by position) as x")" "cancelled,cancelled"
 check "the step's log says why it stopped" has "$t/out" "the job's timeout was exceeded; nodes that had not started were skipped"
 rm models/slow.sql
 silt build --env prod --profiles-dir . --select stg_orders > "$t/out" 2>&1
@@ -264,7 +278,8 @@ echo "select 5 as id" > "$D/models/base.sql"
 echo "select id * 2 as id from {{ ref('base') }}" > "$D/models/child.sql"
 (
 	cd "$D" || exit 1
-	export SILT_STORE="$D/s.db"
+	SILT_STORE=$(store_new dj) || exit 1
+	export SILT_STORE
 	silt env create prod --type production --target prod >/dev/null &&
 		silt env create dev --type general --target dev >/dev/null &&
 		silt build --env prod --profiles-dir . >/dev/null 2>&1 &&

@@ -6,10 +6,11 @@
 # logs and artifacts, runs queued through the API and executed by the server's worker, a
 # running run cancelled; SIGTERM stops the server and its worker cleanly. The checks are in lib/serve_api.py.
 . "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-export HOME=$t/home SILT_STORE=$t/store.db
+export HOME=$t/home SILT_STORE="$(store_new store)"
 unset DBT_PROJECT_DIR DBT_TARGET
 cd "$t/shop" || exit 1
 silt env create prod --type production > /dev/null 2>&1
@@ -44,7 +45,7 @@ check "silt token list shows names, scopes and states" grep -q "old .*admin .*re
 check "... and never a secret" test "$(grep -c "$admin" "$t/toks.out")" = 0
 silt token create bad --scope root > "$t/out" 2>&1
 check "an unknown scope is a usage error" test $? -eq 2
-check "the store keeps only hashes" test "$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from service_token where token_sha256 = ?', (sys.argv[2],)).fetchone()[0])" "$SILT_STORE" "$admin")" = 0
+check "the store keeps only hashes" test "$(sq "$SILT_STORE" "select count(*) from service_token where token_sha256 = '$admin'")" = 0
 "$SILT" serve --port 0 --max-body 4096 > "$t/serve.out" 2>&1 &
 pid=$!
 i=0

@@ -4,13 +4,16 @@
 # a receiver that fails is retried with back-off until it answers 2xx; an address that never
 # answers ends failed after its attempts; the delivery log says what happened.
 . "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-export HOME=$t/home SILT_STORE=$t/store.db
+SILT_STORE=$(store_new store)
+export HOME=$t/home SILT_STORE
 unset DBT_PROJECT_DIR DBT_TARGET
 cd "$t/shop" || exit 1
-sq() { /usr/bin/python3 -c "import sqlite3,sys; print(' '.join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()))" "$SILT_STORE" "$1"; }
+# wq SQL: the first column of the store's rows, joined by spaces (on either database)
+wq() { sq "$SILT_STORE" "$1" | cut -d '|' -f 1 | tr '\n' ' ' | sed 's/ $//'; }
 
 # the receiver: answers 500 to its first request, then 200; records every request
 /usr/bin/python3 - "$t/received.jsonl" "$t/receiver.port" <<'PY' &
@@ -53,15 +56,15 @@ silt webhook list > "$t/out" 2>&1
 check "silt webhook list never shows the secret" test "$(grep -c whsec "$t/out")" = 0
 
 silt job run nightly > /dev/null 2>&1
-run=$(sq "select max(id) from run")
-check "a run queues deliveries in its transaction" test "$(sq "select count(*) from webhook_delivery where run_id = $run")" = 3
+run=$(wq "select max(id) from run")
+check "a run queues deliveries in its transaction" test "$(wq "select count(*) from webhook_delivery where run_id = $run")" = 3
 
 "$SILT" serve --port 0 > "$t/serve.out" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 300 ] && [ "$(sq "select count(*) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops' and w.status = 'delivered'")" != 2 ]; do sleep 0.1; i=$((i + 1)); done
-check "the server delivers both events to the receiver" test "$(sq "select count(*) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops' and w.status = 'delivered'")" = 2
-check "... after retrying the one the receiver failed" test "$(sq "select max(attempts) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops'")" = 2
+while [ $i -lt 300 ] && [ "$(wq "select count(*) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops' and w.status = 'delivered'")" != 2 ]; do sleep 0.1; i=$((i + 1)); done
+check "the server delivers both events to the receiver" test "$(wq "select count(*) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops' and w.status = 'delivered'")" = 2
+check "... after retrying the one the receiver failed" test "$(wq "select max(attempts) from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'ops'")" = 2
 check "every request is signed with the secret" /usr/bin/python3 -c "
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -73,7 +76,7 @@ assert done['run']['id'] == int(sys.argv[2]) and done['run']['status'] == 'succe
 " "$t/received.jsonl" "$run"
 silt webhook deliveries ops > "$t/out" 2>&1
 check "the delivery log shows them delivered" test "$(grep -c " delivered " "$t/out")" = 2
-check "the unreachable address is being retried" test "$(sq "select status from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'dead'")" = pending
+check "the unreachable address is being retried" test "$(wq "select status from webhook_delivery w join webhook h on h.id = w.webhook_id where h.name = 'dead'")" = pending
 check "... with its error kept" grep -q "cannot connect" "$t/serve.out"
 kill -TERM $pid
 wait $pid

@@ -6,11 +6,19 @@
 # schema; the CI run's commit status (pending, then success) is posted to the git host's
 # endpoint. Forged or missing signatures are refused and queue nothing.
 . "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-export HOME=$t/home SILT_STORE=$t/store.db WH_DB=$t/warehouse.db
+SILT_STORE=$(store_new store)
+export HOME=$t/home SILT_STORE WH_DB=$t/warehouse.db
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 unset DBT_PROJECT_DIR DBT_TARGET
-sq() { /usr/bin/python3 -c "import sqlite3,sys; print(' '.join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()))" "$1" "$2"; }
+# wq DB SQL: the first column of the rows, joined by spaces (the store on either database)
+wq() {
+	case $1 in
+	postgres://*) sq "$1" "$2" | cut -d '|' -f 1 | tr '\n' ' ' | sed 's/ $//' ;;
+	*) /usr/bin/python3 -c "import sqlite3,sys; print(' '.join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()))" "$1" "$2" ;;
+	esac
+}
 
 # the project's repository
 R=$t/repo
@@ -41,7 +49,7 @@ silt repo set "$R" --webhook-secret s3cret > "$t/out" 2>&1
 check "silt repo set keeps the repository and the secret" grep -q "webhook secret set" "$t/out"
 silt repo show > "$t/out" 2>&1
 check "silt repo show never prints the secret" test "$(grep -c s3cret "$t/out")" = 0
-jid=$(sq "$SILT_STORE" "select id from job where name = 'pr_check'")
+jid=$(wq "$SILT_STORE" "select id from job where name = 'pr_check'")
 
 # a git host's commit-status endpoint, recording what it is sent
 /usr/bin/python3 - "$t/statuses.jsonl" "$t/status.port" <<'PY' &
@@ -93,7 +101,7 @@ PY
 wait_run() {
 	i=0
 	while [ $i -lt 600 ]; do
-		st=$(sq "$SILT_STORE" "select status from run where id = $1")
+		st=$(wq "$SILT_STORE" "select status from run where id = $1")
 		case $st in success | error | cancelled) echo "$st"; return;; esac
 		sleep 0.2
 		i=$((i + 1))
@@ -106,30 +114,30 @@ out=$(hook ping '{"zen": "hi"}')
 check "a ping is accepted and ignored" test "${out%% *}" = 202
 out=$(hook push "{\"ref\": \"refs/heads/main\", \"after\": \"$main1\"}" wrong)
 check "a forged signature is a 401" test "${out%% *}" = 401
-check "... and queues nothing" test "$(sq "$SILT_STORE" "select count(*) from run")" = 0
+check "... and queues nothing" test "$(wq "$SILT_STORE" "select count(*) from run")" = 0
 
 out=$(hook push "{\"ref\": \"refs/heads/main\", \"after\": \"$main1\"}")
 check "a push to main is accepted ($out)" test "${out%% *}" = 202
 run=$(ids "$out")
-check "... and queues the merge job" test "$(sq "$SILT_STORE" "select job_name || ' ' || trigger from run where id = ${run:-0}")" = "deploy push"
+check "... and queues the merge job" test "$(wq "$SILT_STORE" "select job_name || ' ' || trigger from run where id = ${run:-0}")" = "deploy push"
 check "the worker deploys it" test "$(wait_run "${run:-0}")" = success
-check "... from a checkout of the pushed commit" test "$(sq "$SILT_STORE" "select git_sha from run where id = ${run:-0}")" = "$main1"
-check "... into production" test "$(sq "$WH_DB" "select v from prod__b")" = v1
+check "... from a checkout of the pushed commit" test "$(wq "$SILT_STORE" "select git_sha from run where id = ${run:-0}")" = "$main1"
+check "... into production" test "$(wq "$WH_DB" "select v from prod__b")" = v1
 check "... and the checkout is removed afterwards" test ! -e "$t/checkouts/run-$run"
 
 out=$(hook pull_request "{\"action\": \"opened\", \"number\": 7, \"pull_request\": {\"head\": {\"sha\": \"$pr_sha\", \"ref\": \"feature\"}, \"base\": {\"ref\": \"main\"}}}")
 check "an opened pull request is accepted ($out)" test "${out%% *}" = 202
 run=$(ids "$out")
-check "... and queues the CI job" test "$(sq "$SILT_STORE" "select job_name || ' ' || is_ci || ' ' || pr_id from run where id = ${run:-0}")" = "pr_check 1 7"
+check "... and queues the CI job" test "$(wq "$SILT_STORE" "select job_name || ' ' || is_ci || ' ' || pr_id from run where id = ${run:-0}")" = "pr_check 1 7"
 check "the CI run succeeds" test "$(wait_run "${run:-0}")" = success
-check "... on the pull request's commit" test "$(sq "$SILT_STORE" "select git_sha from run where id = ${run:-0}")" = "$pr_sha"
-tables=$(sq "$WH_DB" "select name from sqlite_master where name like 'silt_pr_${jid}_7__%' order by name")
+check "... on the pull request's commit" test "$(wq "$SILT_STORE" "select git_sha from run where id = ${run:-0}")" = "$pr_sha"
+tables=$(wq "$WH_DB" "select name from sqlite_master where name like 'silt_pr_${jid}_7__%' order by name")
 check "it builds only state:modified+ (b and c) into the PR's schema (got '$tables')" \
 	test "$tables" = "silt_pr_${jid}_7__b silt_pr_${jid}_7__c"
-check "... reading production's a" test "$(sq "$WH_DB" "select v from silt_pr_${jid}_7__b")" = v2
-check "production is untouched" test "$(sq "$WH_DB" "select v from prod__b")" = v1
+check "... reading production's a" test "$(wq "$WH_DB" "select v from silt_pr_${jid}_7__b")" = v2
+check "production is untouched" test "$(wq "$WH_DB" "select v from prod__b")" = v1
 check "the CI run did not change production's applied state" \
-	test "$(sq "$SILT_STORE" "select count(*) from node_applied where last_run_id = ${run:-0}")" = 0
+	test "$(wq "$SILT_STORE" "select count(*) from node_applied where last_run_id = ${run:-0}")" = 0
 
 i=0
 while [ $i -lt 100 ] && [ "$(grep -c '"success"' "$t/statuses.jsonl" 2>/dev/null)" != 1 ]; do sleep 0.1; i=$((i + 1)); done
@@ -143,10 +151,10 @@ assert all(r['path'] == '/repos/o/r/statuses/' + sys.argv[2] and r['auth'] == 'B
 
 out=$(hook pull_request "{\"action\": \"closed\", \"number\": 7, \"pull_request\": {\"head\": {\"sha\": \"$pr_sha\", \"ref\": \"feature\"}, \"base\": {\"ref\": \"main\"}}}")
 run=$(ids "$out")
-check "a closed pull request queues its cleanup" test "$(sq "$SILT_STORE" "select trigger from run where id = ${run:-0}")" = pull_request_closed
+check "a closed pull request queues its cleanup" test "$(wq "$SILT_STORE" "select trigger from run where id = ${run:-0}")" = pull_request_closed
 check "the cleanup succeeds" test "$(wait_run "${run:-0}")" = success
-check "... and the PR's schema is gone" test "$(sq "$WH_DB" "select count(*) from sqlite_master where name like 'silt_pr_%'")" = 0
-check "... and production stays" test "$(sq "$WH_DB" "select v from prod__b")" = v1
+check "... and the PR's schema is gone" test "$(wq "$WH_DB" "select count(*) from sqlite_master where name like 'silt_pr_%'")" = 0
+check "... and production stays" test "$(wq "$WH_DB" "select v from prod__b")" = v1
 
 out=$(hook pull_request '{"action": "opened", "number": 8}')
 check "a pull request event without its commit is a 400" test "${out%% *}" = 400

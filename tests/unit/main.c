@@ -1,4 +1,5 @@
 /* Runs every C unit test group and prints TAP, then "N passed, N failed". */
+#include "store_db.h"
 #include "tap.h"
 
 int tap_passed, tap_failed;
@@ -39,15 +40,25 @@ void tap_is_int(long long got, long long want, const char *file, int line, const
 #define DECLARE(g) void test_##g(void) __attribute__((weak));
 GROUPS(DECLARE)
 
-int main(void)
+/* Whether group g is to run: every group, or those named on the command line. */
+static bool wanted(int argc, char **argv, const char *g)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], g))
+			return true;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 #define RUN(g)                                                                                     \
-	if (test_##g) {                                                                            \
+	if (test_##g && wanted(argc, argv, #g)) {                                                  \
 		printf("# %s\n", #g);                                                              \
 		test_##g();                                                                        \
 	}
 	GROUPS(RUN)
+	test_store_drop_all();
 	printf("%d passed, %d failed\n", tap_passed, tap_failed);
 	return tap_failed ? 1 : 0;
 }

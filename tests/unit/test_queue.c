@@ -7,6 +7,7 @@
 
 #include "sched/cron.h"
 #include "store/store.h"
+#include "store_db.h"
 #include "tap.h"
 
 void test_queue(void);
@@ -43,14 +44,19 @@ void test_queue(void)
 		ok(0, "mkdtemp");
 		return;
 	}
+	if (!test_store_available()) {
+		printf("# skipped: no PostgreSQL server\n");
+		return;
+	}
 	diag_init(&qd);
-	char path[128];
-	snprintf(path, sizeof(path), "%s/q.db", dir);
+	char *path = test_store_loc(dir, "q.db");
 	struct store_opts o = { .key = KEY, .home = dir, .user = "q" };
 	struct store *s = store_open(path, &o, &qd);
 	ok(s != NULL, "a store opens: %s", msg());
-	if (!s)
+	if (!s) {
+		free(path);
 		return;
+	}
 	struct store_env prod = { .name = "prod", .type = SENV_PRODUCTION };
 	struct store_env ci = { .name = "ci", .type = SENV_GENERAL };
 	const char *steps[] = { "silt build" };
@@ -140,6 +146,47 @@ void test_queue(void)
 	ok(sched_tick(s, t0 + 1800, t0 + 1801, &n, &qd) == 0 && n == 0, "the next second queues nothing more");
 	ok(sched_tick(s, t0 + 1801, t0 + 3 * 3600, &n, &qd) == 0 && n == 1,
 	   "hours later: one hourly run for all the missed hours");
+
+	/* heartbeats: a worker on another machine is known to be alive only by them */
+	setenv("SILT_RUN_HEARTBEAT_TIMEOUT", "10", 1);
+	is_int(store_heartbeat_timeout(), 10, "SILT_RUN_HEARTBEAT_TIMEOUT sets the heartbeat timeout");
+	ok(store_heartbeat_interval() == 2.0, "... and a worker beats every fifth of it");
+	setenv("SILT_RUN_HEARTBEAT_TIMEOUT", "soon", 1);
+	is_int(store_heartbeat_timeout(), 30, "a malformed timeout is the default, 30 s");
+	unsetenv("SILT_RUN_HEARTBEAT_TIMEOUT");
+	int64_t gone = enqueue(s, prod.id, 0, false, NULL, NULL);
+	int64_t alive = enqueue(s, prod.id, 0, false, NULL, NULL);
+	int64_t quiet = enqueue(s, prod.id, 0, false, NULL, NULL);
+	ok(store_run_claim(s, gone, &id, &qd) == 1 && store_run_claim(s, alive, &id, &qd) == 1 &&
+	       store_run_claim(s, quiet, &id, &qd) == 1,
+	   "three runs are claimed: %s", msg());
+	ok(store_run_heartbeat(s, alive, &qd) == 0, "a worker's heartbeat is recorded");
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE run SET status = 'running', owner_host = 'another-machine', owner_pid = 1 "
+	         "WHERE id IN (%lld, %lld, %lld)",
+	         (long long)gone, (long long)alive, (long long)quiet);
+	int raw = test_raw_exec(path, sql);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE run SET heartbeat_at = '2020-01-01T00:00:00.000Z' WHERE id = %lld; "
+	         "UPDATE run SET heartbeat_at = NULL WHERE id = %lld",
+	         (long long)gone, (long long)quiet);
+	raw |= test_raw_exec(path, sql);
+	ok(raw == 0, "they are moved to another machine, one silent since 2020, one without any");
+	int rec = -1;
+	ok(store_recover_runs(s, &rec, &qd) == 0 && rec == 1, "one run is recovered (%d): %s", rec,
+	   msg());
+	is_int(status_of(s, gone), SST_ERROR, "the silent one is marked errored");
+	arena_reset(&a);
+	ok(store_run_get(s, gone, &a, &got, &qd) == 0 && got.message &&
+	       strstr(got.message, "on another-machine) ended without finishing it: no heartbeat for "
+	                           "30 s"),
+	   "... saying its worker stopped beating");
+	is_int(status_of(s, alive), SST_RUNNING,
+	       "a run whose worker beats is left alone, whatever its pid would say here");
+	is_int(status_of(s, quiet), SST_RUNNING,
+	       "a run of another machine that never beat is left alone (no pid check across hosts)");
+	free(path);
 	arena_release(&a);
 	store_close(s);
 	diag_release(&qd);

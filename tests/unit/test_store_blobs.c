@@ -2,11 +2,11 @@
  * artifacts kept compressed or as pieces (read back byte for byte), definitions rewritten only
  * when their blob changed, the lean reader of --state-env, damaged data refused, and a store
  * of version 4 with node JSON inline migrated and still readable. Runs in a mkdtemp directory. */
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include "base/embed.h"
 #include "store/store.h"
+#include "store_db.h"
 #include "tap.h"
 
 void test_store_blobs(void);
@@ -18,12 +18,6 @@ static struct diag dg;
 
 static const char *last_msg(void) { return dg.msgs.n ? dg.msgs.v[dg.msgs.n - 1].msg : ""; }
 
-static char *path_in(const char *name)
-{
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s/%s", dir, name);
-	return buf_detach(&b, NULL);
-}
 
 static struct store *open_at(const char *path)
 {
@@ -32,30 +26,8 @@ static struct store *open_at(const char *path)
 	return store_open(path, &o, &dg);
 }
 
-static long long raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	long long r = -999;
-	if (sqlite3_open(path, &db) == SQLITE_OK) {
-		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW)
-			r = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return r;
-}
-
-static int raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	int rc = sqlite3_open(path, &db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
+static long long raw_int(const char *path, const char *sql) { return test_raw_int(path, sql); }
+static int raw_exec(const char *path, const char *sql) { return test_raw_exec(path, sql); }
 
 /* A run of a new environment; its id in *run. */
 static int64_t setup(struct store *s, int64_t *run)
@@ -126,7 +98,8 @@ static void test_blobs(struct store *s, const char *path)
 	       raw_int(path, "SELECT zlib FROM node_blob WHERE size = 16") == 0,
 	   "a small blob is kept as it is");
 	/* damaged data is refused with a message, not a crash */
-	raw_exec(path, "UPDATE node_blob SET body = x'00112233' WHERE zlib = 1");
+	raw_exec(path, test_store_pg() ? "UPDATE node_blob SET body = '\\x00112233'::bytea WHERE zlib = 1"
+	                              : "UPDATE node_blob SET body = x'00112233' WHERE zlib = 1");
 	diag_clear(&dg);
 	ok(store_blob_get(s, id1, &ar, &json, &len, &dg) < 0 && strstr(last_msg(), "damaged"),
 	   "a damaged blob is an error");
@@ -292,42 +265,58 @@ static void test_definitions(struct store *s, const char *path, int64_t env, int
 /* A store at version 4 (before blobs) with a definition and an applied row holding their JSON. */
 static void test_migrate(void)
 {
-	char *p = path_in("old.db");
-	sqlite3 *db;
-	int rc = sqlite3_open(p, &db);
-	rc |= sqlite3_exec(db,
-	                   "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
-	                   "NOT NULL, applied_at TEXT NOT NULL) STRICT",
-	                   NULL, NULL, NULL);
-	const char *files[] = { "store/migrations/0001_init.sql", "store/migrations/0002_run_owner.sql",
-		                "store/migrations/0003_service_tokens.sql",
-		                "store/migrations/0004_webhooks_out.sql" };
+	bool pg = test_store_pg();
+	char *p = test_store_loc(dir, "old.db");
+	int rc = raw_exec(p, pg ? "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name "
+	                          "TEXT NOT NULL, applied_at TEXT NOT NULL)"
+	                        : "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name "
+	                          "TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT");
+	const char *files[] = { "0001_init.sql", "0002_run_owner.sql", "0003_service_tokens.sql",
+		                "0004_webhooks_out.sql" };
 	for (int i = 0; i < (int)ARRAY_LEN(files); i++) {
-		const struct embedded_file *f = embed_find(files[i]);
-		rc |= f ? sqlite3_exec(db, f->data, NULL, NULL, NULL) : 1;
+		char path[96];
+		snprintf(path, sizeof(path), "store/migrations%s/%s", pg ? "-pg" : "", files[i]);
+		const struct embedded_file *f = embed_find(path);
+		rc |= f ? raw_exec(p, f->data) : 1;
 		char sql[160];
 		snprintf(sql, sizeof(sql),
-		         "INSERT INTO schema_migrations VALUES (%d, '%s', '2026-01-01T00:00:00Z')", i + 1,
-		         files[i]);
-		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+		         "INSERT INTO schema_migrations VALUES (%d, 'store/migrations/%s', "
+		         "'2026-01-01T00:00:00Z')",
+		         i + 1, files[i]);
+		rc |= raw_exec(p, sql);
 	}
-	rc |= sqlite3_exec(
-	    db,
-	    "INSERT INTO environment (id, name, type, created_at, updated_at) VALUES (1, 'prod', "
-	    "'production', 'x', 'x');"
-	    "INSERT INTO run (id, environment_id, environment_name, status, created_at) VALUES (1, 1, "
-	    "'prod', 'success', 'x');"
-	    "INSERT INTO definition_state VALUES (1, 1, '2026-01-01T00:00:00Z', 'x');"
-	    "INSERT INTO node_definition VALUES (1, 'model.p.m', 'model', 'c1', '{}', "
-	    "'{\"name\":\"m\"}');"
-	    "INSERT INTO node_applied (environment_id, unique_id, resource_type, last_run_id, "
-	    "last_status, last_at, success_run_id, success_at, relation_schema, "
-	    "relation_identifier, applied_checksum, applied_node) VALUES (1, 'model.p.m', 'model', "
-	    "1, 'success', 'x', 1, 'x', 'main', 'm', 'c1', '{\"name\":\"m\"}');"
-	    "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', x'7b7d');",
-	    NULL, NULL, NULL);
-	sqlite3_close(db);
-	ok(rc == SQLITE_OK, "a store of version 4 is made");
+	rc |= raw_exec(
+	    p, pg ? "INSERT INTO environment (id, name, type, created_at, updated_at) VALUES (1, "
+	            "'prod', 'production', 'x', 'x');"
+	            "INSERT INTO run (id, environment_id, environment_name, status, created_at) VALUES "
+	            "(1, 1, 'prod', 'success', 'x');"
+	            "INSERT INTO definition_state VALUES (1, 1, '2026-01-01T00:00:00Z', 'x');"
+	            "INSERT INTO node_definition VALUES (1, 'model.p.m', 'model', 'c1', '{}', "
+	            "'{\"name\":\"m\"}');"
+	            "INSERT INTO node_applied (environment_id, unique_id, resource_type, last_run_id, "
+	            "last_status, last_at, success_run_id, success_at, relation_schema, "
+	            "relation_identifier, applied_checksum, applied_node) VALUES (1, 'model.p.m', "
+	            "'model', 1, 'success', 'x', 1, 'x', 'main', 'm', 'c1', '{\"name\":\"m\"}');"
+	            "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', "
+	            "'\\x7b7d'::bytea);"
+	            /* identity columns given explicit ids: move their sequences past them */
+	            "SELECT setval(pg_get_serial_sequence('environment', 'id'), 1);"
+	            "SELECT setval(pg_get_serial_sequence('run', 'id'), 1);"
+	            "SELECT setval(pg_get_serial_sequence('artifact', 'id'), 1);"
+	          : "INSERT INTO environment (id, name, type, created_at, updated_at) VALUES (1, "
+	            "'prod', 'production', 'x', 'x');"
+	            "INSERT INTO run (id, environment_id, environment_name, status, created_at) VALUES "
+	            "(1, 1, 'prod', 'success', 'x');"
+	            "INSERT INTO definition_state VALUES (1, 1, '2026-01-01T00:00:00Z', 'x');"
+	            "INSERT INTO node_definition VALUES (1, 'model.p.m', 'model', 'c1', '{}', "
+	            "'{\"name\":\"m\"}');"
+	            "INSERT INTO node_applied (environment_id, unique_id, resource_type, last_run_id, "
+	            "last_status, last_at, success_run_id, success_at, relation_schema, "
+	            "relation_identifier, applied_checksum, applied_node) VALUES (1, 'model.p.m', "
+	            "'model', 1, 'success', 'x', 1, 'x', 'main', 'm', 'c1', '{\"name\":\"m\"}');"
+	            "INSERT INTO artifact (run_id, path, content) VALUES (1, 'manifest.json', "
+	            "x'7b7d');");
+	ok(rc == 0, "a store of version 4 is made");
 	struct store *s = open_at(p);
 	ok(s != NULL, "and opens: %s", last_msg());
 	if (!s) {
@@ -366,8 +355,12 @@ void test_store_blobs(void)
 		ok(0, "mkdtemp");
 		return;
 	}
+	if (!test_store_available()) {
+		printf("# skipped: no PostgreSQL server\n");
+		return;
+	}
 	diag_init(&dg);
-	char *p = path_in("s.db");
+	char *p = test_store_loc(dir, "s.db");
 	struct store *s = open_at(p);
 	ok(s != NULL, "a store opens");
 	int64_t run = 0, env = s ? setup(s, &run) : 0;

@@ -83,7 +83,7 @@ done
 # fresh database on the PostgreSQL server above (tests/cli/lib/common.sh store_new); each says
 # "skipped: no PostgreSQL server" without one.
 SILT_TEST_STORE=postgres suite "unit: store, store_blobs, queue (PostgreSQL store)" "$UNIT" store store_blobs queue
-for t in env jobs ci worker-kill serve webhooks webhooks-out; do
+for t in env jobs ci rerun worker-kill serve webhooks webhooks-out; do
 	[ -f "tests/cli/$t.sh" ] && SILT_TEST_STORE=postgres suite "cli/$t (PostgreSQL store)" sh "tests/cli/$t.sh" "$SILT"
 done
 

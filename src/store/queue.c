@@ -194,10 +194,10 @@ int store_run_enqueue_rerun(struct store *s, int64_t id, struct arena *a, struct
 	int rc = store_run_get(s, id, a, &r, d) < 0 ? -1 : store_rerun_plan(s, &r, a, &p, d);
 	if (rc == 1 && r.is_ci && r.pr_id) {
 		/* a rerun would cancel the pull request's newer runs (store_run_enqueue's rule) */
-		sqlite3_stmt *st = st_prep(s, d,
-		                           "SELECT max(id) FROM run WHERE is_ci = 1 AND job_id IS ? AND "
-		                           "pr_id = ? AND id > ?",
-		                           "Iti", r.job_id, r.pr_id, id);
+		struct st *st = st_prep(s, d,
+		                        "SELECT max(id) FROM run WHERE is_ci = 1 AND "
+		                        "job_id IS NOT DISTINCT FROM ? AND pr_id = ? AND id > ?",
+		                        "Iti", r.job_id, r.pr_id, id);
 		int64_t newer = 0;
 		int got = st ? 0 : -1;
 		while (st && (got = st_row(s, d, st)) == 1)

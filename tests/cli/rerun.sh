@@ -9,17 +9,17 @@
 # rerun. A CI run is rerun only while it is its pull request's newest, and its `silt ci run`
 # step, which selects no nodes from a state, runs whole.
 . "$(dirname "$0")/lib/common.sh" "$1"
+need_pg_store
 cp -R "$ROOT/examples/shop" "$t/shop"
 rm -rf "$t/shop/target" "$t/shop"/*.db* "$t/shop/.silt"
 export SILT_STORE_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-export HOME=$t/home SILT_STORE=$t/store.db
+SILT_STORE=$(store_new store) || exit 1
+export HOME=$t/home SILT_STORE
 unset DBT_PROJECT_DIR DBT_TARGET
 cd "$t/shop" || exit 1
-# q SQL: the first column of the first row of the store ("" when none)
-q() { /usr/bin/python3 -c "
-import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
-print('' if r is None else r[0])" "$SILT_STORE" "$1"; }
+# q SQL: the first column of the first row of the store ("" when none); qa SQL: every row's, joined by ','
+q() { sq "$SILT_STORE" "$1" | head -n 1 | cut -d'|' -f1; }
+qa() { sq "$SILT_STORE" "$1" | cut -d'|' -f1 | paste -sd, -; }
 eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1'"; return 1; }; }
 # api METHOD PATH TOKEN [BODY]: prints the status; the reply body goes to $t/body
 api() { /usr/bin/python3 -c "
@@ -74,7 +74,7 @@ fr=$(j 'd["id"]')
 silt worker --once > "$t/w1.out" 2>&1
 check "the worker executes it and it errors" eq "$(q "select status from run where id = $fr")" error
 check "step 1 succeeded, step 2 errored, step 3 was skipped" \
-	eq "$(q "select group_concat(status, ',') from (select status from run_step where run_id = $fr order by position)")" \
+	eq "$(qa "select status from run_step where run_id = $fr order by position")" \
 	"success,error,skipped"
 s2=$(q "select id from run_step where run_id = $fr and position = 2")
 check "step 2 kept its run_results.json" eq "$(api GET "/api/v1/runs/$fr/artifacts/run_results.json?step_id=$s2" "$reader" "" "$t/rr-orig.json")" 200
@@ -113,7 +113,7 @@ check "its steps are the failed one and those after it" \
 silt worker --once > "$t/w2.out" 2>&1
 check "the worker executes the rerun and it succeeds" eq "$(q "select status from run where id = $rr")" success
 check "both of its steps succeeded" \
-	eq "$(q "select group_concat(status, ',') from (select status from run_step where run_id = $rr order by position)")" "success,success"
+	eq "$(qa "select status from run_step where run_id = $rr order by position")" "success,success"
 r1=$(q "select id from run_step where run_id = $rr and position = 1")
 api GET "/api/v1/runs/$rr/artifacts/run_results.json?step_id=$r1" "$reader" "" "$t/rr-retry.json" > /dev/null
 check "its first step ran only the failed and skipped nodes of step 2" eq "$(ids "$t/rr-retry.json")" "$retry"
@@ -165,7 +165,7 @@ x1=$(q "select max(id) from run")
 silt ci run --env ci --pr 7 --sha a2a2a2 > "$t/ci2.out" 2>&1
 x2=$(q "select max(id) from run")
 check "two CI runs of pull request 7 errored" \
-	eq "$(q "select group_concat(status || ':' || is_ci || ':' || pr_id, ',') from run where id in ($x1, $x2)")" "error:1:7,error:1:7"
+	eq "$(qa "select status || ':' || is_ci || ':' || pr_id from run where id in ($x1, $x2) order by id")" "error:1:7,error:1:7"
 check "rerunning the older one is a 409" eq "$(api POST "/api/v1/runs/$x1/rerun" "$runner")" 409
 check "... naming the newer run" eq "$(j '"run '"$x2"' is" in d["error"]["message"]')" True
 cp "$t/stg_payments.sql" models/staging/stg_payments.sql

@@ -6,19 +6,6 @@
 #include "json/json.h"
 #include "store/store.h"
 
-static enum gtable table_of(enum gtype t)
-{
-	switch (t) {
-	case GT_SOURCE: return GTAB_SOURCES;
-	case GT_EXPOSURE: return GTAB_EXPOSURES;
-	case GT_METRIC: return GTAB_METRICS;
-	case GT_SEMANTIC_MODEL: return GTAB_SEMANTIC_MODELS;
-	case GT_SAVED_QUERY: return GTAB_SAVED_QUERIES;
-	case GT_UNIT_TEST: return GTAB_UNIT_TESTS;
-	default: return GTAB_NODES;
-	}
-}
-
 /* The type of a resource_type the comparison knows; -1 for macros, docs, groups, unknowns. */
 static int compared_type(const char *rtype)
 {
@@ -62,7 +49,7 @@ int cli_node_info(const char *unique_id, const char *rtype, const char *json, si
 	}
 	int t = rc == 0 ? compared_type(rtype) : -1;
 	if (t >= 0) {
-		struct gstate_node *n = gstate_add(s, unique_id, table_of((enum gtype)t), (enum gtype)t);
+		struct gstate_node *n = gstate_add(s, unique_id, graph_table_of((enum gtype)t), (enum gtype)t);
 		gstate_node_from_dict(s, n, dict);
 		unsigned char dg[32];
 		if (gstate_node_digest(n, dg)) {
@@ -164,7 +151,7 @@ static struct gstate_node *add_node(struct build *b, const char *uid, int t, int
                                     bool applied)
 {
 	struct arena *sa = b->sa;
-	struct gstate_node *n = gstate_add(b->s, uid, table_of((enum gtype)t), (enum gtype)t);
+	struct gstate_node *n = gstate_add(b->s, uid, graph_table_of((enum gtype)t), (enum gtype)t);
 	struct env_node *e = arena_alloc(sa, sizeof(*e));
 	*e = (struct env_node){ blob_id, blob_id ? NULL : adup(sa, json),
 		                applied ? adup(sa, f->database) : NULL,

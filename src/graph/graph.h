@@ -54,6 +54,7 @@ enum gtable {
 	GTAB__COUNT
 };
 const char *graph_table_name(enum gtable t); /* "nodes", "sources", ... */
+enum gtable graph_table_of(enum gtype t);    /* the manifest table a node of type t is in */
 
 struct gnode {
 	uint32_t idx;        /* position in gmanifest.nodes */

@@ -32,6 +32,19 @@ const char *graph_table_name(enum gtable t)
 	return (unsigned)t < GTAB__COUNT ? table_names[t] : "?";
 }
 
+enum gtable graph_table_of(enum gtype t)
+{
+	switch (t) {
+	case GT_SOURCE: return GTAB_SOURCES;
+	case GT_EXPOSURE: return GTAB_EXPOSURES;
+	case GT_METRIC: return GTAB_METRICS;
+	case GT_SEMANTIC_MODEL: return GTAB_SEMANTIC_MODELS;
+	case GT_SAVED_QUERY: return GTAB_SAVED_QUERIES;
+	case GT_UNIT_TEST: return GTAB_UNIT_TESTS;
+	default: return GTAB_NODES;
+	}
+}
+
 struct gmanifest *gmanifest_new(struct arena *a)
 {
 	struct gmanifest *m = xcalloc(1, sizeof(*m));

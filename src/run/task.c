@@ -871,6 +871,21 @@ static int create_schemas(struct task *t, struct gnode *const *sel, size_t nsel,
 	return rc;
 }
 
+/* What task_run set up for its threads: connections, results, compilers, the adapter. */
+static void task_release(struct task *t)
+{
+	free(t->out);
+	free(t->conns);
+	for (int k = 0; k < t->nenvs; k++) {
+		node_compiler_release(&t->ncs[k]);
+		pthread_mutex_destroy(&t->env_mu[k]);
+	}
+	free(t->ncs);
+	free(t->rs);
+	free(t->env_mu);
+	adapter_free(t->ad);
+}
+
 int task_run(struct project *p, struct parse_result *r, struct gnode *const *nodes, size_t n,
              const struct task_opts *o, struct diag *d)
 {
@@ -918,16 +933,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 	t.seeds = (struct seed_ctx){ p, r, t.ad, o->full_refresh };
 	if (query_comment_init(&t.qc, p, d) < 0 ||
 	    query_comment_set_default(&t.qc, t.rs[0].env, &t.ncs[0].info, t.ad, d) < 0) {
-		free(t.conns);
-		free(t.out);
-		for (int k = 0; k < t.nenvs; k++) {
-			node_compiler_release(&t.ncs[k]);
-			pthread_mutex_destroy(&t.env_mu[k]);
-		}
-		free(t.ncs);
-		free(t.rs);
-		free(t.env_mu);
-		adapter_free(t.ad);
+		task_release(&t);
 		arena_release(&a);
 		return 2;
 	}
@@ -1045,17 +1051,8 @@ finish:
 		free(oc->response);
 		free(oc->compiled_code);
 	}
-	free(t.out);
-	free(t.conns);
 	free(sel);
-	for (int k = 0; k < t.nenvs; k++) {
-		node_compiler_release(&t.ncs[k]);
-		pthread_mutex_destroy(&t.env_mu[k]);
-	}
-	free(t.ncs);
-	free(t.rs);
-	free(t.env_mu);
-	adapter_free(t.ad);
+	task_release(&t);
 	arena_release(&a);
 	return rc;
 }

@@ -846,19 +846,6 @@ static const unsigned char *digest_of_dict(struct arena *a, const char *uid, int
 	return out;
 }
 
-static int table_of_type(int t)
-{
-	switch (t) {
-	case GT_SOURCE: return GTAB_SOURCES;
-	case GT_EXPOSURE: return GTAB_EXPOSURES;
-	case GT_METRIC: return GTAB_METRICS;
-	case GT_SEMANTIC_MODEL: return GTAB_SEMANTIC_MODELS;
-	case GT_SAVED_QUERY: return GTAB_SAVED_QUERIES;
-	case GT_UNIT_TEST: return GTAB_UNIT_TESTS;
-	default: return GTAB_NODES;
-	}
-}
-
 static int type_of_name(const char *rtype)
 {
 	int t = rtype ? graph_type_parse(str_from(rtype)) : -1;
@@ -878,7 +865,7 @@ static const unsigned char *digest_of_stored(struct cmp_base *b, const char *uid
 	if (!json || json_parse(b->a, uid, json, len, &dict, b->d) < 0)
 		return NULL;
 	int t = type_of_name(rtype);
-	return digest_of_dict(b->a, uid, t, table_of_type(t), dict);
+	return digest_of_dict(b->a, uid, t, graph_table_of((enum gtype)t), dict);
 }
 
 static void keep_digest(struct cmp_base *b, const char *uid, const unsigned char *dg)

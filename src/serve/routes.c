@@ -566,6 +566,17 @@ static void trigger_job(struct req *r)
 	reply_json(r, 201, v);
 }
 
+/* A 409 whose message is d's first (why the store refused), then d released. */
+static void reply_conflict(struct req *r, struct diag *d)
+{
+	struct buf b = BUF_INIT;
+	if (d->msgs.n)
+		diag_format_msg(&d->msgs.v[0], &b);
+	reply_error(r, 409, "conflict", "%s", buf_cstr(&b));
+	buf_release(&b);
+	diag_release(d);
+}
+
 static void cancel_run(struct req *r)
 {
 	struct store_run run;
@@ -574,12 +585,7 @@ static void cancel_run(struct req *r)
 	struct diag d;
 	diag_init(&d);
 	if (store_run_cancel(r->store, run.id, "cancelled through the API", &d) < 0) {
-		struct buf b = BUF_INIT;
-		if (d.msgs.n)
-			diag_format_msg(&d.msgs.v[0], &b);
-		reply_error(r, 409, "conflict", "%s", buf_cstr(&b));
-		buf_release(&b);
-		diag_release(&d);
+		reply_conflict(r, &d);
 		return;
 	}
 	diag_init(&d);
@@ -601,12 +607,7 @@ static void rerun_run(struct req *r)
 	int replaced = 0;
 	int rc = store_run_enqueue_rerun(r->store, run.id, &r->a, &got, &plan, &replaced, &d);
 	if (rc == 0) {
-		struct buf b = BUF_INIT;
-		if (d.msgs.n)
-			diag_format_msg(&d.msgs.v[0], &b);
-		reply_error(r, 409, "conflict", "%s", buf_cstr(&b));
-		buf_release(&b);
-		diag_release(&d);
+		reply_conflict(r, &d);
 		return;
 	}
 	if (reply_failed(r, rc < 0 ? -1 : 0, &d))

@@ -78,10 +78,12 @@ bench: $(B)/silt
 	/usr/bin/python3 scripts/bench-state.py $(B)/silt build
 	/usr/bin/python3 scripts/bench-serve.py $(B)/silt build
 	sh scripts/pg-bench.sh $(B)/silt 500
+	sh tests/browser/bench-10000.sh $(B)/silt
 
 # A 500-model build on a throw-away PostgreSQL server: wall, CPU and time beyond the server's.
 bench-pg: $(B)/silt
 	sh scripts/pg-bench.sh $(B)/silt 500
+	sh tests/browser/bench-10000.sh $(B)/silt
 
 # libFuzzer targets (clang); FUZZ_TIME seconds each (default 60).
 FUZZ_TIME ?= 60

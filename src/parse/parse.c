@@ -197,6 +197,35 @@ static value new_dictn(struct pctx *c, uint32_t n)
 	return v_dict(c->a, n);
 }
 
+/* A parse-time render (execute false) in package pkg with `model` = node; parse-time calls go to
+ * cap (may be NULL); the context's temporaries go to a. */
+static void parse_render_init(struct pctx *c, struct dbt_render *r, struct jinja_render *opts,
+                              struct arena *a, const char *pkg, value node, struct dbt_capture *cap)
+{
+	*r = (struct dbt_render){0};
+	r->proj = &c->info;
+	r->env = c->env;
+	r->phase = DBT_PARSE;
+	r->package = pkg;
+	r->node = node;
+	r->this = v_undef();
+	r->cap = cap;
+	*opts = (struct jinja_render){0};
+	dbt_render_setup(r, a, opts);
+}
+
+/* Whether v is a string holding Jinja ("{{" or "{%"). */
+static bool holds_jinja(value v)
+{
+	if (v.type != VT_STR)
+		return false;
+	struct str s = v_as_str(v);
+	for (size_t i = 0; i + 1 < s.n; i++)
+		if (s.p[i] == '{' && (s.p[i + 1] == '{' || s.p[i + 1] == '%'))
+			return true;
+	return false;
+}
+
 static value dget(value d, const char *k)
 {
 	value out;
@@ -477,15 +506,9 @@ static bool has_macro(struct pctx *c, const char *pkg, const char *name)
 static const char *call_naming(struct pctx *c, const char *pkg, const char *macro, value custom,
                                value node, const char *file)
 {
-	struct dbt_render r = {0};
-	r.proj = &c->info;
-	r.env = c->env;
-	r.phase = DBT_PARSE;
-	r.package = pkg;
-	r.node = node;
-	r.this = v_undef();
-	struct jinja_render opts = {0};
-	dbt_render_setup(&r, &c->scratch, &opts);
+	struct dbt_render r;
+	struct jinja_render opts;
+	parse_render_init(c, &r, &opts, &c->scratch, pkg, node, NULL);
 	const char *ns = "dbt";
 	if (has_macro(c, c->p->name, macro))
 		ns = c->p->name;
@@ -1448,17 +1471,10 @@ static int file_node(struct pctx *c, struct fnode *fn)
 			return -1;
 		struct dbt_capture cap;
 		dbt_capture_init(&cap);
-		struct dbt_render r = {0};
-		r.proj = &c->info;
-		r.env = c->env;
-		r.phase = DBT_PARSE;
-		r.package = n.pkg;
-		r.node = ctx_node(c, &n);
-		r.this = v_undef();
-		r.cap = &cap;
 		/* the render's temporaries go to the scratch arena; what the node keeps is copied out */
-		struct jinja_render opts = {0};
-		dbt_render_setup(&r, &c->scratch, &opts);
+		struct dbt_render r;
+		struct jinja_render opts;
+		parse_render_init(c, &r, &opts, &c->scratch, n.pkg, ctx_node(c, &n), &cap);
 		struct buf out = BUF_INIT;
 		int rc = jinja_render(c->env, t, &opts, &out, c->d);
 		buf_release(&out);
@@ -1848,24 +1864,15 @@ static bool yml_skip_key(struct str k)
 static int render_yml(struct pctx *c, const char *file, value *v)
 {
 	if (v->type == VT_STR) {
-		struct str s = v_as_str(*v);
-		bool jinja = false;
-		for (size_t i = 0; i + 1 < s.n && !jinja; i++)
-			jinja = s.p[i] == '{' && (s.p[i + 1] == '{' || s.p[i + 1] == '%');
-		if (!jinja)
+		if (!holds_jinja(*v))
 			return 0;
+		struct str s = v_as_str(*v);
 		struct jinja_template *t = jinja_parse(c->env, file, s.p, s.n, c->d);
 		if (!t)
 			return -1;
-		struct dbt_render r = {0};
-		r.proj = &c->info;
-		r.env = c->env;
-		r.phase = DBT_PARSE;
-		r.package = c->own->name;
-		r.node = new_dict(c);
-		r.this = v_undef();
-		struct jinja_render opts = {0};
-		dbt_render_setup(&r, c->a, &opts);
+		struct dbt_render r;
+		struct jinja_render opts;
+		parse_render_init(c, &r, &opts, c->a, c->own->name, new_dict(c), NULL);
 		return jinja_render_native(c->env, t, &opts, v, c->d);
 	}
 	if (v->type == VT_LIST) {
@@ -2370,16 +2377,9 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	struct jinja_template *t = jinja_parse_in(c->env, &c->scratch, file, text, strlen(text), c->d);
 	if (!t)
 		return -1;
-	struct dbt_render r = {0};
-	r.proj = &c->info;
-	r.env = c->env;
-	r.phase = DBT_PARSE;
-	r.package = pkg;
-	r.node = v_dict(&c->scratch, 0);
-	r.this = v_undef();
-	r.cap = cap;
-	struct jinja_render opts = {0};
-	dbt_render_setup(&r, &c->scratch, &opts);
+	struct dbt_render r;
+	struct jinja_render opts;
+	parse_render_init(c, &r, &opts, &c->scratch, pkg, v_dict(&c->scratch, 0), cap);
 	struct buf out = BUF_INIT;
 	int rc = jinja_render(c->env, t, &opts, &out, c->d);
 	buf_release(&out);
@@ -2434,17 +2434,6 @@ static int fn_doc(struct jstate *st, void *data, value self, const struct vargs 
 	                   dc->uid, (int)name.n, name.p);
 }
 
-static bool holds_jinja(value v)
-{
-	if (v.type != VT_STR)
-		return false;
-	struct str s = v_as_str(v);
-	for (size_t i = 0; i + 1 < s.n; i++)
-		if (s.p[i] == '{' && (s.p[i + 1] == '{' || s.p[i + 1] == '%'))
-			return true;
-	return false;
-}
-
 /* Renders d[key] in place when it holds Jinja. */
 static int render_doc_field(struct docs_call *dc, const char *file, value d, const char *key)
 {
@@ -2456,15 +2445,9 @@ static int render_doc_field(struct docs_call *dc, const char *file, value d, con
 	struct jinja_template *t = jinja_parse_in(c->env, &c->scratch, file, s.p, s.n, c->d);
 	if (!t)
 		return -1;
-	struct dbt_render r = {0};
-	r.proj = &c->info;
-	r.env = c->env;
-	r.phase = DBT_PARSE;
-	r.package = dc->pkg;
-	r.node = v_dict(&c->scratch, 0);
-	r.this = v_undef();
-	struct jinja_render opts = {0};
-	dbt_render_setup(&r, &c->scratch, &opts);
+	struct dbt_render r;
+	struct jinja_render opts;
+	parse_render_init(c, &r, &opts, &c->scratch, dc->pkg, v_dict(&c->scratch, 0), NULL);
 	vdict_sets(r.ctx.dict, "doc", v_func(&c->scratch, "doc", fn_doc, dc, v_undef()));
 	struct buf out = BUF_INIT;
 	int rc = jinja_render(c->env, t, &opts, &out, c->d);

@@ -54,14 +54,10 @@ static bool same_columns(struct adapter_conn *c, const struct relation *a, const
 /* The loaded tmp becomes target: when target is a table of the same shape and no full refresh
  * is asked for, target's rows are replaced in one transaction and tmp dropped; otherwise tmp is
  * swapped in. */
-static int replace_rows(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
+static int replace_rows(const struct seed_ctx *s, struct adapter_conn *c, bool full,
                         const struct relation *target, const struct relation *tmp,
                         struct arena *a, struct diag *d)
 {
-	bool full = s->full_refresh;
-	value fr = v_item(g->config, "full_refresh");
-	if (fr.type == VT_BOOL)
-		full = fr.b;
 	struct relation old;
 	struct diag probe;
 	diag_init(&probe);
@@ -93,7 +89,7 @@ static int replace_rows(const struct seed_ctx *s, struct adapter_conn *c, const 
 	return rc;
 }
 
-int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
+int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g, bool full,
               struct buf *st, int64_t *nrows, struct diag *d)
 {
 	struct arena a;
@@ -170,7 +166,7 @@ int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gno
 	adapter_drop_relation(c, &tmp, d);
 	if (adapter_exec(c, sql.p, NULL, d) == 0 &&
 	    adapter_insert_rows(c, &tmp, cols, t->ncols, rows, &inserted, d) == 0 &&
-	    replace_rows(s, c, g, &target, &tmp, &a, d) == 0) {
+	    replace_rows(s, c, full, &target, &tmp, &a, d) == 0) {
 		buf_printf(st, "INSERT %lld", (long long)inserted);
 		*nrows = inserted;
 		rc = 0;

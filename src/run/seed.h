@@ -15,12 +15,11 @@ struct seed_ctx {
 	struct project *p;
 	struct parse_result *r; /* packages: where a package's seed files are */
 	struct adapter *ad;
-	bool full_refresh; /* --full-refresh (a seed's `full_refresh` config wins) */
 };
 
-/* Loads seed g on connection c: 0 with the status text ("INSERT 10") in st and the row count in
+/* Loads seed g on connection c (full: rebuild rather than reload the rows): 0 with the status text ("INSERT 10") in st and the row count in
  * *rows, or -1 with the error on d (the old table untouched). */
-int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g,
+int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gnode *g, bool full,
               struct buf *st, int64_t *rows, struct diag *d);
 
 #endif

@@ -352,6 +352,13 @@ done:
 	return st;
 }
 
+/* Whether node g is rebuilt from scratch: its `full_refresh` config when set, else the flag. */
+static bool full_refresh(const struct task *t, const struct gnode *g)
+{
+	value fr = v_item(g->config, "full_refresh");
+	return fr.type == VT_BOOL ? fr.b : t->o->full_refresh;
+}
+
 static enum run_status run_seed_node(struct task *t, struct adapter_conn *c, struct gnode *g,
                                      struct outcome *oc)
 {
@@ -361,7 +368,7 @@ static enum run_status run_seed_node(struct task *t, struct adapter_conn *c, str
 	int64_t rows = 0;
 	clock_gettime(CLOCK_REALTIME, &oc->c0);
 	oc->c1 = oc->e0 = oc->c0;
-	int rc = seed_load(&t->seeds, c, g, &st, &rows, &d);
+	int rc = seed_load(&t->seeds, c, g, full_refresh(t, g), &st, &rows, &d);
 	clock_gettime(CLOCK_REALTIME, &oc->e1);
 	enum run_status s = RUN_SUCCESS;
 	if (rc < 0) {
@@ -439,10 +446,7 @@ static enum run_status run_microbatch_node(struct task *t, struct node_compiler 
 	diag_init(&d);
 	clock_gettime(CLOCK_REALTIME, &oc->c0);
 	oc->c1 = oc->e0 = oc->e1 = oc->c0;
-	bool full = t->o->full_refresh;
-	value fr = v_item(g->config, "full_refresh");
-	if (fr.type == VT_BOOL)
-		full = fr.b;
+	bool full = full_refresh(t, g);
 	const char *alias = v_item_str(g->raw, "alias");
 	struct relation rel;
 	int found = adapter_get_relation(c, v_item_str(g->raw, "database"), v_item_str(g->raw, "schema"),
@@ -930,7 +934,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		nc->info.invocation_id = invocation;
 		pthread_mutex_init(&t.env_mu[k], NULL);
 	}
-	t.seeds = (struct seed_ctx){ p, r, t.ad, o->full_refresh };
+	t.seeds = (struct seed_ctx){ p, r, t.ad };
 	if (query_comment_init(&t.qc, p, d) < 0 ||
 	    query_comment_set_default(&t.qc, t.rs[0].env, &t.ncs[0].info, t.ad, d) < 0) {
 		task_release(&t);

@@ -176,15 +176,21 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 
 char *arena_printf(struct arena *a, const char *fmt, ...)
 {
+	/* most texts are short: formatted once into a stack buffer and copied, instead of a
+	 * measuring pass and a writing pass */
+	char small[256];
 	va_list ap, ap2;
 	va_start(ap, fmt);
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
 	char *p = arena_text(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap2);
+	if ((size_t)n < sizeof(small))
+		memcpy(p, small, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	return p;
 }

@@ -48,7 +48,12 @@ char *ppath_join(struct arena *a, const char *dir, const char *rel)
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	return arena_printf(a, "%.*s/%s", (int)n, dir, rel);
+	size_t m = strlen(rel);
+	char *p = arena_text(a, n + 1 + m + 1);
+	memcpy(p, dir, n);
+	p[n] = '/';
+	memcpy(p + n + 1, rel, m + 1);
+	return p;
 }
 
 bool pfile_exists(const char *path)

@@ -325,7 +325,7 @@ static void walk_dir(struct arena *a, const char *dir, const char *prefix, struc
 	for (size_t i = 0; i < names.n; i++) {
 		unsigned char type = (unsigned char)names.v[i][0];
 		const char *name = names.v[i] + 1;
-		char *rel = *prefix ? arena_printf(a, "%s/%s", prefix, name) : (char *)name;
+		char *rel = *prefix ? ppath_join(a, prefix, name) : (char *)name;
 		if (type == DT_REG) {
 			vec_push(out, rel);
 			continue;

@@ -243,6 +243,12 @@ void par_for(size_t n, int nworkers, size_t chunk, void (*fn)(void *ud, int work
              void *ud);
 int par_cores(void);
 
+/* ---- phase timing ----
+ * With SILT_TRACE_PHASES set in the environment, trace_phase prints "phase <ms> <name>" to
+ * stderr: milliseconds since the first trace_phase of the process (see
+ * docs/internals/parse-speed.md). Otherwise it does nothing. */
+void trace_phase(const char *name);
+
 /* ---- hashing (OpenSSL libcrypto) ---- */
 void sha256_hex(const void *p, size_t n, char out[65]);
 void md5_hex(const void *p, size_t n, char out[33]);

@@ -68,10 +68,12 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.disabled = r->disabled;
 	mm.docs = r->docs;
 	value man = artifacts_manifest(&tmp, r->m, &mm);
+	trace_phase("manifest: dict built");
 	const char *tp = p->target_path;
 	const char *path = tp[0] == '/' ? arena_printf(&tmp, "%s/manifest.json", tp)
 	                                : arena_printf(&tmp, "%s/%s/manifest.json", p->dir, tp);
 	int rc = artifacts_write_json(path, man, d);
+	trace_phase("manifest: written");
 	arena_release(&tmp);
 	if (threaded)
 		pthread_join(th, NULL);
@@ -79,6 +81,7 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 		build_vars(&vj);
 	if (rc == 0)
 		rc = cli_write_node_vars_of(p, vj.vars, a, d);
+	trace_phase("node_vars: written");
 	arena_release(&vj.a);
 	return rc < 0 ? -1 : 0;
 }
@@ -95,6 +98,7 @@ int cmd_parse(int argc, char **argv)
 	arena_init(&a);
 	struct parse_result r = {0};
 	int rc = 0;
+	trace_phase("parse: command");
 	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0) {
 		rc = 2;
 	} else if (cli_write_manifest(&p, &r, &a, &d) < 0) {
@@ -121,5 +125,6 @@ int cmd_parse(int argc, char **argv)
 	arena_release(&a);
 	diag_release(&d);
 	project_release(&p);
+	trace_phase("parse: memory released");
 	return rc;
 }

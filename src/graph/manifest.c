@@ -1,5 +1,7 @@
 /* The manifest model: nodes by table, the id index, linking into a DAG (parents, children, the
  * topological order, cycle detection worded as dbt's) and reading a dbt manifest.json. */
+#include <pthread.h>
+
 #include "graph.h"
 #include "json/json.h"
 
@@ -236,9 +238,26 @@ static int cmp_by_id(const void *x, const void *y, void *ud)
 	              m->nodes[*(const uint32_t *)y]->unique_id);
 }
 
+static void *sort_by_id(void *arg)
+{
+	struct gmanifest *m = arg;
+	for (uint32_t i = 0; i < m->n; i++)
+		m->by_id[i] = i;
+	qsort_r(m->by_id, m->n, sizeof(uint32_t), cmp_by_id, m); /* glibc (_GNU_SOURCE) */
+	return NULL;
+}
+
+/* Below this many nodes the id order is sorted on the calling thread. */
+#define SORT_THREAD_MIN 4096
+
 int graph_link(struct gmanifest *m, struct diag *d)
 {
 	uint32_t n = m->n;
+	/* the id order reads only the unique ids: sorted on another thread meanwhile */
+	free(m->by_id);
+	m->by_id = xmalloc((n ? n : 1) * sizeof(uint32_t));
+	pthread_t sorter;
+	bool sorting = n >= SORT_THREAD_MIN && pthread_create(&sorter, NULL, sort_by_id, m) == 0;
 	/* link order: tables in dbt's order, each in insertion order */
 	uint32_t *link = xmalloc((n ? n : 1) * sizeof(uint32_t));
 	uint32_t k = 0;
@@ -329,11 +348,10 @@ int graph_link(struct gmanifest *m, struct diag *d)
 			if (!seen[i])
 				m->topo[tail++] = i;
 	}
-	free(m->by_id);
-	m->by_id = xmalloc((n ? n : 1) * sizeof(uint32_t));
-	for (uint32_t i = 0; i < n; i++)
-		m->by_id[i] = i;
-	qsort_r(m->by_id, n, sizeof(uint32_t), cmp_by_id, m); /* glibc (_GNU_SOURCE) */
+	if (sorting)
+		pthread_join(sorter, NULL);
+	else
+		sort_by_id(m);
 	free(seen);
 	free(order);
 	free(nchild);

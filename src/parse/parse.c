@@ -121,6 +121,7 @@ struct worker {
 	int idx;
 	struct phase *ph;
 	pthread_t th;
+	bool building; /* th is building the worker's environment (env_builders_start) */
 };
 
 /* Where an item's messages are: worker w's diag, [from, to). */
@@ -2498,7 +2499,8 @@ static int render_docs(struct pctx *c)
 		}
 	for (uint32_t i = 0; rc == 0 && i < c->m->n; i++) {
 		struct gnode *g = c->m->nodes[i];
-		if (g->raw.type != VT_DICT)
+		/* a generic test's description is "" and it has no columns */
+		if (g->raw.type != VT_DICT || g->generic_test)
 			continue;
 		struct docs_call dc = { c, &blocks, g->package ? g->package : c->p->name, g->unique_id };
 		/* messages name the properties file (patch_path is "pkg://path") */
@@ -3333,6 +3335,38 @@ static void workers_start(struct pctx *c)
 	}
 }
 
+static void *build_env(void *arg)
+{
+	struct worker *w = arg;
+	w->c.env = worker_env(&w->c);
+	w->c.res->helper_envs[w->idx - 1] = w->c.env;
+	return NULL;
+}
+
+/* Starts building the environment of each worker but the first on its own thread (a worker
+ * whose thread does not start builds it when its first phase starts). */
+static void env_builders_start(struct pctx *c)
+{
+	for (int k = 1; k < c->nthreads; k++) {
+		struct worker *w = &c->workers[k];
+		w->c.files = c->files;
+		w->c.projs = c->projs;
+		w->c.nproj = c->nproj;
+		w->c.res = c->res;
+		w->c.d = &w->d;
+		w->building = pthread_create(&w->th, NULL, build_env, w) == 0;
+	}
+}
+
+static void env_builders_join(struct pctx *c)
+{
+	for (int k = 1; k < c->nthreads; k++)
+		if (c->workers[k].building) {
+			pthread_join(c->workers[k].th, NULL);
+			c->workers[k].building = false;
+		}
+}
+
 static void workers_stop(struct pctx *c)
 {
 	for (int k = 0; k < c->nthreads; k++) {
@@ -3412,11 +3446,15 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	c->nproj = nproj;
 	if (d->errors)
 		rc = -1;
+	trace_phase("parse: start");
 	for (size_t k = 0; k < nproj && rc == 0; k++)
 		if (project_discover(projs[k], &files[k], d) < 0)
 			rc = -1;
 	if (rc < 0)
 		goto done;
+	/* the other workers build their environments while this thread builds its own */
+	workers_start(c);
+	env_builders_start(c);
 	/* macros: dbt's global project, then every project's */
 	for (size_t i = 0; i < embedded_nfiles; i++) {
 		const struct embedded_file *ef = &embedded_files[i];
@@ -3431,9 +3469,10 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			    add_macro_file(c, projs[k]->name, f->path, f->contents, f->len) < 0)
 				rc = -1;
 		}
+	env_builders_join(c);
 	if (rc < 0)
 		goto done;
-	workers_start(c);
+	trace_phase("parse: macro files");
 	/* schema files first, their properties feed the nodes' configs: read by the workers,
 	 * walked here in file order */
 	size_t ny = 0;
@@ -3521,7 +3560,9 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	arena_release(&snap_arena);
 	for (size_t i = 0; i < c->yml_snaps.n; i++)
 		fns[nf++] = c->yml_snaps.v[i];
+	trace_phase("parse: schema files");
 	struct span *sp = run_phase(c, nf, work_file_node, fns);
+	trace_phase("parse: node files");
 	for (size_t i = 0; i < nf; i++) {
 		c->own = fns[i].own;
 		if (register_file_node(c, &fns[i], &sp[i]) < 0)
@@ -3531,10 +3572,12 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	free(fns);
 	if (rc < 0)
 		goto done;
+	trace_phase("parse: node files registered");
 	struct tnode *tns = xcalloc(c->tests.n + 1, sizeof(*tns));
 	for (size_t i = 0; i < c->tests.n; i++)
 		tns[i].t = &c->tests.v[i];
 	sp = run_phase(c, c->tests.n, work_generic_test, tns);
+	trace_phase("parse: generic tests");
 	for (size_t i = 0; i < c->tests.n; i++) {
 		c->own = tns[i].t->own;
 		if (register_generic_test(c, &tns[i], &sp[i]) < 0)
@@ -3547,7 +3590,9 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	struct rnode *rns = xcalloc(c->pending.n + 1, sizeof(*rns));
 	for (size_t i = 0; i < c->pending.n; i++)
 		rns[i].pn = c->pending.v[i];
+	trace_phase("parse: generic tests registered");
 	sp = run_phase(c, c->pending.n, work_resolve, rns);
+	trace_phase("parse: refs resolved");
 	for (size_t i = 0; i < c->pending.n; i++) {
 		take_msgs(c, &sp[i], UINT32_MAX);
 		if (rns[i].rc < 0)
@@ -3571,13 +3616,16 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	}
 	if (rc < 0)
 		goto done;
+	trace_phase("parse: extras");
 	if (render_docs(c) < 0) {
 		rc = -1;
 		goto done;
 	}
 	/* macros of the graph: depends_on.macros of each gmacro stays empty (not extracted yet) */
+	trace_phase("parse: docs");
 	if (graph_link(c->m, d) < 0)
 		rc = -1;
+	trace_phase("parse: graph linked");
 done:
 	if (c->workers)
 		workers_stop(c);

@@ -538,6 +538,7 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 			}
 		}
 	}
+	trace_phase("discovery: files listed");
 	/* the files are read and checksummed on two threads, then kept in order */
 	struct file_read *reads = xcalloc(files.n + 1, sizeof(*reads));
 	int nw = files.n >= 64 ? par_cores() : 1;
@@ -549,6 +550,7 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 		free(job.dirs[k].path);
 	}
 	free(job.dirs);
+	trace_phase("discovery: files read");
 	size_t w = 0;
 	for (size_t i = 0; i < files.n; i++) {
 		struct project_file f = files.v[i];

@@ -188,6 +188,7 @@ struct map {
 };
 void map_init(struct map *m);
 void map_release(struct map *m);
+void map_copy(struct map *dst, const struct map *src); /* dst: a new map with src's entries */
 void *map_get(const struct map *m, struct str key);
 bool map_has(const struct map *m, struct str key);
 void **map_slot(struct map *m, struct str key, bool *created); /* insert NULL if absent */

@@ -10,6 +10,23 @@ void map_release(struct map *m)
 	map_init(m);
 }
 
+void map_copy(struct map *dst, const struct map *src)
+{
+	map_init(dst);
+	if (!src->cap)
+		return;
+	dst->e = xmalloc(src->cap * sizeof(*dst->e));
+	memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
+	if (src->icap) {
+		dst->index = xmalloc(src->icap * sizeof(*dst->index));
+		memcpy(dst->index, src->index, src->icap * sizeof(*dst->index));
+	}
+	dst->n = src->n;
+	dst->cap = src->cap;
+	dst->live = src->live;
+	dst->icap = src->icap;
+}
+
 static void map_reindex(struct map *m, size_t icap)
 {
 	free(m->index);

@@ -94,6 +94,9 @@ struct pctx {
 	VEC(struct fnode) yml_snaps; /* snapshots defined in yml (`relation:`), after the files */
 	value disabled;
 	bool add_failed; /* gmanifest_add refused an id */
+	/* while generic tests are computed: the id index as it was before the first was
+	 * registered (registration adds to c->m's meanwhile) */
+	const struct map *node_ids;
 	/* flag state_modified_compare_more_unrendered_values: config() arguments as written go to
 	 * unrendered_config (jinja_static_config) */
 	bool unrendered_calls;
@@ -124,9 +127,11 @@ struct worker {
 	bool building; /* th is building the worker's environment (env_builders_start) */
 };
 
-/* Where an item's messages are: worker w's diag, [from, to). */
+/* Where an item's messages are: [from, to) of the item's own diag d or, when d is NULL, of
+ * worker w's diag. */
 struct span {
 	uint32_t w, from, to;
+	struct diag *d;
 };
 
 /* ---- small helpers ---- */
@@ -1534,6 +1539,14 @@ static void work_file_node(struct pctx *c, void *items, size_t i)
 }
 
 static void take_msgs(struct pctx *c, const struct span *sp, uint32_t upto);
+static int register_file_node(struct pctx *c, struct fnode *fn, const struct span *sp);
+
+static int take_file_node(struct pctx *c, void *items, size_t i, const struct span *sp)
+{
+	struct fnode *fn = (struct fnode *)items + i;
+	c->own = fn->own;
+	return register_file_node(c, fn, sp);
+}
 
 static int register_file_node(struct pctx *c, struct fnode *fn, const struct span *sp)
 {
@@ -1912,8 +1925,9 @@ static void work_yaml(struct pctx *c, void *items, size_t i)
 static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc);
 
 /* A schema file read by a worker, walked on the main thread in file order. */
-static int take_yaml(struct pctx *c, void *items, size_t i)
+static int take_yaml(struct pctx *c, void *items, size_t i, const struct span *sp)
 {
+	(void)sp; /* work_yaml keeps the messages in the ydoc */
 	struct ydoc *y = (struct ydoc *)items + i;
 	c->own = y->own;
 	for (size_t k = 0; k < y->d.msgs.n; k++)
@@ -2570,6 +2584,12 @@ static const struct test_kind *test_kind(struct pctx *c, const char *pkg, const 
 	return k;
 }
 
+/* The node a generic test is attached to, by unique id (see parse_project: c->node_ids). */
+static const struct gnode *attached_node(struct pctx *c, struct str uid)
+{
+	return c->node_ids ? map_get(c->node_ids, uid) : graph_find(c->m, uid);
+}
+
 static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 {
 	const struct gtest *t = tw->t;
@@ -2580,14 +2600,14 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	/* the attached node (its id is the node's own string) */
 	const struct gnode *an;
 	if (t->source) {
-		an = graph_find(c->m, str_from(CAT(&c->scratch, "source.", pkg, ".", t->target_name,
+		an = attached_node(c, str_from(CAT(&c->scratch, "source.", pkg, ".", t->target_name,
 		                                   ".", t->table)));
 	} else {
-		an = graph_find(c->m, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
+		an = attached_node(c, str_from(CAT(&c->scratch, "model.", pkg, ".", t->target_name)));
 		if (!an)
-			an = graph_find(c->m, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
+			an = attached_node(c, str_from(CAT(&c->scratch, "seed.", pkg, ".", t->target_name)));
 		if (!an)
-			an = graph_find(c->m,
+			an = attached_node(c,
 			                str_from(CAT(&c->scratch, "snapshot.", pkg, ".", t->target_name)));
 	}
 	if (!an) {
@@ -2822,6 +2842,7 @@ static void work_generic_test(struct pctx *c, void *items, size_t i)
 
 static int register_generic_test(struct pctx *c, struct tnode *tn, const struct span *sp)
 {
+	c->own = tn->t->own;
 	const struct ninfo *n = &tn->n;
 	if (tn->skip) {
 		take_msgs(c, sp, UINT32_MAX);
@@ -2850,6 +2871,11 @@ static int register_generic_test(struct pctx *c, struct tnode *tn, const struct 
 	vec_push(&c->pending, tn->pn);
 	c->res->ntests++;
 	return 0;
+}
+
+static int take_generic_test(struct pctx *c, void *items, size_t i, const struct span *sp)
+{
+	return register_generic_test(c, (struct tnode *)items + i, sp);
 }
 
 /* ---- resolving refs and sources ---- */
@@ -3080,6 +3106,7 @@ struct phase {
 	atomic_size_t next;
 	size_t chunk;      /* items taken at a time */
 	atomic_bool *done; /* run_phase_in_order: item i is computed */
+	struct diag *diags; /* run_phase_in_order: item i's messages */
 };
 
 /* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
@@ -3089,7 +3116,7 @@ struct phase {
  * does); the others are dropped. */
 static void take_msgs(struct pctx *c, const struct span *sp, uint32_t upto)
 {
-	struct diag *from = &c->workers[sp->w].d, *to = c->d;
+	struct diag *from = sp->d ? sp->d : &c->workers[sp->w].d, *to = c->d;
 	for (uint32_t i = sp->from; i < sp->to; i++) {
 		struct diag_msg *m = &from->msgs.v[i];
 		if (i - sp->from < upto)
@@ -3123,6 +3150,17 @@ static struct jinja_env *worker_env(struct pctx *c)
 	return env;
 }
 
+/* Item i of a run_phase_in_order phase: its messages go to a diag of its own, which the
+ * calling thread reads once the item is marked done. */
+static void compute_in_order(struct pctx *c, struct phase *ph, size_t i)
+{
+	struct diag *keep = c->d;
+	c->d = &ph->diags[i];
+	ph->fn(c, ph->items, i);
+	c->d = keep;
+	atomic_store_explicit(&ph->done[i], true, memory_order_release);
+}
+
 static void run_share(struct worker *w)
 {
 	struct phase *ph = w->ph;
@@ -3133,11 +3171,13 @@ static void run_share(struct worker *w)
 			break;
 		size_t i1 = i0 + ph->chunk < ph->n ? i0 + ph->chunk : ph->n;
 		for (size_t i = i0; i < i1; i++) {
+			if (ph->done) {
+				compute_in_order(c, ph, i);
+				continue;
+			}
 			uint32_t from = (uint32_t)c->d->msgs.n;
 			ph->fn(c, ph->items, i);
-			ph->spans[i] = (struct span){(uint32_t)w->idx, from, (uint32_t)c->d->msgs.n};
-			if (ph->done)
-				atomic_store_explicit(&ph->done[i], true, memory_order_release);
+			ph->spans[i] = (struct span){(uint32_t)w->idx, from, (uint32_t)c->d->msgs.n, NULL};
 		}
 	}
 }
@@ -3205,16 +3245,20 @@ static struct span *run_phase(struct pctx *c, size_t n, void (*fn)(struct pctx *
 
 /* As run_phase, but the calling thread also hands each item to `take`, in item order, as soon
  * as it is computed (computing items itself while the next one is not): what `take` does
- * overlaps the computing of the items after it. fn must keep an item's messages with the item,
- * not in its worker's diag, which the calling thread cannot read while the worker runs. */
+ * overlaps the computing of the items after it. An item's messages go to a diag of its own
+ * (the span given to take; the messages take leaves are dropped), since the calling thread
+ * cannot read a worker's diag while the worker runs. fn must not read what take writes. */
 static int run_phase_in_order(struct pctx *c, size_t n,
                               void (*fn)(struct pctx *, void *, size_t), void *items,
-                              int (*take)(struct pctx *, void *, size_t))
+                              int (*take)(struct pctx *, void *, size_t, const struct span *))
 {
 	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = 1};
 	ph.done = xcalloc(n + 1, sizeof(*ph.done));
-	for (size_t i = 0; i < n; i++)
+	ph.diags = xcalloc(n + 1, sizeof(*ph.diags));
+	for (size_t i = 0; i < n; i++) {
 		atomic_init(&ph.done[i], false);
+		diag_init(&ph.diags[i]);
+	}
 	int started = phase_start(c, &ph);
 	struct worker *w0 = &c->workers[0];
 	int rc = 0;
@@ -3225,16 +3269,18 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 				sched_yield();
 				continue;
 			}
-			ph.fn(&w0->c, items, j);
-			atomic_store_explicit(&ph.done[j], true, memory_order_release);
+			compute_in_order(&w0->c, &ph, j);
 		}
-		if (take(c, items, i) < 0)
+		struct span sp = {0, 0, (uint32_t)ph.diags[i].msgs.n, &ph.diags[i]};
+		if (take(c, items, i, &sp) < 0)
 			rc = -1;
+		diag_release(&ph.diags[i]);
 	}
 	for (int k = 1; k <= started; k++)
 		pthread_join(c->workers[k].th, NULL);
 	free(ph.spans);
 	free(ph.done);
+	free(ph.diags);
 	return rc;
 }
 
@@ -3561,37 +3607,34 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	for (size_t i = 0; i < c->yml_snaps.n; i++)
 		fns[nf++] = c->yml_snaps.v[i];
 	trace_phase("parse: schema files");
-	struct span *sp = run_phase(c, nf, work_file_node, fns);
-	trace_phase("parse: node files");
-	for (size_t i = 0; i < nf; i++) {
-		c->own = fns[i].own;
-		if (register_file_node(c, &fns[i], &sp[i]) < 0)
-			rc = -1;
-	}
-	free(sp);
+	/* each registered as soon as it is computed: file_node reads none of what registration
+	 * fills */
+	if (run_phase_in_order(c, nf, work_file_node, fns, take_file_node) < 0)
+		rc = -1;
 	free(fns);
 	if (rc < 0)
 		goto done;
-	trace_phase("parse: node files registered");
+	trace_phase("parse: node files");
 	struct tnode *tns = xcalloc(c->tests.n + 1, sizeof(*tns));
 	for (size_t i = 0; i < c->tests.n; i++)
 		tns[i].t = &c->tests.v[i];
-	sp = run_phase(c, c->tests.n, work_generic_test, tns);
-	trace_phase("parse: generic tests");
-	for (size_t i = 0; i < c->tests.n; i++) {
-		c->own = tns[i].t->own;
-		if (register_generic_test(c, &tns[i], &sp[i]) < 0)
-			rc = -1;
-	}
-	free(sp);
+	/* the same for the tests, which look up their attached nodes in a copy of the id index
+	 * made before any test is registered */
+	struct map ids;
+	map_copy(&ids, &c->m->ids);
+	c->node_ids = &ids;
+	if (run_phase_in_order(c, c->tests.n, work_generic_test, tns, take_generic_test) < 0)
+		rc = -1;
+	c->node_ids = NULL;
+	map_release(&ids);
 	free(tns);
 	if (rc < 0)
 		goto done;
+	trace_phase("parse: generic tests");
 	struct rnode *rns = xcalloc(c->pending.n + 1, sizeof(*rns));
 	for (size_t i = 0; i < c->pending.n; i++)
 		rns[i].pn = c->pending.v[i];
-	trace_phase("parse: generic tests registered");
-	sp = run_phase(c, c->pending.n, work_resolve, rns);
+	struct span *sp = run_phase(c, c->pending.n, work_resolve, rns);
 	trace_phase("parse: refs resolved");
 	for (size_t i = 0; i < c->pending.n; i++) {
 		take_msgs(c, &sp[i], UINT32_MAX);

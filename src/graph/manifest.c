@@ -145,6 +145,8 @@ uint32_t graph_name_hash(struct str s)
 	return h ? h : 1;
 }
 
+static void fqn_hashes(struct gnode *n);
+
 static void flatten_fqn(struct gmanifest *m, struct gnode *n)
 {
 	uint32_t parts = 0;
@@ -175,6 +177,24 @@ static void flatten_fqn(struct gmanifest *m, struct gnode *n)
 	}
 	if (n->nfqn == 1)
 		n->nflat_head = n->nflat_fqn;
+	fqn_hashes(n);
+}
+
+/* flat_fqn is fqn itself when no part has a dot (nearly always): false when one has. */
+static bool flat_fqn_shared(struct gnode *n)
+{
+	for (uint32_t i = 0; i < n->nfqn; i++)
+		if (strchr(n->fqn[i], '.'))
+			return false;
+	n->flat_fqn = n->fqn;
+	n->nflat_fqn = n->nfqn;
+	n->nflat_head = n->nfqn ? 1 : 0;
+	fqn_hashes(n);
+	return true;
+}
+
+static void fqn_hashes(struct gnode *n)
+{
 	memset(n->fqn_hash, 0, sizeof(n->fqn_hash));
 	if (n->nfqn >= 1)
 		n->fqn_hash[0] = graph_name_hash(str_from(n->fqn[n->nfqn - 1]));
@@ -250,6 +270,40 @@ static void *sort_by_id(void *arg)
 /* Below this many nodes the id order is sorted on the calling thread. */
 #define SORT_THREAD_MIN 4096
 
+/* Below this many nodes the parents are linked on the calling thread alone. */
+#define LINK_THREADS_MIN 4096
+
+struct link_job {
+	struct gmanifest *m;
+	uint32_t *pool;    /* the parents of node i start at pool + off[i] */
+	const uint32_t *off;
+	uint8_t *split;    /* node i has a dotted fqn part: flattened afterwards (allocates) */
+};
+
+/* Node i's parents (ids that name no node are skipped and flagged) and its flat fqn. */
+static void link_node(void *ud, int worker, size_t i)
+{
+	(void)worker;
+	struct link_job *j = ud;
+	struct gnode *g = j->m->nodes[i];
+	g->parents = j->pool + j->off[i];
+	g->nparents = 0;
+	g->missing_parent = false;
+	for (uint32_t k = 0; k < g->ndepends_on; k++) {
+		struct gnode *p = graph_find(j->m, str_from(g->depends_on[k]));
+		if (!p) {
+			g->missing_parent = true;
+			continue;
+		}
+		bool dup = false;
+		for (uint32_t q = 0; q < g->nparents; q++)
+			dup |= g->parents[q] == p->idx;
+		if (!dup)
+			g->parents[g->nparents++] = p->idx;
+	}
+	j->split[i] = !flat_fqn_shared(g);
+}
+
 int graph_link(struct gmanifest *m, struct diag *d)
 {
 	uint32_t n = m->n;
@@ -265,33 +319,32 @@ int graph_link(struct gmanifest *m, struct diag *d)
 		for (uint32_t i = 0; i < n; i++)
 			if (link_rank[m->nodes[i]->table] == r)
 				link[k++] = i;
-	/* resolve parents; count children */
+	/* resolve parents (on two threads for big graphs: the id index is only read), then count
+	 * children and report missing parents in node order */
+	uint32_t *off = xmalloc((n ? n : 1) * sizeof(uint32_t));
+	size_t total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		off[i] = (uint32_t)total;
+		total += m->nodes[i]->ndepends_on ? m->nodes[i]->ndepends_on : 1;
+	}
+	struct link_job job = {m, arena_alloc(m->a, (total ? total : 1) * sizeof(uint32_t)), off,
+	                       xcalloc(n ? n : 1, 1)};
+	par_for(n, n >= LINK_THREADS_MIN ? par_cores() : 1, 256, link_node, &job);
 	uint32_t *nchild = xcalloc(n ? n : 1, sizeof(uint32_t));
 	for (uint32_t i = 0; i < n; i++) {
 		struct gnode *g = m->nodes[i];
-		g->parents =
-		    arena_alloc(m->a, (g->ndepends_on ? g->ndepends_on : 1) * sizeof(uint32_t));
-		g->nparents = 0;
-		g->missing_parent = false;
-		for (uint32_t j = 0; j < g->ndepends_on; j++) {
-			struct gnode *p = graph_find(m, str_from(g->depends_on[j]));
-			if (!p) {
+		for (uint32_t j = 0; g->missing_parent && j < g->ndepends_on; j++)
+			if (!graph_find(m, str_from(g->depends_on[j])))
 				diag_add(d, DIAG_WARNING, NULL, 0, 0, NULL, 0,
-				         "'%s' depends on '%s' which is not in the graph",
-				         g->unique_id, g->depends_on[j]);
-				g->missing_parent = true;
-				continue;
-			}
-			bool dup = false;
-			for (uint32_t q = 0; q < g->nparents; q++)
-				dup |= g->parents[q] == p->idx;
-			if (dup)
-				continue;
-			g->parents[g->nparents++] = p->idx;
-			nchild[p->idx]++;
-		}
-		flatten_fqn(m, g);
+				         "'%s' depends on '%s' which is not in the graph", g->unique_id,
+				         g->depends_on[j]);
+		for (uint32_t j = 0; j < g->nparents; j++)
+			nchild[g->parents[j]]++;
+		if (job.split[i])
+			flatten_fqn(m, g);
 	}
+	free(job.split);
+	free(off);
 	for (uint32_t i = 0; i < n; i++) {
 		m->nodes[i]->children =
 		    arena_alloc(m->a, (nchild[i] ? nchild[i] : 1) * sizeof(uint32_t));

@@ -17,6 +17,14 @@ SILT_NORETURN void die(const char *fmt, ...) SILT_PRINTF(1, 2);
 /* Reads a whole file; returns NULL and prints an error when it cannot. Caller frees. */
 char *cli_read_file(const char *path, size_t *len);
 
+/* A command that is the process's whole work (main ran it, not a job step) may end with
+ * cli_exit_now(rc) instead of releasing its memory: exit(rc) when set by main and built
+ * without AddressSanitizer (whose leak check wants every release), else it returns. Freeing a
+ * 10k project's parse arenas and environments one by one costs ~10 ms that the process's end
+ * does anyway. */
+extern bool cli_whole_process;
+void cli_exit_now(int rc);
+
 int cmd_version(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_render(int argc, char **argv);

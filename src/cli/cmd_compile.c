@@ -261,6 +261,11 @@ int cmd_compile(int argc, char **argv)
 	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
 	       pp->target_path ? pp->target_path : "target");
 done:
+	if (c.d.msgs.n) { /* printed as cli_parsed_release prints them, before the exit */
+		cli_print_diag(&c.d);
+		diag_clear(&c.d);
+	}
+	cli_exit_now(rc);
 	cli_parsed_release(&c);
 	cli_selection_release(&sel);
 	return rc;

@@ -600,6 +600,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 				wd.log_sent = 0;
 				pthread_mutex_unlock(&wd.mu);
 			}
+			cli_whole_process = false; /* the step's command runs inside this one */
 			cli_job_current = &ctx;
 			rc = fn((int)words.n - 1, (char **)words.v);
 			cli_job_current = NULL;

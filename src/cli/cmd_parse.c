@@ -121,6 +121,7 @@ int cmd_parse(int argc, char **argv)
 		printf("%s\n", buf_cstr(&b));
 		buf_release(&b);
 	}
+	cli_exit_now(rc);
 	parse_result_release(&r);
 	arena_release(&a);
 	diag_release(&d);

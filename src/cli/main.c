@@ -38,6 +38,20 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, "measure template parse and render speed" },
 };
 
+bool cli_whole_process;
+
+void cli_exit_now(int rc)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)rc;
+#else
+	if (cli_whole_process) {
+		fflush(stdout);
+		exit(rc);
+	}
+#endif
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -85,8 +99,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			cli_whole_process = true;
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "silt: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -25,6 +25,30 @@ char *cli_read_file(const char *path, size_t *len);
 extern bool cli_whole_process;
 void cli_exit_now(int rc);
 
+/* The index of compiled files (compiled_index.c): each file silt compile wrote into
+ * target/compiled, its text's SHA-256 and the inode, size and mtime it had once written. */
+struct stat;
+struct compiled_rec {
+	char hex[65];
+	uint64_t ino, size, sec, nsec;
+};
+struct compiled_index {
+	struct map recs; /* path under compiled/ -> struct compiled_rec * */
+	struct arena a;
+	char *text;
+	const char *path; /* where it is read from and written to (the caller's) */
+};
+void compiled_index_init(struct compiled_index *ix);
+void compiled_index_release(struct compiled_index *ix);
+/* Reads the index at path (none, or a line that does not parse: no record). */
+void compiled_index_load(struct compiled_index *ix, const char *path);
+void compiled_rec_set(struct compiled_rec *r, const char *hex, const struct stat *st);
+bool compiled_rec_same(const struct compiled_rec *a, const struct compiled_rec *b);
+/* Writes the index at path: recs[i] (NULL: none) under keys[i], then the loaded records of
+ * other paths. 0, or -1 when it cannot be written. */
+int compiled_index_save(const struct compiled_index *ix, const char *path,
+                        const struct compiled_rec *const *recs, const char *const *keys, size_t n);
+
 int cmd_version(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_render(int argc, char **argv);

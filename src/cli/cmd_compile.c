@@ -29,11 +29,14 @@ static void dir_fds_release(struct dir_fds *df)
 	arena_release(&df->a);
 }
 
-static int open_file_in(struct dir_fds *df, const char *path)
+/* The folder of path opened (O_PATH) in df: its fd, or -1 when it cannot be (or path has no
+ * folder); *name: the last name of path. */
+static int dir_fd_of(struct dir_fds *df, const char *path, const char **name)
 {
 	const char *slash = strrchr(path, '/');
 	if (!slash || slash == path || !slash[1])
-		return open(path, O_RDONLY | O_CLOEXEC);
+		return -1;
+	*name = slash + 1;
 	struct str dir = str_make(path, (size_t)(slash - path));
 	intptr_t v = (intptr_t)map_get(&df->fds, dir); /* fd + 1; -1: cannot be opened */
 	if (!v) {
@@ -47,20 +50,34 @@ static int open_file_in(struct dir_fds *df, const char *path)
 		v = dfd < 0 ? -1 : (intptr_t)dfd + 1;
 		map_set(&df->fds, str_make(copy, dir.n), (void *)v);
 	}
-	if (v < 0)
-		return open(path, O_RDONLY | O_CLOEXEC);
-	return openat((int)(v - 1), slash + 1, O_RDONLY | O_CLOEXEC);
+	return v < 0 ? -1 : (int)(v - 1);
+}
+
+static int open_file_in(struct dir_fds *df, const char *path)
+{
+	const char *name;
+	int dfd = dir_fd_of(df, path, &name);
+	return dfd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : openat(dfd, name, O_RDONLY | O_CLOEXEC);
+}
+
+static int stat_file_in(struct dir_fds *df, const char *path, struct stat *st)
+{
+	const char *name;
+	int dfd = dir_fd_of(df, path, &name);
+	return dfd < 0 ? lstat(path, st) : fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
 }
 
 /* True when path already holds exactly text: rewriting it would cost a truncate and, on ext4, a
  * flush at close for each of thousands of unchanged files. */
-static bool same_file(struct dir_fds *df, const char *path, const struct buf *text)
+static bool same_file(struct dir_fds *df, const char *path, const struct buf *text,
+                      struct stat *st_out)
 {
 	int fd = open_file_in(df, path);
 	if (fd < 0)
 		return false;
 	struct stat st;
 	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == text->n;
+	*st_out = st;
 	char chunk[8192];
 	for (size_t off = 0; same && off < text->n;) {
 		ssize_t k = read(fd, chunk, sizeof(chunk));
@@ -82,12 +99,16 @@ struct compile_worker {
 	struct adapter_conn *conn; /* dbt compile connects: run_query and is_incremental() need it */
 	struct diag d;
 	struct dir_fds dirs;
+	struct arena keys; /* the compiled files' paths under compiled/, for the index */
 };
 
 struct compiled {
 	int rc; /* 0, 1 (compile error) or 2 (cannot write) */
 	bool written;
 	uint32_t w, from, to; /* its messages: worker w's diag [from, to) */
+	const char *key;          /* its path under compiled/ (NULL: no file) */
+	struct compiled_rec rec;  /* the file as it is now, for the index (key set) */
+	bool has_rec;
 };
 
 struct compile_job {
@@ -96,6 +117,7 @@ struct compile_job {
 	size_t n;
 	struct compile_worker *w;
 	struct compiled *items;
+	const struct compiled_index *ix; /* what the last compile wrote */
 };
 
 static void compile_node(void *ud, int worker, size_t i)
@@ -121,20 +143,44 @@ static void compile_node(void *ud, int worker, size_t i)
 		it->rc = 1;
 		goto done;
 	}
-	buf_printf(&out, "%s/%s/compiled/", pp->dir, pp->target_path ? pp->target_path : "target");
+	const char *tp = pp->target_path ? pp->target_path : "target";
+	if (tp[0] == '/')
+		buf_printf(&out, "%s/compiled/", tp);
+	else
+		buf_printf(&out, "%s/%s/compiled/", pp->dir, tp);
+	size_t base = out.n;
 	node_target_path(g, &out);
-	if (same_file(&cw->dirs, out.p, &sql)) {
-		it->written = true;
+	it->key = arena_strndup(&cw->keys, out.p + base, out.n - base);
+	char hex[65];
+	sha256_hex(sql.p ? sql.p : "", sql.n, hex);
+	/* unchanged since the last compile wrote it: one fstatat (see compiled_index.c) */
+	const struct compiled_rec *old = job->ix ? map_get(&job->ix->recs, str_from(it->key)) : NULL;
+	struct stat st;
+	if (old && !memcmp(old->hex, hex, 64) && old->size == sql.n &&
+	    stat_file_in(&cw->dirs, out.p, &st) == 0 && S_ISREG(st.st_mode)) {
+		compiled_rec_set(&it->rec, hex, &st);
+		if (compiled_rec_same(old, &it->rec)) {
+			it->has_rec = it->written = true;
+			goto done;
+		}
+	}
+	if (same_file(&cw->dirs, out.p, &sql, &st)) {
+		compiled_rec_set(&it->rec, hex, &st);
+		it->has_rec = it->written = true;
 		goto done;
 	}
 	FILE *f = NULL;
 	if (file_make_parents(out.p) == 0)
 		f = fopen(out.p, "w");
-	if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n) {
+	if (!f || fwrite(buf_cstr(&sql), 1, sql.n, f) != sql.n || fflush(f) != 0) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s", out.p);
 		it->rc = 2;
 	} else {
 		it->written = true;
+		if (fstat(fileno(f), &st) == 0) {
+			compiled_rec_set(&it->rec, hex, &st);
+			it->has_rec = true;
+		}
 	}
 	if (f)
 		fclose(f);
@@ -159,6 +205,13 @@ static void *write_manifest(void *arg)
 {
 	struct manifest_job *mj = arg;
 	mj->rc = cli_write_manifest(mj->p, mj->r, &mj->a, &mj->d);
+	return NULL;
+}
+
+static void *load_index(void *arg)
+{
+	struct compiled_index *ix = arg;
+	compiled_index_load(ix, ix->path);
 	return NULL;
 }
 
@@ -217,7 +270,18 @@ int cmd_compile(int argc, char **argv)
 		diag_init(&job.w[k].d);
 		map_init(&job.w[k].dirs.fds);
 		arena_init(&job.w[k].dirs.a);
+		arena_init(&job.w[k].keys);
 	}
+	/* the index of what the last compile wrote, read meanwhile */
+	struct compiled_index ix;
+	compiled_index_init(&ix);
+	const char *tp = pp->target_path ? pp->target_path : "target";
+	ix.path = tp[0] == '/' ? arena_printf(&c.a, "%s/.silt_compiled", tp)
+	                       : arena_printf(&c.a, "%s/%s/.silt_compiled", pp->dir, tp);
+	pthread_t ith;
+	bool loading = pthread_create(&ith, NULL, load_index, &ix) == 0;
+	if (!loading)
+		load_index(&ix);
 	rc = 0;
 	for (int k = 0; k < nw && rc == 0; k++)
 		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
@@ -227,8 +291,22 @@ int cmd_compile(int argc, char **argv)
 	diag_init(&mj.d);
 	pthread_t mth;
 	bool writing = pthread_create(&mth, NULL, write_manifest, &mj) == 0;
-	if (rc == 0)
+	if (loading)
+		pthread_join(ith, NULL);
+	job.ix = &ix;
+	if (rc == 0) {
 		par_for(job.n, nw, 8, compile_node, &job);
+		const struct compiled_rec **recs = xcalloc(job.n + 1, sizeof(*recs));
+		const char **keys = xcalloc(job.n + 1, sizeof(*keys));
+		for (size_t i = 0; i < job.n; i++) {
+			recs[i] = job.items[i].has_rec ? &job.items[i].rec : NULL;
+			keys[i] = job.items[i].key;
+		}
+		compiled_index_save(&ix, ix.path, recs, keys, job.n); /* a cache: no message */
+		free(recs);
+		free(keys);
+	}
+	compiled_index_release(&ix);
 	if (writing)
 		pthread_join(mth, NULL);
 	int written = 0;
@@ -246,6 +324,7 @@ int cmd_compile(int argc, char **argv)
 		node_compiler_release(&job.w[k].nc);
 		diag_release(&job.w[k].d);
 		dir_fds_release(&job.w[k].dirs);
+		arena_release(&job.w[k].keys);
 	}
 	free(job.w);
 	free(job.items);

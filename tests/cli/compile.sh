@@ -21,5 +21,26 @@ check "a generic test compiles under its yml file" grep -q 'where order_id is nu
 "$SILT" build --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
 "$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" -s large_orders > "$t/out" 2>&1
 check "compile reaches the warehouse: is_incremental() is true once the table exists" grep -q 'coalesce(max(order_date)' "$c/models/marts/large_orders.sql"
+# the index of compiled files (target/.silt_compiled): an unchanged file is left alone, one
+# changed or removed since is written again
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
+ix="$t/shop/target/.silt_compiled"
+check "compile keeps an index of the files it wrote" grep -q ' shop/models/marts/orders.sql$' "$ix"
+cp "$c/models/marts/orders.sql" "$t/orders.want"
+ino=$(stat -c %i "$c/models/marts/orders.sql")
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
+check "an unchanged compiled file is not rewritten" [ "$(stat -c %i "$c/models/marts/orders.sql")" = "$ino" ]
+printf 'select 1 -- edited\n' > "$c/models/marts/orders.sql"
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
+check "a compiled file edited since is written again" cmp -s "$c/models/marts/orders.sql" "$t/orders.want"
+rm -rf "$t/shop/target/compiled"
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
+check "removed compiled files are written again" cmp -s "$c/models/marts/orders.sql" "$t/orders.want"
+printf 'not an index\n%064d 1 2 3\n' 0 > "$ix"
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" > "$t/out" 2>&1
+check "a broken index is only a cache: compile still exits 0" [ $? -eq 0 ]
+check "and writes a good one" grep -q ' shop/models/marts/orders.sql$' "$ix"
+"$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" -s stg_orders > "$t/out" 2>&1
+check "a selection keeps the other files' lines" grep -q ' shop/models/marts/orders.sql$' "$ix"
 echo "1..$n"
 finish

@@ -190,24 +190,6 @@ done:
 	buf_release(&sql);
 }
 
-/* manifest.json and node_vars.json, written on a thread of their own while the nodes compile:
- * compiling reads the parse result and changes none of what they hold (the manifest is the
- * parse's), so the main thread's serial steps of the write overlap the compiling. */
-struct manifest_job {
-	struct project *p;
-	struct parse_result *r;
-	struct arena a;
-	struct diag d;
-	int rc;
-};
-
-static void *write_manifest(void *arg)
-{
-	struct manifest_job *mj = arg;
-	mj->rc = cli_write_manifest(mj->p, mj->r, &mj->a, &mj->d);
-	return NULL;
-}
-
 static void *load_index(void *arg)
 {
 	struct compiled_index *ix = arg;
@@ -286,11 +268,6 @@ int cmd_compile(int argc, char **argv)
 	for (int k = 0; k < nw && rc == 0; k++)
 		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
 			rc = 2;
-	struct manifest_job mj = {.p = pp, .r = &c.r};
-	arena_init(&mj.a);
-	diag_init(&mj.d);
-	pthread_t mth;
-	bool writing = pthread_create(&mth, NULL, write_manifest, &mj) == 0;
 	if (loading)
 		pthread_join(ith, NULL);
 	job.ix = &ix;
@@ -307,8 +284,6 @@ int cmd_compile(int argc, char **argv)
 		free(keys);
 	}
 	compiled_index_release(&ix);
-	if (writing)
-		pthread_join(mth, NULL);
 	int written = 0;
 	for (size_t i = 0; i < job.n; i++) {
 		struct compiled *it = &job.items[i];
@@ -329,14 +304,10 @@ int cmd_compile(int argc, char **argv)
 	free(job.w);
 	free(job.items);
 	free(job.nodes);
-	if (!writing)
-		write_manifest(&mj);
-	for (size_t i = 0; i < mj.d.msgs.n; i++)
-		diag_move(d, &mj.d.msgs.v[i]);
-	if (mj.rc < 0)
+	/* after the nodes: a model's render may change its node dict (model.clear()), and the
+	 * manifest is written as compiling left it */
+	if (cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;
-	diag_release(&mj.d);
-	arena_release(&mj.a);
 	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
 	       pp->target_path ? pp->target_path : "target");
 done:

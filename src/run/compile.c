@@ -559,6 +559,24 @@ struct cte_list {
 	struct buf sql; /* " __dbt__cte__a as (\n...\n), __dbt__cte__b as (...)" */
 };
 
+static struct jinja_template *test_template(struct node_compiler *nc, value raw, const char *name,
+                                           struct diag *d)
+{
+	for (uint32_t i = 0; i < nc->ntest_tpl && i < ARRAY_LEN(nc->test_tpl); i++)
+		if (nc->test_tpl[i].src == raw.s && nc->test_tpl[i].len == raw.len &&
+		    nc->test_tpl[i].name == name)
+			return nc->test_tpl[i].t;
+	struct jinja_template *t = jinja_parse_in(nc->r->env, &nc->a, name, raw.s, raw.len, d);
+	if (t) {
+		uint32_t k = nc->ntest_tpl++ % ARRAY_LEN(nc->test_tpl);
+		nc->test_tpl[k].src = raw.s;
+		nc->test_tpl[k].len = raw.len;
+		nc->test_tpl[k].name = name;
+		nc->test_tpl[k].t = t;
+	}
+	return t;
+}
+
 static int compile_pre(struct node_compiler *nc, struct gnode *g, struct buf *pre,
                        struct cte_list *ctes, struct diag *d, int depth)
 {
@@ -572,12 +590,14 @@ static int compile_pre(struct node_compiler *nc, struct gnode *g, struct buf *pr
 	if (raw.type != VT_STR)
 		return 0;
 	/* the template lives in the render's scratch arena: kept in the environment, 10,000
-	 * compiled models would stay in memory until the end */
+	 * compiled models would stay in memory until the end; a generic test's is kept in nc->a,
+	 * shared by the tests of its file with the same raw code (their raw_code strings are one) */
 	struct arena scratch;
 	arena_init(&scratch);
-	struct jinja_template *t =
-	    jinja_parse_in(nc->r->env, &scratch, g->original_file_path ? g->original_file_path : g->name,
-	                   raw.s, raw.len, d);
+	const char *name = g->original_file_path ? g->original_file_path : g->name;
+	struct jinja_template *t = g->generic_test ? test_template(nc, raw, name, d)
+	                                           : jinja_parse_in(nc->r->env, &scratch, name, raw.s,
+	                                                            raw.len, d);
 	if (!t) {
 		arena_release(&scratch);
 		return -1;

@@ -35,6 +35,14 @@ struct node_compiler {
 	/* get_where_subquery is dbt's own all the way (no package defines it or a dispatch
 	 * candidate for it): a test without `where` then gets its relation as it is */
 	bool plain_where_subquery;
+	/* the templates of the last generic tests compiled (kept in `a`): the tests of a folder
+	 * share a few raw codes, each parsed once (see compile_pre) */
+	struct {
+		const char *src, *name;
+		uint32_t len;
+		struct jinja_template *t;
+	} test_tpl[8];
+	uint32_t ntest_tpl;
 };
 
 /* One node's render set up as compile sets it up: ref/source/this resolved, schema and database,

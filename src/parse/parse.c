@@ -85,6 +85,7 @@ struct pctx {
 	value recent[4];                /* the values persist() returned last, newest first */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
 	value default_configs[GT__COUNT]; /* see default_config() */
+	struct kept_strs *kept_strs;      /* see keep_str() */
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -135,19 +136,27 @@ static const char *astr(struct pctx *c, struct str s)
 	return arena_strndup(c->a, s.p, s.n);
 }
 
-/* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes. */
+/* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes.
+ * Each piece is measured once (the first 16; a longer list measures the rest again). */
 static char *cat_(struct arena *a, const char *first, ...)
 {
+	enum { KEEP = 16 };
+	size_t lens[KEEP];
 	va_list ap;
-	size_t n = 0;
+	size_t n = 0, i = 0;
 	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *))
-		n += strlen(x);
+	for (const char *x = first; x; x = va_arg(ap, const char *), i++) {
+		size_t k = strlen(x);
+		if (i < KEEP)
+			lens[i] = k;
+		n += k;
+	}
 	va_end(ap);
 	char *out = arena_text(a, n + 1), *o = out;
+	i = 0;
 	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *)) {
-		size_t k = strlen(x);
+	for (const char *x = first; x; x = va_arg(ap, const char *), i++) {
+		size_t k = i < KEEP ? lens[i] : strlen(x);
 		memcpy(o, x, k);
 		o += k;
 	}
@@ -466,6 +475,8 @@ static value clone_config(struct arena *a, value v)
 	return d;
 }
 
+static void seed_kept_strs(struct pctx *c, value v);
+
 /* A node's config before the project's and its own: the worker builds each type's once (in its
  * hold arena) and copies it, which costs no hashing. */
 static value default_config(struct pctx *c, enum gtype t)
@@ -477,6 +488,7 @@ static value default_config(struct pctx *c, enum gtype t)
 		c->a = c->hold;
 		c->default_configs[t] = build_default_config(c, t);
 		c->a = keep;
+		seed_kept_strs(c, c->default_configs[t]);
 	}
 	return clone_config(c->a, c->default_configs[t]);
 }
@@ -676,9 +688,86 @@ static bool same_shape(value a, value b)
 	}
 }
 
-static value deep_copy(struct arena *a, value v)
+/* The strings persist() keeps, by their bytes: a kept part takes the pointer kept before for
+ * equal bytes, so kept parts share their keys and strings and compare with a fresh part built
+ * from the same source by pointer (same_shape). The table starts with the strings of the default
+ * configs (literals: they live as long as the program), so the keys of a node's config, cloned
+ * from a default one, are the kept config's keys themselves. Per worker, in its hold arena (the
+ * table is rebuilt each phase, as the default configs are). */
+struct kept_str {
+	const char *s;
+	uint32_t len;
+	uint64_t h;
+};
+struct kept_strs {
+	struct kept_str *e;
+	uint32_t n, cap; /* cap: a power of two */
+};
+
+#define KEEP_STR_MAX 128 /* longer strings are copied, not looked up */
+
+static struct kept_str *kept_slot(struct kept_strs *t, const char *p, uint32_t n, uint64_t h)
 {
+	uint32_t j = (uint32_t)h & (t->cap - 1);
+	while (t->e[j].s && !(t->e[j].h == h && t->e[j].len == n && !memcmp(t->e[j].s, p, n)))
+		j = (j + 1) & (t->cap - 1);
+	return &t->e[j];
+}
+
+/* The kept pointer for the bytes of v (a string), entered as p (which must outlive the parse
+ * result) when none is kept yet. */
+static const char *keep_str(struct pctx *c, const char *p, uint32_t n, bool copy)
+{
+	struct kept_strs *t = c->kept_strs;
+	if (!t) {
+		t = c->kept_strs = arena_zalloc(c->hold, sizeof(*t));
+		t->cap = 128;
+		t->e = arena_zalloc(c->hold, t->cap * sizeof(*t->e));
+	}
+	uint64_t h = str_hash(str_make(p, n));
+	struct kept_str *e = kept_slot(t, p, n, h);
+	if (e->s)
+		return e->s;
+	if ((t->n + 1) * 2 > t->cap) {
+		struct kept_strs big = {arena_zalloc(c->hold, 2 * t->cap * sizeof(*t->e)), t->n,
+		                        2 * t->cap};
+		for (uint32_t i = 0; i < t->cap; i++)
+			if (t->e[i].s)
+				*kept_slot(&big, t->e[i].s, t->e[i].len, t->e[i].h) = t->e[i];
+		*t = big;
+		e = kept_slot(t, p, n, h);
+	}
+	*e = (struct kept_str){copy ? arena_strndup(c->a, p, n) : p, n, h};
+	t->n++;
+	return e->s;
+}
+
+/* Enters the strings of a default config (literals) in the kept strings. */
+static void seed_kept_strs(struct pctx *c, value v)
+{
+	if (v.type == VT_STR && v.len && v.len <= KEEP_STR_MAX) {
+		keep_str(c, v.s, v.len, false);
+	} else if (v.type == VT_LIST) {
+		for (uint32_t i = 0; i < v.list->n; i++)
+			seed_kept_strs(c, v.list->v[i]);
+	} else if (v.type == VT_DICT) {
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF) {
+				seed_kept_strs(c, v.dict->e[i].k);
+				seed_kept_strs(c, v.dict->e[i].v);
+			}
+	}
+}
+
+static value deep_copy(struct pctx *c, value v)
+{
+	struct arena *a = c->a;
 	if (v.type == VT_STR) {
+		if (c->hold && v.len && v.len <= KEEP_STR_MAX) {
+			value s = v_str(keep_str(c, v.s, v.len, true), v.len);
+			s.flags = v.flags;
+			return s;
+		}
 		value s = v_strdup(a, v.s, v.len);
 		s.flags = v.flags;
 		return s;
@@ -687,7 +776,7 @@ static value deep_copy(struct arena *a, value v)
 		value l = v_list(a, v.list->n);
 		l.flags = v.flags;
 		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, deep_copy(a, v.list->v[i]));
+			vlist_push(l.list, deep_copy(c, v.list->v[i]));
 		return l;
 	}
 	if (v.type == VT_DICT) {
@@ -695,8 +784,8 @@ static value deep_copy(struct arena *a, value v)
 		d.flags = v.flags;
 		for (uint32_t i = 0; i < v.dict->n; i++)
 			if (v.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(d.dict, deep_copy(a, v.dict->e[i].k),
-				          deep_copy(a, v.dict->e[i].v));
+				vdict_set(d.dict, deep_copy(c, v.dict->e[i].k),
+				          deep_copy(c, v.dict->e[i].v));
 		return d;
 	}
 	return v;
@@ -721,7 +810,7 @@ static value persist(struct pctx *c, value v)
 	if (old && same_shape(*old, v)) {
 		kept = *old;
 	} else {
-		kept = deep_copy(c->a, v);
+		kept = deep_copy(c, v);
 		if (!old) { /* (a hash collision keeps its own copy) */
 			char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
 			memcpy(key, &h, sizeof(h));

@@ -628,14 +628,28 @@ static uint64_t shape_hash(value v)
 
 static bool same_shape(value a, value b);
 
-/* same_shape, answering the common case of a shared key or part without a call */
+/* same_shape, answering the common cases without a call: a shared key or part, a scalar, an
+ * empty container */
 static inline bool same_entry(value a, value b)
 {
-	if (a.type == b.type && a.flags == b.flags &&
-	    (a.type == VT_STR ? a.s == b.s && a.len == b.len
-	                      : (a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr))
+	if (a.type != b.type || a.flags != b.flags)
+		return false;
+	switch (a.type) {
+	case VT_NONE:
 		return true;
-	return same_shape(a, b);
+	case VT_BOOL:
+		return a.b == b.b;
+	case VT_INT:
+		return a.i == b.i;
+	case VT_STR:
+		return a.len == b.len && (a.s == b.s || !memcmp(a.s, b.s, a.len));
+	case VT_LIST:
+		return a.list == b.list || (!a.list->n && !b.list->n) || same_shape(a, b);
+	case VT_DICT:
+		return a.dict == b.dict || (!a.dict->live && !b.dict->live) || same_shape(a, b);
+	default:
+		return same_shape(a, b);
+	}
 }
 
 static bool same_shape(value a, value b)
@@ -662,22 +676,28 @@ static bool same_shape(value a, value b)
 		if (a.list->n != b.list->n)
 			return false;
 		for (uint32_t i = 0; i < a.list->n; i++)
-			if (!same_shape(a.list->v[i], b.list->v[i]))
+			if (!same_entry(a.list->v[i], b.list->v[i]))
 				return false;
 		return true;
 	case VT_DICT: {
-		if (a.dict->live != b.dict->live)
+		const struct vdict *x = a.dict, *y = b.dict;
+		if (x->live != y->live)
 			return false;
+		if (x->n == x->live && y->n == y->live) { /* no holes (the usual case) */
+			for (uint32_t i = 0; i < x->n; i++)
+				if (!same_entry(x->e[i].k, y->e[i].k) || !same_entry(x->e[i].v, y->e[i].v))
+					return false;
+			return true;
+		}
 		uint32_t i = 0, j = 0;
 		for (;;) {
-			while (i < a.dict->n && a.dict->e[i].k.type == VT_UNDEF)
+			while (i < x->n && x->e[i].k.type == VT_UNDEF)
 				i++;
-			while (j < b.dict->n && b.dict->e[j].k.type == VT_UNDEF)
+			while (j < y->n && y->e[j].k.type == VT_UNDEF)
 				j++;
-			if (i == a.dict->n || j == b.dict->n)
-				return i == a.dict->n && j == b.dict->n;
-			if (!same_entry(a.dict->e[i].k, b.dict->e[j].k) ||
-			    !same_entry(a.dict->e[i].v, b.dict->e[j].v))
+			if (i == x->n || j == y->n)
+				return i == x->n && j == y->n;
+			if (!same_entry(x->e[i].k, y->e[j].k) || !same_entry(x->e[i].v, y->e[j].v))
 				return false;
 			i++;
 			j++;

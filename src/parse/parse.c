@@ -86,6 +86,7 @@ struct pctx {
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
 	value default_configs[GT__COUNT]; /* see default_config() */
 	struct kept_strs *kept_strs;      /* see keep_str() */
+	struct cget_hint { const char *k; uint32_t i, len; } hints[64]; /* see cget() */
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -241,6 +242,27 @@ static value dget(value d, const char *k)
 	if (d.type == VT_DICT && vdict_gets(d.dict, str_from(k), &out))
 		return out;
 	return v_undef();
+}
+
+/* dget for the keys a node's parse reads again and again (a config's "meta", "tags", "alias"
+ * ...): the key's literal is remembered with the index it was found at, and a dict holding that
+ * very literal at that index (a config cloned from the default one, a kept part whose strings
+ * are the literals: keep_str) answers without hashing. Per worker. */
+static value cget(struct pctx *c, value d, const char *k)
+{
+	if (d.type != VT_DICT)
+		return v_undef();
+	const struct vdict *x = d.dict;
+	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 58];
+	if (h->k == k && h->i < x->n && x->e[h->i].k.s == k && x->e[h->i].k.len == h->len &&
+	    x->e[h->i].k.type == VT_STR)
+		return x->e[h->i].v;
+	size_t len = strlen(k);
+	const struct ventry *e = vdict_entry(x, v_str(k, len));
+	if (!e)
+		return v_undef();
+	*h = (struct cget_hint){k, (uint32_t)(e - x->e), (uint32_t)len};
+	return e->v;
 }
 
 static const char *dget_str(struct pctx *c, value d, const char *k)
@@ -849,20 +871,20 @@ static value persist(struct pctx *c, value v)
 static value column_dict(struct pctx *c, value col)
 {
 	value d = new_dictn(c, 10);
-	vdict_sets(d.dict, "name", or_default(dget(col, "name"), v_cstr("")));
-	value desc = dget(col, "description");
+	vdict_sets(d.dict, "name", or_default(cget(c, col, "name"), v_cstr("")));
+	value desc = cget(c, col, "description");
 	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
-	value meta = dget(col, "meta");
+	value meta = cget(c, col, "meta");
 	vdict_sets(d.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value dt = dget(col, "data_type");
+	value dt = cget(c, col, "data_type");
 	vdict_sets(d.dict, "data_type", dt.type == VT_STR ? dt : v_none());
-	value cons = dget(col, "constraints");
+	value cons = cget(c, col, "constraints");
 	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
-	value q = dget(col, "quote");
+	value q = cget(c, col, "quote");
 	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
 	value cfg = new_dictn(c, 2);
 	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value tags = dget(col, "tags");
+	value tags = cget(c, col, "tags");
 	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
 	vdict_sets(d.dict, "config", cfg);
 	vdict_sets(d.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
@@ -878,7 +900,7 @@ static value columns_dict(struct pctx *c, value cols)
 		return d;
 	for (uint32_t i = 0; i < cols.list->n; i++) {
 		value col = cols.list->v[i];
-		value name = dget(col, "name");
+		value name = cget(c, col, "name");
 		if (name.type == VT_STR)
 			vdict_set(d.dict, name, column_dict(c, col));
 	}
@@ -997,8 +1019,8 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 	kv(&b, "description", n->description.type == VT_STR ? n->description : v_cstr(""));
 	kv(&b, "columns", n->columns);
 	kv(&b, "meta", n->meta);
-	kv(&b, "group", or_default(dget(n->config, "group"), v_none()));
-	value docs = dget(n->config, "docs");
+	kv(&b, "group", or_default(cget(c, n->config, "group"), v_none()));
+	value docs = cget(c, n->config, "docs");
 	if (docs.type == VT_UNDEF) {
 		if (c->kept_docs.type != VT_DICT) {
 			value dd = v_dict(&c->scratch, 2);
@@ -1036,7 +1058,7 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 		kv(&b, "contract", c->kept_contract);
 	}
 	if (n->type == GT_MODEL) {
-		kv(&b, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
+		kv(&b, "access", or_default(cget(c, n->config, "access"), v_cstr("protected")));
 		kv(&b, "constraints", new_list(c));
 		kv(&b, "version", v_none());
 		kv(&b, "latest_version", v_none());
@@ -1080,7 +1102,7 @@ static const char **tags_of(struct pctx *c, value tags, uint32_t *n)
 /* Registers the node (or files it under disabled); NULL when disabled or on error. */
 static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict, enum gtable tab)
 {
-	value en = dget(n->config, "enabled");
+	value en = cget(c, n->config, "enabled");
 	if (en.type == VT_BOOL && !en.b) {
 		value l;
 		if (!vdict_gets(c->disabled.dict, str_from(n->uid), &l)) {
@@ -1106,7 +1128,7 @@ static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict,
 	g->nfqn = (uint32_t)n->fqn.n;
 	g->tags = tags_of(c, n->tags, &g->ntags);
 	g->config = n->config;
-	value grp = dget(n->config, "group");
+	value grp = cget(c, n->config, "group");
 	g->group = grp.type == VT_STR ? astr(c, v_as_str(grp)) : NULL;
 	if (n->type == GT_MODEL)
 		g->access = "protected";
@@ -1184,7 +1206,7 @@ static void push_macro(value depends, const char *id)
 static void add_macro_deps(struct pctx *c, value depends, const char *pkg, const char **names,
                            size_t n)
 {
-	value l = dget(depends, "macros");
+	value l = cget(c, depends, "macros");
 	for (size_t i = 0; i < n; i++) {
 		const char *id = macro_id(c, pkg, names[i]);
 		if (!id)
@@ -1324,11 +1346,11 @@ static struct patch *find_patch(struct pctx *c, const char *kind, const char *na
  * meta are the kept config's own, as the node dict shows them. */
 static void keep_config(struct pctx *c, struct ninfo *n)
 {
-	bool meta_in_config = dget(n->config, "meta").type != VT_UNDEF;
+	bool meta_in_config = cget(c, n->config, "meta").type != VT_UNDEF;
 	n->config = persist(c, n->config);
 	n->unrendered = persist(c, n->unrendered);
-	n->meta = meta_in_config ? dget(n->config, "meta") : persist(c, n->meta);
-	n->tags = or_default(dget(n->config, "tags"), new_list(c));
+	n->meta = meta_in_config ? cget(c, n->config, "meta") : persist(c, n->meta);
+	n->tags = or_default(cget(c, n->config, "tags"), new_list(c));
 }
 
 /* Fills database/schema/alias/relation_name of n from its config. */
@@ -1395,7 +1417,7 @@ static const char *named(struct pctx *c, int which, value custom, const struct n
  * non-empty string, else the node's name (nodes are unversioned here), so it is not called. */
 static const char *alias_of(struct pctx *c, const struct ninfo *n, value *node)
 {
-	value custom = dget(n->config, "alias");
+	value custom = cget(c, n->config, "alias");
 	if (c->plain_naming[2] < 0)
 		c->plain_naming[2] = dbts_own_naming(c, "generate_alias_name");
 	if (!c->plain_naming[2] ||
@@ -1410,12 +1432,12 @@ static int name_node(struct pctx *c, struct ninfo *n)
 {
 	value node = v_undef(); /* the naming macros' `model`, when one is called */
 	/* a snapshot's legacy target_database / target_schema win over the naming macros */
-	value tdb = n->type == GT_SNAPSHOT ? dget(n->config, "target_database") : v_undef();
-	value tsc = n->type == GT_SNAPSHOT ? dget(n->config, "target_schema") : v_undef();
+	value tdb = n->type == GT_SNAPSHOT ? cget(c, n->config, "target_database") : v_undef();
+	value tsc = n->type == GT_SNAPSHOT ? cget(c, n->config, "target_schema") : v_undef();
 	n->db = tdb.type == VT_STR && tdb.len ? astr(c, v_as_str(tdb))
-	                                      : named(c, 0, dget(n->config, "database"), n, &node);
+	                                      : named(c, 0, cget(c, n->config, "database"), n, &node);
 	n->schema = tsc.type == VT_STR && tsc.len ? astr(c, v_as_str(tsc))
-	                                          : named(c, 1, dget(n->config, "schema"), n, &node);
+	                                          : named(c, 1, cget(c, n->config, "schema"), n, &node);
 	if (!n->alias)
 		n->alias = alias_of(c, n, &node);
 	if (!n->db || !n->schema || !n->alias)
@@ -1454,10 +1476,10 @@ static bool nonempty(value v)
 /* dbt's SnapshotConfig.final_validate: what a snapshot's config must hold. */
 static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 {
-	value strategy = dget(n->config, "strategy"), cols = dget(n->config, "check_cols");
-	value mat = dget(n->config, "materialized");
+	value strategy = cget(c, n->config, "strategy"), cols = cget(c, n->config, "check_cols");
+	value mat = cget(c, n->config, "materialized");
 	const char *msg = NULL;
-	if (!nonempty(strategy) || !nonempty(dget(n->config, "unique_key")))
+	if (!nonempty(strategy) || !nonempty(cget(c, n->config, "unique_key")))
 		msg = "Snapshots must be configured with a 'strategy' and 'unique_key'.";
 	else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "check")) {
 		if (!nonempty(cols))
@@ -1471,7 +1493,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 			return -1;
 		}
 	} else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "timestamp")) {
-		if (!nonempty(dget(n->config, "updated_at")))
+		if (!nonempty(cget(c, n->config, "updated_at")))
 			msg = "A snapshot configured with the timestamp strategy must specify an "
 			      "updated_at configuration.";
 		else if (nonempty(cols))
@@ -1484,7 +1506,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 		return -1;
 	}
 	/* snapshot_meta_column_names is a record in dbt: its five names, in order, null when unset */
-	value names = dget(n->config, "snapshot_meta_column_names");
+	value names = cget(c, n->config, "snapshot_meta_column_names");
 	if (names.type != VT_DICT && names.type != VT_UNDEF && names.type != VT_NONE) {
 		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: snapshot_meta_column_names "
 		           "must be a mapping", n->name);
@@ -1494,7 +1516,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 	                                   "dbt_updated_at", "dbt_is_deleted"};
 	value full = v_dict(&c->scratch, 5);
 	for (size_t i = 0; i < ARRAY_LEN(meta); i++)
-		vdict_sets(full.dict, meta[i], or_default(dget(names, meta[i]), v_none()));
+		vdict_sets(full.dict, meta[i], or_default(cget(c, names, meta[i]), v_none()));
 	vdict_sets(n->config.dict, "snapshot_meta_column_names", full);
 	return 0;
 }
@@ -1542,7 +1564,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	                                                      : "models",
 	                                n.name);
 	fn->pt = pt;
-	value pcfg = pt ? dget(pt->v, "config") : v_undef();
+	value pcfg = pt ? cget(c, pt->v, "config") : v_undef();
 	if (pt)
 		n.patch_path = CAT(c->a, pt->pkg, "://", pt->file);
 
@@ -1567,7 +1589,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	n.sources = new_list(c);
 	pn->refs_list = type == GT_SEED ? v_undef() : n.refs;
 	pn->srcs_list = type == GT_SEED ? v_undef() : n.sources;
-	pn->macros_list = dget(n.depends, "macros");
+	pn->macros_list = cget(c, n.depends, "macros");
 
 	if (type == GT_SEED) {
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
@@ -1610,19 +1632,19 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	project_config_finish(sa, n.config);
 	if (type == GT_SNAPSHOT && snapshot_config_check(c, &n) < 0)
 		return -1;
-	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
-	n.description = pt ? dget(pt->v, "description") : v_undef();
-	n.columns = persist(c, scratch_columns(c, pt ? dget(pt->v, "columns") : v_undef()));
-	if (pt && dget(pt->v, "meta").type == VT_DICT)
-		dict_update(n.meta, dget(pt->v, "meta"));
+	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
+	n.description = pt ? cget(c, pt->v, "description") : v_undef();
+	n.columns = persist(c, scratch_columns(c, pt ? cget(c, pt->v, "columns") : v_undef()));
+	if (pt && cget(c, pt->v, "meta").type == VT_DICT)
+		dict_update(n.meta, cget(c, pt->v, "meta"));
 	keep_config(c, &n);
 
 	if (name_node(c, &n) < 0)
 		return -1;
 	if (type == GT_TEST)
 		n.relation = v_none();
-	if (dget(n.config, "materialized").type == VT_STR &&
-	    str_eqc(v_as_str(dget(n.config, "materialized")), "ephemeral"))
+	if (cget(c, n.config, "materialized").type == VT_STR &&
+	    str_eqc(v_as_str(cget(c, n.config, "materialized")), "ephemeral"))
 		n.relation = v_none();
 
 	fn->dict = build_node_dict(c, &n, NULL,
@@ -2709,7 +2731,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	if (entry.type == VT_STR) {
 		tname = astr(c, v_as_str(entry));
 	} else if (entry.type == VT_DICT) {
-		value tn = dget(entry, "test_name");
+		value tn = cget(c, entry, "test_name");
 		if (tn.type == VT_STR) {
 			tname = astr(c, v_as_str(tn));
 			args = entry;
@@ -2830,9 +2852,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	    0)
 		return -1;
 	dict_update(n.unrendered, cfg);
-	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
+	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
 	keep_config(c, &n);
-	value alias = dget(n.config, "alias");
+	value alias = cget(c, n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
 	if (name_node(c, &n) < 0)
 		return -1;
@@ -2850,11 +2872,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.sources = v_list(c->a, t->source ? 1 : 0);
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
-	pn->macros_list = dget(n.depends, "macros");
+	pn->macros_list = cget(c, n.depends, "macros");
 	if (tk->mid)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->mid));
+		vlist_push(cget(c, n.depends, "macros").list, v_cstr(tk->mid));
 	if (tk->gws)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->gws));
+		vlist_push(cget(c, n.depends, "macros").list, v_cstr(tk->gws));
 
 	/* refs: the attached node first, then those named in the arguments */
 	struct dbt_capture cap;

@@ -289,26 +289,53 @@ static void vdict_reindex(struct vdict *d, uint32_t icap)
 /* Small dicts are searched linearly; the index is built once they grow. */
 #define VDICT_LINEAR 8
 
+/* A dict without an index (up to VDICT_LINEAR entries) is searched linearly; a string key is
+ * compared by its bytes there, without hashing it (only a string equals a string). */
+static const struct ventry *vdict_linear(const struct vdict *d, value key)
+{
+	if (key.type == VT_STR) {
+		for (uint32_t i = 0; i < d->n; i++) {
+			const struct ventry *e = &d->e[i];
+			if (e->k.type == VT_STR && e->k.len == key.len &&
+			    (e->k.s == key.s || !memcmp(e->k.s, key.s, key.len)))
+				return e;
+		}
+		return NULL;
+	}
+	uint64_t h = v_hash(key);
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct ventry *e = &d->e[i];
+		if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key))
+			return e;
+	}
+	return NULL;
+}
+
 bool vdict_get(const struct vdict *d, value key, value *out)
 {
 	if (!d->live)
 		return false;
-	uint64_t h = v_hash(key);
 	if (!d->icap) {
-		for (uint32_t i = 0; i < d->n; i++) {
-			const struct ventry *e = &d->e[i];
-			if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
-				*out = e->v;
-				return true;
-			}
-		}
-		return false;
+		const struct ventry *e = vdict_linear(d, key);
+		if (e)
+			*out = e->v;
+		return e != NULL;
 	}
-	uint32_t ix = d->index[vdict_find(d, key, h)];
+	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
 	if (!ix)
 		return false;
 	*out = d->e[ix - 1].v;
 	return true;
+}
+
+const struct ventry *vdict_entry(const struct vdict *d, value key)
+{
+	if (!d->live)
+		return NULL;
+	if (!d->icap)
+		return vdict_linear(d, key);
+	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
+	return ix ? &d->e[ix - 1] : NULL;
 }
 
 bool vdict_gets(const struct vdict *d, struct str key, value *out)

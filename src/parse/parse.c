@@ -2378,18 +2378,25 @@ static bool is_word_char(char ch)
 	       ch == '_';
 }
 
-static void flat_push(struct arena *a, value v, struct buf *parts, bool *first)
+/* "__" then str(v) with every run of non-word characters as one "_" */
+static void flat_push(value v, struct buf *parts, bool *first)
 {
-	(void)a;
 	struct buf s = BUF_INIT;
-	jinja_to_str(v, &s);
+	struct str t;
+	if (v.type == VT_STR) {
+		t = v_as_str(v);
+	} else {
+		jinja_to_str(v, &s);
+		t = buf_str(&s);
+	}
 	if (!*first)
-		buf_puts(parts, "__");
+		buf_append(parts, "__", 2);
 	*first = false;
+	buf_grow(parts, t.n);
 	bool in_run = false;
-	for (size_t i = 0; i < s.n; i++) {
-		if (is_word_char(s.p[i])) {
-			buf_putc(parts, s.p[i]);
+	for (size_t i = 0; i < t.n; i++) {
+		if (is_word_char(t.p[i])) {
+			buf_putc(parts, t.p[i]);
 			in_run = false;
 		} else if (!in_run) {
 			buf_putc(parts, '_');
@@ -2399,22 +2406,25 @@ static void flat_push(struct arena *a, value v, struct buf *parts, bool *first)
 	buf_release(&s);
 }
 
-static int cmp_key(const void *x, const void *y)
-{
-	const struct ventry *a = *(const struct ventry *const *)x,
-	                    *b = *(const struct ventry *const *)y;
-	return str_cmp(v_as_str(a->k), v_as_str(b->k));
-}
+#define SORT_STACK 16
 
-/* The dict's string-keyed entries, sorted by key. Caller frees. */
-static const struct ventry **sorted_entries(value d, uint32_t *n)
+/* The dict's string-keyed entries, sorted by key: in stack (room for SORT_STACK) when they fit,
+ * else in memory the caller frees (the result is not stack). */
+static const struct ventry **sorted_entries(value d, uint32_t *n, const struct ventry **stack)
 {
 	*n = 0;
-	const struct ventry **v = xcalloc(d.dict->n + 1, sizeof(*v));
+	const struct ventry **v =
+	    d.dict->n <= SORT_STACK ? stack : xcalloc(d.dict->n + 1, sizeof(*v));
 	for (uint32_t i = 0; i < d.dict->n; i++)
 		if (d.dict->e[i].k.type == VT_STR)
 			v[(*n)++] = &d.dict->e[i];
-	qsort(v, *n, sizeof(*v), cmp_key);
+	for (uint32_t i = 1; i < *n; i++) { /* (few: an insertion sort) */
+		const struct ventry *x = v[i];
+		uint32_t j = i;
+		for (; j > 0 && str_cmp(v_as_str(v[j - 1]->k), v_as_str(x->k)) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 	return v;
 }
 
@@ -2422,11 +2432,15 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
                                  value kwargs)
 {
 	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s_%s_", test, target);
+	buf_puts(&b, test);
+	buf_putc(&b, '_');
+	buf_puts(&b, target);
+	buf_putc(&b, '_');
 	bool first = true;
 	if (kwargs.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry **e = sorted_entries(kwargs, &n);
+		const struct ventry *stack[SORT_STACK];
+		const struct ventry **e = sorted_entries(kwargs, &n, stack);
 		for (uint32_t i = 0; i < n; i++) {
 			if (str_eqc(v_as_str(e[i]->k), "model"))
 				continue;
@@ -2434,15 +2448,16 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
 			if (v.type == VT_DICT) {
 				for (uint32_t j = 0; j < v.dict->n; j++)
 					if (v.dict->e[j].k.type != VT_UNDEF)
-						flat_push(a, v.dict->e[j].v, &b, &first);
+						flat_push(v.dict->e[j].v, &b, &first);
 			} else if (v.type == VT_LIST) {
 				for (uint32_t j = 0; j < v.list->n; j++)
-					flat_push(a, v.list->v[j], &b, &first);
+					flat_push(v.list->v[j], &b, &first);
 			} else {
-				flat_push(a, v, &b, &first);
+				flat_push(v, &b, &first);
 			}
 		}
-		free(e);
+		if (e != stack)
+			free(e);
 	}
 	if (first) /* no kwargs: f"{test}_{target}_" + "" keeps the trailing underscore off */
 		b.n--;
@@ -2451,29 +2466,41 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
 	return r;
 }
 
-/* Every leaf str()'d, dicts sorted by key: what dbt hashes. */
-static value stringify(struct pctx *c, value v)
+/* repr() of v with every leaf str()'d and dicts sorted by key (what dbt hashes), written
+ * without building that value. */
+static void repr_stringified(value v, struct buf *out)
 {
 	if (v.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry **e = sorted_entries(v, &n);
-		value d = v_dict(&c->scratch, n + 1);
-		for (uint32_t i = 0; i < n; i++)
-			vdict_set(d.dict, e[i]->k, stringify(c, e[i]->v));
-		free(e);
-		return d;
+		const struct ventry *stack[SORT_STACK];
+		const struct ventry **e = sorted_entries(v, &n, stack);
+		buf_putc(out, '{');
+		for (uint32_t i = 0; i < n; i++) {
+			if (i)
+				buf_append(out, ", ", 2);
+			v_repr_str(v_as_str(e[i]->k), out);
+			buf_append(out, ": ", 2);
+			repr_stringified(e[i]->v, out);
+		}
+		buf_putc(out, '}');
+		if (e != stack)
+			free(e);
+	} else if (v.type == VT_LIST) {
+		buf_putc(out, '[');
+		for (uint32_t i = 0; i < v.list->n; i++) {
+			if (i)
+				buf_append(out, ", ", 2);
+			repr_stringified(v.list->v[i], out);
+		}
+		buf_putc(out, ']');
+	} else if (v.type == VT_STR) {
+		v_repr_str(v_as_str(v), out);
+	} else {
+		struct buf s = BUF_INIT;
+		jinja_to_str(v, &s);
+		v_repr_str(buf_str(&s), out);
+		buf_release(&s);
 	}
-	if (v.type == VT_LIST) {
-		value l = v_list(&c->scratch, v.list->n + 1);
-		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, stringify(c, v.list->v[i]));
-		return l;
-	}
-	struct buf b = BUF_INIT;
-	jinja_to_str(v, &b);
-	value s = v_buf(&c->scratch, &b);
-	buf_release(&b);
-	return s;
 }
 
 static const char *const test_config_keys[] = {
@@ -2809,14 +2836,17 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		char *ident = arena_printf(c->a, "%s_%s", prefix, target);
 		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
 	}
-	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
-	value meta = v_dict(&c->scratch, 3);
-	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
-	vdict_sets(meta.dict, "name", v_cstr(tname));
-	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
+	/* unique id: md5 of the name and the repr of {'kwargs': kwargs with every leaf str()'d and
+	 * dicts sorted, 'name': tname, 'namespace': ns or 'None'} */
 	struct buf hb = BUF_INIT;
 	buf_puts(&hb, full);
-	v_to_repr(meta, &hb);
+	buf_puts(&hb, "{'kwargs': ");
+	repr_stringified(kwargs, &hb);
+	buf_puts(&hb, ", 'name': ");
+	v_repr_str(str_from(tname), &hb);
+	buf_puts(&hb, ", 'namespace': ");
+	v_repr_str(str_from(ns ? ns : "None"), &hb);
+	buf_putc(&hb, '}');
 	char md[33];
 	md5_hex(hb.p, hb.n, md);
 	buf_release(&hb);

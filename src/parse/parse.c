@@ -57,6 +57,22 @@ struct pextra {
 	int line;
 };
 
+/* The kinds of dicts built with the same keys again and again: node dicts (shaped_dict) and
+ * small parts of them (small_dict). */
+enum {
+	SHAPE_MODEL,
+	SHAPE_SEED,
+	SHAPE_OTHER,
+	SHAPE_GENERIC_TEST,
+	SHAPE_CTX_NODE,
+	SHAPE_COLUMN,
+	SHAPE_COLUMN_CONFIG,
+	SHAPE_DEPENDS,
+	SHAPE_CHECKSUM,
+	SHAPE_TEST_METADATA,
+	SHAPE__COUNT
+};
+
 struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
@@ -80,7 +96,8 @@ struct pctx {
 	struct map named;    /* naming results that depend only on the custom name: see named() */
 	struct map macro_ids; /* "pkg\0name" -> macro unique id or no_macro: see macro_id() */
 	struct buf memo_key;  /* macro_id()'s key */
-	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
+	struct vdict *shapes[SHAPE__COUNT]; /* see shaped_dict() and small_dict() */
+	value kept_none_sum;                /* a generic test's checksum, once persisted */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
@@ -190,6 +207,41 @@ static const char *tmp_join(struct pctx *c, const char *a, const char *b, const 
 static value vs(const char *s)
 {
 	return s ? v_cstr(s) : v_none();
+}
+
+/* A dict of n entries with the keys of a kind (always the same array of literals) and the
+ * values vals, in a. The first one of a kind is built key by key and a copy of it (in the
+ * worker's arena) kept as the kind's shape; the next ones copy its keys with their hashes and
+ * share its index (as shaped_dict does for node dicts: a full dict builds its own index before
+ * it changes), so no key is hashed. */
+static value small_dict(struct pctx *c, struct arena *a, int kind, const char *const *keys,
+                        const value *vals, uint32_t n)
+{
+	const struct vdict *t = c->shapes[kind];
+	bool same = t && t->n == n && t->live == n;
+	for (uint32_t i = 0; same && i < n; i++)
+		same = t->e[i].k.s == keys[i];
+	if (same) {
+		value d = v_dict(a, 0);
+		struct vdict *x = d.dict;
+		x->e = arena_alloc(a, n * sizeof(*x->e));
+		for (uint32_t i = 0; i < n; i++)
+			x->e[i] = (struct ventry){t->e[i].k, vals[i], t->e[i].hash};
+		x->n = x->cap = x->live = n;
+		x->index = t->index;
+		x->icap = t->icap;
+		return d;
+	}
+	value d = v_dict(a, n);
+	for (uint32_t i = 0; i < n; i++)
+		vdict_sets(d.dict, keys[i], vals[i]);
+	if (!t && c->hold && d.dict->live == n) { /* (workers only: the shapes are per worker) */
+		value sh = v_dict(c->a, n);
+		for (uint32_t i = 0; i < n; i++)
+			vdict_sets(sh.dict, keys[i], v_none());
+		c->shapes[kind] = sh.dict;
+	}
+	return d;
 }
 
 /* Containers start without room: most node dicts hold many that stay empty (meta, grants,
@@ -870,27 +922,26 @@ static value persist(struct pctx *c, value v)
 
 static value column_dict(struct pctx *c, value col)
 {
-	value d = new_dictn(c, 10);
-	vdict_sets(d.dict, "name", or_default(cget(c, col, "name"), v_cstr("")));
-	value desc = cget(c, col, "description");
-	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
-	value meta = cget(c, col, "meta");
-	vdict_sets(d.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value dt = cget(c, col, "data_type");
-	vdict_sets(d.dict, "data_type", dt.type == VT_STR ? dt : v_none());
-	value cons = cget(c, col, "constraints");
-	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
-	value q = cget(c, col, "quote");
-	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
-	value cfg = new_dictn(c, 2);
-	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value tags = cget(c, col, "tags");
-	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
-	vdict_sets(d.dict, "config", cfg);
-	vdict_sets(d.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
-	vdict_sets(d.dict, "granularity", v_none());
-	vdict_sets(d.dict, "doc_blocks", new_list(c));
-	return d;
+	static const char *const keys[] = {"name",        "description", "meta",   "data_type",
+	                                   "constraints", "quote",       "config", "tags",
+	                                   "granularity", "doc_blocks"};
+	static const char *const cfg_keys[] = {"meta", "tags"};
+	value desc = cget(c, col, "description"), meta = cget(c, col, "meta");
+	value dt = cget(c, col, "data_type"), cons = cget(c, col, "constraints");
+	value q = cget(c, col, "quote"), tags = cget(c, col, "tags");
+	value cfg_vals[] = {meta.type == VT_DICT ? meta : new_dict(c),
+	                    tags.type == VT_LIST ? tags : new_list(c)};
+	value vals[] = {or_default(cget(c, col, "name"), v_cstr("")),
+	                desc.type == VT_STR ? desc : v_cstr(""),
+	                meta.type == VT_DICT ? meta : new_dict(c),
+	                dt.type == VT_STR ? dt : v_none(),
+	                cons.type == VT_LIST ? cons : new_list(c),
+	                q.type == VT_BOOL ? q : v_none(),
+	                small_dict(c, c->a, SHAPE_COLUMN_CONFIG, cfg_keys, cfg_vals, 2),
+	                tags.type == VT_LIST ? tags : new_list(c),
+	                v_none(),
+	                new_list(c)};
+	return small_dict(c, c->a, SHAPE_COLUMN, keys, vals, 10);
 }
 
 static value columns_dict(struct pctx *c, value cols)
@@ -939,10 +990,9 @@ struct ninfo {
 
 static value checksum_dict(struct pctx *c, const char *name, const char *sum)
 {
-	value d = new_dictn(c, 2);
-	vdict_sets(d.dict, "name", v_cstr(name));
-	vdict_sets(d.dict, "checksum", v_cstr(sum));
-	return d;
+	static const char *const keys[] = {"name", "checksum"};
+	value vals[] = {v_cstr(name), v_cstr(sum)};
+	return small_dict(c, c->a, SHAPE_CHECKSUM, keys, vals, 2);
 }
 
 /* ---- node dicts: shaped ----
@@ -969,7 +1019,6 @@ static void kv(struct node_kv *b, const char *k, value v)
 	b->v[b->n++] = v;
 }
 
-enum { SHAPE_MODEL, SHAPE_SEED, SHAPE_OTHER, SHAPE_GENERIC_TEST, SHAPE__COUNT };
 
 static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
 {
@@ -1074,11 +1123,10 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 /* depends_on with room for the macros and nodes expected (0: unknown; lists grow from 4) */
 static value depends_dict(struct pctx *c, value *nodes_out, uint32_t nmacros, uint32_t nnodes)
 {
-	value d = new_dictn(c, 2);
-	vdict_sets(d.dict, "macros", v_list(c->a, nmacros));
+	static const char *const keys[] = {"macros", "nodes"};
 	*nodes_out = v_list(c->a, nnodes);
-	vdict_sets(d.dict, "nodes", *nodes_out);
-	return d;
+	value vals[] = {v_list(c->a, nmacros), *nodes_out};
+	return small_dict(c, c->a, SHAPE_DEPENDS, keys, vals, 2);
 }
 
 /* A string value that outlives the parse as a C string: itself when NUL terminated. */
@@ -1145,17 +1193,13 @@ static value ctx_node(struct pctx *c, const struct ninfo *n)
 	value fqn = v_list(a, (uint32_t)n->fqn.n);
 	for (size_t i = 0; i < n->fqn.n; i++)
 		vlist_push(fqn.list, v_cstr(n->fqn.v[i]));
-	value d = v_dict(a, 9);
-	vdict_sets(d.dict, "name", v_cstr(n->name));
-	vdict_sets(d.dict, "unique_id", v_cstr(n->uid));
-	vdict_sets(d.dict, "resource_type", v_cstr(graph_type_name(n->type)));
-	vdict_sets(d.dict, "package_name", v_cstr(n->pkg));
-	vdict_sets(d.dict, "original_file_path", v_cstr(n->ofp));
-	vdict_sets(d.dict, "path", v_cstr(n->path));
-	vdict_sets(d.dict, "fqn", fqn);
-	vdict_sets(d.dict, "version", v_none());
-	vdict_sets(d.dict, "config", n->config);
-	return d;
+	static const char *const keys[] = {"name", "unique_id",          "resource_type",
+	                                   "package_name", "original_file_path", "path",
+	                                   "fqn",  "version",            "config"};
+	value vals[] = {v_cstr(n->name), v_cstr(n->uid),  v_cstr(graph_type_name(n->type)),
+	                v_cstr(n->pkg),  v_cstr(n->ofp),  v_cstr(n->path),
+	                fqn,             v_none(),        n->config};
+	return small_dict(c, a, SHAPE_CTX_NODE, keys, vals, 9);
 }
 
 static const char no_macro[] = "";
@@ -2860,10 +2904,13 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.ofp = file;
 	const char *tail[1] = {full};
 	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
-	value none_sum = v_dict(&c->scratch, 2);
-	vdict_sets(none_sum.dict, "name", v_cstr("none"));
-	vdict_sets(none_sum.dict, "checksum", v_cstr(""));
-	n.checksum = persist(c, none_sum);
+	if (c->kept_none_sum.type != VT_DICT) {
+		value none_sum = v_dict(&c->scratch, 2);
+		vdict_sets(none_sum.dict, "name", v_cstr("none"));
+		vdict_sets(none_sum.dict, "checksum", v_cstr(""));
+		c->kept_none_sum = persist(c, none_sum);
+	}
+	n.checksum = c->kept_none_sum;
 	tw->n = n; /* registering checks it is new */
 	tw->nmsg_uid = (uint32_t)c->d->msgs.n - msg0;
 
@@ -2947,10 +2994,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		pn->nsrcs++;
 	}
 
-	value tm = new_dictn(c, 3);
-	vdict_sets(tm.dict, "name", v_cstr(tname));
-	vdict_sets(tm.dict, "kwargs", kwargs);
-	vdict_sets(tm.dict, "namespace", vs(ns));
+	static const char *const tm_keys[] = {"name", "kwargs", "namespace"};
+	value tm_vals[] = {v_cstr(tname), kwargs, vs(ns)};
+	value tm = small_dict(c, c->a, SHAPE_TEST_METADATA, tm_keys, tm_vals, 3);
 	struct node_kv extra;
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));

@@ -103,7 +103,7 @@ struct pctx {
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
 	value default_configs[GT__COUNT]; /* see default_config() */
 	struct kept_strs *kept_strs;      /* see keep_str() */
-	struct cget_hint { const char *k; uint32_t i, len; } hints[64]; /* see cget() */
+	struct cget_hint { const char *k; uint32_t i, len; } hints[256]; /* see cget() */
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -305,7 +305,7 @@ static value cget(struct pctx *c, value d, const char *k)
 	if (d.type != VT_DICT)
 		return v_undef();
 	const struct vdict *x = d.dict;
-	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 58];
+	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 56];
 	if (h->k == k && h->i < x->n && x->e[h->i].k.s == k && x->e[h->i].k.len == h->len &&
 	    x->e[h->i].k.type == VT_STR)
 		return x->e[h->i].v;

@@ -156,33 +156,29 @@ static const char *astr(struct pctx *c, struct str s)
 
 /* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes.
  * Each piece is measured once (the first 16; a longer list measures the rest again). */
-static char *cat_(struct arena *a, const char *first, ...)
+static char *cat_(struct arena *a, const char *const *v, size_t nv)
 {
 	enum { KEEP = 16 };
 	size_t lens[KEEP];
-	va_list ap;
-	size_t n = 0, i = 0;
-	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *), i++) {
-		size_t k = strlen(x);
+	size_t n = 0;
+	for (size_t i = 0; i < nv; i++) {
+		size_t k = strlen(v[i]);
 		if (i < KEEP)
 			lens[i] = k;
 		n += k;
 	}
-	va_end(ap);
 	char *out = arena_text(a, n + 1), *o = out;
-	i = 0;
-	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *), i++) {
-		size_t k = i < KEEP ? lens[i] : strlen(x);
-		memcpy(o, x, k);
+	for (size_t i = 0; i < nv; i++) {
+		size_t k = i < KEEP ? lens[i] : strlen(v[i]);
+		memcpy(o, v[i], k);
 		o += k;
 	}
-	va_end(ap);
 	*o = 0;
 	return out;
 }
-#define CAT(a, ...) cat_((a), __VA_ARGS__, (const char *)NULL)
+#define CAT(a, ...)                                                                                \
+	cat_((a), (const char *const[]){__VA_ARGS__},                                              \
+	     sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* a "." b "." c (c may be NULL) in the scratch arena: lookup keys that need not outlive the
  * node being parsed */

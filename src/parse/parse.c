@@ -518,7 +518,8 @@ static value clone_config(struct arena *a, value v)
 		value l = v_list(a, v.list->cap);
 		l.flags = v.flags;
 		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, clone_config(a, v.list->v[i]));
+			l.list->v[i] = clone_config(a, v.list->v[i]);
+		l.list->n = v.list->n;
 		return l;
 	}
 	if (v.type != VT_DICT)
@@ -529,10 +530,10 @@ static value clone_config(struct arena *a, value v)
 	struct vdict *x = d.dict;
 	if (s->cap) {
 		x->e = arena_alloc(a, s->cap * sizeof(*x->e));
-		for (uint32_t i = 0; i < s->n; i++) {
-			x->e[i] = s->e[i];
-			x->e[i].v = clone_config(a, s->e[i].v);
-		}
+		memcpy(x->e, s->e, s->n * sizeof(*x->e));
+		for (uint32_t i = 0; i < s->n; i++) /* (scalars are shared as they are) */
+			if (s->e[i].v.type == VT_LIST || s->e[i].v.type == VT_DICT)
+				x->e[i].v = clone_config(a, s->e[i].v);
 		x->cap = s->cap;
 	}
 	x->n = s->n;
@@ -1437,19 +1438,20 @@ static const char *named(struct pctx *c, int which, value custom, const struct n
 	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
 	if (!memo)
 		return call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
-	struct buf k = BUF_INIT;
-	buf_putc(&k, (char)('0' + which));
+	/* the key: "0" / "1", or "0:custom" (in scratch until it is kept) */
+	size_t kn = custom.type == VT_STR ? 2 + (size_t)custom.len : 1;
+	char *k = arena_text(&c->scratch, kn);
+	k[0] = (char)('0' + which);
 	if (custom.type == VT_STR) {
-		buf_putc(&k, ':');
-		buf_append(&k, custom.s, custom.len);
+		k[1] = ':';
+		memcpy(k + 2, custom.s, custom.len);
 	}
-	const char *r = map_get(&c->named, buf_str(&k));
+	const char *r = map_get(&c->named, str_make(k, kn));
 	if (!r) {
 		r = call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 		if (r)
-			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
+			map_set(&c->named, str_make(arena_strndup(c->a, k, kn), kn), (void *)r);
 	}
-	buf_release(&k);
 	return r;
 }
 
@@ -2126,8 +2128,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			pt->file = f->path;
 			pt->pkg = c->own->name;
 			pt->line = it->line;
-			char *key =
-			    arena_printf(c->a, "%s:%s:%s", kinds[k], c->own->name, nm->text);
+			char *key = CAT(c->a, kinds[k], ":", c->own->name, ":", nm->text);
 			if (map_get(&c->patches, str_from(key))) {
 				yaml_error(c->d, nm, "%s '%s' has properties in two places",
 				           kinds[k], nm->text);
@@ -2472,6 +2473,7 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
                                  value kwargs)
 {
 	struct buf b = BUF_INIT;
+	buf_grow(&b, 128); /* (most fit) */
 	buf_puts(&b, test);
 	buf_putc(&b, '_');
 	buf_puts(&b, target);
@@ -2879,6 +2881,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	/* unique id: md5 of the name and the repr of {'kwargs': kwargs with every leaf str()'d and
 	 * dicts sorted, 'name': tname, 'namespace': ns or 'None'} */
 	struct buf hb = BUF_INIT;
+	buf_grow(&hb, 256); /* (most fit) */
 	buf_puts(&hb, full);
 	buf_puts(&hb, "{'kwargs': ");
 	repr_stringified(kwargs, &hb);

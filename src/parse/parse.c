@@ -104,6 +104,8 @@ struct pctx {
 	value default_configs[GT__COUNT]; /* see default_config() */
 	struct kept_strs *kept_strs;      /* see keep_str() */
 	struct cget_hint { const char *k; uint32_t i, len; } hints[256]; /* see cget() */
+	struct macro_hit { const char *pkg, *id; char name[24]; } macro_hits[8]; /* see macro_id() */
+	uint32_t nmacro_hits;
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -1201,11 +1203,29 @@ static value ctx_node(struct pctx *c, const struct ninfo *n)
 
 static const char no_macro[] = "";
 static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name);
+static const char *macro_id_memo(struct pctx *c, const char *pkg, const char *name);
 
 /* The macro's unique id for a name called from package pkg, or NULL; remembered per worker
  * (the macros are all known before the nodes are read), so the names a project's templates
  * call again and again (ref, config, its own macros) are looked up once. */
 static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
+{
+	/* the names a worker just looked up (a project's templates call the same few) */
+	for (uint32_t i = 0; i < 8; i++)
+		if (c->macro_hits[i].pkg == pkg && pkg && !strcmp(c->macro_hits[i].name, name))
+			return c->macro_hits[i].id;
+	const char *id = macro_id_memo(c, pkg, name);
+	size_t nl = strlen(name);
+	if (pkg && nl < sizeof(c->macro_hits[0].name)) {
+		struct macro_hit *h = &c->macro_hits[c->nmacro_hits++ % 8];
+		h->pkg = pkg;
+		h->id = id;
+		memcpy(h->name, name, nl + 1);
+	}
+	return id;
+}
+
+static const char *macro_id_memo(struct pctx *c, const char *pkg, const char *name)
 {
 	struct buf *k = &c->memo_key;
 	k->n = 0;

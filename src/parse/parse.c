@@ -70,6 +70,8 @@ enum {
 	SHAPE_DEPENDS,
 	SHAPE_CHECKSUM,
 	SHAPE_TEST_METADATA,
+	SHAPE_TEST_KWARGS,
+	SHAPE_TEST_KWARGS_MODEL,
 	SHAPE__COUNT
 };
 
@@ -106,6 +108,13 @@ struct pctx {
 	struct cget_hint { const char *k; uint32_t i, len; } hints[256]; /* see cget() */
 	struct macro_hit { const char *pkg, *id; char name[24]; } macro_hits[8]; /* see macro_id() */
 	uint32_t nmacro_hits;
+	/* the node the last generic test was attached to and the strings made for it */
+	struct test_target {
+		const char *name, *table;
+		bool source;
+		int type;
+		const char *model_kw, *file_key;
+	} last_target;
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -207,11 +216,25 @@ static value vs(const char *s)
 	return s ? v_cstr(s) : v_none();
 }
 
-/* A dict of n entries with the keys of a kind (always the same array of literals) and the
- * values vals, in a. The first one of a kind is built key by key and a copy of it (in the
- * worker's arena) kept as the kind's shape; the next ones copy its keys with their hashes and
- * share its index (as shaped_dict does for node dicts: a full dict builds its own index before
- * it changes), so no key is hashed. */
+/* Keeps an empty dict with the keys of a kind (always the same array of literals) as the kind's
+ * shape for small_dict, in the worker's own arena: dicts built later share its index, so it
+ * must outlive them (never the scratch or hold arena; workers only: the shapes are per
+ * worker). */
+static void make_shape(struct pctx *c, int kind, const char *const *keys, uint32_t n)
+{
+	if (c->shapes[kind] || !c->hold || c->a == &c->scratch || c->a == c->hold)
+		return;
+	value sh = v_dict(c->a, n);
+	for (uint32_t i = 0; i < n; i++)
+		vdict_sets(sh.dict, keys[i], v_none());
+	if (sh.dict->live == n)
+		c->shapes[kind] = sh.dict;
+}
+
+/* A dict of n entries with the keys of a kind and the values vals, in a: once the kind has a
+ * shape (make_shape), its keys are copied with their hashes and its index shared (as
+ * shaped_dict does for node dicts: a full dict builds its own index before it changes), so no
+ * key is hashed. */
 static value small_dict(struct pctx *c, struct arena *a, int kind, const char *const *keys,
                         const value *vals, uint32_t n)
 {
@@ -233,12 +256,7 @@ static value small_dict(struct pctx *c, struct arena *a, int kind, const char *c
 	value d = v_dict(a, n);
 	for (uint32_t i = 0; i < n; i++)
 		vdict_sets(d.dict, keys[i], vals[i]);
-	if (!t && c->hold && d.dict->live == n) { /* (workers only: the shapes are per worker) */
-		value sh = v_dict(c->a, n);
-		for (uint32_t i = 0; i < n; i++)
-			vdict_sets(sh.dict, keys[i], v_none());
-		c->shapes[kind] = sh.dict;
-	}
+	make_shape(c, kind, keys, n);
 	return d;
 }
 
@@ -856,7 +874,8 @@ static value deep_copy(struct pctx *c, value v)
 {
 	struct arena *a = c->a;
 	if (v.type == VT_STR) {
-		if (c->hold && v.len && v.len <= KEEP_STR_MAX) {
+		if (c->hold && c->a != &c->scratch && c->a != c->hold && v.len &&
+		    v.len <= KEEP_STR_MAX) {
 			value s = v_str(keep_str(c, v.s, v.len, true), v.len);
 			s.flags = v.flags;
 			return s;
@@ -919,12 +938,13 @@ static value persist(struct pctx *c, value v)
 
 /* ---- columns ---- */
 
+static const char *const column_keys[] = {"name",        "description", "meta",   "data_type",
+                                          "constraints", "quote",       "config", "tags",
+                                          "granularity", "doc_blocks"};
+static const char *const column_cfg_keys[] = {"meta", "tags"};
+
 static value column_dict(struct pctx *c, value col)
 {
-	static const char *const keys[] = {"name",        "description", "meta",   "data_type",
-	                                   "constraints", "quote",       "config", "tags",
-	                                   "granularity", "doc_blocks"};
-	static const char *const cfg_keys[] = {"meta", "tags"};
 	value desc = cget(c, col, "description"), meta = cget(c, col, "meta");
 	value dt = cget(c, col, "data_type"), cons = cget(c, col, "constraints");
 	value q = cget(c, col, "quote"), tags = cget(c, col, "tags");
@@ -936,11 +956,11 @@ static value column_dict(struct pctx *c, value col)
 	                dt.type == VT_STR ? dt : v_none(),
 	                cons.type == VT_LIST ? cons : new_list(c),
 	                q.type == VT_BOOL ? q : v_none(),
-	                small_dict(c, c->a, SHAPE_COLUMN_CONFIG, cfg_keys, cfg_vals, 2),
+	                small_dict(c, c->a, SHAPE_COLUMN_CONFIG, column_cfg_keys, cfg_vals, 2),
 	                tags.type == VT_LIST ? tags : new_list(c),
 	                v_none(),
 	                new_list(c)};
-	return small_dict(c, c->a, SHAPE_COLUMN, keys, vals, 10);
+	return small_dict(c, c->a, SHAPE_COLUMN, column_keys, vals, 10);
 }
 
 static value columns_dict(struct pctx *c, value cols)
@@ -969,6 +989,8 @@ static value scratch_config(struct pctx *c, enum gtype t)
 
 static value scratch_columns(struct pctx *c, value cols)
 {
+	make_shape(c, SHAPE_COLUMN, column_keys, ARRAY_LEN(column_keys));
+	make_shape(c, SHAPE_COLUMN_CONFIG, column_cfg_keys, ARRAY_LEN(column_cfg_keys));
 	struct arena *keep = c->a;
 	c->a = &c->scratch;
 	value v = columns_dict(c, cols);
@@ -2873,16 +2895,37 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		if (cfg.dict->e[i].k.type == VT_STR && cfg.dict->e[i].v.type == VT_STR &&
 		    render_yml(c, file, &cfg.dict->e[i].v) < 0)
 			return -1;
-	if (t->column)
-		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
-	const char *model_kw =
-	    t->source ? CAT(c->a, "{{ get_where_subquery(source('", t->target_name, "', '", t->table,
-	                    "')) }}")
-	              : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name, "')) }}");
-	vdict_sets(kwargs.dict, "model", v_cstr(model_kw));
-	value kw = v_dict(c->a, kwargs.dict->live);
-	dict_update(kw, kwargs);
-	kwargs = kw;
+	/* the strings a node's tests share (a column's tests follow one another) */
+	struct test_target *tt = &c->last_target;
+	if (tt->name != t->target_name || tt->table != t->table || tt->source != t->source ||
+	    tt->type != an->type) {
+		tt->name = t->target_name;
+		tt->table = t->table;
+		tt->source = t->source;
+		tt->type = an->type;
+		tt->model_kw = t->source ? CAT(c->a, "{{ get_where_subquery(source('", t->target_name,
+		                               "', '", t->table, "')) }}")
+		                         : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name,
+		                               "')) }}");
+		tt->file_key = CAT(c->a,
+		                   t->source                 ? "sources."
+		                   : an->type == GT_SNAPSHOT ? "snapshots."
+		                                             : "models.",
+		                   t->target_name);
+	}
+	if (!kwargs.dict->live) { /* (the usual case: no arguments) */
+		static const char *const keys[] = {"column_name", "model"};
+		value vals[] = {v_cstr(t->column ? t->column : ""), v_cstr(tt->model_kw)};
+		kwargs = t->column ? small_dict(c, c->a, SHAPE_TEST_KWARGS, keys, vals, 2)
+		                   : small_dict(c, c->a, SHAPE_TEST_KWARGS_MODEL, keys + 1, vals + 1, 1);
+	} else {
+		if (t->column)
+			vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
+		vdict_sets(kwargs.dict, "model", v_cstr(tt->model_kw));
+		value kw = v_dict(c->a, kwargs.dict->live);
+		dict_update(kw, kwargs);
+		kwargs = kw;
+	}
 
 	const char *prefix = t->source ? (ns ? CAT(c->a, "source_", ns, "_", tname)
 	                                     : CAT(c->a, "source_", tname))
@@ -3019,12 +3062,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	struct node_kv extra;
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));
-	kv(&extra, "file_key_name",
-	   v_cstr(CAT(c->a,
-	              t->source                  ? "sources."
-	              : an->type == GT_SNAPSHOT ? "snapshots."
-	                                        : "models.",
-	              t->target_name)));
+	kv(&extra, "file_key_name", v_cstr(tt->file_key));
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);

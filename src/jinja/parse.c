@@ -209,8 +209,25 @@ static void note_unknown(struct parser *p, const struct token *tk, const char *k
 	p->unknown_name = name;
 }
 
+/* Whether the expression at the current token is a lone literal: a string, number, followed by
+ * what ends an argument, item or tag (none of the loops below would take another token). */
+static bool lone_literal(struct parser *p)
+{
+	int t = cur(p)->type;
+	if (t != T_STRING && t != T_INT && t != T_FLOAT)
+		return false;
+	const struct token *nx = peek(p, 1);
+	if (nx->type == T_VAR_END || nx->type == T_BLOCK_END)
+		return true;
+	return nx->type == T_OP && (nx->op == ',' || nx->op == ')' || nx->op == ']' ||
+	                            nx->op == '}' || nx->op == ':');
+}
+
 static struct node *parse_expr(struct parser *p)
 {
+	/* ref('x'), materialized='view': the node parse_primary makes, without the levels */
+	if (!p->failed && lone_literal(p))
+		return parse_primary(p);
 	if (!enter(p))
 		return NULL;
 	const struct token *unknown_before = p->unknown;

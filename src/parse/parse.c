@@ -57,6 +57,24 @@ struct pextra {
 	int line;
 };
 
+/* The kinds of dicts built with the same keys again and again: node dicts (shaped_dict) and
+ * small parts of them (small_dict). */
+enum {
+	SHAPE_MODEL,
+	SHAPE_SEED,
+	SHAPE_OTHER,
+	SHAPE_GENERIC_TEST,
+	SHAPE_CTX_NODE,
+	SHAPE_COLUMN,
+	SHAPE_COLUMN_CONFIG,
+	SHAPE_DEPENDS,
+	SHAPE_CHECKSUM,
+	SHAPE_TEST_METADATA,
+	SHAPE_TEST_KWARGS,
+	SHAPE_TEST_KWARGS_MODEL,
+	SHAPE__COUNT
+};
+
 struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
@@ -80,11 +98,23 @@ struct pctx {
 	struct map named;    /* naming results that depend only on the custom name: see named() */
 	struct map macro_ids; /* "pkg\0name" -> macro unique id or no_macro: see macro_id() */
 	struct buf memo_key;  /* macro_id()'s key */
-	struct vdict *shapes[4]; /* the first node dict of each kind: see shaped_dict() */
+	struct vdict *shapes[SHAPE__COUNT]; /* see shaped_dict() and small_dict() */
+	value kept_none_sum;                /* a generic test's checksum, once persisted */
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
 	value default_configs[GT__COUNT]; /* see default_config() */
+	struct kept_strs *kept_strs;      /* see keep_str() */
+	struct cget_hint { const char *k; uint32_t i, len; } hints[256]; /* see cget() */
+	struct macro_hit { const char *pkg, *id; char name[24]; } macro_hits[8]; /* see macro_id() */
+	uint32_t nmacro_hits;
+	/* the node the last generic test was attached to and the strings made for it */
+	struct test_target {
+		const char *name, *table;
+		bool source;
+		int type;
+		const char *model_kw, *file_key;
+	} last_target;
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -141,27 +171,31 @@ static const char *astr(struct pctx *c, struct str s)
 	return arena_strndup(c->a, s.p, s.n);
 }
 
-/* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes. */
-static char *cat_(struct arena *a, const char *first, ...)
+/* The strings joined, in a: a cheaper arena_printf("%s%s...") for the names every node makes.
+ * Each piece is measured once (the first 16; a longer list measures the rest again). */
+static char *cat_(struct arena *a, const char *const *v, size_t nv)
 {
-	va_list ap;
+	enum { KEEP = 16 };
+	size_t lens[KEEP];
 	size_t n = 0;
-	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *))
-		n += strlen(x);
-	va_end(ap);
+	for (size_t i = 0; i < nv; i++) {
+		size_t k = strlen(v[i]);
+		if (i < KEEP)
+			lens[i] = k;
+		n += k;
+	}
 	char *out = arena_text(a, n + 1), *o = out;
-	va_start(ap, first);
-	for (const char *x = first; x; x = va_arg(ap, const char *)) {
-		size_t k = strlen(x);
-		memcpy(o, x, k);
+	for (size_t i = 0; i < nv; i++) {
+		size_t k = i < KEEP ? lens[i] : strlen(v[i]);
+		memcpy(o, v[i], k);
 		o += k;
 	}
-	va_end(ap);
 	*o = 0;
 	return out;
 }
-#define CAT(a, ...) cat_((a), __VA_ARGS__, (const char *)NULL)
+#define CAT(a, ...)                                                                                \
+	cat_((a), (const char *const[]){__VA_ARGS__},                                              \
+	     sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* a "." b "." c (c may be NULL) in the scratch arena: lookup keys that need not outlive the
  * node being parsed */
@@ -186,6 +220,50 @@ static const char *tmp_join(struct pctx *c, const char *a, const char *b, const 
 static value vs(const char *s)
 {
 	return s ? v_cstr(s) : v_none();
+}
+
+/* Keeps an empty dict with the keys of a kind (always the same array of literals) as the kind's
+ * shape for small_dict, in the worker's own arena: dicts built later share its index, so it
+ * must outlive them (never the scratch or hold arena; workers only: the shapes are per
+ * worker). */
+static void make_shape(struct pctx *c, int kind, const char *const *keys, uint32_t n)
+{
+	if (c->shapes[kind] || !c->hold || c->a == &c->scratch || c->a == c->hold)
+		return;
+	value sh = v_dict(c->a, n);
+	for (uint32_t i = 0; i < n; i++)
+		vdict_sets(sh.dict, keys[i], v_none());
+	if (sh.dict->live == n)
+		c->shapes[kind] = sh.dict;
+}
+
+/* A dict of n entries with the keys of a kind and the values vals, in a: once the kind has a
+ * shape (make_shape), its keys are copied with their hashes and its index shared (as
+ * shaped_dict does for node dicts: a full dict builds its own index before it changes), so no
+ * key is hashed. */
+static value small_dict(struct pctx *c, struct arena *a, int kind, const char *const *keys,
+                        const value *vals, uint32_t n)
+{
+	const struct vdict *t = c->shapes[kind];
+	bool same = t && t->n == n && t->live == n;
+	for (uint32_t i = 0; same && i < n; i++)
+		same = t->e[i].k.s == keys[i];
+	if (same) {
+		value d = v_dict(a, 0);
+		struct vdict *x = d.dict;
+		x->e = arena_alloc(a, n * sizeof(*x->e));
+		for (uint32_t i = 0; i < n; i++)
+			x->e[i] = (struct ventry){t->e[i].k, vals[i], t->e[i].hash};
+		x->n = x->cap = x->live = n;
+		x->index = t->index;
+		x->icap = t->icap;
+		return d;
+	}
+	value d = v_dict(a, n);
+	for (uint32_t i = 0; i < n; i++)
+		vdict_sets(d.dict, keys[i], vals[i]);
+	make_shape(c, kind, keys, n);
+	return d;
 }
 
 /* Containers start without room: most node dicts hold many that stay empty (meta, grants,
@@ -238,6 +316,27 @@ static value dget(value d, const char *k)
 	if (d.type == VT_DICT && vdict_gets(d.dict, str_from(k), &out))
 		return out;
 	return v_undef();
+}
+
+/* dget for the keys a node's parse reads again and again (a config's "meta", "tags", "alias"
+ * ...): the key's literal is remembered with the index it was found at, and a dict holding that
+ * very literal at that index (a config cloned from the default one, a kept part whose strings
+ * are the literals: keep_str) answers without hashing. Per worker. */
+static value cget(struct pctx *c, value d, const char *k)
+{
+	if (d.type != VT_DICT)
+		return v_undef();
+	const struct vdict *x = d.dict;
+	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 56];
+	if (h->k == k && h->i < x->n && x->e[h->i].k.s == k && x->e[h->i].k.len == h->len &&
+	    x->e[h->i].k.type == VT_STR)
+		return x->e[h->i].v;
+	size_t len = strlen(k);
+	const struct ventry *e = vdict_entry(x, v_str(k, len));
+	if (!e)
+		return v_undef();
+	*h = (struct cget_hint){k, (uint32_t)(e - x->e), (uint32_t)len};
+	return e->v;
 }
 
 static const char *dget_str(struct pctx *c, value d, const char *k)
@@ -445,7 +544,8 @@ static value clone_config(struct arena *a, value v)
 		value l = v_list(a, v.list->cap);
 		l.flags = v.flags;
 		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, clone_config(a, v.list->v[i]));
+			l.list->v[i] = clone_config(a, v.list->v[i]);
+		l.list->n = v.list->n;
 		return l;
 	}
 	if (v.type != VT_DICT)
@@ -456,10 +556,10 @@ static value clone_config(struct arena *a, value v)
 	struct vdict *x = d.dict;
 	if (s->cap) {
 		x->e = arena_alloc(a, s->cap * sizeof(*x->e));
-		for (uint32_t i = 0; i < s->n; i++) {
-			x->e[i] = s->e[i];
-			x->e[i].v = clone_config(a, s->e[i].v);
-		}
+		memcpy(x->e, s->e, s->n * sizeof(*x->e));
+		for (uint32_t i = 0; i < s->n; i++) /* (scalars are shared as they are) */
+			if (s->e[i].v.type == VT_LIST || s->e[i].v.type == VT_DICT)
+				x->e[i].v = clone_config(a, s->e[i].v);
 		x->cap = s->cap;
 	}
 	x->n = s->n;
@@ -472,6 +572,8 @@ static value clone_config(struct arena *a, value v)
 	return d;
 }
 
+static void seed_kept_strs(struct pctx *c, value v);
+
 /* A node's config before the project's and its own: the worker builds each type's once (in its
  * hold arena) and copies it, which costs no hashing. */
 static value default_config(struct pctx *c, enum gtype t)
@@ -483,6 +585,7 @@ static value default_config(struct pctx *c, enum gtype t)
 		c->a = c->hold;
 		c->default_configs[t] = build_default_config(c, t);
 		c->a = keep;
+		seed_kept_strs(c, c->default_configs[t]);
 	}
 	return clone_config(c->a, c->default_configs[t]);
 }
@@ -622,14 +725,28 @@ static uint64_t shape_hash(value v)
 
 static bool same_shape(value a, value b);
 
-/* same_shape, answering the common case of a shared key or part without a call */
+/* same_shape, answering the common cases without a call: a shared key or part, a scalar, an
+ * empty container */
 static inline bool same_entry(value a, value b)
 {
-	if (a.type == b.type && a.flags == b.flags &&
-	    (a.type == VT_STR ? a.s == b.s && a.len == b.len
-	                      : (a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr))
+	if (a.type != b.type || a.flags != b.flags)
+		return false;
+	switch (a.type) {
+	case VT_NONE:
 		return true;
-	return same_shape(a, b);
+	case VT_BOOL:
+		return a.b == b.b;
+	case VT_INT:
+		return a.i == b.i;
+	case VT_STR:
+		return a.len == b.len && (a.s == b.s || !memcmp(a.s, b.s, a.len));
+	case VT_LIST:
+		return a.list == b.list || (!a.list->n && !b.list->n) || same_shape(a, b);
+	case VT_DICT:
+		return a.dict == b.dict || (!a.dict->live && !b.dict->live) || same_shape(a, b);
+	default:
+		return same_shape(a, b);
+	}
 }
 
 static bool same_shape(value a, value b)
@@ -656,22 +773,28 @@ static bool same_shape(value a, value b)
 		if (a.list->n != b.list->n)
 			return false;
 		for (uint32_t i = 0; i < a.list->n; i++)
-			if (!same_shape(a.list->v[i], b.list->v[i]))
+			if (!same_entry(a.list->v[i], b.list->v[i]))
 				return false;
 		return true;
 	case VT_DICT: {
-		if (a.dict->live != b.dict->live)
+		const struct vdict *x = a.dict, *y = b.dict;
+		if (x->live != y->live)
 			return false;
+		if (x->n == x->live && y->n == y->live) { /* no holes (the usual case) */
+			for (uint32_t i = 0; i < x->n; i++)
+				if (!same_entry(x->e[i].k, y->e[i].k) || !same_entry(x->e[i].v, y->e[i].v))
+					return false;
+			return true;
+		}
 		uint32_t i = 0, j = 0;
 		for (;;) {
-			while (i < a.dict->n && a.dict->e[i].k.type == VT_UNDEF)
+			while (i < x->n && x->e[i].k.type == VT_UNDEF)
 				i++;
-			while (j < b.dict->n && b.dict->e[j].k.type == VT_UNDEF)
+			while (j < y->n && y->e[j].k.type == VT_UNDEF)
 				j++;
-			if (i == a.dict->n || j == b.dict->n)
-				return i == a.dict->n && j == b.dict->n;
-			if (!same_entry(a.dict->e[i].k, b.dict->e[j].k) ||
-			    !same_entry(a.dict->e[i].v, b.dict->e[j].v))
+			if (i == x->n || j == y->n)
+				return i == x->n && j == y->n;
+			if (!same_entry(x->e[i].k, y->e[j].k) || !same_entry(x->e[i].v, y->e[j].v))
 				return false;
 			i++;
 			j++;
@@ -682,9 +805,87 @@ static bool same_shape(value a, value b)
 	}
 }
 
-static value deep_copy(struct arena *a, value v)
+/* The strings persist() keeps, by their bytes: a kept part takes the pointer kept before for
+ * equal bytes, so kept parts share their keys and strings and compare with a fresh part built
+ * from the same source by pointer (same_shape). The table starts with the strings of the default
+ * configs (literals: they live as long as the program), so the keys of a node's config, cloned
+ * from a default one, are the kept config's keys themselves. Per worker, in its hold arena (the
+ * table is rebuilt each phase, as the default configs are). */
+struct kept_str {
+	const char *s;
+	uint32_t len;
+	uint64_t h;
+};
+struct kept_strs {
+	struct kept_str *e;
+	uint32_t n, cap; /* cap: a power of two */
+};
+
+#define KEEP_STR_MAX 128 /* longer strings are copied, not looked up */
+
+static struct kept_str *kept_slot(struct kept_strs *t, const char *p, uint32_t n, uint64_t h)
 {
+	uint32_t j = (uint32_t)h & (t->cap - 1);
+	while (t->e[j].s && !(t->e[j].h == h && t->e[j].len == n && !memcmp(t->e[j].s, p, n)))
+		j = (j + 1) & (t->cap - 1);
+	return &t->e[j];
+}
+
+/* The kept pointer for the bytes of v (a string), entered as p (which must outlive the parse
+ * result) when none is kept yet. */
+static const char *keep_str(struct pctx *c, const char *p, uint32_t n, bool copy)
+{
+	struct kept_strs *t = c->kept_strs;
+	if (!t) {
+		t = c->kept_strs = arena_zalloc(c->hold, sizeof(*t));
+		t->cap = 128;
+		t->e = arena_zalloc(c->hold, t->cap * sizeof(*t->e));
+	}
+	uint64_t h = str_hash(str_make(p, n));
+	struct kept_str *e = kept_slot(t, p, n, h);
+	if (e->s)
+		return e->s;
+	if ((t->n + 1) * 2 > t->cap) {
+		struct kept_strs big = {arena_zalloc(c->hold, 2 * t->cap * sizeof(*t->e)), t->n,
+		                        2 * t->cap};
+		for (uint32_t i = 0; i < t->cap; i++)
+			if (t->e[i].s)
+				*kept_slot(&big, t->e[i].s, t->e[i].len, t->e[i].h) = t->e[i];
+		*t = big;
+		e = kept_slot(t, p, n, h);
+	}
+	*e = (struct kept_str){copy ? arena_strndup(c->a, p, n) : p, n, h};
+	t->n++;
+	return e->s;
+}
+
+/* Enters the strings of a default config (literals) in the kept strings. */
+static void seed_kept_strs(struct pctx *c, value v)
+{
+	if (v.type == VT_STR && v.len && v.len <= KEEP_STR_MAX) {
+		keep_str(c, v.s, v.len, false);
+	} else if (v.type == VT_LIST) {
+		for (uint32_t i = 0; i < v.list->n; i++)
+			seed_kept_strs(c, v.list->v[i]);
+	} else if (v.type == VT_DICT) {
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->e[i].k.type != VT_UNDEF) {
+				seed_kept_strs(c, v.dict->e[i].k);
+				seed_kept_strs(c, v.dict->e[i].v);
+			}
+	}
+}
+
+static value deep_copy(struct pctx *c, value v)
+{
+	struct arena *a = c->a;
 	if (v.type == VT_STR) {
+		if (c->hold && c->a != &c->scratch && c->a != c->hold && v.len &&
+		    v.len <= KEEP_STR_MAX) {
+			value s = v_str(keep_str(c, v.s, v.len, true), v.len);
+			s.flags = v.flags;
+			return s;
+		}
 		value s = v_strdup(a, v.s, v.len);
 		s.flags = v.flags;
 		return s;
@@ -693,7 +894,7 @@ static value deep_copy(struct arena *a, value v)
 		value l = v_list(a, v.list->n);
 		l.flags = v.flags;
 		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, deep_copy(a, v.list->v[i]));
+			vlist_push(l.list, deep_copy(c, v.list->v[i]));
 		return l;
 	}
 	if (v.type == VT_DICT) {
@@ -701,8 +902,8 @@ static value deep_copy(struct arena *a, value v)
 		d.flags = v.flags;
 		for (uint32_t i = 0; i < v.dict->n; i++)
 			if (v.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(d.dict, deep_copy(a, v.dict->e[i].k),
-				          deep_copy(a, v.dict->e[i].v));
+				vdict_set(d.dict, deep_copy(c, v.dict->e[i].k),
+				          deep_copy(c, v.dict->e[i].v));
 		return d;
 	}
 	return v;
@@ -727,7 +928,7 @@ static value persist(struct pctx *c, value v)
 	if (old && same_shape(*old, v)) {
 		kept = *old;
 	} else {
-		kept = deep_copy(c->a, v);
+		kept = deep_copy(c, v);
 		if (!old) { /* (a hash collision keeps its own copy) */
 			char *key = arena_alloc(c->a, sizeof(h)); /* the map borrows its keys */
 			memcpy(key, &h, sizeof(h));
@@ -743,29 +944,29 @@ static value persist(struct pctx *c, value v)
 
 /* ---- columns ---- */
 
+static const char *const column_keys[] = {"name",        "description", "meta",   "data_type",
+                                          "constraints", "quote",       "config", "tags",
+                                          "granularity", "doc_blocks"};
+static const char *const column_cfg_keys[] = {"meta", "tags"};
+
 static value column_dict(struct pctx *c, value col)
 {
-	value d = new_dictn(c, 10);
-	vdict_sets(d.dict, "name", or_default(dget(col, "name"), v_cstr("")));
-	value desc = dget(col, "description");
-	vdict_sets(d.dict, "description", desc.type == VT_STR ? desc : v_cstr(""));
-	value meta = dget(col, "meta");
-	vdict_sets(d.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value dt = dget(col, "data_type");
-	vdict_sets(d.dict, "data_type", dt.type == VT_STR ? dt : v_none());
-	value cons = dget(col, "constraints");
-	vdict_sets(d.dict, "constraints", cons.type == VT_LIST ? cons : new_list(c));
-	value q = dget(col, "quote");
-	vdict_sets(d.dict, "quote", q.type == VT_BOOL ? q : v_none());
-	value cfg = new_dictn(c, 2);
-	vdict_sets(cfg.dict, "meta", meta.type == VT_DICT ? meta : new_dict(c));
-	value tags = dget(col, "tags");
-	vdict_sets(cfg.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
-	vdict_sets(d.dict, "config", cfg);
-	vdict_sets(d.dict, "tags", tags.type == VT_LIST ? tags : new_list(c));
-	vdict_sets(d.dict, "granularity", v_none());
-	vdict_sets(d.dict, "doc_blocks", new_list(c));
-	return d;
+	value desc = cget(c, col, "description"), meta = cget(c, col, "meta");
+	value dt = cget(c, col, "data_type"), cons = cget(c, col, "constraints");
+	value q = cget(c, col, "quote"), tags = cget(c, col, "tags");
+	value cfg_vals[] = {meta.type == VT_DICT ? meta : new_dict(c),
+	                    tags.type == VT_LIST ? tags : new_list(c)};
+	value vals[] = {or_default(cget(c, col, "name"), v_cstr("")),
+	                desc.type == VT_STR ? desc : v_cstr(""),
+	                meta.type == VT_DICT ? meta : new_dict(c),
+	                dt.type == VT_STR ? dt : v_none(),
+	                cons.type == VT_LIST ? cons : new_list(c),
+	                q.type == VT_BOOL ? q : v_none(),
+	                small_dict(c, c->a, SHAPE_COLUMN_CONFIG, column_cfg_keys, cfg_vals, 2),
+	                tags.type == VT_LIST ? tags : new_list(c),
+	                v_none(),
+	                new_list(c)};
+	return small_dict(c, c->a, SHAPE_COLUMN, column_keys, vals, 10);
 }
 
 static value columns_dict(struct pctx *c, value cols)
@@ -775,7 +976,7 @@ static value columns_dict(struct pctx *c, value cols)
 		return d;
 	for (uint32_t i = 0; i < cols.list->n; i++) {
 		value col = cols.list->v[i];
-		value name = dget(col, "name");
+		value name = cget(c, col, "name");
 		if (name.type == VT_STR)
 			vdict_set(d.dict, name, column_dict(c, col));
 	}
@@ -794,6 +995,8 @@ static value scratch_config(struct pctx *c, enum gtype t)
 
 static value scratch_columns(struct pctx *c, value cols)
 {
+	make_shape(c, SHAPE_COLUMN, column_keys, ARRAY_LEN(column_keys));
+	make_shape(c, SHAPE_COLUMN_CONFIG, column_cfg_keys, ARRAY_LEN(column_cfg_keys));
 	struct arena *keep = c->a;
 	c->a = &c->scratch;
 	value v = columns_dict(c, cols);
@@ -814,10 +1017,9 @@ struct ninfo {
 
 static value checksum_dict(struct pctx *c, const char *name, const char *sum)
 {
-	value d = new_dictn(c, 2);
-	vdict_sets(d.dict, "name", v_cstr(name));
-	vdict_sets(d.dict, "checksum", v_cstr(sum));
-	return d;
+	static const char *const keys[] = {"name", "checksum"};
+	value vals[] = {v_cstr(name), v_cstr(sum)};
+	return small_dict(c, c->a, SHAPE_CHECKSUM, keys, vals, 2);
 }
 
 /* ---- node dicts: shaped ----
@@ -844,7 +1046,6 @@ static void kv(struct node_kv *b, const char *k, value v)
 	b->v[b->n++] = v;
 }
 
-enum { SHAPE_MODEL, SHAPE_SEED, SHAPE_OTHER, SHAPE_GENERIC_TEST, SHAPE__COUNT };
 
 static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
 {
@@ -894,8 +1095,8 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 	kv(&b, "description", n->description.type == VT_STR ? n->description : v_cstr(""));
 	kv(&b, "columns", n->columns);
 	kv(&b, "meta", n->meta);
-	kv(&b, "group", or_default(dget(n->config, "group"), v_none()));
-	value docs = dget(n->config, "docs");
+	kv(&b, "group", or_default(cget(c, n->config, "group"), v_none()));
+	value docs = cget(c, n->config, "docs");
 	if (docs.type == VT_UNDEF) {
 		if (c->kept_docs.type != VT_DICT) {
 			value dd = v_dict(&c->scratch, 2);
@@ -933,7 +1134,7 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 		kv(&b, "contract", c->kept_contract);
 	}
 	if (n->type == GT_MODEL) {
-		kv(&b, "access", or_default(dget(n->config, "access"), v_cstr("protected")));
+		kv(&b, "access", or_default(cget(c, n->config, "access"), v_cstr("protected")));
 		kv(&b, "constraints", new_list(c));
 		kv(&b, "version", v_none());
 		kv(&b, "latest_version", v_none());
@@ -949,11 +1150,10 @@ static value build_node_dict(struct pctx *c, const struct ninfo *n, const struct
 /* depends_on with room for the macros and nodes expected (0: unknown; lists grow from 4) */
 static value depends_dict(struct pctx *c, value *nodes_out, uint32_t nmacros, uint32_t nnodes)
 {
-	value d = new_dictn(c, 2);
-	vdict_sets(d.dict, "macros", v_list(c->a, nmacros));
+	static const char *const keys[] = {"macros", "nodes"};
 	*nodes_out = v_list(c->a, nnodes);
-	vdict_sets(d.dict, "nodes", *nodes_out);
-	return d;
+	value vals[] = {v_list(c->a, nmacros), *nodes_out};
+	return small_dict(c, c->a, SHAPE_DEPENDS, keys, vals, 2);
 }
 
 /* A string value that outlives the parse as a C string: itself when NUL terminated. */
@@ -977,7 +1177,7 @@ static const char **tags_of(struct pctx *c, value tags, uint32_t *n)
 /* Registers the node (or files it under disabled); NULL when disabled or on error. */
 static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict, enum gtable tab)
 {
-	value en = dget(n->config, "enabled");
+	value en = cget(c, n->config, "enabled");
 	if (en.type == VT_BOOL && !en.b) {
 		value l;
 		if (!vdict_gets(c->disabled.dict, str_from(n->uid), &l)) {
@@ -1003,7 +1203,7 @@ static struct gnode *add_node(struct pctx *c, const struct ninfo *n, value dict,
 	g->nfqn = (uint32_t)n->fqn.n;
 	g->tags = tags_of(c, n->tags, &g->ntags);
 	g->config = n->config;
-	value grp = dget(n->config, "group");
+	value grp = cget(c, n->config, "group");
 	g->group = grp.type == VT_STR ? astr(c, v_as_str(grp)) : NULL;
 	if (n->type == GT_MODEL)
 		g->access = "protected";
@@ -1020,26 +1220,40 @@ static value ctx_node(struct pctx *c, const struct ninfo *n)
 	value fqn = v_list(a, (uint32_t)n->fqn.n);
 	for (size_t i = 0; i < n->fqn.n; i++)
 		vlist_push(fqn.list, v_cstr(n->fqn.v[i]));
-	value d = v_dict(a, 9);
-	vdict_sets(d.dict, "name", v_cstr(n->name));
-	vdict_sets(d.dict, "unique_id", v_cstr(n->uid));
-	vdict_sets(d.dict, "resource_type", v_cstr(graph_type_name(n->type)));
-	vdict_sets(d.dict, "package_name", v_cstr(n->pkg));
-	vdict_sets(d.dict, "original_file_path", v_cstr(n->ofp));
-	vdict_sets(d.dict, "path", v_cstr(n->path));
-	vdict_sets(d.dict, "fqn", fqn);
-	vdict_sets(d.dict, "version", v_none());
-	vdict_sets(d.dict, "config", n->config);
-	return d;
+	static const char *const keys[] = {"name", "unique_id",          "resource_type",
+	                                   "package_name", "original_file_path", "path",
+	                                   "fqn",  "version",            "config"};
+	value vals[] = {v_cstr(n->name), v_cstr(n->uid),  v_cstr(graph_type_name(n->type)),
+	                v_cstr(n->pkg),  v_cstr(n->ofp),  v_cstr(n->path),
+	                fqn,             v_none(),        n->config};
+	return small_dict(c, a, SHAPE_CTX_NODE, keys, vals, 9);
 }
 
 static const char no_macro[] = "";
 static const char *macro_id_find(struct pctx *c, const char *pkg, const char *name);
+static const char *macro_id_memo(struct pctx *c, const char *pkg, const char *name);
 
 /* The macro's unique id for a name called from package pkg, or NULL; remembered per worker
  * (the macros are all known before the nodes are read), so the names a project's templates
  * call again and again (ref, config, its own macros) are looked up once. */
 static const char *macro_id(struct pctx *c, const char *pkg, const char *name)
+{
+	/* the names a worker just looked up (a project's templates call the same few) */
+	for (uint32_t i = 0; i < 8; i++)
+		if (c->macro_hits[i].pkg == pkg && pkg && !strcmp(c->macro_hits[i].name, name))
+			return c->macro_hits[i].id;
+	const char *id = macro_id_memo(c, pkg, name);
+	size_t nl = strlen(name);
+	if (pkg && nl < sizeof(c->macro_hits[0].name)) {
+		struct macro_hit *h = &c->macro_hits[c->nmacro_hits++ % 8];
+		h->pkg = pkg;
+		h->id = id;
+		memcpy(h->name, name, nl + 1);
+	}
+	return id;
+}
+
+static const char *macro_id_memo(struct pctx *c, const char *pkg, const char *name)
 {
 	struct buf *k = &c->memo_key;
 	k->n = 0;
@@ -1081,7 +1295,7 @@ static void push_macro(value depends, const char *id)
 static void add_macro_deps(struct pctx *c, value depends, const char *pkg, const char **names,
                            size_t n)
 {
-	value l = dget(depends, "macros");
+	value l = cget(c, depends, "macros");
 	for (size_t i = 0; i < n; i++) {
 		const char *id = macro_id(c, pkg, names[i]);
 		if (!id)
@@ -1221,11 +1435,11 @@ static struct patch *find_patch(struct pctx *c, const char *kind, const char *na
  * meta are the kept config's own, as the node dict shows them. */
 static void keep_config(struct pctx *c, struct ninfo *n)
 {
-	bool meta_in_config = dget(n->config, "meta").type != VT_UNDEF;
+	bool meta_in_config = cget(c, n->config, "meta").type != VT_UNDEF;
 	n->config = persist(c, n->config);
 	n->unrendered = persist(c, n->unrendered);
-	n->meta = meta_in_config ? dget(n->config, "meta") : persist(c, n->meta);
-	n->tags = or_default(dget(n->config, "tags"), new_list(c));
+	n->meta = meta_in_config ? cget(c, n->config, "meta") : persist(c, n->meta);
+	n->tags = or_default(cget(c, n->config, "tags"), new_list(c));
 }
 
 /* Fills database/schema/alias/relation_name of n from its config. */
@@ -1272,19 +1486,20 @@ static const char *named(struct pctx *c, int which, value custom, const struct n
 	            (custom.type == VT_UNDEF || custom.type == VT_NONE || custom.type == VT_STR);
 	if (!memo)
 		return call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
-	struct buf k = BUF_INIT;
-	buf_putc(&k, (char)('0' + which));
+	/* the key: "0" / "1", or "0:custom" (in scratch until it is kept) */
+	size_t kn = custom.type == VT_STR ? 2 + (size_t)custom.len : 1;
+	char *k = arena_text(&c->scratch, kn);
+	k[0] = (char)('0' + which);
 	if (custom.type == VT_STR) {
-		buf_putc(&k, ':');
-		buf_append(&k, custom.s, custom.len);
+		k[1] = ':';
+		memcpy(k + 2, custom.s, custom.len);
 	}
-	const char *r = map_get(&c->named, buf_str(&k));
+	const char *r = map_get(&c->named, str_make(k, kn));
 	if (!r) {
 		r = call_naming(c, pkg, macro, custom, lazy_ctx(c, n, node), file);
 		if (r)
-			map_set(&c->named, str_make(arena_strndup(c->a, k.p, k.n), k.n), (void *)r);
+			map_set(&c->named, str_make(arena_strndup(c->a, k, kn), kn), (void *)r);
 	}
-	buf_release(&k);
 	return r;
 }
 
@@ -1292,7 +1507,7 @@ static const char *named(struct pctx *c, int which, value custom, const struct n
  * non-empty string, else the node's name (nodes are unversioned here), so it is not called. */
 static const char *alias_of(struct pctx *c, const struct ninfo *n, value *node)
 {
-	value custom = dget(n->config, "alias");
+	value custom = cget(c, n->config, "alias");
 	if (c->plain_naming[2] < 0)
 		c->plain_naming[2] = dbts_own_naming(c, "generate_alias_name");
 	if (!c->plain_naming[2] ||
@@ -1307,12 +1522,12 @@ static int name_node(struct pctx *c, struct ninfo *n)
 {
 	value node = v_undef(); /* the naming macros' `model`, when one is called */
 	/* a snapshot's legacy target_database / target_schema win over the naming macros */
-	value tdb = n->type == GT_SNAPSHOT ? dget(n->config, "target_database") : v_undef();
-	value tsc = n->type == GT_SNAPSHOT ? dget(n->config, "target_schema") : v_undef();
+	value tdb = n->type == GT_SNAPSHOT ? cget(c, n->config, "target_database") : v_undef();
+	value tsc = n->type == GT_SNAPSHOT ? cget(c, n->config, "target_schema") : v_undef();
 	n->db = tdb.type == VT_STR && tdb.len ? astr(c, v_as_str(tdb))
-	                                      : named(c, 0, dget(n->config, "database"), n, &node);
+	                                      : named(c, 0, cget(c, n->config, "database"), n, &node);
 	n->schema = tsc.type == VT_STR && tsc.len ? astr(c, v_as_str(tsc))
-	                                          : named(c, 1, dget(n->config, "schema"), n, &node);
+	                                          : named(c, 1, cget(c, n->config, "schema"), n, &node);
 	if (!n->alias)
 		n->alias = alias_of(c, n, &node);
 	if (!n->db || !n->schema || !n->alias)
@@ -1351,10 +1566,10 @@ static bool nonempty(value v)
 /* dbt's SnapshotConfig.final_validate: what a snapshot's config must hold. */
 static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 {
-	value strategy = dget(n->config, "strategy"), cols = dget(n->config, "check_cols");
-	value mat = dget(n->config, "materialized");
+	value strategy = cget(c, n->config, "strategy"), cols = cget(c, n->config, "check_cols");
+	value mat = cget(c, n->config, "materialized");
 	const char *msg = NULL;
-	if (!nonempty(strategy) || !nonempty(dget(n->config, "unique_key")))
+	if (!nonempty(strategy) || !nonempty(cget(c, n->config, "unique_key")))
 		msg = "Snapshots must be configured with a 'strategy' and 'unique_key'.";
 	else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "check")) {
 		if (!nonempty(cols))
@@ -1368,7 +1583,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 			return -1;
 		}
 	} else if (strategy.type == VT_STR && str_eqc(v_as_str(strategy), "timestamp")) {
-		if (!nonempty(dget(n->config, "updated_at")))
+		if (!nonempty(cget(c, n->config, "updated_at")))
 			msg = "A snapshot configured with the timestamp strategy must specify an "
 			      "updated_at configuration.";
 		else if (nonempty(cols))
@@ -1381,7 +1596,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 		return -1;
 	}
 	/* snapshot_meta_column_names is a record in dbt: its five names, in order, null when unset */
-	value names = dget(n->config, "snapshot_meta_column_names");
+	value names = cget(c, n->config, "snapshot_meta_column_names");
 	if (names.type != VT_DICT && names.type != VT_UNDEF && names.type != VT_NONE) {
 		node_error(c, n->ofp, 0, "Invalid config for snapshot %s: snapshot_meta_column_names "
 		           "must be a mapping", n->name);
@@ -1391,7 +1606,7 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 	                                   "dbt_updated_at", "dbt_is_deleted"};
 	value full = v_dict(&c->scratch, 5);
 	for (size_t i = 0; i < ARRAY_LEN(meta); i++)
-		vdict_sets(full.dict, meta[i], or_default(dget(names, meta[i]), v_none()));
+		vdict_sets(full.dict, meta[i], or_default(cget(c, names, meta[i]), v_none()));
 	vdict_sets(n->config.dict, "snapshot_meta_column_names", full);
 	return 0;
 }
@@ -1439,7 +1654,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	                                                      : "models",
 	                                n.name);
 	fn->pt = pt;
-	value pcfg = pt ? dget(pt->v, "config") : v_undef();
+	value pcfg = pt ? cget(c, pt->v, "config") : v_undef();
 	if (pt)
 		n.patch_path = CAT(c->a, pt->pkg, "://", pt->file);
 
@@ -1464,7 +1679,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	n.sources = new_list(c);
 	pn->refs_list = type == GT_SEED ? v_undef() : n.refs;
 	pn->srcs_list = type == GT_SEED ? v_undef() : n.sources;
-	pn->macros_list = dget(n.depends, "macros");
+	pn->macros_list = cget(c, n.depends, "macros");
 
 	if (type == GT_SEED) {
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
@@ -1507,19 +1722,19 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	project_config_finish(sa, n.config);
 	if (type == GT_SNAPSHOT && snapshot_config_check(c, &n) < 0)
 		return -1;
-	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
-	n.description = pt ? dget(pt->v, "description") : v_undef();
-	n.columns = persist(c, scratch_columns(c, pt ? dget(pt->v, "columns") : v_undef()));
-	if (pt && dget(pt->v, "meta").type == VT_DICT)
-		dict_update(n.meta, dget(pt->v, "meta"));
+	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
+	n.description = pt ? cget(c, pt->v, "description") : v_undef();
+	n.columns = persist(c, scratch_columns(c, pt ? cget(c, pt->v, "columns") : v_undef()));
+	if (pt && cget(c, pt->v, "meta").type == VT_DICT)
+		dict_update(n.meta, cget(c, pt->v, "meta"));
 	keep_config(c, &n);
 
 	if (name_node(c, &n) < 0)
 		return -1;
 	if (type == GT_TEST)
 		n.relation = v_none();
-	if (dget(n.config, "materialized").type == VT_STR &&
-	    str_eqc(v_as_str(dget(n.config, "materialized")), "ephemeral"))
+	if (cget(c, n.config, "materialized").type == VT_STR &&
+	    str_eqc(v_as_str(cget(c, n.config, "materialized")), "ephemeral"))
 		n.relation = v_none();
 
 	fn->dict = build_node_dict(c, &n, NULL,
@@ -1970,8 +2185,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			pt->file = f->path;
 			pt->pkg = c->own->name;
 			pt->line = it->line;
-			char *key =
-			    arena_printf(c->a, "%s:%s:%s", kinds[k], c->own->name, nm->text);
+			char *key = CAT(c->a, kinds[k], ":", c->own->name, ":", nm->text);
 			if (map_get(&c->patches, str_from(key))) {
 				yaml_error(c->d, nm, "%s '%s' has properties in two places",
 				           kinds[k], nm->text);
@@ -2262,18 +2476,25 @@ static bool is_word_char(char ch)
 	       ch == '_';
 }
 
-static void flat_push(struct arena *a, value v, struct buf *parts, bool *first)
+/* "__" then str(v) with every run of non-word characters as one "_" */
+static void flat_push(value v, struct buf *parts, bool *first)
 {
-	(void)a;
 	struct buf s = BUF_INIT;
-	jinja_to_str(v, &s);
+	struct str t;
+	if (v.type == VT_STR) {
+		t = v_as_str(v);
+	} else {
+		jinja_to_str(v, &s);
+		t = buf_str(&s);
+	}
 	if (!*first)
-		buf_puts(parts, "__");
+		buf_append(parts, "__", 2);
 	*first = false;
+	buf_grow(parts, t.n);
 	bool in_run = false;
-	for (size_t i = 0; i < s.n; i++) {
-		if (is_word_char(s.p[i])) {
-			buf_putc(parts, s.p[i]);
+	for (size_t i = 0; i < t.n; i++) {
+		if (is_word_char(t.p[i])) {
+			buf_putc(parts, t.p[i]);
 			in_run = false;
 		} else if (!in_run) {
 			buf_putc(parts, '_');
@@ -2283,22 +2504,25 @@ static void flat_push(struct arena *a, value v, struct buf *parts, bool *first)
 	buf_release(&s);
 }
 
-static int cmp_key(const void *x, const void *y)
-{
-	const struct ventry *a = *(const struct ventry *const *)x,
-	                    *b = *(const struct ventry *const *)y;
-	return str_cmp(v_as_str(a->k), v_as_str(b->k));
-}
+#define SORT_STACK 16
 
-/* The dict's string-keyed entries, sorted by key. Caller frees. */
-static const struct ventry **sorted_entries(value d, uint32_t *n)
+/* The dict's string-keyed entries, sorted by key: in stack (room for SORT_STACK) when they fit,
+ * else in memory the caller frees (the result is not stack). */
+static const struct ventry **sorted_entries(value d, uint32_t *n, const struct ventry **stack)
 {
 	*n = 0;
-	const struct ventry **v = xcalloc(d.dict->n + 1, sizeof(*v));
+	const struct ventry **v =
+	    d.dict->n <= SORT_STACK ? stack : xcalloc(d.dict->n + 1, sizeof(*v));
 	for (uint32_t i = 0; i < d.dict->n; i++)
 		if (d.dict->e[i].k.type == VT_STR)
 			v[(*n)++] = &d.dict->e[i];
-	qsort(v, *n, sizeof(*v), cmp_key);
+	for (uint32_t i = 1; i < *n; i++) { /* (few: an insertion sort) */
+		const struct ventry *x = v[i];
+		uint32_t j = i;
+		for (; j > 0 && str_cmp(v_as_str(v[j - 1]->k), v_as_str(x->k)) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 	return v;
 }
 
@@ -2306,11 +2530,16 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
                                  value kwargs)
 {
 	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s_%s_", test, target);
+	buf_grow(&b, 128); /* (most fit) */
+	buf_puts(&b, test);
+	buf_putc(&b, '_');
+	buf_puts(&b, target);
+	buf_putc(&b, '_');
 	bool first = true;
 	if (kwargs.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry **e = sorted_entries(kwargs, &n);
+		const struct ventry *stack[SORT_STACK];
+		const struct ventry **e = sorted_entries(kwargs, &n, stack);
 		for (uint32_t i = 0; i < n; i++) {
 			if (str_eqc(v_as_str(e[i]->k), "model"))
 				continue;
@@ -2318,15 +2547,16 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
 			if (v.type == VT_DICT) {
 				for (uint32_t j = 0; j < v.dict->n; j++)
 					if (v.dict->e[j].k.type != VT_UNDEF)
-						flat_push(a, v.dict->e[j].v, &b, &first);
+						flat_push(v.dict->e[j].v, &b, &first);
 			} else if (v.type == VT_LIST) {
 				for (uint32_t j = 0; j < v.list->n; j++)
-					flat_push(a, v.list->v[j], &b, &first);
+					flat_push(v.list->v[j], &b, &first);
 			} else {
-				flat_push(a, v, &b, &first);
+				flat_push(v, &b, &first);
 			}
 		}
-		free(e);
+		if (e != stack)
+			free(e);
 	}
 	if (first) /* no kwargs: f"{test}_{target}_" + "" keeps the trailing underscore off */
 		b.n--;
@@ -2335,29 +2565,41 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
 	return r;
 }
 
-/* Every leaf str()'d, dicts sorted by key: what dbt hashes. */
-static value stringify(struct pctx *c, value v)
+/* repr() of v with every leaf str()'d and dicts sorted by key (what dbt hashes), written
+ * without building that value. */
+static void repr_stringified(value v, struct buf *out)
 {
 	if (v.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry **e = sorted_entries(v, &n);
-		value d = v_dict(&c->scratch, n + 1);
-		for (uint32_t i = 0; i < n; i++)
-			vdict_set(d.dict, e[i]->k, stringify(c, e[i]->v));
-		free(e);
-		return d;
+		const struct ventry *stack[SORT_STACK];
+		const struct ventry **e = sorted_entries(v, &n, stack);
+		buf_putc(out, '{');
+		for (uint32_t i = 0; i < n; i++) {
+			if (i)
+				buf_append(out, ", ", 2);
+			v_repr_str(v_as_str(e[i]->k), out);
+			buf_append(out, ": ", 2);
+			repr_stringified(e[i]->v, out);
+		}
+		buf_putc(out, '}');
+		if (e != stack)
+			free(e);
+	} else if (v.type == VT_LIST) {
+		buf_putc(out, '[');
+		for (uint32_t i = 0; i < v.list->n; i++) {
+			if (i)
+				buf_append(out, ", ", 2);
+			repr_stringified(v.list->v[i], out);
+		}
+		buf_putc(out, ']');
+	} else if (v.type == VT_STR) {
+		v_repr_str(v_as_str(v), out);
+	} else {
+		struct buf s = BUF_INIT;
+		jinja_to_str(v, &s);
+		v_repr_str(buf_str(&s), out);
+		buf_release(&s);
 	}
-	if (v.type == VT_LIST) {
-		value l = v_list(&c->scratch, v.list->n + 1);
-		for (uint32_t i = 0; i < v.list->n; i++)
-			vlist_push(l.list, stringify(c, v.list->v[i]));
-		return l;
-	}
-	struct buf b = BUF_INIT;
-	jinja_to_str(v, &b);
-	value s = v_buf(&c->scratch, &b);
-	buf_release(&b);
-	return s;
 }
 
 static const char *const test_config_keys[] = {
@@ -2622,7 +2864,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	if (entry.type == VT_STR) {
 		tname = astr(c, v_as_str(entry));
 	} else if (entry.type == VT_DICT) {
-		value tn = dget(entry, "test_name");
+		value tn = cget(c, entry, "test_name");
 		if (tn.type == VT_STR) {
 			tname = astr(c, v_as_str(tn));
 			args = entry;
@@ -2675,16 +2917,37 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		if (cfg.dict->e[i].k.type == VT_STR && cfg.dict->e[i].v.type == VT_STR &&
 		    render_yml(c, file, &cfg.dict->e[i].v) < 0)
 			return -1;
-	if (t->column)
-		vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
-	const char *model_kw =
-	    t->source ? CAT(c->a, "{{ get_where_subquery(source('", t->target_name, "', '", t->table,
-	                    "')) }}")
-	              : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name, "')) }}");
-	vdict_sets(kwargs.dict, "model", v_cstr(model_kw));
-	value kw = v_dict(c->a, kwargs.dict->live);
-	dict_update(kw, kwargs);
-	kwargs = kw;
+	/* the strings a node's tests share (a column's tests follow one another) */
+	struct test_target *tt = &c->last_target;
+	if (tt->name != t->target_name || tt->table != t->table || tt->source != t->source ||
+	    tt->type != an->type) {
+		tt->name = t->target_name;
+		tt->table = t->table;
+		tt->source = t->source;
+		tt->type = an->type;
+		tt->model_kw = t->source ? CAT(c->a, "{{ get_where_subquery(source('", t->target_name,
+		                               "', '", t->table, "')) }}")
+		                         : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name,
+		                               "')) }}");
+		tt->file_key = CAT(c->a,
+		                   t->source                 ? "sources."
+		                   : an->type == GT_SNAPSHOT ? "snapshots."
+		                                             : "models.",
+		                   t->target_name);
+	}
+	if (!kwargs.dict->live) { /* (the usual case: no arguments) */
+		static const char *const keys[] = {"column_name", "model"};
+		value vals[] = {v_cstr(t->column ? t->column : ""), v_cstr(tt->model_kw)};
+		kwargs = t->column ? small_dict(c, c->a, SHAPE_TEST_KWARGS, keys, vals, 2)
+		                   : small_dict(c, c->a, SHAPE_TEST_KWARGS_MODEL, keys + 1, vals + 1, 1);
+	} else {
+		if (t->column)
+			vdict_sets(kwargs.dict, "column_name", v_cstr(t->column));
+		vdict_sets(kwargs.dict, "model", v_cstr(tt->model_kw));
+		value kw = v_dict(c->a, kwargs.dict->live);
+		dict_update(kw, kwargs);
+		kwargs = kw;
+	}
 
 	const char *prefix = t->source ? (ns ? CAT(c->a, "source_", ns, "_", tname)
 	                                     : CAT(c->a, "source_", tname))
@@ -2700,14 +2963,18 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		char *ident = arena_printf(c->a, "%s_%s", prefix, target);
 		short_name = arena_printf(c->a, "%.30s_%s", ident, md);
 	}
-	/* unique id: md5 of the name and the repr of {kwargs, name, namespace} */
-	value meta = v_dict(&c->scratch, 3);
-	vdict_sets(meta.dict, "kwargs", stringify(c, kwargs));
-	vdict_sets(meta.dict, "name", v_cstr(tname));
-	vdict_sets(meta.dict, "namespace", v_cstr(ns ? ns : "None"));
+	/* unique id: md5 of the name and the repr of {'kwargs': kwargs with every leaf str()'d and
+	 * dicts sorted, 'name': tname, 'namespace': ns or 'None'} */
 	struct buf hb = BUF_INIT;
+	buf_grow(&hb, 256); /* (most fit) */
 	buf_puts(&hb, full);
-	v_to_repr(meta, &hb);
+	buf_puts(&hb, "{'kwargs': ");
+	repr_stringified(kwargs, &hb);
+	buf_puts(&hb, ", 'name': ");
+	v_repr_str(str_from(tname), &hb);
+	buf_puts(&hb, ", 'namespace': ");
+	v_repr_str(str_from(ns ? ns : "None"), &hb);
+	buf_putc(&hb, '}');
 	char md[33];
 	md5_hex(hb.p, hb.n, md);
 	buf_release(&hb);
@@ -2721,10 +2988,13 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.ofp = file;
 	const char *tail[1] = {full};
 	make_fqn(c, pkg, t->f->relative_path, tail, 1, &n.fqn);
-	value none_sum = v_dict(&c->scratch, 2);
-	vdict_sets(none_sum.dict, "name", v_cstr("none"));
-	vdict_sets(none_sum.dict, "checksum", v_cstr(""));
-	n.checksum = persist(c, none_sum);
+	if (c->kept_none_sum.type != VT_DICT) {
+		value none_sum = v_dict(&c->scratch, 2);
+		vdict_sets(none_sum.dict, "name", v_cstr("none"));
+		vdict_sets(none_sum.dict, "checksum", v_cstr(""));
+		c->kept_none_sum = persist(c, none_sum);
+	}
+	n.checksum = c->kept_none_sum;
 	tw->n = n; /* registering checks it is new */
 	tw->nmsg_uid = (uint32_t)c->d->msgs.n - msg0;
 
@@ -2743,9 +3013,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	    0)
 		return -1;
 	dict_update(n.unrendered, cfg);
-	n.meta = or_default(dget(n.config, "meta"), v_dict(sa, 0));
+	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
 	keep_config(c, &n);
-	value alias = dget(n.config, "alias");
+	value alias = cget(c, n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
 	if (name_node(c, &n) < 0)
 		return -1;
@@ -2763,11 +3033,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	n.sources = v_list(c->a, t->source ? 1 : 0);
 	pn->refs_list = n.refs;
 	pn->srcs_list = n.sources;
-	pn->macros_list = dget(n.depends, "macros");
+	pn->macros_list = cget(c, n.depends, "macros");
 	if (tk->mid)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->mid));
+		vlist_push(cget(c, n.depends, "macros").list, v_cstr(tk->mid));
 	if (tk->gws)
-		vlist_push(dget(n.depends, "macros").list, v_cstr(tk->gws));
+		vlist_push(cget(c, n.depends, "macros").list, v_cstr(tk->gws));
 
 	/* refs: the attached node first, then those named in the arguments */
 	struct dbt_capture cap;
@@ -2808,19 +3078,13 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		pn->nsrcs++;
 	}
 
-	value tm = new_dictn(c, 3);
-	vdict_sets(tm.dict, "name", v_cstr(tname));
-	vdict_sets(tm.dict, "kwargs", kwargs);
-	vdict_sets(tm.dict, "namespace", vs(ns));
+	static const char *const tm_keys[] = {"name", "kwargs", "namespace"};
+	value tm_vals[] = {v_cstr(tname), kwargs, vs(ns)};
+	value tm = small_dict(c, c->a, SHAPE_TEST_METADATA, tm_keys, tm_vals, 3);
 	struct node_kv extra;
 	extra.n = 0;
 	kv(&extra, "column_name", vs(t->column));
-	kv(&extra, "file_key_name",
-	   v_cstr(CAT(c->a,
-	              t->source                  ? "sources."
-	              : an->type == GT_SNAPSHOT ? "snapshots."
-	                                        : "models.",
-	              t->target_name)));
+	kv(&extra, "file_key_name", v_cstr(tt->file_key));
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);

@@ -289,26 +289,53 @@ static void vdict_reindex(struct vdict *d, uint32_t icap)
 /* Small dicts are searched linearly; the index is built once they grow. */
 #define VDICT_LINEAR 8
 
+/* A dict without an index (up to VDICT_LINEAR entries) is searched linearly; a string key is
+ * compared by its bytes there, without hashing it (only a string equals a string). */
+static const struct ventry *vdict_linear(const struct vdict *d, value key)
+{
+	if (key.type == VT_STR) {
+		for (uint32_t i = 0; i < d->n; i++) {
+			const struct ventry *e = &d->e[i];
+			if (e->k.type == VT_STR && e->k.len == key.len &&
+			    (e->k.s == key.s || !memcmp(e->k.s, key.s, key.len)))
+				return e;
+		}
+		return NULL;
+	}
+	uint64_t h = v_hash(key);
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct ventry *e = &d->e[i];
+		if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key))
+			return e;
+	}
+	return NULL;
+}
+
 bool vdict_get(const struct vdict *d, value key, value *out)
 {
 	if (!d->live)
 		return false;
-	uint64_t h = v_hash(key);
 	if (!d->icap) {
-		for (uint32_t i = 0; i < d->n; i++) {
-			const struct ventry *e = &d->e[i];
-			if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
-				*out = e->v;
-				return true;
-			}
-		}
-		return false;
+		const struct ventry *e = vdict_linear(d, key);
+		if (e)
+			*out = e->v;
+		return e != NULL;
 	}
-	uint32_t ix = d->index[vdict_find(d, key, h)];
+	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
 	if (!ix)
 		return false;
 	*out = d->e[ix - 1].v;
 	return true;
+}
+
+const struct ventry *vdict_entry(const struct vdict *d, value key)
+{
+	if (!d->live)
+		return NULL;
+	if (!d->icap)
+		return vdict_linear(d, key);
+	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
+	return ix ? &d->e[ix - 1] : NULL;
 }
 
 bool vdict_gets(const struct vdict *d, struct str key, value *out)
@@ -571,17 +598,37 @@ static bool py_printable(uint32_t cp)
 	return true;
 }
 
+/* The end of the run of printable ASCII other than q and the backslash from i: eight bytes at a
+ * time while none of them is a byte to escape or decode. */
+static size_t plain_run(const unsigned char *p, size_t i, size_t n, unsigned char q)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+#define HAS_ZERO(x) (((x) - ones) & ~(x) & high)
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		uint64_t del = w ^ (ones * 0x7f), quote = w ^ (ones * q), bs = w ^ (ones * '\\');
+		if (((w - ones * 0x20) & ~w & high) | (w & high) | HAS_ZERO(del) | HAS_ZERO(quote) |
+		    HAS_ZERO(bs))
+			break;
+	}
+#undef HAS_ZERO
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != q && p[i] != '\\')
+		i++;
+	return i;
+}
+
 void v_repr_str(struct str s, struct buf *out)
 {
-	bool sq = memchr(s.p, '\'', s.n) != NULL, dq = memchr(s.p, '"', s.n) != NULL;
+	bool sq = memchr(s.p, '\'', s.n) != NULL, dq = sq && memchr(s.p, '"', s.n) != NULL;
 	char q = sq && !dq ? '"' : '\'';
+	if (!out->max) /* (a bounded buffer grows only as far as it takes) */
+		buf_grow(out, s.n + 2);
 	buf_putc(out, q);
 	const unsigned char *p = (const unsigned char *)s.p;
 	for (size_t i = 0; i < s.n;) {
 		/* a run of printable ASCII other than the quote and the backslash: as it is */
-		size_t j = i;
-		while (j < s.n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != (unsigned char)q && p[j] != '\\')
-			j++;
+		size_t j = plain_run(p, i, s.n, (unsigned char)q);
 		if (j > i) {
 			buf_append(out, p + i, j - i);
 			i = j;

@@ -166,6 +166,8 @@ void vlist_remove(struct vlist *l, uint32_t at);
 /* ---- dicts (insertion-ordered, any hashable key) ---- */
 bool vdict_get(const struct vdict *d, value key, value *out);
 bool vdict_gets(const struct vdict *d, struct str key, value *out); /* string key */
+/* The entry holding key (d->e + its index), or NULL. */
+const struct ventry *vdict_entry(const struct vdict *d, value key);
 /* d[key] when d is a dict holding the string key, else VT_UNDEF; v_item_str: the str or NULL. */
 value v_item(value d, const char *key);
 const char *v_item_str(value d, const char *key);

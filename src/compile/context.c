@@ -1,5 +1,6 @@
 /* The dbt Jinja context: the functions and objects dbt puts in front of every model, macro,
  * hook and test, for the parse phase (record ref/source/config) and the execute phase. */
+#include <pthread.h>
 #include <time.h>
 
 #include "compile_int.h"
@@ -590,26 +591,80 @@ void dbt_context_install(struct jinja_env *env)
 	dbt_runtime_install(env);
 }
 
+/* The render context's keys, in the order dbt_render_setup has always set them. Every render
+ * makes the same dict shape, so the entries (keys, hashes) and the hash index are made once with
+ * vdict_sets and copied per render: the same dict the sets would build, without hashing and
+ * comparing 13 keys each time. */
+enum {
+	CTX_TARGET, CTX_EXECUTE, CTX_THIS, CTX_MODEL, CTX_FLAGS, CTX_INVOCATION_ID, CTX_RUN_STARTED_AT,
+	CTX_PROJECT_NAME, CTX_CONFIG, CTX_ADAPTER, CTX_GRAPH, CTX_SELECTED_RESOURCES, CTX_CONTEXT,
+	CTX_NKEYS
+};
+static const char *const ctx_keys[CTX_NKEYS] = {
+	"target", "execute", "this", "model", "flags", "invocation_id", "run_started_at",
+	"project_name", "config", "adapter", "graph", "selected_resources", "context",
+};
+#define CTX_CAP 16
+#define CTX_ICAP_MAX 64
+static struct {
+	struct ventry e[CTX_NKEYS];
+	uint32_t index[CTX_ICAP_MAX];
+	uint32_t icap;
+} ctx_proto;
+static pthread_once_t ctx_proto_once = PTHREAD_ONCE_INIT;
+
+static void ctx_proto_init(void)
+{
+	struct arena a;
+	arena_init(&a);
+	value d = v_dict(&a, CTX_CAP);
+	for (int i = 0; i < CTX_NKEYS; i++)
+		vdict_sets(d.dict, ctx_keys[i], v_none());
+	/* the keys are distinct literals, so nothing was replaced and the entries did not move */
+	if (d.dict->n != CTX_NKEYS || d.dict->cap != CTX_CAP || d.dict->icap > CTX_ICAP_MAX)
+		silt_abort("render context prototype: unexpected dict shape");
+	memcpy(ctx_proto.e, d.dict->e, sizeof(ctx_proto.e));
+	ctx_proto.icap = d.dict->icap;
+	if (d.dict->icap)
+		memcpy(ctx_proto.index, d.dict->index, d.dict->icap * sizeof(uint32_t));
+	arena_release(&a);
+}
+
+static value ctx_dict(struct arena *a)
+{
+	pthread_once(&ctx_proto_once, ctx_proto_init);
+	value ctx = v_dict(a, CTX_CAP);
+	struct vdict *d = ctx.dict;
+	memcpy(d->e, ctx_proto.e, sizeof(ctx_proto.e));
+	d->n = d->live = CTX_NKEYS;
+	if (ctx_proto.icap) {
+		d->icap = ctx_proto.icap;
+		d->index = arena_alloc(a, ctx_proto.icap * sizeof(uint32_t));
+		memcpy(d->index, ctx_proto.index, ctx_proto.icap * sizeof(uint32_t));
+	}
+	return ctx;
+}
+
 void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render *opts)
 {
 	const struct dbt_project_info *p = r->proj;
-	value ctx = v_dict(a, 16);
-	vdict_sets(ctx.dict, "target", p->target.type == VT_DICT ? p->target : v_dict(a, 0));
-	vdict_sets(ctx.dict, "execute", v_bool(r->phase == DBT_EXECUTE));
-	vdict_sets(ctx.dict, "this", r->this.type != VT_UNDEF ? r->this : v_none());
-	vdict_sets(ctx.dict, "model", r->node.type == VT_DICT ? r->node : v_dict(a, 0));
-	vdict_sets(ctx.dict, "flags", p->flags.type == VT_DICT ? p->flags : v_dict(a, 0));
-	vdict_sets(ctx.dict, "invocation_id", v_cstr(p->invocation_id ? p->invocation_id : ""));
-	vdict_sets(ctx.dict, "run_started_at",
-	           p->run_started_at.type != VT_UNDEF ? p->run_started_at : dbt_now_utc(a));
-	vdict_sets(ctx.dict, "project_name", v_cstr(p->root_package ? p->root_package : ""));
-	vdict_sets(ctx.dict, "config", v_obj(a, &config_class, NULL));
-	vdict_sets(ctx.dict, "adapter", v_obj(a, &adapter_class, NULL));
+	value ctx = ctx_dict(a);
+	struct ventry *e = ctx.dict->e;
+	e[CTX_TARGET].v = p->target.type == VT_DICT ? p->target : v_dict(a, 0);
+	e[CTX_EXECUTE].v = v_bool(r->phase == DBT_EXECUTE);
+	e[CTX_THIS].v = r->this.type != VT_UNDEF ? r->this : v_none();
+	e[CTX_MODEL].v = r->node.type == VT_DICT ? r->node : v_dict(a, 0);
+	e[CTX_FLAGS].v = p->flags.type == VT_DICT ? p->flags : v_dict(a, 0);
+	e[CTX_INVOCATION_ID].v = v_cstr(p->invocation_id ? p->invocation_id : "");
+	e[CTX_RUN_STARTED_AT].v = p->run_started_at.type != VT_UNDEF ? p->run_started_at : dbt_now_utc(a);
+	e[CTX_PROJECT_NAME].v = v_cstr(p->root_package ? p->root_package : "");
+	e[CTX_CONFIG].v = v_obj(a, &config_class, NULL);
+	e[CTX_ADAPTER].v = v_obj(a, &adapter_class, NULL);
 	/* dbt's flat graph is empty while parsing; selected_resources is [] outside a run */
-	vdict_sets(ctx.dict, "graph", r->phase == DBT_EXECUTE && p->graph.type == VT_DICT ? p->graph : v_dict(a, 0));
-	vdict_sets(ctx.dict, "selected_resources",
-	           p->selected_resources.type == VT_LIST ? p->selected_resources : v_list(a, 0));
-	vdict_sets(ctx.dict, "context", ctx);
+	e[CTX_GRAPH].v = r->phase == DBT_EXECUTE && p->graph.type == VT_DICT ? p->graph : v_dict(a, 0);
+	e[CTX_SELECTED_RESOURCES].v =
+	    p->selected_resources.type == VT_LIST ? p->selected_resources : v_list(a, 0);
+	e[CTX_CONTEXT].v = ctx;
 	r->ctx = ctx;
 	/* unqualified macro names: the node's package, then the root project, then dbt's */
 	memset(r->scopes, 0, sizeof(r->scopes));
@@ -617,7 +672,9 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 	uint32_t n = 0;
 	for (int i = 0; i < 3; i++) {
 		value nsv;
-		if (!order[i] || !jinja_get_global(r->env, order[i], &nsv) || nsv.type != VT_DICT)
+		/* a name already looked up gives the same dict, which would be skipped */
+		if (!order[i] || (i == 1 && order[0] && !strcmp(order[0], order[1])) ||
+		    !jinja_get_global(r->env, order[i], &nsv) || nsv.type != VT_DICT)
 			continue;
 		bool dup = false;
 		for (uint32_t k = 0; k < n; k++)

@@ -29,7 +29,7 @@ static void lex_error(struct lexer *lx, size_t off, const char *fmt, const char 
 }
 
 /* Moves pos to `to`, keeping line/line_start right. */
-static void advance(struct lexer *lx, size_t to)
+static void advance_scan(struct lexer *lx, size_t to)
 {
 	const char *p = lx->src + lx->pos, *end = lx->src + to;
 	while (p < end) {
@@ -41,6 +41,13 @@ static void advance(struct lexer *lx, size_t to)
 		p = nl + 1;
 	}
 	lx->pos = to;
+}
+static inline void advance(struct lexer *lx, size_t to)
+{
+	if (to > lx->pos)
+		advance_scan(lx, to);
+	else
+		lx->pos = to;
 }
 
 static inline struct token *push(struct lexer *lx, int type, size_t off)
@@ -363,10 +370,18 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 		switch (c) {
 		case '\'':
 		case '"': {
+			/* the newlines inside the string are counted after its token, which
+			 * takes the line it starts on */
 			size_t q = p + 1;
+			int lines = 0;
+			size_t lstart = 0;
 			while (q < len && s[q] != (char)c) {
 				if (s[q] == '\\')
 					q++;
+				if (q < len && s[q] == '\n') {
+					lines++;
+					lstart = q + 1;
+				}
 				q++;
 			}
 			if (q >= len) {
@@ -375,8 +390,11 @@ static size_t lex_tag(struct lexer *lx, size_t p, char close, bool *strip)
 			}
 			struct token *tk = push(lx, T_STRING, p);
 			tk->s = decode_string(lx, s + p + 1, q - p - 1);
-			lx->pos = p;
-			advance(lx, q + 1); /* newlines inside the string */
+			if (lines) {
+				lx->line += lines;
+				lx->line_start = lstart;
+			}
+			lx->pos = q + 1;
 			p = q + 1;
 			continue;
 		}

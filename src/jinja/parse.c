@@ -60,7 +60,8 @@ static void expected(struct parser *p, const char *what)
 }
 
 static bool is_op(struct parser *p, int op) { return cur(p)->type == T_OP && cur(p)->op == op; }
-static bool is_name(struct parser *p, const char *name)
+/* inlined, so the name's length is known at compile time */
+static inline __attribute__((always_inline)) bool is_name(struct parser *p, const char *name)
 {
 	return cur(p)->type == T_NAME && str_eqc(cur(p)->s, name);
 }
@@ -71,7 +72,7 @@ static bool accept_op(struct parser *p, int op)
 	next(p);
 	return true;
 }
-static bool accept_name(struct parser *p, const char *name)
+static inline __attribute__((always_inline)) bool accept_name(struct parser *p, const char *name)
 {
 	if (!is_name(p, name))
 		return false;
@@ -1217,13 +1218,18 @@ static struct node *parse_body(struct parser *p, const char *const *end_tokens, 
 					break;
 				}
 				/* a stray end tag */
-				static const char *const stray[] = { "endif", "endfor", "endmacro", "endcall", "endset", "endfilter", "elif", "else", "endmaterialization", "endtest", "enddocs", "endsnapshot", "endraw" };
+				static const struct str stray[] = {
+					STR("endif"), STR("endfor"), STR("endmacro"), STR("endcall"),
+					STR("endset"), STR("endfilter"), STR("elif"), STR("else"),
+					STR("endmaterialization"), STR("endtest"), STR("enddocs"),
+					STR("endsnapshot"), STR("endraw"),
+				};
 				for (size_t i = 0; i < ARRAY_LEN(stray); i++) {
-					if (str_eqc(name->s, stray[i])) {
+					if (str_eq(name->s, stray[i])) {
 						if (nend)
-							error_at(p, name, "expected '%s', got '%s'", end_tokens[nend - 1], stray[i]);
+							error_at(p, name, "expected '%s', got '%s'", end_tokens[nend - 1], stray[i].p);
 						else
-							error_at(p, name, "unexpected '%s'", stray[i]);
+							error_at(p, name, "unexpected '%s'", stray[i].p);
 						break;
 					}
 				}

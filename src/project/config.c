@@ -9,16 +9,39 @@ enum merge { M_CLOBBER, M_APPEND, M_UPDATE, M_DICT_KEY_APPEND };
 
 static enum merge merge_of(struct str k)
 {
-	static const char *const append[] = {"pre-hook", "post-hook", "tags", "packages"};
-	static const char *const update[] = {"meta", "quoting", "column_types", "docs", "contract"};
-	for (size_t i = 0; i < ARRAY_LEN(append); i++)
-		if (str_eqc(k, append[i]))
+	/* by length first: this runs for every config key of every node */
+#define K_IS(lit) (k.n == sizeof(lit) - 1 && !memcmp(k.p, lit, sizeof(lit) - 1))
+	switch (k.n) {
+	case 4:
+		if (K_IS("tags"))
 			return M_APPEND;
-	for (size_t i = 0; i < ARRAY_LEN(update); i++)
-		if (str_eqc(k, update[i]))
+		if (K_IS("meta") || K_IS("docs"))
 			return M_UPDATE;
-	if (str_eqc(k, "grants"))
-		return M_DICT_KEY_APPEND;
+		break;
+	case 6:
+		if (K_IS("grants"))
+			return M_DICT_KEY_APPEND;
+		break;
+	case 7:
+		if (K_IS("quoting"))
+			return M_UPDATE;
+		break;
+	case 8:
+		if (K_IS("pre-hook") || K_IS("packages"))
+			return M_APPEND;
+		if (K_IS("contract"))
+			return M_UPDATE;
+		break;
+	case 9:
+		if (K_IS("post-hook"))
+			return M_APPEND;
+		break;
+	case 12:
+		if (K_IS("column_types"))
+			return M_UPDATE;
+		break;
+	}
+#undef K_IS
 	return M_CLOBBER;
 }
 
@@ -31,24 +54,22 @@ static void type_error(struct diag *d, struct str key, value v)
 	buf_release(&b);
 }
 
-int project_config_merge(struct arena *a, value acc, value partial, struct diag *d)
+/* Merges one config (key, v) into acc as dbt's per-key behaviour says: 0, or -1 with an
+ * error in d. kv is the key's value (a string), used as it is when no hook name is translated. */
+static int merge_entry(struct arena *a, value acc, value kv, value v, struct diag *d)
 {
-	if (partial.type != VT_DICT)
-		return 0;
 	int rc = 0;
-	for (uint32_t i = 0; i < partial.dict->n; i++) {
-		struct ventry *e = &partial.dict->e[i];
-		if (e->k.type != VT_STR)
-			continue;
-		struct str key = v_as_str(e->k);
-		/* translate_hook_names: pre_hook/post_hook are written pre-hook/post-hook */
-		if (str_eqc(key, "pre_hook"))
-			key = STR("pre-hook");
-		else if (str_eqc(key, "post_hook"))
-			key = STR("post-hook");
-		value kv = v_strs(key), old;
-		bool had = vdict_get(acc.dict, kv, &old);
-		value v = e->v;
+	struct str key = v_as_str(kv);
+	/* translate_hook_names: pre_hook/post_hook are written pre-hook/post-hook */
+	if (key.n == 8 && !memcmp(key.p, "pre_hook", 8))
+		key = STR("pre-hook"), kv = v_strs(key);
+	else if (key.n == 9 && !memcmp(key.p, "post_hook", 9))
+		key = STR("post-hook"), kv = v_strs(key);
+	else
+		kv = v_strs(key);
+	value old;
+	bool had = vdict_get(acc.dict, kv, &old);
+	{
 		switch (merge_of(key)) {
 		case M_CLOBBER:
 			vdict_set(acc.dict, kv, v);
@@ -117,6 +138,19 @@ int project_config_merge(struct arena *a, value acc, value partial, struct diag 
 	return rc;
 }
 
+int project_config_merge(struct arena *a, value acc, value partial, struct diag *d)
+{
+	if (partial.type != VT_DICT)
+		return 0;
+	int rc = 0;
+	for (uint32_t i = 0; i < partial.dict->n; i++) {
+		struct ventry *e = &partial.dict->e[i];
+		if (e->k.type == VT_STR && merge_entry(a, acc, e->k, e->v, d) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /* The configs written at one level of a tree: `+key` (prefix and spaces stripped) and non-dict
  * values of plain keys. */
 static value level_configs(struct arena *a, value level)
@@ -144,6 +178,65 @@ static void plain_update(value acc, value partial)
 			vdict_set(acc.dict, partial.dict->e[i].k, partial.dict->e[i].v);
 }
 
+/* The key a level's entry configures (`+key` stripped, or a plain key with a non-dict value);
+ * false when the entry configures nothing. */
+static bool level_key(const struct ventry *e, struct str *k)
+{
+	if (e->k.type != VT_STR)
+		return false;
+	*k = v_as_str(e->k);
+	if (k->n && k->p[0] == '+') {
+		*k = str_trim(str_make(k->p + 1, k->n - 1));
+		return true;
+	}
+	return e->v.type != VT_DICT;
+}
+
+/* Applies one level's configs to acc: what merging (or plainly updating with) level_configs'
+ * dict does. When no key repeats, that dict holds the level's configs in their own order, so
+ * they are applied straight from the level without building it. */
+static int apply_level(struct arena *a, value level, value acc, bool raw, struct diag *d)
+{
+	enum { DIRECT_MAX = 16 };
+	struct str keys[DIRECT_MAX];
+	uint32_t nk = 0;
+	bool direct = true;
+	for (uint32_t i = 0; i < level.dict->n && direct; i++) {
+		struct str k;
+		if (!level_key(&level.dict->e[i], &k))
+			continue;
+		if (nk == DIRECT_MAX) {
+			direct = false;
+			break;
+		}
+		for (uint32_t j = 0; j < nk && direct; j++)
+			direct = !str_eq(keys[j], k);
+		keys[nk++] = k;
+	}
+	if (!direct) {
+		value r = level_configs(a, level);
+		if (raw) {
+			plain_update(acc, r);
+			return 0;
+		}
+		return project_config_merge(a, acc, r, d);
+	}
+	int rc = 0;
+	nk = 0;
+	for (uint32_t i = 0; i < level.dict->n; i++) {
+		const struct ventry *e = &level.dict->e[i];
+		if (!level_key(e, &keys[0]))
+			continue;
+		/* level_configs keeps a plain key's own value, a `+key` as the stripped string */
+		value kv = e->k.len && e->k.s[0] == '+' ? v_strs(keys[0]) : e->k;
+		if (raw)
+			vdict_set(acc.dict, kv, e->v);
+		else if (merge_entry(a, acc, kv, e->v, d) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 static int walk(struct arena *a, value tree, const struct strlist *fqn, value acc, bool raw,
                 struct diag *d)
 {
@@ -151,18 +244,14 @@ static int walk(struct arena *a, value tree, const struct strlist *fqn, value ac
 	value level = tree;
 	if (level.type != VT_DICT)
 		return 0;
-	if (raw)
-		plain_update(acc, level_configs(a, level));
-	else if (project_config_merge(a, acc, level_configs(a, level), d) < 0)
+	if (apply_level(a, level, acc, raw, d) < 0)
 		rc = -1;
 	for (size_t i = 0; i < fqn->n; i++) {
 		value next;
 		if (!vdict_gets(level.dict, str_from(fqn->v[i]), &next) || next.type != VT_DICT)
 			break;
 		level = next;
-		if (raw)
-			plain_update(acc, level_configs(a, level));
-		else if (project_config_merge(a, acc, level_configs(a, level), d) < 0)
+		if (apply_level(a, level, acc, raw, d) < 0)
 			rc = -1;
 	}
 	return rc;
@@ -209,11 +298,14 @@ int project_config_apply_tree(const struct project *p, enum project_rt rt,
 
 void project_config_finish(struct arena *a, value acc)
 {
-	static const char *const hook_keys[] = {"pre-hook", "post-hook"};
+	static const struct str hook_keys[] = {STR("pre-hook"), STR("post-hook")};
+	if (acc.type != VT_DICT)
+		return;
 	for (size_t i = 0; i < ARRAY_LEN(hook_keys); i++) {
-		value h;
-		if (pv_get(acc, hook_keys[i], &h) && h.type == VT_LIST)
-			vdict_sets(acc.dict, hook_keys[i], fix_hooks(a, h));
+		/* the entry's value replaced in place, as setting the key would */
+		struct ventry *e = (struct ventry *)vdict_entry(acc.dict, v_strs(hook_keys[i]));
+		if (e && e->v.type == VT_LIST)
+			e->v = fix_hooks(a, e->v);
 	}
 }
 

@@ -24,7 +24,10 @@ struct manifest_meta {
 
 /* The whole manifest.json as a value: metadata, nodes, sources, macros, docs, exposures,
  * metrics, groups, selectors, disabled, parent_map, child_map, group_map, saved_queries,
- * semantic_models, unit_tests, functions. */
+ * semantic_models, unit_tests, functions. It is made to be written: the tables keyed by node id
+ * (nodes, sources, exposures, metrics, saved_queries, semantic_models, unit_tests, parent_map,
+ * child_map) have no hash index (a lookup searches them from the start), and its lists and
+ * dicts may be the nodes' own. */
 value artifacts_manifest(struct arena *a, const struct gmanifest *m,
                          const struct manifest_meta *mm);
 

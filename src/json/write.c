@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -151,6 +152,37 @@ static void flush_fd(struct jw *w)
 			w->write_errno = k < 0 ? errno : EIO;
 		else
 			off += (size_t)k;
+	}
+	b->n = 0;
+}
+
+/* Writes the window, then n bytes of text, to the file (one call when it takes them all);
+ * the window is left empty. */
+static void flush_fd_with(struct jw *w, const char *text, size_t n)
+{
+	struct buf *b = w->b;
+	struct iovec v[2] = {{b->p, b->n}, {(void *)(uintptr_t)text, n}};
+	int at = 0;
+	while (!w->write_errno) {
+		while (at < 2 && !v[at].iov_len)
+			at++;
+		if (at == 2)
+			break;
+		ssize_t k = writev(w->fd, v + at, 2 - at);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			w->write_errno = k < 0 ? errno : EIO;
+			break;
+		}
+		for (size_t got = (size_t)k; got;) {
+			size_t t = got < v[at].iov_len ? got : v[at].iov_len;
+			v[at].iov_base = (char *)v[at].iov_base + t;
+			v[at].iov_len -= t;
+			got -= t;
+			if (!v[at].iov_len)
+				at++;
+		}
 	}
 	b->n = 0;
 }
@@ -948,7 +980,9 @@ static void write_par(struct jw *w, value v, int level)
 				if (!first)
 					put_isep(w);
 				first = false;
-				put(w, s->text.p, s->text.n);
+				/* straight from the helper's buffer to the file, not through the
+				 * window */
+				flush_fd_with(w, s->text.p, s->text.n);
 			}
 			pthread_mutex_lock(&p->mu);
 			s->ready = false;

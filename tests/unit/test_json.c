@@ -1,6 +1,7 @@
 /* Unit tests for json/: what the data cases in tests/json cannot express -- parser errors and
  * their positions, int64 edges, non-string keys, invalid UTF-8, unserialisable values, the
  * default hook, cycles and limits. Expected JSON text was produced by /usr/bin/python3 (3.11). */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -524,6 +525,22 @@ static void test_big_containers(void)
 	const char *one = dump(top, NULL);
 	ok(strlen(one) > 300000, "a big document");
 	ok(!strcmp(dump_fd(top, NULL), one), "a big document written to a file on two threads");
+	/* a write that fails (/dev/full: ENOSPC), from the window or from the helper's buffer */
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	if (full >= 0) {
+		struct json_opts fo = JSON_OPTS_INIT;
+		struct buf err = BUF_INIT;
+		fo.err = &err;
+		int rc = json_write_fd(full, top, &fo);
+		ok(rc < 0 && strstr(buf_cstr(&err), "No space left"),
+		   "a big document to a full device: %s", buf_cstr(&err));
+		err.n = 0;
+		rc = json_write_fd(full, v_cstr("x"), &fo);
+		ok(rc < 0 && strstr(buf_cstr(&err), "No space left"), "a small one: %s",
+		   buf_cstr(&err));
+		buf_release(&err);
+		close(full);
+	}
 	struct json_opts sk = JSON_OPTS_INIT;
 	sk.skipkeys = true;
 	value keys = v_dict(&A, 0);

@@ -71,11 +71,22 @@ struct key_text {
 #define SHAPE_TEXT 48 /* bytes of text per key, copied whole */
 
 struct shape_key {
-	const char *p; /* the key's bytes */
-	uint32_t len;
-	uint32_t n;            /* bytes of text; 0: the key takes the general path */
+	/* the key (a string), compared whole: same bytes at the same address (and the same
+	 * flags); an impossible type when it has no text (the general path) */
+	value k;
+	uint64_t n;            /* bytes of text */
 	char text[SHAPE_TEXT]; /* the item separator (but for the first key), key, key separator */
 };
+
+/* Whether an entry's key is the shape's key k: its 16 bytes, two words. */
+_Static_assert(sizeof(value) == 16, "a value is two words");
+static inline bool same_key(const value *a, const value *k)
+{
+	uint64_t x[2], y[2];
+	memcpy(x, a, sizeof(x));
+	memcpy(y, k, sizeof(y));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+}
 
 struct shape {
 	const void *id; /* NULL: free slot */
@@ -441,9 +452,9 @@ static inline uint32_t load4(const unsigned char *s)
 	return x;
 }
 
-/* Under Python's defaults: when the n bytes of s are all plain, writes them quoted at o (room
- * for n + 2 bytes) and returns true. Reads and writes whole words, the last one overlapping
- * the one before (never past the end of s). */
+/* When the n bytes of s are all plain under Python's defaults (and so under any options but
+ * html_safe), writes them quoted at o (room for n + 2 bytes) and returns true. Reads and writes
+ * whole words, the last one overlapping the one before (never past the end of s). */
 static inline bool copy_plain(char *o, const unsigned char *s, size_t n)
 {
 	o[0] = '"';
@@ -598,6 +609,36 @@ static void write_string(struct jw *w, const char *str, size_t n)
 	write_escaped(w, s, n);
 }
 
+/* Writes at o (room for 258 bytes) the text of v when it is a string of up to 256 plain bytes
+ * (see copy_plain: not with html_safe), None, a bool, or an empty list or dict, and returns its
+ * length; 0 for anything else. */
+static inline size_t put_simple(char *o, value v)
+{
+	switch (v.type) {
+	case VT_STR:
+		return v.len <= 256 && copy_plain(o, (const unsigned char *)v.s, v.len) ? v.len + 2
+		                                                                        : 0;
+	case VT_NONE:
+		memcpy(o, "null", 4);
+		return 4;
+	case VT_BOOL:
+		memcpy(o, v.b ? "true" : "false", 5);
+		return v.b ? 4 : 5;
+	case VT_LIST:
+		if (v.list->n)
+			return 0;
+		memcpy(o, "[]", 2);
+		return 2;
+	case VT_DICT:
+		if (v.dict->live || (v.flags & VF_NAMESPACE))
+			return 0;
+		memcpy(o, "{}", 2);
+		return 2;
+	default:
+		return 0;
+	}
+}
+
 /* ---- numbers ---- */
 
 static void write_int(struct jw *w, int64_t v)
@@ -677,6 +718,29 @@ static bool par_worth(const struct jw *w, uint32_t items);
 static void write_par(struct jw *w, value v, int level);
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first);
 
+/* The items of l (its opening bracket written; no indent, no html_safe, no size limit): simple
+ * ones (put_simple) with the separator before them in one step. */
+static void write_list_items(struct jw *w, const struct vlist *l, int level)
+{
+	for (uint32_t i = 0; i < l->n && !w->failed; i++) {
+		value v = l->v[i];
+		char *o = reserve(w, sizeof(w->isep16) + 258);
+		size_t sep = 0;
+		if (i) {
+			memcpy(o, w->isep16, sizeof(w->isep16));
+			sep = w->isep.n;
+		}
+		size_t m = put_simple(o + sep, v);
+		w->b->n += sep + m;
+		if (m)
+			continue;
+		if (v.type == VT_STR && v.len <= 256)
+			write_escaped(w, (const unsigned char *)v.s, v.len);
+		else
+			write_value(w, v, level + 1);
+	}
+}
+
 static void write_list(struct jw *w, value v, int level)
 {
 	const struct vlist *l = v.list;
@@ -691,6 +755,8 @@ static void write_list(struct jw *w, value v, int level)
 		newline(w, level + 1);
 	if (par_worth(w, l->n))
 		write_par(w, v, level);
+	else if (w->fast_sep && !w->layout && !w->b->max && l->n < PAR_MIN)
+		write_list_items(w, l, level);
 	else
 		write_items(w, v, 0, l->n, level, true);
 	if (w->layout)
@@ -1035,6 +1101,7 @@ static struct shape *shape_of(struct jw *w, const struct vdict *d)
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct ventry *e = &d->e[i];
 		struct shape_key *k = &sh->k[i];
+		k->k = (value){.type = 0xff};
 		k->n = 0;
 		if (e->k.type != VT_STR)
 			continue;
@@ -1044,9 +1111,8 @@ static struct shape *shape_of(struct jw *w, const struct vdict *d)
 		write_string(w, e->k.s, e->k.len);
 		put_ksep(w);
 		if (t.n <= SHAPE_TEXT) {
-			k->p = e->k.s;
-			k->len = e->k.len;
-			k->n = (uint32_t)t.n;
+			k->k = e->k;
+			k->n = t.n;
 			memcpy(k->text, t.p, t.n);
 		}
 	}
@@ -1066,8 +1132,7 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 	for (uint32_t i = 0; i < d->n && !w->failed; i++) {
 		const struct ventry *e = &d->e[i];
 		const struct shape_key *k = &sh->k[i];
-		if (e->k.s != k->p || e->k.len != k->len || e->k.type != VT_STR || !k->n ||
-		    first != !i) {
+		if (!same_key(&e->k, &k->k) || first != !i) {
 			write_entry(w, e, level, &first, true);
 			continue;
 		}
@@ -1075,21 +1140,14 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 		value v = e->v;
 		char *o = reserve(w, SHAPE_TEXT + 258);
 		memcpy(o, k->text, SHAPE_TEXT);
-		o += k->n;
-		if (v.type == VT_STR && v.len <= 256) {
-			if (copy_plain(o, (const unsigned char *)v.s, v.len)) {
-				w->b->n += k->n + v.len + 2;
-			} else {
-				w->b->n += k->n;
-				write_escaped(w, (const unsigned char *)v.s, v.len);
-			}
-		} else if (v.type == VT_NONE) {
-			memcpy(o, "null", 4);
-			w->b->n += k->n + 4;
-		} else {
-			w->b->n += k->n;
+		size_t m = put_simple(o + k->n, v);
+		w->b->n += k->n + m;
+		if (m)
+			continue;
+		if (v.type == VT_STR && v.len <= 256)
+			write_escaped(w, (const unsigned char *)v.s, v.len);
+		else
 			write_value(w, v, level + 1);
-		}
 	}
 	sh->busy--;
 }

@@ -335,7 +335,7 @@ static void drop_replaced(int fd)
 	close(fd);
 }
 
-int artifacts_write_json(const char *path, value v, struct diag *d)
+int artifacts_write_json_tmp(const char *path, value v, struct diag *d)
 {
 	struct buf err = BUF_INIT, tmp = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
@@ -361,17 +361,39 @@ int artifacts_write_json(const char *path, value v, struct diag *d)
 		         strerror(errno));
 		rc = -1;
 	}
-	/* the file replaced is held open across the rename, so it is not freed by the rename */
-	int old = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (rc == 0 && rename(tmp.p, path) != 0) {
-		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
-		         strerror(errno));
-		rc = -1;
-	}
-	drop_replaced(old);
 	if (rc < 0 && fd >= 0)
 		unlink(tmp.p);
 	buf_release(&tmp);
 	buf_release(&err);
 	return rc;
+}
+
+int artifacts_commit_json(const char *path, bool keep, struct diag *d)
+{
+	struct buf tmp = BUF_INIT;
+	buf_printf(&tmp, "%s.tmp", path);
+	int rc = 0;
+	if (!keep) {
+		unlink(tmp.p);
+	} else {
+		/* the file replaced is held open across the rename, so it is not freed by the
+		 * rename */
+		int old = open(path, O_RDONLY | O_CLOEXEC);
+		if (rename(tmp.p, path) != 0) {
+			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+			         strerror(errno));
+			unlink(tmp.p);
+			rc = -1;
+		}
+		drop_replaced(old);
+	}
+	buf_release(&tmp);
+	return rc;
+}
+
+int artifacts_write_json(const char *path, value v, struct diag *d)
+{
+	if (artifacts_write_json_tmp(path, v, d) < 0)
+		return -1;
+	return artifacts_commit_json(path, true, d);
 }

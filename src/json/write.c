@@ -1212,12 +1212,15 @@ static void write_other(struct jw *w, value v, int level)
 	leave(w);
 }
 
-/* A list or dict, through the memo when it is big enough and the text does not depend on the
- * nesting level (no indent). */
+/* A list or dict, through the memo when it is big enough, the text does not depend on the
+ * nesting level (no indent) and it is not a list of simple items. */
 static void write_container(struct jw *w, value v, int level)
 {
 	uint32_t items = v.type == VT_LIST ? v.list->n : v.dict->live;
-	if (w->layout || items < MEMO_MIN_ITEMS || v.ptr == w->nomemo) {
+	/* a list that starts with a string, a number, None or a bool (tags, fqn, depends_on):
+	 * simple items are cheaper to write again than to look up */
+	bool simple = v.type == VT_LIST && items && v.list->v[0].type < VT_LIST;
+	if (w->layout || items < MEMO_MIN_ITEMS || v.ptr == w->nomemo || simple) {
 		if (v.type == VT_LIST)
 			write_list(w, v, level);
 		else

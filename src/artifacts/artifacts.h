@@ -24,7 +24,10 @@ struct manifest_meta {
 
 /* The whole manifest.json as a value: metadata, nodes, sources, macros, docs, exposures,
  * metrics, groups, selectors, disabled, parent_map, child_map, group_map, saved_queries,
- * semantic_models, unit_tests, functions. */
+ * semantic_models, unit_tests, functions. It is made to be written: the tables keyed by node id
+ * (nodes, sources, exposures, metrics, saved_queries, semantic_models, unit_tests, parent_map,
+ * child_map) have no hash index (a lookup searches them from the start), and its lists and
+ * dicts may be the nodes' own. */
 value artifacts_manifest(struct arena *a, const struct gmanifest *m,
                          const struct manifest_meta *mm);
 
@@ -53,6 +56,11 @@ value artifacts_catalog(struct arena *a, const struct gmanifest *m,
 /* Writes v as JSON (json.dumps defaults, as dbt writes artifacts) to path, creating the
  * directory when needed. */
 int artifacts_write_json(const char *path, value v, struct diag *d);
+/* The same in two steps, for a file written beside another that decides whether it is kept:
+ * the text goes to path.tmp (removed again when the write fails), which artifacts_commit_json
+ * then renames over path (keep) or removes. */
+int artifacts_write_json_tmp(const char *path, value v, struct diag *d);
+int artifacts_commit_json(const char *path, bool keep, struct diag *d);
 
 /* A random uuid4 string in a. */
 const char *artifacts_uuid4(struct arena *a);

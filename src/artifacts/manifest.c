@@ -44,43 +44,142 @@ const char *artifacts_now_iso(struct arena *a)
 	                    ts.tv_nsec / 1000);
 }
 
-static int cmp_cstr(const void *x, const void *y)
+/* A node's unique id with its length and hash (v_hash's), as the id map keeps them. */
+struct node_key {
+	struct str id;
+	uint64_t hash;
+};
+
+/* The keys of m's nodes, by index: taken from the id map when it holds the nodes in order (it
+ * does when they were added with gmanifest_add and none failed), else computed. */
+static struct node_key *node_keys(const struct gmanifest *m)
 {
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
+	struct node_key *k = xmalloc((m->n + 1) * sizeof(*k));
+	bool aligned = m->ids.n == m->n && m->ids.live == m->n;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct map_entry *e = aligned ? &m->ids.e[i] : NULL;
+		if (e && e->val == m->nodes[i] && e->key.p == m->nodes[i]->unique_id) {
+			k[i] = (struct node_key){e->key, e->hash};
+		} else {
+			struct str id = str_from(m->nodes[i]->unique_id);
+			k[i] = (struct node_key){id, str_hash(id)};
+		}
+	}
+	return k;
 }
 
-/* Sorted, deduplicated list of ids (sorted in place); `empty` when there are none: the
- * manifest value is only written, so one empty list serves every node without parents or
- * children. */
-static value sorted_ids(struct arena *a, const char **ids, uint32_t n, value empty)
+/* A dict of cap entries to fill with table_add: for writing, so it gets no hash index (a
+ * lookup would search it from the start). */
+static value table_dict(struct arena *a, uint32_t cap)
+{
+	value d = v_dict(a, 0);
+	d.dict->e = arena_alloc(a, (cap + 1) * sizeof(*d.dict->e));
+	d.dict->cap = cap;
+	return d;
+}
+
+/* Adds an entry whose key (a node's id) is not in d yet. */
+static void table_add(value d, const struct node_key *k, value v)
+{
+	struct vdict *x = d.dict;
+	x->e[x->n++] = (struct ventry){v_str(k->id.p, k->id.n), v, k->hash};
+	x->live++;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Sorts r[0..n) and drops repeats; returns how many are left. */
+static uint32_t sort_unique(uint32_t *r, uint32_t n)
+{
+	if (n > 16) {
+		qsort(r, n, sizeof(*r), cmp_u32);
+	} else {
+		for (uint32_t i = 1; i < n; i++) {
+			uint32_t x = r[i], j = i;
+			for (; j && r[j - 1] > x; j--)
+				r[j] = r[j - 1];
+			r[j] = x;
+		}
+	}
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!w || r[i] != r[w - 1])
+			r[w++] = r[i];
+	return w;
+}
+
+/* The ids of the nodes whose ranks (positions in by_id: the nodes in unique_id order) are
+ * r[0..n), sorted and without repeats, as a list; `empty` when there are none: the manifest
+ * value is only written, so one empty list serves every node without parents or children.
+ * same_as (the node's depends_on.nodes) when it already is that list (a test's one node, most
+ * models' refs): parent_map then shares it. */
+static value id_list(struct arena *a, const uint32_t *by_id, const struct node_key *keys,
+                     uint32_t *r, uint32_t n, value empty, value same_as)
 {
 	if (!n)
 		return empty;
-	if (n > 1)
-		qsort(ids, n, sizeof(*ids), cmp_cstr);
+	n = sort_unique(r, n);
+	if (same_as.type == VT_LIST && same_as.list->n == n) {
+		uint32_t i = 0;
+		for (; i < n; i++) {
+			value x = same_as.list->v[i];
+			struct str id = keys[by_id[r[i]]].id;
+			if (x.type != VT_STR ||
+			    !(x.s == id.p ? x.len == id.n : str_eq(v_as_str(x), id)))
+				break;
+		}
+		if (i == n)
+			return same_as;
+	}
 	value l = v_list(a, n);
-	for (uint32_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(ids[i], ids[i - 1]))
-			vlist_push(l.list, v_cstr(ids[i]));
+	for (uint32_t i = 0; i < n; i++) {
+		struct str id = keys[by_id[r[i]]].id;
+		l.list->v[i] = v_str(id.p, id.n);
+	}
+	l.list->n = n;
 	return l;
 }
 
-/* The node's depends_on.nodes list when it already is its sorted parent list (a test's one
- * node, most models' refs): parent_map then shares it. Else undefined. */
-static value depends_list(const struct gnode *g, const char *const *ids, uint32_t n)
+/* d[key] (a string key), else undefined, looked up where c says it was last: the node dicts
+ * of a kind have the same keys at the same places (same bytes, same address). */
+struct key_at {
+	const char *p;
+	uint32_t i;
+};
+
+static value get_at(const struct vdict *d, struct str key, struct key_at *c)
 {
-	value dep, nodes;
-	if (!n || g->raw.type != VT_DICT || !vdict_gets(g->raw.dict, STR("depends_on"), &dep) ||
-	    dep.type != VT_DICT || !vdict_gets(dep.dict, STR("nodes"), &nodes) ||
-	    nodes.type != VT_LIST || nodes.list->n != n)
-		return v_undef();
-	for (uint32_t i = 0; i < n; i++) {
-		value x = nodes.list->v[i];
-		if (x.type != VT_STR || !str_eqc(v_as_str(x), ids[i]) ||
-		    (i && strcmp(ids[i - 1], ids[i]) >= 0))
-			return v_undef();
+	if (c->i < d->n) {
+		const struct ventry *e = &d->e[c->i];
+		if (e->k.type == VT_STR && e->k.s == c->p && e->k.len == key.n)
+			return e->v;
 	}
-	return nodes;
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct ventry *e = &d->e[i];
+		if (e->k.type == VT_STR && str_eq(v_as_str(e->k), key)) {
+			*c = (struct key_at){e->k.s, i};
+			return e->v;
+		}
+	}
+	return v_undef();
+}
+
+/* The node's depends_on.nodes, else undefined. */
+static value depends_nodes(const struct gnode *g, struct key_at c[2])
+{
+	if (g->raw.type != VT_DICT)
+		return v_undef();
+	value dep = get_at(g->raw.dict, STR("depends_on"), &c[0]);
+	return dep.type == VT_DICT ? get_at(dep.dict, STR("nodes"), &c[1]) : v_undef();
+}
+
+static int cmp_cstr(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struct manifest_meta *mm)
@@ -118,54 +217,60 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 	vdict_sets(meta.dict, "run_started_at", v_cstr(now));
 	vdict_sets(top.dict, "metadata", meta);
 
+	/* node ids are unique: the tables are filled without looking their keys up */
+	struct node_key *keys = node_keys(m);
 	value tabs[GTAB__COUNT];
 	uint32_t count[GTAB__COUNT] = {0};
 	for (uint32_t i = 0; i < m->n; i++)
 		count[m->nodes[i]->table]++;
 	for (int t = 0; t < GTAB__COUNT; t++)
-		tabs[t] = v_dict(a, count[t]);
+		tabs[t] = table_dict(a, count[t]);
 	for (uint32_t i = 0; i < m->n; i++) {
 		const struct gnode *g = m->nodes[i];
-		vdict_sets(tabs[g->table].dict, g->unique_id,
-		           g->raw.type == VT_DICT ? g->raw : v_dict(a, 0));
+		table_add(tabs[g->table], &keys[i], g->raw.type == VT_DICT ? g->raw : v_dict(a, 0));
 	}
 	value macros = v_dict(a, m->nmacros + 1);
 	for (uint32_t i = 0; i < m->nmacros; i++)
 		vdict_sets(macros.dict, m->macros[i]->unique_id,
 		           m->macros[i]->raw.type == VT_DICT ? m->macros[i]->raw : v_dict(a, 0));
 
-	value parent_map = v_dict(a, m->n), empty = v_list(a, 0);
-	value *children = arena_alloc(a, (m->n + 1) * sizeof(*children));
-	const char **ids = xcalloc(m->n + 1, sizeof(*ids));
-	for (uint32_t k = 0; k < m->n; k++) {
-		const struct gnode *g = m->nodes[m->by_id ? m->by_id[k] : k];
-		uint32_t n = 0;
-		for (uint32_t j = 0; j < g->nparents; j++)
-			ids[n++] = m->nodes[g->parents[j]]->unique_id;
-		value same = depends_list(g, ids, n);
-		vdict_sets(parent_map.dict, g->unique_id,
-		           same.type == VT_LIST ? same : sorted_ids(a, ids, n, empty));
-		n = 0;
-		for (uint32_t j = 0; j < g->nchildren; j++)
-			ids[n++] = m->nodes[g->children[j]]->unique_id;
-		children[k] = sorted_ids(a, ids, n, empty);
-	}
-	free(ids);
-	/* child_map has parent_map's keys in its order: it takes their hashes and shares the hash
-	 * index (a full dict never writes its index; the manifest is only written) */
-	value child_map = v_dict(a, 0);
-	struct vdict *pm = parent_map.dict, *cm = child_map.dict;
-	if (pm->n == m->n && pm->live == pm->n && pm->cap == pm->n && pm->icap) {
-		cm->e = arena_alloc(a, (pm->n + 1) * sizeof(*cm->e));
-		for (uint32_t k = 0; k < pm->n; k++)
-			cm->e[k] = (struct ventry){pm->e[k].k, children[k], pm->e[k].hash};
-		cm->n = cm->cap = cm->live = pm->n;
-		cm->index = pm->index;
-		cm->icap = pm->icap;
-	} else {
+	/* parent_map and child_map: every node in unique_id order (m->by_id; in the order added
+	 * before graph_link), its parents' and children's ids sorted by their rank in that order */
+	uint32_t *by_id = m->by_id, *rank = xmalloc((m->n + 1) * sizeof(*rank));
+	if (!by_id) {
+		by_id = xmalloc((m->n + 1) * sizeof(*by_id));
+		const char **ids = xmalloc((m->n + 1) * sizeof(*ids));
+		for (uint32_t i = 0; i < m->n; i++)
+			ids[i] = m->nodes[i]->unique_id;
+		qsort(ids, m->n, sizeof(*ids), cmp_cstr);
 		for (uint32_t k = 0; k < m->n; k++)
-			vdict_sets(cm, m->nodes[m->by_id ? m->by_id[k] : k]->unique_id, children[k]);
+			by_id[k] = graph_find(m, str_from(ids[k]))->idx;
+		free(ids);
 	}
+	for (uint32_t k = 0; k < m->n; k++)
+		rank[by_id[k]] = k;
+	value parent_map = table_dict(a, m->n), child_map = table_dict(a, m->n);
+	value empty = v_list(a, 0);
+	uint32_t *r = xmalloc((m->n + 1) * sizeof(*r));
+	struct key_at dep_at[2] = {{NULL, 0}, {NULL, 0}};
+	for (uint32_t k = 0; k < m->n; k++) {
+		uint32_t i = m->by_id ? by_id[k] : k;
+		const struct gnode *g = m->nodes[i];
+		for (uint32_t j = 0; j < g->nparents; j++)
+			r[j] = rank[g->parents[j]];
+		table_add(parent_map, &keys[i],
+		          id_list(a, by_id, keys, r, g->nparents, empty,
+		                  g->nparents ? depends_nodes(g, dep_at) : v_undef()));
+		for (uint32_t j = 0; j < g->nchildren; j++)
+			r[j] = rank[g->children[j]];
+		table_add(child_map, &keys[i],
+		          id_list(a, by_id, keys, r, g->nchildren, empty, v_undef()));
+	}
+	free(r);
+	free(rank);
+	if (by_id != m->by_id)
+		free(by_id);
+	free(keys);
 
 	vdict_sets(top.dict, "nodes", tabs[GTAB_NODES]);
 	vdict_sets(top.dict, "sources", tabs[GTAB_SOURCES]);
@@ -230,7 +335,7 @@ static void drop_replaced(int fd)
 	close(fd);
 }
 
-int artifacts_write_json(const char *path, value v, struct diag *d)
+int artifacts_write_json_tmp(const char *path, value v, struct diag *d)
 {
 	struct buf err = BUF_INIT, tmp = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
@@ -256,17 +361,39 @@ int artifacts_write_json(const char *path, value v, struct diag *d)
 		         strerror(errno));
 		rc = -1;
 	}
-	/* the file replaced is held open across the rename, so it is not freed by the rename */
-	int old = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (rc == 0 && rename(tmp.p, path) != 0) {
-		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
-		         strerror(errno));
-		rc = -1;
-	}
-	drop_replaced(old);
 	if (rc < 0 && fd >= 0)
 		unlink(tmp.p);
 	buf_release(&tmp);
 	buf_release(&err);
 	return rc;
+}
+
+int artifacts_commit_json(const char *path, bool keep, struct diag *d)
+{
+	struct buf tmp = BUF_INIT;
+	buf_printf(&tmp, "%s.tmp", path);
+	int rc = 0;
+	if (!keep) {
+		unlink(tmp.p);
+	} else {
+		/* the file replaced is held open across the rename, so it is not freed by the
+		 * rename */
+		int old = open(path, O_RDONLY | O_CLOEXEC);
+		if (rename(tmp.p, path) != 0) {
+			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+			         strerror(errno));
+			unlink(tmp.p);
+			rc = -1;
+		}
+		drop_replaced(old);
+	}
+	buf_release(&tmp);
+	return rc;
+}
+
+int artifacts_write_json(const char *path, value v, struct diag *d)
+{
+	if (artifacts_write_json_tmp(path, v, d) < 0)
+		return -1;
+	return artifacts_commit_json(path, true, d);
 }

@@ -35,28 +35,36 @@ static value custom_env(struct arena *a)
 	return d;
 }
 
-/* node_vars.json's document, built on another thread while the manifest is built and written:
- * both only read the parse result, each allocates in its own arena */
+/* node_vars.json, built and written (to node_vars.json.tmp) on another thread while the
+ * manifest is built and written: both only read the parse result, each allocates in its own
+ * arena; the file is renamed into place once the manifest is written, as it was written after
+ * it before */
 struct vars_job {
 	struct project *p;
 	struct parse_result *r;
 	struct arena a;
-	value vars;
+	const char *path;
+	struct diag d;
+	int rc;
 };
 
-static void *build_vars(void *arg)
+static void *write_vars(void *arg)
 {
 	struct vars_job *j = arg;
-	j->vars = cli_node_vars(j->p, j->r, &j->a);
+	j->rc = artifacts_write_json_tmp(j->path, cli_node_vars(j->p, j->r, &j->a), &j->d);
 	return NULL;
 }
 
 int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
 {
+	const char *tp = p->target_path;
 	struct vars_job vj = {.p = p, .r = r};
 	arena_init(&vj.a);
+	diag_init(&vj.d);
+	vj.path = tp[0] == '/' ? arena_printf(a, "%s/node_vars.json", tp)
+	                       : arena_printf(a, "%s/%s/node_vars.json", p->dir, tp);
 	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, build_vars, &vj) == 0;
+	bool threaded = pthread_create(&th, NULL, write_vars, &vj) == 0;
 	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
 	 * big project) live only until it is written */
 	struct arena tmp;
@@ -69,7 +77,6 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.docs = r->docs;
 	value man = artifacts_manifest(&tmp, r->m, &mm);
 	trace_phase("manifest: dict built");
-	const char *tp = p->target_path;
 	const char *path = tp[0] == '/' ? arena_printf(&tmp, "%s/manifest.json", tp)
 	                                : arena_printf(&tmp, "%s/%s/manifest.json", p->dir, tp);
 	int rc = artifacts_write_json(path, man, d);
@@ -78,9 +85,16 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	if (threaded)
 		pthread_join(th, NULL);
 	else
-		build_vars(&vj);
-	if (rc == 0)
-		rc = cli_write_node_vars_of(p, vj.vars, a, d);
+		write_vars(&vj);
+	/* node_vars.json only beside a manifest written, its messages after the manifest's */
+	if (rc == 0) {
+		for (size_t i = 0; i < vj.d.msgs.n; i++)
+			diag_move(d, &vj.d.msgs.v[i]);
+		rc = vj.rc;
+	}
+	if (vj.rc == 0 && artifacts_commit_json(vj.path, rc == 0, d) < 0)
+		rc = -1;
+	diag_release(&vj.d);
 	trace_phase("node_vars: written");
 	arena_release(&vj.a);
 	return rc < 0 ? -1 : 0;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -22,12 +23,15 @@ struct jw {
 	size_t spaces;  /* integer indent: spaces per level */
 	struct str ind; /* string indent (Python allows one): text per level */
 	bool ascii, html, allow_nan, sort, skipkeys;
-	unsigned plain;                     /* bit k set: byte class k is copied as it is */
-	struct str isep, ksep;              /* item and key separators */
+	unsigned plain;              /* bit k set: byte class k is copied as it is */
+	struct str isep, ksep;       /* item and key separators */
+	bool fast_sep;               /* both fit sep16 and no html escapes: copied whole */
+	char isep16[16], ksep16[16]; /* their text, padded */
+	bool fast_str; /* Python's defaults (ensure_ascii, no html escapes): copy_plain applies */
 	VEC(const void *) open;             /* containers being written, innermost last */
 	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
-	int fd;        /* json_write_fd: where a full window goes (-1: everything stays in b) */
+	int fd;          /* json_write_fd: where a full window goes (-1: everything stays in b) */
 	int write_errno; /* the first write error */
 	/* containers met more than once (a manifest's nodes share their configs): the second
 	 * time the text is kept, later times it is copied. Open addressing on the pointer. */
@@ -38,6 +42,9 @@ struct jw {
 	/* the text of dict keys written (quoted, with the key separator), by the key's bytes'
 	 * address: a manifest's 30,000 node dicts share their keys */
 	struct key_text *keys;
+	/* dicts met before with the same keys in the same order (a manifest's node dicts share
+	 * their keys and hash index): the text of each key, with the separators around it */
+	struct shape *shapes;
 	/* the last float written and its text: a manifest repeats one created_at 30,000 times */
 	double last_f;
 	size_t last_len;
@@ -54,6 +61,42 @@ struct key_text {
 	char text[KEY_TEXT_MAX];
 };
 
+/* A dict shape: the dicts of n entries whose hash index is id (dicts made from one shape share
+ * it) or, without an index, whose first key's bytes are at id. Its keys are built the second
+ * time it is met; an entry whose key is not the shape's (bytes at the same address, same
+ * length) takes the general path, so a dict that only looks like the shape is written right. */
+#define SHAPE_SLOTS 64
+#define SHAPE_MIN 2   /* entries */
+#define SHAPE_MAX 256 /* entries: bigger dicts are not kept */
+#define SHAPE_TEXT 48 /* bytes of text per key, copied whole */
+
+struct shape_key {
+	/* the key (a string), compared whole: same bytes at the same address (and the same
+	 * flags); an impossible type when it has no text (the general path) */
+	value k;
+	uint64_t n;            /* bytes of text */
+	char text[SHAPE_TEXT]; /* the item separator (but for the first key), key, key separator */
+};
+
+/* Whether an entry's key is the shape's key k: its 16 bytes, two words. */
+_Static_assert(sizeof(value) == 16, "a value is two words");
+static inline bool same_key(const value *a, const value *k)
+{
+	uint64_t x[2], y[2];
+	memcpy(x, a, sizeof(x));
+	memcpy(y, k, sizeof(y));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+}
+
+struct shape {
+	const void *id; /* NULL: free slot */
+	uint32_t n;
+	uint32_t busy; /* dicts of this shape being written: it is not replaced meanwhile */
+	struct shape_key *k;
+	const void *cand; /* a shape met once, built if it comes again first */
+	uint32_t cand_n;
+};
+
 struct memo {
 	const void *p; /* NULL: free slot */
 	char *text;    /* kept text (owned), NULL until the second time */
@@ -64,9 +107,9 @@ struct memo {
 #define MEMO_MIN_ITEMS 4
 
 /* Containers with this many items are written on two threads (see write_par), in batches. */
-#define PAR_MIN 2048  /* items */
-#define PAR_BATCH 64  /* items per batch */
-#define PAR_RING 4    /* buffers in flight */
+#define PAR_MIN 2048 /* items */
+#define PAR_BATCH 64 /* items per batch */
+#define PAR_RING 4   /* buffers in flight */
 
 static struct memo *memo_slot(struct jw *w, const void *p)
 {
@@ -75,7 +118,9 @@ static struct memo *memo_slot(struct jw *w, const void *p)
 		struct memo *m = xcalloc(cap, sizeof(*m));
 		for (size_t i = 0; i < w->memo_cap; i++)
 			if (w->memo[i].p) {
-				size_t j = ((uintptr_t)w->memo[i].p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 & (cap - 1);
+				size_t j =
+				    ((uintptr_t)w->memo[i].p >> 4) * 0x9e3779b97f4a7c15ULL >> 20 &
+				    (cap - 1);
 				while (m[j].p)
 					j = (j + 1) & (cap - 1);
 				m[j] = w->memo[i];
@@ -93,6 +138,10 @@ static struct memo *memo_slot(struct jw *w, const void *p)
 static void memo_free(struct jw *w)
 {
 	free(w->keys);
+	if (w->shapes)
+		for (size_t i = 0; i < SHAPE_SLOTS; i++)
+			free(w->shapes[i].k);
+	free(w->shapes);
 	for (size_t i = 0; i < w->memo_cap; i++)
 		free(w->memo[i].text);
 	free(w->memo);
@@ -114,6 +163,37 @@ static void flush_fd(struct jw *w)
 			w->write_errno = k < 0 ? errno : EIO;
 		else
 			off += (size_t)k;
+	}
+	b->n = 0;
+}
+
+/* Writes the window, then n bytes of text, to the file (one call when it takes them all);
+ * the window is left empty. */
+static void flush_fd_with(struct jw *w, const char *text, size_t n)
+{
+	struct buf *b = w->b;
+	struct iovec v[2] = {{b->p, b->n}, {(void *)(uintptr_t)text, n}};
+	int at = 0;
+	while (!w->write_errno) {
+		while (at < 2 && !v[at].iov_len)
+			at++;
+		if (at == 2)
+			break;
+		ssize_t k = writev(w->fd, v + at, 2 - at);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			w->write_errno = k < 0 ? errno : EIO;
+			break;
+		}
+		for (size_t got = (size_t)k; got;) {
+			size_t t = got < v[at].iov_len ? got : v[at].iov_len;
+			v[at].iov_base = (char *)v[at].iov_base + t;
+			v[at].iov_len -= t;
+			got -= t;
+			if (!v[at].iov_len)
+				at++;
+		}
 	}
 	b->n = 0;
 }
@@ -203,6 +283,28 @@ static inline void put_sep(struct jw *w, struct str s)
 		return;
 	}
 	put_sep_html(w, s);
+}
+
+/* The item and key separators: short ones (all but odd separators= arguments) are copied
+ * whole from their padded text. */
+static inline void put_isep(struct jw *w)
+{
+	if (!w->fast_sep) {
+		put_sep(w, w->isep);
+		return;
+	}
+	memcpy(reserve(w, sizeof(w->isep16)), w->isep16, sizeof(w->isep16));
+	w->b->n += w->isep.n;
+}
+
+static inline void put_ksep(struct jw *w)
+{
+	if (!w->fast_sep) {
+		put_sep(w, w->ksep);
+		return;
+	}
+	memcpy(reserve(w, sizeof(w->ksep16)), w->ksep16, sizeof(w->ksep16));
+	w->b->n += w->ksep.n;
 }
 
 static void put_sep_html(struct jw *w, struct str s)
@@ -313,8 +415,8 @@ static inline size_t scan_plain(const struct jw *w, const unsigned char *s, size
 			memcpy(&x, s + i, 8);
 			q = x ^ (ones * '"');
 			b = x ^ (ones * '\\');
-			/* any byte < 0x20, == '"', == '\\', or >= 0x7f (a carry only starts at 0xff,
-			 * itself caught) */
+			/* any byte < 0x20, == '"', == '\\', or >= 0x7f (a carry only starts at
+			 * 0xff, itself caught) */
 			if (((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
 			    ((b - ones) & ~b & high) | ((x + ones) & high) | (x & high))
 				break;
@@ -325,22 +427,98 @@ static inline size_t scan_plain(const struct jw *w, const unsigned char *s, size
 	return i;
 }
 
-static void write_string(struct jw *w, const char *str, size_t n)
+/* A high bit set in the result for each byte of x that is not plain under Python's defaults
+ * (< 0x20, '"', '\\', >= 0x7f), maybe for some plain bytes above one that is not; never none
+ * when one is not. */
+static inline uint64_t not_plain8(uint64_t x)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	if (n <= 256) { /* most strings (keys, names, ids): plain, written in one piece */
-		i = scan_plain(w, s, 0, n);
-		if (i == n) {
-			char *o = reserve(w, n + 2);
-			o[0] = '"';
-			memcpy(o + 1, s, n);
-			o[n + 1] = '"';
-			w->b->n += n + 2;
-			return;
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | (x + ones) | x) &
+	       high;
+}
+
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t x;
+	memcpy(&x, s, 8);
+	return x;
+}
+
+static inline uint32_t load4(const unsigned char *s)
+{
+	uint32_t x;
+	memcpy(&x, s, 4);
+	return x;
+}
+
+/* When the n bytes of s are all plain under Python's defaults (and so under any options but
+ * html_safe), writes them quoted at o (room for n + 2 bytes) and returns true. Reads and writes
+ * whole words, the last one overlapping the one before (never past the end of s). */
+static inline bool copy_plain(char *o, const unsigned char *s, size_t n)
+{
+	o[0] = '"';
+	if (n >= 16) {
+		size_t i = 0;
+#ifdef __SSE2__
+		const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+		              quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
+		for (;; i += 16) {
+			if (i + 16 > n)
+				i = n - 16; /* the last sixteen, overlapping */
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i bad = _mm_or_si128(
+			    _mm_or_si128(_mm_cmplt_epi8(x, sp), _mm_cmpeq_epi8(x, del)),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bsl)));
+			if (_mm_movemask_epi8(bad))
+				return false;
+			_mm_storeu_si128((__m128i *)(void *)(o + 1 + i), x);
+			if (i + 16 == n)
+				break;
 		}
-		i = 0;
+#else
+		for (;; i += 8) {
+			if (i + 8 > n)
+				i = n - 8;
+			uint64_t x = load8(s + i);
+			if (not_plain8(x))
+				return false;
+			memcpy(o + 1 + i, &x, 8);
+			if (i + 8 == n)
+				break;
+		}
+#endif
+	} else if (n >= 8) {
+		uint64_t a = load8(s), b = load8(s + n - 8);
+		if (not_plain8(a) | not_plain8(b))
+			return false;
+		memcpy(o + 1, &a, 8);
+		memcpy(o + 1 + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a = load4(s), b = load4(s + n - 4);
+		if (not_plain8((uint64_t)a | (uint64_t)b << 32))
+			return false;
+		memcpy(o + 1, &a, 4);
+		memcpy(o + 1 + n - 4, &b, 4);
+	} else if (n) {
+		/* 1-3 bytes: the first, middle and last cover them; the rest of the word is plain
+		 */
+		unsigned char a = s[0], m = s[n / 2], z = s[n - 1];
+		uint64_t x = 0x6161616161000000ULL | a | (uint64_t)m << 8 | (uint64_t)z << 16;
+		if (not_plain8(x))
+			return false;
+		o[1] = (char)a;
+		o[1 + n / 2] = (char)m;
+		o[n] = (char)z;
 	}
+	o[n + 1] = '"';
+	return true;
+}
+
+/* A string, escaped where it must be. */
+static void write_escaped(struct jw *w, const unsigned char *s, size_t n)
+{
+	size_t i = 0;
 	putch(w, '"');
 	while (i < n) {
 		/* worst case 6 output bytes per input byte; a sequence may run 3 bytes past end */
@@ -409,6 +587,56 @@ static void write_string(struct jw *w, const char *str, size_t n)
 		w->b->n += (size_t)(o - o0);
 	}
 	putch(w, '"');
+}
+
+static void write_string(struct jw *w, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	/* most strings (keys, names, ids) are short and plain: written in one piece */
+	if (n <= 256 && w->fast_str) {
+		if (copy_plain(reserve(w, n + 2), s, n)) {
+			w->b->n += n + 2;
+			return;
+		}
+	} else if (n <= 256 && scan_plain(w, s, 0, n) == n) {
+		char *o = reserve(w, n + 2);
+		o[0] = '"';
+		memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		w->b->n += n + 2;
+		return;
+	}
+	write_escaped(w, s, n);
+}
+
+/* Writes at o (room for 258 bytes) the text of v when it is a string of up to 256 plain bytes
+ * (see copy_plain: not with html_safe), None, a bool, or an empty list or dict, and returns its
+ * length; 0 for anything else. */
+static inline size_t put_simple(char *o, value v)
+{
+	switch (v.type) {
+	case VT_STR:
+		return v.len <= 256 && copy_plain(o, (const unsigned char *)v.s, v.len) ? v.len + 2
+		                                                                        : 0;
+	case VT_NONE:
+		memcpy(o, "null", 4);
+		return 4;
+	case VT_BOOL:
+		memcpy(o, v.b ? "true" : "false", 5);
+		return v.b ? 4 : 5;
+	case VT_LIST:
+		if (v.list->n)
+			return 0;
+		memcpy(o, "[]", 2);
+		return 2;
+	case VT_DICT:
+		if (v.dict->live || (v.flags & VF_NAMESPACE))
+			return 0;
+		memcpy(o, "{}", 2);
+		return 2;
+	default:
+		return 0;
+	}
 }
 
 /* ---- numbers ---- */
@@ -490,6 +718,29 @@ static bool par_worth(const struct jw *w, uint32_t items);
 static void write_par(struct jw *w, value v, int level);
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first);
 
+/* The items of l (its opening bracket written; no indent, no html_safe, no size limit): simple
+ * ones (put_simple) with the separator before them in one step. */
+static void write_list_items(struct jw *w, const struct vlist *l, int level)
+{
+	for (uint32_t i = 0; i < l->n && !w->failed; i++) {
+		value v = l->v[i];
+		char *o = reserve(w, sizeof(w->isep16) + 258);
+		size_t sep = 0;
+		if (i) {
+			memcpy(o, w->isep16, sizeof(w->isep16));
+			sep = w->isep.n;
+		}
+		size_t m = put_simple(o + sep, v);
+		w->b->n += sep + m;
+		if (m)
+			continue;
+		if (v.type == VT_STR && v.len <= 256)
+			write_escaped(w, (const unsigned char *)v.s, v.len);
+		else
+			write_value(w, v, level + 1);
+	}
+}
+
 static void write_list(struct jw *w, value v, int level)
 {
 	const struct vlist *l = v.list;
@@ -504,6 +755,8 @@ static void write_list(struct jw *w, value v, int level)
 		newline(w, level + 1);
 	if (par_worth(w, l->n))
 		write_par(w, v, level);
+	else if (w->fast_sep && !w->layout && !w->b->max && l->n < PAR_MIN)
+		write_list_items(w, l, level);
 	else
 		write_items(w, v, 0, l->n, level, true);
 	if (w->layout)
@@ -595,7 +848,7 @@ static void write_key_sep(struct jw *w, value k)
 {
 	if (k.type != VT_STR || k.len > KEY_TEXT_MAX / 2 || w->html || w->ksep.n > 8) {
 		write_key(w, k);
-		put_sep(w, w->ksep);
+		put_ksep(w);
 		return;
 	}
 	if (!w->keys)
@@ -610,7 +863,7 @@ static void write_key_sep(struct jw *w, value k)
 	reserve(w, 6 * KEY_TEXT_MAX);
 	size_t at = w->b->n;
 	write_key(w, k);
-	put_sep(w, w->ksep);
+	put_ksep(w);
 	size_t n = w->b->n - at;
 	if (n <= KEY_TEXT_MAX && !w->failed) {
 		kt->p = k.s;
@@ -621,8 +874,9 @@ static void write_key_sep(struct jw *w, value k)
 }
 
 /* One dict entry, with the separator before it unless it is the first written; whether it was
- * written. */
-static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *first)
+ * written. keep: the key's text may be kept (see write_key_sep); not for the keys of a table
+ * of thousands, each met once. */
+static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *first, bool keep)
 {
 	if (e->k.type == VT_UNDEF)
 		return false;
@@ -633,12 +887,17 @@ static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *f
 		return false;
 	}
 	if (!*first) {
-		put_sep(w, w->isep);
+		put_isep(w);
 		if (w->layout)
 			newline(w, level + 1);
 	}
 	*first = false;
-	write_key_sep(w, e->k);
+	if (keep) {
+		write_key_sep(w, e->k);
+	} else {
+		write_key(w, e->k);
+		put_ksep(w);
+	}
 	write_value(w, e->v, level + 1);
 	return true;
 }
@@ -655,14 +914,14 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 		if (v.type == VT_DICT) {
 			if (big)
 				w->nomemo = v.dict->e[i].v.ptr;
-			wrote |= write_entry(w, &v.dict->e[i], level, &first);
+			wrote |= write_entry(w, &v.dict->e[i], level, &first, !big);
 			continue;
 		}
 		if (big)
 			w->nomemo = v.list->v[i].ptr;
 		wrote = true;
 		if (!first) {
-			put_sep(w, w->isep);
+			put_isep(w);
 			if (w->layout)
 				newline(w, level + 1);
 		}
@@ -769,7 +1028,8 @@ static void write_par(struct jw *w, value v, int level)
 		w->in_par = true;
 		bool first = true;
 		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
-			uint32_t lo = b * PAR_BATCH, hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
+			uint32_t lo = b * PAR_BATCH,
+			         hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
 			if (!helper_batch(b)) {
 				if (write_items(w, v, lo, hi, level, first))
 					first = false;
@@ -784,9 +1044,11 @@ static void write_par(struct jw *w, value v, int level)
 				fail(w, "%s", buf_cstr(&p->err));
 			} else if (s->wrote) {
 				if (!first)
-					put_sep(w, w->isep);
+					put_isep(w);
 				first = false;
-				put(w, s->text.p, s->text.n);
+				/* straight from the helper's buffer to the file, not through the
+				 * window */
+				flush_fd_with(w, s->text.p, s->text.n);
 			}
 			pthread_mutex_lock(&p->mu);
 			s->ready = false;
@@ -807,6 +1069,87 @@ static void write_par(struct jw *w, value v, int level)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);
+}
+
+/* The shape of d when it has one and has been met before (see struct shape), else NULL. */
+static struct shape *shape_of(struct jw *w, const struct vdict *d)
+{
+	if (!w->fast_sep || w->layout || w->b->max || d->n != d->live || d->n < SHAPE_MIN ||
+	    d->n > SHAPE_MAX || d->e[0].k.type != VT_STR)
+		return NULL;
+	const void *id = d->index ? (const void *)d->index : (const void *)d->e[0].k.s;
+	if (!w->shapes)
+		w->shapes = xcalloc(SHAPE_SLOTS, sizeof(*w->shapes));
+	struct shape *sh =
+	    &w->shapes[(((uintptr_t)id + d->n) * 0x9e3779b97f4a7c15ULL >> 32) & (SHAPE_SLOTS - 1)];
+	if (sh->id == id && sh->n == d->n)
+		return sh;
+	if (sh->cand != id || sh->cand_n != d->n || sh->busy) { /* the first time */
+		sh->cand = id;
+		sh->cand_n = d->n;
+		return NULL;
+	}
+	/* the second time: the keys' text, with the separators */
+	sh->cand = NULL;
+	sh->id = id;
+	sh->n = d->n;
+	sh->k = xrealloc(sh->k, d->n * sizeof(*sh->k));
+	struct buf *out = w->b, t = BUF_INIT;
+	int fd = w->fd;
+	w->b = &t;
+	w->fd = -1;
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct ventry *e = &d->e[i];
+		struct shape_key *k = &sh->k[i];
+		k->k = (value){.type = 0xff};
+		k->n = 0;
+		if (e->k.type != VT_STR)
+			continue;
+		t.n = 0;
+		if (i)
+			put_isep(w);
+		write_string(w, e->k.s, e->k.len);
+		put_ksep(w);
+		if (t.n <= SHAPE_TEXT) {
+			k->k = e->k;
+			k->n = t.n;
+			memcpy(k->text, t.p, t.n);
+		}
+	}
+	w->b = out;
+	w->fd = fd;
+	buf_release(&t);
+	return sh;
+}
+
+/* The entries of d (no holes; its opening brace written) with the key texts of its shape; an
+ * entry with another key takes the general path. Plain short strings and None are written
+ * with the key in one piece. */
+static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, int level)
+{
+	bool first = true;
+	sh->busy++;
+	for (uint32_t i = 0; i < d->n && !w->failed; i++) {
+		const struct ventry *e = &d->e[i];
+		const struct shape_key *k = &sh->k[i];
+		if (!same_key(&e->k, &k->k) || first != !i) {
+			write_entry(w, e, level, &first, true);
+			continue;
+		}
+		first = false;
+		value v = e->v;
+		char *o = reserve(w, SHAPE_TEXT + 258);
+		memcpy(o, k->text, SHAPE_TEXT);
+		size_t m = put_simple(o + k->n, v);
+		w->b->n += k->n + m;
+		if (m)
+			continue;
+		if (v.type == VT_STR && v.len <= 256)
+			write_escaped(w, (const unsigned char *)v.s, v.len);
+		else
+			write_value(w, v, level + 1);
+	}
+	sh->busy--;
 }
 
 static void write_dict(struct jw *w, value v, int level)
@@ -836,11 +1179,15 @@ static void write_dict(struct jw *w, value v, int level)
 	bool first = true;
 	if (w->sort) {
 		for (size_t i = 0; i < count && !w->failed; i++)
-			write_entry(w, w->scratch.v[base + i], level, &first);
+			write_entry(w, w->scratch.v[base + i], level, &first, true);
 	} else if (par_worth(w, d->live)) {
 		write_par(w, v, level);
 	} else {
-		write_items(w, v, 0, d->n, level, true);
+		struct shape *sh = shape_of(w, d);
+		if (sh)
+			write_shaped(w, d, sh, level);
+		else
+			write_items(w, v, 0, d->n, level, true);
 	}
 	w->scratch.n = base;
 	if (w->layout)
@@ -865,12 +1212,15 @@ static void write_other(struct jw *w, value v, int level)
 	leave(w);
 }
 
-/* A list or dict, through the memo when it is big enough and the text does not depend on the
- * nesting level (no indent). */
+/* A list or dict, through the memo when it is big enough, the text does not depend on the
+ * nesting level (no indent) and it is not a list of simple items. */
 static void write_container(struct jw *w, value v, int level)
 {
 	uint32_t items = v.type == VT_LIST ? v.list->n : v.dict->live;
-	if (w->layout || items < MEMO_MIN_ITEMS || v.ptr == w->nomemo) {
+	/* a list that starts with a string, a number, None or a bool (tags, fqn, depends_on):
+	 * simple items are cheaper to write again than to look up */
+	bool simple = v.type == VT_LIST && items && v.list->v[0].type < VT_LIST;
+	if (w->layout || items < MEMO_MIN_ITEMS || v.ptr == w->nomemo || simple) {
 		if (v.type == VT_LIST)
 			write_list(w, v, level);
 		else
@@ -974,6 +1324,12 @@ static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opt
 		w->spaces = (size_t)o->indent;
 	w->isep = str_from(o->item_sep ? o->item_sep : w->layout ? "," : ", ");
 	w->ksep = str_from(o->key_sep ? o->key_sep : ": ");
+	w->fast_sep = !w->html && w->isep.n <= sizeof(w->isep16) && w->ksep.n <= sizeof(w->ksep16);
+	if (w->fast_sep) {
+		memcpy(w->isep16, w->isep.p, w->isep.n);
+		memcpy(w->ksep16, w->ksep.p, w->ksep.n);
+	}
+	w->fast_str = w->plain == ((1u << C_PLAIN) | (1u << C_HTML));
 }
 
 int json_write(struct buf *out, value v, const struct json_opts *o)

@@ -1,6 +1,7 @@
 /* Unit tests for json/: what the data cases in tests/json cannot express -- parser errors and
  * their positions, int64 edges, non-string keys, invalid UTF-8, unserialisable values, the
  * default hook, cycles and limits. Expected JSON text was produced by /usr/bin/python3 (3.11). */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -524,6 +525,22 @@ static void test_big_containers(void)
 	const char *one = dump(top, NULL);
 	ok(strlen(one) > 300000, "a big document");
 	ok(!strcmp(dump_fd(top, NULL), one), "a big document written to a file on two threads");
+	/* a write that fails (/dev/full: ENOSPC), from the window or from the helper's buffer */
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	if (full >= 0) {
+		struct json_opts fo = JSON_OPTS_INIT;
+		struct buf err = BUF_INIT;
+		fo.err = &err;
+		int rc = json_write_fd(full, top, &fo);
+		ok(rc < 0 && strstr(buf_cstr(&err), "No space left"),
+		   "a big document to a full device: %s", buf_cstr(&err));
+		err.n = 0;
+		rc = json_write_fd(full, v_cstr("x"), &fo);
+		ok(rc < 0 && strstr(buf_cstr(&err), "No space left"), "a small one: %s",
+		   buf_cstr(&err));
+		buf_release(&err);
+		close(full);
+	}
 	struct json_opts sk = JSON_OPTS_INIT;
 	sk.skipkeys = true;
 	value keys = v_dict(&A, 0);
@@ -537,7 +554,7 @@ static void test_big_containers(void)
 	for (int i = 0; i < 5000; i++)
 		vlist_push(bad.list, v_int(i));
 	bad.list->v[4100] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* batch 64: helper */
-	bad.list->v[4230] = date;                                        /* batch 66: caller */
+	bad.list->v[4230] = date;                                       /* batch 66: caller */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type function is not JSON serializable",
 	       "a failure in the helper's batch");
 	bad.list->v[4040] = date; /* batch 63: caller */
@@ -556,6 +573,251 @@ static void test_big_containers(void)
 	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, helper's batch");
 }
 
+/* A plain writer for what the tests below build (str keys; None, bools, ints, ASCII strings,
+ * lists, dicts): the text the real one must give. */
+static void ref_dump(struct buf *b, value v)
+{
+	switch (v.type) {
+	case VT_NONE:
+		buf_puts(b, "null");
+		return;
+	case VT_BOOL:
+		buf_puts(b, v.b ? "true" : "false");
+		return;
+	case VT_INT:
+		buf_printf(b, "%lld", (long long)v.i);
+		return;
+	case VT_STR:
+		buf_putc(b, '"');
+		for (uint32_t i = 0; i < v.len; i++) {
+			unsigned char c = (unsigned char)v.s[i];
+			if (c == '"' || c == '\\')
+				buf_printf(b, "\\%c", c);
+			else if (c == '\n')
+				buf_puts(b, "\\n");
+			else if (c < 0x20 || c >= 0x7f)
+				buf_printf(b, "\\u%04x", c);
+			else
+				buf_putc(b, (char)c);
+		}
+		buf_putc(b, '"');
+		return;
+	case VT_LIST:
+		buf_putc(b, '[');
+		for (uint32_t i = 0; i < v.list->n; i++) {
+			if (i)
+				buf_puts(b, ", ");
+			ref_dump(b, v.list->v[i]);
+		}
+		buf_putc(b, ']');
+		return;
+	case VT_DICT: {
+		buf_putc(b, '{');
+		bool first = true;
+		for (uint32_t i = 0; i < v.dict->n; i++) {
+			const struct ventry *e = &v.dict->e[i];
+			if (e->k.type == VT_UNDEF)
+				continue;
+			if (!first)
+				buf_puts(b, ", ");
+			first = false;
+			ref_dump(b, e->k);
+			buf_puts(b, ": ");
+			ref_dump(b, e->v);
+		}
+		buf_putc(b, '}');
+		return;
+	}
+	default:
+		buf_puts(b, "?");
+	}
+}
+
+/* Whether json_write and json_write_fd both give ref_dump's text. */
+static bool same_as_ref(value v)
+{
+	struct buf want = BUF_INIT;
+	ref_dump(&want, v);
+	bool same =
+	    !strcmp(dump(v, NULL), buf_cstr(&want)) && !strcmp(dump_fd(v, NULL), buf_cstr(&want));
+	buf_release(&want);
+	return same;
+}
+
+/* Short plain strings are checked and copied a word at a time, the last word overlapping the
+ * one before: every length up to 40 and around the word sizes, a byte to escape anywhere. The
+ * strings are malloc'd to their exact size, so that a read past the end shows under ASan. */
+static void test_plain_strings(void)
+{
+	static const char special[] = {'"', '\\', '\n', 1, 0x1f, 0x7f, (char)0xc3};
+	size_t lens[80], nl = 0;
+	for (size_t n = 0; n <= 40; n++)
+		lens[nl++] = n;
+	static const size_t more[] = {47, 48, 49, 63, 64, 65, 100, 255, 256, 257, 300};
+	for (size_t i = 0; i < ARRAY_LEN(more); i++)
+		lens[nl++] = more[i];
+	int bad = 0, cases = 0;
+	for (size_t li = 0; li < nl; li++) {
+		size_t n = lens[li];
+		for (size_t pos = 0; pos <= n; pos++) { /* pos == n: no byte to escape */
+			if (n > 40 && pos > 2 && pos + 17 < n && pos != n / 2)
+				continue;
+			for (size_t k = 0; k < (pos < n ? ARRAY_LEN(special) : 1); k++) {
+				char *p = xmalloc(n ? n : 1);
+				for (size_t i = 0; i < n; i++)
+					p[i] = (char)('a' + (i * 7) % 26);
+				if (pos < n)
+					p[pos] = special[k];
+				value s = v_str(p, n);
+				if (special[k] == (char)0xc3 && pos < n) {
+					/* an invalid sequence: U+FFFD */
+					struct buf want = BUF_INIT;
+					buf_printf(&want, "\"%.*s\\ufffd%.*s\"", (int)pos, p,
+					           (int)(n - pos - 1), p + pos + 1);
+					bad += strcmp(dump(s, NULL), buf_cstr(&want)) != 0;
+					buf_release(&want);
+				} else {
+					bad += !same_as_ref(s);
+				}
+				cases++;
+				free(p);
+			}
+		}
+	}
+	ok(!bad, "%d strings with and without a byte to escape, anywhere", cases);
+	struct json_opts raw = JSON_OPTS_INIT;
+	raw.ensure_ascii = false;
+	is_str(dump(v_cstr("caf\xc3\xa9 12345678901234"), &raw), "\"caf\xc3\xa9 12345678901234\"",
+	       "ensure_ascii=False keeps UTF-8");
+	is_str(dump(v_cstr("<a href='x'>&amp;</a>"), NULL), "\"<a href='x'>&amp;</a>\"",
+	       "html characters are plain by default");
+	struct json_opts h = JSON_OPTS_INIT;
+	h.html_safe = true;
+	is_str(dump(v_cstr("<a href='x'>&amp;</a>"), &h),
+	       "\"\\u003ca href=\\u0027x\\u0027\\u003e\\u0026amp;\\u003c/a\\u003e\"",
+	       "but not with html_safe");
+}
+
+/* Dicts with the same keys in the same order (shaped node dicts) are written with the text of
+ * their keys kept from the first ones; a dict that only resembles them must still be written
+ * as it is. */
+static void test_shapes(void)
+{
+	static const char *const keys[] = {"database", "schema", "name", "a\"b",
+	                                   "tags",     "none",   "n"};
+	enum { NK = ARRAY_LEN(keys) };
+	value all = v_list(&A, 0);
+	value shape = v_undef();
+	for (int i = 0; i < 12; i++) {
+		value d = v_dict(&A, 0);
+		for (int k = 0; k < NK; k++) {
+			value x;
+			switch (k) {
+			case 2:
+				x = v_cstr(arena_printf(&A, i % 3 ? "m%d" : "m\"%d\"\n", i));
+				break;
+			case 4:
+				x = v_list(&A, 0);
+				for (int t = 0; t < i % 3; t++)
+					vlist_push(x.list, v_cstr("t"));
+				break;
+			case 5:
+				x = i % 4 ? v_none() : v_bool(true);
+				break;
+			case 6:
+				x = v_int(i);
+				break;
+			default:
+				x = v_cstr(keys[k]);
+			}
+			vdict_sets(d.dict, keys[k], x);
+		}
+		if (i == 0)
+			shape = d;
+		vlist_push(all.list, d);
+	}
+	ok(same_as_ref(all), "a list of dicts with the same keys");
+
+	/* the same first key and length, but another key further on: same bytes elsewhere, other
+	 * bytes at the same length, a prefix of the shape's key (same address, shorter) */
+	value other = v_list(&A, 0);
+	for (int i = 0; i < 4; i++)
+		vlist_push(other.list, shape);
+	char *copy = arena_strndup(&A, "schema", 6);
+	const char *replace[] = {copy, "SCHEMA", NULL};
+	for (int r = 0; r < 3; r++) {
+		value d = v_dict(&A, 0);
+		for (int k = 0; k < NK; k++) {
+			value key = v_cstr(keys[k]);
+			if (k == 1)
+				key = replace[r] ? v_cstr(replace[r]) : v_str(keys[1], 3);
+			vdict_set(d.dict, key, shape.dict->e[k].v);
+		}
+		vlist_push(other.list, d);
+		vlist_push(other.list, shape);
+	}
+	ok(same_as_ref(other), "dicts whose keys differ from the shape's are written as they are");
+
+	/* a hole (a removed key) and a first key that is skipped */
+	value holes = v_list(&A, 0);
+	value h = v_dict(&A, 0);
+	for (int k = 0; k < NK; k++)
+		vdict_sets(h.dict, keys[k], v_int(k));
+	vdict_del(h.dict, v_cstr("name"), NULL);
+	for (int i = 0; i < 3; i++) {
+		vlist_push(holes.list, shape);
+		vlist_push(holes.list, h);
+	}
+	ok(same_as_ref(holes), "a dict with a hole among dicts of the shape");
+	value one = v_int(1);
+	value sk = v_list(&A, 0);
+	value first_bad = v_dict(&A, 0);
+	vdict_set(first_bad.dict, v_tuple(&A, 1, &one), v_int(0));
+	for (int k = 1; k < NK; k++)
+		vdict_sets(first_bad.dict, keys[k], v_int(k));
+	value first_ok = v_dict(&A, 0);
+	vdict_set(first_ok.dict, v_str("x", 1), v_int(0));
+	for (int k = 1; k < NK; k++)
+		vdict_sets(first_ok.dict, keys[k], v_int(k));
+	for (int i = 0; i < 3; i++)
+		vlist_push(sk.list, first_ok);
+	vlist_push(sk.list, first_bad);
+	struct json_opts skip = JSON_OPTS_INIT;
+	skip.skipkeys = true;
+	const char *text = dump(sk, &skip);
+	ok(strstr(text, "}, {\"schema\": 1, \"name\": 2") != NULL,
+	   "a skipped first key leaves no separator before the next");
+
+	/* dicts of many shapes inside dicts of one (met twice before): the shape being written
+	 * stays as it is */
+	value outer = v_list(&A, 0);
+	const char **inner_keys = arena_alloc(&A, 400 * sizeof(*inner_keys));
+	for (int j = 0; j < 400; j++)
+		inner_keys[j] = arena_printf(&A, "k%d", j);
+	for (int o = 0; o < 6; o++) {
+		value d = v_dict(&A, 0);
+		for (int k = 0; k < NK; k++) {
+			if (o < 2) {
+				vdict_sets(d.dict, keys[k], v_int(k));
+				continue;
+			}
+			value x = v_list(&A, 0);
+			for (int j = 0; j < 200; j++) {
+				/* two dicts of each inner shape, one after the other */
+				for (int twice = 0; twice < 2; twice++) {
+					value in = v_dict(&A, 0);
+					vdict_sets(in.dict, inner_keys[2 * j], v_int(j));
+					vdict_sets(in.dict, inner_keys[2 * j + 1], v_int(twice));
+					vlist_push(x.list, in);
+				}
+			}
+			vdict_sets(d.dict, keys[k], x);
+		}
+		vlist_push(outer.list, d);
+	}
+	ok(same_as_ref(outer), "dicts of 400 shapes nested in dicts of one");
+}
+
 void test_json(void)
 {
 	arena_init(&A);
@@ -567,5 +829,7 @@ void test_json(void)
 	test_cycles_and_limits();
 	test_layout();
 	test_big_containers();
+	test_plain_strings();
+	test_shapes();
 	arena_release(&A);
 }

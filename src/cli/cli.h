@@ -33,8 +33,7 @@ struct compiled_rec {
 	uint64_t ino, size, sec, nsec;
 };
 struct compiled_index {
-	struct map recs; /* path under compiled/ -> struct compiled_rec * */
-	struct arena a;
+	struct map recs; /* path under compiled/ -> its line in text */
 	char *text;
 	const char *path; /* where it is read from and written to (the caller's) */
 };
@@ -42,12 +41,15 @@ void compiled_index_init(struct compiled_index *ix);
 void compiled_index_release(struct compiled_index *ix);
 /* Reads the index at path (none, or a line that does not parse: no record). */
 void compiled_index_load(struct compiled_index *ix, const char *path);
+/* The record of the file at key (a path under compiled/): false when there is none. */
+bool compiled_index_get(const struct compiled_index *ix, struct str key, struct compiled_rec *r);
 void compiled_rec_set(struct compiled_rec *r, const char *hex, const struct stat *st);
 bool compiled_rec_same(const struct compiled_rec *a, const struct compiled_rec *b);
-/* Writes the index at path: recs[i] (NULL: none) under keys[i], then the loaded records of
- * other paths. 0, or -1 when it cannot be written. */
-int compiled_index_save(const struct compiled_index *ix, const char *path,
-                        const struct compiled_rec *const *recs, const char *const *keys, size_t n);
+/* Writes the index at path: recs[i] (NULL: none) for nodes[i]'s compiled file, then the loaded
+ * records of other paths (the loaded ones of nodes[] are dropped from ix). 0, or -1 when it cannot be written. */
+int compiled_index_save(struct compiled_index *ix, const char *path,
+                        const struct compiled_rec *const *recs, const struct gnode *const *nodes,
+                        size_t n);
 
 int cmd_version(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);

@@ -99,15 +99,13 @@ struct compile_worker {
 	struct adapter_conn *conn; /* dbt compile connects: run_query and is_incremental() need it */
 	struct diag d;
 	struct dir_fds dirs;
-	struct arena keys; /* the compiled files' paths under compiled/, for the index */
 };
 
 struct compiled {
 	int rc; /* 0, 1 (compile error) or 2 (cannot write) */
 	bool written;
 	uint32_t w, from, to; /* its messages: worker w's diag [from, to) */
-	const char *key;          /* its path under compiled/ (NULL: no file) */
-	struct compiled_rec rec;  /* the file as it is now, for the index (key set) */
+	struct compiled_rec rec;  /* the file as it is now, for the index (with has_rec) */
 	bool has_rec;
 };
 
@@ -150,16 +148,17 @@ static void compile_node(void *ud, int worker, size_t i)
 		buf_printf(&out, "%s/%s/compiled/", pp->dir, tp);
 	size_t base = out.n;
 	node_target_path(g, &out);
-	it->key = arena_strndup(&cw->keys, out.p + base, out.n - base);
+	struct str key = str_make(out.p + base, out.n - base);
 	char hex[65];
 	sha256_hex(sql.p ? sql.p : "", sql.n, hex);
 	/* unchanged since the last compile wrote it: one fstatat (see compiled_index.c) */
-	const struct compiled_rec *old = job->ix ? map_get(&job->ix->recs, str_from(it->key)) : NULL;
+	struct compiled_rec old;
 	struct stat st;
-	if (old && !memcmp(old->hex, hex, 64) && old->size == sql.n &&
+	if (job->ix && compiled_index_get(job->ix, key, &old) &&
+	    !memcmp(old.hex, hex, 64) && old.size == sql.n &&
 	    stat_file_in(&cw->dirs, out.p, &st) == 0 && S_ISREG(st.st_mode)) {
 		compiled_rec_set(&it->rec, hex, &st);
-		if (compiled_rec_same(old, &it->rec)) {
+		if (compiled_rec_same(&old, &it->rec)) {
 			it->has_rec = it->written = true;
 			goto done;
 		}
@@ -252,7 +251,6 @@ int cmd_compile(int argc, char **argv)
 		diag_init(&job.w[k].d);
 		map_init(&job.w[k].dirs.fds);
 		arena_init(&job.w[k].dirs.a);
-		arena_init(&job.w[k].keys);
 	}
 	/* the index of what the last compile wrote, read meanwhile */
 	struct compiled_index ix;
@@ -274,14 +272,10 @@ int cmd_compile(int argc, char **argv)
 	if (rc == 0) {
 		par_for(job.n, nw, 8, compile_node, &job);
 		const struct compiled_rec **recs = xcalloc(job.n + 1, sizeof(*recs));
-		const char **keys = xcalloc(job.n + 1, sizeof(*keys));
-		for (size_t i = 0; i < job.n; i++) {
+		for (size_t i = 0; i < job.n; i++)
 			recs[i] = job.items[i].has_rec ? &job.items[i].rec : NULL;
-			keys[i] = job.items[i].key;
-		}
-		compiled_index_save(&ix, ix.path, recs, keys, job.n); /* a cache: no message */
-		free(recs);
-		free(keys);
+		compiled_index_save(&ix, ix.path, recs, (const struct gnode *const *)job.nodes, job.n);
+		free(recs); /* the index is a cache: a failure to write it says nothing */
 	}
 	compiled_index_release(&ix);
 	int written = 0;
@@ -299,7 +293,6 @@ int cmd_compile(int argc, char **argv)
 		node_compiler_release(&job.w[k].nc);
 		diag_release(&job.w[k].d);
 		dir_fds_release(&job.w[k].dirs);
-		arena_release(&job.w[k].keys);
 	}
 	free(job.w);
 	free(job.items);

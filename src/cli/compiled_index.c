@@ -18,18 +18,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run/compile.h"
 
 void compiled_index_init(struct compiled_index *ix)
 {
 	memset(ix, 0, sizeof(*ix)); /* path too: the caller sets it */
 	map_init(&ix->recs);
-	arena_init(&ix->a);
 }
 
 void compiled_index_release(struct compiled_index *ix)
 {
 	map_release(&ix->recs);
-	arena_release(&ix->a);
 	free(ix->text);
 	ix->text = NULL;
 }
@@ -52,32 +51,46 @@ static bool parse_u64(const char **p, const char *end, uint64_t *out)
 	return true;
 }
 
+/* The record of the line at p (up to eol) and where its path starts; false when it does not
+ * parse. */
+static bool parse_line(const char *p, const char *eol, struct compiled_rec *r, const char **key)
+{
+	const char *q = p + 64;
+	if (eol - p <= 65 || *q != ' ')
+		return false;
+	memcpy(r->hex, p, 64);
+	r->hex[64] = 0;
+	q++;
+	if (!parse_u64(&q, eol, &r->ino) || !parse_u64(&q, eol, &r->size) ||
+	    !parse_u64(&q, eol, &r->sec) || !parse_u64(&q, eol, &r->nsec) || q >= eol)
+		return false;
+	*key = q;
+	return true;
+}
+
 void compiled_index_load(struct compiled_index *ix, const char *path)
 {
 	size_t len;
 	ix->text = file_read_all(path, &len);
 	if (!ix->text)
 		return;
+	/* a line is kept as where it starts (the map's value) and parsed again when looked up:
+	 * 30,000 records would otherwise hold a few megabytes more at the compile's peak */
 	const char *p = ix->text, *end = ix->text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		struct compiled_rec r = {0};
-		const char *q = p + 64;
-		bool ok = eol - p > 65 && *q == ' ';
-		if (ok) {
-			memcpy(r.hex, p, 64);
-			q++;
-			ok = parse_u64(&q, eol, &r.ino) && parse_u64(&q, eol, &r.size) &&
-			     parse_u64(&q, eol, &r.sec) && parse_u64(&q, eol, &r.nsec) && q < eol;
-		}
-		if (ok) {
-			struct compiled_rec *kept = arena_alloc(&ix->a, sizeof(*kept));
-			*kept = r;
-			map_set(&ix->recs, str_make(q, (size_t)(eol - q)), kept);
-		}
+		const char *eol = nl ? nl : end, *key;
+		struct compiled_rec r;
+		if (parse_line(p, eol, &r, &key))
+			map_set(&ix->recs, str_make(key, (size_t)(eol - key)), (void *)p);
 		p = nl ? nl + 1 : end;
 	}
+}
+
+bool compiled_index_get(const struct compiled_index *ix, struct str key, struct compiled_rec *r)
+{
+	const char *p = map_get(&ix->recs, key), *k;
+	return p && parse_line(p, strchrnul(p, '\n'), r, &k); /* the text ends in a NUL */
 }
 
 void compiled_rec_set(struct compiled_rec *r, const char *hex, const struct stat *st)
@@ -120,47 +133,68 @@ static void put_rec(struct buf *b, const struct compiled_rec *r, struct str key)
 	buf_putc(b, '\n');
 }
 
-int compiled_index_save(const struct compiled_index *ix, const char *path,
-                        const struct compiled_rec *const *recs, const char *const *keys,
+/* Appends to b, writing it to fd (and emptying it) once it holds 64 KiB; false once a write
+ * failed. */
+static bool spill(int fd, struct buf *b, bool last)
+{
+	if (b->n < 65536 && !last)
+		return true;
+	size_t off = 0;
+	while (off < b->n) {
+		ssize_t k = write(fd, b->p + off, b->n - off);
+		if (k <= 0)
+			return false;
+		off += (size_t)k;
+	}
+	b->n = 0;
+	return true;
+}
+
+int compiled_index_save(struct compiled_index *ix, const char *path,
+                        const struct compiled_rec *const *recs, const struct gnode *const *nodes,
                         size_t n)
 {
-	/* this run's files first, in node order, then the others the old index named (a compile
-	 * of a selection leaves them as they were) */
-	struct map seen;
-	map_init(&seen);
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (!recs[i] || !keys[i])
-			continue;
-		put_rec(&b, recs[i], str_from(keys[i]));
-		map_set(&seen, str_from(keys[i]), (void *)recs[i]);
-	}
-	for (size_t i = 0; i < ix->recs.n; i++) {
-		const struct map_entry *e = &ix->recs.e[i];
-		if (!e->key.p || map_get(&seen, e->key))
-			continue;
-		put_rec(&b, e->val, e->key);
-	}
-	map_release(&seen);
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.tmp", path);
-	int rc = -1;
 	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		size_t off = 0;
-		while (off < b.n) {
-			ssize_t k = write(fd, b.p + off, b.n - off);
-			if (k <= 0)
-				break;
-			off += (size_t)k;
-		}
-		rc = close(fd) == 0 && off == b.n ? 0 : -1;
-		if (rc == 0)
-			rc = rename(tmp.p, path);
-		if (rc < 0)
-			unlink(tmp.p);
+	if (fd < 0) {
+		buf_release(&tmp);
+		return -1;
 	}
-	buf_release(&tmp);
+	/* this run's files first, in node order, then the other lines of the old index (a
+	 * compile of a selection leaves those files as they were) */
+
+	struct buf b = BUF_INIT;
+	bool ok = true;
+	struct buf key = BUF_INIT;
+	for (size_t i = 0; i < n && ok; i++) {
+		if (!recs[i])
+			continue;
+		buf_reset(&key);
+		node_target_path(nodes[i], &key);
+		put_rec(&b, recs[i], buf_str(&key));
+		bool created;
+		if (map_has(&ix->recs, buf_str(&key))) /* its old line is not written again */
+			*map_slot(&ix->recs, buf_str(&key), &created) = NULL;
+		ok = spill(fd, &b, false);
+	}
+	buf_release(&key);
+	for (size_t i = 0; i < ix->recs.n && ok; i++) {
+		const struct map_entry *e = &ix->recs.e[i];
+		if (!e->key.p || !e->val)
+			continue;
+		const char *line = e->val;
+		buf_append(&b, line, (size_t)(e->key.p + e->key.n - line));
+		buf_putc(&b, '\n');
+		ok = spill(fd, &b, false);
+	}
+	ok = ok && spill(fd, &b, true);
 	buf_release(&b);
+	int rc = close(fd) == 0 && ok ? 0 : -1;
+	if (rc == 0)
+		rc = rename(tmp.p, path);
+	if (rc < 0)
+		unlink(tmp.p);
+	buf_release(&tmp);
 	return rc;
 }

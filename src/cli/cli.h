@@ -132,11 +132,9 @@ int cli_state_from_env(struct store *st, const char *env_name, struct gstate **o
 /* cli_load_parse with the profile's target schema replaced by schema (Slim CI's PR schema)
  * before the project is parsed, so generate_schema_name sees it. */
 int cli_load_parse_schema(struct cli_parsed *c, const struct project_opts *o, const char *schema);
-/* target/node_vars.json: the var()/env_var() values each node reads (state:modified.vars). */
-int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d);
-/* the same in two steps: the document (only reads the parse result), then the file */
+/* target/node_vars.json's document: the var()/env_var() values each node reads
+ * (state:modified.vars); only reads the parse result (cli_write_manifest writes it). */
 value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a);
-int cli_write_node_vars_of(struct project *p, value vars, struct arena *a, struct diag *d);
 
 /* A project loaded and parsed, for the commands that need the manifest. */
 struct cli_parsed {

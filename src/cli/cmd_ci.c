@@ -169,10 +169,7 @@ static int supersede(struct store *st, const char *pr, int64_t env_id, int64_t n
 
 static char *read_target_file(struct project *p, struct arena *a, const char *name, size_t *len)
 {
-	const char *tp = p->target_path;
-	const char *path = tp[0] == '/' ? arena_printf(a, "%s/%s", tp, name)
-	                                : arena_printf(a, "%s/%s/%s", p->dir, tp, name);
-	char *text = file_read_all(path, len);
+	char *text = file_read_all(project_target_file(p, a, name), len);
 	if (!text)
 		return NULL;
 	char *kept = arena_strndup(a, text, *len);

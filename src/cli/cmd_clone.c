@@ -228,10 +228,7 @@ static int write_results(struct project *p, const char *invocation_id, const cha
 	value args = v_dict(a, 2);
 	vdict_sets(args.dict, "which", v_cstr("clone"));
 	vdict_sets(top.dict, "args", args);
-	const char *tp = p->target_path ? p->target_path : "target";
-	const char *path = tp[0] == '/' ? arena_printf(a, "%s/run_results.json", tp)
-	                                : arena_printf(a, "%s/%s/run_results.json", p->dir, tp);
-	return artifacts_write_json(path, top, d);
+	return artifacts_write_json(project_target_file(p, a, "run_results.json"), top, d);
 }
 
 /* Clones sel's nodes one after the other on one connection and prints dbt's lines. */

@@ -110,12 +110,12 @@ struct compiled {
 };
 
 struct compile_job {
-	struct project *p;
 	struct gnode **nodes;
 	size_t n;
 	struct compile_worker *w;
 	struct compiled *items;
 	const struct compiled_index *ix; /* what the last compile wrote */
+	const char *compiled_dir;        /* target/compiled */
 };
 
 static void compile_node(void *ud, int worker, size_t i)
@@ -124,7 +124,6 @@ static void compile_node(void *ud, int worker, size_t i)
 	struct compile_worker *cw = &job->w[worker];
 	struct compiled *it = &job->items[i];
 	struct gnode *g = job->nodes[i];
-	struct project *pp = job->p;
 	struct diag *d = &cw->d;
 	it->w = (uint32_t)worker;
 	it->from = (uint32_t)d->msgs.n;
@@ -141,11 +140,7 @@ static void compile_node(void *ud, int worker, size_t i)
 		it->rc = 1;
 		goto done;
 	}
-	const char *tp = pp->target_path ? pp->target_path : "target";
-	if (tp[0] == '/')
-		buf_printf(&out, "%s/compiled/", tp);
-	else
-		buf_printf(&out, "%s/%s/compiled/", pp->dir, tp);
+	buf_printf(&out, "%s/", job->compiled_dir);
 	size_t base = out.n;
 	node_target_path(g, &out);
 	struct str key = str_make(out.p + base, out.n - base);
@@ -229,7 +224,7 @@ int cmd_compile(int argc, char **argv)
 	struct project *pp = &c.p;
 	struct diag *d = &c.d;
 	/* the nodes compile, a thread per parse environment (see compile_node) */
-	struct compile_job job = {.p = pp};
+	struct compile_job job = {0};
 	job.nodes = xcalloc(chosen.n + 1, sizeof(*job.nodes));
 	for (uint32_t i = 0; i < chosen.n; i++) {
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
@@ -255,9 +250,8 @@ int cmd_compile(int argc, char **argv)
 	/* the index of what the last compile wrote, read meanwhile */
 	struct compiled_index ix;
 	compiled_index_init(&ix);
-	const char *tp = pp->target_path ? pp->target_path : "target";
-	ix.path = tp[0] == '/' ? arena_printf(&c.a, "%s/.silt_compiled", tp)
-	                       : arena_printf(&c.a, "%s/%s/.silt_compiled", pp->dir, tp);
+	ix.path = project_target_file(pp, &c.a, ".silt_compiled");
+	job.compiled_dir = project_target_file(pp, &c.a, "compiled");
 	pthread_t ith;
 	bool loading = pthread_create(&ith, NULL, load_index, &ix) == 0;
 	if (!loading)

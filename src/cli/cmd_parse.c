@@ -57,12 +57,10 @@ static void *write_vars(void *arg)
 
 int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
 {
-	const char *tp = p->target_path;
 	struct vars_job vj = {.p = p, .r = r};
 	arena_init(&vj.a);
 	diag_init(&vj.d);
-	vj.path = tp[0] == '/' ? arena_printf(a, "%s/node_vars.json", tp)
-	                       : arena_printf(a, "%s/%s/node_vars.json", p->dir, tp);
+	vj.path = project_target_file(p, a, "node_vars.json");
 	pthread_t th;
 	bool threaded = pthread_create(&th, NULL, write_vars, &vj) == 0;
 	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
@@ -77,9 +75,7 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.docs = r->docs;
 	value man = artifacts_manifest(&tmp, r->m, &mm);
 	trace_phase("manifest: dict built");
-	const char *path = tp[0] == '/' ? arena_printf(&tmp, "%s/manifest.json", tp)
-	                                : arena_printf(&tmp, "%s/%s/manifest.json", p->dir, tp);
-	int rc = artifacts_write_json(path, man, d);
+	int rc = artifacts_write_json(project_target_file(p, &tmp, "manifest.json"), man, d);
 	trace_phase("manifest: written");
 	arena_release(&tmp);
 	if (threaded)

@@ -183,18 +183,6 @@ value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 	return root;
 }
 
-int cli_write_node_vars_of(struct project *p, value vars, struct arena *a, struct diag *d)
-{
-	const char *tp = p->target_path;
-	const char *path = tp[0] == '/' ? arena_printf(a, "%s/node_vars.json", tp)
-	                                : arena_printf(a, "%s/%s/node_vars.json", p->dir, tp);
-	return artifacts_write_json(path, vars, d);
-}
-
-int cli_write_node_vars(struct project *p, struct parse_result *r, struct arena *a, struct diag *d)
-{
-	return cli_write_node_vars_of(p, cli_node_vars(p, r, a), a, d);
-}
 
 static const char *flag_env(const char *given, const char *name)
 {

@@ -287,25 +287,18 @@ static inline void put_sep(struct jw *w, struct str s)
 
 /* The item and key separators: short ones (all but odd separators= arguments) are copied
  * whole from their padded text. */
-static inline void put_isep(struct jw *w)
+static inline void put_sep16(struct jw *w, struct str sep, const char *padded)
 {
 	if (!w->fast_sep) {
-		put_sep(w, w->isep);
+		put_sep(w, sep);
 		return;
 	}
-	memcpy(reserve(w, sizeof(w->isep16)), w->isep16, sizeof(w->isep16));
-	w->b->n += w->isep.n;
+	memcpy(reserve(w, 16), padded, 16);
+	w->b->n += sep.n;
 }
 
-static inline void put_ksep(struct jw *w)
-{
-	if (!w->fast_sep) {
-		put_sep(w, w->ksep);
-		return;
-	}
-	memcpy(reserve(w, sizeof(w->ksep16)), w->ksep16, sizeof(w->ksep16));
-	w->b->n += w->ksep.n;
-}
+static inline void put_isep(struct jw *w) { put_sep16(w, w->isep, w->isep16); }
+static inline void put_ksep(struct jw *w) { put_sep16(w, w->ksep, w->ksep16); }
 
 static void put_sep_html(struct jw *w, struct str s)
 {

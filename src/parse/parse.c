@@ -753,20 +753,17 @@ static bool same_shape(value a, value b)
 {
 	if (a.type != b.type || a.flags != b.flags)
 		return false;
-	/* the same string, list or dict (shared keys, parts persisted before) */
-	if ((a.type == VT_STR || a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr &&
-	    (a.type != VT_STR || a.len == b.len))
+	/* the same list or dict (parts persisted before) */
+	if ((a.type == VT_LIST || a.type == VT_DICT) && a.ptr == b.ptr)
 		return true;
 	switch (a.type) {
 	case VT_NONE:
-		return true;
 	case VT_BOOL:
-		return a.b == b.b;
 	case VT_INT:
-		return a.i == b.i;
+	case VT_STR:
+		return same_entry(a, b);
 	case VT_FLOAT:
 		return !memcmp(&a.f, &b.f, sizeof(a.f));
-	case VT_STR:
 	case VT_UNDEF:
 		return a.len == b.len && (!a.len || !memcmp(a.s, b.s, a.len));
 	case VT_LIST:

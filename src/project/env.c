@@ -56,6 +56,12 @@ char *ppath_join(struct arena *a, const char *dir, const char *rel)
 	return p;
 }
 
+char *project_target_file(const struct project *p, struct arena *a, const char *name)
+{
+	const char *tp = p->target_path ? p->target_path : "target";
+	return ppath_join(a, ppath_join(a, p->dir, tp), name);
+}
+
 bool pfile_exists(const char *path)
 {
 	struct stat st;

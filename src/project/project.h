@@ -147,6 +147,9 @@ int project_load(struct project *p, const struct project_opts *o, struct diag *d
 int project_load_package(struct project *pkg, const struct project *root, const char *dir,
                          struct diag *d);
 void project_release(struct project *p);
+/* The path of name in the project's target folder (target-path, absolute or from the project
+ * directory), in a. */
+char *project_target_file(const struct project *p, struct arena *a, const char *name);
 
 /* dbt deps: installs every package of packages.yml / dependencies.yml into
  * packages-install-path — local ones as a symlink, git ones cloned with git (branch or tag

@@ -82,7 +82,7 @@ static value table_dict(struct arena *a, uint32_t cap)
 static void table_add(value d, const struct node_key *k, value v)
 {
 	struct vdict *x = d.dict;
-	x->e[x->n++] = (struct ventry){v_str(k->id.p, k->id.n), v, k->hash};
+	x->e[x->n++] = (struct ventry){vdict_key(v_str(k->id.p, k->id.n), k->hash), v};
 	x->live++;
 }
 

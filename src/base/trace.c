@@ -1,5 +1,6 @@
 /* Phase timing for speed work (see base.h). */
 #include <time.h>
+#include <unistd.h>
 
 #include "base.h"
 
@@ -16,5 +17,14 @@ void trace_phase(const char *name)
 	double ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 	if (t0 == 0)
 		t0 = ms;
-	fprintf(stderr, "phase %8.2f %s\n", ms - t0, name);
+	/* resident memory now (statm's second field, in pages): where the peak is reached */
+	long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%*d %ld", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	fprintf(stderr, "phase %8.2f ms %6.1f MB %s\n", ms - t0,
+	        (double)pages * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0), name);
 }

@@ -379,8 +379,8 @@ static const char *const dkeys[] = {
 #define DKEYS_NODES 14
 #define DKEY_SLOTS 256
 static struct {
-	uint64_t hash;
-	uint8_t key; /* dkeys index + 1; 0 = empty */
+	uint16_t tag; /* the key's hash tag (see struct ventry) */
+	uint8_t key;  /* dkeys index + 1; 0 = empty */
 } dkey_index[DKEY_SLOTS];
 static pthread_once_t dkey_once = PTHREAD_ONCE_INIT;
 
@@ -391,7 +391,7 @@ static void dkey_init(void)
 		size_t j = h & (DKEY_SLOTS - 1);
 		while (dkey_index[j].key)
 			j = (j + 1) & (DKEY_SLOTS - 1);
-		dkey_index[j].hash = h;
+		dkey_index[j].tag = (uint16_t)h;
 		dkey_index[j].key = (uint8_t)(i + 1);
 	}
 }
@@ -405,9 +405,9 @@ static void dkey_collect(value raw, value *slots)
 		const struct ventry *e = &raw.dict->e[i];
 		if (e->k.type != VT_STR)
 			continue;
-		for (size_t j = e->hash & (DKEY_SLOTS - 1); dkey_index[j].key;
+		for (size_t j = e->k.spare & (DKEY_SLOTS - 1); dkey_index[j].key;
 		     j = (j + 1) & (DKEY_SLOTS - 1)) {
-			if (dkey_index[j].hash != e->hash)
+			if (dkey_index[j].tag != e->k.spare)
 				continue;
 			const char *k = dkeys[dkey_index[j].key - 1];
 			if (strlen(k) == e->k.len && !memcmp(k, e->k.s, e->k.len))

@@ -253,7 +253,7 @@ static value small_dict(struct pctx *c, struct arena *a, int kind, const char *c
 		struct vdict *x = d.dict;
 		x->e = arena_alloc(a, n * sizeof(*x->e));
 		for (uint32_t i = 0; i < n; i++)
-			x->e[i] = (struct ventry){t->e[i].k, vals[i], t->e[i].hash};
+			x->e[i] = (struct ventry){t->e[i].k, vals[i]};
 		x->n = x->cap = x->live = n;
 		x->index = t->index;
 		x->icap = t->icap;
@@ -1063,7 +1063,7 @@ static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
 	struct vdict *x = d.dict;
 	x->e = arena_alloc(c->a, b->n * sizeof(*x->e));
 	for (uint32_t i = 0; i < b->n; i++)
-		x->e[i] = (struct ventry){t->e[i].k, b->v[i], t->e[i].hash};
+		x->e[i] = (struct ventry){t->e[i].k, b->v[i]};
 	x->n = x->cap = x->live = b->n;
 	x->index = t->index;
 	x->icap = t->icap;

@@ -263,7 +263,7 @@ static uint32_t vdict_find(const struct vdict *d, value key, uint64_t h)
 		if (!ix)
 			return j;
 		const struct ventry *e = &d->e[ix - 1];
-		if (e->hash == h && e->k.type != VT_UNDEF &&
+		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF &&
 		    ((e->k.type == VT_STR && key.type == VT_STR && e->k.s == key.s &&
 		      e->k.len == key.len) ||
 		     v_equal(e->k, key)))
@@ -279,7 +279,9 @@ static void vdict_reindex(struct vdict *d, uint32_t icap)
 	for (uint32_t i = 0; i < d->n; i++) {
 		if (d->e[i].k.type == VT_UNDEF)
 			continue;
-		uint32_t j = (uint32_t)d->e[i].hash & (icap - 1);
+		/* the tag is the hash's low 16 bits: enough for the slot up to 65,536 slots */
+		uint64_t h = icap <= 65536 ? d->e[i].k.spare : v_hash(d->e[i].k);
+		uint32_t j = (uint32_t)h & (icap - 1);
 		while (d->index[j])
 			j = (j + 1) & (icap - 1);
 		d->index[j] = i + 1;
@@ -305,7 +307,7 @@ static const struct ventry *vdict_linear(const struct vdict *d, value key)
 	uint64_t h = v_hash(key);
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct ventry *e = &d->e[i];
-		if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key))
+		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF && v_equal(e->k, key))
 			return e;
 	}
 	return NULL;
@@ -355,7 +357,8 @@ void vdict_set(struct vdict *d, value key, value val)
 	} else {
 		for (uint32_t i = 0; i < d->n; i++) {
 			struct ventry *e = &d->e[i];
-			if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
+			if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF &&
+			    v_equal(e->k, key)) {
 				e->v = val;
 				return;
 			}
@@ -374,7 +377,7 @@ void vdict_set(struct vdict *d, value key, value val)
 		if (d->icap)
 			vdict_reindex(d, d->icap);
 	}
-	d->e[d->n] = (struct ventry){ key, val, h };
+	d->e[d->n] = (struct ventry){vdict_key(key, h), val};
 	d->n++;
 	d->live++;
 	if (d->n > VDICT_LINEAR) {
@@ -399,7 +402,7 @@ bool vdict_del(struct vdict *d, value key, value *old)
 	uint64_t h = v_hash(key);
 	for (uint32_t i = 0; i < d->n; i++) {
 		struct ventry *e = &d->e[i];
-		if (e->hash == h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
+		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
 			if (old)
 				*old = e->v;
 			memmove(e, e + 1, (d->n - i - 1) * sizeof(*e));

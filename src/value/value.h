@@ -70,9 +70,11 @@ struct vlist {
 	struct arena *a;
 };
 
+/* An entry is two values: the key's spare bits hold the low 16 bits of its hash (the tag,
+ * set by vdict_set or vdict_key), which the index rebuilds from and lookups compare first, so
+ * an entry needs no hash field of its own (32 bytes, not 40: a manifest's dicts hold millions). */
 struct ventry {
 	value k, v; /* k.type == VT_UNDEF marks a removed entry (hole) */
-	uint64_t hash;
 };
 struct vdict {
 	struct ventry *e;
@@ -168,6 +170,12 @@ bool vdict_get(const struct vdict *d, value key, value *out);
 bool vdict_gets(const struct vdict *d, struct str key, value *out); /* string key */
 /* The entry holding key (d->e + its index), or NULL. */
 const struct ventry *vdict_entry(const struct vdict *d, value key);
+/* key tagged with its hash h (v_hash(key)), for code that fills a dict's entries itself */
+static inline value vdict_key(value key, uint64_t h)
+{
+	key.spare = (uint16_t)h;
+	return key;
+}
 /* d[key] when d is a dict holding the string key, else VT_UNDEF; v_item_str: the str or NULL. */
 value v_item(value d, const char *key);
 const char *v_item_str(value d, const char *key);

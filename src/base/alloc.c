@@ -137,7 +137,7 @@ static void arena_new_chunk(struct arena *a, size_t need)
 
 void *arena_alloc_slow(struct arena *a, size_t n)
 {
-	n = (n + 15) & ~(size_t)15;
+	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if ((size_t)(a->end - a->cur) < n || !a->cur)
 		arena_new_chunk(a, n);
 	void *p = a->cur;
@@ -154,7 +154,7 @@ void *arena_zalloc(struct arena *a, size_t n)
 }
 
 /* Text is taken from the top of the current chunk downwards while arena_alloc takes from the
- * bottom upwards, so short strings do not cost 16-byte rounding. */
+ * bottom upwards, so short strings do not cost rounding. */
 char *arena_text(struct arena *a, size_t n)
 {
 	if (a->cur && (size_t)(a->end - a->cur) >= n) {

@@ -536,8 +536,9 @@ static value build_default_config(struct pctx *c, enum gtype t)
 	return d;
 }
 
-/* A copy of a default config: its entries with their hashes and its index are copied, not
- * rebuilt, and so are the containers in it (the node may change them); scalars are shared. */
+/* A copy of a default config: its entries (tagged keys included) are copied, not rebuilt, into
+ * exactly as many slots, and so are the containers in it (the node may change them); scalars
+ * and the hash index are shared. */
 static value clone_config(struct arena *a, value v)
 {
 	if (v.type == VT_LIST) {
@@ -554,28 +555,29 @@ static value clone_config(struct arena *a, value v)
 	value d = v_dict(a, 0);
 	d.flags = v.flags;
 	struct vdict *x = d.dict;
-	if (s->cap) {
-		x->e = arena_alloc(a, s->cap * sizeof(*x->e));
+	if (s->n) {
+		x->e = arena_alloc(a, s->n * sizeof(*x->e));
 		memcpy(x->e, s->e, s->n * sizeof(*x->e));
 		for (uint32_t i = 0; i < s->n; i++) /* (scalars are shared as they are) */
 			if (s->e[i].v.type == VT_LIST || s->e[i].v.type == VT_DICT)
 				x->e[i].v = clone_config(a, s->e[i].v);
-		x->cap = s->cap;
+		x->cap = s->n;
 	}
 	x->n = s->n;
 	x->live = s->live;
-	if (s->icap) {
-		x->index = arena_alloc(a, s->icap * sizeof(*x->index));
-		memcpy(x->index, s->index, s->icap * sizeof(*x->index));
-		x->icap = s->icap;
-	}
+	/* full (cap == n), so the copy shares the kept dict's index, as shaped node dicts do: a
+	 * key added or removed reallocates the entries and builds an index of the copy's own
+	 * first, and the kept dicts are only copied, never changed */
+	x->index = s->index;
+	x->icap = s->icap;
 	return d;
 }
 
 static void seed_kept_strs(struct pctx *c, value v);
 
 /* A node's config before the project's and its own: the worker builds each type's once (in its
- * hold arena) and copies it, which costs no hashing. */
+ * hold arena) and copies it, which costs no hashing. The kept one is never changed (its copies
+ * share its index: see clone_config). */
 static value default_config(struct pctx *c, enum gtype t)
 {
 	if (!c->hold || t >= GT__COUNT)

@@ -76,12 +76,12 @@ struct vlist {
 struct ventry {
 	value k, v; /* k.type == VT_UNDEF marks a removed entry (hole) */
 };
-struct vdict {
+struct vdict { /* 40 bytes: the pointers first, so there is no padding */
 	struct ventry *e;
-	uint32_t n, cap, live;
 	uint32_t *index; /* open addressing: entry index + 1; 0 = empty */
-	uint32_t icap;
 	struct arena *a;
+	uint32_t n, cap, live;
+	uint32_t icap;
 };
 
 /* ---- calls: the shape of every C callable ---- */

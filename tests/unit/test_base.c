@@ -14,7 +14,11 @@ static void test_arena(void)
 		arena_alloc(&a, 1000);
 	arena_restore(&a, m);
 	is_str(p, "hello", "arena_restore keeps what came before the mark");
-	ok(((uintptr_t)arena_alloc(&a, 3) & 15) == 0, "arena allocations are 16-byte aligned");
+	bool aligned = true;
+	for (size_t n = 1; n < 40; n++) /* odd sizes one after another, text between them */
+		aligned &= ((uintptr_t)arena_alloc(&a, n) & (ARENA_ALIGN - 1)) == 0 &&
+		            arena_text(&a, n) != NULL;
+	ok(aligned && ARENA_ALIGN >= _Alignof(int64_t) && ARENA_ALIGN >= _Alignof(double), "arena allocations are 8-byte aligned");
 	is_str(arena_printf(&a, "%d-%s", 42, "x"), "42-x", "arena_printf");
 	arena_release(&a);
 }

@@ -117,6 +117,8 @@ char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
 char *file_read_all(const char *path, size_t *len);
 /* As file_read_all, path relative to the directory open as dirfd (AT_FDCWD: the current one). */
 char *file_read_at(int dirfd, const char *path, size_t *len);
+/* As file_read_at, for a file known to be regular (readdir said so): no fstat to size it. */
+char *file_read_regular_at(int dirfd, const char *path, size_t *len);
 /* mkdir -p of the directory part of path (path is restored before returning). 0, or -1 with errno. */
 int file_make_parents(char *path);
 static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }

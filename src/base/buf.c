@@ -208,6 +208,51 @@ char *file_read_at(int dirfd, const char *path, size_t *len)
 	return buf_detach(&b, len);
 }
 
+char *file_read_regular_at(int dirfd, const char *path, size_t *len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* one read into a stack buffer: a regular file reads short only at its end, so a file
+	 * smaller than the buffer is whole after it, without the fstat that would size it */
+	char first[32768];
+	ssize_t k;
+	do
+		k = read(fd, first, sizeof(first));
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	b.p = xmalloc((size_t)k + 1);
+	b.cap = (size_t)k + 1;
+	memcpy(b.p, first, (size_t)k);
+	b.n = (size_t)k;
+	int err = 0;
+	for (bool more = (size_t)k == sizeof(first); more;) { /* a bigger file: read to the end */
+		buf_grow(&b, b.cap);
+		ssize_t r = read(fd, b.p + b.n, b.cap - b.n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err = errno ? errno : EIO;
+		more = r > 0;
+		if (more)
+			b.n += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		buf_release(&b);
+		errno = err;
+		return NULL;
+	}
+	b.p[b.n] = 0;
+	return buf_detach(&b, len);
+}
+
 int file_make_parents(char *path)
 {
 	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {

@@ -458,7 +458,7 @@ static char *read_in_dir(struct read_dir *rd, const char *path, size_t *len)
 	}
 	if (rd->fd < 0)
 		return pread_file(path, len);
-	return file_read_at(rd->fd, slash + 1, len);
+	return file_read_regular_at(rd->fd, slash + 1, len); /* listed: a regular file */
 }
 
 static void read_one(void *ud, int worker, size_t i)

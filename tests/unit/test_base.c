@@ -1,4 +1,8 @@
 /* Unit tests for base/: arena, buf, map, intern, diag, hashing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "tap.h"
 
 void test_base(void);
@@ -18,7 +22,8 @@ static void test_arena(void)
 	for (size_t n = 1; n < 40; n++) /* odd sizes one after another, text between them */
 		aligned &= ((uintptr_t)arena_alloc(&a, n) & (ARENA_ALIGN - 1)) == 0 &&
 		            arena_text(&a, n) != NULL;
-	ok(aligned && ARENA_ALIGN >= _Alignof(int64_t) && ARENA_ALIGN >= _Alignof(double), "arena allocations are 8-byte aligned");
+	ok(aligned && ARENA_ALIGN >= _Alignof(int64_t) && ARENA_ALIGN >= _Alignof(double),
+	   "arena allocations are 8-byte aligned");
 	is_str(arena_printf(&a, "%d-%s", 42, "x"), "42-x", "arena_printf");
 	arena_release(&a);
 }
@@ -99,10 +104,47 @@ static void test_hash(void)
 	is_str(m, "d41d8cd98f00b204e9800998ecf8427e", "md5 of the empty string");
 }
 
+/* file_read_regular_at reads small files with one read and bigger ones to their end */
+static void test_read_regular(void)
+{
+	char dir[] = "/tmp/silt-unit-XXXXXX";
+	if (!mkdtemp(dir)) {
+		ok(false, "mkdtemp");
+		return;
+	}
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	static const size_t sizes[] = {0, 1, 32767, 32768, 32769, 100000};
+	bool all = dfd >= 0;
+	for (size_t i = 0; i < ARRAY_LEN(sizes) && all; i++) {
+		char *text = xmalloc(sizes[i] + 1);
+		for (size_t k = 0; k < sizes[i]; k++)
+			text[k] = (char)('a' + (k * 7 + i) % 26);
+		int fd = openat(dfd, "f.sql", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		all = fd >= 0 && write(fd, text, sizes[i]) == (ssize_t)sizes[i];
+		if (fd >= 0)
+			close(fd);
+		size_t len = 0;
+		char *got = all ? file_read_regular_at(dfd, "f.sql", &len) : NULL;
+		all = got && len == sizes[i] && !memcmp(got, text, len) && got[len] == 0;
+		free(got);
+		free(text);
+	}
+	ok(all, "file_read_regular_at reads files of 0 to 100,000 bytes whole");
+	errno = 0;
+	ok(dfd >= 0 && !file_read_regular_at(dfd, "missing.sql", NULL) && errno == ENOENT,
+	   "file_read_regular_at: a missing file is NULL with errno");
+	if (dfd >= 0) {
+		unlinkat(dfd, "f.sql", 0);
+		close(dfd);
+	}
+	rmdir(dir);
+}
+
 void test_base(void)
 {
 	test_arena();
 	test_buf();
+	test_read_regular();
 	test_map();
 	test_diag();
 	test_hash();

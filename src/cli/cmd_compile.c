@@ -191,6 +191,35 @@ static void *load_index(void *arg)
 	return NULL;
 }
 
+/* the first worker's compiler, built on a thread of its own */
+struct first_init {
+	struct compile_worker *w;
+	struct project *p;
+};
+
+static void *init_first(void *arg)
+{
+	struct first_init *fi = arg;
+	node_compiler_init(&fi->w->nc, fi->p, &fi->w->r);
+	return NULL;
+}
+
+struct index_save {
+	struct compiled_index *ix;
+	const struct compiled_rec **recs;
+	struct gnode **nodes;
+	size_t n;
+};
+
+static void *save_index(void *arg)
+{
+	struct index_save *s = arg;
+	/* the index is a cache: a failure to write it says nothing */
+	compiled_index_save(s->ix, s->ix->path, s->recs, (const struct gnode *const *)s->nodes,
+	                    s->n);
+	return NULL;
+}
+
 int cmd_compile(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
@@ -217,61 +246,79 @@ int cmd_compile(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection chosen;
 	rc = 2;
-	if (cli_load_parse(&c, &o) < 0 || cli_selection_opts(&sel, 0, &so, c.selectors, &c.d) < 0 ||
-	    cli_selection_state(&sel, &c, &so) < 0 ||
-	    graph_select(&c.a, c.r.m, &so, &chosen, &c.d) < 0)
+	if (cli_load_parse(&c, &o) < 0)
 		goto done;
 	struct project *pp = &c.p;
 	struct diag *d = &c.d;
 	/* the nodes compile, a thread per parse environment (see compile_node) */
+	int nw = 1;
+	while ((size_t)nw <= c.r.nhelpers && c.r.helper_envs[nw - 1])
+		nw++;
 	struct compile_job job = {0};
-	job.nodes = xcalloc(chosen.n + 1, sizeof(*job.nodes));
-	for (uint32_t i = 0; i < chosen.n; i++) {
+	job.w = xcalloc((size_t)nw, sizeof(*job.w));
+	for (int k = 0; k < nw; k++) {
+		job.w[k].r = c.r;
+		if (k)
+			job.w[k].r.env = c.r.helper_envs[k - 1];
+		diag_init(&job.w[k].d);
+		map_init(&job.w[k].dirs.fds);
+		arena_init(&job.w[k].dirs.a);
+	}
+	/* while the selection is evaluated: the index of what the last compile wrote is read, and
+	 * the first compiler indexes the manifest (the others copy its tables) */
+	struct compiled_index ix;
+	compiled_index_init(&ix);
+	ix.path = project_target_file(pp, &c.a, ".silt_compiled");
+	job.compiled_dir = project_target_file(pp, &c.a, "compiled");
+	struct first_init fi = {&job.w[0], pp};
+	pthread_t ith, fth;
+	bool loading = pthread_create(&ith, NULL, load_index, &ix) == 0;
+	if (!loading)
+		load_index(&ix);
+	bool initing = pthread_create(&fth, NULL, init_first, &fi) == 0;
+	if (!initing)
+		init_first(&fi);
+	int srt = cli_selection_opts(&sel, 0, &so, c.selectors, d) < 0 ||
+	                  cli_selection_state(&sel, &c, &so) < 0 ||
+	                  graph_select(&c.a, c.r.m, &so, &chosen, d) < 0
+	              ? -1
+	              : 0;
+	if (initing)
+		pthread_join(fth, NULL);
+	for (int k = 1; k < nw; k++)
+		node_compiler_init_like(&job.w[k].nc, pp, &job.w[k].r, &job.w[0].nc);
+	if (loading)
+		pthread_join(ith, NULL);
+	trace_phase("compile: ready");
+	job.ix = &ix;
+	job.nodes = srt == 0 ? xcalloc(chosen.n + 1, sizeof(*job.nodes)) : NULL;
+	for (uint32_t i = 0; srt == 0 && i < chosen.n; i++) {
 		struct gnode *g = (struct gnode *)chosen.nodes[i];
 		if (g->type != GT_MODEL && g->type != GT_ANALYSIS && g->type != GT_TEST)
 			continue;
 		job.nodes[job.n++] = g; /* ephemeral models too: dbt writes their own file */
 	}
-	int nw = 1;
-	while ((size_t)nw <= c.r.nhelpers && c.r.helper_envs[nw - 1])
-		nw++;
-	job.w = xcalloc((size_t)nw, sizeof(*job.w));
 	job.items = xcalloc(job.n + 1, sizeof(*job.items));
-	for (int k = 0; k < nw; k++) {
-		job.w[k].r = c.r;
-		if (k)
-			job.w[k].r.env = c.r.helper_envs[k - 1];
-		node_compiler_init(&job.w[k].nc, pp, &job.w[k].r);
+	rc = srt == 0 ? 0 : 2;
+	for (int k = 0; k < nw && rc == 0; k++) {
 		job.w[k].nc.defer = cli_selection_defer(&sel, &chosen);
-		diag_init(&job.w[k].d);
-		map_init(&job.w[k].dirs.fds);
-		arena_init(&job.w[k].dirs.a);
-	}
-	/* the index of what the last compile wrote, read meanwhile */
-	struct compiled_index ix;
-	compiled_index_init(&ix);
-	ix.path = project_target_file(pp, &c.a, ".silt_compiled");
-	job.compiled_dir = project_target_file(pp, &c.a, "compiled");
-	pthread_t ith;
-	bool loading = pthread_create(&ith, NULL, load_index, &ix) == 0;
-	if (!loading)
-		load_index(&ix);
-	rc = 0;
-	for (int k = 0; k < nw && rc == 0; k++)
 		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
 			rc = 2;
-	if (loading)
-		pthread_join(ith, NULL);
-	job.ix = &ix;
+	}
+	struct index_save save = {&ix, NULL, job.nodes, job.n};
+	pthread_t sth;
+	bool saving = false;
 	if (rc == 0) {
 		par_for(job.n, nw, 8, compile_node, &job);
-		const struct compiled_rec **recs = xcalloc(job.n + 1, sizeof(*recs));
+		trace_phase("compile: nodes compiled");
+		save.recs = xcalloc(job.n + 1, sizeof(*save.recs));
 		for (size_t i = 0; i < job.n; i++)
-			recs[i] = job.items[i].has_rec ? &job.items[i].rec : NULL;
-		compiled_index_save(&ix, ix.path, recs, (const struct gnode *const *)job.nodes, job.n);
-		free(recs); /* the index is a cache: a failure to write it says nothing */
+			save.recs[i] = job.items[i].has_rec ? &job.items[i].rec : NULL;
+		/* written beside the manifest: nothing here reads it */
+		saving = pthread_create(&sth, NULL, save_index, &save) == 0;
+		if (!saving)
+			save_index(&save);
 	}
-	compiled_index_release(&ix);
 	int written = 0;
 	for (size_t i = 0; i < job.n; i++) {
 		struct compiled *it = &job.items[i];
@@ -282,21 +329,26 @@ int cmd_compile(int argc, char **argv)
 			rc = it->rc;
 		written += it->written;
 	}
-	for (int k = 0; k < nw; k++) {
+	for (int k = nw - 1; k >= 0; k--) { /* the first compiler last: the others share its graph */
 		adapter_close(job.w[k].conn);
 		node_compiler_release(&job.w[k].nc);
 		diag_release(&job.w[k].d);
 		dir_fds_release(&job.w[k].dirs);
 	}
 	free(job.w);
-	free(job.items);
-	free(job.nodes);
 	/* after the nodes: a model's render may change its node dict (model.clear()), and the
 	 * manifest is written as compiling left it */
-	if (cli_write_manifest(pp, &c.r, &c.a, d) < 0)
+	if (srt == 0 && cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;
-	printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
-	       pp->target_path ? pp->target_path : "target");
+	if (saving)
+		pthread_join(sth, NULL);
+	free(save.recs);
+	compiled_index_release(&ix);
+	free(job.items);
+	free(job.nodes);
+	if (srt == 0)
+		printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
+		       pp->target_path ? pp->target_path : "target");
 done:
 	if (c.d.msgs.n) { /* printed as cli_parsed_release prints them, before the exit */
 		cli_print_diag(&c.d);

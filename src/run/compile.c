@@ -210,22 +210,10 @@ void node_target_path(const struct gnode *g, struct buf *out)
 
 static value flat_graph(struct arena *a, const struct gmanifest *m);
 
-void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
+/* The tables node_compiler_init derives from the manifest: ref() and source() lookups and
+ * whether get_where_subquery is dbt's own. */
+static void index_manifest(struct node_compiler *nc, struct project *p, struct parse_result *r)
 {
-	memset(nc, 0, sizeof(*nc));
-	nc->p = p;
-	nc->r = r;
-	arena_init(&nc->a);
-	map_init(&nc->by_name);
-	map_init(&nc->ephemeral_sql);
-	map_init(&nc->sources);
-	if (p->has_profile) { /* relation names as the adapter renders them; no connection yet */
-		struct diag ignore;
-		diag_init(&ignore);
-		nc->own_ad = adapter_new(p->profile.output, p->dir, &ignore);
-		nc->ad = nc->own_ad;
-		diag_release(&ignore);
-	}
 	nc->plain_where_subquery = true;
 	for (uint32_t i = 0; i < r->m->nmacros; i++) {
 		const struct gmacro *mm = r->m->macros[i];
@@ -256,6 +244,39 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 			if ((pass == 0) == root && !map_has(&nc->by_name, str_from(g->name)))
 				map_set(&nc->by_name, str_from(g->name), g);
 		}
+}
+
+void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r)
+{
+	node_compiler_init_like(nc, p, r, NULL);
+}
+
+void node_compiler_init_like(struct node_compiler *nc, struct project *p, struct parse_result *r,
+                             const struct node_compiler *like)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->p = p;
+	nc->r = r;
+	arena_init(&nc->a);
+	map_init(&nc->by_name);
+	map_init(&nc->ephemeral_sql);
+	map_init(&nc->sources);
+	if (p->has_profile) { /* relation names as the adapter renders them; no connection yet */
+		struct diag ignore;
+		diag_init(&ignore);
+		nc->own_ad = adapter_new(p->profile.output, p->dir, &ignore);
+		nc->ad = nc->own_ad;
+		diag_release(&ignore);
+	}
+	if (like) { /* copies of its tables (the keys and nodes are the manifest's) */
+		map_release(&nc->by_name);
+		map_release(&nc->sources);
+		map_copy(&nc->by_name, &like->by_name);
+		map_copy(&nc->sources, &like->sources);
+		nc->plain_where_subquery = like->plain_where_subquery;
+	} else {
+		index_manifest(nc, p, r);
+	}
 	struct dbt_project_info *info = &nc->info;
 	info->root_package = p->name;
 	info->adapter_type = p->has_profile && p->profile.type ? p->profile.type : "sqlite";
@@ -278,7 +299,9 @@ void node_compiler_init(struct node_compiler *nc, struct project *p, struct pars
 				vdict_set(disp.dict, ns, so);
 		}
 	info->dispatch = disp;
-	info->graph = flat_graph(&nc->a, r->m);
+	/* one flat graph for all: its tables are only read (the node dicts in them are shared
+	 * anyway) */
+	info->graph = like ? like->info.graph : flat_graph(&nc->a, r->m);
 	nc->idle = xcalloc(1, sizeof(*nc->idle));
 	nc->idle->nc = nc;
 	info->ud = nc->idle;

@@ -69,6 +69,10 @@ void node_render_end(struct node_render *nr);
 void node_target_path(const struct gnode *g, struct buf *out);
 
 void node_compiler_init(struct node_compiler *nc, struct project *p, struct parse_result *r);
+/* As node_compiler_init, for another thread's compiler over the same parse: like's tables are
+ * copied and its flat graph shared, so like must outlive nc. */
+void node_compiler_init_like(struct node_compiler *nc, struct project *p, struct parse_result *r,
+                             const struct node_compiler *like);
 void node_compiler_release(struct node_compiler *nc);
 /* selected_resources for the renders: the unique_ids of the selected nodes, in order. */
 void node_compiler_select(struct node_compiler *nc, struct gnode *const *nodes, size_t n);

@@ -923,7 +923,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		if (k)
 			t.rs[k].env = r->helper_envs[k - 1];
 		struct node_compiler *nc = &t.ncs[k];
-		node_compiler_init(nc, p, &t.rs[k]);
+		node_compiler_init_like(nc, p, &t.rs[k], k ? &t.ncs[0] : NULL);
 		nc->defer = o->defer;
 		nc->ad = t.ad;
 		nc->info.adapter = t.ad;

@@ -376,10 +376,9 @@ int artifacts_commit_json(const char *path, bool keep, struct diag *d)
 	if (!keep) {
 		unlink(tmp.p);
 	} else {
-		/* the file replaced is held open across the rename, so it is not freed by the
-		 * rename */
+		/* the file replaced is held open across the rename, so it is not freed by it */
 		int old = open(path, O_RDONLY | O_CLOEXEC);
-		if (rename(tmp.p, path) != 0) {
+		if (file_replace(tmp.p, path) != 0) {
 			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
 			         strerror(errno));
 			unlink(tmp.p);

@@ -119,6 +119,9 @@ char *file_read_all(const char *path, size_t *len);
 char *file_read_at(int dirfd, const char *path, size_t *len);
 /* As file_read_at, for a file known to be regular (readdir said so): no fstat to size it. */
 char *file_read_regular_at(int dirfd, const char *path, size_t *len);
+/* Puts the file tmp in path's place (atomically: path names the old or the new file at every
+ * moment). 0, or -1 with errno. */
+int file_replace(const char *tmp, const char *path);
 /* mkdir -p of the directory part of path (path is restored before returning). 0, or -1 with errno. */
 int file_make_parents(char *path);
 static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }

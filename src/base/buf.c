@@ -253,6 +253,19 @@ char *file_read_regular_at(int dirfd, const char *path, size_t *len)
 	return buf_detach(&b, len);
 }
 
+int file_replace(const char *tmp, const char *path)
+{
+	/* the names are swapped and the old file unlinked rather than renamed over: ext4 writes
+	 * a file out at once when a rename replaces another (auto_da_alloc), which kept a 65 MB
+	 * manifest's rename 25 ms on the caller's clock. Either way path names the old file or
+	 * the new one at every moment. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	return rename(tmp, path); /* path did not exist, or the file system cannot swap */
+}
+
 int file_make_parents(char *path)
 {
 	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {

@@ -192,7 +192,7 @@ int compiled_index_save(struct compiled_index *ix, const char *path,
 	buf_release(&b);
 	int rc = close(fd) == 0 && ok ? 0 : -1;
 	if (rc == 0)
-		rc = rename(tmp.p, path);
+		rc = file_replace(tmp.p, path);
 	if (rc < 0)
 		unlink(tmp.p);
 	buf_release(&tmp);

@@ -133,6 +133,26 @@ static void test_read_regular(void)
 	errno = 0;
 	ok(dfd >= 0 && !file_read_regular_at(dfd, "missing.sql", NULL) && errno == ENOENT,
 	   "file_read_regular_at: a missing file is NULL with errno");
+	/* file_replace: over an existing file, and where there is none */
+	char a[64], b[64];
+	snprintf(a, sizeof(a), "%s/new.tmp", dir);
+	snprintf(b, sizeof(b), "%s/f.sql", dir);
+	int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool wrote = fd >= 0 && write(fd, "new", 3) == 3;
+	if (fd >= 0)
+		close(fd);
+	size_t len = 0;
+	char *got = wrote && file_replace(a, b) == 0 ? file_read_all(b, &len) : NULL;
+	ok(got && len == 3 && !memcmp(got, "new", 3) && access(a, F_OK) != 0,
+	   "file_replace puts the new file in the old one's place and leaves no other name");
+	free(got);
+	fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	snprintf(b, sizeof(b), "%s/fresh.json", dir);
+	ok(fd >= 0 && file_replace(a, b) == 0 && access(b, F_OK) == 0 && access(a, F_OK) != 0,
+	   "file_replace renames where nothing was");
+	unlink(b);
 	if (dfd >= 0) {
 		unlinkat(dfd, "f.sql", 0);
 		close(dfd);

@@ -278,8 +278,8 @@ static struct yaml_node *compose_node(struct composer *c, int depth)
 	}
 }
 
-int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
-              struct yaml_doc **out, struct diag *d)
+static int load(struct arena *a, const char *file, const char *text, size_t len,
+                struct yaml_doc **out, struct diag *d, bool try_fast)
 {
 	struct composer c = {.a = a, .d = d};
 	c.doc = arena_zalloc(a, sizeof(*c.doc));
@@ -291,15 +291,20 @@ int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
 		error_at(&c, 0, 0, "file too large for YAML (%zu bytes)", len);
 		return -1;
 	}
-	if (!yaml_parser_initialize(&c.parser))
-		silt_abort("yaml_parser_initialize");
-	yaml_parser_set_input_string(&c.parser, (const unsigned char *)(text ? text : ""), len);
 	map_init(&c.anchors);
 	int rc = -1;
+	/* plain block YAML is composed without libyaml (fast.c); the rest, errors included, with */
+	bool fast = try_fast && yaml_fast_compose(a, c.doc) == 0;
+	if (!fast) {
+		if (!yaml_parser_initialize(&c.parser))
+			silt_abort("yaml_parser_initialize");
+		yaml_parser_set_input_string(&c.parser, (const unsigned char *)(text ? text : ""),
+		                             len);
+	}
 	/* get_single_node: STREAM-START, then STREAM-END or one document, then STREAM-END */
-	if (next_event(&c) || next_event(&c))
+	if (!fast && (next_event(&c) || next_event(&c)))
 		goto done;
-	if (c.ev.type != YAML_STREAM_END_EVENT) {
+	if (!fast && c.ev.type != YAML_STREAM_END_EVENT) {
 		if (next_event(&c)) /* past DOCUMENT-START */
 			goto done;
 		if (!(c.doc->root = compose_node(&c, 0)))
@@ -326,10 +331,23 @@ int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
 done:
 	if (c.have_ev)
 		yaml_event_delete(&c.ev);
-	yaml_parser_delete(&c.parser);
+	if (!fast)
+		yaml_parser_delete(&c.parser);
 	map_release(&c.anchors);
 	vec_free(&c.stack);
 	vec_free(&c.anchored);
 	vec_free(&c.tags);
 	return rc;
+}
+
+int yaml_load(struct arena *a, const char *file, const char *text, size_t len,
+              struct yaml_doc **out, struct diag *d)
+{
+	return load(a, file, text, len, out, d, true);
+}
+
+int yaml_load_libyaml(struct arena *a, const char *file, const char *text, size_t len,
+                      struct yaml_doc **out, struct diag *d)
+{
+	return load(a, file, text, len, out, d, false);
 }

@@ -28,4 +28,11 @@ int yaml_check(struct yaml_doc *doc, struct arena *a, const struct yaml_tagtext 
  * (Python's message where it has one: "invalid literal for int() with base 10: 'x'"). */
 int yaml_scalar_build(struct arena *a, struct yaml_node *n, struct buf *why);
 
+/* Composes doc->root from doc->text when the text is plain block YAML that this composes
+ * exactly as libyaml would (fast.c); 0, or -1 (nothing changed) to leave it to libyaml. */
+int yaml_fast_compose(struct arena *a, struct yaml_doc *doc);
+/* yaml_load without fast.c: every text through libyaml (for the tests that hold the two equal). */
+int yaml_load_libyaml(struct arena *a, const char *file, const char *text, size_t len,
+                      struct yaml_doc **out, struct diag *d);
+
 #endif

@@ -104,6 +104,8 @@ struct gmacro {
 	uint32_t nmacros;
 	value raw;
 	bool no_vars; /* graph_node_vars found no var()/env_var() in its macro_sql (a memo) */
+	/* nor in any macro it reaches: 0 not known yet, 1 none, 2 some (a memo of graph_node_vars) */
+	uint8_t quiet;
 };
 
 struct gmanifest {

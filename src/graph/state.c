@@ -656,7 +656,7 @@ static void add_var(struct varscan *vs, bool env, struct str name)
 }
 
 /* Every var('name') / env_var("NAME") with a literal first argument in text; whether it has
- * one. */
+ * one (with vs->a NULL, only whether). */
 static bool scan_text(struct varscan *vs, struct str t)
 {
 	bool found = false;
@@ -683,12 +683,16 @@ static bool scan_text(struct varscan *vs, struct str t)
 		const char *start = t.p + j + 1, *end = memchr(start, q, t.n - j - 1);
 		if (!end || memchr(start, '\n', (size_t)(end - start)))
 			continue;
+		if (!vs->a) /* a probe (text_has_var): whether there is one */
+			return true;
 		add_var(vs, env, str_make(start, (size_t)(end - start)));
 		found = true;
 		i = (size_t)(end - t.p);
 	}
 	return found;
 }
+
+static bool text_has_var(struct varscan *probe, struct str t) { return scan_text(probe, t); }
 
 static void scan_value(struct varscan *vs, value v, int depth)
 {
@@ -721,6 +725,44 @@ static void scan_macros(struct varscan *vs, const struct gmanifest *m, const cha
 	}
 }
 
+/* Whether no macro reachable from mc reads a var: remembered per macro, except for the macros
+ * whose answer depended on one still being worked out (a cycle), which may be asked again. */
+enum { Q_UNKNOWN, Q_QUIET, Q_LOUD, Q_OPEN };
+
+static bool own_text_quiet(struct gmacro *mc)
+{
+	if (!mc->no_vars) {
+		struct varscan probe = {0};
+		mc->no_vars = !text_has_var(&probe, str_from(dstr(mc->raw, "macro_sql")));
+	}
+	return mc->no_vars;
+}
+
+static int closure_quiet(const struct gmanifest *m, struct gmacro *mc, bool *cycle, int depth)
+{
+	if (mc->quiet == Q_QUIET || mc->quiet == Q_LOUD)
+		return mc->quiet;
+	if (mc->quiet == Q_OPEN) {
+		*cycle = true;
+		return Q_QUIET;
+	}
+	if (depth > 64 || !own_text_quiet(mc))
+		return mc->quiet = Q_LOUD;
+	mc->quiet = Q_OPEN;
+	bool mine = false;
+	int q = Q_QUIET;
+	for (uint32_t i = 0; i < mc->nmacros && q == Q_QUIET; i++) {
+		struct gmacro *c = graph_find_macro(m, str_from(mc->macros[i]));
+		if (c)
+			q = closure_quiet(m, c, &mine, depth + 1);
+	}
+	if (q == Q_LOUD)
+		return mc->quiet = Q_LOUD;
+	mc->quiet = mine ? Q_UNKNOWN : Q_QUIET;
+	*cycle |= mine;
+	return Q_QUIET;
+}
+
 value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
                       graph_var_fn lookup, void *ud)
 {
@@ -729,10 +771,19 @@ value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct g
 	if (raw)
 		scan_text(&vs, str_from(raw));
 	scan_value(&vs, dget(g->raw, "unrendered_config"), 0);
-	struct map seen;
-	map_init(&seen);
-	scan_macros(&vs, m, g->macros, g->nmacros, &seen, 0);
-	map_release(&seen);
+	/* most nodes call only macros that read no var, directly or not */
+	bool quiet = true;
+	for (uint32_t i = 0; i < g->nmacros && quiet; i++) {
+		struct gmacro *mc = graph_find_macro(m, str_from(g->macros[i]));
+		bool cycle = false;
+		quiet = !mc || closure_quiet(m, mc, &cycle, 0) == Q_QUIET;
+	}
+	if (!quiet) {
+		struct map seen;
+		map_init(&seen);
+		scan_macros(&vs, m, g->macros, g->nmacros, &seen, 0);
+		map_release(&seen);
+	}
 	return vs.out;
 }
 

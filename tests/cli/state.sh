@@ -54,6 +54,8 @@ echo "select id from {{ ref('base') }}" > models/unchanged.sql
 echo "select id from {{ ref('body_change') }}" > models/grandchild.sql
 echo "select '{{ var(\"region\") }}' as r" > models/uses_var.sql
 echo "select '{{ env_var(\"ST_COLOR\", \"red\") }}' as c" > models/uses_env.sql
+echo "select {{ region_tag() }} as r" > models/var_in_macro.sql
+echo "{% macro region_tag() %}'{{ var(\"region\") }}'{% endmacro %}" > macros/region.sql
 echo "{{ config(materialized='ephemeral') }} select id from {{ ref('base') }}" > models/eph.sql
 echo "{{ config(materialized='table') }} select id from {{ ref('eph') }}" > models/after_eph.sql
 cat > macros/m.sql <<'EOF'
@@ -69,7 +71,9 @@ import json
 d = json.load(open('prod-state/node_vars.json'))['nodes']
 assert d['model.st.uses_var'] == {'var.region': \"'eu'\"}, d['model.st.uses_var']
 assert d['model.st.uses_env'] == {'env_var.ST_COLOR': None}, d['model.st.uses_env']
-assert d['model.st.base'] == {}, d['model.st.base']"
+assert d['model.st.base'] == {}, d['model.st.base']
+assert d['model.st.var_in_macro'] == {'var.region': \"'eu'\"}, d['model.st.var_in_macro']
+assert d['model.st.macro_user'] == {}, d['model.st.macro_user']"
 
 # the dev target compared with prod's state, still at version 1: env-aware config in
 # dbt_project.yml is kept unrendered, so a different target.name changes nothing
@@ -114,15 +118,15 @@ expect "state:new" state:new "new_model"
 expect "state:modified.relation: no configured schema/alias/database changed" \
 	state:modified.relation "new_model"
 expect "state:modified.vars: a --vars value and an env var (and new nodes)" \
-	state:modified.vars "new_model uses_env uses_var"
+	state:modified.vars "new_model uses_env uses_var var_in_macro"
 expect "state:unmodified" state:unmodified \
-	"after_eph base env_aware eph grandchild unchanged uses_env uses_var raw_items"
+	"after_eph base env_aware eph grandchild unchanged uses_env uses_var var_in_macro raw_items"
 expect "state:old" state:old \
-	"after_eph base body_change config_change env_aware eph grandchild macro_nested macro_user unchanged uses_env uses_var raw_codes raw_items"
+	"after_eph base body_change config_change env_aware eph grandchild macro_nested macro_user unchanged uses_env uses_var var_in_macro raw_codes raw_items"
 expect "state:modified+ adds the children" state:modified.body+ \
 	"body_change grandchild new_model raw_codes"
 expect "result:success reads run_results.json" result:success \
-	"after_eph base body_change config_change env_aware grandchild macro_nested macro_user unchanged uses_env uses_var raw_codes raw_items"
+	"after_eph base body_change config_change env_aware grandchild macro_nested macro_user unchanged uses_env uses_var var_in_macro raw_codes raw_items"
 expect "an intersection of state and config" "state:modified,config.materialized:table" \
 	"body_change config_change"
 

@@ -99,6 +99,7 @@ struct compile_worker {
 	struct adapter_conn *conn; /* dbt compile connects: run_query and is_incremental() need it */
 	struct diag d;
 	struct dir_fds dirs;
+	struct arena ra; /* a node's render (reset after each) */
 };
 
 struct compiled {
@@ -128,19 +129,18 @@ static void compile_node(void *ud, int worker, size_t i)
 	it->w = (uint32_t)worker;
 	it->from = (uint32_t)d->msgs.n;
 	struct buf sql = BUF_INIT, out = BUF_INIT;
-	struct arena ra;
-	arena_init(&ra);
 	struct dbt_runtime rt;
-	dbt_runtime_init(&rt, cw->conn, &ra);
+	dbt_runtime_init(&rt, cw->conn, &cw->ra);
 	cw->nc.rt = cw->conn ? &rt : NULL;
 	int crc = node_compile(&cw->nc, g, &sql, d);
 	cw->nc.rt = NULL;
-	arena_release(&ra);
+	arena_reset(&cw->ra); /* the render's memory, reused by the worker's next node */
 	if (crc < 0) {
 		it->rc = 1;
 		goto done;
 	}
-	buf_printf(&out, "%s/", job->compiled_dir);
+	buf_puts(&out, job->compiled_dir);
+	buf_putc(&out, '/');
 	size_t base = out.n;
 	node_target_path(g, &out);
 	struct str key = str_make(out.p + base, out.n - base);
@@ -261,6 +261,7 @@ int cmd_compile(int argc, char **argv)
 		if (k)
 			job.w[k].r.env = c.r.helper_envs[k - 1];
 		diag_init(&job.w[k].d);
+		arena_init(&job.w[k].ra);
 		map_init(&job.w[k].dirs.fds);
 		arena_init(&job.w[k].dirs.a);
 	}
@@ -333,6 +334,7 @@ int cmd_compile(int argc, char **argv)
 		adapter_close(job.w[k].conn);
 		node_compiler_release(&job.w[k].nc);
 		diag_release(&job.w[k].d);
+		arena_release(&job.w[k].ra);
 		dir_fds_release(&job.w[k].dirs);
 	}
 	free(job.w);

@@ -398,10 +398,14 @@ static int fn_local_md5(struct jstate *st, void *data, value self, const struct 
 /* The macro namespace (a dict global) named by s, or NULL. */
 static const struct vdict *ns_dict(const struct dbt_render *r, struct str s)
 {
-	char *name = xmemdup0(s.p, s.n);
+	char small[128];
+	char *name = s.n < sizeof(small) ? small : xmalloc(s.n + 1);
+	memcpy(name, s.p, s.n);
+	name[s.n] = 0;
 	value v;
 	bool ok = jinja_get_global(r->env, name, &v) && v.type == VT_DICT;
-	free(name);
+	if (name != small)
+		free(name);
 	return ok ? v.dict : NULL;
 }
 
@@ -447,8 +451,10 @@ int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, val
 					scopes[nscopes++] = r->scopes[k];
 		}
 		for (size_t j = 0; j < npre && !found; j++) {
-			buf_reset(&key);
-			buf_printf(&key, "%s__%.*s", prefixes[j], (int)name.n, name.p);
+			buf_reset(&key); /* "<prefix>__<name>" */
+			buf_puts(&key, prefixes[j]);
+			buf_append(&key, "__", 2);
+			buf_putstr(&key, name);
 			for (size_t k = 0; k < nscopes && !found; k++)
 				if (vdict_gets(scopes[k], buf_str(&key), out))
 					found = 1;

@@ -201,11 +201,15 @@ static int cc_source(void *ud, struct str source, struct str table, value *out)
 
 void node_target_path(const struct gnode *g, struct buf *out)
 {
-	buf_printf(out, "%s/", g->package);
-	if (g->generic_test && g->original_file_path)
-		buf_printf(out, "%s/%s", g->original_file_path, g->path);
-	else
+	buf_puts(out, g->package);
+	buf_putc(out, '/');
+	if (g->generic_test && g->original_file_path) {
+		buf_puts(out, g->original_file_path);
+		buf_putc(out, '/');
+		buf_puts(out, g->path);
+	} else {
 		buf_puts(out, g->original_file_path ? g->original_file_path : g->path);
+	}
 }
 
 static value flat_graph(struct arena *a, const struct gmanifest *m);
@@ -258,6 +262,7 @@ void node_compiler_init_like(struct node_compiler *nc, struct project *p, struct
 	nc->p = p;
 	nc->r = r;
 	arena_init(&nc->a);
+	arena_init(&nc->scratch);
 	map_init(&nc->by_name);
 	map_init(&nc->ephemeral_sql);
 	map_init(&nc->sources);
@@ -364,6 +369,7 @@ void node_compiler_release(struct node_compiler *nc)
 		vec_free(&nc->idle->ctes);
 	free(nc->idle);
 	adapter_free(nc->own_ad);
+	arena_release(&nc->scratch);
 	arena_release(&nc->a);
 }
 
@@ -615,20 +621,22 @@ static int compile_pre(struct node_compiler *nc, struct gnode *g, struct buf *pr
 	/* the template lives in the render's scratch arena: kept in the environment, 10,000
 	 * compiled models would stay in memory until the end; a generic test's is kept in nc->a,
 	 * shared by the tests of its file with the same raw code (their raw_code strings are one) */
-	struct arena scratch;
-	arena_init(&scratch);
+	/* the top node's scratch is the compiler's, reset after it (it settles on one chunk);
+	 * an ephemeral model's, rendered meanwhile, is its own */
+	struct arena own, *scratch = depth ? &own : &nc->scratch;
+	if (depth)
+		arena_init(&own);
 	const char *name = g->original_file_path ? g->original_file_path : g->name;
 	struct jinja_template *t = g->generic_test ? test_template(nc, raw, name, d)
-	                                           : jinja_parse_in(nc->r->env, &scratch, name, raw.s,
+	                                           : jinja_parse_in(nc->r->env, scratch, name, raw.s,
 	                                                            raw.len, d);
-	if (!t) {
-		arena_release(&scratch);
-		return -1;
-	}
 	/* with a warehouse attached, render in the run's arena: statement results outlive this */
 	struct node_render nr;
-	if (node_render_begin(nc, g, nc->rt ? nc->rt->a : &scratch, &nr, d) < 0) {
-		arena_release(&scratch);
+	if (!t || node_render_begin(nc, g, nc->rt ? nc->rt->a : scratch, &nr, d) < 0) {
+		if (depth)
+			arena_release(&own);
+		else
+			arena_reset(&nc->scratch);
 		return -1;
 	}
 	nr.depth = depth;
@@ -651,7 +659,10 @@ static int compile_pre(struct node_compiler *nc, struct gnode *g, struct buf *pr
 		buf_release(&inner);
 	}
 	node_render_end(&nr);
-	arena_release(&scratch);
+	if (depth)
+		arena_release(&own);
+	else
+		arena_reset(&nc->scratch);
 	return rc;
 }
 

@@ -16,6 +16,7 @@ struct node_compiler {
 	struct dbt_project_info info;
 	struct map by_name; /* "name" -> first model/seed/snapshot gnode of that name */
 	struct arena a;     /* compiled SQL of ephemeral models, kept for injection */
+	struct arena scratch; /* the node being compiled: its template (reset after it) */
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */

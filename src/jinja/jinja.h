@@ -56,6 +56,19 @@ size_t jinja_template_blocks(const struct jinja_template *t, const struct jinja_
  * in a, or 0 when t calls no config(). */
 int jinja_static_config(const struct jinja_template *t, struct arena *a, value *out);
 
+/* A call a block makes, as dbt's statically_extract_macro_calls sees it: `name(...)`,
+ * `package.name(...)`, or `adapter.dispatch('name', 'namespace')` (dispatch set; namespace
+ * not a literal). The texts point into the template. */
+struct jinja_call {
+	struct str package, name; /* package.n == 0: a plain name */
+	bool dispatch;
+	struct str dispatch_ns; /* .p NULL: none given as a literal */
+};
+typedef void (*jinja_call_fn)(void *ud, const struct jinja_call *c);
+/* Reports the calls in block b (a macro, test or materialization block: its parameters'
+ * defaults, then its body) in jinja2's find_all order: each call before what it contains. */
+void jinja_block_calls(const struct jinja_block *b, jinja_call_fn fn, void *ud);
+
 /* Registers every top-level macro of t: as a global when ns is NULL, else as ns.<macro>
  * (a namespace global named ns, created on first use). Later registrations win. */
 void jinja_add_macros(struct jinja_env *env, const char *ns, struct jinja_template *t);

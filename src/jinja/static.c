@@ -307,3 +307,157 @@ int jinja_static_config(const struct jinja_template *t, struct arena *a, value *
 	}
 	return 1;
 }
+
+/* ---- the macros a macro may call (dbt's statically_extract_macro_calls) ---- */
+
+struct calls {
+	jinja_call_fn fn;
+	void *ud;
+};
+
+static void calls_in(struct calls *cs, const struct node *n);
+
+static void calls_in_all(struct calls *cs, struct node *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			calls_in(cs, v[i]);
+}
+
+static void calls_in_args(struct calls *cs, const struct call_args *ca)
+{
+	if (!ca)
+		return;
+	calls_in_all(cs, ca->pos, ca->npos);
+	calls_in_all(cs, ca->kw, ca->nkw);
+	if (ca->star)
+		calls_in(cs, ca->star);
+	if (ca->dstar)
+		calls_in(cs, ca->dstar);
+}
+
+static void calls_in_macro(struct calls *cs, const struct macro_def *m)
+{
+	if (!m)
+		return;
+	calls_in_all(cs, m->defaults, m->nparams);
+	if (m->body)
+		calls_in(cs, m->body);
+}
+
+static struct str const_str(const struct node *n)
+{
+	return n && n->kind == E_CONST && n->v.type == VT_STR ? v_as_str(n->v) : (struct str){0};
+}
+
+/* One call, reported before what it contains (jinja2's find_all order): `name(...)`,
+ * `pkg.name(...)` and `adapter.dispatch('name', 'namespace')`; any other callee is not a
+ * macro dbt could see. */
+static void report_call(struct calls *cs, const struct node *n)
+{
+	const struct node *f = n->a;
+	struct jinja_call c = {0};
+	if (f && f->kind == E_NAME) {
+		c.name = str_from(f->name);
+	} else if (f && f->kind == E_GETATTR && f->a && f->a->kind == E_NAME) {
+		if (!strcmp(f->a->name, "adapter")) {
+			if (strcmp(f->name, "dispatch"))
+				return; /* adapter.get_relation(...) and the like */
+			const struct call_args *ca = n->args;
+			c.dispatch = true;
+			if (ca && ca->npos > 0)
+				c.name = const_str(ca->pos[0]);
+			if (ca && ca->npos > 1)
+				c.dispatch_ns = const_str(ca->pos[1]);
+			for (uint32_t i = 0; ca && i < ca->nkw; i++) {
+				if (!strcmp(ca->kwnames[i], "macro_name") && const_str(ca->kw[i]).p)
+					c.name = const_str(ca->kw[i]);
+				else if (!strcmp(ca->kwnames[i], "macro_namespace") &&
+				         const_str(ca->kw[i]).p)
+					c.dispatch_ns = const_str(ca->kw[i]);
+			}
+		} else {
+			c.package = str_from(f->a->name);
+			c.name = str_from(f->name);
+		}
+	}
+	if (c.name.p && c.name.n)
+		cs->fn(cs->ud, &c);
+}
+
+static void calls_in(struct calls *cs, const struct node *n)
+{
+	struct node *const abcd[4] = {
+	    n->a, n->b,
+	    (n->kind == S_IF || n->kind == S_FOR || n->kind == E_COND || n->kind == E_SLICE) ? n->c
+	                                                                                      : NULL,
+	    (n->kind == S_FOR || n->kind == E_SLICE) ? n->d : NULL};
+	switch (n->kind) {
+	case S_BODY:
+	case E_LIST:
+	case E_TUPLE:
+	case E_DICT:
+		calls_in_all(cs, n->kids, n->nkids);
+		return;
+	case E_COMPARE:
+		calls_in(cs, n->a);
+		calls_in_all(cs, n->kids, n->nkids);
+		return;
+	case S_FOR:
+	case S_SET:
+	case S_SETBLOCK:
+		if (n->target)
+			calls_in(cs, n->target);
+		calls_in_all(cs, abcd, 4);
+		return;
+	case E_CALL:
+		report_call(cs, n);
+		if (n->a)
+			calls_in(cs, n->a);
+		calls_in_args(cs, n->args);
+		return;
+	case E_FILTER:
+	case E_TEST:
+		if (n->a)
+			calls_in(cs, n->a);
+		calls_in_args(cs, n->args);
+		return;
+	case S_MACRO:
+		calls_in_macro(cs, n->mac);
+		return;
+	case S_CALLBLOCK:
+		if (n->a)
+			calls_in(cs, n->a);
+		calls_in_macro(cs, n->mac);
+		return;
+	case S_FILTERBLOCK: /* jinja2 visits the body, then the filter */
+		if (n->b)
+			calls_in(cs, n->b);
+		if (n->a)
+			calls_in(cs, n->a);
+		return;
+	case S_DBTBLOCK:
+		if (n->b)
+			calls_in(cs, n->b);
+		return;
+	case S_TEXT:
+	case E_CONST:
+	case E_NAME:
+	case E_BLOCKTEXT:
+	case S_BREAK:
+	case S_CONTINUE:
+		return;
+	default:
+		calls_in_all(cs, abcd, 4);
+		return;
+	}
+}
+
+void jinja_block_calls(const struct jinja_block *b, jinja_call_fn fn, void *ud)
+{
+	struct calls cs = {fn, ud};
+	if (b->macro) /* test and materialization blocks: parameters' defaults, then the body */
+		calls_in_macro(&cs, b->macro);
+	else if (b->node)
+		calls_in(&cs, b->node);
+}

@@ -75,6 +75,12 @@ enum {
 	SHAPE__COUNT
 };
 
+struct macro_block {
+	struct gmacro *mm;
+	const struct jinja_block *b;
+	value deps; /* its depends_on.macros list */
+};
+
 struct pctx {
 	struct project *p;   /* the root project */
 	struct project *own; /* the project whose files are being read (root or a package) */
@@ -97,6 +103,9 @@ struct pctx {
 	struct map shared;   /* shape hash (8 bytes) -> value *: see persist() */
 	struct map named;    /* naming results that depend only on the custom name: see named() */
 	struct map macro_ids; /* "pkg\0name" -> macro unique id or no_macro: see macro_id() */
+	/* the macros parsed, with the block that defines each, for their depends_on.macros once
+	 * every macro is known (macro_depends_on) */
+	VEC(struct macro_block) macro_blocks;
 	struct buf memo_key;  /* macro_id()'s key */
 	struct vdict *shapes[SHAPE__COUNT]; /* see shaped_dict() and small_dict() */
 	value kept_none_sum;                /* a generic test's checksum, once persisted */
@@ -1282,6 +1291,14 @@ static const char *macro_id_find(struct pctx *c, const char *pkg, const char *na
 	return NULL;
 }
 
+static void push_macro_id(value l, const char *id)
+{
+	for (uint32_t k = 0; k < l.list->n; k++)
+		if (str_eqc(v_as_str(l.list->v[k]), id))
+			return;
+	vlist_push(l.list, v_cstr(id));
+}
+
 static void push_macro(value depends, const char *id)
 {
 	value l = dget(depends, "macros");
@@ -1897,8 +1914,10 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 		vdict_sets(d.dict, "unique_id", v_cstr(uid));
 		vdict_sets(d.dict, "macro_sql", v_str(src + start, end - start));
 		value dep = new_dict(c);
-		vdict_sets(dep.dict, "macros", new_list(c));
+		value deps = new_list(c);
+		vdict_sets(dep.dict, "macros", deps);
 		vdict_sets(d.dict, "depends_on", dep);
+		vec_push(&c->macro_blocks, ((struct macro_block){mm, &b[i], deps}));
 		vdict_sets(d.dict, "description", v_cstr(""));
 		vdict_sets(d.dict, "meta", new_dict(c));
 		value docs = new_dict(c);
@@ -1913,6 +1932,147 @@ static int add_macro_file(struct pctx *c, const char *pkg, const char *path, con
 		c->res->nmacros++;
 	}
 	return 0;
+}
+
+/* ---- a macro's depends_on.macros ----
+ * As dbt's ManifestLoader.macro_depends_on: the calls a macro's definition makes, read without
+ * rendering it (jinja_block_calls: dbt's statically_extract_macro_calls), each resolved in the
+ * macro's own package (or the one a `pkg.name` call names), then the root project, then dbt;
+ * adapter.dispatch adds its literal name and the macro it picks for this adapter. */
+
+/* names of dbt's macro context, never taken for macros */
+static const char *const context_callables[] = {
+    "return", "var", "env_var", "log", "print", "fromjson", "tojson", "fromyaml", "toyaml",
+    "set", "set_strict", "zip", "zip_strict", "local_md5", "diff_of_two_dicts",
+    "try_or_compiler_error",
+};
+
+struct possible_calls {
+	struct pctx *c;
+	VEC(const char *) v;
+};
+
+static void possible_push(struct possible_calls *pc, const char *s, bool unique)
+{
+	for (size_t i = 0; unique && i < pc->v.n; i++)
+		if (!strcmp(pc->v.v[i], s))
+			return;
+	vec_push(&pc->v, s);
+}
+
+static bool loaded_project(struct pctx *c, struct str name)
+{
+	if (str_eqc(name, "dbt") || (c->p->name && str_eqc(name, c->p->name)))
+		return true;
+	for (size_t i = 0; i < c->res->npkgs; i++)
+		if (c->res->pkgs[i].name && str_eqc(name, c->res->pkgs[i].name))
+			return true;
+	return false;
+}
+
+/* The macro adapter.dispatch(name, ns) finds for this adapter, as "package.name", or NULL. */
+static const char *dispatch_pick(struct pctx *c, struct str name, struct str ns)
+{
+	const char *order[16];
+	size_t n = 0;
+	value so = v_undef();
+	if (ns.p && c->p->dispatch.type == VT_LIST)
+		for (uint32_t i = 0; i < c->p->dispatch.list->n && so.type == VT_UNDEF; i++) {
+			value e = c->p->dispatch.list->v[i];
+			value mn = dget(e, "macro_namespace");
+			if (mn.type == VT_STR && str_eq(v_as_str(mn), ns))
+				so = dget(e, "search_order");
+		}
+	if (!ns.p) {
+		order[n++] = c->p->name; /* the root project's, then dbt's */
+		order[n++] = "dbt";
+	} else if (so.type == VT_LIST) {
+		for (uint32_t i = 0; i < so.list->n && n < ARRAY_LEN(order); i++)
+			if (so.list->v[i].type == VT_STR)
+				order[n++] = arena_strndup(&c->scratch, so.list->v[i].s, so.list->v[i].len);
+	} else {
+		if (loaded_project(c, ns) && c->p->name)
+			order[n++] = c->p->name;
+		order[n++] = arena_strndup(&c->scratch, ns.p, ns.n);
+	}
+	const char *prefixes[8];
+	size_t np = 0;
+	prefixes[np++] = c->info.adapter_type;
+	for (size_t i = 0; i < ARRAY_LEN(c->info.parent_adapters) && c->info.parent_adapters[i] &&
+	                   np < ARRAY_LEN(prefixes) - 1;
+	     i++)
+		prefixes[np++] = c->info.parent_adapters[i];
+	prefixes[np++] = "default";
+	for (size_t i = 0; i < n; i++) {
+		if (!order[i])
+			continue;
+		for (size_t k = 0; k < np; k++) {
+			const char *id = arena_printf(&c->scratch, "macro.%s.%s__%.*s", order[i],
+			                              prefixes[k], (int)name.n, name.p);
+			struct gmacro *mm = graph_find_macro(c->m, str_from(id));
+			if (mm)
+				return arena_printf(&c->scratch, "%s.%s", mm->package, mm->name);
+		}
+	}
+	return NULL;
+}
+
+static void possible_call(void *ud, const struct jinja_call *call)
+{
+	struct possible_calls *pc = ud;
+	struct pctx *c = pc->c;
+	if (call->dispatch) {
+		possible_push(pc, arena_strndup(&c->scratch, call->name.p, call->name.n), false);
+		const char *picked = dispatch_pick(c, call->name, call->dispatch_ns);
+		if (picked)
+			possible_push(pc, picked, false);
+		return;
+	}
+	if (call->package.n) {
+		possible_push(pc,
+		              arena_printf(&c->scratch, "%.*s.%.*s", (int)call->package.n,
+		                           call->package.p, (int)call->name.n, call->name.p),
+		              true);
+		return;
+	}
+	if (str_eqc(call->name, "source") || str_eqc(call->name, "ref") ||
+	    str_eqc(call->name, "config"))
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(context_callables); i++)
+		if (str_eqc(call->name, context_callables[i]))
+			return;
+	possible_push(pc, arena_strndup(&c->scratch, call->name.p, call->name.n), true);
+}
+
+static void macro_depends_on(struct pctx *c)
+{
+	struct possible_calls pc = {c, {0}};
+	for (size_t i = 0; i < c->macro_blocks.n; i++) {
+		struct macro_block *mb = &c->macro_blocks.v[i];
+		pc.v.n = 0;
+		jinja_block_calls(mb->b, possible_call, &pc);
+		for (size_t k = 0; k < pc.v.n; k++) {
+			const char *p = pc.v.v[k], *dot = strchr(p, '.');
+			if (!strcmp(p, mb->mm->name))
+				continue; /* a dispatching macro names itself */
+			const char *pkg = mb->mm->package, *name = p;
+			if (dot) {
+				pkg = arena_strndup(&c->scratch, p, (size_t)(dot - p));
+				name = dot + 1;
+			}
+			const char *id = macro_id_find(c, pkg, name);
+			if (id)
+				push_macro_id(mb->deps, id);
+		}
+		value l = mb->deps;
+		mb->mm->nmacros = l.list->n;
+		mb->mm->macros = arena_alloc(c->a, (l.list->n + 1) * sizeof(char *));
+		for (uint32_t k = 0; k < l.list->n; k++)
+			mb->mm->macros[k] = l.list->v[k].s;
+		arena_reset(&c->scratch);
+	}
+	vec_free(&pc.v);
+	vec_free(&c->macro_blocks);
 }
 
 /* ---- schema yml ---- */
@@ -3781,6 +3941,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	env_builders_join(c);
 	if (rc < 0)
 		goto done;
+	macro_depends_on(c);
 	trace_phase("parse: macro files");
 	/* schema files first, their properties feed the nodes' configs: read by the workers,
 	 * walked here in file order */
@@ -3943,6 +4104,7 @@ done:
 	vec_free(&c->tests);
 	vec_free(&c->extras);
 	vec_free(&c->yml_snaps);
+	vec_free(&c->macro_blocks);
 	map_release(&c->patches);
 	map_release(&c->refable);
 	map_release(&c->refnames);

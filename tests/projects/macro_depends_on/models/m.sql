@@ -1,0 +1,1 @@
+select {{ shout('1') }} as s, {{ ping(1) }} as r

@@ -13,88 +13,123 @@ static bool is_config_call(const struct node *n)
 	return n->kind == E_CALL && n->a && n->a->kind == E_NAME && strcmp(n->a->name, "config") == 0;
 }
 
-static const struct node *find_call(const struct node *n);
+/* ---- a pre-order walk, in jinja2's order (Node.find_all: each node before its children, the
+ * children in their fields' order) ---- */
+struct walk {
+	bool (*visit)(struct walk *w, const struct node *n); /* true: stop the walk */
+	bool stop;
+};
 
-static const struct node *find_in(struct node *const *v, size_t n)
+static void walk_node(struct walk *w, const struct node *n);
+
+static void walk_all(struct walk *w, struct node *const *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct node *r = v[i] ? find_call(v[i]) : NULL;
-		if (r)
-			return r;
-	}
-	return NULL;
+	for (size_t i = 0; i < n && !w->stop; i++)
+		if (v[i])
+			walk_node(w, v[i]);
 }
 
-static const struct node *find_args(const struct call_args *ca)
+static void walk_args(struct walk *w, const struct call_args *ca)
 {
 	if (!ca)
-		return NULL;
-	const struct node *r = find_in(ca->pos, ca->npos);
-	if (!r)
-		r = find_in(ca->kw, ca->nkw);
-	if (!r && ca->star)
-		r = find_call(ca->star);
-	if (!r && ca->dstar)
-		r = find_call(ca->dstar);
-	return r;
+		return;
+	walk_all(w, ca->pos, ca->npos);
+	walk_all(w, ca->kw, ca->nkw);
+	struct node *const rest[2] = {ca->star, ca->dstar};
+	walk_all(w, rest, 2);
 }
 
-static const struct node *find_macro(const struct macro_def *m)
+static void walk_macro(struct walk *w, const struct macro_def *m)
 {
 	if (!m)
-		return NULL;
-	const struct node *r = find_in(m->defaults, m->nparams);
-	return r ? r : m->body ? find_call(m->body) : NULL;
+		return;
+	walk_all(w, m->defaults, m->nparams); /* the parameters' defaults, then the body */
+	if (m->body && !w->stop)
+		walk_node(w, m->body);
 }
 
-/* The first config() call in pre-order (as jinja2's find_all meets it), or NULL. */
-static const struct node *find_call(const struct node *n)
+static void walk_node(struct walk *w, const struct node *n)
 {
-	if (is_config_call(n))
-		return n;
+	if (w->stop || (w->stop = w->visit(w, n)))
+		return;
 	struct node *const abcd[4] = {
 	    n->a, n->b,
-	    (n->kind == S_IF || n->kind == S_FOR || n->kind == E_COND || n->kind == E_SLICE) ? n->c : NULL,
+	    (n->kind == S_IF || n->kind == S_FOR || n->kind == E_COND || n->kind == E_SLICE) ? n->c
+	                                                                                      : NULL,
 	    (n->kind == S_FOR || n->kind == E_SLICE) ? n->d : NULL};
-	const struct node *r = NULL;
 	switch (n->kind) {
 	case S_BODY:
 	case E_LIST:
 	case E_TUPLE:
 	case E_DICT:
-		return find_in(n->kids, n->nkids);
+		walk_all(w, n->kids, n->nkids);
+		return;
 	case E_COMPARE:
-		return (r = find_call(n->a)) ? r : find_in(n->kids, n->nkids);
+		walk_all(w, abcd, 1);
+		walk_all(w, n->kids, n->nkids);
+		return;
 	case S_FOR:
 	case S_SET:
-	case S_SETBLOCK:
-		if (n->target && (r = find_call(n->target)))
-			return r;
-		return find_in(abcd, 4);
+	case S_SETBLOCK: {
+		struct node *const target[1] = {n->target};
+		walk_all(w, target, 1);
+		walk_all(w, abcd, 4);
+		return;
+	}
 	case E_CALL:
 	case E_FILTER:
 	case E_TEST:
-		if (n->a && (r = find_call(n->a)))
-			return r;
-		return find_args(n->args);
+		walk_all(w, abcd, 1);
+		walk_args(w, n->args);
+		return;
 	case S_MACRO:
-		return find_macro(n->mac);
+		walk_macro(w, n->mac);
+		return;
 	case S_CALLBLOCK:
-		if (n->a && (r = find_call(n->a)))
-			return r;
-		return find_macro(n->mac);
+		walk_all(w, abcd, 1);
+		walk_macro(w, n->mac);
+		return;
+	case S_FILTERBLOCK: { /* jinja2: the body, then the filter */
+		struct node *const ba[2] = {n->b, n->a};
+		walk_all(w, ba, 2);
+		return;
+	}
 	case S_DBTBLOCK:
-		return n->b ? find_call(n->b) : NULL;
+		walk_all(w, abcd + 1, 1);
+		return;
 	case S_TEXT:
 	case E_CONST:
 	case E_NAME:
 	case E_BLOCKTEXT:
 	case S_BREAK:
 	case S_CONTINUE:
-		return NULL;
+		return;
 	default:
-		return find_in(abcd, 4);
+		walk_all(w, abcd, 4);
+		return;
 	}
+}
+
+struct first_config {
+	struct walk w; /* first */
+	const struct node *call;
+};
+
+static bool visit_config(struct walk *w, const struct node *n)
+{
+	struct first_config *fc = (struct first_config *)w;
+	if (!is_config_call(n))
+		return false;
+	fc->call = n;
+	return true;
+}
+
+/* The first config() call in pre-order (as jinja2's find_all meets it), or NULL. */
+static const struct node *find_call(const struct node *n)
+{
+	struct first_config fc = {{visit_config, false}, NULL};
+	walk_node(&fc.w, n);
+	return fc.call;
 }
 
 static const char *const binop_text[] = {
@@ -311,58 +346,31 @@ int jinja_static_config(const struct jinja_template *t, struct arena *a, value *
 /* ---- the macros a macro may call (dbt's statically_extract_macro_calls) ---- */
 
 struct calls {
+	struct walk w; /* first */
 	jinja_call_fn fn;
 	void *ud;
 };
-
-static void calls_in(struct calls *cs, const struct node *n);
-
-static void calls_in_all(struct calls *cs, struct node *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i])
-			calls_in(cs, v[i]);
-}
-
-static void calls_in_args(struct calls *cs, const struct call_args *ca)
-{
-	if (!ca)
-		return;
-	calls_in_all(cs, ca->pos, ca->npos);
-	calls_in_all(cs, ca->kw, ca->nkw);
-	if (ca->star)
-		calls_in(cs, ca->star);
-	if (ca->dstar)
-		calls_in(cs, ca->dstar);
-}
-
-static void calls_in_macro(struct calls *cs, const struct macro_def *m)
-{
-	if (!m)
-		return;
-	calls_in_all(cs, m->defaults, m->nparams);
-	if (m->body)
-		calls_in(cs, m->body);
-}
 
 static struct str const_str(const struct node *n)
 {
 	return n && n->kind == E_CONST && n->v.type == VT_STR ? v_as_str(n->v) : (struct str){0};
 }
 
-/* One call, reported before what it contains (jinja2's find_all order): `name(...)`,
- * `pkg.name(...)` and `adapter.dispatch('name', 'namespace')`; any other callee is not a
- * macro dbt could see. */
-static void report_call(struct calls *cs, const struct node *n)
+/* One call: `name(...)`, `pkg.name(...)` and `adapter.dispatch('name', 'namespace')`; any
+ * other callee is not a macro dbt could see. */
+static bool visit_call(struct walk *w, const struct node *n)
 {
+	struct calls *cs = (struct calls *)w;
 	const struct node *f = n->a;
+	if (n->kind != E_CALL || !f)
+		return false;
 	struct jinja_call c = {0};
-	if (f && f->kind == E_NAME) {
+	if (f->kind == E_NAME) {
 		c.name = str_from(f->name);
-	} else if (f && f->kind == E_GETATTR && f->a && f->a->kind == E_NAME) {
+	} else if (f->kind == E_GETATTR && f->a && f->a->kind == E_NAME) {
 		if (!strcmp(f->a->name, "adapter")) {
 			if (strcmp(f->name, "dispatch"))
-				return; /* adapter.get_relation(...) and the like */
+				return false; /* adapter.get_relation(...) and the like */
 			const struct call_args *ca = n->args;
 			c.dispatch = true;
 			if (ca && ca->npos > 0)
@@ -383,81 +391,14 @@ static void report_call(struct calls *cs, const struct node *n)
 	}
 	if (c.name.p && c.name.n)
 		cs->fn(cs->ud, &c);
-}
-
-static void calls_in(struct calls *cs, const struct node *n)
-{
-	struct node *const abcd[4] = {
-	    n->a, n->b,
-	    (n->kind == S_IF || n->kind == S_FOR || n->kind == E_COND || n->kind == E_SLICE) ? n->c
-	                                                                                      : NULL,
-	    (n->kind == S_FOR || n->kind == E_SLICE) ? n->d : NULL};
-	switch (n->kind) {
-	case S_BODY:
-	case E_LIST:
-	case E_TUPLE:
-	case E_DICT:
-		calls_in_all(cs, n->kids, n->nkids);
-		return;
-	case E_COMPARE:
-		calls_in(cs, n->a);
-		calls_in_all(cs, n->kids, n->nkids);
-		return;
-	case S_FOR:
-	case S_SET:
-	case S_SETBLOCK:
-		if (n->target)
-			calls_in(cs, n->target);
-		calls_in_all(cs, abcd, 4);
-		return;
-	case E_CALL:
-		report_call(cs, n);
-		if (n->a)
-			calls_in(cs, n->a);
-		calls_in_args(cs, n->args);
-		return;
-	case E_FILTER:
-	case E_TEST:
-		if (n->a)
-			calls_in(cs, n->a);
-		calls_in_args(cs, n->args);
-		return;
-	case S_MACRO:
-		calls_in_macro(cs, n->mac);
-		return;
-	case S_CALLBLOCK:
-		if (n->a)
-			calls_in(cs, n->a);
-		calls_in_macro(cs, n->mac);
-		return;
-	case S_FILTERBLOCK: /* jinja2 visits the body, then the filter */
-		if (n->b)
-			calls_in(cs, n->b);
-		if (n->a)
-			calls_in(cs, n->a);
-		return;
-	case S_DBTBLOCK:
-		if (n->b)
-			calls_in(cs, n->b);
-		return;
-	case S_TEXT:
-	case E_CONST:
-	case E_NAME:
-	case E_BLOCKTEXT:
-	case S_BREAK:
-	case S_CONTINUE:
-		return;
-	default:
-		calls_in_all(cs, abcd, 4);
-		return;
-	}
+	return false;
 }
 
 void jinja_block_calls(const struct jinja_block *b, jinja_call_fn fn, void *ud)
 {
-	struct calls cs = {fn, ud};
+	struct calls cs = {{visit_call, false}, fn, ud};
 	if (b->macro) /* test and materialization blocks: parameters' defaults, then the body */
-		calls_in_macro(&cs, b->macro);
+		walk_macro(&cs.w, b->macro);
 	else if (b->node)
-		calls_in(&cs, b->node);
+		walk_node(&cs.w, b->node);
 }

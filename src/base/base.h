@@ -250,6 +250,14 @@ void text_position(const char *src, size_t off, int *line, int *col);
 void par_for(size_t n, int nworkers, size_t chunk, void (*fn)(void *ud, int worker, size_t i),
              void *ud);
 int par_cores(void);
+/* fn(arg) on a thread of its own, or on the caller's when none can start (then it has run when
+ * par_spawn returns); par_wait waits for it. */
+struct par_task {
+	pthread_t th;
+	bool threaded;
+};
+void par_spawn(struct par_task *t, void *(*fn)(void *arg), void *arg);
+void par_wait(struct par_task *t);
 
 /* ---- phase timing ----
  * With SILT_TRACE_PHASES set in the environment, trace_phase prints "phase <ms> <name>" to

@@ -168,6 +168,37 @@ char *file_read_all(const char *path, size_t *len)
 	return file_read_at(AT_FDCWD, path, len);
 }
 
+/* Reads fd to its end into b (whose room is the first read's size), then closes fd; a regular
+ * file reads short only at its end. The text, NUL-terminated (caller frees), or NULL with
+ * errno set. */
+static char *read_rest(int fd, struct buf *b, bool regular, size_t *len)
+{
+	int err = 0;
+	for (;;) {
+		if (b->cap - b->n < 2)
+			buf_grow(b, b->cap);
+		size_t ask = b->cap - b->n - 1;
+		ssize_t k = read(fd, b->p + b->n, ask);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			err = errno ? errno : EIO;
+		if (k <= 0)
+			break;
+		b->n += (size_t)k;
+		if (regular && (size_t)k < ask)
+			break;
+	}
+	close(fd);
+	if (err) {
+		buf_release(b);
+		errno = err;
+		return NULL;
+	}
+	b->p[b->n] = 0;
+	return buf_detach(b, len);
+}
+
 char *file_read_at(int dirfd, const char *path, size_t *len)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
@@ -181,31 +212,7 @@ char *file_read_at(int dirfd, const char *path, size_t *len)
 	struct buf b = BUF_INIT;
 	b.p = xmalloc(want + 1);
 	b.cap = want + 1;
-	int err = 0;
-	for (;;) {
-		if (b.cap - b.n < 2)
-			buf_grow(&b, b.cap);
-		size_t ask = b.cap - b.n - 1;
-		ssize_t k = read(fd, b.p + b.n, ask);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			err = errno ? errno : EIO;
-		if (k <= 0)
-			break;
-		b.n += (size_t)k;
-		if (regular && (size_t)k < ask) /* a regular file reads short only at its end */
-			break;
-	}
-	close(fd);
-	if (err) {
-		buf_release(&b);
-		errno = err;
-		return NULL;
-	}
-	buf_putc(&b, 0);
-	b.n--;
-	return buf_detach(&b, len);
+	return read_rest(fd, &b, regular, len);
 }
 
 char *file_read_regular_at(int dirfd, const char *path, size_t *len)
@@ -231,26 +238,12 @@ char *file_read_regular_at(int dirfd, const char *path, size_t *len)
 	b.cap = (size_t)k + 1;
 	memcpy(b.p, first, (size_t)k);
 	b.n = (size_t)k;
-	int err = 0;
-	for (bool more = (size_t)k == sizeof(first); more;) { /* a bigger file: read to the end */
-		buf_grow(&b, b.cap);
-		ssize_t r = read(fd, b.p + b.n, b.cap - b.n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			err = errno ? errno : EIO;
-		more = r > 0;
-		if (more)
-			b.n += (size_t)r;
+	if ((size_t)k < sizeof(first)) { /* whole */
+		close(fd);
+		b.p[b.n] = 0;
+		return buf_detach(&b, len);
 	}
-	close(fd);
-	if (err) {
-		buf_release(&b);
-		errno = err;
-		return NULL;
-	}
-	b.p[b.n] = 0;
-	return buf_detach(&b, len);
+	return read_rest(fd, &b, false, len); /* a bigger file: to its end */
 }
 
 int file_replace(const char *tmp, const char *path)

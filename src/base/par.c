@@ -65,3 +65,17 @@ void par_for(size_t n, int nworkers, size_t chunk, void (*fn)(void *ud, int work
 		pthread_join(t[k].th, NULL);
 	free(t);
 }
+
+void par_spawn(struct par_task *t, void *(*fn)(void *arg), void *arg)
+{
+	t->threaded = pthread_create(&t->th, NULL, fn, arg) == 0;
+	if (!t->threaded)
+		fn(arg);
+}
+
+void par_wait(struct par_task *t)
+{
+	if (t->threaded)
+		pthread_join(t->th, NULL);
+	t->threaded = false;
+}

@@ -2,7 +2,6 @@
  * target/compiled/<package>/<path> and target/manifest.json (dbt compile). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,24 +271,18 @@ int cmd_compile(int argc, char **argv)
 	ix.path = project_target_file(pp, &c.a, ".silt_compiled");
 	job.compiled_dir = project_target_file(pp, &c.a, "compiled");
 	struct first_init fi = {&job.w[0], pp};
-	pthread_t ith, fth;
-	bool loading = pthread_create(&ith, NULL, load_index, &ix) == 0;
-	if (!loading)
-		load_index(&ix);
-	bool initing = pthread_create(&fth, NULL, init_first, &fi) == 0;
-	if (!initing)
-		init_first(&fi);
+	struct par_task loading, initing;
+	par_spawn(&loading, load_index, &ix);
+	par_spawn(&initing, init_first, &fi);
 	int srt = cli_selection_opts(&sel, 0, &so, c.selectors, d) < 0 ||
 	                  cli_selection_state(&sel, &c, &so) < 0 ||
 	                  graph_select(&c.a, c.r.m, &so, &chosen, d) < 0
 	              ? -1
 	              : 0;
-	if (initing)
-		pthread_join(fth, NULL);
+	par_wait(&initing);
 	for (int k = 1; k < nw; k++)
 		node_compiler_init_like(&job.w[k].nc, pp, &job.w[k].r, &job.w[0].nc);
-	if (loading)
-		pthread_join(ith, NULL);
+	par_wait(&loading);
 	trace_phase("compile: ready");
 	job.ix = &ix;
 	job.nodes = srt == 0 ? xcalloc(chosen.n + 1, sizeof(*job.nodes)) : NULL;
@@ -307,8 +300,7 @@ int cmd_compile(int argc, char **argv)
 			rc = 2;
 	}
 	struct index_save save = {&ix, NULL, job.nodes, job.n};
-	pthread_t sth;
-	bool saving = false;
+	struct par_task saving = {0};
 	if (rc == 0) {
 		par_for(job.n, nw, 8, compile_node, &job);
 		trace_phase("compile: nodes compiled");
@@ -316,9 +308,7 @@ int cmd_compile(int argc, char **argv)
 		for (size_t i = 0; i < job.n; i++)
 			save.recs[i] = job.items[i].has_rec ? &job.items[i].rec : NULL;
 		/* written beside the manifest: nothing here reads it */
-		saving = pthread_create(&sth, NULL, save_index, &save) == 0;
-		if (!saving)
-			save_index(&save);
+		par_spawn(&saving, save_index, &save);
 	}
 	int written = 0;
 	for (size_t i = 0; i < job.n; i++) {
@@ -342,8 +332,7 @@ int cmd_compile(int argc, char **argv)
 	 * manifest is written as compiling left it */
 	if (srt == 0 && cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;
-	if (saving)
-		pthread_join(sth, NULL);
+	par_wait(&saving);
 	free(save.recs);
 	compiled_index_release(&ix);
 	free(job.items);

@@ -1,5 +1,4 @@
 /* silt parse: read the project and write target/manifest.json (dbt parse). */
-#include <pthread.h>
 
 #include "artifacts/artifacts.h"
 #include "cli.h"
@@ -61,8 +60,8 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	arena_init(&vj.a);
 	diag_init(&vj.d);
 	vj.path = project_target_file(p, a, "node_vars.json");
-	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, write_vars, &vj) == 0;
+	struct par_task vars;
+	par_spawn(&vars, write_vars, &vj);
 	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
 	 * big project) live only until it is written */
 	struct arena tmp;
@@ -78,10 +77,7 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	int rc = artifacts_write_json(project_target_file(p, &tmp, "manifest.json"), man, d);
 	trace_phase("manifest: written");
 	arena_release(&tmp);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		write_vars(&vj);
+	par_wait(&vars);
 	/* node_vars.json only beside a manifest written, its messages after the manifest's */
 	if (rc == 0) {
 		for (size_t i = 0; i < vj.d.msgs.n; i++)

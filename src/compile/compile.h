@@ -129,6 +129,14 @@ void dbt_context_install(struct jinja_env *env);
  * builtins, context...), macro scopes (node package, root project, dbt), userdata. */
 void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render *opts);
 
+/* The packages adapter.dispatch(name, ns) searches, in order (dbt's dispatch): the project's
+ * dispatch config for ns, else the root project then ns when ns names a loaded project
+ * (ns_loaded), else ns; an empty ns gives one empty entry, the caller's own namespace. */
+size_t dbt_dispatch_packages(const struct dbt_project_info *p, struct str ns, bool ns_loaded,
+                             struct str *out, size_t cap);
+/* The prefixes dispatch tries in each package: the adapter's, its parents', "default". */
+size_t dbt_dispatch_prefixes(const struct dbt_project_info *p, const char **out, size_t cap);
+
 /* adapter.dispatch's resolution, for callers outside templates too: the macro value for
  * `name` in macro namespace `ns` (NULL = none given) as dbt would find it. 1 found, 0 not. */
 int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, value *out);

@@ -409,33 +409,48 @@ static const struct vdict *ns_dict(const struct dbt_render *r, struct str s)
 	return ok ? v.dict : NULL;
 }
 
+size_t dbt_dispatch_packages(const struct dbt_project_info *p, struct str ns, bool ns_loaded,
+                             struct str *out, size_t cap)
+{
+	size_t n = 0;
+	value order;
+	if (!ns.n) {
+		out[n++] = STR("");
+	} else if (p->dispatch.type == VT_DICT && vdict_gets(p->dispatch.dict, ns, &order) &&
+	           order.type == VT_LIST) {
+		for (uint32_t i = 0; i < order.list->n && n < cap; i++)
+			if (order.list->v[i].type == VT_STR)
+				out[n++] = v_as_str(order.list->v[i]);
+	} else {
+		/* an installed package: the root project may override its default__ macros */
+		if (ns_loaded && p->root_package && !str_eqc(ns, p->root_package))
+			out[n++] = str_from(p->root_package);
+		out[n++] = ns;
+	}
+	return n;
+}
+
+size_t dbt_dispatch_prefixes(const struct dbt_project_info *p, const char **out, size_t cap)
+{
+	size_t n = 0;
+	if (p->adapter_type)
+		out[n++] = p->adapter_type;
+	for (size_t i = 0; i < ARRAY_LEN(p->parent_adapters) && p->parent_adapters[i] && n < cap - 1;
+	     i++)
+		out[n++] = p->parent_adapters[i];
+	out[n++] = "default";
+	return n;
+}
+
 int dbt_dispatch(const struct dbt_render *r, struct str name, struct str ns, value *out)
 {
 	const struct dbt_project_info *p = r->proj;
 	/* the packages to search, in order; an empty entry means the normal namespace */
 	struct str packages[16];
-	size_t npk = 0;
-	value order;
-	if (!ns.n) {
-		packages[npk++] = STR("");
-	} else if (p->dispatch.type == VT_DICT && vdict_gets(p->dispatch.dict, ns, &order) &&
-	           order.type == VT_LIST) {
-		for (uint32_t i = 0; i < order.list->n && npk < ARRAY_LEN(packages); i++)
-			if (order.list->v[i].type == VT_STR)
-				packages[npk++] = v_as_str(order.list->v[i]);
-	} else {
-		/* an installed package: the root project may override its default__ macros */
-		if (ns_dict(r, ns) && p->root_package && !str_eqc(ns, p->root_package))
-			packages[npk++] = str_from(p->root_package);
-		packages[npk++] = ns;
-	}
+	size_t npk = dbt_dispatch_packages(p, ns, ns.n && ns_dict(r, ns), packages,
+	                                   ARRAY_LEN(packages));
 	const char *prefixes[8];
-	size_t npre = 0;
-	if (p->adapter_type)
-		prefixes[npre++] = p->adapter_type;
-	for (size_t i = 0; i < ARRAY_LEN(p->parent_adapters) && p->parent_adapters[i] && npre < 7; i++)
-		prefixes[npre++] = p->parent_adapters[i];
-	prefixes[npre++] = "default";
+	size_t npre = dbt_dispatch_prefixes(p, prefixes, ARRAY_LEN(prefixes));
 	struct buf key = BUF_INIT;
 	int found = 0;
 	for (size_t i = 0; i < npk && !found; i++) {

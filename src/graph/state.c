@@ -683,7 +683,7 @@ static bool scan_text(struct varscan *vs, struct str t)
 		const char *start = t.p + j + 1, *end = memchr(start, q, t.n - j - 1);
 		if (!end || memchr(start, '\n', (size_t)(end - start)))
 			continue;
-		if (!vs->a) /* a probe (text_has_var): whether there is one */
+		if (!vs->a) /* a probe: whether there is one */
 			return true;
 		add_var(vs, env, str_make(start, (size_t)(end - start)));
 		found = true;
@@ -691,8 +691,6 @@ static bool scan_text(struct varscan *vs, struct str t)
 	}
 	return found;
 }
-
-static bool text_has_var(struct varscan *probe, struct str t) { return scan_text(probe, t); }
 
 static void scan_value(struct varscan *vs, value v, int depth)
 {
@@ -733,7 +731,7 @@ static bool own_text_quiet(struct gmacro *mc)
 {
 	if (!mc->no_vars) {
 		struct varscan probe = {0};
-		mc->no_vars = !text_has_var(&probe, str_from(dstr(mc->raw, "macro_sql")));
+		mc->no_vars = !scan_text(&probe, str_from(dstr(mc->raw, "macro_sql")));
 	}
 	return mc->no_vars;
 }

@@ -1970,50 +1970,27 @@ static bool loaded_project(struct pctx *c, struct str name)
 	return false;
 }
 
-/* The macro adapter.dispatch(name, ns) finds for this adapter, as "package.name", or NULL. */
+/* The macro adapter.dispatch(name, ns) finds for this adapter, as "package.name", or NULL:
+ * dispatch's own search (compile/context.c), over the macros parsed so far. */
 static const char *dispatch_pick(struct pctx *c, struct str name, struct str ns)
 {
-	const char *order[16];
-	size_t n = 0;
-	value so = v_undef();
-	if (ns.p && c->p->dispatch.type == VT_LIST)
-		for (uint32_t i = 0; i < c->p->dispatch.list->n && so.type == VT_UNDEF; i++) {
-			value e = c->p->dispatch.list->v[i];
-			value mn = dget(e, "macro_namespace");
-			if (mn.type == VT_STR && str_eq(v_as_str(mn), ns))
-				so = dget(e, "search_order");
-		}
-	if (!ns.p) {
-		order[n++] = c->p->name; /* the root project's, then dbt's */
-		order[n++] = "dbt";
-	} else if (so.type == VT_LIST) {
-		for (uint32_t i = 0; i < so.list->n && n < ARRAY_LEN(order); i++)
-			if (so.list->v[i].type == VT_STR)
-				order[n++] = arena_strndup(&c->scratch, so.list->v[i].s, so.list->v[i].len);
-	} else {
-		if (loaded_project(c, ns) && c->p->name)
-			order[n++] = c->p->name;
-		order[n++] = arena_strndup(&c->scratch, ns.p, ns.n);
+	struct str pkgs[16];
+	size_t n = dbt_dispatch_packages(&c->info, ns, ns.n && loaded_project(c, ns), pkgs,
+	                                 ARRAY_LEN(pkgs) - 1);
+	if (n == 1 && !pkgs[0].n) { /* no namespace: the root project's macros, then dbt's */
+		pkgs[0] = str_from(c->p->name ? c->p->name : "dbt");
+		pkgs[n++] = STR("dbt");
 	}
 	const char *prefixes[8];
-	size_t np = 0;
-	prefixes[np++] = c->info.adapter_type;
-	for (size_t i = 0; i < ARRAY_LEN(c->info.parent_adapters) && c->info.parent_adapters[i] &&
-	                   np < ARRAY_LEN(prefixes) - 1;
-	     i++)
-		prefixes[np++] = c->info.parent_adapters[i];
-	prefixes[np++] = "default";
-	for (size_t i = 0; i < n; i++) {
-		if (!order[i])
-			continue;
+	size_t np = dbt_dispatch_prefixes(&c->info, prefixes, ARRAY_LEN(prefixes));
+	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < np; k++) {
-			const char *id = arena_printf(&c->scratch, "macro.%s.%s__%.*s", order[i],
-			                              prefixes[k], (int)name.n, name.p);
+			const char *id = arena_printf(&c->scratch, "macro.%.*s.%s__%.*s", (int)pkgs[i].n,
+			                              pkgs[i].p, prefixes[k], (int)name.n, name.p);
 			struct gmacro *mm = graph_find_macro(c->m, str_from(id));
 			if (mm)
 				return arena_printf(&c->scratch, "%s.%s", mm->package, mm->name);
 		}
-	}
 	return NULL;
 }
 

@@ -53,6 +53,35 @@ static struct yaml_node *scalar(struct fast *f, const char *at, const char *text
 	return n;
 }
 
+/* A sequence or mapping starting at `at`; its children are added by take_children. */
+static struct yaml_node *collection(struct fast *f, const char *at, uint8_t kind, uint8_t style)
+{
+	struct yaml_node *n = node(f, at, kind, 0);
+	n->style = style;
+	n->tag = kind == YAML_K_SEQ ? YAML_T_SEQ : YAML_T_MAP;
+	return n;
+}
+
+/* n's children: the stack's nodes from base (a mapping's as key, value, key, ...), taken off. */
+static struct yaml_node *take_children(struct fast *f, struct yaml_node *n, size_t base)
+{
+	size_t count = f->stack.n - base;
+	if (n->kind == YAML_K_SEQ) {
+		n->items = arena_alloc(f->a, (count ? count : 1) * sizeof(*n->items));
+		if (count)
+			memcpy(n->items, f->stack.v + base, count * sizeof(*n->items));
+	} else {
+		count /= 2;
+		n->pairs = arena_alloc(f->a, (count ? count : 1) * sizeof(*n->pairs));
+		for (size_t i = 0; i < count; i++)
+			n->pairs[i] = (struct yaml_pair){f->stack.v[base + 2 * i],
+			                                 f->stack.v[base + 2 * i + 1]};
+	}
+	n->len = (uint32_t)count;
+	f->stack.n = base;
+	return n;
+}
+
 static bool key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -187,18 +216,8 @@ static struct yaml_node *flow_seq(struct fast *f)
 			spaces(f);
 		}
 	}
-	size_t count = f->stack.n - base;
-	/* the node's mark is the bracket's, and its line may not be the cursor's: items end
-	 * on the same line, so it is */
-	struct yaml_node *n = node(f, at, YAML_K_SEQ, 0);
-	n->style = YAML_S_FLOW;
-	n->tag = YAML_T_SEQ;
-	n->len = (uint32_t)count;
-	n->items = arena_alloc(f->a, (count ? count : 1) * sizeof(*n->items));
-	if (count)
-		memcpy(n->items, f->stack.v + base, count * sizeof(*n->items));
-	f->stack.n = base;
-	return n;
+	/* marked at the bracket, on the cursor's line: the items end on the same line */
+	return take_children(f, collection(f, at, YAML_K_SEQ, YAML_S_FLOW), base);
 }
 
 /* A plain scalar running to the end of the line's content. */
@@ -230,10 +249,7 @@ static struct yaml_node *inline_value(struct fast *f)
 	else if (c == '[')
 		n = flow_seq(f);
 	else if (c == '{' && f->p + 1 < f->end && f->p[1] == '}') {
-		n = node(f, f->p, YAML_K_MAP, 0);
-		n->style = YAML_S_FLOW;
-		n->tag = YAML_T_MAP;
-		n->pairs = arena_alloc(f->a, sizeof(*n->pairs));
+		n = take_children(f, collection(f, f->p, YAML_K_MAP, YAML_S_FLOW), f->stack.n);
 		f->p += 2;
 	} else if (strchr("-?:,]{}#&*!|>%@`", c) &&
 	           !(c == '-' && f->p + 1 < f->end && ((f->p[1] >= '0' && f->p[1] <= '9') ||
@@ -282,9 +298,7 @@ static struct yaml_node *value_below(struct fast *f, int indent, const char *aft
 /* Block sequence items at column indent, the cursor on the first `-`. */
 static struct yaml_node *block_seq(struct fast *f, int indent, int depth)
 {
-	struct yaml_node *n = node(f, f->p, YAML_K_SEQ, 0);
-	n->style = YAML_S_BLOCK;
-	n->tag = YAML_T_SEQ;
+	struct yaml_node *n = collection(f, f->p, YAML_K_SEQ, YAML_S_BLOCK);
 	size_t base = f->stack.n;
 	for (;;) {
 		const char *dash = f->p;
@@ -324,14 +338,7 @@ static struct yaml_node *block_seq(struct fast *f, int indent, int depth)
 			break;
 		}
 	}
-	if (f->bail)
-		return NULL;
-	size_t count = f->stack.n - base;
-	n->len = (uint32_t)count;
-	n->items = arena_alloc(f->a, count * sizeof(*n->items));
-	memcpy(n->items, f->stack.v + base, count * sizeof(*n->items));
-	f->stack.n = base;
-	return n;
+	return f->bail ? NULL : take_children(f, n, base);
 }
 
 /* Block mapping entries at column indent, the cursor on the first key. */
@@ -341,9 +348,7 @@ static struct yaml_node *block_map(struct fast *f, int indent, int depth)
 		f->bail = true;
 		return NULL;
 	}
-	struct yaml_node *n = node(f, f->p, YAML_K_MAP, 0);
-	n->style = YAML_S_BLOCK;
-	n->tag = YAML_T_MAP;
+	struct yaml_node *n = collection(f, f->p, YAML_K_MAP, YAML_S_BLOCK);
 	size_t base = f->stack.n;
 	for (;;) {
 		const char *k = f->p;
@@ -378,16 +383,7 @@ static struct yaml_node *block_map(struct fast *f, int indent, int depth)
 			}
 		}
 	}
-	if (f->bail)
-		return NULL;
-	size_t count = (f->stack.n - base) / 2;
-	n->len = (uint32_t)count;
-	n->pairs = arena_alloc(f->a, count * sizeof(*n->pairs));
-	for (size_t i = 0; i < count; i++)
-		n->pairs[i] =
-		    (struct yaml_pair){f->stack.v[base + 2 * i], f->stack.v[base + 2 * i + 1]};
-	f->stack.n = base;
-	return n;
+	return f->bail ? NULL : take_children(f, n, base);
 }
 
 /* The block node whose first line's content is at the cursor (column indent). */

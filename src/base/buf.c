@@ -259,6 +259,13 @@ int file_replace(const char *tmp, const char *path)
 	return rename(tmp, path); /* path did not exist, or the file system cannot swap */
 }
 
+int file_replace_keep(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0)
+		return 1;
+	return rename(tmp, path) == 0 ? 0 : -1;
+}
+
 int file_make_parents(char *path)
 {
 	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {

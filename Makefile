@@ -92,9 +92,10 @@ $(BA)/silt: $(call obj,$(BA),$(LIB_SRC) $(CLI_SRC)) $(BA)/gen/embedded.o
 $(BA)/unit-tests: $(call obj,$(BA),$(LIB_SRC) $(UNIT_SRC)) $(BA)/gen/embedded.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-# All suites, under the sanitizers; the last line is "N passed, N failed".
-check: $(BA)/silt $(BA)/unit-tests
-	@SILT=$(BA)/silt UNIT=$(BA)/unit-tests sh tests/run.sh
+# All suites, under the sanitizers (and tests/cli/release.sh: the release build against them);
+# the last line is "N passed, N failed".
+check: $(BA)/silt $(BA)/unit-tests $(B)/silt
+	@SILT=$(BA)/silt UNIT=$(BA)/unit-tests SILT_RELEASE=$(B)/silt sh tests/run.sh
 
 test: check
 

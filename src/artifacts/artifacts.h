@@ -59,8 +59,9 @@ int artifacts_write_json(const char *path, value v, struct diag *d);
 /* The same in two steps, for a file written beside another that decides whether it is kept:
  * the text goes to path.tmp (removed again when the write fails), which artifacts_commit_json
  * then puts in path's place (keep) or removes. A file of 1 MiB or more leaves its previous
- * version at path.tmp, which the next write fills in place. */
-int artifacts_write_json_tmp(const char *path, value v, struct diag *d);
+ * version at path.tmp, which the next write fills in place. one_thread: see json_opts (for a
+ * file written while another is). */
+int artifacts_write_json_tmp(const char *path, value v, bool one_thread, struct diag *d);
 int artifacts_commit_json(const char *path, bool keep, struct diag *d);
 
 /* A random uuid4 string in a. */

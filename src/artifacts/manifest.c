@@ -338,11 +338,12 @@ static void drop_replaced(int fd)
 	close(fd);
 }
 
-int artifacts_write_json_tmp(const char *path, value v, struct diag *d)
+int artifacts_write_json_tmp(const char *path, value v, bool one_thread, struct diag *d)
 {
 	struct buf err = BUF_INIT, tmp = BUF_INIT;
 	struct json_opts o = JSON_OPTS_INIT;
 	o.err = &err;
+	o.one_thread = one_thread;
 	/* streamed into a temporary file put in path's place at the end: the text of a big
 	 * manifest is never held whole, and a failed write leaves the previous file as it was.
 	 * The temporary file may be the file path held two writes ago (see artifacts_commit_json):
@@ -410,7 +411,7 @@ int artifacts_commit_json(const char *path, bool keep, struct diag *d)
 
 int artifacts_write_json(const char *path, value v, struct diag *d)
 {
-	if (artifacts_write_json_tmp(path, v, d) < 0)
+	if (artifacts_write_json_tmp(path, v, false, d) < 0)
 		return -1;
 	return artifacts_commit_json(path, true, d);
 }

@@ -50,7 +50,7 @@ struct vars_job {
 static void *write_vars(void *arg)
 {
 	struct vars_job *j = arg;
-	j->rc = artifacts_write_json_tmp(j->path, cli_node_vars(j->p, j->r, &j->a), &j->d);
+	j->rc = artifacts_write_json_tmp(j->path, cli_node_vars(j->p, j->r, &j->a), true, &j->d);
 	return NULL;
 }
 

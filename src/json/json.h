@@ -46,6 +46,9 @@ struct json_opts {
 	void *default_ud;
 	/* optional: receives the error message when json_write fails */
 	struct buf *err;
+	/* json_write_fd: on the calling thread only (it otherwise writes the items of a big list or
+	 * dict on two threads), for a file written while another is */
+	bool one_thread;
 };
 /* clang-format off */
 #define JSON_OPTS_INIT { .indent = -1, .ensure_ascii = true, .allow_nan = true }

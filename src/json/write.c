@@ -32,6 +32,7 @@ struct jw {
 	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
 	int fd;          /* json_write_fd: where a full window goes (-1: everything stays in b) */
+	uint64_t flushed; /* bytes of text that went to fd */
 	int write_errno; /* the first write error */
 	/* containers met more than once (a manifest's nodes share their configs): the second
 	 * time the text is kept, later times it is copied. Open addressing on the pointer. */
@@ -106,10 +107,15 @@ struct memo {
 /* Only containers this big are remembered: smaller ones cost less to write than to look up. */
 #define MEMO_MIN_ITEMS 4
 
-/* Containers with this many items are written on two threads (see write_par), in batches. */
+/* Containers with this many items are written on two threads (see write_par), in batches of
+ * about PAR_TEXT bytes: as many items as the first PAR_FIRST (written by the calling thread)
+ * suggest, from PAR_FIRST (a manifest's nodes, 2 KB each) to 64 times more (its parent_map,
+ * 80 bytes each; handing over each batch costs a thread wake-up or two, which on this virtual
+ * machine took more than writing 64 such items). */
 #define PAR_MIN 2048 /* items */
-#define PAR_BATCH 64 /* items per batch */
-#define PAR_RING 4   /* buffers in flight */
+#define PAR_FIRST 64 /* items */
+#define PAR_TEXT (64 * 1024)
+#define PAR_RING 4 /* buffers in flight */
 
 static struct memo *memo_slot(struct jw *w, const void *p)
 {
@@ -155,6 +161,7 @@ static void flush_fd(struct jw *w)
 {
 	struct buf *b = w->b;
 	size_t off = 0;
+	w->flushed += b->n;
 	while (off < b->n && !w->write_errno) {
 		ssize_t k = write(w->fd, b->p + off, b->n - off);
 		if (k < 0 && errno == EINTR)
@@ -173,6 +180,7 @@ static void flush_fd_with(struct jw *w, const char *text, size_t n)
 {
 	struct buf *b = w->b;
 	struct iovec v[2] = {{b->p, b->n}, {(void *)(uintptr_t)text, n}};
+	w->flushed += b->n + n;
 	int at = 0;
 	while (!w->write_errno) {
 		while (at < 2 && !v[at].iov_len)
@@ -926,9 +934,10 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 
 /* ---- big containers on two threads ----
  * A manifest's nodes, parent_map and child_map have tens of thousands of items. When writing to
- * a file, such a container is cut into batches: the calling thread writes one in three into
- * the window as usual while a helper writes the others, each into one of a few buffers the
- * calling thread copies out in turn, so the text is the same and memory stays bounded. The
+ * a file, such a container is cut into batches (after its first PAR_FIRST items, which size
+ * them): the calling thread writes one in three into the window as usual while a helper
+ * writes the others, each into one of a few buffers the calling thread copies out in turn, so
+ * the text is the same and memory stays bounded. The
  * helper has its own memo (shared parts are written once per thread) and stops at its first
  * failure, which the calling thread reports when it reaches that batch, as a single thread
  * would have. */
@@ -943,6 +952,7 @@ struct par {
 	value v;
 	int level;
 	uint32_t n, nb;
+	uint32_t base, batch; /* the batches cover items [base, n), batch items each */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct par_slot slot[PAR_RING];
@@ -956,7 +966,7 @@ struct par {
 static bool par_worth(const struct jw *w, uint32_t items)
 {
 	return items >= PAR_MIN && w->fd >= 0 && !w->in_par && !w->layout && !w->sort &&
-	       !w->o->default_fn && !w->b->max;
+	       !w->o->default_fn && !w->b->max && !w->o->one_thread;
 }
 
 static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opts *o);
@@ -982,7 +992,7 @@ static void *par_helper(void *arg)
 			break;
 		s->text.n = 0;
 		h.b = &s->text;
-		uint32_t lo = b * PAR_BATCH, hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
+		uint32_t lo = p->base + b * p->batch, hi = p->n - lo > p->batch ? lo + p->batch : p->n;
 		s->wrote = write_items(&h, p->v, lo, hi, p->level, true);
 		s->failed = h.failed;
 		pthread_mutex_lock(&p->mu);
@@ -1006,7 +1016,15 @@ static void write_par(struct jw *w, value v, int level)
 	p->v = v;
 	p->level = level;
 	p->n = v.type == VT_LIST ? v.list->n : v.dict->n;
-	p->nb = (p->n + PAR_BATCH - 1) / PAR_BATCH;
+	/* the first items here, to size the batches by their text */
+	uint64_t at = w->flushed + w->b->n;
+	bool first = !write_items(w, v, 0, PAR_FIRST, level, true);
+	uint64_t per = (w->flushed + w->b->n - at) / PAR_FIRST + 1; /* bytes an item */
+	p->base = PAR_FIRST;
+	p->batch = PAR_TEXT / per < PAR_FIRST        ? PAR_FIRST
+	           : PAR_TEXT / per > 64 * PAR_FIRST ? 64 * PAR_FIRST
+	                                             : (uint32_t)(PAR_TEXT / per);
+	p->nb = (p->n - p->base + p->batch - 1) / p->batch;
 	p->o = *w->o;
 	p->o.err = &p->err;
 	p->nopen = w->open.n;
@@ -1015,14 +1033,15 @@ static void write_par(struct jw *w, value v, int level)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	pthread_t th;
-	if (pthread_create(&th, NULL, par_helper, p) != 0) {
-		write_items(w, v, 0, p->n, level, true);
+	if (w->failed) {
+		/* (the first items failed) */
+	} else if (pthread_create(&th, NULL, par_helper, p) != 0) {
+		write_items(w, v, p->base, p->n, level, first);
 	} else {
 		w->in_par = true;
-		bool first = true;
 		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
-			uint32_t lo = b * PAR_BATCH,
-			         hi = lo + PAR_BATCH < p->n ? lo + PAR_BATCH : p->n;
+			uint32_t lo = p->base + b * p->batch,
+			         hi = p->n - lo > p->batch ? lo + p->batch : p->n;
 			if (!helper_batch(b)) {
 				if (write_items(w, v, lo, hi, level, first))
 					first = false;

@@ -525,6 +525,9 @@ static void test_big_containers(void)
 	const char *one = dump(top, NULL);
 	ok(strlen(one) > 300000, "a big document");
 	ok(!strcmp(dump_fd(top, NULL), one), "a big document written to a file on two threads");
+	struct json_opts single = JSON_OPTS_INIT;
+	single.one_thread = true;
+	ok(!strcmp(dump_fd(top, &single), one), "... and on one (one_thread)");
 	/* a write that fails (/dev/full: ENOSPC), from the window or from the helper's buffer */
 	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
 	if (full >= 0) {
@@ -547,29 +550,38 @@ static void test_big_containers(void)
 	for (int i = 0; i < 5000; i++)
 		vdict_set(keys.dict, i % 700 == 100 ? v_list(&A, 0) : v_int(i), v_int(i));
 	ok(!strcmp(dump_fd(keys, &sk), dump(keys, &sk)), "skipkeys over batches");
-	/* the first failure in item order is reported, whichever thread met it (batches of 64
-	 * items, the caller writing those whose number is a multiple of 3) */
+	/* the first failure in item order is reported, whichever thread met it. Items of a
+	 * kilobyte of text keep the batches at 64 items (write_par sizes them by the text of the
+	 * first 64): batch b holds the items from IN_BATCH(b), the caller writes those with
+	 * b % 3 == 0 */
+#define IN_BATCH(b) (64 + 64 * (b) + 10)
+	char *kilo = arena_alloc(&A, 1024);
+	memset(kilo, 'x', 1024);
 	value date = v_obj(&A, &date_class, (void *)"2024-01-31");
 	value bad = v_list(&A, 0);
 	for (int i = 0; i < 5000; i++)
-		vlist_push(bad.list, v_int(i));
-	bad.list->v[4100] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* batch 64: helper */
-	bad.list->v[4230] = date;                                       /* batch 66: caller */
+		vlist_push(bad.list, v_str(kilo, 1024));
+	bad.list->v[IN_BATCH(64)] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* helper */
+	bad.list->v[IN_BATCH(66)] = date;                                        /* caller */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type function is not JSON serializable",
 	       "a failure in the helper's batch");
-	bad.list->v[4040] = date; /* batch 63: caller */
+	bad.list->v[IN_BATCH(63)] = date; /* caller */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
 	       "a failure in the caller's batch, before the helper's");
+	bad.list->v[30] = date; /* the first 64, before the helper starts */
+	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
+	       "a failure in the first items");
 	value cyc = v_list(&A, 0);
 	for (int i = 0; i < 3000; i++)
-		vlist_push(cyc.list, v_int(i));
+		vlist_push(cyc.list, v_str(kilo, 1024));
 	value back = v_list(&A, 0);
 	vlist_push(back.list, cyc);
-	cyc.list->v[2120] = back; /* batch 33: the caller's */
+	cyc.list->v[IN_BATCH(33)] = back; /* the caller's */
 	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, caller's batch");
-	cyc.list->v[2120] = v_int(0);
-	cyc.list->v[2180] = back; /* batch 34: the helper's */
-	cyc.list->v[2310] = back; /* batch 36 */
+	cyc.list->v[IN_BATCH(33)] = v_int(0);
+	cyc.list->v[IN_BATCH(34)] = back; /* the helper's */
+	cyc.list->v[IN_BATCH(36)] = back;
+#undef IN_BATCH
 	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, helper's batch");
 }
 

@@ -1336,7 +1336,8 @@ static bool is_const_expr(const struct node *n)
 
 static void emit(struct jstate *st, value v)
 {
-	jinja_to_str(v, st->out);
+	if (st->out) /* (NULL: a render whose text is not kept, see jinja_render) */
+		jinja_to_str(v, st->out);
 }
 
 /* Native rendering counts the chunks the top level writes (dbt's quoted_native_concat). */
@@ -1458,7 +1459,8 @@ static int exec_stmt(struct jstate *st, const struct node *n, struct frame *f)
 	st->line = n->line;
 	switch (n->kind) {
 	case S_TEXT:
-		buf_append(st->out, n->text.p, n->text.n);
+		if (st->out)
+			buf_append(st->out, n->text.p, n->text.n);
 		native_chunk(st, NULL, v_undef());
 		return ST_OK;
 	case S_OUTPUT: {

@@ -87,7 +87,9 @@ struct jinja_render {
 	uint64_t max_bytes;         /* largest string a filter, method or operator builds, 0 = 64 MiB */
 };
 
-/* Renders t as text into out. Returns 0, or -1 with an error (name:line: message) in d. */
+/* Renders t as text into out. Returns 0, or -1 with an error (name:line: message) in d. out may
+ * be NULL: everything is evaluated (calls made, errors raised) but the top level's text is not
+ * built (dbt's parse-time render keeps only what ref, source and config record). */
 int jinja_render(struct jinja_env *env, const struct jinja_template *t,
                  const struct jinja_render *opts, struct buf *out, struct diag *d);
 /* Renders natively: a template that is one {{ expr }} yields that value; otherwise the text,

@@ -644,15 +644,8 @@ static inline size_t put_simple(char *o, value v)
 
 static void write_int(struct jw *w, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+	char tmp[24];
+	put(w, tmp, (size_t)fmt_int(v, tmp));
 }
 
 static void write_float(struct jw *w, double f)

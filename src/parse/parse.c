@@ -1712,9 +1712,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		struct dbt_render r;
 		struct jinja_render opts;
 		parse_render_init(c, &r, &opts, &c->scratch, n.pkg, ctx_node(c, &n), &cap);
-		struct buf out = BUF_INIT;
-		int rc = jinja_render(c->env, t, &opts, &out, c->d);
-		buf_release(&out);
+		int rc = jinja_render(c->env, t, &opts, NULL, c->d); /* the text is not kept */
 		if (rc == 0 && cap.config.type == VT_DICT) {
 			value cfg = keep_value(sa, cap.config);
 			rc = project_config_merge(sa, n.config, cfg, c->d);
@@ -2773,10 +2771,7 @@ static int capture_kwarg(struct pctx *c, const char *file, value v, struct dbt_c
 	struct dbt_render r;
 	struct jinja_render opts;
 	parse_render_init(c, &r, &opts, &c->scratch, pkg, v_dict(&c->scratch, 0), cap);
-	struct buf out = BUF_INIT;
-	int rc = jinja_render(c->env, t, &opts, &out, c->d);
-	buf_release(&out);
-	return rc;
+	return jinja_render(c->env, t, &opts, NULL, c->d); /* the text is not kept */
 }
 
 /* ---- doc(): descriptions rendered as dbt's docs step renders them ----

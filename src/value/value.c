@@ -488,6 +488,21 @@ static bool bump_last_digit(char *e)
 	return false;
 }
 
+int fmt_int(int64_t v, char out[24])
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	int n = (int)(tmp + sizeof(tmp) - p);
+	memcpy(out, p, (size_t)n);
+	return n;
+}
+
 int fmt_double(double f, char out[32])
 {
 	if (isnan(f))
@@ -678,7 +693,7 @@ static void to_text(value v, struct buf *out, bool repr)
 		buf_puts(out, v.b ? "True" : "False");
 		break;
 	case VT_INT:
-		buf_printf(out, "%lld", (long long)v.i);
+		buf_append(out, num, (size_t)fmt_int(v.i, num));
 		break;
 	case VT_FLOAT:
 		buf_append(out, num, (size_t)fmt_double(v.f, num));

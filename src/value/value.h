@@ -198,6 +198,8 @@ void v_repr_str(struct str s, struct buf *out); /* repr of a string: 'it''s' →
 /* Python float repr: shortest text that round-trips ('1.0', '1e+16', '1e-05', 'inf', 'nan').
  * Returns the length written to out (at most 31 bytes plus NUL). */
 int fmt_double(double f, char out[32]);
+/* An integer in decimal at out (no NUL: at most 20 bytes); returns the length. */
+int fmt_int(int64_t v, char out[24]);
 value value_copy(struct arena *a, value v);
 /* Length of the UTF-8 sequence at s (1 for an invalid byte, whose value is then the byte) and its
  * code point in *cp. n > 0. */

@@ -109,6 +109,14 @@ struct pctx {
 	struct buf memo_key;  /* macro_id()'s key */
 	struct vdict *shapes[SHAPE__COUNT]; /* see shaped_dict() and small_dict() */
 	value kept_none_sum;                /* a generic test's checksum, once persisted */
+	/* the config the last generic test without config arguments got, and the levels of the
+	 * projects' data_tests trees that decided it (generic_test) */
+	struct test_cfg_memo {
+		const struct project *own;
+		const void *level, *raw_level, *root_level;
+		value config, unrendered, meta;
+		bool set;
+	} test_cfg;
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[4];                /* the values persist() returned last, newest first */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
@@ -3130,22 +3138,47 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	tw->nmsg_uid = (uint32_t)c->d->msgs.n - msg0;
 
 	struct arena *sa = &c->scratch; /* config parts: built here, then kept shared */
-	n.config = scratch_config(c, GT_TEST);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, sa, n.config, c->d) < 0)
-		return -1;
-	if (project_config_merge(sa, n.config, cfg, c->d) < 0)
-		return -1;
-	if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false, sa,
-	                                                n.config, c->d) < 0)
-		return -1;
-	project_config_finish(sa, n.config);
-	n.unrendered = v_dict(sa, 0);
-	if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, sa, n.unrendered, c->d) <
-	    0)
-		return -1;
-	dict_update(n.unrendered, cfg);
-	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
-	keep_config(c, &n);
+	/* A test without config arguments gets its config from the defaults and the layers of the
+	 * projects' data_tests trees its fqn reaches: the config the last such test got, when they
+	 * are the same (most tests of a project; building and keeping it is ~2,000 instructions) */
+	struct test_cfg_memo *memo = &c->test_cfg;
+	bool plain = !cfg.dict->live;
+	const void *lv = NULL, *raw_lv = NULL, *root_lv = NULL;
+	if (plain) {
+		lv = project_config_level(t->own, PRT_DATA_TESTS, &n.fqn, false);
+		raw_lv = project_config_level(t->own, PRT_DATA_TESTS, &n.fqn, true);
+		if (t->own != c->p)
+			root_lv = project_config_level(c->p, PRT_DATA_TESTS, &n.fqn, false);
+	}
+	if (plain && memo->set && memo->own == t->own && memo->level == lv &&
+	    memo->raw_level == raw_lv && memo->root_level == root_lv) {
+		n.config = memo->config;
+		n.unrendered = memo->unrendered;
+		n.meta = memo->meta;
+		n.tags = or_default(cget(c, n.config, "tags"), new_list(c)); /* as keep_config */
+	} else {
+		size_t nmsgs = c->d->msgs.n;
+		n.config = scratch_config(c, GT_TEST);
+		if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, false, sa, n.config,
+		                              c->d) < 0)
+			return -1;
+		if (project_config_merge(sa, n.config, cfg, c->d) < 0)
+			return -1;
+		if (t->own != c->p && project_config_apply_tree(c->p, PRT_DATA_TESTS, &n.fqn, false,
+		                                                sa, n.config, c->d) < 0)
+			return -1;
+		project_config_finish(sa, n.config);
+		n.unrendered = v_dict(sa, 0);
+		if (project_config_apply_tree(t->own, PRT_DATA_TESTS, &n.fqn, true, sa, n.unrendered,
+		                              c->d) < 0)
+			return -1;
+		dict_update(n.unrendered, cfg);
+		n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
+		keep_config(c, &n);
+		if (plain && c->d->msgs.n == nmsgs) /* (a layer that warns warns for each test) */
+			*memo = (struct test_cfg_memo){t->own,    lv,           raw_lv, root_lv,
+			                               n.config, n.unrendered, n.meta, true};
+	}
 	value alias = cget(c, n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;
 	if (name_node(c, &n) < 0)

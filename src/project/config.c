@@ -296,6 +296,21 @@ int project_config_apply_tree(const struct project *p, enum project_rt rt,
 	return walk(a, raw ? p->raw_trees[rt] : p->trees[rt], fqn, acc, raw, d);
 }
 
+const void *project_config_level(const struct project *p, enum project_rt rt,
+                                 const struct strlist *fqn, bool raw)
+{
+	value level = raw ? p->raw_trees[rt] : p->trees[rt];
+	if (level.type != VT_DICT)
+		return NULL;
+	for (size_t i = 0; i < fqn->n; i++) { /* as walk() descends */
+		value next;
+		if (!vdict_gets(level.dict, str_from(fqn->v[i]), &next) || next.type != VT_DICT)
+			break;
+		level = next;
+	}
+	return level.dict;
+}
+
 void project_config_finish(struct arena *a, value acc)
 {
 	static const struct str hook_keys[] = {STR("pre-hook"), STR("post-hook")};

@@ -208,6 +208,10 @@ int project_config_apply_tree(const struct project *p, enum project_rt rt,
                               struct diag *d);
 int project_config_merge(struct arena *a, value acc, value partial, struct diag *d);
 void project_config_finish(struct arena *a, value acc);
+/* The deepest level of p's tree that project_config_apply_tree reaches along fqn (NULL: the
+ * project has no such tree): two fqns that reach the same level get the same layers. */
+const void *project_config_level(const struct project *p, enum project_rt rt,
+                                 const struct strlist *fqn, bool raw);
 
 /* dbt's _get_config_paths: every folder path (list of str, in tree order, [] for the tree's
  * root) that directly holds a config, for the "Configuration paths exist in your

@@ -72,6 +72,7 @@ enum {
 	SHAPE_TEST_METADATA,
 	SHAPE_TEST_KWARGS,
 	SHAPE_TEST_KWARGS_MODEL,
+	SHAPE_REF,
 	SHAPE__COUNT
 };
 
@@ -3372,13 +3373,10 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 		struct gnode *g = NULL;
 		if (pkg)
 			g = find_refable(c, pkg, name);
-		else if (!strcmp(own, root))
-			g = find_refable(c, root, name) ? find_refable(c, root, name)
-			                                : find_refable(c, NULL, name);
-		else
-			g = find_refable(c, root, name)  ? find_refable(c, root, name)
-			    : find_refable(c, own, name) ? find_refable(c, own, name)
-			                                 : find_refable(c, NULL, name);
+		else if (!(g = find_refable(c, root, name)) && strcmp(own, root))
+			g = find_refable(c, own, name);
+		if (!g && !pkg)
+			g = find_refable(c, NULL, name);
 		if (!g) {
 			char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
 			                 : arena_printf(c->a, "ref('%s')", name);
@@ -3399,11 +3397,12 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 			errs++;
 			continue;
 		}
-		value rd = new_dictn(c, 3); /* what the node keeps is copied out of c->hold */
-		vdict_sets(rd.dict, "name", v_cstr(astr(c, r->name)));
-		vdict_sets(rd.dict, "package", pkg ? v_cstr(astr(c, r->package)) : v_none());
-		vdict_sets(rd.dict, "version",
-		           r->version.type == VT_UNDEF ? v_none() : value_copy(c->a, r->version));
+		/* what the node keeps is copied out of c->hold */
+		static const char *const ref_keys[] = {"name", "package", "version"};
+		value ref_vals[] = {
+		    v_cstr(astr(c, r->name)), pkg ? v_cstr(astr(c, r->package)) : v_none(),
+		    r->version.type == VT_UNDEF ? v_none() : value_copy(c->a, r->version)};
+		value rd = small_dict(c, c->a, SHAPE_REF, ref_keys, ref_vals, 3);
 		if (pn->g->type != GT_TEST || !pn->g->generic_test)
 			vlist_push(refs.list, rd);
 		else

@@ -242,6 +242,12 @@ uint8_t yaml_resolve_plain(const char *s, size_t n)
 	char c = s[0];
 	if (n > 1 && s[n - 1] == '\n') /* Python's `$` */
 		n--;
+	/* most plain scalars are names: with a letter first only a bool (yes, no, true, false,
+	 * on, off: at most 5 letters) or a null (4) resolves to anything but a string (PyYAML
+	 * picks the resolvers to try by the first letter) */
+	if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
+	    (n > 5 || !strchr("yYnNtTfFoO", c)))
+		return YAML_T_STR;
 	if (first_is(c, "yYnNtTfFoO")) {
 		for (size_t i = 0; i < ARRAY_LEN(bools); i++)
 			if (eq(s, n, bools[i]))

@@ -5,6 +5,7 @@
 #include "tap.h"
 #include "value/datetime.h"
 #include "yaml/yaml.h"
+#include "yaml/yaml_int.h"
 
 void test_yaml(void);
 
@@ -362,6 +363,34 @@ static void test_datetime(void)
 	buf_release(&b);
 }
 
+/* Plain scalars resolve as PyYAML resolves them (yaml.safe_load checked each): a word whose
+ * first letter starts no bool or null, or that is longer than any, is a string at once. */
+static void test_plain_resolution(void)
+{
+	static const struct {
+		const char *text;
+		uint8_t tag;
+	} cases[] = {
+	    {"yes", YAML_T_BOOL},   {"Yesterday", YAML_T_STR}, {"no", YAML_T_BOOL},
+	    {"None", YAML_T_STR},   {"null", YAML_T_NULL},     {"Null", YAML_T_NULL},
+	    {"nULL", YAML_T_STR},   {"NULL", YAML_T_NULL},     {"off", YAML_T_BOOL},
+	    {"Offset", YAML_T_STR}, {"on", YAML_T_BOOL},       {"ON", YAML_T_BOOL},
+	    {"oN", YAML_T_STR},     {"True", YAML_T_BOOL},     {"tRUE", YAML_T_STR},
+	    {"FALSE", YAML_T_BOOL}, {"falsey", YAML_T_STR},    {"n", YAML_T_STR},
+	    {"Y", YAML_T_STR},      {"name", YAML_T_STR},      {"not_null", YAML_T_STR},
+	    {"~", YAML_T_NULL},     {"id", YAML_T_STR},        {"unique", YAML_T_STR},
+	    {"Off", YAML_T_BOOL},   {"12", YAML_T_INT},        {"1.5", YAML_T_FLOAT},
+	    {"no\n", YAML_T_BOOL},  {"", YAML_T_NULL},
+	};
+	int bad = 0;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		if (yaml_resolve_plain(cases[i].text, strlen(cases[i].text)) != cases[i].tag) {
+			printf("# %s\n", cases[i].text);
+			bad++;
+		}
+	ok(!bad, "%zu plain scalars resolve as PyYAML's", ARRAY_LEN(cases));
+}
+
 void test_yaml(void)
 {
 	arena_init(&A);
@@ -372,5 +401,6 @@ void test_yaml(void)
 	test_errors_and_limits();
 	test_values();
 	test_datetime();
+	test_plain_resolution();
 	arena_release(&A);
 }

@@ -118,6 +118,16 @@ struct pctx {
 		value config, unrendered, meta;
 		bool set;
 	} test_cfg;
+	/* the same for the last four models, seeds or analyses whose config no patch or snapshot
+	 * check touched, newest first, with their config() call's arguments (file_node) */
+	struct node_cfg_memo {
+		enum gtype type;
+		const struct project *own;
+		const void *level, *raw_level, *root_level;
+		value call; /* the config() call's arguments, kept (VT_UNDEF: no call) */
+		value config, unrendered, meta;
+		bool set;
+	} node_cfg[4];
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[9][4]; /* the values persist() returned last, newest first, by size class */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
@@ -1641,6 +1651,21 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 	return 0;
 }
 
+/* The remembered config of a node with key's layers and config() call (VT_UNDEF: none). */
+static struct node_cfg_memo *node_cfg_find(struct pctx *c, const struct node_cfg_memo *key,
+                                           value call)
+{
+	for (size_t i = 0; i < ARRAY_LEN(c->node_cfg); i++) {
+		struct node_cfg_memo *m = &c->node_cfg[i];
+		if (m->set && m->type == key->type && m->own == key->own && m->level == key->level &&
+		    m->raw_level == key->raw_level && m->root_level == key->root_level &&
+		    (call.type == VT_DICT ? m->call.type == VT_DICT && same_shape(m->call, call)
+		                          : m->call.type == VT_UNDEF))
+			return m;
+	}
+	return NULL;
+}
+
 static int file_node(struct pctx *c, struct fnode *fn)
 {
 	arena_reset(&c->scratch);
@@ -1690,6 +1715,22 @@ static int file_node(struct pctx *c, struct fnode *fn)
 
 	/* config and unrendered_config are built in scratch, then kept shared (persist) */
 	struct arena *sa = &c->scratch;
+	/* A node without a patch's config or meta gets its config from the defaults, the layers
+	 * of the projects' trees its fqn reaches and its config() call: when those are the last
+	 * such node's (most models of a folder), it takes that node's kept config, unrendered
+	 * config and meta after rendering (built anyway before it, for the render to read) */
+	struct node_cfg_memo key = {0}, *memo = NULL;
+	bool plain = type != GT_SNAPSHOT && !c->unrendered_calls && pcfg.type == VT_UNDEF &&
+	             !(pt && cget(c, pt->v, "meta").type == VT_DICT);
+	size_t nmsgs = c->d->msgs.n;
+	if (plain) {
+		key.type = type;
+		key.own = c->own;
+		key.level = project_config_level(c->own, rt_of(type), &n.fqn, false);
+		key.raw_level = project_config_level(c->own, rt_of(type), &n.fqn, true);
+		if (c->own != c->p)
+			key.root_level = project_config_level(c->p, rt_of(type), &n.fqn, false);
+	}
 	n.config = scratch_config(c, type);
 	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
@@ -1714,6 +1755,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	if (type == GT_SEED) {
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
 		n.raw_code = v_cstr("");
+		memo = plain ? node_cfg_find(c, &key, v_undef()) : NULL;
 	} else {
 		n.raw_code = v_str(src, srclen);
 		struct jinja_template *t =
@@ -1727,7 +1769,9 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		struct jinja_render opts;
 		parse_render_init(c, &r, &opts, &c->scratch, n.pkg, ctx_node(c, &n), &cap);
 		int rc = jinja_render(c->env, t, &opts, NULL, c->d); /* the text is not kept */
-		if (rc == 0 && cap.config.type == VT_DICT) {
+		if (rc == 0 && plain)
+			memo = node_cfg_find(c, &key, cap.config);
+		if (rc == 0 && cap.config.type == VT_DICT && !memo) {
 			value cfg = keep_value(sa, cap.config);
 			rc = project_config_merge(sa, n.config, cfg, c->d);
 			dict_update(n.unrendered, cfg);
@@ -1739,23 +1783,42 @@ static int file_node(struct pctx *c, struct fnode *fn)
 			keep_capture(c, pn, &cap);
 			add_macro_deps(c, n.depends, n.pkg, cap.macros.v, cap.macros.n);
 			scan_macro_calls(c, n.depends, n.pkg, src, srclen);
+			if (plain && !memo && cap.config.type == VT_DICT)
+				key.call = persist(c, cap.config);
 		}
 		dbt_capture_release(&cap);
 		if (rc < 0)
 			return -1;
 	}
-	if (c->own != c->p &&
-	    project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
-		return -1;
-	project_config_finish(sa, n.config);
-	if (type == GT_SNAPSHOT && snapshot_config_check(c, &n) < 0)
-		return -1;
-	n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
 	n.description = pt ? cget(c, pt->v, "description") : v_undef();
 	n.columns = persist(c, scratch_columns(c, pt ? cget(c, pt->v, "columns") : v_undef()));
-	if (pt && cget(c, pt->v, "meta").type == VT_DICT)
-		dict_update(n.meta, cget(c, pt->v, "meta"));
-	keep_config(c, &n);
+	if (memo) {
+		n.config = memo->config;
+		n.unrendered = memo->unrendered;
+		n.meta = memo->meta;
+		n.tags = or_default(cget(c, n.config, "tags"), new_list(c)); /* as keep_config */
+	} else {
+		if (c->own != c->p && project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa,
+		                                                n.config, c->d) < 0)
+			return -1;
+		project_config_finish(sa, n.config);
+		if (type == GT_SNAPSHOT && snapshot_config_check(c, &n) < 0)
+			return -1;
+		n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
+		if (pt && cget(c, pt->v, "meta").type == VT_DICT)
+			dict_update(n.meta, cget(c, pt->v, "meta"));
+		keep_config(c, &n);
+		/* (a node with messages does not set it: a layer that warns warns for each) */
+		if (plain && c->d->msgs.n == nmsgs) {
+			key.config = n.config;
+			key.unrendered = n.unrendered;
+			key.meta = n.meta;
+			key.set = true;
+			memmove(c->node_cfg + 1, c->node_cfg,
+			        (ARRAY_LEN(c->node_cfg) - 1) * sizeof(c->node_cfg[0]));
+			c->node_cfg[0] = key;
+		}
+	}
 
 	if (name_node(c, &n) < 0)
 		return -1;

@@ -1,0 +1,1 @@
+{{ config(materialized='table', tags=['x']) }} select 1 as id

@@ -1,0 +1,1 @@
+{{ config(materialized='table', tags=['y']) }} select 3 as id

@@ -1,0 +1,1 @@
+{{ config(materialized='table', tags=['x']) }} select 5 as id

@@ -1,0 +1,1 @@
+{{ config(materialized='table', tags=['x']) }} select 6 as id

@@ -1,0 +1,1 @@
+{{ config(materialized='table', tags=['x']) }} select 7 as id

@@ -1,0 +1,1 @@
+{{ config(tags=['x']) }} select 2 as id

@@ -86,6 +86,13 @@ static void table_add(value d, const struct node_key *k, value v)
 	x->live++;
 }
 
+/* Sets entry `at` of a table_dict that every entry below its cap is then set in (the caller
+ * sets n and live once all are). */
+static void table_put(value d, uint32_t at, const struct node_key *k, value v)
+{
+	d.dict->e[at] = (struct ventry){vdict_key(v_str(k->id.p, k->id.n), k->hash), v};
+}
+
 static int cmp_u32(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -253,19 +260,24 @@ value artifacts_manifest(struct arena *a, const struct gmanifest *m, const struc
 	value empty = v_list(a, 0);
 	uint32_t *r = xmalloc((m->n + 1) * sizeof(*r));
 	struct key_at dep_at[2] = {{NULL, 0}, {NULL, 0}};
-	for (uint32_t k = 0; k < m->n; k++) {
-		uint32_t i = m->by_id ? by_id[k] : k;
+	/* the nodes in the order they lie in memory, each entry put at its rank: walked in id
+	 * order, nearly every node, its dict and its lists missed the cache (~20 ms for 30,000) */
+	for (uint32_t i = 0; i < m->n; i++) {
 		const struct gnode *g = m->nodes[i];
 		for (uint32_t j = 0; j < g->nparents; j++)
 			r[j] = rank[g->parents[j]];
-		table_add(parent_map, &keys[i],
-		          id_list(a, by_id, keys, r, g->nparents, empty,
-		                  g->nparents ? depends_nodes(g, dep_at) : v_undef()));
+		value same = !g->nparents                       ? v_undef()
+		             : g->depends_list.type == VT_LIST ? g->depends_list
+		                                               : depends_nodes(g, dep_at);
+		table_put(parent_map, rank[i], &keys[i],
+		          id_list(a, by_id, keys, r, g->nparents, empty, same));
 		for (uint32_t j = 0; j < g->nchildren; j++)
 			r[j] = rank[g->children[j]];
-		table_add(child_map, &keys[i],
+		table_put(child_map, rank[i], &keys[i],
 		          id_list(a, by_id, keys, r, g->nchildren, empty, v_undef()));
 	}
+	parent_map.dict->n = parent_map.dict->live = m->n;
+	child_map.dict->n = child_map.dict->live = m->n;
 	free(r);
 	free(rank);
 	if (by_id != m->by_id)

@@ -87,6 +87,7 @@ struct gnode {
 	const char *access;         /* models: "protected" / "private" / "public", or NULL */
 	const char *group;          /* config.group, else the node's group, or NULL */
 	value raw; /* the node's whole manifest dict (none when built by a loader) */
+	value depends_list; /* raw's depends_on.nodes list, when parse resolved it (else undefined) */
 
 	/* filled by graph_link */
 	uint32_t *parents, nparents;   /* indexes of depends_on nodes that exist, in order */

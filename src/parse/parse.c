@@ -3500,6 +3500,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	/* gnode.depends_on from the dict's list: its strings are the ids of nodes and macros (NUL
 	 * terminated, kept), so they are shared rather than copied */
 	value dn = pn->depends_nodes;
+	pn->g->depends_list = dn;
 	pn->g->ndepends_on = dn.list->n;
 	pn->g->depends_on = arena_alloc(c->a, (dn.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dn.list->n; i++)

@@ -62,6 +62,7 @@ struct gnode {
 	uint8_t table;       /* enum gtable */
 	bool enabled;        /* config.enabled (default true); disabled nodes are not selectable */
 	bool generic_test;   /* a test with test_metadata */
+	bool docs_plain;     /* parse: no description of it or its columns holds Jinja */
 	bool missing_parent; /* set by graph_link: a depends_on id names no node */
 	const char *unique_id; /* canonical: compare by pointer after graph_find */
 	const char *package;   /* package_name */

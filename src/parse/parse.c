@@ -1595,6 +1595,7 @@ struct fnode {
 	const char *snap_body;
 	size_t snap_len;
 	value snap_entry;
+	bool docs_plain; /* see gnode.docs_plain */
 };
 
 static bool nonempty(value v)
@@ -1832,6 +1833,11 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	                           type == GT_MODEL  ? SHAPE_MODEL
 	                           : type == GT_SEED ? SHAPE_SEED
 	                                             : SHAPE_OTHER);
+	/* looked at here, where they are at hand, so that render_docs passes the node by */
+	fn->docs_plain = !holds_jinja(n.description);
+	for (uint32_t i = 0; fn->docs_plain && n.columns.type == VT_DICT && i < n.columns.dict->n; i++)
+		if (n.columns.dict->e[i].k.type != VT_UNDEF)
+			fn->docs_plain = !holds_jinja(cget(c, n.columns.dict->e[i].v, "description"));
 	fn->n = n;
 	fn->pn = pn;
 	return 0;
@@ -1886,6 +1892,7 @@ static int register_file_node(struct pctx *c, struct fnode *fn, const struct spa
 	struct gnode *g = add_node(c, n, fn->dict, GTAB_NODES);
 	if (!g)
 		return c->add_failed ? -1 : 0;
+	g->docs_plain = fn->docs_plain;
 	if (refable) {
 		map_set(&c->refable, str_from(fn->refkey), g);
 		if (!map_get(&c->refnames, str_from(n->name)))
@@ -2964,7 +2971,7 @@ static int render_docs(struct pctx *c)
 	for (uint32_t i = 0; rc == 0 && i < c->m->n; i++) {
 		struct gnode *g = c->m->nodes[i];
 		/* a generic test's description is "" and it has no columns */
-		if (g->raw.type != VT_DICT || g->generic_test)
+		if (g->raw.type != VT_DICT || g->generic_test || g->docs_plain)
 			continue;
 		struct docs_call dc = { c, &blocks, g->package ? g->package : c->p->name, g->unique_id };
 		/* messages name the properties file (patch_path is "pkg://path") */

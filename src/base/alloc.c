@@ -81,6 +81,25 @@ void arena_release(struct arena *a)
 	arena_init(a);
 }
 
+void arena_adopt(struct arena *a, struct arena *from)
+{
+	struct arena_chunk *c = from->head;
+	if (!c)
+		return;
+	if (!a->head) {
+		*a = *from;
+	} else {
+		/* behind a's current chunk, which stays the one a allocates from */
+		struct arena_chunk *tail = c;
+		while (tail->next)
+			tail = tail->next;
+		tail->next = a->head->next;
+		a->head->next = c;
+		a->total += from->total;
+	}
+	arena_init(from);
+}
+
 void arena_reset(struct arena *a)
 {
 	struct arena_chunk *c = a->head;

@@ -48,6 +48,8 @@ struct arena {
 void arena_init(struct arena *a);
 void arena_release(struct arena *a); /* frees every chunk */
 void arena_reset(struct arena *a);   /* keeps the newest (biggest) chunk, drops the rest */
+/* Makes what `from` holds a's (freed with a); `from` is left empty. */
+void arena_adopt(struct arena *a, struct arena *from);
 void *arena_alloc_slow(struct arena *a, size_t n);
 /* 8-byte aligned (enough for every type silt allocates there: a project's half a million
  * dicts and lists would lose 8 bytes each to 16-byte rounding), uninitialised */

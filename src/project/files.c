@@ -301,15 +301,13 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
-/* Collects files below dir (relative names joined with prefix), sorted per directory. The
- * entry's type from readdir spares a stat, except for links and file systems that leave it
- * unknown. */
-static void walk_dir(struct arena *a, const char *dir, const char *prefix, struct namevec *out)
+/* dir's entries, sorted, as the d_type byte followed by the name (in a); false when dir cannot
+ * be opened. */
+static bool read_entries(struct arena *a, const char *dir, struct namevec *names)
 {
 	DIR *dp = opendir(dir);
 	if (!dp)
-		return;
-	struct namevec names = {0};
+		return false;
 	struct dirent *de;
 	while ((de = readdir(dp)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
@@ -317,28 +315,109 @@ static void walk_dir(struct arena *a, const char *dir, const char *prefix, struc
 			char *e = arena_alloc(a, n + 2);
 			e[0] = (char)de->d_type;
 			memcpy(e + 1, de->d_name, n + 1);
-			vec_push(&names, e);
+			vec_push(names, e);
 		}
 	closedir(dp);
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), cmp_entry);
+	if (names->n > 1)
+		qsort(names->v, names->n, sizeof(char *), cmp_entry);
+	return true;
+}
+
+/* What an entry of dir is: 'f' a regular file, 'd' a directory, 0 anything else. The entry's
+ * type from readdir spares a stat, except for links and file systems that leave it unknown. */
+static char entry_kind(struct arena *a, const char *dir, const char *entry, char **full)
+{
+	unsigned char type = (unsigned char)entry[0];
+	*full = NULL;
+	if (type == DT_REG)
+		return 'f';
+	*full = ppath_join(a, dir, entry + 1);
+	struct stat st;
+	if (type == DT_DIR)
+		return 'd';
+	if (stat(*full, &st) < 0)
+		return 0;
+	return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : 0;
+}
+
+/* Collects files below dir (relative names joined with prefix), sorted per directory. */
+static void walk_dir(struct arena *a, const char *dir, const char *prefix, struct namevec *out)
+{
+	struct namevec names = {0};
+	if (!read_entries(a, dir, &names))
+		return;
 	for (size_t i = 0; i < names.n; i++) {
-		unsigned char type = (unsigned char)names.v[i][0];
 		const char *name = names.v[i] + 1;
-		char *rel = *prefix ? ppath_join(a, prefix, name) : (char *)name;
-		if (type == DT_REG) {
+		char *rel = *prefix ? ppath_join(a, prefix, name) : (char *)name, *full;
+		char kind = entry_kind(a, dir, names.v[i], &full);
+		if (kind == 'f')
 			vec_push(out, rel);
-			continue;
-		}
-		char *full = ppath_join(a, dir, name);
-		struct stat st;
-		if (type != DT_DIR && stat(full, &st) < 0)
-			continue;
-		if (type == DT_DIR || S_ISDIR(st.st_mode))
+		else if (kind == 'd')
 			walk_dir(a, full, rel, out);
-		else if (S_ISREG(st.st_mode))
-			vec_push(out, rel);
 	}
+	vec_free(&names);
+}
+
+/* walk_dir for a searched root, its folders walked on every core when there are many (a
+ * 10,000-model project: 100 folders of 100 files, ~7 ms of one core to list): each worker
+ * walks into an arena of its own, adopted by a afterwards, and the lists are joined in
+ * order. */
+struct subwalk {
+	char *full, *rel;
+	struct namevec out;
+};
+struct walk_job {
+	struct subwalk *subs;
+	struct arena *arenas; /* per worker */
+};
+
+static void walk_one(void *ud, int worker, size_t i)
+{
+	struct walk_job *j = ud;
+	walk_dir(&j->arenas[worker], j->subs[i].full, j->subs[i].rel, &j->subs[i].out);
+}
+
+#define WALK_PAR_MIN 8 /* folders */
+
+static void walk_root(struct arena *a, const char *dir, struct namevec *out)
+{
+	struct namevec names = {0};
+	if (!read_entries(a, dir, &names))
+		return;
+	/* each entry in order: a file (its name) or a folder (its walk) */
+	struct entry {
+		const char *file;
+		struct subwalk *sub;
+	} *ents = xcalloc(names.n + 1, sizeof(*ents));
+	struct subwalk *subs = xcalloc(names.n + 1, sizeof(*subs));
+	size_t nsub = 0;
+	for (size_t i = 0; i < names.n; i++) {
+		char *full;
+		char kind = entry_kind(a, dir, names.v[i], &full);
+		if (kind == 'f') {
+			ents[i].file = names.v[i] + 1;
+		} else if (kind == 'd') {
+			subs[nsub] = (struct subwalk){full, names.v[i] + 1, {0}};
+			ents[i].sub = &subs[nsub++];
+		}
+	}
+	int nw = nsub >= WALK_PAR_MIN ? par_cores() : 1;
+	struct arena *arenas = xcalloc((size_t)nw, sizeof(*arenas));
+	struct walk_job job = {subs, arenas};
+	par_for(nsub, nw, 1, walk_one, &job);
+	for (size_t i = 0; i < names.n; i++) {
+		if (ents[i].file)
+			vec_push(out, (char *)ents[i].file);
+		for (size_t j = 0; ents[i].sub && j < ents[i].sub->out.n; j++)
+			vec_push(out, ents[i].sub->out.v[j]);
+	}
+	for (size_t k = 0; k < nsub; k++)
+		vec_free(&subs[k].out);
+	for (int w = 0; w < nw; w++)
+		arena_adopt(a, &arenas[w]);
+	free(arenas);
+	free(subs);
+	free(ents);
 	vec_free(&names);
 }
 
@@ -510,7 +589,7 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 				struct namevec *cached = map_get(&walked, str_from(abs_root));
 				if (!cached) {
 					cached = arena_zalloc(&p->a, sizeof *cached);
-					walk_dir(&p->a, abs_root, "", cached);
+					walk_root(&p->a, abs_root, cached);
 					map_set(&walked, str_from(abs_root), cached);
 				}
 				struct namevec rels = *cached;

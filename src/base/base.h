@@ -90,6 +90,12 @@ static inline bool str_eq(struct str a, struct str b)
 	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
 static inline bool str_eqc(struct str a, const char *c) { return str_eq(a, str_from(c)); }
+/* A letter, digit or '_' (ASCII): a character of a Python or Jinja name. */
+static inline bool char_is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
 bool str_starts_with(struct str s, struct str prefix);
 bool str_ends_with(struct str s, struct str suffix);
 struct str str_trim(struct str s);

@@ -618,12 +618,6 @@ fail:
 
 /* ---- var() / env_var() names a node reads ---- */
 
-static bool ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
-}
-
 struct varscan {
 	struct arena *a;
 	value out; /* dict "var.x" -> value */
@@ -670,8 +664,8 @@ static bool scan_text(struct varscan *vs, struct str t)
 		if (at[1] != 'a' || at[2] != 'r')
 			continue;
 		bool env = i >= 4 && !memcmp(t.p + i - 4, "env_", 4) &&
-		           (i == 4 || !ident_char(t.p[i - 5]));
-		if (!env && i > 0 && ident_char(t.p[i - 1]))
+		           (i == 4 || !char_is_word(t.p[i - 5]));
+		if (!env && i > 0 && char_is_word(t.p[i - 1]))
 			continue;
 		size_t j = i + 3;
 		while (j < t.n && (t.p[j] == ' ' || t.p[j] == '\t' || t.p[j] == '\n'))
@@ -1267,10 +1261,10 @@ static void macro_deps(struct state_cmp *c, const struct gmacro *mc, const char 
 		struct str t = str_from(dstr(mc->raw, "macro_sql"));
 		struct buf id = BUF_INIT;
 		for (size_t i = 0; i < t.n; i++) {
-			if (!ident_char(t.p[i]) || (i && (ident_char(t.p[i - 1]) || t.p[i - 1] == '.')))
+			if (!char_is_word(t.p[i]) || (i && (char_is_word(t.p[i - 1]) || t.p[i - 1] == '.')))
 				continue;
 			size_t j = i;
-			while (j < t.n && (ident_char(t.p[j]) || t.p[j] == '.'))
+			while (j < t.n && (char_is_word(t.p[j]) || t.p[j] == '.'))
 				j++;
 			size_t k = j;
 			while (k < t.n && t.p[k] == ' ')

@@ -2688,12 +2688,6 @@ static int build_extra(struct pctx *c, const struct pextra *e)
 
 /* ---- generic tests ---- */
 
-static bool is_word_char(char ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       ch == '_';
-}
-
 /* "__" then str(v) with every run of non-word characters as one "_" */
 static void flat_push(value v, struct buf *parts, bool *first)
 {
@@ -2711,7 +2705,7 @@ static void flat_push(value v, struct buf *parts, bool *first)
 	buf_grow(parts, t.n);
 	bool in_run = false;
 	for (size_t i = 0; i < t.n; i++) {
-		if (is_word_char(t.p[i])) {
+		if (char_is_word(t.p[i])) {
 			buf_putc(parts, t.p[i]);
 			in_run = false;
 		} else if (!in_run) {
@@ -3787,33 +3781,6 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 	return rc;
 }
 
-/* Whether a template may write to stdout or stderr while it renders (print, log, warn, or
- * dbt's on_schema_change check that logs): then the files are read in order on one thread,
- * so that the output keeps dbt's order. */
-static bool may_print(const char *s, size_t n)
-{
-	static const char *const calls[] = {"print", "log", "warn"};
-	const char *end = s + n;
-	/* a call: one of the names as a word, spaces or tabs, '(' (found from the '(': they are
-	 * far rarer than the names' first letters) */
-	for (const char *q = s; (q = memchr(q, '(', (size_t)(end - q))); q++) {
-		const char *r = q;
-		while (r > s && (r[-1] == ' ' || r[-1] == '\t'))
-			r--;
-		for (size_t k = 0; k < ARRAY_LEN(calls); k++) {
-			size_t m = strlen(calls[k]);
-			if ((size_t)(r - s) >= m && !memcmp(r - m, calls[k], m) &&
-			    (r - m == s || !is_word_char(r[-(ptrdiff_t)m - 1])))
-				return true;
-		}
-	}
-	static const char osc[] = "on_schema_change";
-	for (const char *q = s; (q = memmem(q, (size_t)(end - q), osc, sizeof(osc) - 1)); q++)
-		if (q == s || !is_word_char(q[-1]))
-			return true;
-	return false;
-}
-
 /* How many workers: SILT_PARSE_THREADS when set (1 = all on the calling thread), else two on a
  * machine with two cores or more for a project big enough to repay a second environment
  * (a few milliseconds), unless a template may print. */
@@ -3829,7 +3796,7 @@ static int parse_threads(struct pctx *c)
 		for (size_t k = 0; k < c->nproj; k++)
 			for (size_t i = 0; i < c->files[k].n; i++) {
 				const struct project_file *f = &c->files[k].v[i];
-				if (f->kind != PF_SEED && f->contents && may_print(f->contents, f->len))
+				if (f->kind != PF_SEED && f->contents && f->may_print)
 					return n;
 			}
 		n = want;
@@ -3853,7 +3820,7 @@ static int parse_threads_wanted(struct pctx *c)
 			           f->kind == PF_ANALYSIS || f->kind == PF_MACRO ||
 			           f->kind == PF_GENERIC_TEST;
 			/* schema files too: a generic test's config strings render on the workers */
-			if ((sql || f->kind == PF_SCHEMA) && may_print(f->contents, f->len))
+			if ((sql || f->kind == PF_SCHEMA) && f->may_print)
 				return 1;
 			nodes += sql;
 		}

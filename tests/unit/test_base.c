@@ -18,6 +18,23 @@ static void test_arena(void)
 		arena_alloc(&a, 1000);
 	arena_restore(&a, m);
 	is_str(p, "hello", "arena_restore keeps what came before the mark");
+	/* arena_adopt: what the other arena holds lives on in a (chunks big and small), freed with
+	 * it (the leak check would see them otherwise), and a goes on allocating where it was */
+	struct arena b, e;
+	arena_init(&b);
+	arena_init(&e);
+	char *q = arena_strndup(&b, "world", 5);
+	for (int i = 0; i < 100; i++)
+		arena_alloc(&b, 50000);
+	char *cur = arena_alloc(&a, 8);
+	arena_adopt(&a, &b);
+	arena_adopt(&a, &e); /* (an empty one) */
+	char *next = arena_alloc(&a, 8);
+	ok(!b.head && next == cur + 8, "arena_adopt empties the other arena; a allocates on");
+	is_str(q, "world", "what the other arena held is a's");
+	arena_adopt(&e, &a);
+	is_str(q, "world", "adopted into an empty arena");
+	arena_adopt(&a, &e); /* and back, for the release below */
 	bool aligned = true;
 	for (size_t n = 1; n < 40; n++) /* odd sizes one after another, text between them */
 		aligned &= ((uintptr_t)arena_alloc(&a, n) & (ARENA_ALIGN - 1)) == 0 &&

@@ -76,6 +76,9 @@ struct gnode {
 	value config; /* dict (materialized, enabled, tags, meta, severity, ...) or none */
 	const char **depends_on; /* depends_on.nodes, unique ids as written */
 	uint32_t ndepends_on;
+	/* the node each depends_on id names, when whoever set them knew it (else NULL, or a NULL
+	 * entry): graph_link takes it instead of looking the id up (it checks the id is its) */
+	struct gnode **depends_hint;
 	const char **macros; /* depends_on.macros */
 	uint32_t nmacros;
 	const char *test_name;      /* generic tests: test_metadata.name ("unique") */

@@ -290,7 +290,9 @@ static void link_node(void *ud, int worker, size_t i)
 	g->nparents = 0;
 	g->missing_parent = false;
 	for (uint32_t k = 0; k < g->ndepends_on; k++) {
-		struct gnode *p = graph_find(j->m, str_from(g->depends_on[k]));
+		struct gnode *p = g->depends_hint ? g->depends_hint[k] : NULL;
+		if (!p || p->unique_id != g->depends_on[k])
+			p = graph_find(j->m, str_from(g->depends_on[k]));
 		if (!p) {
 			g->missing_parent = true;
 			continue;

@@ -3428,6 +3428,8 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	/* these lists are the node's own, made empty by whichever worker computed it: they grow
 	 * in this worker's arena (another worker may be allocating in that one) */
 	value own_lists[3] = {refs, srcs, pn->depends_nodes};
+	struct gnode *found[8]; /* the nodes refs named (for gnode.depends_hint) */
+	size_t nfound = 0;
 	for (int i = 0; i < 3; i++)
 		if (own_lists[i].type == VT_LIST)
 			own_lists[i].list->a = c->a;
@@ -3472,6 +3474,8 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 		else
 			vlist_push(refs.list, rd);
 		push_unique(pn->depends_nodes, g->unique_id);
+		if (nfound < ARRAY_LEN(found))
+			found[nfound++] = g;
 	}
 	for (size_t i = 0; i < pn->nsrcs; i++) {
 		const struct dbt_source_ref *s = &pn->srcs[i];
@@ -3506,6 +3510,13 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	pn->g->depends_on = arena_alloc(c->a, (dn.list->n + 1) * sizeof(char *));
 	for (uint32_t i = 0; i < dn.list->n; i++)
 		pn->g->depends_on[i] = kept_cstr(c, dn.list->v[i]);
+	if (nfound) {
+		pn->g->depends_hint = arena_zalloc(c->a, (dn.list->n + 1) * sizeof(struct gnode *));
+		for (uint32_t i = 0; i < dn.list->n; i++)
+			for (size_t k = 0; k < nfound; k++)
+				if (found[k]->unique_id == pn->g->depends_on[i])
+					pn->g->depends_hint[i] = found[k];
+	}
 	value dm = pn->macros_list;
 	pn->g->nmacros = dm.list->n;
 	pn->g->macros = arena_alloc(c->a, (dm.list->n + 1) * sizeof(char *));

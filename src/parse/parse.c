@@ -142,7 +142,17 @@ struct pctx {
 		bool source;
 		int type;
 		const char *model_kw, *file_key;
+		/* the repr of the arguments of a test without any (column_name and model), for the
+		 * column repr_col names (NULL: not made yet) */
+		const char *repr, *repr_col;
 	} last_target;
+	/* the node the last generic test was attached to, and what named it */
+	struct {
+		const struct project *own;
+		const char *name, *table;
+		bool source;
+		const struct gnode *node;
+	} last_attached;
 	uint32_t ntest_kinds;
 	/* generate_database/schema/alias_name are dbt's own: -1 unknown, 0, 1 */
 	int8_t plain_naming[3];
@@ -3048,9 +3058,13 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	const char *pkg = t->own->name;
 	c->own = t->own;
 	arena_reset(&c->scratch);
-	/* the attached node (its id is the node's own string) */
+	/* the attached node (its id is the node's own string); a node's tests follow one another */
 	const struct gnode *an;
-	if (t->source) {
+	if (c->last_attached.node && c->last_attached.own == t->own &&
+	    c->last_attached.name == t->target_name && c->last_attached.table == t->table &&
+	    c->last_attached.source == t->source) {
+		an = c->last_attached.node;
+	} else if (t->source) {
 		an = attached_node(c, str_from(CAT(&c->scratch, "source.", pkg, ".", t->target_name,
 		                                   ".", t->table)));
 	} else {
@@ -3065,6 +3079,11 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		tw->skip = true; /* a patch for a node that does not exist (or is disabled) */
 		return 0;
 	}
+	c->last_attached.own = t->own;
+	c->last_attached.name = t->target_name;
+	c->last_attached.table = t->table;
+	c->last_attached.source = t->source;
+	c->last_attached.node = an;
 	const char *attached = an->unique_id;
 
 	/* the test's name and arguments */
@@ -3138,13 +3157,15 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		                               "', '", t->table, "')) }}")
 		                         : CAT(c->a, "{{ get_where_subquery(ref('", t->target_name,
 		                               "')) }}");
+		tt->repr = NULL;
 		tt->file_key = CAT(c->a,
 		                   t->source                 ? "sources."
 		                   : an->type == GT_SNAPSHOT ? "snapshots."
 		                                             : "models.",
 		                   t->target_name);
 	}
-	if (!kwargs.dict->live) { /* (the usual case: no arguments) */
+	bool plain_kwargs = !kwargs.dict->live;
+	if (plain_kwargs) { /* (the usual case: no arguments) */
 		static const char *const keys[] = {"column_name", "model"};
 		value vals[] = {v_cstr(t->column ? t->column : ""), v_cstr(tt->model_kw)};
 		kwargs = t->column ? small_dict(c, c->a, SHAPE_TEST_KWARGS, keys, vals, 2)
@@ -3178,7 +3199,16 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	buf_grow(&hb, 256); /* (most fit) */
 	buf_puts(&hb, full);
 	buf_puts(&hb, "{'kwargs': ");
-	repr_stringified(kwargs, &hb);
+	if (plain_kwargs && tt->repr && tt->repr_col == t->column) { /* a column's next test */
+		buf_puts(&hb, tt->repr);
+	} else {
+		size_t at = hb.n;
+		repr_stringified(kwargs, &hb);
+		if (plain_kwargs) {
+			tt->repr = arena_strndup(c->a, hb.p + at, hb.n - at);
+			tt->repr_col = t->column;
+		}
+	}
 	buf_puts(&hb, ", 'name': ");
 	v_repr_str(str_from(tname), &hb);
 	buf_puts(&hb, ", 'namespace': ");

@@ -678,13 +678,19 @@ static void write_float(struct jw *w, double f)
 
 /* ---- containers ---- */
 
+/* A cycle is looked for only this deep: a container inside itself is met again at every level
+ * down its cycle, and the items before the way back in are written (and fail) at the first
+ * level as at the later ones, so the outcome is the one checking every level gives (Python's
+ * "Circular reference detected"), while the usual nesting of a few levels costs no search. */
+#define CYCLE_CHECK_DEPTH 32
+
 static bool enter(struct jw *w, const void *id)
 {
 	if (w->open.n >= JSON_MAX_DEPTH) {
 		fail(w, "maximum recursion depth exceeded while encoding a JSON object");
 		return false;
 	}
-	if (id)
+	if (id && w->open.n >= CYCLE_CHECK_DEPTH)
 		for (size_t k = 0; k < w->open.n; k++)
 			if (w->open.v[k] == id) {
 				fail(w, "Circular reference detected");

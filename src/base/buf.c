@@ -252,17 +252,17 @@ int file_replace(const char *tmp, const char *path)
 	 * a file out at once when a rename replaces another (auto_da_alloc), which kept a 65 MB
 	 * manifest's rename 25 ms on the caller's clock. Either way path names the old file or
 	 * the new one at every moment. */
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+	int rc = file_replace_keep(tmp, path);
+	if (rc == 1)
 		unlink(tmp);
-		return 0;
-	}
-	return rename(tmp, path); /* path did not exist, or the file system cannot swap */
+	return rc < 0 ? -1 : 0;
 }
 
 int file_replace_keep(const char *tmp, const char *path)
 {
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0)
 		return 1;
+	/* path did not exist, or the file system cannot swap */
 	return rename(tmp, path) == 0 ? 0 : -1;
 }
 

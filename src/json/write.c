@@ -962,6 +962,13 @@ struct par {
 	size_t nopen;
 };
 
+/* The items [*lo, *hi) of batch b. */
+static void par_range(const struct par *p, uint32_t b, uint32_t *lo, uint32_t *hi)
+{
+	*lo = p->base + b * p->batch;
+	*hi = p->n - *lo > p->batch ? *lo + p->batch : p->n;
+}
+
 static bool par_worth(const struct jw *w, uint32_t items)
 {
 	return items >= PAR_MIN && w->fd >= 0 && !w->in_par && !w->layout && !w->sort &&
@@ -991,7 +998,8 @@ static void *par_helper(void *arg)
 			break;
 		s->text.n = 0;
 		h.b = &s->text;
-		uint32_t lo = p->base + b * p->batch, hi = p->n - lo > p->batch ? lo + p->batch : p->n;
+		uint32_t lo, hi;
+		par_range(p, b, &lo, &hi);
 		s->wrote = write_items(&h, p->v, lo, hi, p->level, true);
 		s->failed = h.failed;
 		pthread_mutex_lock(&p->mu);
@@ -1039,8 +1047,8 @@ static void write_par(struct jw *w, value v, int level)
 	} else {
 		w->in_par = true;
 		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
-			uint32_t lo = p->base + b * p->batch,
-			         hi = p->n - lo > p->batch ? lo + p->batch : p->n;
+			uint32_t lo, hi;
+			par_range(p, b, &lo, &hi);
 			if (!helper_batch(b)) {
 				if (write_items(w, v, lo, hi, level, first))
 					first = false;

@@ -110,24 +110,16 @@ struct pctx {
 	struct buf memo_key;  /* macro_id()'s key */
 	struct vdict *shapes[SHAPE__COUNT]; /* see shaped_dict() and small_dict() */
 	value kept_none_sum;                /* a generic test's checksum, once persisted */
-	/* the config the last generic test without config arguments got, and the levels of the
-	 * projects' data_tests trees that decided it (generic_test) */
-	struct test_cfg_memo {
-		const struct project *own;
-		const void *level, *raw_level, *root_level;
-		value config, unrendered, meta;
-		bool set;
-	} test_cfg;
-	/* the same for the last four models, seeds or analyses whose config no patch or snapshot
-	 * check touched, newest first, with their config() call's arguments (file_node) */
-	struct node_cfg_memo {
+	/* the kept configs of the last four nodes whose config only the defaults, the projects'
+	 * trees and a config() call decided, newest first, with what decided them (cfg_memo_*) */
+	struct cfg_memo {
 		enum gtype type;
 		const struct project *own;
-		const void *level, *raw_level, *root_level;
+		const void *level, *raw_level, *root_level; /* project_config_level's */
 		value call; /* the config() call's arguments, kept (VT_UNDEF: no call) */
 		value config, unrendered, meta;
 		bool set;
-	} node_cfg[4];
+	} cfg_memo[4];
 	value kept_docs, kept_contract; /* the default docs and contract, once persisted */
 	value recent[9][4]; /* the values persist() returned last, newest first, by size class */
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
@@ -1662,12 +1654,29 @@ static int snapshot_config_check(struct pctx *c, const struct ninfo *n)
 	return 0;
 }
 
-/* The remembered config of a node with key's layers and config() call (VT_UNDEF: none). */
-static struct node_cfg_memo *node_cfg_find(struct pctx *c, const struct node_cfg_memo *key,
-                                           value call)
+/* ---- configs remembered ----
+ * A node whose config only the defaults of its type, the layers of the projects' trees its fqn
+ * reaches and its config() call decide (no patch config or meta, no config arguments of a
+ * test) gets the config an earlier node got when those are the same (most nodes of a folder):
+ * its kept config, unrendered config and meta, instead of merging, finishing and keeping its
+ * own. A node with messages is not remembered: a layer that warns warns for each. */
+
+/* key for a node of type (in project c->own) with fqn: what decides its config but the call */
+static void cfg_memo_key(struct pctx *c, struct cfg_memo *key, enum gtype type,
+                         const struct strlist *fqn)
 {
-	for (size_t i = 0; i < ARRAY_LEN(c->node_cfg); i++) {
-		struct node_cfg_memo *m = &c->node_cfg[i];
+	*key = (struct cfg_memo){.type = type, .own = c->own, .call = v_undef()};
+	key->level = project_config_level(c->own, rt_of(type), fqn, false);
+	key->raw_level = project_config_level(c->own, rt_of(type), fqn, true);
+	if (c->own != c->p)
+		key->root_level = project_config_level(c->p, rt_of(type), fqn, false);
+}
+
+/* The remembered config of a node with key's layers and config() call (VT_UNDEF: none). */
+static struct cfg_memo *cfg_memo_find(struct pctx *c, const struct cfg_memo *key, value call)
+{
+	for (size_t i = 0; i < ARRAY_LEN(c->cfg_memo); i++) {
+		struct cfg_memo *m = &c->cfg_memo[i];
 		if (m->set && m->type == key->type && m->own == key->own && m->level == key->level &&
 		    m->raw_level == key->raw_level && m->root_level == key->root_level &&
 		    (call.type == VT_DICT ? m->call.type == VT_DICT && same_shape(m->call, call)
@@ -1675,6 +1684,26 @@ static struct node_cfg_memo *node_cfg_find(struct pctx *c, const struct node_cfg
 			return m;
 	}
 	return NULL;
+}
+
+/* n's config parts, as keep_config leaves them, from a remembered config. */
+static void cfg_memo_take(struct pctx *c, const struct cfg_memo *m, struct ninfo *n)
+{
+	n->config = m->config;
+	n->unrendered = m->unrendered;
+	n->meta = m->meta;
+	n->tags = or_default(cget(c, n->config, "tags"), new_list(c));
+}
+
+/* Remembers n's kept config under key (key->call set), as the newest. */
+static void cfg_memo_keep(struct pctx *c, struct cfg_memo *key, const struct ninfo *n)
+{
+	key->config = n->config;
+	key->unrendered = n->unrendered;
+	key->meta = n->meta;
+	key->set = true;
+	memmove(c->cfg_memo + 1, c->cfg_memo, (ARRAY_LEN(c->cfg_memo) - 1) * sizeof(*c->cfg_memo));
+	c->cfg_memo[0] = *key;
 }
 
 static int file_node(struct pctx *c, struct fnode *fn)
@@ -1726,22 +1755,14 @@ static int file_node(struct pctx *c, struct fnode *fn)
 
 	/* config and unrendered_config are built in scratch, then kept shared (persist) */
 	struct arena *sa = &c->scratch;
-	/* A node without a patch's config or meta gets its config from the defaults, the layers
-	 * of the projects' trees its fqn reaches and its config() call: when those are the last
-	 * such node's (most models of a folder), it takes that node's kept config, unrendered
-	 * config and meta after rendering (built anyway before it, for the render to read) */
-	struct node_cfg_memo key = {0}, *memo = NULL;
+	/* a remembered config (see cfg_memo_key) is taken after rendering; the config is built
+	 * before it anyway, for the render to read */
+	struct cfg_memo key, *memo = NULL;
 	bool plain = type != GT_SNAPSHOT && !c->unrendered_calls && pcfg.type == VT_UNDEF &&
 	             !(pt && cget(c, pt->v, "meta").type == VT_DICT);
 	size_t nmsgs = c->d->msgs.n;
-	if (plain) {
-		key.type = type;
-		key.own = c->own;
-		key.level = project_config_level(c->own, rt_of(type), &n.fqn, false);
-		key.raw_level = project_config_level(c->own, rt_of(type), &n.fqn, true);
-		if (c->own != c->p)
-			key.root_level = project_config_level(c->p, rt_of(type), &n.fqn, false);
-	}
+	if (plain)
+		cfg_memo_key(c, &key, type, &n.fqn);
 	n.config = scratch_config(c, type);
 	if (project_config_apply_tree(c->own, rt_of(type), &n.fqn, false, sa, n.config, c->d) < 0)
 		return -1;
@@ -1766,7 +1787,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	if (type == GT_SEED) {
 		vdict_del(n.depends.dict, v_cstr("nodes"), NULL);
 		n.raw_code = v_cstr("");
-		memo = plain ? node_cfg_find(c, &key, v_undef()) : NULL;
+		memo = plain ? cfg_memo_find(c, &key, v_undef()) : NULL;
 	} else {
 		n.raw_code = v_str(src, srclen);
 		struct jinja_template *t =
@@ -1781,7 +1802,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		parse_render_init(c, &r, &opts, &c->scratch, n.pkg, ctx_node(c, &n), &cap);
 		int rc = jinja_render(c->env, t, &opts, NULL, c->d); /* the text is not kept */
 		if (rc == 0 && plain)
-			memo = node_cfg_find(c, &key, cap.config);
+			memo = cfg_memo_find(c, &key, cap.config);
 		if (rc == 0 && cap.config.type == VT_DICT && !memo) {
 			value cfg = keep_value(sa, cap.config);
 			rc = project_config_merge(sa, n.config, cfg, c->d);
@@ -1804,10 +1825,7 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	n.description = pt ? cget(c, pt->v, "description") : v_undef();
 	n.columns = persist(c, scratch_columns(c, pt ? cget(c, pt->v, "columns") : v_undef()));
 	if (memo) {
-		n.config = memo->config;
-		n.unrendered = memo->unrendered;
-		n.meta = memo->meta;
-		n.tags = or_default(cget(c, n.config, "tags"), new_list(c)); /* as keep_config */
+		cfg_memo_take(c, memo, &n);
 	} else {
 		if (c->own != c->p && project_config_apply_tree(c->p, rt_of(type), &n.fqn, false, sa,
 		                                                n.config, c->d) < 0)
@@ -1819,16 +1837,8 @@ static int file_node(struct pctx *c, struct fnode *fn)
 		if (pt && cget(c, pt->v, "meta").type == VT_DICT)
 			dict_update(n.meta, cget(c, pt->v, "meta"));
 		keep_config(c, &n);
-		/* (a node with messages does not set it: a layer that warns warns for each) */
-		if (plain && c->d->msgs.n == nmsgs) {
-			key.config = n.config;
-			key.unrendered = n.unrendered;
-			key.meta = n.meta;
-			key.set = true;
-			memmove(c->node_cfg + 1, c->node_cfg,
-			        (ARRAY_LEN(c->node_cfg) - 1) * sizeof(c->node_cfg[0]));
-			c->node_cfg[0] = key;
-		}
+		if (plain && c->d->msgs.n == nmsgs)
+			cfg_memo_keep(c, &key, &n);
 	}
 
 	if (name_node(c, &n) < 0)
@@ -3238,24 +3248,15 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	tw->nmsg_uid = (uint32_t)c->d->msgs.n - msg0;
 
 	struct arena *sa = &c->scratch; /* config parts: built here, then kept shared */
-	/* A test without config arguments gets its config from the defaults and the layers of the
-	 * projects' data_tests trees its fqn reaches: the config the last such test got, when they
-	 * are the same (most tests of a project; building and keeping it is ~2,000 instructions) */
-	struct test_cfg_memo *memo = &c->test_cfg;
+	/* a test without config arguments: a remembered config (see cfg_memo_key) */
+	struct cfg_memo key, *memo = NULL;
 	bool plain = !cfg.dict->live;
-	const void *lv = NULL, *raw_lv = NULL, *root_lv = NULL;
 	if (plain) {
-		lv = project_config_level(t->own, PRT_DATA_TESTS, &n.fqn, false);
-		raw_lv = project_config_level(t->own, PRT_DATA_TESTS, &n.fqn, true);
-		if (t->own != c->p)
-			root_lv = project_config_level(c->p, PRT_DATA_TESTS, &n.fqn, false);
+		cfg_memo_key(c, &key, GT_TEST, &n.fqn);
+		memo = cfg_memo_find(c, &key, v_undef());
 	}
-	if (plain && memo->set && memo->own == t->own && memo->level == lv &&
-	    memo->raw_level == raw_lv && memo->root_level == root_lv) {
-		n.config = memo->config;
-		n.unrendered = memo->unrendered;
-		n.meta = memo->meta;
-		n.tags = or_default(cget(c, n.config, "tags"), new_list(c)); /* as keep_config */
+	if (memo) {
+		cfg_memo_take(c, memo, &n);
 	} else {
 		size_t nmsgs = c->d->msgs.n;
 		n.config = scratch_config(c, GT_TEST);
@@ -3275,9 +3276,8 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 		dict_update(n.unrendered, cfg);
 		n.meta = or_default(cget(c, n.config, "meta"), v_dict(sa, 0));
 		keep_config(c, &n);
-		if (plain && c->d->msgs.n == nmsgs) /* (a layer that warns warns for each test) */
-			*memo = (struct test_cfg_memo){t->own,    lv,           raw_lv, root_lv,
-			                               n.config, n.unrendered, n.meta, true};
+		if (plain && c->d->msgs.n == nmsgs)
+			cfg_memo_keep(c, &key, &n);
 	}
 	value alias = cget(c, n.config, "alias");
 	n.alias = alias.type == VT_STR ? astr(c, v_as_str(alias)) : short_name;

@@ -73,7 +73,8 @@ static struct node_key *node_keys(const struct gmanifest *m)
 static value table_dict(struct arena *a, uint32_t cap)
 {
 	value d = v_dict(a, 0);
-	d.dict->e = arena_alloc(a, (cap + 1) * sizeof(*d.dict->e));
+	d.dict->k = arena_alloc(a, 2 * ((size_t)cap + 1) * sizeof(value));
+	d.dict->v = d.dict->k + cap + 1;
 	d.dict->cap = cap;
 	return d;
 }
@@ -82,7 +83,8 @@ static value table_dict(struct arena *a, uint32_t cap)
 static void table_add(value d, const struct node_key *k, value v)
 {
 	struct vdict *x = d.dict;
-	x->e[x->n++] = (struct ventry){vdict_key(v_str(k->id.p, k->id.n), k->hash), v};
+	x->k[x->n] = vdict_key(v_str(k->id.p, k->id.n), k->hash);
+	x->v[x->n++] = v;
 	x->live++;
 }
 
@@ -90,7 +92,8 @@ static void table_add(value d, const struct node_key *k, value v)
  * sets n and live once all are). */
 static void table_put(value d, uint32_t at, const struct node_key *k, value v)
 {
-	d.dict->e[at] = (struct ventry){vdict_key(v_str(k->id.p, k->id.n), k->hash), v};
+	d.dict->k[at] = vdict_key(v_str(k->id.p, k->id.n), k->hash);
+	d.dict->v[at] = v;
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -161,12 +164,12 @@ struct key_at {
 static value get_at(const struct vdict *d, struct str key, struct key_at *c)
 {
 	if (c->i < d->n) {
-		const struct ventry *e = &d->e[c->i];
+		const struct ventry e_at = vdict_at(d, c->i), *e = &e_at;
 		if (e->k.type == VT_STR && e->k.s == c->p && e->k.len == key.n)
 			return e->v;
 	}
 	for (uint32_t i = 0; i < d->n; i++) {
-		const struct ventry *e = &d->e[i];
+		const struct ventry e_at = vdict_at(d, i), *e = &e_at;
 		if (e->k.type == VT_STR && str_eq(v_as_str(e->k), key)) {
 			*c = (struct key_at){e->k.s, i};
 			return e->v;

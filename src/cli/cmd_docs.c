@@ -72,14 +72,14 @@ static value compiled_raw(struct arena *a, value raw, const char *sql, const cha
 	value out = v_dict(a, n + 4);
 	bool placed = false;
 	for (uint32_t i = 0; i < n; i++) {
-		value k = raw.dict->e[i].k;
+		value k = raw.dict->k[i];
 		if (k.type == VT_STR && (str_eqc(v_as_str(k), "compiled") ||
 		                         str_eqc(v_as_str(k), "compiled_code") ||
 		                         str_eqc(v_as_str(k), "extra_ctes_injected") ||
 		                         str_eqc(v_as_str(k), "extra_ctes")))
 			continue;
 		bool is_path = k.type == VT_STR && str_eqc(v_as_str(k), "compiled_path");
-		vdict_set(out.dict, k, is_path ? v_cstr(compiled_path) : raw.dict->e[i].v);
+		vdict_set(out.dict, k, is_path ? v_cstr(compiled_path) : raw.dict->v[i]);
 		if (is_path) {
 			vdict_sets(out.dict, "compiled", v_bool(true));
 			vdict_sets(out.dict, "compiled_code", v_cstr(sql));

@@ -24,7 +24,7 @@ static void print_node(const struct gnode *g, const char *output, const char *co
 		if (g->raw.type == VT_DICT) {
 			d = v_dict(g->raw.dict->a, 10);
 			for (uint32_t i = 0; i < g->raw.dict->n; i++) {
-				const struct ventry *e = &g->raw.dict->e[i];
+				const struct ventry e_at = vdict_at(g->raw.dict, i), *e = &e_at;
 				if (e->k.type != VT_STR)
 					continue;
 				for (size_t k = 0; k < nkeys; k++)

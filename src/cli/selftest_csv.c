@@ -151,8 +151,8 @@ static const char *run_case(const char *path, struct buf *got, struct str *want)
 				escaped = x.b;
 			if (vdict_gets(v.dict, STR("column_types"), &x) && x.type == VT_DICT)
 				for (uint32_t i = 0; i < x.dict->n; i++)
-					if (x.dict->e[i].k.type == VT_STR)
-						vec_push(&cols, v_as_str(x.dict->e[i].k));
+					if (x.dict->k[i].type == VT_STR)
+						vec_push(&cols, v_as_str(x.dict->k[i]));
 			o.text_columns = cols.v;
 			o.n_text_columns = cols.n;
 		}

@@ -78,7 +78,7 @@ static const char *read_opts(struct arena *a, struct str text, struct json_opts 
 	if (rc || v.type != VT_DICT)
 		return "opts is not a JSON object";
 	for (uint32_t i = 0; i < v.dict->n; i++) {
-		const struct ventry *e = &v.dict->e[i];
+		const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 		struct str k = v_as_str(e->k);
 		bool good;
 		if (str_eqc(k, "indent")) {

@@ -57,9 +57,9 @@ static bool veq(value a, value b)
 			return false;
 		for (uint32_t i = 0; i < a.dict->n; i++) {
 			value o;
-			if (a.dict->e[i].k.type == VT_UNDEF)
+			if (a.dict->k[i].type == VT_UNDEF)
 				continue;
-			if (!vdict_get(b.dict, a.dict->e[i].k, &o) || !veq(a.dict->e[i].v, o))
+			if (!vdict_get(b.dict, a.dict->k[i], &o) || !veq(a.dict->v[i], o))
 				return false;
 		}
 		return true;
@@ -379,7 +379,7 @@ static void run_case(struct tcase *t, value c)
 	uint32_t k = 0;
 	bool home = false;
 	for (uint32_t i = 0; i < n; i++) {
-		struct ventry *e = &env.dict->e[i];
+		const struct ventry e_at = vdict_at(env.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		struct buf v = BUF_INIT;
@@ -427,7 +427,7 @@ static void run_case(struct tcase *t, value c)
 	int ndeps = 0;
 	if (rc == 0 && get(c, "packages_dirs", &pdirs) && pdirs.type == VT_DICT) {
 		for (uint32_t i = 0; i < pdirs.dict->n && ndeps < 16; i++) {
-			struct ventry *e = &pdirs.dict->e[i];
+			const struct ventry e_at = vdict_at(pdirs.dict, i), *e = &e_at;
 			if (e->k.type != VT_STR || e->v.type != VT_STR)
 				continue;
 			struct project *dp = xcalloc(1, sizeof *dp);
@@ -461,7 +461,7 @@ static void run_case(struct tcase *t, value c)
 		if (get(expect, "project", &v) && v.type == VT_DICT) {
 			value f = project_fields(t->a, &p);
 			for (uint32_t i = 0; i < v.dict->n; i++) {
-				struct ventry *e = &v.dict->e[i];
+				const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 				if (e->k.type != VT_STR)
 					continue;
 				value got = v_none();
@@ -482,7 +482,7 @@ static void run_case(struct tcase *t, value c)
 			vdict_sets(f.dict, "target", p.profile.target);
 			vdict_sets(f.dict, "config", p.profile.config);
 			for (uint32_t i = 0; i < v.dict->n; i++) {
-				struct ventry *e = &v.dict->e[i];
+				const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 				if (e->k.type != VT_STR)
 					continue;
 				value got = v_none();
@@ -510,7 +510,7 @@ static void run_case(struct tcase *t, value c)
 			run_configs(t, &p, v, pkgs_loaded);
 		if (get(expect, "config_paths", &v) && v.type == VT_DICT) {
 			for (uint32_t i = 0; i < v.dict->n; i++) {
-				struct ventry *e = &v.dict->e[i];
+				const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 				if (e->k.type != VT_STR)
 					continue;
 				char *tn = arena_strndup(t->a, e->k.s, e->k.len);

@@ -143,8 +143,8 @@ static int config_call(struct jstate *st, value self, const struct vargs *args, 
 	if (args->npos) {
 		const struct vdict *d = args->pos[0].dict;
 		for (uint32_t i = 0; i < d->n; i++)
-			if (d->e[i].k.type != VT_UNDEF)
-				vdict_set(cfg, d->e[i].k, d->e[i].v);
+			if (d->k[i].type != VT_UNDEF)
+				vdict_set(cfg, d->k[i], d->v[i]);
 	}
 	for (uint32_t i = 0; i < args->nkw; i++)
 		vdict_set(cfg, v_strs(args->kw[i].name), args->kw[i].v);
@@ -628,7 +628,7 @@ static const char *const ctx_keys[CTX_NKEYS] = {
 #define CTX_CAP 16
 #define CTX_ICAP_MAX 64
 static struct {
-	struct ventry e[CTX_NKEYS];
+	value k[CTX_NKEYS];
 	uint32_t index[CTX_ICAP_MAX];
 	uint32_t icap;
 } ctx_proto;
@@ -644,7 +644,7 @@ static void ctx_proto_init(void)
 	/* the keys are distinct literals, so nothing was replaced and the entries did not move */
 	if (d.dict->n != CTX_NKEYS || d.dict->cap != CTX_CAP || d.dict->icap > CTX_ICAP_MAX)
 		silt_abort("render context prototype: unexpected dict shape");
-	memcpy(ctx_proto.e, d.dict->e, sizeof(ctx_proto.e));
+	memcpy(ctx_proto.k, d.dict->k, sizeof(ctx_proto.k));
 	ctx_proto.icap = d.dict->icap;
 	if (d.dict->icap)
 		memcpy(ctx_proto.index, d.dict->index, d.dict->icap * sizeof(uint32_t));
@@ -656,7 +656,9 @@ static value ctx_dict(struct arena *a)
 	pthread_once(&ctx_proto_once, ctx_proto_init);
 	value ctx = v_dict(a, CTX_CAP);
 	struct vdict *d = ctx.dict;
-	memcpy(d->e, ctx_proto.e, sizeof(ctx_proto.e));
+	memcpy(d->k, ctx_proto.k, sizeof(ctx_proto.k));
+	for (int i = 0; i < CTX_NKEYS; i++)
+		d->v[i] = v_none();
 	d->n = d->live = CTX_NKEYS;
 	if (ctx_proto.icap) {
 		d->icap = ctx_proto.icap;
@@ -670,22 +672,22 @@ void dbt_render_setup(struct dbt_render *r, struct arena *a, struct jinja_render
 {
 	const struct dbt_project_info *p = r->proj;
 	value ctx = ctx_dict(a);
-	struct ventry *e = ctx.dict->e;
-	e[CTX_TARGET].v = p->target.type == VT_DICT ? p->target : v_dict(a, 0);
-	e[CTX_EXECUTE].v = v_bool(r->phase == DBT_EXECUTE);
-	e[CTX_THIS].v = r->this.type != VT_UNDEF ? r->this : v_none();
-	e[CTX_MODEL].v = r->node.type == VT_DICT ? r->node : v_dict(a, 0);
-	e[CTX_FLAGS].v = p->flags.type == VT_DICT ? p->flags : v_dict(a, 0);
-	e[CTX_INVOCATION_ID].v = v_cstr(p->invocation_id ? p->invocation_id : "");
-	e[CTX_RUN_STARTED_AT].v = p->run_started_at.type != VT_UNDEF ? p->run_started_at : dbt_now_utc(a);
-	e[CTX_PROJECT_NAME].v = v_cstr(p->root_package ? p->root_package : "");
-	e[CTX_CONFIG].v = v_obj(a, &config_class, NULL);
-	e[CTX_ADAPTER].v = v_obj(a, &adapter_class, NULL);
+	value *e = ctx.dict->v;
+	e[CTX_TARGET] = p->target.type == VT_DICT ? p->target : v_dict(a, 0);
+	e[CTX_EXECUTE] = v_bool(r->phase == DBT_EXECUTE);
+	e[CTX_THIS] = r->this.type != VT_UNDEF ? r->this : v_none();
+	e[CTX_MODEL] = r->node.type == VT_DICT ? r->node : v_dict(a, 0);
+	e[CTX_FLAGS] = p->flags.type == VT_DICT ? p->flags : v_dict(a, 0);
+	e[CTX_INVOCATION_ID] = v_cstr(p->invocation_id ? p->invocation_id : "");
+	e[CTX_RUN_STARTED_AT] = p->run_started_at.type != VT_UNDEF ? p->run_started_at : dbt_now_utc(a);
+	e[CTX_PROJECT_NAME] = v_cstr(p->root_package ? p->root_package : "");
+	e[CTX_CONFIG] = v_obj(a, &config_class, NULL);
+	e[CTX_ADAPTER] = v_obj(a, &adapter_class, NULL);
 	/* dbt's flat graph is empty while parsing; selected_resources is [] outside a run */
-	e[CTX_GRAPH].v = r->phase == DBT_EXECUTE && p->graph.type == VT_DICT ? p->graph : v_dict(a, 0);
-	e[CTX_SELECTED_RESOURCES].v =
+	e[CTX_GRAPH] = r->phase == DBT_EXECUTE && p->graph.type == VT_DICT ? p->graph : v_dict(a, 0);
+	e[CTX_SELECTED_RESOURCES] =
 	    p->selected_resources.type == VT_LIST ? p->selected_resources : v_list(a, 0);
-	e[CTX_CONTEXT].v = ctx;
+	e[CTX_CONTEXT] = ctx;
 	r->ctx = ctx;
 	/* unqualified macro names: the node's package, then the root project, then dbt's */
 	memset(r->scopes, 0, sizeof(r->scopes));

@@ -496,7 +496,7 @@ static int match_method(struct jstate *st, void *data, value self, const struct 
 		jinja_arg(args, 0, "default", &dflt);
 		value d = v_dict(a, m->names.dict->live);
 		for (uint32_t i = 0; i < m->names.dict->n; i++) {
-			const struct ventry *e = &m->names.dict->e[i];
+			const struct ventry e_at = vdict_at(m->names.dict, i), *e = &e_at;
 			if (e->k.type != VT_UNDEF)
 				vdict_set(d.dict, e->k, group_value(st, m->ovector, (uint32_t)e->v.i, m->subject, dflt));
 		}

@@ -545,7 +545,7 @@ int graph_load_manifest_json(struct arena *a, const char *path_or_name, const ch
 		if (!dget(root, table_names[t], &tab) || tab.type != VT_DICT)
 			continue;
 		for (uint32_t i = 0; i < tab.dict->n && !rc; i++) {
-			const struct ventry *e = &tab.dict->e[i];
+			const struct ventry e_at = vdict_at(tab.dict, i), *e = &e_at;
 			if (e->k.type != VT_STR)
 				continue;
 			rc = load_node(m, (enum gtable)t, e->k.s, e->v, d);
@@ -553,7 +553,7 @@ int graph_load_manifest_json(struct arena *a, const char *path_or_name, const ch
 	}
 	if (!rc && dget(root, "macros", &tab) && tab.type == VT_DICT) {
 		for (uint32_t i = 0; i < tab.dict->n; i++) {
-			const struct ventry *e = &tab.dict->e[i];
+			const struct ventry e_at = vdict_at(tab.dict, i), *e = &e_at;
 			if (e->k.type != VT_STR || e->v.type != VT_DICT)
 				continue;
 			struct gmacro *mc = gmanifest_add_macro(m, e->k.s);

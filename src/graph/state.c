@@ -304,16 +304,22 @@ static void ser_value(struct ser *z, value v, int depth)
 		break;
 	case VT_DICT: {
 		const struct ventry *small[16];
+		struct ventry small_at[16];
 		const struct ventry **e =
 		    v.dict->n <= ARRAY_LEN(small) ? small : xmalloc(v.dict->n * sizeof(*e));
+		struct ventry *at =
+		    v.dict->n <= ARRAY_LEN(small) ? small_at : xmalloc(v.dict->n * sizeof(*at));
 		uint32_t k = 0;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			if (v.dict->e[i].k.type == VT_UNDEF)
+			if (v.dict->k[i].type == VT_UNDEF)
 				continue;
-			if (v.dict->e[i].k.type != VT_STR)
+			if (v.dict->k[i].type != VT_STR) {
 				z->bad = true;
-			else
-				e[k++] = &v.dict->e[i];
+			} else {
+				at[k] = vdict_at(v.dict, i);
+				e[k] = &at[k];
+				k++;
+			}
 		}
 		/* insertion sort: dicts here are small, and mostly in order already */
 		for (uint32_t i = 1; i < k; i++) {
@@ -330,8 +336,10 @@ static void ser_value(struct ser *z, value v, int depth)
 			ser_str(z, e[i]->k.s, e[i]->k.len);
 			ser_value(z, e[i]->v, depth + 1);
 		}
-		if (e != small)
+		if (e != small) {
 			free(e);
+			free(at);
+		}
 		break;
 	}
 	default: z->bad = true;
@@ -402,7 +410,7 @@ static void dkey_collect(value raw, value *slots)
 	for (size_t i = 0; i < ARRAY_LEN(dkeys); i++)
 		slots[i] = v_undef();
 	for (uint32_t i = 0; i < raw.dict->n; i++) {
-		const struct ventry *e = &raw.dict->e[i];
+		const struct ventry e_at = vdict_at(raw.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		for (size_t j = e->k.spare & (DKEY_SLOTS - 1); dkey_index[j].key;
@@ -508,7 +516,7 @@ static int load_manifest(struct gstate *s, const char *path, const char *text, s
 		if (tab.type != VT_DICT)
 			continue;
 		for (uint32_t i = 0; i < tab.dict->n; i++) {
-			const struct ventry *e = &tab.dict->e[i];
+			const struct ventry e_at = vdict_at(tab.dict, i), *e = &e_at;
 			if (e->k.type != VT_STR || e->v.type != VT_DICT)
 				continue;
 			const char *rt = dstr(e->v, "resource_type");
@@ -525,7 +533,7 @@ static int load_manifest(struct gstate *s, const char *path, const char *text, s
 	}
 	value macros = dget(root, "macros");
 	for (uint32_t i = 0; macros.type == VT_DICT && i < macros.dict->n; i++) {
-		const struct ventry *e = &macros.dict->e[i];
+		const struct ventry e_at = vdict_at(macros.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		uint32_t nm;
@@ -600,7 +608,7 @@ int graph_state_load_dir(const char *dir, struct gstate **out, struct diag *d)
 			goto fail;
 		value nodes = dget(root, "nodes");
 		for (uint32_t i = 0; nodes.type == VT_DICT && i < nodes.dict->n; i++) {
-			const struct ventry *e = &nodes.dict->e[i];
+			const struct ventry e_at = vdict_at(nodes.dict, i), *e = &e_at;
 			struct gstate_node *n =
 			    e->k.type == VT_STR ? map_get(&s->ids, v_as_str(e->k)) : NULL;
 			if (n && e->v.type == VT_DICT) {
@@ -701,7 +709,7 @@ static void scan_value(struct varscan *vs, value v, int depth)
 			scan_value(vs, v.list->v[i], depth + 1);
 	else if (v.type == VT_DICT)
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			scan_value(vs, v.dict->e[i].v, depth + 1);
+			scan_value(vs, v.dict->v[i], depth + 1);
 }
 
 static void scan_macros(struct varscan *vs, const struct gmanifest *m, const char *const *ids,
@@ -989,7 +997,7 @@ static bool same_config_keys(value x, value y, const char *const *skip, size_t n
 	for (int side = 0; side < 2; side++) {
 		value d = side ? y : x;
 		for (uint32_t i = 0; d.type == VT_DICT && i < d.dict->n; i++) {
-			value k = d.dict->e[i].k;
+			value k = d.dict->k[i];
 			if (k.type != VT_STR || in_list(v_as_str(k), skip, nskip))
 				continue;
 			if (!same_key(x, y, v_as_str(k)))
@@ -1056,10 +1064,10 @@ static bool same_persisted_description(const struct gstate_node *n, const struct
 		if (nx != ny)
 			return false;
 		for (uint32_t i = 0; i < nx; i++) {
-			value k = x.dict->e[i].k, other;
+			value k = x.dict->k[i], other;
 			if (!vdict_get(y.dict, k, &other))
 				return false;
-			if (!v_equal(or_none(dget(x.dict->e[i].v, "description")),
+			if (!v_equal(or_none(dget(x.dict->v[i], "description")),
 			             or_none(dget(other, "description"))))
 				return false;
 		}
@@ -1137,8 +1145,8 @@ static void contract_checksum(const struct gstate_node *n, char out[65])
 	const char **names = xcalloc(nc ? nc : 1, sizeof(char *));
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < nc; i++)
-		if (cols.dict->e[i].k.type == VT_STR)
-			names[k++] = cols.dict->e[i].k.s;
+		if (cols.dict->k[i].type == VT_STR)
+			names[k++] = cols.dict->k[i].s;
 	qsort(names, k, sizeof(char *), cmp_names);
 	for (uint32_t i = 0; i < k; i++) {
 		value col;
@@ -1197,14 +1205,14 @@ static bool same_contract(struct state_cmp *c, const struct gstate_node *n,
 		               "and this is a breaking change.");
 	value oc = o->columns;
 	for (uint32_t i = 0; oc.type == VT_DICT && i < oc.dict->n; i++) {
-		value k = oc.dict->e[i].k, now;
+		value k = oc.dict->k[i], now;
 		if (k.type != VT_STR)
 			continue;
 		if (n->columns.type != VT_DICT || !vdict_get(n->columns.dict, k, &now)) {
 			buf_printf(&why, "\n  - Columns were removed: %s", k.s);
 			continue;
 		}
-		base_type(dget(oc.dict->e[i].v, "data_type"), &to);
+		base_type(dget(oc.dict->v[i], "data_type"), &to);
 		base_type(dget(now, "data_type"), &tn);
 		if (!str_eq(buf_str(&to), buf_str(&tn)))
 			buf_printf(&why, "\n  - Columns with data_type changes: %s (%s -> %s)", k.s,
@@ -1494,9 +1502,9 @@ static bool vars_modified(struct state_cmp *c, const struct gnode *g, const stru
 	for (int side = 0; side < 2; side++) {
 		value x = side ? o->vars : now;
 		for (uint32_t i = 0; i < x.dict->n; i++) {
-			if (x.dict->e[i].k.type != VT_STR)
+			if (x.dict->k[i].type != VT_STR)
 				continue;
-			if (!same_key(now, o->vars, v_as_str(x.dict->e[i].k)))
+			if (!same_key(now, o->vars, v_as_str(x.dict->k[i])))
 				return true;
 		}
 	}

@@ -444,7 +444,7 @@ FILTER(dictsort)
 	value *items = xmalloc((n + 1) * sizeof(value)), *keys = xmalloc((n + 1) * sizeof(value));
 	bool cs = v_truthy(a[0]);
 	for (uint32_t i = 0; i < v.dict->n; i++) {
-		const struct ventry *e = &v.dict->e[i];
+		const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		value kv[2] = { e->k, e->v };
@@ -1020,7 +1020,7 @@ FILTER(items)
 		return jinja_error(st, "Can only get item pairs from a mapping.");
 	value l = v_list(ar, v.dict->live);
 	for (uint32_t i = 0; i < v.dict->n; i++) {
-		const struct ventry *e = &v.dict->e[i];
+		const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		value kv[2] = { e->k, e->v };
@@ -1268,13 +1268,18 @@ static int pp_key_cmp(const void *x, const void *y)
 	return strcmp(v_type_name(a->k), v_type_name(b->k));
 }
 
+/* The entries' pointers, sorted, then the entries (one allocation: free the pointers). */
 static const struct ventry **pp_sorted(const struct vdict *d)
 {
-	const struct ventry **e = xmalloc((d->live + 1) * sizeof(*e));
+	const struct ventry **e = xmalloc((d->live + 1) * (sizeof(*e) + sizeof(struct ventry)));
+	struct ventry *at = (struct ventry *)(void *)(e + d->live + 1);
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < d->n; i++)
-		if (d->e[i].k.type != VT_UNDEF)
-			e[k++] = &d->e[i];
+		if (d->k[i].type != VT_UNDEF) {
+			at[k] = vdict_at(d, i);
+			e[k] = &at[k];
+			k++;
+		}
 	/* stable insertion sort (qsort is not stable) */
 	for (uint32_t i = 1; i < k; i++) {
 		const struct ventry *x = e[i];
@@ -2626,7 +2631,7 @@ FILTER(xmlattr)
 	struct buf b = BUF_INIT;
 	bool first = true;
 	for (uint32_t i = 0; i < v.dict->n; i++) {
-		const struct ventry *e = &v.dict->e[i];
+		const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF || e->v.type == VT_NONE || e->v.type == VT_UNDEF)
 			continue;
 		struct buf k = BUF_INIT;

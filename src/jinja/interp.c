@@ -182,8 +182,8 @@ int jinja_iterate(struct jstate *st, value v, value *list_out)
 	case VT_DICT: {
 		value l = v_list(st->a, v.dict->live);
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF)
-				vlist_push(l.list, v.dict->e[i].k);
+			if (v.dict->k[i].type != VT_UNDEF)
+				vlist_push(l.list, v.dict->k[i]);
 		*list_out = l;
 		return 0;
 	}
@@ -674,7 +674,7 @@ static int eval_args(struct jstate *st, struct frame *f, const struct call_args 
 		}
 		if (dstar.type == VT_DICT)
 			for (uint32_t i = 0; i < dstar.dict->n; i++) {
-				const struct ventry *e = &dstar.dict->e[i];
+				const struct ventry e_at = vdict_at(dstar.dict, i), *e = &e_at;
 				if (e->k.type == VT_UNDEF)
 					continue;
 				if (e->k.type != VT_STR)

@@ -1162,7 +1162,7 @@ static int m_format_map(struct jstate *st, value self, const struct vargs *args,
 	uint32_t n = 0;
 	struct vkwarg *kw = arena_alloc(jinja_arena(st), (m.dict->live + 1) * sizeof(*kw));
 	for (uint32_t i = 0; i < m.dict->n; i++) {
-		const struct ventry *e = &m.dict->e[i];
+		const struct ventry e_at = vdict_at(m.dict, i), *e = &e_at;
 		if (e->k.type == VT_STR)
 			kw[n++] = (struct vkwarg){ v_as_str(e->k), e->v };
 	}
@@ -1912,7 +1912,7 @@ static value view_list(struct arena *a, const struct view_data *d)
 	const struct vdict *dict = d->dict.dict;
 	value l = v_list(a, dict->live);
 	for (uint32_t i = 0; i < dict->n; i++) {
-		const struct ventry *e = &dict->e[i];
+		const struct ventry e_at = vdict_at(dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		if (d->kind == 2) {
@@ -2027,7 +2027,7 @@ int jb_dict_merge(struct jstate *st, struct vdict *d, value src, const char *fna
 		if (src.dict == d)
 			return 0;
 		for (uint32_t i = 0; i < src.dict->n; i++) {
-			const struct ventry *e = &src.dict->e[i];
+			const struct ventry e_at = vdict_at(src.dict, i), *e = &e_at;
 			if (e->k.type != VT_UNDEF)
 				dict_store(st, d, e->k, e->v);
 		}
@@ -2124,7 +2124,7 @@ static int m_dict_copy(struct jstate *st, value self, const struct vargs *args, 
 		return -1;
 	value c = v_dict(jinja_arena(st), self.dict->live);
 	for (uint32_t i = 0; i < self.dict->n; i++) {
-		const struct ventry *e = &self.dict->e[i];
+		const struct ventry e_at = vdict_at(self.dict, i), *e = &e_at;
 		if (e->k.type != VT_UNDEF)
 			vdict_set(c.dict, e->k, e->v);
 	}
@@ -2152,7 +2152,7 @@ static int m_dict_popitem(struct jstate *st, value self, const struct vargs *arg
 		return -1;
 	struct vdict *d = self.dict;
 	for (uint32_t i = d->n; i-- > 0;) {
-		struct ventry e = d->e[i];
+		struct ventry e = vdict_at(d, i);
 		if (e.k.type == VT_UNDEF)
 			continue;
 		value kv[2] = { e.k, e.v };

@@ -29,7 +29,7 @@ struct jw {
 	char isep16[16], ksep16[16]; /* their text, padded */
 	bool fast_str; /* Python's defaults (ensure_ascii, no html escapes): copy_plain applies */
 	VEC(const void *) open;             /* containers being written, innermost last */
-	VEC(const struct ventry *) scratch; /* sort_keys: entries of the dicts being written */
+	VEC(struct ventry) scratch; /* sort_keys: entries of the dicts being written */
 	bool failed;
 	int fd;          /* json_write_fd: where a full window goes (-1: everything stays in b) */
 	uint64_t flushed; /* bytes of text that went to fd */
@@ -91,6 +91,8 @@ static inline bool same_key(const value *a, const value *k)
 
 struct shape {
 	const void *id; /* NULL: free slot */
+	const value *keys; /* the keys of the dict the texts were built from: a dict with these
+	                      keys (one shape's, see vdict_share_keys) needs no key compared */
 	uint32_t n;
 	uint32_t busy; /* dicts of this shape being written: it is not replaced meanwhile */
 	struct shape_key *k;
@@ -796,7 +798,7 @@ static bool key_less(struct jw *w, value a, value b)
 }
 
 /* Stable bottom-up merge sort of e[0..n) using t[0..n); safe whatever key_less answers. */
-static void sort_entries(struct jw *w, const struct ventry **e, const struct ventry **t, size_t n)
+static void sort_entries(struct jw *w, struct ventry *e, struct ventry *t, size_t n)
 {
 	for (size_t width = 1; width < n && !w->failed; width *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -804,7 +806,7 @@ static void sort_entries(struct jw *w, const struct ventry **e, const struct ven
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
 			size_t i = lo, j = mid, k = lo;
 			while (i < mid && j < hi)
-				t[k++] = key_less(w, e[j]->k, e[i]->k) ? e[j++] : e[i++];
+				t[k++] = key_less(w, e[j].k, e[i].k) ? e[j++] : e[i++];
 			while (i < mid)
 				t[k++] = e[i++];
 			while (j < hi)
@@ -876,14 +878,14 @@ static void write_key_sep(struct jw *w, value k)
 /* One dict entry, with the separator before it unless it is the first written; whether it was
  * written. keep: the key's text may be kept (see write_key_sep); not for the keys of a table
  * of thousands, each met once. */
-static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *first, bool keep)
+static bool write_entry(struct jw *w, const value *k, const value *v, int level, bool *first,
+                        bool keep)
 {
-	if (e->k.type == VT_UNDEF)
+	if (k->type == VT_UNDEF)
 		return false;
-	if (!key_kind(e->k)) {
+	if (!key_kind(*k)) {
 		if (!w->skipkeys)
-			fail(w, "keys must be str, int, float, bool or None, not %s",
-			     v_type_name(e->k));
+			fail(w, "keys must be str, int, float, bool or None, not %s", v_type_name(*k));
 		return false;
 	}
 	if (!*first) {
@@ -893,12 +895,12 @@ static bool write_entry(struct jw *w, const struct ventry *e, int level, bool *f
 	}
 	*first = false;
 	if (keep) {
-		write_key_sep(w, e->k);
+		write_key_sep(w, *k);
 	} else {
-		write_key(w, e->k);
+		write_key(w, *k);
 		put_ksep(w);
 	}
-	write_value(w, e->v, level + 1);
+	write_value(w, *v, level + 1);
 	return true;
 }
 
@@ -913,8 +915,8 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 	for (uint32_t i = lo; i < hi && !w->failed; i++) {
 		if (v.type == VT_DICT) {
 			if (big)
-				w->nomemo = v.dict->e[i].v.ptr;
-			wrote |= write_entry(w, &v.dict->e[i], level, &first, !big);
+				w->nomemo = v.dict->v[i].ptr;
+			wrote |= write_entry(w, &v.dict->k[i], &v.dict->v[i], level, &first, !big);
 			continue;
 		}
 		if (big)
@@ -1094,16 +1096,24 @@ static void write_par(struct jw *w, value v, int level)
 static struct shape *shape_of(struct jw *w, const struct vdict *d)
 {
 	if (!w->fast_sep || w->layout || w->b->max || d->n != d->live || d->n < SHAPE_MIN ||
-	    d->n > SHAPE_MAX || d->e[0].k.type != VT_STR)
+	    d->n > SHAPE_MAX || d->k[0].type != VT_STR)
 		return NULL;
-	const void *id = d->index ? (const void *)d->index : (const void *)d->e[0].k.s;
+	const void *id = d->index ? (const void *)d->index : (const void *)d->k[0].s;
 	if (!w->shapes)
 		w->shapes = xcalloc(SHAPE_SLOTS, sizeof(*w->shapes));
-	struct shape *sh =
-	    &w->shapes[(((uintptr_t)id + d->n) * 0x9e3779b97f4a7c15ULL >> 32) & (SHAPE_SLOTS - 1)];
-	if (sh->id == id && sh->n == d->n)
-		return sh;
-	if (sh->cand != id || sh->cand_n != d->n || sh->busy) { /* the first time */
+	/* two slots: a dict nested in another (a test's kwargs in its test_metadata) is written
+	 * while the outer one's shape is busy, and must not take the outer one's only slot */
+	size_t h = (((uintptr_t)id + d->n) * 0x9e3779b97f4a7c15ULL >> 32) & (SHAPE_SLOTS - 1);
+	struct shape *two[2] = {&w->shapes[h], &w->shapes[(h + 1) & (SHAPE_SLOTS - 1)]};
+	for (int i = 0; i < 2; i++)
+		if (two[i]->id == id && two[i]->n == d->n)
+			return two[i];
+	struct shape *sh = NULL;
+	for (int i = 0; i < 2 && !sh; i++)
+		if (two[i]->cand == id && two[i]->cand_n == d->n && !two[i]->busy)
+			sh = two[i];
+	if (!sh) { /* the first time: remembered in a free slot, else one not being written */
+		sh = !two[0]->id ? two[0] : !two[1]->id ? two[1] : !two[0]->busy ? two[0] : two[1];
 		sh->cand = id;
 		sh->cand_n = d->n;
 		return NULL;
@@ -1117,20 +1127,21 @@ static struct shape *shape_of(struct jw *w, const struct vdict *d)
 	int fd = w->fd;
 	w->b = &t;
 	w->fd = -1;
+	sh->keys = d->k;
 	for (uint32_t i = 0; i < d->n; i++) {
-		const struct ventry *e = &d->e[i];
+		const value *dk = &d->k[i];
 		struct shape_key *k = &sh->k[i];
 		k->k = (value){.type = 0xff};
 		k->n = 0;
-		if (e->k.type != VT_STR)
+		if (dk->type != VT_STR)
 			continue;
 		t.n = 0;
 		if (i)
 			put_isep(w);
-		write_string(w, e->k.s, e->k.len);
+		write_string(w, dk->s, dk->len);
 		put_ksep(w);
 		if (t.n <= SHAPE_TEXT) {
-			k->k = e->k;
+			k->k = *dk;
 			k->n = t.n;
 			memcpy(k->text, t.p, t.n);
 		}
@@ -1146,17 +1157,16 @@ static struct shape *shape_of(struct jw *w, const struct vdict *d)
  * with the key in one piece. */
 static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, int level)
 {
-	bool first = true;
+	bool first = true, keys = d->k == sh->keys; /* (keys without text: n is 0) */
 	sh->busy++;
 	for (uint32_t i = 0; i < d->n && !w->failed; i++) {
-		const struct ventry *e = &d->e[i];
 		const struct shape_key *k = &sh->k[i];
-		if (!same_key(&e->k, &k->k) || first != !i) {
-			write_entry(w, e, level, &first, true);
+		if (!(keys ? k->n != 0 : same_key(&d->k[i], &k->k)) || first != !i) {
+			write_entry(w, &d->k[i], &d->v[i], level, &first, true);
 			continue;
 		}
 		first = false;
-		value v = e->v;
+		value v = d->v[i];
 		char *o = reserve(w, SHAPE_TEXT + 258);
 		memcpy(o, k->text, SHAPE_TEXT);
 		size_t m = put_simple(o + k->n, v);
@@ -1184,11 +1194,11 @@ static void write_dict(struct jw *w, value v, int level)
 	size_t base = w->scratch.n, count = 0;
 	if (w->sort) {
 		for (uint32_t i = 0; i < d->n; i++)
-			if (d->e[i].k.type != VT_UNDEF)
-				vec_push(&w->scratch, &d->e[i]);
+			if (d->k[i].type != VT_UNDEF)
+				vec_push(&w->scratch, vdict_at(d, i));
 		count = w->scratch.n - base;
 		for (size_t i = 0; i < count; i++) /* room for the merge */
-			vec_push(&w->scratch, NULL);
+			vec_push(&w->scratch, (struct ventry){0});
 		sort_entries(w, w->scratch.v + base, w->scratch.v + base + count, count);
 		w->scratch.n = base + count;
 	}
@@ -1197,8 +1207,10 @@ static void write_dict(struct jw *w, value v, int level)
 		newline(w, level + 1);
 	bool first = true;
 	if (w->sort) {
-		for (size_t i = 0; i < count && !w->failed; i++)
-			write_entry(w, w->scratch.v[base + i], level, &first, true);
+		for (size_t i = 0; i < count && !w->failed; i++) {
+			struct ventry e = w->scratch.v[base + i]; /* (nested dicts may move scratch) */
+			write_entry(w, &e.k, &e.v, level, &first, true);
+		}
 	} else if (par_worth(w, d->live)) {
 		write_par(w, v, level);
 	} else {

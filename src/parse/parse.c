@@ -277,18 +277,9 @@ static value small_dict(struct pctx *c, struct arena *a, int kind, const char *c
 	const struct vdict *t = c->shapes[kind];
 	bool same = t && t->n == n && t->live == n;
 	for (uint32_t i = 0; same && i < n; i++)
-		same = t->e[i].k.s == keys[i];
-	if (same) {
-		value d = v_dict(a, 0);
-		struct vdict *x = d.dict;
-		x->e = arena_alloc(a, n * sizeof(*x->e));
-		for (uint32_t i = 0; i < n; i++)
-			x->e[i] = (struct ventry){t->e[i].k, vals[i]};
-		x->n = x->cap = x->live = n;
-		x->index = t->index;
-		x->icap = t->icap;
-		return d;
-	}
+		same = t->k[i].s == keys[i];
+	if (same)
+		return vdict_share_keys(a, t, vals, n);
 	value d = v_dict(a, n);
 	for (uint32_t i = 0; i < n; i++)
 		vdict_sets(d.dict, keys[i], vals[i]);
@@ -358,15 +349,15 @@ static value cget(struct pctx *c, value d, const char *k)
 		return v_undef();
 	const struct vdict *x = d.dict;
 	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 56];
-	if (h->k == k && h->i < x->n && x->e[h->i].k.s == k && x->e[h->i].k.len == h->len &&
-	    x->e[h->i].k.type == VT_STR)
-		return x->e[h->i].v;
+	if (h->k == k && h->i < x->n && x->k[h->i].s == k && x->k[h->i].len == h->len &&
+	    x->k[h->i].type == VT_STR)
+		return x->v[h->i];
 	size_t len = strlen(k);
-	const struct ventry *e = vdict_entry(x, v_str(k, len));
-	if (!e)
+	int64_t i = vdict_index(x, v_str(k, len));
+	if (i < 0)
 		return v_undef();
-	*h = (struct cget_hint){k, (uint32_t)(e - x->e), (uint32_t)len};
-	return e->v;
+	*h = (struct cget_hint){k, (uint32_t)i, (uint32_t)len};
+	return x->v[i];
 }
 
 static const char *dget_str(struct pctx *c, value d, const char *k)
@@ -388,8 +379,8 @@ static void dict_update(value acc, value part)
 	if (acc.type != VT_DICT || part.type != VT_DICT)
 		return;
 	for (uint32_t i = 0; i < part.dict->n; i++)
-		if (part.dict->e[i].k.type != VT_UNDEF)
-			vdict_set(acc.dict, part.dict->e[i].k, part.dict->e[i].v);
+		if (part.dict->k[i].type != VT_UNDEF)
+			vdict_set(acc.dict, part.dict->k[i], part.dict->v[i]);
 }
 
 static value str_list(struct pctx *c, const char *const *v, size_t n)
@@ -586,18 +577,19 @@ static value clone_config(struct arena *a, value v)
 	d.flags = v.flags;
 	struct vdict *x = d.dict;
 	if (s->n) {
-		x->e = arena_alloc(a, s->n * sizeof(*x->e));
-		memcpy(x->e, s->e, s->n * sizeof(*x->e));
+		x->k = s->k; /* (see below) */
+		x->v = arena_alloc(a, s->n * sizeof(*x->v));
+		memcpy(x->v, s->v, s->n * sizeof(*x->v));
 		for (uint32_t i = 0; i < s->n; i++) /* (scalars are shared as they are) */
-			if (s->e[i].v.type == VT_LIST || s->e[i].v.type == VT_DICT)
-				x->e[i].v = clone_config(a, s->e[i].v);
+			if (s->v[i].type == VT_LIST || s->v[i].type == VT_DICT)
+				x->v[i] = clone_config(a, s->v[i]);
 		x->cap = s->n;
 	}
 	x->n = s->n;
 	x->live = s->live;
-	/* full (cap == n), so the copy shares the kept dict's index, as shaped node dicts do: a
-	 * key added or removed reallocates the entries and builds an index of the copy's own
-	 * first, and the kept dicts are only copied, never changed */
+	/* full (cap == n), so the copy shares the kept dict's keys and index, as shaped node
+	 * dicts do: a key added or removed reallocates the entries and builds an index of the
+	 * copy's own first, and the kept dicts are only copied, never changed */
 	x->index = s->index;
 	x->icap = s->icap;
 	return d;
@@ -744,9 +736,9 @@ static uint64_t shape_hash(value v)
 	case VT_DICT:
 		h = shape_mix(h, v.dict->live);
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF)
-				h = shape_mix(shape_mix(h, shape_hash(v.dict->e[i].k)),
-				              shape_hash(v.dict->e[i].v));
+			if (v.dict->k[i].type != VT_UNDEF)
+				h = shape_mix(shape_mix(h, shape_hash(v.dict->k[i])),
+				              shape_hash(v.dict->v[i]));
 		return h;
 	case VT_NONE:
 		return h;
@@ -811,19 +803,19 @@ static bool same_shape(value a, value b)
 			return false;
 		if (x->n == x->live && y->n == y->live) { /* no holes (the usual case) */
 			for (uint32_t i = 0; i < x->n; i++)
-				if (!same_entry(x->e[i].k, y->e[i].k) || !same_entry(x->e[i].v, y->e[i].v))
+				if (!same_entry(x->k[i], y->k[i]) || !same_entry(x->v[i], y->v[i]))
 					return false;
 			return true;
 		}
 		uint32_t i = 0, j = 0;
 		for (;;) {
-			while (i < x->n && x->e[i].k.type == VT_UNDEF)
+			while (i < x->n && x->k[i].type == VT_UNDEF)
 				i++;
-			while (j < y->n && y->e[j].k.type == VT_UNDEF)
+			while (j < y->n && y->k[j].type == VT_UNDEF)
 				j++;
 			if (i == x->n || j == y->n)
 				return i == x->n && j == y->n;
-			if (!same_entry(x->e[i].k, y->e[j].k) || !same_entry(x->e[i].v, y->e[j].v))
+			if (!same_entry(x->k[i], y->k[j]) || !same_entry(x->v[i], y->v[j]))
 				return false;
 			i++;
 			j++;
@@ -898,9 +890,9 @@ static void seed_kept_strs(struct pctx *c, value v)
 			seed_kept_strs(c, v.list->v[i]);
 	} else if (v.type == VT_DICT) {
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF) {
-				seed_kept_strs(c, v.dict->e[i].k);
-				seed_kept_strs(c, v.dict->e[i].v);
+			if (v.dict->k[i].type != VT_UNDEF) {
+				seed_kept_strs(c, v.dict->k[i]);
+				seed_kept_strs(c, v.dict->v[i]);
 			}
 	}
 }
@@ -930,9 +922,9 @@ static value deep_copy(struct pctx *c, value v)
 		value d = v_dict(a, v.dict->live);
 		d.flags = v.flags;
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(d.dict, deep_copy(c, v.dict->e[i].k),
-				          deep_copy(c, v.dict->e[i].v));
+			if (v.dict->k[i].type != VT_UNDEF)
+				vdict_set(d.dict, deep_copy(c, v.dict->k[i]),
+				          deep_copy(c, v.dict->v[i]));
 		return d;
 	}
 	return v;
@@ -1086,8 +1078,8 @@ static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
 	const struct vdict *t = c->shapes[kind];
 	bool same = t && t->n == b->n && t->live == b->n && t->icap;
 	for (uint32_t i = 0; same && i < b->n; i++)
-		same = t->e[i].k.s == b->k[i] ||
-		       (t->e[i].k.len == strlen(b->k[i]) && !memcmp(t->e[i].k.s, b->k[i], t->e[i].k.len));
+		same = t->k[i].s == b->k[i] ||
+		       (t->k[i].len == strlen(b->k[i]) && !memcmp(t->k[i].s, b->k[i], t->k[i].len));
 	if (!same) {
 		value d = v_dict(c->a, b->n);
 		for (uint32_t i = 0; i < b->n; i++)
@@ -1096,15 +1088,7 @@ static value shaped_dict(struct pctx *c, int kind, const struct node_kv *b)
 			c->shapes[kind] = d.dict;
 		return d;
 	}
-	value d = v_dict(c->a, 0);
-	struct vdict *x = d.dict;
-	x->e = arena_alloc(c->a, b->n * sizeof(*x->e));
-	for (uint32_t i = 0; i < b->n; i++)
-		x->e[i] = (struct ventry){t->e[i].k, b->v[i]};
-	x->n = x->cap = x->live = b->n;
-	x->index = t->index;
-	x->icap = t->icap;
-	return d;
+	return vdict_share_keys(c->a, t, b->v, b->n);
 }
 
 /* The node's manifest dict, in dbt's key order, then `extra` keys (a generic test's). */
@@ -1422,7 +1406,7 @@ static value keep_value(struct arena *a, value v)
 		value d = v_dict(a, v.dict->live);
 		d.flags = v.flags;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			const struct ventry *e = &v.dict->e[i];
+			const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 			if (e->k.type != VT_UNDEF)
 				vdict_set(d.dict, keep_value(a, e->k), keep_value(a, e->v));
 		}
@@ -1856,8 +1840,8 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	/* looked at here, where they are at hand, so that render_docs passes the node by */
 	fn->docs_plain = !holds_jinja(n.description);
 	for (uint32_t i = 0; fn->docs_plain && n.columns.type == VT_DICT && i < n.columns.dict->n; i++)
-		if (n.columns.dict->e[i].k.type != VT_UNDEF)
-			fn->docs_plain = !holds_jinja(cget(c, n.columns.dict->e[i].v, "description"));
+		if (n.columns.dict->k[i].type != VT_UNDEF)
+			fn->docs_plain = !holds_jinja(cget(c, n.columns.dict->v[i], "description"));
 	fn->n = n;
 	fn->pn = pn;
 	return 0;
@@ -2348,11 +2332,10 @@ static int render_yml(struct pctx *c, const char *file, value *v)
 				return -1;
 	} else if (v->type == VT_DICT) {
 		for (uint32_t i = 0; i < v->dict->n; i++) {
-			struct ventry *e = &v->dict->e[i];
-			if (e->k.type == VT_UNDEF ||
-			    (e->k.type == VT_STR && yml_skip_key(v_as_str(e->k))))
+			value k = v->dict->k[i];
+			if (k.type == VT_UNDEF || (k.type == VT_STR && yml_skip_key(v_as_str(k))))
 				continue;
-			if (render_yml(c, file, &e->v) < 0)
+			if (render_yml(c, file, &v->dict->v[i]) < 0)
 				return -1;
 		}
 	}
@@ -2740,18 +2723,17 @@ static void flat_push(value v, struct buf *parts, bool *first)
 
 /* The dict's string-keyed entries, sorted by key: in stack (room for SORT_STACK) when they fit,
  * else in memory the caller frees (the result is not stack). */
-static const struct ventry **sorted_entries(value d, uint32_t *n, const struct ventry **stack)
+static struct ventry *sorted_entries(value d, uint32_t *n, struct ventry *stack)
 {
 	*n = 0;
-	const struct ventry **v =
-	    d.dict->n <= SORT_STACK ? stack : xcalloc(d.dict->n + 1, sizeof(*v));
+	struct ventry *v = d.dict->n <= SORT_STACK ? stack : xcalloc(d.dict->n + 1, sizeof(*v));
 	for (uint32_t i = 0; i < d.dict->n; i++)
-		if (d.dict->e[i].k.type == VT_STR)
-			v[(*n)++] = &d.dict->e[i];
+		if (d.dict->k[i].type == VT_STR)
+			v[(*n)++] = vdict_at(d.dict, i);
 	for (uint32_t i = 1; i < *n; i++) { /* (few: an insertion sort) */
-		const struct ventry *x = v[i];
+		struct ventry x = v[i];
 		uint32_t j = i;
-		for (; j > 0 && str_cmp(v_as_str(v[j - 1]->k), v_as_str(x->k)) > 0; j--)
+		for (; j > 0 && str_cmp(v_as_str(v[j - 1].k), v_as_str(x.k)) > 0; j--)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}
@@ -2770,16 +2752,16 @@ const char *parse_test_full_name(struct arena *a, const char *test, const char *
 	bool first = true;
 	if (kwargs.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry *stack[SORT_STACK];
-		const struct ventry **e = sorted_entries(kwargs, &n, stack);
+		struct ventry stack[SORT_STACK];
+		struct ventry *e = sorted_entries(kwargs, &n, stack);
 		for (uint32_t i = 0; i < n; i++) {
-			if (str_eqc(v_as_str(e[i]->k), "model"))
+			if (str_eqc(v_as_str(e[i].k), "model"))
 				continue;
-			value v = e[i]->v;
+			value v = e[i].v;
 			if (v.type == VT_DICT) {
 				for (uint32_t j = 0; j < v.dict->n; j++)
-					if (v.dict->e[j].k.type != VT_UNDEF)
-						flat_push(v.dict->e[j].v, &b, &first);
+					if (v.dict->k[j].type != VT_UNDEF)
+						flat_push(v.dict->v[j], &b, &first);
 			} else if (v.type == VT_LIST) {
 				for (uint32_t j = 0; j < v.list->n; j++)
 					flat_push(v.list->v[j], &b, &first);
@@ -2803,15 +2785,15 @@ static void repr_stringified(value v, struct buf *out)
 {
 	if (v.type == VT_DICT) {
 		uint32_t n;
-		const struct ventry *stack[SORT_STACK];
-		const struct ventry **e = sorted_entries(v, &n, stack);
+		struct ventry stack[SORT_STACK];
+		struct ventry *e = sorted_entries(v, &n, stack);
 		buf_putc(out, '{');
 		for (uint32_t i = 0; i < n; i++) {
 			if (i)
 				buf_append(out, ", ", 2);
-			v_repr_str(v_as_str(e[i]->k), out);
+			v_repr_str(v_as_str(e[i].k), out);
 			buf_append(out, ": ", 2);
-			repr_stringified(e[i]->v, out);
+			repr_stringified(e[i].v, out);
 		}
 		buf_putc(out, '}');
 		if (e != stack)
@@ -2999,8 +2981,8 @@ static int render_docs(struct pctx *c)
 		}
 		value cols = v_item(g->raw, "columns");
 		for (uint32_t j = 0; cols.type == VT_DICT && j < cols.dict->n; j++)
-			if (cols.dict->e[j].k.type != VT_UNDEF &&
-			    render_doc_field(&dc, file, cols.dict->e[j].v, "description") < 0) {
+			if (cols.dict->k[j].type != VT_UNDEF &&
+			    render_doc_field(&dc, file, cols.dict->v[j], "description") < 0) {
 				rc = -1;
 				break;
 			}
@@ -3108,9 +3090,9 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 			args = entry;
 		} else if (entry.dict->live == 1) {
 			for (uint32_t i = 0; i < entry.dict->n; i++)
-				if (entry.dict->e[i].k.type == VT_STR) {
-					tname = astr(c, v_as_str(entry.dict->e[i].k));
-					args = entry.dict->e[i].v;
+				if (entry.dict->k[i].type == VT_STR) {
+					tname = astr(c, v_as_str(entry.dict->k[i]));
+					args = entry.dict->v[i];
 				}
 		}
 	}
@@ -3130,7 +3112,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	const char *custom_name = NULL;
 	if (args.type == VT_DICT) {
 		for (uint32_t i = 0; i < args.dict->n; i++) {
-			const struct ventry *e = &args.dict->e[i];
+			const struct ventry e_at = vdict_at(args.dict, i), *e = &e_at;
 			if (e->k.type != VT_STR)
 				continue;
 			struct str k = v_as_str(e->k);
@@ -3152,8 +3134,8 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	}
 	/* dbt's TestBuilder renders each string config value natively ("where: {{ var(...) }}") */
 	for (uint32_t i = 0; i < cfg.dict->n; i++)
-		if (cfg.dict->e[i].k.type == VT_STR && cfg.dict->e[i].v.type == VT_STR &&
-		    render_yml(c, file, &cfg.dict->e[i].v) < 0)
+		if (cfg.dict->k[i].type == VT_STR && cfg.dict->v[i].type == VT_STR &&
+		    render_yml(c, file, &cfg.dict->v[i]) < 0)
 			return -1;
 	/* the strings a node's tests share (a column's tests follow one another) */
 	struct test_target *tt = &c->last_target;
@@ -3308,7 +3290,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	dbt_capture_init(&cap);
 	int rc = 0;
 	for (uint32_t i = 0; i < kwargs.dict->n && rc == 0; i++) {
-		const struct ventry *e = &kwargs.dict->e[i];
+		const struct ventry e_at = vdict_at(kwargs.dict, i), *e = &e_at;
 		if (e->k.type == VT_STR && !str_eqc(v_as_str(e->k), "model") &&
 		    !str_eqc(v_as_str(e->k), "column_name"))
 			rc = capture_kwarg(c, file, e->v, &cap, pkg);

@@ -90,8 +90,8 @@ static int merge_entry(struct arena *a, value acc, value kv, value v, struct dia
 			}
 			value m = had && old.type == VT_DICT ? pv_dict_copy(a, old) : v_dict(a, 4);
 			for (uint32_t k = 0; k < v.dict->n; k++)
-				if (v.dict->e[k].k.type != VT_UNDEF)
-					vdict_set(m.dict, v.dict->e[k].k, v.dict->e[k].v);
+				if (v.dict->k[k].type != VT_UNDEF)
+					vdict_set(m.dict, v.dict->k[k], v.dict->v[k]);
 			vdict_set(acc.dict, kv, m);
 			break;
 		}
@@ -104,11 +104,11 @@ static int merge_entry(struct arena *a, value acc, value kv, value v, struct dia
 			value m = v_dict(a, 4);
 			if (had && old.type == VT_DICT)
 				for (uint32_t k = 0; k < old.dict->n; k++)
-					if (old.dict->e[k].k.type != VT_UNDEF)
-						vdict_set(m.dict, old.dict->e[k].k,
-						          pv_listify(a, old.dict->e[k].v));
+					if (old.dict->k[k].type != VT_UNDEF)
+						vdict_set(m.dict, old.dict->k[k],
+						          pv_listify(a, old.dict->v[k]));
 			for (uint32_t k = 0; k < v.dict->n; k++) {
-				struct ventry *g = &v.dict->e[k];
+				const struct ventry g_at = vdict_at(v.dict, k), *g = &g_at;
 				if (g->k.type == VT_UNDEF)
 					continue;
 				value gk = g->k, prev;
@@ -144,7 +144,7 @@ int project_config_merge(struct arena *a, value acc, value partial, struct diag 
 		return 0;
 	int rc = 0;
 	for (uint32_t i = 0; i < partial.dict->n; i++) {
-		struct ventry *e = &partial.dict->e[i];
+		const struct ventry e_at = vdict_at(partial.dict, i), *e = &e_at;
 		if (e->k.type == VT_STR && merge_entry(a, acc, e->k, e->v, d) < 0)
 			rc = -1;
 	}
@@ -157,7 +157,7 @@ static value level_configs(struct arena *a, value level)
 {
 	value r = v_dict(a, 8);
 	for (uint32_t i = 0; i < level.dict->n; i++) {
-		struct ventry *e = &level.dict->e[i];
+		const struct ventry e_at = vdict_at(level.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		struct str k = v_as_str(e->k);
@@ -174,8 +174,8 @@ static value level_configs(struct arena *a, value level)
 static void plain_update(value acc, value partial)
 {
 	for (uint32_t i = 0; i < partial.dict->n; i++)
-		if (partial.dict->e[i].k.type != VT_UNDEF)
-			vdict_set(acc.dict, partial.dict->e[i].k, partial.dict->e[i].v);
+		if (partial.dict->k[i].type != VT_UNDEF)
+			vdict_set(acc.dict, partial.dict->k[i], partial.dict->v[i]);
 }
 
 /* The key a level's entry configures (`+key` stripped, or a plain key with a non-dict value);
@@ -203,7 +203,8 @@ static int apply_level(struct arena *a, value level, value acc, bool raw, struct
 	bool direct = true;
 	for (uint32_t i = 0; i < level.dict->n && direct; i++) {
 		struct str k;
-		if (!level_key(&level.dict->e[i], &k))
+		struct ventry e = vdict_at(level.dict, i);
+		if (!level_key(&e, &k))
 			continue;
 		if (nk == DIRECT_MAX) {
 			direct = false;
@@ -224,7 +225,7 @@ static int apply_level(struct arena *a, value level, value acc, bool raw, struct
 	int rc = 0;
 	nk = 0;
 	for (uint32_t i = 0; i < level.dict->n; i++) {
-		const struct ventry *e = &level.dict->e[i];
+		const struct ventry e_at = vdict_at(level.dict, i), *e = &e_at;
 		if (!level_key(e, &keys[0]))
 			continue;
 		/* level_configs keeps a plain key's own value, a `+key` as the stripped string */
@@ -318,9 +319,9 @@ void project_config_finish(struct arena *a, value acc)
 		return;
 	for (size_t i = 0; i < ARRAY_LEN(hook_keys); i++) {
 		/* the entry's value replaced in place, as setting the key would */
-		struct ventry *e = (struct ventry *)vdict_entry(acc.dict, v_strs(hook_keys[i]));
-		if (e && e->v.type == VT_LIST)
-			e->v = fix_hooks(a, e->v);
+		int64_t k = vdict_index(acc.dict, v_strs(hook_keys[i]));
+		if (k >= 0 && acc.dict->v[k].type == VT_LIST)
+			acc.dict->v[k] = fix_hooks(a, acc.dict->v[k]);
 	}
 }
 
@@ -362,7 +363,7 @@ static bool path_seen(value list, value path)
 static void collect_paths(struct arena *a, value tree, value prefix, value out)
 {
 	for (uint32_t i = 0; i < tree.dict->n; i++) {
-		struct ventry *e = &tree.dict->e[i];
+		const struct ventry e_at = vdict_at(tree.dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		bool plus = e->k.type == VT_STR && e->k.len && e->k.s[0] == '+';

@@ -24,8 +24,8 @@ value pv_dict_copy(struct arena *a, value d)
 	if (d.type != VT_DICT)
 		return r;
 	for (uint32_t i = 0; i < d.dict->n; i++)
-		if (d.dict->e[i].k.type != VT_UNDEF)
-			vdict_set(r.dict, d.dict->e[i].k, d.dict->e[i].v);
+		if (d.dict->k[i].type != VT_UNDEF)
+			vdict_set(r.dict, d.dict->k[i], d.dict->v[i]);
 	return r;
 }
 
@@ -359,13 +359,13 @@ static void merged_add(value merged, const struct project *proj, const char *pkg
 		return;
 	struct vdict *g = proj->vars.dict;
 	for (uint32_t i = 0; i < g->n; i++)
-		if (g->e[i].k.type != VT_UNDEF)
-			vdict_set(merged.dict, g->e[i].k, g->e[i].v);
+		if (g->k[i].type != VT_UNDEF)
+			vdict_set(merged.dict, g->k[i], g->v[i]);
 	value scoped;
 	if (pkg && vdict_gets(g, str_from(pkg), &scoped) && scoped.type == VT_DICT)
 		for (uint32_t i = 0; i < scoped.dict->n; i++)
-			if (scoped.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(merged.dict, scoped.dict->e[i].k, scoped.dict->e[i].v);
+			if (scoped.dict->k[i].type != VT_UNDEF)
+				vdict_set(merged.dict, scoped.dict->k[i], scoped.dict->v[i]);
 }
 
 void project_var_missing_msg(const struct project *root, const struct project *dep, const char *pkg,
@@ -381,9 +381,9 @@ void project_var_missing_msg(const struct project *root, const struct project *d
 	merged_add(merged, root, pkg);
 	if (root->cli_vars.type == VT_DICT)
 		for (uint32_t i = 0; i < root->cli_vars.dict->n; i++)
-			if (root->cli_vars.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(merged.dict, root->cli_vars.dict->e[i].k,
-				          root->cli_vars.dict->e[i].v);
+			if (root->cli_vars.dict->k[i].type != VT_UNDEF)
+				vdict_set(merged.dict, root->cli_vars.dict->k[i],
+				          root->cli_vars.dict->v[i]);
 	buf_printf(out, "Required var '%s' not found in config:\nVars supplied to %s = ", name,
 	           node ? node : "<Configuration>");
 	pjson_pretty(merged, out);

@@ -209,7 +209,7 @@ static int render_tree(struct project *p, const struct yaml_node *n, value v, st
 		value r = v_dict(&p->a, v.dict->live);
 		int rc = 0;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			struct ventry *e = &v.dict->e[i];
+			const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 			if (e->k.type == VT_UNDEF)
 				continue;
 			struct kp sub = kp;
@@ -527,7 +527,7 @@ static int fill_fields(struct project *p, const struct yaml_node *root, struct d
 			rc = -1;
 		} else {
 			for (uint32_t i = 0; i < v.dict->n; i++) {
-				struct ventry *e = &v.dict->e[i];
+				const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 				if (e->k.type == VT_UNDEF)
 					continue;
 				if (e->v.type == VT_NONE)
@@ -660,7 +660,7 @@ static int load_common(struct project *p, const struct project_opts *o, bool roo
 	if (pv_get(p->raw, "tests", &tv) && !pv_get(p->raw, "data_tests", &dv)) {
 		value copy = v_dict(&p->a, p->raw.dict->live);
 		for (uint32_t i = 0; i < p->raw.dict->n; i++) {
-			struct ventry *e = &p->raw.dict->e[i];
+			const struct ventry e_at = vdict_at(p->raw.dict, i), *e = &e_at;
 			if (e->k.type == VT_UNDEF)
 				continue;
 			if (e->k.type == VT_STR && str_eqc(v_as_str(e->k), "tests"))

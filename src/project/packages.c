@@ -215,7 +215,7 @@ int packages_load(struct project *p, struct diag *d)
 		if (render && raw.type == VT_DICT) {
 			r = v_dict(&p->a, raw.dict->live);
 			for (uint32_t k = 0; k < raw.dict->n; k++) {
-				struct ventry *e = &raw.dict->e[k];
+				const struct ventry e_at = vdict_at(raw.dict, k), *e = &e_at;
 				if (e->k.type == VT_UNDEF)
 					continue;
 				const struct yaml_node *cn =

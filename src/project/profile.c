@@ -67,7 +67,7 @@ static void rename_key(struct arena *a, value *dict, const char *from, const cha
 		return;
 	value r = v_dict(a, dict->dict->live);
 	for (uint32_t i = 0; i < dict->dict->n; i++) {
-		struct ventry *e = &dict->dict->e[i];
+		const struct ventry e_at = vdict_at(dict->dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		if (e->k.type == VT_STR && str_eqc(v_as_str(e->k), from))
@@ -214,7 +214,7 @@ static int render_output(struct project *p, const struct yaml_node *n, value v, 
 	if (v.type == VT_DICT) {
 		value r = v_dict(&p->a, v.dict->live);
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			struct ventry *e = &v.dict->e[i];
+			const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 			if (e->k.type == VT_UNDEF)
 				continue;
 			const struct yaml_node *cn =
@@ -435,7 +435,7 @@ int profile_load(struct project *p, const struct project_opts *o, const char *pr
 			vdict_sets(t.dict, pg_keys[i], v);
 	}
 	for (uint32_t i = 0; !pg && i < out.dict->n; i++) {
-		struct ventry *e = &out.dict->e[i];
+		const struct ventry e_at = vdict_at(out.dict, i), *e = &e_at;
 		if (e->k.type == VT_UNDEF)
 			continue;
 		if (e->k.type == VT_STR &&

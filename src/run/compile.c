@@ -477,12 +477,12 @@ static int render_kwarg(struct node_render *nr, value v, bool column_name, value
 	if (v.type == VT_DICT) {
 		value d = v_dict(a, v.dict->n);
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			if (v.dict->e[i].k.type == VT_UNDEF)
+			if (v.dict->k[i].type == VT_UNDEF)
 				continue;
 			value x;
-			if (render_kwarg(nr, v.dict->e[i].v, false, &x) < 0)
+			if (render_kwarg(nr, v.dict->v[i], false, &x) < 0)
 				return -1;
-			vdict_set(d.dict, v.dict->e[i].k, x);
+			vdict_set(d.dict, v.dict->k[i], x);
 		}
 		*out = d;
 		return 0;
@@ -544,8 +544,8 @@ int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a
 	if (nr->in_batch && g->raw.type == VT_DICT) { /* model.batch on a copy of the node */
 		value copy = v_dict(a, g->raw.dict->n + 1);
 		for (uint32_t i = 0; i < g->raw.dict->n; i++)
-			if (g->raw.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(copy.dict, g->raw.dict->e[i].k, g->raw.dict->e[i].v);
+			if (g->raw.dict->k[i].type != VT_UNDEF)
+				vdict_set(copy.dict, g->raw.dict->k[i], g->raw.dict->v[i]);
 		vdict_sets(copy.dict, "batch", nc->batch.value);
 		r->node = copy;
 	}
@@ -560,11 +560,11 @@ int node_render_begin(struct node_compiler *nc, struct gnode *g, struct arena *a
 	if (kwargs.type == VT_DICT) {
 		value rendered = v_dict(a, kwargs.dict->n);
 		for (uint32_t i = 0; i < kwargs.dict->n; i++) {
-			value k = kwargs.dict->e[i].k, x;
+			value k = kwargs.dict->k[i], x;
 			if (k.type == VT_UNDEF)
 				continue;
 			bool colname = k.type == VT_STR && str_eqc(v_as_str(k), "column_name");
-			if (render_kwarg(nr, kwargs.dict->e[i].v, colname, &x) < 0) {
+			if (render_kwarg(nr, kwargs.dict->v[i], colname, &x) < 0) {
 				node_render_end(nr);
 				return -1;
 			}

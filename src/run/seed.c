@@ -110,8 +110,8 @@ int seed_load(const struct seed_ctx *s, struct adapter_conn *c, const struct gno
 	if (types.type == VT_DICT) {
 		text_cols = arena_alloc(&a, (types.dict->n + 1) * sizeof(*text_cols));
 		for (uint32_t i = 0; i < types.dict->n; i++)
-			if (types.dict->e[i].k.type == VT_STR)
-				text_cols[o.n_text_columns++] = v_as_str(types.dict->e[i].k);
+			if (types.dict->k[i].type == VT_STR)
+				text_cols[o.n_text_columns++] = v_as_str(types.dict->k[i]);
 		o.text_columns = text_cols;
 	}
 	struct csv_table *t;

@@ -241,8 +241,8 @@ static void materialization_context(struct node_render *nr, const struct gnode *
 	value model = v_dict(a, nr->r.node.type == VT_DICT ? nr->r.node.dict->n + 2 : 4);
 	if (nr->r.node.type == VT_DICT)
 		for (uint32_t i = 0; i < nr->r.node.dict->n; i++)
-			if (nr->r.node.dict->e[i].k.type != VT_UNDEF)
-				vdict_set(model.dict, nr->r.node.dict->e[i].k, nr->r.node.dict->e[i].v);
+			if (nr->r.node.dict->k[i].type != VT_UNDEF)
+				vdict_set(model.dict, nr->r.node.dict->k[i], nr->r.node.dict->v[i]);
 	vdict_sets(model.dict, "compiled_code", code);
 	vdict_sets(model.dict, "compiled", v_bool(true));
 	vdict_sets(ctx, "model", model);

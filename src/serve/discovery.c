@@ -397,7 +397,7 @@ static bool search_hit(const struct gnode *g, const char *search, unsigned in,
 		}
 	value cols = raw_get(g, "columns");
 	for (uint32_t i = 0; (in & SIN_COLUMNS) && cols.type == VT_DICT && i < cols.dict->n; i++) {
-		const struct ventry *e = &cols.dict->e[i];
+		const struct ventry e_at = vdict_at(cols.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		value cd = e->v.type == VT_DICT ? v_item(e->v, "description") : v_undef();

@@ -181,7 +181,7 @@ value req_body(struct req *r, const struct route *rt, bool *ok)
 		return v_undef();
 	}
 	for (uint32_t i = 0; i < v.dict->n; i++) {
-		const struct ventry *e = &v.dict->e[i];
+		const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 		if (e->k.type != VT_STR)
 			continue;
 		const struct route_field *f = rt->body;

@@ -38,8 +38,22 @@ value v_dict(struct arena *a, uint32_t cap)
 	d->a = a;
 	if (cap) {
 		d->cap = cap;
-		d->e = arena_alloc(a, cap * sizeof(struct ventry));
+		d->k = arena_alloc(a, 2 * (size_t)cap * sizeof(value));
+		d->v = d->k + cap;
 	}
+	return (value){ .type = VT_DICT, .dict = d };
+}
+
+value vdict_share_keys(struct arena *a, const struct vdict *shape, const value *vals, uint32_t n)
+{
+	struct vdict *d = arena_alloc(a, sizeof(*d));
+	d->k = shape->k;
+	d->v = arena_alloc(a, n * sizeof(value));
+	memcpy(d->v, vals, n * sizeof(value));
+	d->index = shape->index;
+	d->icap = shape->icap;
+	d->a = a;
+	d->n = d->cap = d->live = n;
 	return (value){ .type = VT_DICT, .dict = d };
 }
 
@@ -198,11 +212,10 @@ bool v_equal(value a, value b)
 		if (a.dict->live != b.dict->live)
 			return false;
 		for (uint32_t i = 0; i < a.dict->n; i++) {
-			const struct ventry *e = &a.dict->e[i];
 			value other;
-			if (e->k.type == VT_UNDEF)
+			if (a.dict->k[i].type == VT_UNDEF)
 				continue;
-			if (!vdict_get(b.dict, e->k, &other) || !v_equal(e->v, other))
+			if (!vdict_get(b.dict, a.dict->k[i], &other) || !v_equal(a.dict->v[i], other))
 				return false;
 		}
 		return true;
@@ -262,11 +275,10 @@ static uint32_t vdict_find(const struct vdict *d, value key, uint64_t h)
 		uint32_t ix = d->index[j];
 		if (!ix)
 			return j;
-		const struct ventry *e = &d->e[ix - 1];
-		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF &&
-		    ((e->k.type == VT_STR && key.type == VT_STR && e->k.s == key.s &&
-		      e->k.len == key.len) ||
-		     v_equal(e->k, key)))
+		const value *k = &d->k[ix - 1];
+		if (k->spare == (uint16_t)h && k->type != VT_UNDEF &&
+		    ((k->type == VT_STR && key.type == VT_STR && k->s == key.s && k->len == key.len) ||
+		     v_equal(*k, key)))
 			return j;
 		j = (j + 1) & (d->icap - 1);
 	}
@@ -277,10 +289,10 @@ static void vdict_reindex(struct vdict *d, uint32_t icap)
 	d->index = arena_zalloc(d->a, icap * sizeof(uint32_t));
 	d->icap = icap;
 	for (uint32_t i = 0; i < d->n; i++) {
-		if (d->e[i].k.type == VT_UNDEF)
+		if (d->k[i].type == VT_UNDEF)
 			continue;
 		/* the tag is the hash's low 16 bits: enough for the slot up to 65,536 slots */
-		uint64_t h = icap <= 65536 ? d->e[i].k.spare : v_hash(d->e[i].k);
+		uint64_t h = icap <= 65536 ? d->k[i].spare : v_hash(d->k[i]);
 		uint32_t j = (uint32_t)h & (icap - 1);
 		while (d->index[j])
 			j = (j + 1) & (icap - 1);
@@ -293,56 +305,64 @@ static void vdict_reindex(struct vdict *d, uint32_t icap)
 
 /* A dict without an index (up to VDICT_LINEAR entries) is searched linearly; a string key is
  * compared by its bytes there, without hashing it (only a string equals a string). */
-static const struct ventry *vdict_linear(const struct vdict *d, value key)
+static int64_t vdict_linear(const struct vdict *d, value key)
 {
 	if (key.type == VT_STR) {
 		for (uint32_t i = 0; i < d->n; i++) {
-			const struct ventry *e = &d->e[i];
-			if (e->k.type == VT_STR && e->k.len == key.len &&
-			    (e->k.s == key.s || !memcmp(e->k.s, key.s, key.len)))
-				return e;
+			const value *k = &d->k[i];
+			if (k->type == VT_STR && k->len == key.len &&
+			    (k->s == key.s || !memcmp(k->s, key.s, key.len)))
+				return i;
 		}
-		return NULL;
+		return -1;
 	}
 	uint64_t h = v_hash(key);
 	for (uint32_t i = 0; i < d->n; i++) {
-		const struct ventry *e = &d->e[i];
-		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF && v_equal(e->k, key))
-			return e;
+		const value *k = &d->k[i];
+		if (k->spare == (uint16_t)h && k->type != VT_UNDEF && v_equal(*k, key))
+			return i;
 	}
-	return NULL;
+	return -1;
+}
+
+int64_t vdict_index(const struct vdict *d, value key)
+{
+	if (!d->live)
+		return -1;
+	if (!d->icap)
+		return vdict_linear(d, key);
+	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
+	return (int64_t)ix - 1;
 }
 
 bool vdict_get(const struct vdict *d, value key, value *out)
 {
-	if (!d->live)
+	int64_t i = vdict_index(d, key);
+	if (i < 0)
 		return false;
-	if (!d->icap) {
-		const struct ventry *e = vdict_linear(d, key);
-		if (e)
-			*out = e->v;
-		return e != NULL;
-	}
-	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
-	if (!ix)
-		return false;
-	*out = d->e[ix - 1].v;
+	*out = d->v[i];
 	return true;
-}
-
-const struct ventry *vdict_entry(const struct vdict *d, value key)
-{
-	if (!d->live)
-		return NULL;
-	if (!d->icap)
-		return vdict_linear(d, key);
-	uint32_t ix = d->index[vdict_find(d, key, v_hash(key))];
-	return ix ? &d->e[ix - 1] : NULL;
 }
 
 bool vdict_gets(const struct vdict *d, struct str key, value *out)
 {
 	return vdict_get(d, v_strs(key), out);
+}
+
+/* Room for cap entries: the live ones copied to new arrays (shared keys stay with the shape). */
+static void vdict_regrow(struct vdict *d, uint32_t cap)
+{
+	value *k = arena_alloc(d->a, 2 * (size_t)cap * sizeof(value)), *v = k + cap;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->k[i].type != VT_UNDEF) {
+			k[w] = d->k[i];
+			v[w++] = d->v[i];
+		}
+	d->k = k;
+	d->v = v;
+	d->n = w;
+	d->cap = cap;
 }
 
 void vdict_set(struct vdict *d, value key, value val)
@@ -351,33 +371,25 @@ void vdict_set(struct vdict *d, value key, value val)
 	if (d->icap) {
 		uint32_t ix = d->index[vdict_find(d, key, h)];
 		if (ix) {
-			d->e[ix - 1].v = val;
+			d->v[ix - 1] = val;
 			return;
 		}
 	} else {
 		for (uint32_t i = 0; i < d->n; i++) {
-			struct ventry *e = &d->e[i];
-			if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF &&
-			    v_equal(e->k, key)) {
-				e->v = val;
+			const value *k = &d->k[i];
+			if (k->spare == (uint16_t)h && k->type != VT_UNDEF && v_equal(*k, key)) {
+				d->v[i] = val;
 				return;
 			}
 		}
 	}
 	if (d->n == d->cap) {
-		uint32_t cap = d->cap ? d->cap * 2 : 4;
-		struct ventry *e = arena_alloc(d->a, cap * sizeof(*e));
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < d->n; i++)
-			if (d->e[i].k.type != VT_UNDEF)
-				e[w++] = d->e[i];
-		d->e = e;
-		d->n = w;
-		d->cap = cap;
+		vdict_regrow(d, d->cap ? d->cap * 2 : 4);
 		if (d->icap)
 			vdict_reindex(d, d->icap);
 	}
-	d->e[d->n] = (struct ventry){vdict_key(key, h), val};
+	d->k[d->n] = vdict_key(key, h);
+	d->v[d->n] = val;
 	d->n++;
 	d->live++;
 	if (d->n > VDICT_LINEAR) {
@@ -401,11 +413,19 @@ bool vdict_del(struct vdict *d, value key, value *old)
 		return false;
 	uint64_t h = v_hash(key);
 	for (uint32_t i = 0; i < d->n; i++) {
-		struct ventry *e = &d->e[i];
-		if (e->k.spare == (uint16_t)h && e->k.type != VT_UNDEF && v_equal(e->k, key)) {
+		const value *k = &d->k[i];
+		if (k->spare == (uint16_t)h && k->type != VT_UNDEF && v_equal(*k, key)) {
 			if (old)
-				*old = e->v;
-			memmove(e, e + 1, (d->n - i - 1) * sizeof(*e));
+				*old = d->v[i];
+			/* the keys may be a shape's: new arrays without entry i */
+			value *nk = arena_alloc(d->a, 2 * (size_t)d->cap * sizeof(value)),
+			      *nv = nk + d->cap;
+			memcpy(nk, d->k, i * sizeof(value));
+			memcpy(nk + i, d->k + i + 1, (d->n - i - 1) * sizeof(value));
+			memcpy(nv, d->v, i * sizeof(value));
+			memcpy(nv + i, d->v + i + 1, (d->n - i - 1) * sizeof(value));
+			d->k = nk;
+			d->v = nv;
 			d->n--;
 			d->live--;
 			if (d->icap)
@@ -723,15 +743,14 @@ static void to_text(value v, struct buf *out, bool repr)
 		buf_putc(out, '{');
 		bool first = true;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			const struct ventry *e = &v.dict->e[i];
-			if (e->k.type == VT_UNDEF)
+			if (v.dict->k[i].type == VT_UNDEF)
 				continue;
 			if (!first)
 				buf_puts(out, ", ");
 			first = false;
-			to_text(e->k, out, true);
+			to_text(v.dict->k[i], out, true);
 			buf_puts(out, ": ");
-			to_text(e->v, out, true);
+			to_text(v.dict->v[i], out, true);
 		}
 		buf_putc(out, '}');
 		if (v.flags & VF_NAMESPACE)
@@ -777,11 +796,9 @@ value value_copy(struct arena *a, value v)
 	case VT_DICT: {
 		value c = v_dict(a, v.dict->live);
 		c.flags = v.flags;
-		for (uint32_t i = 0; i < v.dict->n; i++) {
-			const struct ventry *e = &v.dict->e[i];
-			if (e->k.type != VT_UNDEF)
-				vdict_set(c.dict, value_copy(a, e->k), value_copy(a, e->v));
-		}
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (v.dict->k[i].type != VT_UNDEF)
+				vdict_set(c.dict, value_copy(a, v.dict->k[i]), value_copy(a, v.dict->v[i]));
 		return c;
 	}
 	default:

@@ -70,19 +70,32 @@ struct vlist {
 	struct arena *a;
 };
 
-/* An entry is two values: the key's spare bits hold the low 16 bits of its hash (the tag,
- * set by vdict_set or vdict_key), which the index rebuilds from and lookups compare first, so
- * an entry needs no hash field of its own (32 bytes, not 40: a manifest's dicts hold millions). */
-struct ventry {
-	value k, v; /* k.type == VT_UNDEF marks a removed entry (hole) */
-};
-struct vdict { /* 40 bytes: the pointers first, so there is no padding */
-	struct ventry *e;
+/* A dict keeps its keys and its values in two arrays of cap entries each (one allocation), so
+ * that dicts of one shape (a manifest's 30,000 node dicts) share one array of keys and one hash
+ * index and own only their values: 16 bytes an entry, not 32. A key's spare bits hold the low
+ * 16 bits of its hash (the tag, set by vdict_set or vdict_key), which the index rebuilds from
+ * and lookups compare first. k[i].type == VT_UNDEF marks a removed entry (a hole).
+ *
+ * Shared keys and index are never written in place: a dict made from a shape has cap == n, so
+ * adding a key copies both, and vdict_del copies the keys. Code that fills a dict's arrays
+ * itself (vdict_share_keys, vdict_key) keeps to that. */
+struct vdict { /* 48 bytes: the pointers first, so there is no padding */
+	value *k;
+	value *v;
 	uint32_t *index; /* open addressing: entry index + 1; 0 = empty */
 	struct arena *a;
 	uint32_t n, cap, live;
 	uint32_t icap;
 };
+
+/* One entry as a pair: what sorting and copying code passes around (vdict_at). */
+struct ventry {
+	value k, v;
+};
+static inline struct ventry vdict_at(const struct vdict *d, uint32_t i)
+{
+	return (struct ventry){d->k[i], d->v[i]};
+}
 
 /* ---- calls: the shape of every C callable ---- */
 struct vkwarg {
@@ -168,8 +181,8 @@ void vlist_remove(struct vlist *l, uint32_t at);
 /* ---- dicts (insertion-ordered, any hashable key) ---- */
 bool vdict_get(const struct vdict *d, value key, value *out);
 bool vdict_gets(const struct vdict *d, struct str key, value *out); /* string key */
-/* The entry holding key (d->e + its index), or NULL. */
-const struct ventry *vdict_entry(const struct vdict *d, value key);
+/* The index of the entry holding key, or -1. */
+int64_t vdict_index(const struct vdict *d, value key);
 /* key tagged with its hash h (v_hash(key)), for code that fills a dict's entries itself */
 static inline value vdict_key(value key, uint64_t h)
 {
@@ -182,7 +195,10 @@ const char *v_item_str(value d, const char *key);
 void vdict_set(struct vdict *d, value key, value val);
 void vdict_sets(struct vdict *d, const char *key, value val); /* borrows key */
 bool vdict_del(struct vdict *d, value key, value *old);
-/* Iterate: for (uint32_t i = 0; i < d->n; i++) if (d->e[i].k.type != VT_UNDEF) ... */
+/* Iterate: for (uint32_t i = 0; i < d->n; i++) if (d->k[i].type != VT_UNDEF) ... */
+/* A dict of n entries whose keys and hash index are shape's (a dict of n entries, no holes),
+ * with the values vals (copied). */
+value vdict_share_keys(struct arena *a, const struct vdict *shape, const value *vals, uint32_t n);
 bool v_hashable(value v);
 
 /* ---- Python semantics ---- */

@@ -18,8 +18,8 @@ static void dset(struct vdict *d, value k, value v)
 {
 	if (k.type == VT_OBJ) {
 		for (uint32_t i = 0; i < d->n; i++) {
-			if (d->e[i].k.type != VT_UNDEF && v_equal(d->e[i].k, k)) {
-				d->e[i].v = v;
+			if (d->k[i].type != VT_UNDEF && v_equal(d->k[i], k)) {
+				d->v[i] = v;
 				return;
 			}
 		}
@@ -57,8 +57,8 @@ static void merge_into(struct conv *c, struct vdict *d, const struct yaml_node *
 	}
 	value m = conv(c, src);
 	for (uint32_t i = 0; i < m.dict->n; i++)
-		if (m.dict->e[i].k.type != VT_UNDEF)
-			dset(d, m.dict->e[i].k, m.dict->e[i].v);
+		if (m.dict->k[i].type != VT_UNDEF)
+			dset(d, m.dict->k[i], m.dict->v[i]);
 }
 
 static value mapping(struct conv *c, const struct yaml_node *n)

@@ -73,9 +73,9 @@ static void anchor_node(struct emitter *e, value v, int depth)
 			anchor_node(e, v.list->v[i], depth + 1);
 	} else if (v.type == VT_DICT) {
 		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (v.dict->e[i].k.type != VT_UNDEF) {
-				anchor_node(e, v.dict->e[i].k, depth + 1);
-				anchor_node(e, v.dict->e[i].v, depth + 1);
+			if (v.dict->k[i].type != VT_UNDEF) {
+				anchor_node(e, v.dict->k[i], depth + 1);
+				anchor_node(e, v.dict->v[i], depth + 1);
 			}
 	}
 }
@@ -614,8 +614,8 @@ static int expect_node(struct emitter *e, value v, bool root, bool mapping, bool
 			struct entry *en = xmalloc(v.dict->live * sizeof(*en));
 			size_t n = 0;
 			for (uint32_t i = 0; i < v.dict->n; i++)
-				if (v.dict->e[i].k.type != VT_UNDEF)
-					en[n++] = (struct entry){ v.dict->e[i].k, v.dict->e[i].v };
+				if (v.dict->k[i].type != VT_UNDEF)
+					en[n++] = (struct entry){ v.dict->k[i], v.dict->v[i] };
 			if (e->sort_keys)
 				sort_entries(en, n);
 			increase_indent(e, false, false);

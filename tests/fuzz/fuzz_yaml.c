@@ -18,10 +18,10 @@ static void walk(value v, struct buf *out, long *budget)
 		break;
 	case VT_DICT:
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			if (v.dict->e[i].k.type == VT_UNDEF)
+			if (v.dict->k[i].type == VT_UNDEF)
 				continue;
-			walk(v.dict->e[i].k, out, budget);
-			walk(v.dict->e[i].v, out, budget);
+			walk(v.dict->k[i], out, budget);
+			walk(v.dict->v[i], out, budget);
 		}
 		break;
 	default:

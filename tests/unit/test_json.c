@@ -627,7 +627,7 @@ static void ref_dump(struct buf *b, value v)
 		buf_putc(b, '{');
 		bool first = true;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
-			const struct ventry *e = &v.dict->e[i];
+			const struct ventry e_at = vdict_at(v.dict, i), *e = &e_at;
 			if (e->k.type == VT_UNDEF)
 				continue;
 			if (!first)
@@ -763,7 +763,7 @@ static void test_shapes(void)
 			value key = v_cstr(keys[k]);
 			if (k == 1)
 				key = replace[r] ? v_cstr(replace[r]) : v_str(keys[1], 3);
-			vdict_set(d.dict, key, shape.dict->e[k].v);
+			vdict_set(d.dict, key, shape.dict->v[k]);
 		}
 		vlist_push(other.list, d);
 		vlist_push(other.list, shape);

@@ -96,7 +96,7 @@ static void test_dict(void)
 	vdict_set(d.dict, v_float(7.0), v_cstr("seven"));
 	ok(d.dict->live == 40 && vdict_get(d.dict, v_int(7), &got) && v_is_str(got),
 	   "d[7.0] = x replaces the value of key 7 in place");
-	ok(d.dict->e[2].k.type == VT_INT, "and keeps the original key (7, not 7.0)");
+	ok(d.dict->k[2].type == VT_INT, "and keeps the original key (7, not 7.0)");
 
 	/* deletion keeps the order of the others; re-insertion goes to the end */
 	value old;
@@ -106,15 +106,15 @@ static void test_dict(void)
 	is_int(d.dict->live, 38, "38 entries left");
 	struct buf order = BUF_INIT;
 	for (uint32_t i = 0; i < d.dict->n && i < 6; i++) {
-		if (d.dict->e[i].k.type == VT_UNDEF)
+		if (d.dict->k[i].type == VT_UNDEF)
 			continue;
-		v_to_repr(d.dict->e[i].k, &order);
+		v_to_repr(d.dict->k[i], &order);
 		buf_putc(&order, ' ');
 	}
 	is_str(buf_cstr(&order), "'s0' 7 's1' 14 's2' 21 ", "order after deletions");
 	buf_release(&order);
 	vdict_set(d.dict, v_int(0), v_cstr("back"));
-	const struct ventry *last = &d.dict->e[d.dict->n - 1];
+	const struct ventry last_at = vdict_at(d.dict, d.dict->n - 1), *last = &last_at;
 	ok(last->k.type == VT_INT && last->k.i == 0, "a re-inserted key goes to the end");
 	all = true;
 	for (int i = 1; i < 20; i++)

@@ -151,7 +151,7 @@ struct pctx {
 	VEC(struct pnode *) pending;
 	VEC(struct gtest) tests;
 	VEC(struct pextra) extras; /* unit_tests and semantic_models entries, built after refs */
-	VEC(struct fnode) yml_snaps; /* snapshots defined in yml (`relation:`), after the files */
+	VEC(struct fnode_in) yml_snaps; /* snapshots defined in yml (`relation:`), after the files */
 	value disabled;
 	bool add_failed; /* gmanifest_add refused an id */
 	/* while generic tests are computed: the id index as it was before the first was
@@ -1565,6 +1565,17 @@ static int name_node(struct pctx *c, struct ninfo *n)
 
 /* A model, seed, singular test or analysis file: computed by a worker, then registered by
  * the main thread in file order. */
+/* What the main thread lists for a node file: fnode's inputs, apart, so that the array of
+ * fnodes (400 bytes each) is first written, and its pages faulted in, by the workers. */
+struct fnode_in {
+	const struct project_file *f;
+	struct project *own;
+	enum gtype type;
+	const char *snap_name, *snap_body; /* see fnode */
+	size_t snap_len;
+	value snap_entry;
+};
+
 struct fnode {
 	const struct project_file *f;
 	struct project *own;
@@ -1847,9 +1858,23 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	return 0;
 }
 
+struct fnode_job {
+	const struct fnode_in *in;
+	struct fnode *out; /* not initialised: each filled by its worker */
+};
+
 static void work_file_node(struct pctx *c, void *items, size_t i)
 {
-	struct fnode *fn = (struct fnode *)items + i;
+	const struct fnode_job *job = items;
+	const struct fnode_in *in = &job->in[i];
+	struct fnode *fn = &job->out[i];
+	*fn = (struct fnode){.f = in->f,
+	                     .own = in->own,
+	                     .type = in->type,
+	                     .snap_name = in->snap_name,
+	                     .snap_body = in->snap_body,
+	                     .snap_len = in->snap_len,
+	                     .snap_entry = in->snap_entry};
 	c->own = fn->own;
 	fn->rc = file_node(c, fn);
 }
@@ -1859,7 +1884,7 @@ static int register_file_node(struct pctx *c, struct fnode *fn, const struct spa
 
 static int take_file_node(struct pctx *c, void *items, size_t i, const struct span *sp)
 {
-	struct fnode *fn = (struct fnode *)items + i;
+	struct fnode *fn = &((const struct fnode_job *)items)->out[i];
 	c->own = fn->own;
 	return register_file_node(c, fn, sp);
 }
@@ -2423,7 +2448,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 					           "source() call", nm->text);
 					return -1;
 				}
-				struct fnode sn = {0};
+				struct fnode_in sn = {0};
 				sn.f = f;
 				sn.own = c->own;
 				sn.type = GT_SNAPSHOT;
@@ -3346,6 +3371,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 static void work_generic_test(struct pctx *c, void *items, size_t i)
 {
 	struct tnode *tn = (struct tnode *)items + i;
+	*tn = (struct tnode){.t = &c->tests.v[i]};
 	c->own = tn->t->own;
 	tn->rc = generic_test(c, tn, (uint32_t)c->d->msgs.n);
 }
@@ -3675,6 +3701,7 @@ static struct jinja_env *worker_env(struct pctx *c)
 static void compute_in_order(struct pctx *c, struct phase *ph, size_t i)
 {
 	struct diag *keep = c->d;
+	diag_init(&ph->diags[i]);
 	c->d = &ph->diags[i];
 	ph->fn(c, ph->items, i);
 	c->d = keep;
@@ -3774,11 +3801,10 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 {
 	struct phase ph = {.n = n, .fn = fn, .items = items, .chunk = 1};
 	ph.done = xcalloc(n + 1, sizeof(*ph.done));
-	ph.diags = xcalloc(n + 1, sizeof(*ph.diags));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		atomic_init(&ph.done[i], false);
-		diag_init(&ph.diags[i]);
-	}
+	/* (each diag initialised by the worker computing its item: compute_in_order) */
+	ph.diags = xmalloc((n + 1) * sizeof(*ph.diags));
 	int started = phase_start(c, &ph);
 	struct worker *w0 = &c->workers[0];
 	int rc = 0;
@@ -4062,7 +4088,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		goto done;
 	}
 	nf += nsnap + c->yml_snaps.n;
-	struct fnode *fns = xcalloc(nf + 1, sizeof(*fns));
+	struct fnode_in *fns = xcalloc(nf + 1, sizeof(*fns));
 	nf = 0;
 	for (size_t k = 0; k < nproj; k++)
 		for (size_t i = 0; i < files[k].n; i++) {
@@ -4075,7 +4101,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 				size_t nb = t ? jinja_template_blocks(t, &b) : 0;
 				for (size_t j = 0; j < nb; j++)
 					if (!strcmp(b[j].kind, "snapshot"))
-						fns[nf++] = (struct fnode){
+						fns[nf++] = (struct fnode_in){
 						    .f = f,
 						    .own = projs[k],
 						    .type = GT_SNAPSHOT,
@@ -4095,7 +4121,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 			else if (f->kind == PF_ANALYSIS && sql)
 				t = GT_ANALYSIS;
 			if (t != GT__COUNT)
-				fns[nf++] = (struct fnode){.f = f, .own = projs[k], .type = t};
+				fns[nf++] = (struct fnode_in){.f = f, .own = projs[k], .type = t};
 		}
 	arena_release(&snap_arena);
 	for (size_t i = 0; i < c->yml_snaps.n; i++)
@@ -4103,15 +4129,17 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	trace_phase("parse: schema files");
 	/* each registered as soon as it is computed: file_node reads none of what registration
 	 * fills */
-	if (run_phase_in_order(c, nf, work_file_node, fns, take_file_node) < 0)
+	struct fnode_job fjob = {fns, xmalloc((nf + 1) * sizeof(struct fnode))};
+	if (run_phase_in_order(c, nf, work_file_node, &fjob, take_file_node) < 0)
 		rc = -1;
+	free(fjob.out);
 	free(fns);
 	if (rc < 0)
 		goto done;
 	trace_phase("parse: node files");
-	struct tnode *tns = xcalloc(c->tests.n + 1, sizeof(*tns));
-	for (size_t i = 0; i < c->tests.n; i++)
-		tns[i].t = &c->tests.v[i];
+	/* not initialised: each filled by its worker (work_generic_test), which faults its pages
+	 * in, not the main thread */
+	struct tnode *tns = xmalloc((c->tests.n + 1) * sizeof(*tns));
 	/* the same for the tests, which look up their attached nodes in a copy of the id index
 	 * made before any test is registered */
 	struct map ids;

@@ -2368,22 +2368,54 @@ static int render_yml(struct pctx *c, const char *file, value *v)
 }
 
 /* A schema file read by a worker (the DOM in its arena), then walked by the main thread. */
+static const char *const patch_kinds[] = {"models", "seeds", "snapshots"};
+
 struct ydoc {
 	const struct project_file *f;
 	struct project *own;
 	struct yaml_doc *doc;
 	int rc;
 	struct diag d; /* the messages of reading it */
+	/* the entries of models:, seeds: and snapshots: as values, their strings rendered
+	 * (render_yml), when the worker could do it without a message; else NULL and the main
+	 * thread does it in turn, so that messages keep their order */
+	value *patch_values[3];
 };
+
+/* Converts and renders the patch entries of y on the worker (see ydoc.patch_values). */
+static void pre_patches(struct pctx *c, struct ydoc *y)
+{
+	const struct yaml_node *root = y->doc->root;
+	if (!root || !yaml_is_map(root))
+		return;
+	size_t nmsgs = c->d->msgs.n;
+	for (int k = 0; k < 3; k++) {
+		const struct yaml_node *list = yaml_map_get(root, patch_kinds[k]);
+		if (!list || !yaml_is_seq(list))
+			continue;
+		value *vals = arena_alloc(c->a, (list->len + 1) * sizeof(*vals));
+		for (uint32_t i = 0; i < list->len; i++) {
+			vals[i] = yaml_to_value(c->a, list->items[i]);
+			if (render_yml(c, y->f->path, &vals[i]) < 0 || c->d->msgs.n != nmsgs)
+				return; /* (what was done is done again by the main thread) */
+		}
+		y->patch_values[k] = vals;
+	}
+}
 
 static void work_yaml(struct pctx *c, void *items, size_t i)
 {
 	struct ydoc *y = (struct ydoc *)items + i;
+	c->own = y->own;
 	diag_init(&y->d);
+	memset(y->patch_values, 0, sizeof(y->patch_values));
 	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, &y->d);
+	if (y->rc == 0 && !y->d.msgs.n)
+		pre_patches(c, y);
 }
 
-static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc);
+static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc,
+                             value *const *patch_values);
 
 /* A schema file read by a worker, walked on the main thread in file order. */
 static int take_yaml(struct pctx *c, void *items, size_t i, const struct span *sp)
@@ -2394,10 +2426,11 @@ static int take_yaml(struct pctx *c, void *items, size_t i, const struct span *s
 	for (size_t k = 0; k < y->d.msgs.n; k++)
 		diag_move(c->d, &y->d.msgs.v[k]);
 	diag_release(&y->d);
-	return y->rc < 0 || parse_schema_file(c, y->f, y->doc) < 0 ? -1 : 0;
+	return y->rc < 0 || parse_schema_file(c, y->f, y->doc, y->patch_values) < 0 ? -1 : 0;
 }
 
-static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc)
+static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc,
+                             value *const *patch_values)
 {
 	if (!doc->root)
 		return 0;
@@ -2407,7 +2440,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 		           yaml_type_name(doc->root));
 		return -1;
 	}
-	static const char *const kinds[] = {"models", "seeds", "snapshots"};
+	const char *const *kinds = patch_kinds;
 	for (int k = 0; k < 3; k++) {
 		const struct yaml_node *list = yaml_map_get(doc->root, kinds[k]);
 		if (!list || yaml_is_null(list))
@@ -2425,9 +2458,13 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 				return -1;
 			}
 			struct patch *pt = arena_zalloc(c->a, sizeof(*pt));
-			pt->v = yaml_to_value(c->a, it);
-			if (render_yml(c, f->path, &pt->v) < 0)
-				return -1;
+			if (patch_values[k]) {
+				pt->v = patch_values[k][i];
+			} else {
+				pt->v = yaml_to_value(c->a, it);
+				if (render_yml(c, f->path, &pt->v) < 0)
+					return -1;
+			}
 			pt->file = f->path;
 			pt->pkg = c->own->name;
 			pt->line = it->line;

@@ -71,12 +71,22 @@ struct key_text {
 #define SHAPE_MAX 256 /* entries: bigger dicts are not kept */
 #define SHAPE_TEXT 48 /* bytes of text per key, copied whole */
 
+#define SHAPE_LAST 80 /* bytes of a value's text kept (see shape_key.last) */
+
 struct shape_key {
 	/* the key (a string), compared whole: same bytes at the same address (and the same
 	 * flags); an impossible type when it has no text (the general path) */
 	value k;
 	uint64_t n;            /* bytes of text */
 	char text[SHAPE_TEXT]; /* the item separator (but for the first key), key, key separator */
+	/* the value last written under this key and its text, when that was short: the next
+	 * dict of the shape often has the same one (a manifest's nodes repeat their database,
+	 * schema, package, config, created_at, empty lists ...), copied then. A value of the same
+	 * 16 bytes has the same text: the same scalar, or the same string or container (nothing
+	 * changes while a document is written); type 0xff: none kept */
+	value last;
+	uint32_t last_n;
+	char last_text[SHAPE_LAST];
 };
 
 /* Whether an entry's key is the shape's key k: its 16 bytes, two words. */
@@ -1133,6 +1143,7 @@ static struct shape *shape_of(struct jw *w, const struct vdict *d)
 		struct shape_key *k = &sh->k[i];
 		k->k = (value){.type = 0xff};
 		k->n = 0;
+		k->last = (value){.type = 0xff};
 		if (dk->type != VT_STR)
 			continue;
 		t.n = 0;
@@ -1167,16 +1178,32 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 		}
 		first = false;
 		value v = d->v[i];
+		struct shape_key *kw = &sh->k[i];
 		char *o = reserve(w, SHAPE_TEXT + 258);
 		memcpy(o, k->text, SHAPE_TEXT);
-		size_t m = put_simple(o + k->n, v);
-		w->b->n += k->n + m;
-		if (m)
+		if (same_key(&v, &k->last)) {
+			memcpy(o + k->n, k->last_text, SHAPE_LAST);
+			w->b->n += k->n + k->last_n;
 			continue;
-		if (v.type == VT_STR && v.len <= 256)
-			write_escaped(w, (const unsigned char *)v.s, v.len);
-		else
-			write_value(w, v, level + 1);
+		}
+		w->b->n += k->n;
+		size_t at = w->b->n;
+		uint64_t flushed = w->flushed;
+		size_t m = put_simple(o + k->n, v);
+		w->b->n += m;
+		if (!m) {
+			if (v.type == VT_STR && v.len <= 256)
+				write_escaped(w, (const unsigned char *)v.s, v.len);
+			else
+				write_value(w, v, level + 1);
+		}
+		/* kept for the next dict: not for objects (default= may answer differently) */
+		if (!w->failed && w->flushed == flushed && w->b->n - at <= SHAPE_LAST &&
+		    v.type <= VT_DICT && v.type != VT_UNDEF && !(v.flags & VF_NAMESPACE)) {
+			kw->last = v;
+			kw->last_n = (uint32_t)(w->b->n - at);
+			memcpy(kw->last_text, w->b->p + at, kw->last_n);
+		}
 	}
 	sh->busy--;
 }

@@ -828,6 +828,30 @@ static void test_shapes(void)
 		vlist_push(outer.list, d);
 	}
 	ok(same_as_ref(outer), "dicts of 400 shapes nested in dicts of one");
+
+	/* dicts sharing one array of keys (vdict_share_keys), whose values repeat the previous
+	 * dict's or not: the text of a repeated value is copied (shape_key.last) */
+	static const char *const sk3[] = {"a", "b", "c", "d", "e"};
+	value proto = v_dict(&A, 0);
+	for (int k = 0; k < 5; k++)
+		vdict_sets(proto.dict, sk3[k], v_none());
+	value empty = v_list(&A, 0), one_item = v_list(&A, 0), same_str = v_cstr("same \"str\"");
+	vlist_push(one_item.list, v_cstr("x"));
+	char *longer = arena_alloc(&A, 201);
+	memset(longer, 'y', 200);
+	longer[200] = 0;
+	value rows = v_list(&A, 0);
+	for (int i = 0; i < 300; i++) {
+		value vals[5] = {
+		    i % 7 ? same_str : v_cstr(arena_printf(&A, "s%d", i)),
+		    i % 3 ? v_int(i / 3) : v_int(-1),
+		    i % 2 ? empty : v_list(&A, 0),
+		    i % 11 ? one_item : v_cstr(longer),
+		    i % 5 ? v_bool(i % 10 > 5) : v_none(),
+		};
+		vlist_push(rows.list, vdict_share_keys(&A, proto.dict, vals, 5));
+	}
+	ok(same_as_ref(rows), "dicts of one shape repeating some values of the one before");
 }
 
 void test_json(void)

@@ -168,16 +168,64 @@ static value node_vars(void *ud, const struct gnode *g)
 	return graph_node_vars(vc->a, vc->r->m, g, var_lookup, vc);
 }
 
+/* d[key] (VT_UNDEF when absent) for dicts of one shape: where the key was in the last dict
+ * with the same keys array and length is where it is (see vdict_share_keys). */
+struct key_hint {
+	const value *keys;
+	uint32_t n;
+	int64_t i;
+};
+
+static value hinted_item(value d, const char *key, struct key_hint *h)
+{
+	if (d.type != VT_DICT)
+		return v_undef();
+	if (!h->keys || h->keys != d.dict->k || h->n != d.dict->n) {
+		h->keys = d.dict->k;
+		h->n = d.dict->n;
+		h->i = vdict_index(d.dict, v_cstr(key));
+	}
+	return h->i < 0 ? v_undef() : d.dict->v[h->i];
+}
+
 value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 {
 	struct var_ctx vc = {p, r, a};
 	value root = v_dict(a, 2), meta = v_dict(a, 1), nodes = v_dict(a, r->m->n);
 	vdict_sets(meta.dict, "silt_schema_version", v_cstr("node_vars/v1"));
 	vdict_sets(root.dict, "metadata", meta);
+	/* what a node's vars depend on (see graph_node_vars): a node whose package, raw code,
+	 * unrendered config and macros are those of one of the last few nodes (a folder's generic
+	 * tests share them, as the same strings and dicts, kind by kind) reads the same vars and
+	 * shares that node's value (it is only written) */
+	struct seen {
+		const struct gnode *g;
+		value raw, unrendered, vars;
+	} seen[4] = {0};
+	uint32_t nseen = 0;
+	struct key_hint raw_hint = {0}, unrendered_hint = {0};
 	for (uint32_t i = 0; i < r->m->n; i++) {
 		const struct gnode *g = r->m->nodes[i];
-		if (g->table == GTAB_NODES && g->enabled)
-			vdict_sets(nodes.dict, g->unique_id, node_vars(&vc, g));
+		if (g->table != GTAB_NODES || !g->enabled)
+			continue;
+		value raw = hinted_item(g->raw, "raw_code", &raw_hint),
+		      unrendered = hinted_item(g->raw, "unrendered_config", &unrendered_hint);
+		const struct seen *hit = NULL;
+		for (uint32_t j = 0; j < nseen && j < 4 && !hit; j++) {
+			const struct seen *e = &seen[j];
+			bool same = g->package == e->g->package && g->nmacros == e->g->nmacros &&
+			            raw.type == VT_STR && e->raw.type == VT_STR && raw.s == e->raw.s &&
+			            raw.len == e->raw.len && unrendered.type == VT_DICT &&
+			            e->unrendered.type == VT_DICT && unrendered.dict == e->unrendered.dict;
+			for (uint32_t k = 0; same && k < g->nmacros; k++)
+				same = g->macros[k] == e->g->macros[k];
+			if (same)
+				hit = e;
+		}
+		value vars = hit ? hit->vars : node_vars(&vc, g);
+		if (!hit)
+			seen[nseen++ % 4] = (struct seen){g, raw, unrendered, vars};
+		vdict_sets(nodes.dict, g->unique_id, vars);
 	}
 	vdict_sets(root.dict, "nodes", nodes);
 	return root;

@@ -437,6 +437,40 @@ struct kind_spec {
 	const char *exts[3];
 };
 
+/* A searched root's files, listed once, with which of the extensions the kinds search each
+ * name has (the kinds' passes over a 10,000-file folder compare a byte, not the names). */
+static const char *const known_exts[] = {".sql", ".py", ".csv", ".md", ".yml", ".yaml"};
+#define EXT_NONE 0xff
+
+struct root_files {
+	struct namevec rels;
+	uint8_t *ext; /* per rel: its index in known_exts, or EXT_NONE */
+};
+
+static uint8_t ext_index(const char *ext)
+{
+	for (size_t i = 0; i < ARRAY_LEN(known_exts); i++)
+		if (!strcmp(ext, known_exts[i]))
+			return (uint8_t)i;
+	return EXT_NONE;
+}
+
+static void classify_files(struct arena *a, struct root_files *rf)
+{
+	rf->ext = arena_alloc(a, rf->rels.n + 1);
+	for (size_t i = 0; i < rf->rels.n; i++) {
+		const char *rel = rf->rels.v[i];
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		rf->ext[i] = EXT_NONE;
+		for (size_t k = 0; k < ARRAY_LEN(known_exts); k++)
+			if (name_matches(base, known_exts[k])) {
+				rf->ext[i] = (uint8_t)k;
+				break;
+			}
+	}
+}
+
 static const struct strlist *paths_for(struct project *p, enum project_file_kind k,
                                        struct strlist *tmp)
 {
@@ -610,22 +644,21 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 		struct strlist tmp = {0};
 		const struct strlist *paths = paths_for(p, kinds[ki].kind, &tmp);
 		for (int ei = 0; ei < 3 && kinds[ki].exts[ei]; ei++) {
-			const char *ext = kinds[ki].exts[ei];
-			for (size_t pi = 0; pi < paths->n; pi++) {
+			uint8_t ext = ext_index(kinds[ki].exts[ei]); /* (known_exts has them all) */
+			for (size_t pi = 0; pi < paths->n && ext != EXT_NONE; pi++) {
 				const char *searched = paths->v[pi];
 				const char *abs_root = ppath_join(&p->a, p->dir, searched);
-				struct namevec *cached = map_get(&walked, str_from(abs_root));
+				struct root_files *cached = map_get(&walked, str_from(abs_root));
 				if (!cached) {
 					cached = arena_zalloc(&p->a, sizeof *cached);
-					walk_root(&p->a, abs_root, cached);
+					walk_root(&p->a, abs_root, &cached->rels);
+					classify_files(&p->a, cached);
 					map_set(&walked, str_from(abs_root), cached);
 				}
-				struct namevec rels = *cached;
+				struct namevec rels = cached->rels;
 				for (size_t ri = 0; ri < rels.n; ri++) {
 					const char *rel = rels.v[ri];
-					const char *base = strrchr(rel, '/');
-					base = base ? base + 1 : rel;
-					if (!name_matches(base, ext))
+					if (cached->ext[ri] != ext)
 						continue;
 					const char *path = ppath_join(&p->a, searched, rel);
 					if (ign && ignore_spec_match(ign, path))
@@ -690,8 +723,8 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 	free(reads);
 	for (size_t i = 0; i < walked.n; i++)
 		if (walked.e[i].key.p) {
-			struct namevec *nv = walked.e[i].val;
-			vec_free(nv);
+			struct root_files *rf = walked.e[i].val;
+			vec_free(&rf->rels);
 		}
 	map_release(&walked);
 	out->v = files.v;

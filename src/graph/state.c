@@ -271,9 +271,8 @@ static void ser_str(struct ser *z, const char *p, size_t n)
 	ser_put(z, p, n);
 }
 
-static int cmp_entry(const void *x, const void *y)
+static int cmp_entry(const struct ventry *a, const struct ventry *b)
 {
-	const struct ventry *a = *(const struct ventry *const *)x, *b = *(const struct ventry *const *)y;
 	size_t n = a->k.len < b->k.len ? a->k.len : b->k.len;
 	int c = memcmp(a->k.s, b->k.s, n);
 	return c ? c : (a->k.len > b->k.len) - (a->k.len < b->k.len);
@@ -303,27 +302,21 @@ static void ser_value(struct ser *z, value v, int depth)
 			ser_value(z, v.list->v[i], depth + 1);
 		break;
 	case VT_DICT: {
-		const struct ventry *small[16];
-		struct ventry small_at[16];
-		const struct ventry **e =
+		struct ventry small[16];
+		struct ventry *e =
 		    v.dict->n <= ARRAY_LEN(small) ? small : xmalloc(v.dict->n * sizeof(*e));
-		struct ventry *at =
-		    v.dict->n <= ARRAY_LEN(small) ? small_at : xmalloc(v.dict->n * sizeof(*at));
 		uint32_t k = 0;
 		for (uint32_t i = 0; i < v.dict->n; i++) {
 			if (v.dict->k[i].type == VT_UNDEF)
 				continue;
-			if (v.dict->k[i].type != VT_STR) {
+			if (v.dict->k[i].type != VT_STR)
 				z->bad = true;
-			} else {
-				at[k] = vdict_at(v.dict, i);
-				e[k] = &at[k];
-				k++;
-			}
+			else
+				e[k++] = vdict_at(v.dict, i);
 		}
 		/* insertion sort: dicts here are small, and mostly in order already */
 		for (uint32_t i = 1; i < k; i++) {
-			const struct ventry *x = e[i];
+			struct ventry x = e[i];
 			uint32_t j = i;
 			while (j > 0 && cmp_entry(&e[j - 1], &x) > 0) {
 				e[j] = e[j - 1];
@@ -333,13 +326,11 @@ static void ser_value(struct ser *z, value v, int depth)
 		}
 		ser_len(z, 'd', k);
 		for (uint32_t i = 0; i < k; i++) {
-			ser_str(z, e[i]->k.s, e[i]->k.len);
-			ser_value(z, e[i]->v, depth + 1);
+			ser_str(z, e[i].k.s, e[i].k.len);
+			ser_value(z, e[i].v, depth + 1);
 		}
-		if (e != small) {
+		if (e != small)
 			free(e);
-			free(at);
-		}
 		break;
 	}
 	default: z->bad = true;

@@ -1258,9 +1258,8 @@ FILTER(min) { return min_max(st, v, args, out, false); }
 
 static void pp_repr(value v, struct buf *out, int depth);
 
-static int pp_key_cmp(const void *x, const void *y)
+static int pp_key_cmp(const struct ventry *a, const struct ventry *b)
 {
-	const struct ventry *a = *(const struct ventry *const *)x, *b = *(const struct ventry *const *)y;
 	int c;
 	if (v_compare(a->k, b->k, &c) == 0)
 		return c;
@@ -1268,21 +1267,17 @@ static int pp_key_cmp(const void *x, const void *y)
 	return strcmp(v_type_name(a->k), v_type_name(b->k));
 }
 
-/* The entries' pointers, sorted, then the entries (one allocation: free the pointers). */
-static const struct ventry **pp_sorted(const struct vdict *d)
+/* The entries, sorted by key (malloc'd). */
+static struct ventry *pp_sorted(const struct vdict *d)
 {
-	const struct ventry **e = xmalloc((d->live + 1) * (sizeof(*e) + sizeof(struct ventry)));
-	struct ventry *at = (struct ventry *)(void *)(e + d->live + 1);
+	struct ventry *e = xmalloc((d->live + 1) * sizeof(*e));
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < d->n; i++)
-		if (d->k[i].type != VT_UNDEF) {
-			at[k] = vdict_at(d, i);
-			e[k] = &at[k];
-			k++;
-		}
+		if (d->k[i].type != VT_UNDEF)
+			e[k++] = vdict_at(d, i);
 	/* stable insertion sort (qsort is not stable) */
 	for (uint32_t i = 1; i < k; i++) {
-		const struct ventry *x = e[i];
+		struct ventry x = e[i];
 		uint32_t j = i;
 		while (j > 0 && pp_key_cmp(&x, &e[j - 1]) < 0) {
 			e[j] = e[j - 1];
@@ -1311,14 +1306,14 @@ static void pp_repr(value v, struct buf *out, int depth)
 			buf_putc(out, ',');
 		buf_putc(out, tuple ? ')' : ']');
 	} else if (v.type == VT_DICT && !is_namespace(v)) {
-		const struct ventry **e = pp_sorted(v.dict);
+		struct ventry *e = pp_sorted(v.dict);
 		buf_putc(out, '{');
 		for (uint32_t i = 0; i < v.dict->live; i++) {
 			if (i)
 				buf_puts(out, ", ");
-			pp_repr(e[i]->k, out, depth + 1);
+			pp_repr(e[i].k, out, depth + 1);
 			buf_puts(out, ": ");
-			pp_repr(e[i]->v, out, depth + 1);
+			pp_repr(e[i].v, out, depth + 1);
 		}
 		buf_putc(out, '}');
 		free(e);
@@ -1475,7 +1470,7 @@ static void pp_format(value v, struct buf *out, size_t indent, size_t allowance,
 		pp_items(v.list->v, v.list->n, out, indent, allowance + strlen(end), level);
 		buf_puts(out, end);
 	} else if (v.type == VT_DICT && !is_namespace(v)) {
-		const struct ventry **e = pp_sorted(v.dict);
+		struct ventry *e = pp_sorted(v.dict);
 		buf_putc(out, '{');
 		size_t ind = indent + 1;
 		for (uint32_t i = 0; i < v.dict->live; i++) {
@@ -1486,10 +1481,10 @@ static void pp_format(value v, struct buf *out, size_t indent, size_t allowance,
 					buf_putc(out, ' ');
 			}
 			size_t before = out->n;
-			pp_repr(e[i]->k, out, 0);
+			pp_repr(e[i].k, out, 0);
 			size_t klen = buf_cols(out, before);
 			buf_puts(out, ": ");
-			pp_format(e[i]->v, out, ind + klen + 2, last ? allowance + 1 : 1, level);
+			pp_format(e[i].v, out, ind + klen + 2, last ? allowance + 1 : 1, level);
 		}
 		buf_putc(out, '}');
 		free(e);

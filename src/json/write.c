@@ -89,9 +89,10 @@ struct shape_key {
 	char last_text[SHAPE_LAST];
 };
 
-/* Whether an entry's key is the shape's key k: its 16 bytes, two words. */
+/* Whether two values have the same 16 bytes (two words): an entry's key and the shape's key,
+ * or a value and the one last written under a key (shape_key.last). */
 _Static_assert(sizeof(value) == 16, "a value is two words");
-static inline bool same_key(const value *a, const value *k)
+static inline bool same_bits(const value *a, const value *k)
 {
 	uint64_t x[2], y[2];
 	memcpy(x, a, sizeof(x));
@@ -1171,17 +1172,16 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 	bool first = true, keys = d->k == sh->keys; /* (keys without text: n is 0) */
 	sh->busy++;
 	for (uint32_t i = 0; i < d->n && !w->failed; i++) {
-		const struct shape_key *k = &sh->k[i];
-		if (!(keys ? k->n != 0 : same_key(&d->k[i], &k->k)) || first != !i) {
+		struct shape_key *k = &sh->k[i];
+		if (!(keys ? k->n != 0 : same_bits(&d->k[i], &k->k)) || first != !i) {
 			write_entry(w, &d->k[i], &d->v[i], level, &first, true);
 			continue;
 		}
 		first = false;
 		value v = d->v[i];
-		struct shape_key *kw = &sh->k[i];
 		char *o = reserve(w, SHAPE_TEXT + 258);
 		memcpy(o, k->text, SHAPE_TEXT);
-		if (same_key(&v, &k->last)) {
+		if (same_bits(&v, &k->last)) {
 			memcpy(o + k->n, k->last_text, SHAPE_LAST);
 			w->b->n += k->n + k->last_n;
 			continue;
@@ -1200,9 +1200,9 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 		/* kept for the next dict: not for objects (default= may answer differently) */
 		if (!w->failed && w->flushed == flushed && w->b->n - at <= SHAPE_LAST &&
 		    v.type <= VT_DICT && v.type != VT_UNDEF && !(v.flags & VF_NAMESPACE)) {
-			kw->last = v;
-			kw->last_n = (uint32_t)(w->b->n - at);
-			memcpy(kw->last_text, w->b->p + at, kw->last_n);
+			k->last = v;
+			k->last_n = (uint32_t)(w->b->n - at);
+			memcpy(k->last_text, w->b->p + at, k->last_n);
 		}
 	}
 	sh->busy--;

@@ -2440,13 +2440,12 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 		           yaml_type_name(doc->root));
 		return -1;
 	}
-	const char *const *kinds = patch_kinds;
 	for (int k = 0; k < 3; k++) {
-		const struct yaml_node *list = yaml_map_get(doc->root, kinds[k]);
+		const struct yaml_node *list = yaml_map_get(doc->root, patch_kinds[k]);
 		if (!list || yaml_is_null(list))
 			continue;
 		if (!yaml_is_seq(list)) {
-			yaml_error(c->d, list, "expected a list for '%s', got %s", kinds[k],
+			yaml_error(c->d, list, "expected a list for '%s', got %s", patch_kinds[k],
 			           yaml_type_name(list));
 			return -1;
 		}
@@ -2454,7 +2453,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			const struct yaml_node *it = list->items[i];
 			const struct yaml_node *nm = yaml_map_get(it, "name");
 			if (!yaml_is_str(nm)) {
-				yaml_error(c->d, it, "each entry of '%s' needs a 'name'", kinds[k]);
+				yaml_error(c->d, it, "each entry of '%s' needs a 'name'", patch_kinds[k]);
 				return -1;
 			}
 			struct patch *pt = arena_zalloc(c->a, sizeof(*pt));
@@ -2468,10 +2467,10 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 			pt->file = f->path;
 			pt->pkg = c->own->name;
 			pt->line = it->line;
-			char *key = CAT(c->a, kinds[k], ":", c->own->name, ":", nm->text);
+			char *key = CAT(c->a, patch_kinds[k], ":", c->own->name, ":", nm->text);
 			if (map_get(&c->patches, str_from(key))) {
 				yaml_error(c->d, nm, "%s '%s' has properties in two places",
-				           kinds[k], nm->text);
+				           patch_kinds[k], nm->text);
 				return -1;
 			}
 			map_set(&c->patches, str_from(key), pt);

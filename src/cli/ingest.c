@@ -574,14 +574,26 @@ static int scan_results(struct arena *a, const char *path, const char *text, siz
 	return 0;
 }
 
-/* node_vars.json: unique_id -> the text of its {"var.x": ...} object (a slice of the file). */
+/* node_vars.json: unique_id -> the text of its {"var.x": ...} object (a slice of the file);
+ * *every: the file is NODE_VARS_VERSION, which leaves out the nodes that read no var. */
 static int scan_vars(struct arena *a, const char *path, const char *text, size_t len,
-                     struct map *out, struct diag *d)
+                     struct map *out, bool *every, struct diag *d)
 {
 	const char *p = text, *e = text + len;
 	int st = 0, r;
 	struct span k, v;
 	while ((r = obj_next(&p, e, &st, &k, &v)) == 1) {
+		if (key_is(k, "metadata") && v.p[0] == '{') {
+			const char *mp = v.p;
+			int ms = 0;
+			struct span mk, mv;
+			while (obj_next(&mp, v.p + v.n, &ms, &mk, &mv) == 1)
+				if (key_is(mk, "silt_schema_version")) {
+					const char *version = span_str(a, mv);
+					*every = version && !strcmp(version, NODE_VARS_VERSION);
+				}
+			continue;
+		}
 		if (!key_is(k, "nodes") || v.p[0] != '{')
 			continue;
 		const char *np = v.p;
@@ -612,6 +624,16 @@ static int cmp_result(const void *x, const void *y)
 	const struct ordered *a = x, *b = y;
 	int c = strcmp(a->r.unique_id, b->r.unique_id);
 	return c ? c : (a->i > b->i) - (a->i < b->i); /* a node listed twice keeps its order */
+}
+
+/* The kinds node_vars.json covers: the manifest's nodes table. */
+static bool in_nodes_table(const char *resource_type)
+{
+	static const char *const kinds[] = {"model", "seed", "snapshot", "test", "analysis"};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(resource_type, kinds[i]))
+			return true;
+	return false;
 }
 
 static bool status_succeeded(const char *st)
@@ -651,6 +673,7 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	rresvec_t results = { 0 };
 	struct map vars;
 	map_init(&vars);
+	bool vars_every = false;
 	refvec_t defs = { 0 };
 	mnodevec_t mv = { 0 };
 	piecevec_t pieces = { 0 };
@@ -669,7 +692,7 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 	if ((mtext && scan_manifest(&a, mpath, mtext, mlen, &mv, &byid, &pieces, &generated_at,
 	                            d) < 0) ||
 	    (rtext && scan_results(&a, rpath, rtext, rlen, &results, d) < 0) ||
-	    (vtext && scan_vars(&a, vpath, vtext, vlen, &vars, d) < 0))
+	    (vtext && scan_vars(&a, vpath, vtext, vlen, &vars, &vars_every, d) < 0))
 		goto done;
 	if (mtext && !generated_at) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
@@ -726,6 +749,8 @@ int cli_ingest(struct store *s, const struct store_env *env, int64_t run_id, int
 			r.blob_id = m->blob_id;
 			r.info = m->info;
 			r.vars = map_get(&vars, str_from(r.unique_id));
+			if (!r.vars && vars_every && in_nodes_table(r.resource_type))
+				r.vars = "{}";
 		}
 		vec_push(&recs, r);
 		stats->nresults++;

@@ -296,6 +296,10 @@ int graph_state_load_dir(const char *dir, struct gstate **out, struct diag *d);
 int graph_state_from_manifest_json(const char *path_or_name, const char *text, size_t len,
                                    struct gstate **out, struct diag *d);
 
+/* target/node_vars.json's silt_schema_version. Since v2 the file lists only the nodes that read
+ * some var or env var: a node of the manifest's nodes table missing from it reads none. */
+#define NODE_VARS_VERSION "node_vars/v2"
+
 /* The names a node reads with var('x') / env_var('X') in its body, its config and the macros it
  * depends on (recursively), as "var.x" / "env_var.X", each once, in first-seen order. */
 typedef int (*graph_var_fn)(void *ud, const struct gnode *g, bool env, struct str name,

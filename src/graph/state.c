@@ -607,6 +607,14 @@ int graph_state_load_dir(const char *dir, struct gstate **out, struct diag *d)
 				s->has_vars = true;
 			}
 		}
+		/* v2 leaves out the nodes that read no var */
+		const char *version = dstr(dget(root, "metadata"), "silt_schema_version");
+		if (version && !strcmp(version, NODE_VARS_VERSION)) {
+			for (uint32_t i = 0; i < s->n; i++)
+				if (s->v[i]->table == GTAB_NODES && s->v[i]->vars.type != VT_DICT)
+					s->v[i]->vars = s->empty;
+			s->has_vars = true;
+		}
 	}
 	*out = s;
 	return 0;

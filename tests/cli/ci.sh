@@ -121,6 +121,12 @@ check "result: reads the environment's last statuses" [ "$(ls_models -s result:s
 echo "{% macro one() %}2{% endmacro %}" > "$p/macros/one.sql"
 check "a changed macro makes its callers modified against the environment" [ "$(ls_models -s state:modified --state-env analytics)" = "w z" ]
 echo "{% macro one() %}1{% endmacro %}" > "$p/macros/one.sql"
+# node_vars.json lists only the nodes that read a var; the runs stored the others as reading
+# none, so a model that starts reading one is modified.vars against the environment
+cp "$p/models/w.sql" "$t/w.sql"
+echo "-- {{ var('ci_region', 'eu') }}" >> "$p/models/w.sql"
+check "a model that starts reading a var is state:modified.vars against the environment" [ "$(ls_models -s state:modified.vars --state-env analytics)" = "w" ]
+cp "$t/w.sql" "$p/models/w.sql"
 
 # --defer-env: an unselected parent resolves to the relation the environment has
 silt run --target ci --target-path tD -s mix --defer-env analytics >"$t/out" 2>"$t/err"

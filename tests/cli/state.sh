@@ -68,12 +68,14 @@ check "version 1 builds into the prod target" grep -q "Completed successfully" "
 cp -R target prod-state
 check "the target keeps each node's var()/env_var() values in node_vars.json" /usr/bin/python3 -c "
 import json
-d = json.load(open('prod-state/node_vars.json'))['nodes']
+f = json.load(open('prod-state/node_vars.json'))
+assert f['metadata']['silt_schema_version'] == 'node_vars/v2', f['metadata']
+d = f['nodes']
 assert d['model.st.uses_var'] == {'var.region': \"'eu'\"}, d['model.st.uses_var']
 assert d['model.st.uses_env'] == {'env_var.ST_COLOR': None}, d['model.st.uses_env']
-assert d['model.st.base'] == {}, d['model.st.base']
 assert d['model.st.var_in_macro'] == {'var.region': \"'eu'\"}, d['model.st.var_in_macro']
-assert d['model.st.macro_user'] == {}, d['model.st.macro_user']"
+# (v2) a node that reads no var is left out
+assert 'model.st.base' not in d and 'model.st.macro_user' not in d, sorted(d)"
 
 # the dev target compared with prod's state, still at version 1: env-aware config in
 # dbt_project.yml is kept unrendered, so a different target.name changes nothing
@@ -132,6 +134,14 @@ expect "an intersection of state and config" "state:modified,config.materialized
 
 got=$(env -u ST_COLOR "$SILT" ls -s state:modified.vars --state prod-state --output name 2>/dev/null | tr '\n' ' ')
 check "state:modified.vars: the same values select only new nodes" test "$got" = "new_model "
+# node_vars.json v2 leaves out the nodes that read no var: base read none in prod-state, so
+# reading one now is a change
+cp models/base.sql "$t/base.sql"
+echo "-- {{ var('region') }}" >> models/base.sql
+got=$(env -u ST_COLOR "$SILT" ls -s state:modified.vars --state prod-state --output name 2>/dev/null | tr '\n' ' ')
+check "state:modified.vars: a node left out (no var then) that reads one now" \
+	test "$got" = "base new_model "
+cp "$t/base.sql" models/base.sql
 
 # ---- deferral ----
 # body_change (a table) reads base: in dev base does not exist yet

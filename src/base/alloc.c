@@ -1,4 +1,5 @@
 /* xmalloc family and arenas. */
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "base.h"
@@ -58,12 +59,75 @@ struct arena_chunk {
 #define ARENA_HUGE (2u * 1024 * 1024)
 #define ARENA_MAX_CHUNK (2u * 1024 * 1024)
 
+/* Mappings given back are kept, cut into ARENA_HUGE pieces, for the next arenas (up to
+ * POOL_MAX pieces; the rest are unmapped): on this kind of virtual machine a page costs far
+ * more to fill the first time than to use again, and a parse frees megabytes between its
+ * phases (a phase's arrays, a worker's scratch) just before the next phase asks for as many. */
+#define POOL_MAX 16
+static struct {
+	pthread_mutex_t mu;
+	struct arena_chunk *head;
+	unsigned n;
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+/* Gives back the mapping [p, p + len) (a multiple of ARENA_HUGE). */
+static void pool_put(char *p, size_t len)
+{
+	pthread_mutex_lock(&pool.mu);
+	while (len && pool.n < POOL_MAX) {
+		struct arena_chunk *c = (struct arena_chunk *)p;
+		c->size = ARENA_HUGE - sizeof(*c);
+		c->mapped = true;
+		c->next = pool.head;
+		pool.head = c;
+		pool.n++;
+		p += ARENA_HUGE;
+		len -= ARENA_HUGE;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	if (len)
+		munmap(p, len);
+}
+
+static struct arena_chunk *pool_take(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	struct arena_chunk *c = pool.head;
+	if (c) {
+		pool.head = c->next;
+		pool.n--;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	return c;
+}
+
 static void chunk_free(struct arena_chunk *c)
 {
 	if (c->mapped)
-		munmap(c, sizeof(*c) + c->size);
+		pool_put((char *)c, sizeof(*c) + c->size);
 	else
 		free(c);
+}
+
+static size_t huge_round(size_t n) { return (n + ARENA_HUGE - 1) / ARENA_HUGE * ARENA_HUGE; }
+
+void *big_alloc(size_t n)
+{
+	/* not filled in advance: the workers that fill the array fault its pages in */
+	size_t len = huge_round(n ? n : 1);
+	struct arena_chunk *c = len == ARENA_HUGE ? pool_take() : NULL;
+	if (c)
+		return c;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		silt_abort("out of memory");
+	return m;
+}
+
+void big_free(void *p, size_t n)
+{
+	if (p)
+		pool_put(p, huge_round(n ? n : 1));
 }
 
 #define ARENA_MIN_CHUNK (16 * 1024 - sizeof(struct arena_chunk))
@@ -133,9 +197,11 @@ static void arena_new_chunk(struct arena *a, size_t need)
 	struct arena_chunk *c = NULL;
 	bool mapped = false;
 	if (size + sizeof(*c) >= ARENA_HUGE) {
-		size = (size + sizeof(*c) + ARENA_HUGE - 1) / ARENA_HUGE * ARENA_HUGE - sizeof(*c);
-		void *m = mmap(NULL, size + sizeof(*c), PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		size = huge_round(size + sizeof(*c)) - sizeof(*c);
+		void *m = size + sizeof(*c) == ARENA_HUGE ? pool_take() : NULL;
+		if (!m)
+			m = mmap(NULL, size + sizeof(*c), PROT_READ | PROT_WRITE,
+			         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (m != MAP_FAILED) {
 #if defined(MADV_HUGEPAGE) && defined(SILT_ARENA_HUGEPAGES)
 			madvise(m, size + sizeof(*c), MADV_HUGEPAGE);

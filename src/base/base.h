@@ -38,6 +38,11 @@ char *xstrdup(const char *s);
 char *xmemdup0(const void *p, size_t n); /* copy of n bytes plus a NUL */
 SILT_NORETURN void silt_abort(const char *what);
 
+/* A big array for one phase of work (megabytes), and its release: its memory goes on to the
+ * next arenas (see alloc.c), which a malloc'd array's would not (glibc unmaps it). */
+void *big_alloc(size_t n);
+void big_free(void *p, size_t n);
+
 /* ---- arena: bump allocation, freed all at once ---- */
 struct arena_chunk;
 struct arena {

@@ -4165,17 +4165,17 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	trace_phase("parse: schema files");
 	/* each registered as soon as it is computed: file_node reads none of what registration
 	 * fills */
-	struct fnode_job fjob = {fns, xmalloc((nf + 1) * sizeof(struct fnode))};
+	struct fnode_job fjob = {fns, big_alloc((nf + 1) * sizeof(struct fnode))};
 	if (run_phase_in_order(c, nf, work_file_node, &fjob, take_file_node) < 0)
 		rc = -1;
-	free(fjob.out);
+	big_free(fjob.out, (nf + 1) * sizeof(struct fnode)); /* (for the tests' arenas) */
 	free(fns);
 	if (rc < 0)
 		goto done;
 	trace_phase("parse: node files");
 	/* not initialised: each filled by its worker (work_generic_test), which faults its pages
-	 * in, not the main thread */
-	struct tnode *tns = xmalloc((c->tests.n + 1) * sizeof(*tns));
+	 * in, not the main thread (or takes them from the file nodes' array, given back) */
+	struct tnode *tns = big_alloc((c->tests.n + 1) * sizeof(*tns));
 	/* the same for the tests, which look up their attached nodes in a copy of the id index
 	 * made before any test is registered */
 	struct map ids;
@@ -4185,7 +4185,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 		rc = -1;
 	c->node_ids = NULL;
 	map_release(&ids);
-	free(tns);
+	big_free(tns, (c->tests.n + 1) * sizeof(*tns)); /* (for resolution's arenas) */
 	if (rc < 0)
 		goto done;
 	trace_phase("parse: generic tests");

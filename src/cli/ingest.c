@@ -629,11 +629,8 @@ static int cmp_result(const void *x, const void *y)
 /* The kinds node_vars.json covers: the manifest's nodes table. */
 static bool in_nodes_table(const char *resource_type)
 {
-	static const char *const kinds[] = {"model", "seed", "snapshot", "test", "analysis"};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(resource_type, kinds[i]))
-			return true;
-	return false;
+	int t = graph_type_parse(str_from(resource_type));
+	return t >= 0 && graph_table_of((enum gtype)t) == GTAB_NODES;
 }
 
 static bool status_succeeded(const char *st)

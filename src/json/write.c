@@ -720,13 +720,6 @@ static void leave(struct jw *w)
 
 static void write_value(struct jw *w, value v, int level);
 static void write_container(struct jw *w, value v, int level);
-/* The helper writes two batches of three: the caller also copies the helper's text out and
- * makes the write calls. */
-static bool helper_batch(uint32_t b)
-{
-	return b % 3 != 0;
-}
-
 static bool par_worth(const struct jw *w, uint32_t items);
 static void write_par(struct jw *w, value v, int level);
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first);
@@ -947,16 +940,21 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 /* ---- big containers on two threads ----
  * A manifest's nodes, parent_map and child_map have tens of thousands of items. When writing to
  * a file, such a container is cut into batches (after its first PAR_FIRST items, which size
- * them): the calling thread writes one in three into the window as usual while a helper
- * writes the others, each into one of a few buffers the calling thread copies out in turn, so
- * the text is the same and memory stays bounded. The
+ * them) that the calling thread and a helper take in turn, whichever is free taking the next:
+ * the two threads' speeds differ from run to run and from batch to batch (a fixed share left
+ * one waiting for the other a quarter of the time). The calling thread writes the batch due
+ * next straight into the window; a batch taken ahead of its turn (by the helper, or by the
+ * caller while the helper finishes the one due) goes into one of a few buffers, which the
+ * calling thread copies out in order, so the text is the same and memory stays bounded. The
  * helper has its own memo (shared parts are written once per thread) and stops at its first
  * failure, which the calling thread reports when it reaches that batch, as a single thread
  * would have. */
 
 struct par_slot {
 	struct buf text;
+	struct buf err; /* the message of a batch the calling thread failed ahead of its turn */
 	bool ready, failed, wrote;
+	bool mine; /* written by the calling thread */
 };
 
 struct par {
@@ -967,6 +965,9 @@ struct par {
 	uint32_t base, batch; /* the batches cover items [base, n), batch items each */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	/* under mu: the next batch nobody has taken, and the next one to copy out; batch b (taken,
+	 * not copied out yet, so b < out + PAR_RING) is written into slot[b % PAR_RING] */
+	uint32_t take, out;
 	struct par_slot slot[PAR_RING];
 	bool stop;
 	struct json_opts o; /* the caller's, with the helper's own error buffer */
@@ -988,6 +989,43 @@ static bool par_worth(const struct jw *w, uint32_t items)
 	       !w->o->default_fn && !w->b->max && !w->o->one_thread;
 }
 
+/* Under p->mu: whether a batch can be taken ahead (one is left and its slot is free). */
+static bool par_can_take(const struct par *p)
+{
+	return p->take < p->nb && p->take < p->out + PAR_RING;
+}
+
+/* Batch b written by w into its slot (the window set aside meanwhile). The calling thread's
+ * failure there is kept in the slot, to be reported in its turn (an earlier batch may fail
+ * first). */
+static void par_write_slot(struct par *p, struct jw *w, uint32_t b, bool caller)
+{
+	struct par_slot *s = &p->slot[b % PAR_RING];
+	struct buf *out = w->b;
+	int fd = w->fd;
+	const struct json_opts *o = w->o;
+	struct json_opts mine;
+	if (caller) {
+		mine = *o;
+		s->err.n = 0;
+		mine.err = &s->err;
+		w->o = &mine;
+	}
+	s->text.n = 0;
+	w->b = &s->text;
+	w->fd = -1;
+	uint32_t lo, hi;
+	par_range(p, b, &lo, &hi);
+	s->wrote = write_items(w, p->v, lo, hi, p->level, true);
+	s->failed = w->failed;
+	w->b = out;
+	w->fd = fd;
+	if (caller) {
+		w->o = o;
+		w->failed = false;
+	}
+}
+
 static void jw_init(struct jw *w, struct buf *out, int fd, const struct json_opts *o);
 
 static void *par_helper(void *arg)
@@ -998,25 +1036,19 @@ static void *par_helper(void *arg)
 	h.in_par = true;
 	for (size_t k = 0; k < p->nopen; k++) /* for the circular-reference check */
 		vec_push(&h.open, p->open[k]);
-	for (uint32_t b = 0, k = 0; b < p->nb; b++) {
-		if (!helper_batch(b))
-			continue;
-		struct par_slot *s = &p->slot[k++ % PAR_RING];
+	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (s->ready && !p->stop)
+		while (!p->stop && p->take < p->nb && !par_can_take(p))
 			pthread_cond_wait(&p->cv, &p->mu);
-		bool stop = p->stop;
-		pthread_mutex_unlock(&p->mu);
-		if (stop)
+		if (p->stop || !par_can_take(p)) {
+			pthread_mutex_unlock(&p->mu);
 			break;
-		s->text.n = 0;
-		h.b = &s->text;
-		uint32_t lo, hi;
-		par_range(p, b, &lo, &hi);
-		s->wrote = write_items(&h, p->v, lo, hi, p->level, true);
-		s->failed = h.failed;
+		}
+		uint32_t b = p->take++;
+		pthread_mutex_unlock(&p->mu);
+		par_write_slot(p, &h, b, false);
 		pthread_mutex_lock(&p->mu);
-		s->ready = true;
+		p->slot[b % PAR_RING].ready = true;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 		if (h.failed)
@@ -1026,6 +1058,57 @@ static void *par_helper(void *arg)
 	vec_free(&h.scratch);
 	memo_free(&h);
 	return NULL;
+}
+
+/* The batches of p on the calling thread, with the helper: each copied out in turn. */
+static void par_run_caller(struct par *p, struct jw *w, bool first)
+{
+	while (!w->failed) {
+		pthread_mutex_lock(&p->mu);
+		uint32_t b = p->out;
+		if (b == p->nb) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		struct par_slot *s = &p->slot[b % PAR_RING];
+		if (p->take == b) { /* due and not taken: written straight into the window */
+			p->take++;
+			pthread_mutex_unlock(&p->mu);
+			uint32_t lo, hi;
+			par_range(p, b, &lo, &hi);
+			if (write_items(w, p->v, lo, hi, p->level, first))
+				first = false;
+		} else if (s->ready) {
+			pthread_mutex_unlock(&p->mu);
+			if (s->failed) {
+				fail(w, "%s", buf_cstr(s->mine ? &s->err : &p->err));
+			} else if (s->wrote) {
+				if (!first)
+					put_isep(w);
+				first = false;
+				/* straight from the slot to the file, not through the window */
+				flush_fd_with(w, s->text.p, s->text.n);
+			}
+		} else if (par_can_take(p)) { /* the helper is on the due one: the next, ahead */
+			uint32_t ahead = p->take++;
+			pthread_mutex_unlock(&p->mu);
+			par_write_slot(p, w, ahead, true);
+			pthread_mutex_lock(&p->mu);
+			p->slot[ahead % PAR_RING].mine = true;
+			p->slot[ahead % PAR_RING].ready = true;
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		} else {
+			pthread_cond_wait(&p->cv, &p->mu);
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		s->ready = s->mine = false;
+		p->out++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
 }
 
 /* The items of v (a list or dict, its opening bracket written) on two threads. */
@@ -1059,34 +1142,7 @@ static void write_par(struct jw *w, value v, int level)
 		write_items(w, v, p->base, p->n, level, first);
 	} else {
 		w->in_par = true;
-		for (uint32_t b = 0, k = 0; b < p->nb && !w->failed; b++) {
-			uint32_t lo, hi;
-			par_range(p, b, &lo, &hi);
-			if (!helper_batch(b)) {
-				if (write_items(w, v, lo, hi, level, first))
-					first = false;
-				continue;
-			}
-			struct par_slot *s = &p->slot[k++ % PAR_RING];
-			pthread_mutex_lock(&p->mu);
-			while (!s->ready)
-				pthread_cond_wait(&p->cv, &p->mu);
-			pthread_mutex_unlock(&p->mu);
-			if (s->failed) {
-				fail(w, "%s", buf_cstr(&p->err));
-			} else if (s->wrote) {
-				if (!first)
-					put_isep(w);
-				first = false;
-				/* straight from the helper's buffer to the file, not through the
-				 * window */
-				flush_fd_with(w, s->text.p, s->text.n);
-			}
-			pthread_mutex_lock(&p->mu);
-			s->ready = false;
-			pthread_cond_broadcast(&p->cv);
-			pthread_mutex_unlock(&p->mu);
-		}
+		par_run_caller(p, w, first);
 		w->in_par = false;
 		pthread_mutex_lock(&p->mu);
 		p->stop = true;
@@ -1094,8 +1150,10 @@ static void write_par(struct jw *w, value v, int level)
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(th, NULL);
 	}
-	for (int k = 0; k < PAR_RING; k++)
+	for (int k = 0; k < PAR_RING; k++) {
 		buf_release(&p->slot[k].text);
+		buf_release(&p->slot[k].err);
+	}
 	buf_release(&p->err);
 	free(p->open);
 	pthread_mutex_destroy(&p->mu);

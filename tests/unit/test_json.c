@@ -550,10 +550,10 @@ static void test_big_containers(void)
 	for (int i = 0; i < 5000; i++)
 		vdict_set(keys.dict, i % 700 == 100 ? v_list(&A, 0) : v_int(i), v_int(i));
 	ok(!strcmp(dump_fd(keys, &sk), dump(keys, &sk)), "skipkeys over batches");
-	/* the first failure in item order is reported, whichever thread met it. Items of a
-	 * kilobyte of text keep the batches at 64 items (write_par sizes them by the text of the
-	 * first 64): batch b holds the items from IN_BATCH(b), the caller writes those with
-	 * b % 3 == 0 */
+	/* the first failure in item order is reported, whichever thread met it (the threads take
+	 * the batches as they come free, so which one writes a batch varies). Items of a kilobyte
+	 * of text keep the batches at 64 items (write_par sizes them by the text of the first 64):
+	 * batch b holds the items from IN_BATCH(b) */
 #define IN_BATCH(b) (64 + 64 * (b) + 10)
 	char *kilo = arena_alloc(&A, 1024);
 	memset(kilo, 'x', 1024);
@@ -561,13 +561,25 @@ static void test_big_containers(void)
 	value bad = v_list(&A, 0);
 	for (int i = 0; i < 5000; i++)
 		vlist_push(bad.list, v_str(kilo, 1024));
-	bad.list->v[IN_BATCH(64)] = v_func(&A, "f", dummy_fn, NULL, v_undef()); /* helper */
-	bad.list->v[IN_BATCH(66)] = date;                                        /* caller */
+	bad.list->v[IN_BATCH(64)] = v_func(&A, "f", dummy_fn, NULL, v_undef());
+	bad.list->v[IN_BATCH(66)] = date;
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type function is not JSON serializable",
-	       "a failure in the helper's batch");
-	bad.list->v[IN_BATCH(63)] = date; /* caller */
+	       "the first of two failures");
+	/* failures in every batch from 40 on: whichever thread meets a later one first (the
+	 * caller may be writing ahead while the helper is on the batch due), the first is told */
+	value many = v_list(&A, 0);
+	for (int i = 0; i < 5000; i++)
+		vlist_push(many.list, v_str(kilo, 1024));
+	for (int b = 40; b < 70; b++)
+		many.list->v[IN_BATCH(b)] = b == 40 ? v_func(&A, "f", dummy_fn, NULL, v_undef()) : date;
+	int firsts = 0;
+	for (int k = 0; k < 20; k++)
+		firsts += !strcmp(dump_fd(many, NULL),
+		                  "ERROR: Object of type function is not JSON serializable");
+	ok(firsts == 20, "failures in many batches: the first one, 20 times of 20 (%d)", firsts);
+	bad.list->v[IN_BATCH(63)] = date;
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
-	       "a failure in the caller's batch, before the helper's");
+	       "a failure in an earlier batch than another");
 	bad.list->v[30] = date; /* the first 64, before the helper starts */
 	is_str(dump_fd(bad, NULL), "ERROR: Object of type date is not JSON serializable",
 	       "a failure in the first items");
@@ -576,13 +588,13 @@ static void test_big_containers(void)
 		vlist_push(cyc.list, v_str(kilo, 1024));
 	value back = v_list(&A, 0);
 	vlist_push(back.list, cyc);
-	cyc.list->v[IN_BATCH(33)] = back; /* the caller's */
-	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, caller's batch");
+	cyc.list->v[IN_BATCH(33)] = back;
+	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle in a batch");
 	cyc.list->v[IN_BATCH(33)] = v_int(0);
-	cyc.list->v[IN_BATCH(34)] = back; /* the helper's */
+	cyc.list->v[IN_BATCH(34)] = back;
 	cyc.list->v[IN_BATCH(36)] = back;
 #undef IN_BATCH
-	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "a cycle, helper's batch");
+	is_str(dump_fd(cyc, NULL), "ERROR: Circular reference detected", "cycles in two batches");
 }
 
 /* A plain writer for what the tests below build (str keys; None, bools, ints, ASCII strings,

@@ -26,6 +26,16 @@ void *xcalloc(size_t count, size_t size)
 	return p;
 }
 
+void *xzalloc(size_t count, size_t size)
+{
+	if (count && size > SIZE_MAX / count)
+		silt_abort("out of memory");
+	size_t n = (count ? count : 1) * (size ? size : 1);
+	void *p = xmalloc(n);
+	memset(p, 0, n);
+	return p;
+}
+
 void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);

@@ -33,6 +33,11 @@
 /* ---- allocation (aborts on failure) ---- */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
+/* Zeroed by writing: for a table filled by probing (read, then written). calloc's fresh pages
+ * are mapped to the shared zero page when first read, and the first write then replaces it,
+ * which flushes the TLB of every core the process runs on (an interrupt to each); written
+ * first, each page faults once. */
+void *xzalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xmemdup0(const void *p, size_t n); /* copy of n bytes plus a NUL */

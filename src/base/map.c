@@ -30,7 +30,7 @@ void map_copy(struct map *dst, const struct map *src)
 static void map_reindex(struct map *m, size_t icap)
 {
 	free(m->index);
-	m->index = xcalloc(icap, sizeof(uint32_t));
+	m->index = xzalloc(icap, sizeof(uint32_t)); /* (probed: see xzalloc) */
 	m->icap = icap;
 	for (size_t i = 0; i < m->n; i++) {
 		if (!m->e[i].key.p)
@@ -181,7 +181,7 @@ void intern_free(struct intern *in)
 static void intern_grow(struct intern *in)
 {
 	size_t cap = in->cap * 2;
-	struct intern_slot *slots = xcalloc(cap, sizeof(*slots));
+	struct intern_slot *slots = xzalloc(cap, sizeof(*slots)); /* (probed: see xzalloc) */
 	for (size_t i = 0; i < in->cap; i++) {
 		struct intern_slot *e = &in->slots[i];
 		if (!e->p)

@@ -1672,7 +1672,9 @@ struct jinja_template *jinja_parse_in(struct jinja_env *env, struct arena *a, co
                                       const char *src, size_t len, struct diag *d)
 {
 	struct jinja_template *t = arena_zalloc(a, sizeof(*t));
-	t->name = intern(env->names, name, strlen(name));
+	/* copied beside the template rather than interned: a project's files would fill the
+	 * environment's name table with 10,000 paths each looked up once */
+	t->name = arena_strndup(a, name, strlen(name));
 	t->src = src;
 	t->len = len;
 	t->env = env;

@@ -207,10 +207,33 @@ value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 	} seen[4] = {0};
 	uint32_t nseen = 0;
 	struct key_hint raw_hint = {0}, unrendered_hint = {0};
+	/* a node whose raw code and unrendered config name no var (gnode.vars_plain, as the parse
+	 * left most) reads a var only through its macros: the answer for the last few macro lists
+	 * is kept, and its dict is not read */
+	struct plain_seen {
+		const char *const *ids;
+		uint32_t n;
+		bool loud;
+	} plain[4] = {0};
+	uint32_t nplain = 0;
 	for (uint32_t i = 0; i < r->m->n; i++) {
 		const struct gnode *g = r->m->nodes[i];
 		if (g->table != GTAB_NODES || !g->enabled)
 			continue;
+		if (g->vars_plain) {
+			int loud = -1;
+			for (uint32_t j = 0; j < nplain && j < 4 && loud < 0; j++)
+				if (plain[j].n == g->nmacros &&
+				    (!g->nmacros ||
+				     !memcmp(plain[j].ids, g->macros, g->nmacros * sizeof(*g->macros))))
+					loud = plain[j].loud;
+			if (loud < 0) {
+				loud = graph_macros_read_vars(r->m, g->macros, g->nmacros);
+				plain[nplain++ % 4] = (struct plain_seen){g->macros, g->nmacros, loud};
+			}
+			if (!loud)
+				continue; /* reads none: {} (not listed) */
+		}
 		value raw = hinted_item(g->raw, "raw_code", &raw_hint),
 		      unrendered = hinted_item(g->raw, "unrendered_config", &unrendered_hint);
 		const struct seen *hit = NULL;

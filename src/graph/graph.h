@@ -64,6 +64,9 @@ struct gnode {
 	bool generic_test;   /* a test with test_metadata */
 	bool docs_plain;     /* parse: no description of it or its columns holds Jinja */
 	bool missing_parent; /* set by graph_link: a depends_on id names no node */
+	/* parse: its raw code and unrendered config name no var() / env_var() (graph_reads_var),
+	 * so the vars it reads are its macros' only (see graph_node_vars) */
+	bool vars_plain;
 	const char *unique_id; /* canonical: compare by pointer after graph_find */
 	const char *package;   /* package_name */
 	const char *name;
@@ -306,6 +309,12 @@ typedef int (*graph_var_fn)(void *ud, const struct gnode *g, bool env, struct st
                             value *out); /* 1 found, 0 missing */
 value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
                       graph_var_fn lookup, void *ud);
+/* Whether a string in v (a string, or a list or dict holding some) has a var('x') / env_var('X')
+ * that graph_node_vars would record. */
+bool graph_reads_var(value v);
+/* Whether some macro of ids (macro unique ids), or one it reaches, reads a var: when none does, a
+ * node that is vars_plain reads none (graph_node_vars gives {}). */
+bool graph_macros_read_vars(const struct gmanifest *m, const char *const *ids, uint32_t n);
 
 /* ---- deferral (--defer): which state relation an unselected parent resolves to ---- */
 struct gdefer {

@@ -766,6 +766,39 @@ static int closure_quiet(const struct gmanifest *m, struct gmacro *mc, bool *cyc
 	return Q_QUIET;
 }
 
+static bool value_reads_var(value v, int depth)
+{
+	if (depth > 32)
+		return false;
+	if (v.type == VT_STR) {
+		struct varscan probe = {0};
+		return scan_text(&probe, v_as_str(v));
+	}
+	if (v.type == VT_LIST) {
+		for (uint32_t i = 0; i < v.list->n; i++)
+			if (value_reads_var(v.list->v[i], depth + 1))
+				return true;
+	} else if (v.type == VT_DICT) {
+		for (uint32_t i = 0; i < v.dict->n; i++)
+			if (value_reads_var(v.dict->v[i], depth + 1))
+				return true;
+	}
+	return false;
+}
+
+bool graph_reads_var(value v) { return value_reads_var(v, 0); }
+
+bool graph_macros_read_vars(const struct gmanifest *m, const char *const *ids, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct gmacro *mc = graph_find_macro(m, str_from(ids[i]));
+		bool cycle = false;
+		if (mc && closure_quiet(m, mc, &cycle, 0) != Q_QUIET)
+			return true;
+	}
+	return false;
+}
+
 value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct gnode *g,
                       graph_var_fn lookup, void *ud)
 {

@@ -1593,6 +1593,7 @@ struct fnode {
 	size_t snap_len;
 	value snap_entry;
 	bool docs_plain; /* see gnode.docs_plain */
+	bool vars_plain; /* see gnode.vars_plain */
 };
 
 static bool nonempty(value v)
@@ -1850,6 +1851,8 @@ static int file_node(struct pctx *c, struct fnode *fn)
 	                                             : SHAPE_OTHER);
 	/* looked at here, where they are at hand, so that render_docs passes the node by */
 	fn->docs_plain = !holds_jinja(n.description);
+	/* (and so that node_vars.json's thread need not read 30,000 node dicts) */
+	fn->vars_plain = !graph_reads_var(n.raw_code) && !graph_reads_var(n.unrendered);
 	for (uint32_t i = 0; fn->docs_plain && n.columns.type == VT_DICT && i < n.columns.dict->n; i++)
 		if (n.columns.dict->k[i].type != VT_UNDEF)
 			fn->docs_plain = !holds_jinja(cget(c, n.columns.dict->v[i], "description"));
@@ -1922,6 +1925,7 @@ static int register_file_node(struct pctx *c, struct fnode *fn, const struct spa
 	if (!g)
 		return c->add_failed ? -1 : 0;
 	g->docs_plain = fn->docs_plain;
+	g->vars_plain = fn->vars_plain;
 	if (refable) {
 		map_set(&c->refable, str_from(fn->refkey), g);
 		if (!map_get(&c->refnames, str_from(n->name)))
@@ -3062,6 +3066,7 @@ struct tnode {
 	struct pnode *pn;
 	value dict;
 	const char *tname, *ns, *attached;
+	bool vars_plain; /* see gnode.vars_plain */
 };
 
 /* What the generic tests of one test macro share: the raw_code calling it and the ids of the
@@ -3395,6 +3400,7 @@ static int generic_test(struct pctx *c, struct tnode *tw, uint32_t msg0)
 	kv(&extra, "attached_node", v_cstr(attached));
 	kv(&extra, "test_metadata", tm);
 	value d = build_node_dict(c, &n, &extra, SHAPE_GENERIC_TEST);
+	tw->vars_plain = !graph_reads_var(n.raw_code) && !graph_reads_var(n.unrendered);
 	tw->n = n;
 	tw->dict = d;
 	tw->pn = pn;
@@ -3434,6 +3440,7 @@ static int register_generic_test(struct pctx *c, struct tnode *tn, const struct 
 	if (!g)
 		return c->add_failed ? -1 : 0;
 	g->generic_test = true;
+	g->vars_plain = tn->vars_plain;
 	g->test_name = tn->tname;
 	g->test_namespace = tn->ns;
 	g->attached_node = tn->attached;

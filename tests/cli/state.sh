@@ -33,6 +33,8 @@ models:
     +materialized: view
     env_aware:
       +materialized: "{{ 'table' if target.name == 'prod' else 'view' }}"
+    var_in_config:
+      +tags: "{{ var('region', 'none') }}"
 EOF
 cat > profiles.yml <<'EOF'
 st:
@@ -55,6 +57,7 @@ echo "select id from {{ ref('body_change') }}" > models/grandchild.sql
 echo "select '{{ var(\"region\") }}' as r" > models/uses_var.sql
 echo "select '{{ env_var(\"ST_COLOR\", \"red\") }}' as c" > models/uses_env.sql
 echo "select {{ region_tag() }} as r" > models/var_in_macro.sql
+echo "select 1 as id" > models/var_in_config.sql
 echo "{% macro region_tag() %}'{{ var(\"region\") }}'{% endmacro %}" > macros/region.sql
 echo "{{ config(materialized='ephemeral') }} select id from {{ ref('base') }}" > models/eph.sql
 echo "{{ config(materialized='table') }} select id from {{ ref('eph') }}" > models/after_eph.sql
@@ -74,6 +77,8 @@ d = f['nodes']
 assert d['model.st.uses_var'] == {'var.region': \"'eu'\"}, d['model.st.uses_var']
 assert d['model.st.uses_env'] == {'env_var.ST_COLOR': None}, d['model.st.uses_env']
 assert d['model.st.var_in_macro'] == {'var.region': \"'eu'\"}, d['model.st.var_in_macro']
+# (a var in dbt_project.yml's config for it only: its unrendered config)
+assert d['model.st.var_in_config'] == {'var.region': \"'eu'\"}, d['model.st.var_in_config']
 # (v2) a node that reads no var is left out
 assert 'model.st.base' not in d and 'model.st.macro_user' not in d, sorted(d)"
 
@@ -120,15 +125,15 @@ expect "state:new" state:new "new_model"
 expect "state:modified.relation: no configured schema/alias/database changed" \
 	state:modified.relation "new_model"
 expect "state:modified.vars: a --vars value and an env var (and new nodes)" \
-	state:modified.vars "new_model uses_env uses_var var_in_macro"
+	state:modified.vars "new_model uses_env uses_var var_in_config var_in_macro"
 expect "state:unmodified" state:unmodified \
-	"after_eph base env_aware eph grandchild unchanged uses_env uses_var var_in_macro raw_items"
+	"after_eph base env_aware eph grandchild unchanged uses_env uses_var var_in_config var_in_macro raw_items"
 expect "state:old" state:old \
-	"after_eph base body_change config_change env_aware eph grandchild macro_nested macro_user unchanged uses_env uses_var var_in_macro raw_codes raw_items"
+	"after_eph base body_change config_change env_aware eph grandchild macro_nested macro_user unchanged uses_env uses_var var_in_config var_in_macro raw_codes raw_items"
 expect "state:modified+ adds the children" state:modified.body+ \
 	"body_change grandchild new_model raw_codes"
 expect "result:success reads run_results.json" result:success \
-	"after_eph base body_change config_change env_aware grandchild macro_nested macro_user unchanged uses_env uses_var var_in_macro raw_codes raw_items"
+	"after_eph base body_change config_change env_aware grandchild macro_nested macro_user unchanged uses_env uses_var var_in_config var_in_macro raw_codes raw_items"
 expect "an intersection of state and config" "state:modified,config.materialized:table" \
 	"body_change config_change"
 

@@ -232,8 +232,9 @@ static int docs_generate(int argc, char **argv)
 	mm.env = custom_env(&c.a);
 	mm.disabled = c.r.disabled;
 	mm.docs = c.r.docs;
-	if (artifacts_write_json(arena_printf(&c.a, "%s/manifest.json", tdir),
-	                         artifacts_manifest(&c.a, m, &mm), d) < 0)
+	const char *mpath = arena_printf(&c.a, "%s/manifest.json", tdir);
+	int mrc = artifacts_write_manifest_tmp(mpath, m, &mm, d);
+	if (artifacts_commit_json(mpath, mrc == 0, d) < 0 || mrc < 0)
 		goto done;
 	if (failed) {
 		cli_print_diag(d);

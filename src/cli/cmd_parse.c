@@ -62,8 +62,6 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	vj.path = project_target_file(p, a, "node_vars.json");
 	struct par_task vars;
 	par_spawn(&vars, write_vars, &vj);
-	/* the manifest's own dicts and lists (parent and child maps of every node: megabytes for a
-	 * big project) live only until it is written */
 	struct arena tmp;
 	arena_init(&tmp);
 	struct manifest_meta mm = {0};
@@ -72,9 +70,10 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.env = custom_env(&tmp);
 	mm.disabled = r->disabled;
 	mm.docs = r->docs;
-	value man = artifacts_manifest(&tmp, r->m, &mm);
-	trace_phase("manifest: dict built");
-	int rc = artifacts_write_json(project_target_file(p, &tmp, "manifest.json"), man, d);
+	const char *path = project_target_file(p, &tmp, "manifest.json");
+	int rc = artifacts_write_manifest_tmp(path, r->m, &mm, d);
+	if (artifacts_commit_json(path, rc == 0, d) < 0)
+		rc = -1;
 	trace_phase("manifest: written");
 	arena_release(&tmp);
 	par_wait(&vars);

@@ -46,6 +46,11 @@ struct json_opts {
 	void *default_ud;
 	/* optional: receives the error message when json_write fails */
 	struct buf *err;
+	/* one top-level dict in two writes (json_write_fd): no_close leaves out its closing brace,
+	 * no_open its opening one (its first entry then follows an item separator), so a write
+	 * with no_close and one with no_open of two dicts give the text of one dict holding the
+	 * entries of both (not with sort_keys or an indent) */
+	bool no_close, no_open;
 	/* json_write_fd: on the calling thread only (it otherwise writes the items of a big list or
 	 * dict on two threads), for a file written while another is */
 	bool one_thread;

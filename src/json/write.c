@@ -1269,8 +1269,14 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 static void write_dict(struct jw *w, value v, int level)
 {
 	const struct vdict *d = v.dict;
+	/* the top-level dict of a write in two (json_opts.no_open, no_close) */
+	bool top = level == 0 && !w->open.n && !w->sort && !w->layout,
+	     no_open = top && w->o->no_open, no_close = top && w->o->no_close;
 	if (!d->live) {
-		PUTS(w, "{}");
+		if (!no_open)
+			putch(w, '{');
+		if (!no_close)
+			putch(w, '}');
 		return;
 	}
 	if (!enter(w, d))
@@ -1287,11 +1293,14 @@ static void write_dict(struct jw *w, value v, int level)
 		sort_entries(w, w->scratch.v + base, w->scratch.v + base + count, count);
 		w->scratch.n = base + count;
 	}
-	putch(w, '{');
+	if (!no_open)
+		putch(w, '{');
 	if (w->layout)
 		newline(w, level + 1);
-	bool first = true;
-	if (w->sort) {
+	bool first = !no_open;
+	if (no_open || no_close) {
+		write_items(w, v, 0, d->n, level, first);
+	} else if (w->sort) {
 		for (size_t i = 0; i < count && !w->failed; i++) {
 			struct ventry e = w->scratch.v[base + i]; /* (nested dicts may move scratch) */
 			write_entry(w, &e.k, &e.v, level, &first, true);
@@ -1308,7 +1317,8 @@ static void write_dict(struct jw *w, value v, int level)
 	w->scratch.n = base;
 	if (w->layout)
 		newline(w, level);
-	putch(w, '}');
+	if (!no_close)
+		putch(w, '}');
 	leave(w);
 }
 

@@ -501,6 +501,42 @@ static const char *dump_fd(value v, const struct json_opts *opts)
 	return res;
 }
 
+/* One dict in two writes (json_opts.no_close, then no_open): the text of the dict holding the
+ * entries of both, a big table among them. */
+static void test_two_part_dict(void)
+{
+	value head = v_dict(&A, 0), tail = v_dict(&A, 0), whole = v_dict(&A, 0);
+	value big = v_dict(&A, 0);
+	for (int i = 0; i < 5000; i++)
+		vdict_set(big.dict, v_cstr(arena_printf(&A, "n%05d", i)), v_int(i));
+	vdict_sets(head.dict, "metadata", v_cstr("m"));
+	vdict_sets(head.dict, "nodes", big);
+	vdict_sets(tail.dict, "parent_map", big);
+	vdict_sets(tail.dict, "empty", v_dict(&A, 0));
+	for (int k = 0; k < 2; k++)
+		for (uint32_t i = 0; i < 2; i++) {
+			value from = k ? tail : head;
+			vdict_set(whole.dict, from.dict->k[i], from.dict->v[i]);
+		}
+	FILE *f = tmpfile();
+	struct json_opts o = JSON_OPTS_INIT;
+	o.no_close = true;
+	int rc = json_write_fd(fileno(f), head, &o);
+	o.no_close = false;
+	o.no_open = true;
+	rc |= json_write_fd(fileno(f), tail, &o);
+	off_t n = lseek(fileno(f), 0, SEEK_END);
+	char *text = arena_alloc(&A, (size_t)n + 1);
+	ssize_t got = pread(fileno(f), text, (size_t)n, 0);
+	text[got > 0 ? got : 0] = 0;
+	fclose(f);
+	ok(rc == 0 && !strcmp(text, dump(whole, NULL)), "a dict in two writes is the whole dict");
+	o.no_open = o.no_close = true;
+	is_str(dump(v_dict(&A, 0), &o), "", "an empty dict with neither brace");
+	o.no_close = false;
+	is_str(dump(v_dict(&A, 0), &o), "}", "... and with its closing one");
+}
+
 /* Containers of thousands of items are written to a file by two threads (write_par): the text
  * and the errors must be the ones a single writer gives. */
 static void test_big_containers(void)
@@ -877,6 +913,7 @@ void test_json(void)
 	test_cycles_and_limits();
 	test_layout();
 	test_big_containers();
+	test_two_part_dict();
 	test_plain_strings();
 	test_shapes();
 	arena_release(&A);

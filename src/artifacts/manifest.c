@@ -414,12 +414,12 @@ static int tmp_open(const char *path, struct buf *tmp, struct diag *d)
 /* The end of a write into tmp_open's file: rc < 0 when the JSON could not be written (err
  * says why); the file cut to what was written and closed, or removed after a failure. */
 static int tmp_close(const char *path, const struct buf *tmp, int fd, int rc,
-                     const struct buf *err, struct diag *d)
+                     struct buf *err, struct diag *d)
 {
 	off_t len = 0;
 	if (rc < 0) {
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write JSON: %s",
-		         buf_cstr((struct buf *)err));
+		         buf_cstr(err));
 	} else if ((len = lseek(fd, 0, SEEK_CUR)) < 0 || ftruncate(fd, len) != 0) {
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0, "cannot write the file: %s",
 		         strerror(errno));

@@ -1,5 +1,6 @@
 # silt — GNU Makefile. `make` builds build/silt; `make check` builds with AddressSanitizer and
-# UBSan into build/asan/ and runs every test suite; `make bench`, `make fuzz`, `make demo`.
+# UBSan into build/asan/ (and ThreadSanitizer into build/tsan/) and runs every test suite;
+# `make bench`, `make fuzz`, `make demo`.
 
 CC      ?= cc
 PKGS    := jansson yaml-0.1 libcrypto libssl sqlite3 libpcre2-8 libmicrohttpd libpq zlib
@@ -15,6 +16,7 @@ OPT     ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -Isrc $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN    := -fsanitize=thread
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 # Files compiled into the binary (tools/embed.c writes build/gen/embedded.c from them).
@@ -26,6 +28,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
 B  := build
 BA := build/asan
+BT := build/tsan
 BG := build/pgo-gen
 
 # build/silt is profile-guided (PGO=1, the default): its objects are first built instrumented
@@ -67,6 +70,12 @@ $(BA)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN) -O1 -MMD -MP -c $< -o $@
 
+# ThreadSanitizer builds, for tests/cli/tsan.sh: the parse workers, the two-thread JSON writer and
+# the run pool race-checked
+$(BT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TSAN) -O1 -MMD -MP -c $< -o $@
+
 $(B)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -o $@ $<
@@ -79,7 +88,7 @@ $(B)/gen/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 -Isrc -c $< -o $@
 
-$(BA)/gen/embedded.o: build/gen/embedded.c
+$(BA)/gen/embedded.o $(BT)/gen/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O1 -Isrc -c $< -o $@
 
@@ -92,10 +101,17 @@ $(BA)/silt: $(call obj,$(BA),$(LIB_SRC) $(CLI_SRC)) $(BA)/gen/embedded.o
 $(BA)/unit-tests: $(call obj,$(BA),$(LIB_SRC) $(UNIT_SRC)) $(BA)/gen/embedded.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-# All suites, under the sanitizers (and tests/cli/release.sh: the release build against them);
-# the last line is "N passed, N failed".
-check: $(BA)/silt $(BA)/unit-tests $(B)/silt
-	@SILT=$(BA)/silt UNIT=$(BA)/unit-tests SILT_RELEASE=$(B)/silt sh tests/run.sh
+$(BT)/silt: $(call obj,$(BT),$(LIB_SRC) $(CLI_SRC)) $(BT)/gen/embedded.o
+	$(CC) $(TSAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BT)/unit-tests: $(call obj,$(BT),$(LIB_SRC) $(UNIT_SRC)) $(BT)/gen/embedded.o
+	$(CC) $(TSAN) -o $@ $^ $(LDLIBS_ALL)
+
+# All suites, under the sanitizers (and tests/cli/release.sh: the release build against them;
+# tests/cli/tsan.sh: the ThreadSanitizer builds); the last line is "N passed, N failed".
+check: $(BA)/silt $(BA)/unit-tests $(B)/silt $(BT)/silt $(BT)/unit-tests
+	@SILT=$(BA)/silt UNIT=$(BA)/unit-tests SILT_RELEASE=$(B)/silt TSAN_SILT=$(BT)/silt \
+	  TSAN_UNIT=$(BT)/unit-tests sh tests/run.sh
 
 test: check
 

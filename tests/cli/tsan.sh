@@ -12,7 +12,8 @@ if [ -z "${TSAN_SILT:-}" ] || [ -z "${TSAN_UNIT:-}" ]; then
 	echo "0 passed, 0 failed"
 	exit 0
 fi
-. "$(dirname "$0")/lib/common.sh" "$TSAN_SILT"
+set -- "$TSAN_SILT" # (common.sh takes the binary from $1)
+. "$(dirname "$0")/lib/common.sh"
 UNIT=$(cd "$(dirname "$TSAN_UNIT")" && pwd)/$(basename "$TSAN_UNIT")
 # a report ends the process with status 66, and its text says so
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66"

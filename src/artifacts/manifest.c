@@ -154,37 +154,13 @@ static value id_list(struct arena *a, const uint32_t *by_id, const struct node_k
 	return l;
 }
 
-/* d[key] (a string key), else undefined, looked up where c says it was last: the node dicts
- * of a kind have the same keys at the same places (same bytes, same address). */
-struct key_at {
-	const char *p;
-	uint32_t i;
-};
-
-static value get_at(const struct vdict *d, struct str key, struct key_at *c)
-{
-	if (c->i < d->n) {
-		const struct ventry e_at = vdict_at(d, c->i), *e = &e_at;
-		if (e->k.type == VT_STR && e->k.s == c->p && e->k.len == key.n)
-			return e->v;
-	}
-	for (uint32_t i = 0; i < d->n; i++) {
-		const struct ventry e_at = vdict_at(d, i), *e = &e_at;
-		if (e->k.type == VT_STR && str_eq(v_as_str(e->k), key)) {
-			*c = (struct key_at){e->k.s, i};
-			return e->v;
-		}
-	}
-	return v_undef();
-}
-
 /* The node's depends_on.nodes, else undefined. */
-static value depends_nodes(const struct gnode *g, struct key_at c[2])
+static value depends_nodes(const struct gnode *g, struct vdict_at c[2])
 {
 	if (g->raw.type != VT_DICT)
 		return v_undef();
-	value dep = get_at(g->raw.dict, STR("depends_on"), &c[0]);
-	return dep.type == VT_DICT ? get_at(dep.dict, STR("nodes"), &c[1]) : v_undef();
+	value dep = vdict_get_at(g->raw.dict, STR("depends_on"), &c[0]);
+	return dep.type == VT_DICT ? vdict_get_at(dep.dict, STR("nodes"), &c[1]) : v_undef();
 }
 
 static int cmp_cstr(const void *x, const void *y)
@@ -225,7 +201,7 @@ static void *build_maps(void *arg)
 	value parent_map = table_dict(a, m->n), child_map = table_dict(a, m->n);
 	value empty = v_list(a, 0);
 	uint32_t *r = xmalloc((m->n + 1) * sizeof(*r));
-	struct key_at dep_at[2] = {{NULL, 0}, {NULL, 0}};
+	struct vdict_at dep_at[2] = {{NULL, 0}, {NULL, 0}};
 	/* the nodes in the order they lie in memory, each entry put at its rank: walked in id
 	 * order, nearly every node, its dict and its lists missed the cache (~20 ms for 30,000) */
 	for (uint32_t i = 0; i < m->n; i++) {

@@ -183,6 +183,14 @@ bool vdict_get(const struct vdict *d, value key, value *out);
 bool vdict_gets(const struct vdict *d, struct str key, value *out); /* string key */
 /* The index of the entry holding key, or -1. */
 int64_t vdict_index(const struct vdict *d, value key);
+/* d[key] (a string key; VT_UNDEF when absent) where `at` says it was found last: dicts of one
+ * shape hold a key at the same place, as the same string (vdict_share_keys), so a walk over
+ * many asks the index only once. at starts zeroed and is kept by the caller. */
+struct vdict_at {
+	const char *key; /* the string the entry's key was, NULL: none yet */
+	uint32_t i;
+};
+value vdict_get_at(const struct vdict *d, struct str key, struct vdict_at *at);
 /* key tagged with its hash h (v_hash(key)), for code that fills a dict's entries itself */
 static inline value vdict_key(value key, uint64_t h)
 {

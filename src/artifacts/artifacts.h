@@ -22,14 +22,14 @@ struct manifest_meta {
 	value docs;                /* dict "doc.pkg.name" -> docs block entry, or undef */
 };
 
-/* manifest.json written to path.tmp (see artifacts_write_json_tmp; artifacts_commit_json puts
- * it in place): metadata, nodes, sources, macros, docs, exposures, metrics, groups, selectors,
- * disabled, parent_map, child_map, group_map, saved_queries, semantic_models, unit_tests,
- * functions. The tables keyed by node id are dicts without a hash index, made to be written,
- * whose lists and dicts may be the nodes' own; parent_map and child_map are built on a thread
- * of their own while the entries before them are written. */
-int artifacts_write_manifest_tmp(const char *path, const struct gmanifest *m,
-                                 const struct manifest_meta *mm, struct diag *d);
+/* manifest.json written to path (through path.tmp, as artifacts_write_json): metadata, nodes,
+ * sources, macros, docs, exposures, metrics, groups, selectors, disabled, parent_map,
+ * child_map, group_map, saved_queries, semantic_models, unit_tests, functions. The tables keyed
+ * by node id are dicts without a hash index, made to be written, whose lists and dicts may be
+ * the nodes' own; parent_map and child_map are built on a thread of their own while the
+ * entries before them are written. */
+int artifacts_write_manifest(const char *path, const struct gmanifest *m,
+                             const struct manifest_meta *mm, struct diag *d);
 
 /* ---- catalog.json (dbt docs generate) ---- */
 struct catalog_meta {

@@ -169,7 +169,7 @@ static int cmp_cstr(const void *x, const void *y)
 }
 
 /* parent_map and child_map, built in an arena of their own (on a thread of their own while the
- * rest of the manifest is written: see artifacts_write_manifest). */
+ * entries before them are written: see artifacts_write_manifest). */
 struct maps_job {
 	const struct gmanifest *m;
 	const struct node_key *keys;
@@ -229,8 +229,8 @@ static void *build_maps(void *arg)
 	return NULL;
 }
 
-/* The manifest's entries up to disabled (head) and from parent_map on (tail, without the maps
- * when `maps` is NULL: the caller adds them first). */
+/* The manifest's entries up to disabled (head) and from parent_map on (tail, parent_map and
+ * child_map None until the caller puts the maps in their places). */
 static void manifest_parts(struct arena *a, const struct gmanifest *m,
                            const struct manifest_meta *mm, const struct node_key *keys,
                            value *head, value *tail)
@@ -294,7 +294,8 @@ static void manifest_parts(struct arena *a, const struct gmanifest *m,
 	vdict_sets(top.dict, "selectors", v_dict(a, 0));
 	vdict_sets(top.dict, "disabled",
 	           mm->disabled.type == VT_DICT ? mm->disabled : v_dict(a, 0));
-	/* (parent_map and child_map come first: manifest_tail) */
+	vdict_sets(rest.dict, "parent_map", v_none());
+	vdict_sets(rest.dict, "child_map", v_none());
 	vdict_sets(rest.dict, "group_map", v_dict(a, 0));
 	vdict_sets(rest.dict, "saved_queries", tabs[GTAB_SAVED_QUERIES]);
 	vdict_sets(rest.dict, "semantic_models", tabs[GTAB_SEMANTIC_MODELS]);
@@ -302,24 +303,6 @@ static void manifest_parts(struct arena *a, const struct gmanifest *m,
 	vdict_sets(rest.dict, "functions", v_dict(a, 0));
 	*head = top;
 	*tail = rest;
-}
-
-/* The entries of src added to dst, in order. */
-static void dict_update_entries(value dst, value src)
-{
-	for (uint32_t i = 0; i < src.dict->n; i++)
-		if (src.dict->k[i].type != VT_UNDEF)
-			vdict_set(dst.dict, src.dict->k[i], src.dict->v[i]);
-}
-
-/* The tail of manifest_parts with the maps in front. */
-static value manifest_tail(struct arena *a, value rest, const struct maps_job *j)
-{
-	value tail = v_dict(a, rest.dict->n + 2);
-	vdict_sets(tail.dict, "parent_map", j->parent_map);
-	vdict_sets(tail.dict, "child_map", j->child_map);
-	dict_update_entries(tail, rest);
-	return tail;
 }
 
 /* mkdir -p of the directory part of path. */
@@ -425,8 +408,8 @@ int artifacts_write_json_tmp(const char *path, value v, bool one_thread, struct 
 	return rc;
 }
 
-int artifacts_write_manifest_tmp(const char *path, const struct gmanifest *m,
-                                 const struct manifest_meta *mm, struct diag *d)
+int artifacts_write_manifest(const char *path, const struct gmanifest *m,
+                             const struct manifest_meta *mm, struct diag *d)
 {
 	struct arena a;
 	arena_init(&a);
@@ -454,10 +437,14 @@ int artifacts_write_manifest_tmp(const char *path, const struct gmanifest *m,
 	if (rc == 0) {
 		o.no_close = false;
 		o.no_open = true;
-		rc = json_write_fd(fd, manifest_tail(&a, rest, &j), &o);
+		vdict_sets(rest.dict, "parent_map", j.parent_map);
+		vdict_sets(rest.dict, "child_map", j.child_map);
+		rc = json_write_fd(fd, rest, &o);
 	}
 	if (fd >= 0)
 		rc = tmp_close(path, &tmp, fd, rc, &err, d);
+	if (artifacts_commit_json(path, rc == 0, d) < 0)
+		rc = -1;
 	buf_release(&tmp);
 	buf_release(&err);
 	free(keys);

@@ -232,9 +232,7 @@ static int docs_generate(int argc, char **argv)
 	mm.env = custom_env(&c.a);
 	mm.disabled = c.r.disabled;
 	mm.docs = c.r.docs;
-	const char *mpath = arena_printf(&c.a, "%s/manifest.json", tdir);
-	int mrc = artifacts_write_manifest_tmp(mpath, m, &mm, d);
-	if (artifacts_commit_json(mpath, mrc == 0, d) < 0 || mrc < 0)
+	if (artifacts_write_manifest(arena_printf(&c.a, "%s/manifest.json", tdir), m, &mm, d) < 0)
 		goto done;
 	if (failed) {
 		cli_print_diag(d);

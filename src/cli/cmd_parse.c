@@ -71,9 +71,7 @@ int cli_write_manifest(struct project *p, struct parse_result *r, struct arena *
 	mm.disabled = r->disabled;
 	mm.docs = r->docs;
 	const char *path = project_target_file(p, &tmp, "manifest.json");
-	int rc = artifacts_write_manifest_tmp(path, r->m, &mm, d);
-	if (artifacts_commit_json(path, rc == 0, d) < 0)
-		rc = -1;
+	int rc = artifacts_write_manifest(path, r->m, &mm, d);
 	trace_phase("manifest: written");
 	arena_release(&tmp);
 	par_wait(&vars);

@@ -168,26 +168,6 @@ static value node_vars(void *ud, const struct gnode *g)
 	return graph_node_vars(vc->a, vc->r->m, g, var_lookup, vc);
 }
 
-/* d[key] (VT_UNDEF when absent) for dicts of one shape: where the key was in the last dict
- * with the same keys array and length is where it is (see vdict_share_keys). */
-struct key_hint {
-	const value *keys;
-	uint32_t n;
-	int64_t i;
-};
-
-static value hinted_item(value d, const char *key, struct key_hint *h)
-{
-	if (d.type != VT_DICT)
-		return v_undef();
-	if (!h->keys || h->keys != d.dict->k || h->n != d.dict->n) {
-		h->keys = d.dict->k;
-		h->n = d.dict->n;
-		h->i = vdict_index(d.dict, v_cstr(key));
-	}
-	return h->i < 0 ? v_undef() : d.dict->v[h->i];
-}
-
 value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 {
 	struct var_ctx vc = {p, r, a};
@@ -206,7 +186,7 @@ value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 		value raw, unrendered, vars;
 	} seen[4] = {0};
 	uint32_t nseen = 0;
-	struct key_hint raw_hint = {0}, unrendered_hint = {0};
+	struct vdict_at raw_at = {0}, unrendered_at = {0};
 	/* a node whose raw code and unrendered config name no var (gnode.vars_plain, as the parse
 	 * left most) reads a var only through its macros: the answer for the last few macro lists
 	 * is kept, and its dict is not read */
@@ -234,8 +214,11 @@ value cli_node_vars(struct project *p, struct parse_result *r, struct arena *a)
 			if (!loud)
 				continue; /* reads none: {} (not listed) */
 		}
-		value raw = hinted_item(g->raw, "raw_code", &raw_hint),
-		      unrendered = hinted_item(g->raw, "unrendered_config", &unrendered_hint);
+		value raw = v_undef(), unrendered = v_undef();
+		if (g->raw.type == VT_DICT) {
+			raw = vdict_get_at(g->raw.dict, STR("raw_code"), &raw_at);
+			unrendered = vdict_get_at(g->raw.dict, STR("unrendered_config"), &unrendered_at);
+		}
 		const struct seen *hit = NULL;
 		for (uint32_t j = 0; j < nseen && j < 4 && !hit; j++) {
 			const struct seen *e = &seen[j];

@@ -697,18 +697,18 @@ static bool scan_text(struct varscan *vs, struct str t)
 	return found;
 }
 
-static void scan_value(struct varscan *vs, value v, int depth)
+/* scan_text over every string in v; whether one had a var (a probe stops at the first). */
+static bool scan_value(struct varscan *vs, value v, int depth)
 {
 	if (depth > 32)
-		return;
+		return false;
 	if (v.type == VT_STR)
-		scan_text(vs, v_as_str(v));
-	else if (v.type == VT_LIST)
-		for (uint32_t i = 0; i < v.list->n; i++)
-			scan_value(vs, v.list->v[i], depth + 1);
-	else if (v.type == VT_DICT)
-		for (uint32_t i = 0; i < v.dict->n; i++)
-			scan_value(vs, v.dict->v[i], depth + 1);
+		return scan_text(vs, v_as_str(v));
+	uint32_t n = v.type == VT_LIST ? v.list->n : v.type == VT_DICT ? v.dict->n : 0;
+	bool found = false;
+	for (uint32_t i = 0; i < n && !(found && !vs->a); i++)
+		found |= scan_value(vs, v.type == VT_LIST ? v.list->v[i] : v.dict->v[i], depth + 1);
+	return found;
 }
 
 static void scan_macros(struct varscan *vs, const struct gmanifest *m, const char *const *ids,
@@ -766,27 +766,11 @@ static int closure_quiet(const struct gmanifest *m, struct gmacro *mc, bool *cyc
 	return Q_QUIET;
 }
 
-static bool value_reads_var(value v, int depth)
+bool graph_reads_var(value v)
 {
-	if (depth > 32)
-		return false;
-	if (v.type == VT_STR) {
-		struct varscan probe = {0};
-		return scan_text(&probe, v_as_str(v));
-	}
-	if (v.type == VT_LIST) {
-		for (uint32_t i = 0; i < v.list->n; i++)
-			if (value_reads_var(v.list->v[i], depth + 1))
-				return true;
-	} else if (v.type == VT_DICT) {
-		for (uint32_t i = 0; i < v.dict->n; i++)
-			if (value_reads_var(v.dict->v[i], depth + 1))
-				return true;
-	}
-	return false;
+	struct varscan probe = {0};
+	return scan_value(&probe, v, 0);
 }
-
-bool graph_reads_var(value v) { return value_reads_var(v, 0); }
 
 bool graph_macros_read_vars(const struct gmanifest *m, const char *const *ids, uint32_t n)
 {
@@ -808,13 +792,7 @@ value graph_node_vars(struct arena *a, const struct gmanifest *m, const struct g
 		scan_text(&vs, str_from(raw));
 	scan_value(&vs, dget(g->raw, "unrendered_config"), 0);
 	/* most nodes call only macros that read no var, directly or not */
-	bool quiet = true;
-	for (uint32_t i = 0; i < g->nmacros && quiet; i++) {
-		struct gmacro *mc = graph_find_macro(m, str_from(g->macros[i]));
-		bool cycle = false;
-		quiet = !mc || closure_quiet(m, mc, &cycle, 0) == Q_QUIET;
-	}
-	if (!quiet) {
+	if (graph_macros_read_vars(m, g->macros, g->nmacros)) {
 		struct map seen;
 		map_init(&seen);
 		scan_macros(&vs, m, g->macros, g->nmacros, &seen, 0);

@@ -125,7 +125,7 @@ struct pctx {
 	struct test_kind *test_kinds;   /* see test_kind() (4 of them) */
 	value default_configs[GT__COUNT]; /* see default_config() */
 	struct kept_strs *kept_strs;      /* see keep_str() */
-	struct cget_hint { const char *k; uint32_t i, len; } hints[256]; /* see cget() */
+	struct vdict_lit hints[256]; /* see cget() */
 	struct macro_hit { const char *pkg, *id; char name[24]; } macro_hits[8]; /* see macro_id() */
 	uint32_t nmacro_hits;
 	/* the node the last generic test was attached to and the strings made for it */
@@ -340,24 +340,13 @@ static value dget(value d, const char *k)
 }
 
 /* dget for the keys a node's parse reads again and again (a config's "meta", "tags", "alias"
- * ...): the key's literal is remembered with the index it was found at, and a dict holding that
- * very literal at that index (a config cloned from the default one, a kept part whose strings
- * are the literals: keep_str) answers without hashing. Per worker. */
+ * ...): where the key literal was found last, per worker (vdict_get_lit); a dict of the same
+ * shape (a config cloned from the default one, a kept part whose strings are the literals:
+ * keep_str) holds it there and answers without hashing. */
 static value cget(struct pctx *c, value d, const char *k)
 {
-	if (d.type != VT_DICT)
-		return v_undef();
-	const struct vdict *x = d.dict;
-	struct cget_hint *h = &c->hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 56];
-	if (h->k == k && h->i < x->n && x->k[h->i].s == k && x->k[h->i].len == h->len &&
-	    x->k[h->i].type == VT_STR)
-		return x->v[h->i];
-	size_t len = strlen(k);
-	int64_t i = vdict_index(x, v_str(k, len));
-	if (i < 0)
-		return v_undef();
-	*h = (struct cget_hint){k, (uint32_t)i, (uint32_t)len};
-	return x->v[i];
+	return d.type == VT_DICT ? vdict_get_lit(d.dict, k, &c->hints[VDICT_LIT_SLOT(k, 8)])
+	                         : v_undef();
 }
 
 static const char *dget_str(struct pctx *c, value d, const char *k)

@@ -6,21 +6,11 @@
 
 /* d[k] for a key literal k: where k was in the last dict it was looked up in, per thread (the
  * node dicts of a kind hold it at one place: see vdict_get_at), else by the index. */
-struct dget_hint {
-	const char *lit;
-	size_t len;
-	struct vdict_at at;
-};
-
 static value dget(value d, const char *k)
 {
-	if (d.type != VT_DICT)
-		return v_undef();
-	static _Thread_local struct dget_hint hints[32];
-	struct dget_hint *h = &hints[((uintptr_t)k * 0x9e3779b97f4a7c15ULL) >> 59];
-	if (h->lit != k)
-		*h = (struct dget_hint){k, strlen(k), {NULL, 0}};
-	return vdict_get_at(d.dict, str_make(k, h->len), &h->at);
+	static _Thread_local struct vdict_lit hints[32];
+	return d.type == VT_DICT ? vdict_get_lit(d.dict, k, &hints[VDICT_LIT_SLOT(k, 5)])
+	                         : v_undef();
 }
 
 static bool is_ephemeral(const struct gnode *g)

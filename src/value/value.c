@@ -335,13 +335,8 @@ int64_t vdict_index(const struct vdict *d, value key)
 	return (int64_t)ix - 1;
 }
 
-value vdict_get_at(const struct vdict *d, struct str key, struct vdict_at *at)
+value vdict_get_at_slow(const struct vdict *d, struct str key, struct vdict_at *at)
 {
-	if (at->key && at->i < d->n) {
-		const value *k = &d->k[at->i];
-		if (k->type == VT_STR && k->s == at->key && k->len == key.n)
-			return d->v[at->i];
-	}
 	int64_t i = vdict_index(d, v_strs(key));
 	if (i < 0)
 		return v_undef();

@@ -190,7 +190,31 @@ struct vdict_at {
 	const char *key; /* the string the entry's key was, NULL: none yet */
 	uint32_t i;
 };
-value vdict_get_at(const struct vdict *d, struct str key, struct vdict_at *at);
+value vdict_get_at_slow(const struct vdict *d, struct str key, struct vdict_at *at);
+static inline value vdict_get_at(const struct vdict *d, struct str key, struct vdict_at *at)
+{
+	if (at->key && at->i < d->n) {
+		const value *k = &d->k[at->i];
+		if (k->type == VT_STR && k->s == at->key && k->len == key.n)
+			return d->v[at->i];
+	}
+	return vdict_get_at_slow(d, key, at);
+}
+/* vdict_get_at for a key literal (a C string constant), through the slot h of a table the
+ * caller keeps by the literal's address; a slot that held another literal is taken over. */
+struct vdict_lit {
+	const char *lit;
+	uint32_t len;
+	struct vdict_at at;
+};
+static inline value vdict_get_lit(const struct vdict *d, const char *lit, struct vdict_lit *h)
+{
+	if (h->lit != lit)
+		*h = (struct vdict_lit){lit, (uint32_t)strlen(lit), {NULL, 0}};
+	return vdict_get_at(d, str_make(lit, h->len), &h->at);
+}
+/* The slot of lit in a table of 2^bits hints (for vdict_get_lit). */
+#define VDICT_LIT_SLOT(lit, bits) (((uintptr_t)(lit) * 0x9e3779b97f4a7c15ULL) >> (64 - (bits)))
 /* key tagged with its hash h (v_hash(key)), for code that fills a dict's entries itself */
 static inline value vdict_key(value key, uint64_t h)
 {

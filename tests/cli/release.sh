@@ -26,6 +26,27 @@ rc=0" ]
 mask "$t/p/target/manifest.json" > "$t/rel1.json"
 check "the manifest is JSON" "$PY" -c "import json,sys; json.load(open(sys.argv[1]))" "$t/p/target/manifest.json"
 
+# the end: the process leaves its memory to a child that ends once it is gone (cli_exit_now);
+# the child keeps none of the caller's descriptors (the pipe above reached its end) and does not
+# outlive it by more than a moment. A copy of the binary tells its processes from other tests'.
+cp "$REL" "$t/silt-rel"
+NO_COLOR=1 "$t/silt-rel" parse $P > /dev/null
+check "no process of the binary is left a moment after it ended" "$PY" -c '
+import os, sys, time
+exe = os.path.realpath(sys.argv[1])
+for _ in range(100):
+    left = []
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and os.readlink("/proc/%s/exe" % p) == exe:
+                left.append(p)
+        except OSError:
+            pass
+    if not left:
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit("left: %s" % left)' "$t/silt-rel"
+
 # the same manifest as the sanitizer build's
 rm -rf "$t/p/target"
 silt parse $P > /dev/null 2>&1

@@ -908,6 +908,23 @@ static bool write_entry(struct jw *w, const value *k, const value *v, int level,
 	return true;
 }
 
+/* While item i of a big container is written: the header of the dict or list two items on,
+ * and the values of the next one (its header asked for one item ago), so their lines are on
+ * their way before they are needed (a manifest's nodes are scattered over its arenas). */
+static inline void prefetch_ahead(value v, uint32_t i, uint32_t hi)
+{
+	const value *items = v.type == VT_DICT ? v.dict->v : v.list->v;
+	if (i + 2 < hi && (items[i + 2].type == VT_DICT || items[i + 2].type == VT_LIST))
+		__builtin_prefetch(items[i + 2].ptr);
+	if (i + 1 < hi && items[i + 1].type == VT_DICT) {
+		const value *vals = items[i + 1].dict->v;
+		__builtin_prefetch(vals);
+		__builtin_prefetch((const char *)vals + 64);
+		__builtin_prefetch((const char *)vals + 128);
+		__builtin_prefetch((const char *)vals + 192);
+	}
+}
+
 /* Items [lo, hi) of a list or entries of a dict (in its order); returns whether any was
  * written. */
 static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int level, bool first)
@@ -917,6 +934,8 @@ static bool write_items(struct jw *w, value v, uint32_t lo, uint32_t hi, int lev
 	 * remembering them in the memo would only cost its memory */
 	bool big = (v.type == VT_DICT ? v.dict->live : v.list->n) >= PAR_MIN;
 	for (uint32_t i = lo; i < hi && !w->failed; i++) {
+		if (big)
+			prefetch_ahead(v, i, hi);
 		if (v.type == VT_DICT) {
 			if (big)
 				w->nomemo = v.dict->v[i].ptr;
@@ -1229,6 +1248,11 @@ static void write_shaped(struct jw *w, const struct vdict *d, struct shape *sh, 
 {
 	bool first = true, keys = d->k == sh->keys; /* (keys without text: n is 0) */
 	sh->busy++;
+	/* what the values point to (strings, lists, dicts) is mostly not in the cache: asked for
+	 * all at once, its lines come in together rather than one after the other */
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->v[i].type == VT_STR || d->v[i].type == VT_LIST || d->v[i].type == VT_DICT)
+			__builtin_prefetch(d->v[i].ptr);
 	for (uint32_t i = 0; i < d->n && !w->failed; i++) {
 		struct shape_key *k = &sh->k[i];
 		if (!(keys ? k->n != 0 : same_bits(&d->k[i], &k->k)) || first != !i) {

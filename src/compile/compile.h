@@ -25,6 +25,9 @@ enum dbt_phase {
 	DBT_EXECUTE, /* execute is true; ref/source resolve to relations */
 };
 
+/* The current time as an aware UTC datetime (run_started_at). */
+value dbt_now_utc(struct arena *a);
+
 /* What the context needs to know about the project (filled by project/, tests fill it by hand). */
 struct dbt_project_info {
 	const char *root_package;  /* the root project's name */
@@ -39,7 +42,9 @@ struct dbt_project_info {
 	value graph;
 	value selected_resources;  /* list of the selected unique_ids; VT_UNDEF = [] */
 	const char *invocation_id;
-	value run_started_at;      /* an aware UTC datetime; VT_UNDEF = the time of the render */
+	/* an aware UTC datetime, dbt_now_utc() once per invocation (dbt's is the invocation's
+	 * start); VT_UNDEF = the time of the render */
+	value run_started_at;
 	/* var(name) for a node of `package`: 1 found (*out set), 0 missing, -1 error. */
 	int (*var)(void *ud, const char *package, struct str name, value *out);
 	/* env_var(name): 1 found, 0 missing. */

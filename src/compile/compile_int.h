@@ -10,8 +10,6 @@ value dbt_module_re(struct arena *a);
 value dbt_module_datetime(struct arena *a);
 /* modules.itertools (modules_itertools.c): the functions dbt exports. */
 value dbt_module_itertools(struct arena *a);
-/* The current time as an aware UTC datetime (run_started_at). */
-value dbt_now_utc(struct arena *a);
 
 /* The adapter of the running render (NULL when none renders relation names). */
 const struct adapter *dbt_render_adapter(struct jstate *st);

@@ -4019,7 +4019,7 @@ int parse_project(struct project *p, struct arena *a, struct parse_result *out, 
 	vdict_sets(c->info.flags.dict, "WHICH", v_cstr("parse"));
 	vdict_sets(c->info.flags.dict, "FULL_REFRESH", v_bool(false));
 	c->info.invocation_id = "00000000-0000-0000-0000-000000000000";
-	c->info.run_started_at = v_undef();
+	c->info.run_started_at = dbt_now_utc(a); /* (not once per node) */
 	c->info.var = ctx_var;
 	c->info.env_var = ctx_env_var;
 	c->info.ud = c;

@@ -291,6 +291,7 @@ void node_compiler_init_like(struct node_compiler *nc, struct project *p, struct
 	vdict_sets(info->flags.dict, "WHICH", v_cstr("compile"));
 	vdict_sets(info->flags.dict, "FULL_REFRESH", v_bool(false));
 	info->invocation_id = "00000000-0000-0000-0000-000000000000";
+	info->run_started_at = dbt_now_utc(&nc->a); /* (not once per node) */
 	info->var = cc_var;
 	info->env_var = cc_env;
 	info->resolve_ref = cc_ref;

@@ -42,5 +42,23 @@ check "a broken index is only a cache: compile still exits 0" [ $? -eq 0 ]
 check "and writes a good one" grep -q ' shop/models/marts/orders.sql$' "$ix"
 "$SILT" compile --project-dir "$t/shop" --profiles-dir "$t/shop" -s stg_orders > "$t/out" 2>&1
 check "a selection keeps the other files' lines" grep -q ' shop/models/marts/orders.sql$' "$ix"
+# run_started_at is the invocation's: every node of one compile (and of its parse) has the same,
+# to the microsecond
+cp -R "$ROOT/examples/shop" "$t/rsa"
+rm -rf "$t/rsa/target" "$t/rsa"/*.db*
+for i in 1 2 3 4 5 6; do
+	printf "select '{{ run_started_at }}' as t{%% set x = config(tags=[run_started_at.isoformat()]) %%}\n" \
+		> "$t/rsa/models/rsa_$i.sql"
+done
+"$SILT" compile --project-dir "$t/rsa" --profiles-dir "$t/rsa" -s 'rsa_*' > "$t/out" 2>&1
+rc=$?
+r="$t/rsa/target/compiled/shop/models"
+check "run_started_at is one time for every node of a compile" sh -c "[ $rc -eq 0 ] &&
+	[ \$(cat '$r'/rsa_*.sql | sort -u | wc -l) -eq 1 ] && grep -q '[0-9]:[0-9][0-9]\.[0-9]' '$r/rsa_1.sql'"
+check "... and of its parse (the tags config() set)" /usr/bin/python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+tags = {tuple(n["tags"]) for k, n in m["nodes"].items() if ".rsa_" in k}
+sys.exit(len(tags) != 1 or len(next(iter(tags))) != 1)' "$t/rsa/target/manifest.json"
 echo "1..$n"
 finish

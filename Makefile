@@ -5,9 +5,9 @@
 CC      ?= cc
 PKGS    := jansson yaml-0.1 libcrypto libssl sqlite3 libpcre2-8 libmicrohttpd libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-# libpq and libmicrohttpd are loaded when first used (src/base/dynlib.c): compiled against,
-# not linked, so a start does not load the twenty libraries they need
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq libmicrohttpd,$(PKGS)))
+# libpq, libmicrohttpd and OpenSSL are loaded when first used (src/base/dynlib.c, openssl.c):
+# compiled against, not linked, so a start does not load and relocate them
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq libmicrohttpd libcrypto libssl,$(PKGS)))
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral

@@ -286,9 +286,22 @@ void par_wait(struct par_task *t);
  * docs/internals/parse-speed.md). Otherwise it does nothing. */
 void trace_phase(const char *name);
 
-/* ---- hashing (OpenSSL libcrypto) ---- */
+/* ---- hashing (hash.c; not OpenSSL's, see there) ---- */
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len; /* bytes hashed */
+	unsigned char buf[64];
+	size_t fill; /* bytes of buf waiting for a whole block */
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *p, size_t n);
+void sha256_final(struct sha256 *s, unsigned char out[32]);
 void sha256_hex(const void *p, size_t n, char out[65]);
+/* Tests: hash with the CPU's SHA extensions (false when it has none) or without. */
+bool sha256_use(bool extensions);
 void md5_hex(const void *p, size_t n, char out[33]);
+/* The n bytes at d as 2n lowercase hex digits and a NUL at out. */
+void hex_of(const unsigned char *d, size_t n, char *out);
 
 #include "banned.h"
 /* ---- libraries loaded on first use (dynlib.c) ---- */

@@ -4,7 +4,6 @@
  * (core/dbt/graph/selector_methods.py StateSelectorMethod, core/dbt/contracts/graph/nodes.py
  * same_*), plus silt's state:modified.vars. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 
 #include "graph_int.h"
@@ -337,19 +336,13 @@ static void ser_value(struct ser *z, value v, int depth)
 	}
 }
 
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md;
-static void fetch_sha256(void) { md = EVP_MD_fetch(NULL, "SHA256", NULL); }
-
 static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
-                       EVP_MD_CTX *ctx, struct buf *scratch);
+                       struct buf *scratch);
 
 bool gstate_node_digest(const struct gstate_node *n, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	struct buf b = BUF_INIT;
-	bool ok = ctx && raw_digest(n->raw, n->table, n->type, out, ctx, &b);
-	EVP_MD_CTX_free(ctx);
+	bool ok = raw_digest(n->raw, n->table, n->type, out, &b);
 	buf_release(&b);
 	return ok;
 }
@@ -418,10 +411,10 @@ static void dkey_collect(value raw, value *slots)
 
 /* The digest of the manifest dict of a node of that table and type: every field
  * gstate_node_from_dict reads for a comparison, as the dict has it (so the current side needs
- * no gstate_node to be digested). ctx: reused from one call to the next (setting one up costs
- * more than hashing a node). */
+ * no gstate_node to be digested). scratch: the serialization's buffer, reused from one call
+ * to the next. */
 static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char out[32],
-                       EVP_MD_CTX *ctx, struct buf *scratch)
+                       struct buf *scratch)
 {
 	if (raw.type != VT_DICT)
 		return false;
@@ -451,12 +444,10 @@ static bool raw_digest(value raw, unsigned table, unsigned type, unsigned char o
 			ser_slot(&z, slots[i]);
 	bool ok = !z.bad;
 	if (ok) {
-		/* fetched once: EVP_sha256() looks the algorithm up at every call */
-		pthread_once(&sha256_once, fetch_sha256);
-		unsigned int len = 0;
-		ok = EVP_DigestInit_ex(ctx, md ? md : EVP_sha256(), NULL) == 1 &&
-		     EVP_DigestUpdate(ctx, buf_cstr(&z.b), z.b.n) == 1 &&
-		     EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+		struct sha256 h;
+		sha256_init(&h);
+		sha256_update(&h, z.b.p, z.b.n);
+		sha256_final(&h, out);
 	}
 	*scratch = z.b;
 	return ok;
@@ -868,15 +859,13 @@ struct state_cmp {
 	unsigned char (*dig)[32];
 	uint8_t *dig_state;
 	uint32_t loaded; /* state nodes loaded in full because their digest differed */
-	EVP_MD_CTX *md_ctx;
 	struct buf scratch; /* the digests' serialization */
 	bool digests_done;  /* every current node's digest computed (in parallel) */
 };
 
-/* Each worker's digest context and serialization buffer (precompute_digests). */
+/* Each worker's serialization buffer (precompute_digests). */
 struct digest_job {
 	struct state_cmp *c;
-	EVP_MD_CTX *ctx[8];
 	struct buf scratch[8];
 };
 
@@ -885,11 +874,9 @@ static void digest_one(void *ud, int worker, size_t i)
 	struct digest_job *j = ud;
 	struct state_cmp *c = j->c;
 	const struct gnode *g = c->m->nodes[i];
-	if (!j->ctx[worker] && !(j->ctx[worker] = EVP_MD_CTX_new()))
-		silt_abort("out of memory");
 	if (!c->dig_state[g->idx])
-		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx], j->ctx[worker],
-		                                  &j->scratch[worker]) ? 2 : 1;
+		c->dig_state[g->idx] =
+		    raw_digest(g->raw, g->table, g->type, c->dig[g->idx], &j->scratch[worker]) ? 2 : 1;
 }
 
 /* A state known by digests compares every current node by its digest: they are computed once,
@@ -902,11 +889,8 @@ static void precompute_digests(struct state_cmp *c)
 	if (nw > 8)
 		nw = 8;
 	par_for(c->m->n, nw, 256, digest_one, &j);
-	for (int k = 0; k < 8; k++) {
-		if (j.ctx[k])
-			EVP_MD_CTX_free(j.ctx[k]);
+	for (int k = 0; k < 8; k++)
 		buf_release(&j.scratch[k]);
-	}
 }
 
 struct state_cmp *graph_state_cmp_new(const struct gmanifest *m, const struct gselect_opts *o,
@@ -935,7 +919,6 @@ void graph_state_cmp_free(struct state_cmp *c)
 	free(c->by_idx);
 	free(c->dig);
 	free(c->dig_state);
-	EVP_MD_CTX_free(c->md_ctx);
 	buf_release(&c->scratch);
 	map_release(&c->modified_macros);
 	map_release(&c->macro_deps);
@@ -1546,11 +1529,9 @@ static const struct gstate_node *old_node(struct state_cmp *c, const struct gnod
 		return o;
 	if (!c->digests_done)
 		precompute_digests(c);
-	if (!c->md_ctx && !(c->md_ctx = EVP_MD_CTX_new()))
-		silt_abort("out of memory");
 	if (!c->dig_state[g->idx])
-		c->dig_state[g->idx] = raw_digest(g->raw, g->table, g->type, c->dig[g->idx],
-		                                  c->md_ctx, &c->scratch) ? 2 : 1;
+		c->dig_state[g->idx] =
+		    raw_digest(g->raw, g->table, g->type, c->dig[g->idx], &c->scratch) ? 2 : 1;
 	if (c->dig_state[g->idx] == 2 && !memcmp(c->dig[g->idx], o->digest, 32)) {
 		*same = true;
 		return o;

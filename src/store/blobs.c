@@ -2,7 +2,6 @@
  * the encodings of artifacts: raw, zlib, and "nodes" — a manifest kept as its text between
  * nodes plus references to node blobs, so a manifest's nodes are stored once whatever number of
  * runs keep it. docs/internals/store.md ("Node blobs and artifacts"). */
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "store_int.h"
@@ -109,18 +108,15 @@ const unsigned char *st_digest(struct st *st, int i, struct arena *a)
 void store_node_hash(const char *text, size_t len, size_t cut, size_t cutlen,
                      unsigned char out[32])
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned int n = 0;
 	if (cut > len)
 		cut = len;
 	if (cutlen > len - cut)
 		cutlen = len - cut;
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(c, text, cut) != 1 ||
-	    EVP_DigestUpdate(c, text + cut + cutlen, len - cut - cutlen) != 1 ||
-	    EVP_DigestFinal_ex(c, out, &n) != 1 || n != 32)
-		silt_abort("sha256 failed");
-	EVP_MD_CTX_free(c);
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, text, cut);
+	sha256_update(&h, text + cut + cutlen, len - cut - cutlen);
+	sha256_final(&h, out);
 }
 
 int store_blob_find(struct store *s, const unsigned char hash[32], int64_t *id, struct arena *a,

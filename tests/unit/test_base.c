@@ -112,11 +112,54 @@ static void test_diag(void)
 	diag_release(&d);
 }
 
+/* The sha256 of the 1,101 digests of the first 0..1100 bytes of a fixed sequence (each also
+ * hashed in uneven pieces, which must agree), as Python's hashlib gives it; and a million 'a'. */
+static void sha256_check(const char *how)
+{
+	unsigned char d[1100], all[1101 * 32];
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (unsigned char)(i * 131 + (i >> 7) * 17 + 5);
+	bool pieces_agree = true;
+	for (size_t n = 0; n <= sizeof(d); n++) {
+		struct sha256 s, t;
+		sha256_init(&s);
+		sha256_update(&s, d, n);
+		sha256_final(&s, all + 32 * n);
+		unsigned char again[32];
+		sha256_init(&t);
+		size_t at = 0, cut1 = n / 3, cut2 = 2 * n / 3;
+		sha256_update(&t, d, cut1);
+		for (at = cut1; at < cut2; at += 7)
+			sha256_update(&t, d + at, cut2 - at < 7 ? cut2 - at : 7);
+		sha256_update(&t, d + cut2, n - cut2);
+		sha256_final(&t, again);
+		pieces_agree &= !memcmp(again, all + 32 * n, 32);
+	}
+	char h[65];
+	sha256_hex(all, sizeof(all), h);
+	is_str(h, "592e23ce24ad56f162c38df6afc25be59eb9dec5dc4b607691efde6edb4b1ce2", how);
+	ok(pieces_agree, "... hashed in pieces, the same digests");
+	char *a = xmalloc(1000000);
+	memset(a, 'a', 1000000);
+	sha256_hex(a, 1000000, h);
+	free(a);
+	is_str(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	       "... a million 'a'");
+}
+
 static void test_hash(void)
 {
 	char h[65], m[33];
 	sha256_hex("abc", 3, h);
 	is_str(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 of abc");
+	sha256_use(false);
+	sha256_check("sha256, portable: 1,101 lengths as hashlib");
+	if (sha256_use(true))
+		sha256_check("sha256, SHA extensions: 1,101 lengths as hashlib");
+	else
+		ok(true, "sha256, SHA extensions: skipped (the CPU has none)");
+	sha256_hex("abc", 3, h);
+	is_str(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 of abc, again");
 	md5_hex("", 0, m);
 	is_str(m, "d41d8cd98f00b204e9800998ecf8427e", "md5 of the empty string");
 }

@@ -2533,7 +2533,7 @@ static int parse_schema_file(struct pctx *c, const struct project_file *f, struc
 	return 0;
 }
 
-static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *name);
+static struct gnode *find_refable(struct pctx *c, struct str pkg, struct str name);
 
 /* ---- unit tests and semantic models ----
  * Parsed into the manifest as dbt parses them (not run yet): a unit test names its model and
@@ -2611,9 +2611,9 @@ static int build_extra(struct pctx *c, const struct pextra *e)
 	const char *pkg, *mname;
 	struct gnode *target = NULL;
 	if (ref_target(c, model, &pkg, &mname))
-		target = find_refable(c, pkg ? pkg : e->own->name, mname);
+		target = find_refable(c, str_from(pkg ? pkg : e->own->name), str_from(mname));
 	if (!target && !pkg && ref_target(c, model, &pkg, &mname))
-		target = find_refable(c, NULL, mname);
+		target = find_refable(c, (struct str){NULL, 0}, str_from(mname));
 	if (!target) {
 		node_error(c, e->f->path, e->line, "%s '%.*s' names model '%.*s', which does not exist",
 		           kind, (int)name.len, name.s, (int)model.len, model.s);
@@ -3470,14 +3470,20 @@ static void locate_call(const char *src, size_t len, const char *fn, const char 
 	}
 }
 
-/* The refable node (model, seed) `name` in package pkg, or in any package when pkg is NULL
+/* The refable node (model, seed) `name` in package pkg, or in any package when pkg.p is NULL
  * (the first one parsed). */
-static struct gnode *find_refable(struct pctx *c, const char *pkg, const char *name)
+static struct gnode *find_refable(struct pctx *c, struct str pkg, struct str name)
 {
-	if (!pkg)
-		return map_get(&c->refnames, str_from(name));
-	char *key = CAT(&c->scratch, pkg, ":", name);
-	return map_get(&c->refable, str_from(key));
+	if (!pkg.p)
+		return map_get(&c->refnames, name);
+	/* the key "pkg:name", on the stack when it fits */
+	char stack[256];
+	size_t n = pkg.n + 1 + name.n;
+	char *key = n <= sizeof(stack) ? stack : arena_alloc(&c->scratch, n);
+	memcpy(key, pkg.p, pkg.n);
+	key[pkg.n] = ':';
+	memcpy(key + pkg.n + 1, name.p, name.n);
+	return map_get(&c->refable, str_make(key, n));
 }
 
 static void push_unique(value list, const char *id)
@@ -3494,6 +3500,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 	arena_reset(&c->scratch);
 	int errs = 0;
 	const char *root = c->p->name, *own = pn->g->package;
+	struct str root_s = str_from(root);
 	value refs = pn->refs_list, srcs = pn->srcs_list;
 	/* these lists are the node's own, made empty by whichever worker computed it: they grow
 	 * in this worker's arena (another worker may be allocating in that one) */
@@ -3508,11 +3515,11 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 		const char *name = r->name.p, *pkg = r->package.n ? r->package.p : NULL;
 		struct gnode *g = NULL;
 		if (pkg)
-			g = find_refable(c, pkg, name);
-		else if (!(g = find_refable(c, root, name)) && strcmp(own, root))
-			g = find_refable(c, own, name);
+			g = find_refable(c, r->package, r->name);
+		else if (!(g = find_refable(c, root_s, r->name)) && own != root && strcmp(own, root))
+			g = find_refable(c, str_from(own), r->name);
 		if (!g && !pkg)
-			g = find_refable(c, NULL, name);
+			g = find_refable(c, (struct str){NULL, 0}, r->name);
 		if (!g) {
 			char *call = pkg ? arena_printf(c->a, "ref('%s', '%s')", pkg, name)
 			                 : arena_printf(c->a, "ref('%s')", name);

@@ -21,7 +21,8 @@ static bool is_hex(char c)
 
 static bool eq(const char *s, size_t n, const char *lit)
 {
-	return strlen(lit) == n && memcmp(s, lit, n) == 0;
+	/* (the first byte before the length: most words tried differ there) */
+	return n && s[0] == lit[0] && strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
 /* [0-9_]* from i; returns the new position */

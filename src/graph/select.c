@@ -457,6 +457,8 @@ static bool fqn_match(struct ctx *c, const struct gnode *g, uint32_t off, uint32
 		const char *dot = memchr(p, '.', (size_t)(end - p));
 		struct str part = str_make(p, (size_t)((dot ? dot : end) - p));
 		if (has_wild(part)) {
+			if (end - p == 1 && *p == '*') /* the rest is "*": anything (the default `fqn:*`) */
+				return true;
 			struct buf *b = &c->tmp;
 			buf_reset(b);
 			for (uint32_t k = i; k < nflat; k++) {

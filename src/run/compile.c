@@ -319,24 +319,35 @@ static const char *const flat_tables[] = {"exposures",       "groups",        "m
                                           "nodes",           "sources",       "semantic_models",
                                           "saved_queries",   "unit_tests"};
 
-/* Where g goes in the flat graph (an index of flat_tables), or -1. */
-static int flat_table(const struct gnode *g)
+/* The index in flat_tables of a table's name, or -1. */
+static int flat_index(const char *t)
 {
-	if (!g->enabled || g->raw.type != VT_DICT)
-		return -1;
-	const char *t = g->type == GT_GROUP ? "groups" : graph_table_name(g->table);
 	for (size_t k = 0; k < ARRAY_LEN(flat_tables); k++)
 		if (!strcmp(t, flat_tables[k]))
 			return (int)k;
 	return -1;
 }
 
+/* Where g goes in the flat graph (an index of flat_tables), or -1; by_table: flat_index of each
+ * manifest table's name, groups: that of "groups". */
+static int flat_table(const struct gnode *g, const int *by_table, int groups)
+{
+	if (!g->enabled || g->raw.type != VT_DICT)
+		return -1;
+	if (g->type == GT_GROUP)
+		return groups;
+	return g->table < GTAB__COUNT ? by_table[g->table] : -1;
+}
+
 static value flat_graph(struct arena *a, const struct gmanifest *m)
 {
+	int by_table[GTAB__COUNT], groups = flat_index("groups");
+	for (int t = 0; t < GTAB__COUNT; t++)
+		by_table[t] = flat_index(graph_table_name((enum gtable)t));
 	/* each table is made with room for its nodes, counted first */
 	uint32_t count[ARRAY_LEN(flat_tables)] = {0};
 	for (uint32_t i = 0; i < m->n; i++) {
-		int k = flat_table(m->nodes[i]);
+		int k = flat_table(m->nodes[i], by_table, groups);
 		if (k >= 0)
 			count[k]++;
 	}
@@ -347,7 +358,7 @@ static value flat_graph(struct arena *a, const struct gmanifest *m)
 	}
 	for (uint32_t i = 0; i < m->n; i++) {
 		const struct gnode *g = m->nodes[i];
-		int k = flat_table(g);
+		int k = flat_table(g, by_table, groups);
 		if (k >= 0)
 			vdict_set(tab[k].dict, v_cstr(g->unique_id), g->raw);
 	}

@@ -54,17 +54,20 @@ bool cli_whole_process;
  * ends once its parent is gone: the child closes its copies of the descriptors but the read end
  * of `gone` (the parent waits for that, so no descriptor of silt's stays open in the child
  * after the parent ends) and reads until the parent's exit closes the write end, which the
- * kernel does after the parent let go of the memory. Raw system calls only: the child runs on
- * the parent's thread pointer. */
+ * kernel does after the parent let go of the memory. System calls only: the child runs on the
+ * parent's thread pointer. A caller whose PID 1 never reaps orphans keeps one zombie per run. */
 static _Alignas(16) char reaper_stack[16384];
 
 static int reaper_main(void *arg)
 {
 	unsigned fd = (unsigned)(uintptr_t)arg;
 	char byte;
-	if (fd > 0)
-		syscall(SYS_close_range, 0u, fd - 1, 0u);
-	syscall(SYS_close_range, fd + 1, ~0u, 0u);
+	/* without close_range (kernels before 5.9, seccomp filters that refuse it) the child
+	 * ends at once: its exit closes its descriptors and the parent frees the memory itself */
+	if ((fd > 0 && syscall(SYS_close_range, 0u, fd - 1, 0u) != 0) ||
+	    syscall(SYS_close_range, fd + 1, ~0u, 0u) != 0)
+		syscall(SYS_exit, 0);
+	syscall(SYS_chdir, "/"); /* (not to keep the caller's folder busy meanwhile) */
 	while (syscall(SYS_read, fd, &byte, 1) < 0)
 		;
 	syscall(SYS_exit, 0);
@@ -83,6 +86,8 @@ static void leave_memory_to_child(void)
 	}
 	/* the child starts with every signal blocked (it has no handlers of its own to run) and
 	 * no exit signal: once the parent is gone, its new parent reaps it */
+	/* syscall() bound now, not by the dynamic linker on the child's first call */
+	(void)syscall(SYS_getpid);
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

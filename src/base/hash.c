@@ -353,11 +353,8 @@ void md5_hex(const void *data, size_t n, char out[33])
 	md5_block(h, tail);
 	if (tn == 128)
 		md5_block(h, tail + 64);
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		unsigned char byte = (unsigned char)(h[i / 4] >> (8 * (i % 4)));
-		out[2 * i] = hex[byte >> 4];
-		out[2 * i + 1] = hex[byte & 15];
-	}
-	out[32] = 0;
+	unsigned char d[16]; /* (the words little-endian) */
+	for (int i = 0; i < 16; i++)
+		d[i] = (unsigned char)(h[i / 4] >> (8 * (i % 4)));
+	hex_of(d, 16, out);
 }

@@ -52,17 +52,20 @@ DYNLIB_FORWARD(libcrypto, int, EVP_DecryptFinal_ex, (EVP_CIPHER_CTX *c, unsigned
 DYNLIB_FORWARD(libcrypto, unsigned long, ERR_get_error, (void), ())
 DYNLIB_FORWARD(libcrypto, const char *, ERR_reason_error_string, (unsigned long e), (e))
 
-/* nothing to free when the library was never loaded */
-void EVP_CIPHER_CTX_free(EVP_CIPHER_CTX *c)
-{
-	static void (*_Atomic fp)(EVP_CIPHER_CTX *);
-	if (!c)
-		return;
-	void (*f)(EVP_CIPHER_CTX *) = fp;
-	if (!f)
-		fp = f = (void (*)(EVP_CIPHER_CTX *))dynlib_sym(&libcrypto, "EVP_CIPHER_CTX_free");
-	f(c);
-}
+/* A *_free function: NULL is nothing to free, and needs no library loaded. */
+#define FORWARD_FREE(l, type, name)                                                              \
+	void name(type *p)                                                                       \
+	{                                                                                        \
+		static void (*_Atomic fp)(type *);                                               \
+		if (!p)                                                                          \
+			return;                                                                  \
+		void (*f)(type *) = fp;                                                          \
+		if (!f)                                                                          \
+			fp = f = (void (*)(type *))dynlib_sym(&(l), #name);                      \
+		f(p);                                                                            \
+	}
+
+FORWARD_FREE(libcrypto, EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 
 /* Zeroing memory needs no library (the secrets sealed are wiped whether or not libcrypto was
  * loaded): explicit_bzero is not optimised away. */
@@ -82,24 +85,5 @@ DYNLIB_FORWARD(libssl, int, SSL_read, (SSL *s, void *buf, int num), (s, buf, num
 DYNLIB_FORWARD(libssl, int, SSL_write, (SSL *s, const void *buf, int num), (s, buf, num))
 DYNLIB_FORWARD(libssl, int, SSL_shutdown, (SSL *s), (s))
 
-void SSL_free(SSL *s)
-{
-	static void (*_Atomic fp)(SSL *);
-	if (!s)
-		return;
-	void (*f)(SSL *) = fp;
-	if (!f)
-		fp = f = (void (*)(SSL *))dynlib_sym(&libssl, "SSL_free");
-	f(s);
-}
-
-void SSL_CTX_free(SSL_CTX *c)
-{
-	static void (*_Atomic fp)(SSL_CTX *);
-	if (!c)
-		return;
-	void (*f)(SSL_CTX *) = fp;
-	if (!f)
-		fp = f = (void (*)(SSL_CTX *))dynlib_sym(&libssl, "SSL_CTX_free");
-	f(c);
-}
+FORWARD_FREE(libssl, SSL, SSL_free)
+FORWARD_FREE(libssl, SSL_CTX, SSL_CTX_free)

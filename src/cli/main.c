@@ -84,10 +84,10 @@ static void leave_memory_to_child(void)
 		close(gone[1]);
 		return;
 	}
-	/* the child starts with every signal blocked (it has no handlers of its own to run) and
-	 * no exit signal: once the parent is gone, its new parent reaps it */
 	/* syscall() bound now, not by the dynamic linker on the child's first call */
 	(void)syscall(SYS_getpid);
+	/* the child starts with every signal blocked (it has no handlers of its own to run) and
+	 * no exit signal: once the parent is gone, its new parent reaps it */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

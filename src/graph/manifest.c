@@ -314,21 +314,27 @@ int graph_link(struct gmanifest *m, struct diag *d)
 	m->by_id = xmalloc((n ? n : 1) * sizeof(uint32_t));
 	pthread_t sorter;
 	bool sorting = n >= SORT_THREAD_MIN && pthread_create(&sorter, NULL, sort_by_id, m) == 0;
-	/* link order: tables in dbt's order, each in insertion order */
+	/* link order: tables in dbt's order, each in insertion order (a counting sort by rank,
+	 * in one pass over the nodes with the parents' offsets below) */
 	uint32_t *link = xmalloc((n ? n : 1) * sizeof(uint32_t));
-	uint32_t k = 0;
-	for (int r = 0; r < GTAB__COUNT; r++)
-		for (uint32_t i = 0; i < n; i++)
-			if (link_rank[m->nodes[i]->table] == r)
-				link[k++] = i;
+	uint8_t *rank = xmalloc(n ? n : 1);
+	uint32_t start[GTAB__COUNT + 1] = {0};
 	/* resolve parents (on two threads for big graphs: the id index is only read), then count
 	 * children and report missing parents in node order */
 	uint32_t *off = xmalloc((n ? n : 1) * sizeof(uint32_t));
 	size_t total = 0;
 	for (uint32_t i = 0; i < n; i++) {
+		const struct gnode *g = m->nodes[i];
+		rank[i] = link_rank[g->table];
+		start[rank[i] + 1]++;
 		off[i] = (uint32_t)total;
-		total += m->nodes[i]->ndepends_on ? m->nodes[i]->ndepends_on : 1;
+		total += g->ndepends_on ? g->ndepends_on : 1;
 	}
+	for (int r = 0; r < GTAB__COUNT; r++)
+		start[r + 1] += start[r];
+	for (uint32_t i = 0; i < n; i++)
+		link[start[rank[i]]++] = i;
+	free(rank);
 	struct link_job job = {m, arena_alloc(m->a, (total ? total : 1) * sizeof(uint32_t)), off,
 	                       xcalloc(n ? n : 1, 1)};
 	par_for(n, n >= LINK_THREADS_MIN ? par_cores() : 1, 256, link_node, &job);
@@ -372,13 +378,8 @@ int graph_link(struct gmanifest *m, struct diag *d)
 		}
 	}
 	int rc = 0;
-	struct buf cyc = BUF_INIT;
-	if (find_cycle(m, order, &cyc)) {
-		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "Found a cycle: %s", buf_cstr(&cyc));
-		rc = -1;
-	}
-	buf_release(&cyc);
-	/* topological order (Kahn), ties broken by insertion order */
+	/* topological order (Kahn), ties broken by insertion order; it leaves out exactly the
+	 * nodes on or below a cycle, so the DFS that names one runs only then */
 	free(m->topo);
 	m->topo = xmalloc((n ? n : 1) * sizeof(uint32_t));
 	uint32_t *indeg = nchild; /* reuse */
@@ -396,6 +397,13 @@ int graph_link(struct gmanifest *m, struct diag *d)
 	}
 	/* nodes on a cycle: appended in insertion order so the array stays a permutation */
 	if (tail < n) {
+		struct buf cyc = BUF_INIT;
+		if (find_cycle(m, order, &cyc)) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "Found a cycle: %s",
+			         buf_cstr(&cyc));
+			rc = -1;
+		}
+		buf_release(&cyc);
 		memset(seen, 0, n);
 		for (uint32_t i = 0; i < tail; i++)
 			seen[m->topo[i]] = 1;

@@ -858,11 +858,7 @@ static int table_getitem(struct jstate *st, value self, value key, value *out)
 	return seq_lookup(TABLE(self)->rows, key, out);
 }
 
-static void write_stdout(const struct buf *b)
-{
-	fwrite(buf_cstr(b), 1, b->n, stdout);
-	fflush(stdout);
-}
+static void write_stdout(const struct buf *b) { dbt_output_write(1, b->p ? b->p : "", b->n); }
 
 /* An int argument that may be None (-1); *out keeps dflt when not given. */
 static int opt_int(struct jstate *st, const struct vargs *args, uint32_t i, const char *name,

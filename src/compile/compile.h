@@ -28,6 +28,18 @@ enum dbt_phase {
 /* The current time as an aware UTC datetime (run_started_at). */
 value dbt_now_utc(struct arena *a);
 
+/* What templates write while they render (log with info=True, print, exceptions.warn, an
+ * agate table's print_table/print_structure): to stdout or stderr at once, or, on a thread
+ * that set a capture, kept in it in order until dbt_output_flush writes it. Parse workers
+ * render files out of order and capture each file's output, which the main thread writes in
+ * file order, as one thread would have. */
+struct dbt_output {
+	struct buf text; /* records: the stream (1 or 2), the length (a size_t), the bytes */
+};
+void dbt_output_capture(struct dbt_output *o); /* the calling thread's capture; NULL: none */
+void dbt_output_write(int stream, const char *s, size_t n);
+void dbt_output_flush(struct dbt_output *o); /* writes what o kept and empties it */
+
 /* What the context needs to know about the project (filled by project/, tests fill it by hand). */
 struct dbt_project_info {
 	const char *root_package;  /* the root project's name */

@@ -260,6 +260,42 @@ static int fn_env_var(struct jstate *st, void *data, value self, const struct va
 
 /* ---- helpers: log, print, exceptions, json, yaml, md5 ---- */
 
+static _Thread_local struct dbt_output *output_capture;
+
+void dbt_output_capture(struct dbt_output *o) { output_capture = o; }
+
+static void output_direct(int stream, const char *s, size_t n)
+{
+	FILE *f = stream == 2 ? stderr : stdout;
+	fwrite(s, 1, n, f);
+	fflush(f);
+}
+
+void dbt_output_write(int stream, const char *s, size_t n)
+{
+	struct dbt_output *o = output_capture;
+	if (!o) {
+		output_direct(stream, s, n);
+		return;
+	}
+	buf_putc(&o->text, (char)stream);
+	buf_append(&o->text, (const char *)&n, sizeof(n));
+	buf_append(&o->text, s, n);
+}
+
+void dbt_output_flush(struct dbt_output *o)
+{
+	for (size_t at = 0; at + 1 + sizeof(size_t) <= o->text.n;) {
+		int stream = o->text.p[at];
+		size_t n;
+		memcpy(&n, o->text.p + at + 1, sizeof(n));
+		at += 1 + sizeof(n);
+		output_direct(stream, o->text.p + at, n);
+		at += n;
+	}
+	buf_release(&o->text);
+}
+
 static int fn_log(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
 	(void)data;
@@ -276,8 +312,7 @@ static int fn_log(struct jstate *st, void *data, value self, const struct vargs 
 		buf_printf(&b, "%02d:%02d:%02d  ", tm.tm_hour, tm.tm_min, tm.tm_sec);
 		jinja_to_str(msg, &b);
 		buf_putc(&b, '\n');
-		fputs(buf_cstr(&b), stdout);
-		fflush(stdout);
+		dbt_output_write(1, b.p, b.n);
 		buf_release(&b);
 	}
 	(void)st;
@@ -296,7 +331,8 @@ static int fn_print(struct jstate *st, void *data, value self, const struct varg
 			buf_putc(&b, ' ');
 		jinja_to_str(args->pos[i], &b);
 	}
-	fprintf(stdout, "%s\n", buf_cstr(&b));
+	buf_putc(&b, '\n');
+	dbt_output_write(1, b.p, b.n);
 	buf_release(&b);
 	*out = v_str("", 0);
 	return 0;
@@ -324,7 +360,10 @@ static int fn_warn(struct jstate *st, void *data, value self, const struct vargs
 	jinja_arg(args, 0, "msg", &msg);
 	struct buf b = BUF_INIT;
 	jinja_to_str(msg, &b);
-	fprintf(stderr, "[WARNING]: %s\n", buf_cstr(&b));
+	struct buf line = BUF_INIT;
+	buf_printf(&line, "[WARNING]: %s\n", buf_cstr(&b));
+	dbt_output_write(2, line.p, line.n);
+	buf_release(&line);
 	buf_release(&b);
 	*out = v_str("", 0);
 	return 0;

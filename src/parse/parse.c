@@ -3710,6 +3710,7 @@ struct phase {
 	size_t chunk;      /* items taken at a time */
 	atomic_bool *done; /* run_phase_in_order: item i is computed */
 	struct diag *diags; /* run_phase_in_order: item i's messages */
+	struct dbt_output *outs; /* run_phase_in_order on threads: what item i's templates wrote */
 };
 
 /* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
@@ -3760,7 +3761,11 @@ static void compute_in_order(struct pctx *c, struct phase *ph, size_t i)
 	struct diag *keep = c->d;
 	diag_init(&ph->diags[i]);
 	c->d = &ph->diags[i];
+	if (ph->outs)
+		dbt_output_capture(&ph->outs[i]);
 	ph->fn(c, ph->items, i);
+	if (ph->outs)
+		dbt_output_capture(NULL);
 	c->d = keep;
 	atomic_store_explicit(&ph->done[i], true, memory_order_release);
 }
@@ -3862,6 +3867,10 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 		atomic_init(&ph.done[i], false);
 	/* (each diag initialised by the worker computing its item: compute_in_order) */
 	ph.diags = xmalloc((n + 1) * sizeof(*ph.diags));
+	/* what templates write (log, print, warn), written in item order when items are computed
+	 * side by side */
+	if (c->nthreads > 1)
+		ph.outs = xcalloc(n + 1, sizeof(*ph.outs));
 	int started = phase_start(c, &ph);
 	struct worker *w0 = &c->workers[0];
 	int rc = 0;
@@ -3875,6 +3884,8 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 			compute_in_order(&w0->c, &ph, j);
 		}
 		struct span sp = {0, 0, (uint32_t)ph.diags[i].msgs.n, &ph.diags[i]};
+		if (ph.outs)
+			dbt_output_flush(&ph.outs[i]);
 		if (take(c, items, i, &sp) < 0)
 			rc = -1;
 		diag_release(&ph.diags[i]);
@@ -3884,29 +3895,22 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 	free(ph.spans);
 	free(ph.done);
 	free(ph.diags);
+	free(ph.outs); /* (each flushed, so emptied, before its item was taken) */
 	return rc;
 }
 
 /* How many workers: SILT_PARSE_THREADS when set (1 = all on the calling thread), else two on a
  * machine with two cores or more for a project big enough to repay a second environment
- * (a few milliseconds), unless a template may print. */
+ * (a few milliseconds). */
 static int parse_threads_wanted(struct pctx *c);
 
-/* As parse_threads_wanted, raised to the project's parse_envs_min (at most 8) unless templates
- * may print. */
+/* As parse_threads_wanted, raised to the project's parse_envs_min (at most 8). */
 static int parse_threads(struct pctx *c)
 {
 	int n = parse_threads_wanted(c);
 	int want = c->p->parse_envs_min > 8 ? 8 : c->p->parse_envs_min;
-	if (want > n && !getenv("SILT_PARSE_THREADS")) {
-		for (size_t k = 0; k < c->nproj; k++)
-			for (size_t i = 0; i < c->files[k].n; i++) {
-				const struct project_file *f = &c->files[k].v[i];
-				if (f->kind != PF_SEED && f->contents && f->may_print)
-					return n;
-			}
+	if (want > n && !getenv("SILT_PARSE_THREADS"))
 		n = want;
-	}
 	return n;
 }
 
@@ -3922,13 +3926,9 @@ static int parse_threads_wanted(struct pctx *c)
 	for (size_t k = 0; k < c->nproj; k++)
 		for (size_t i = 0; i < c->files[k].n; i++) {
 			const struct project_file *f = &c->files[k].v[i];
-			bool sql = f->kind == PF_MODEL || f->kind == PF_SINGULAR_TEST ||
-			           f->kind == PF_ANALYSIS || f->kind == PF_MACRO ||
-			           f->kind == PF_GENERIC_TEST;
-			/* schema files too: a generic test's config strings render on the workers */
-			if ((sql || f->kind == PF_SCHEMA) && f->may_print)
-				return 1;
-			nodes += sql;
+			nodes += f->kind == PF_MODEL || f->kind == PF_SINGULAR_TEST ||
+			         f->kind == PF_ANALYSIS || f->kind == PF_MACRO ||
+			         f->kind == PF_GENERIC_TEST;
 		}
 	return cores >= 2 && nodes >= 400 ? 2 : 1;
 }

@@ -538,32 +538,7 @@ struct file_read {
 	char *text;
 	size_t len;
 	char hex[65];
-	bool may_print;
 };
-
-bool project_text_may_print(const char *s, size_t n)
-{
-	static const char *const calls[] = {"print", "log", "warn"};
-	const char *end = s + n;
-	/* a call: one of the names as a word, spaces or tabs, '(' (found from the '(': they are
-	 * far rarer than the names' first letters) */
-	for (const char *q = s; (q = memchr(q, '(', (size_t)(end - q))); q++) {
-		const char *r = q;
-		while (r > s && (r[-1] == ' ' || r[-1] == '\t'))
-			r--;
-		for (size_t k = 0; k < ARRAY_LEN(calls); k++) {
-			size_t m = strlen(calls[k]);
-			if ((size_t)(r - s) >= m && !memcmp(r - m, calls[k], m) &&
-			    (r - m == s || !char_is_word(r[-(ptrdiff_t)m - 1])))
-				return true;
-		}
-	}
-	static const char osc[] = "on_schema_change";
-	for (const char *q = s; (q = memmem(q, (size_t)(end - q), osc, sizeof(osc) - 1)); q++)
-		if (q == s || !char_is_word(q[-1]))
-			return true;
-	return false;
-}
 
 /* A worker's open folder: files come folder by folder, so each is opened by its last name
  * from the folder (openat) instead of walking its whole path again. */
@@ -606,9 +581,6 @@ static void read_one(void *ud, int worker, size_t i)
 	r->text = read_in_dir(&j->dirs[worker], j->files[i].abs_path, &r->len);
 	if (r->text && !(j->files[i].kind == PF_SEED && r->len > MAX_SEED_BYTES))
 		project_checksum(r->text, r->len, j->p->normalized_checksums, r->hex);
-	/* (the whole text: the spaces stripping removes are no word characters) */
-	if (r->text && j->files[i].kind != PF_SEED)
-		r->may_print = project_text_may_print(r->text, r->len);
 }
 
 int project_discover(struct project *p, struct project_files *out, struct diag *d)
@@ -711,7 +683,6 @@ int project_discover(struct project *p, struct project_files *out, struct diag *
 				((char *)st.p)[st.n] = 0;
 				f.contents = st.p;
 				f.len = st.n;
-				f.may_print = r->may_print;
 				vec_push(&p->texts, r->text);
 				r->text = NULL;
 			}

@@ -247,7 +247,6 @@ struct project_file {
 	const char *checksum;      /* hex digest, or the path */
 	const char *contents;      /* stripped text (NULL for seeds) */
 	size_t len;
-	bool may_print; /* the text may write while it renders (project_text_may_print) */
 };
 struct project_files {
 	struct project_file *v;
@@ -257,11 +256,6 @@ struct project_files {
  * checksums every file. Kinds come in dbt's read order (macros, models, snapshots, analyses,
  * singular tests, generic tests, seeds, docs, schema files, fixtures, functions). */
 int project_discover(struct project *p, struct project_files *out, struct diag *d);
-/* Whether a template may write to stdout or stderr while it renders (print, log, warn, or
- * dbt's on_schema_change check that logs): parse then reads the files in order on one
- * thread, so that the output keeps dbt's order. Discovery notes it for every file it reads
- * (project_file.may_print), on the threads that read them. */
-bool project_text_may_print(const char *s, size_t n);
 
 /* .dbtignore: gitwildmatch patterns as Python's pathspec applies them (every pattern is tried,
  * the last one matching decides; `!` re-includes). */

@@ -19,12 +19,14 @@ mask() {
 	sed -E 's/"(generated_at|invocation_id|invocation_started_at|run_started_at)": "[^"]*"/"\1": "X"/g; s/"created_at": [0-9.e+]+/"created_at": 0/g' "$1"
 }
 
-# run CMD DIR THREADS OUT: the command's stdout, stderr and exit status, the masked manifest and
-# the compiled files' digests
+# run CMD DIR THREADS OUT: the command's stdout (log's times masked), stderr and exit status, the
+# masked manifest and the compiled files' digests
 run() {
 	rm -rf "$2/target"
 	(cd "$2" && SILT_PARSE_THREADS=$3 "$SILT" "$1" --project-dir . --profiles-dir . \
-		> "$4.out" 2> "$4.err"; echo "rc=$?" >> "$4.out")
+		> "$4.raw" 2> "$4.err"; echo "rc=$?" >> "$4.raw")
+	sed -E 's/^[0-9]{2}:[0-9]{2}:[0-9]{2}  /HH:MM:SS  /' "$4.raw" > "$4.out"
+	rm -f "$4.raw"
 	if [ -f "$2/target/manifest.json" ]; then mask "$2/target/manifest.json" > "$4.manifest"; fi
 	if [ -d "$2/target/compiled" ]; then
 		(cd "$2/target" && find compiled -type f | sort | xargs md5sum) > "$4.compiled"
@@ -46,7 +48,33 @@ cp -R "$t/src/gen300" "$t/src/gen300bad"
 printf 'version: 2\nmodels: [\n' > "$t/src/gen300bad/models/f0000/schema.yml"
 printf 'version: 2\nmodels:\n  - name: m250\n   bad: indent\n' > "$t/src/gen300bad/models/f0002/schema.yml"
 printf "select * from {{ ref('nowhere') }}\n" > "$t/src/gen300bad/models/f0001/zz_bad_ref.sql"
-for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/src/gen300bad/"; do
+# a copy whose templates write while they render, from models in several folders, a macro they
+# call and a test's config string: parsed side by side, the lines still come in file order (the
+# tests' config strings render after every model file, as dbt's schema parser comes after them)
+cp -R "$t/src/gen300" "$t/src/gen300print"
+printf '%s\n' "{% macro say(what) %}{{ log('say ' ~ what, info=True) }}{% endmacro %}" \
+	> "$t/src/gen300print/macros/say.sql"
+for m in f0000/m3 f0000/m40 f0001/m120 f0001/m199 f0002/m201 f0002/m290; do
+	name=$(basename "$m")
+	{
+		printf '%s\n' "{{ log('log $name', info=True) }}{{ print('print $name') }}"
+		printf '%s\n' "{{ exceptions.warn('warn $name') }}{{ say('$name') }}"
+		printf '%s\n' "{{ log('not shown $name') }}"
+	} >> "$t/src/gen300print/models/$m.sql"
+done
+printf 'select 1 as id\n' > "$t/src/gen300print/models/f0001/m150_where.sql"
+cat >> "$t/src/gen300print/models/f0001/schema.yml" <<'YML'
+  - name: m150_where
+    columns:
+      - name: id
+        data_tests:
+          - accepted_values:
+              values: [1]
+              config:
+                where: "{{ print('where m150_where') }}id > 0"
+YML
+for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/src/gen300bad/" \
+	"$t/src/gen300print/"; do
 	case=$(basename "$dir")
 	cmds=parse
 	[ "$case" = shop ] || [ "$case" = gen300 ] && cmds="parse compile"
@@ -62,6 +90,15 @@ for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/sr
 			ext=${f##*.}
 			d="$d$(diff "$f" "$t/out/two.$ext" 2>&1 | head -n 5)$(diff "$f" "$t/out/three.$ext" 2>&1 | head -n 5)"
 		done
+		if [ "$case" = gen300print ]; then
+			want="HH:MM:SS  log m3|print m3|HH:MM:SS  say m3|HH:MM:SS  log m40|print m40|HH:MM:SS  say m40|HH:MM:SS  log m120|print m120|HH:MM:SS  say m120|HH:MM:SS  log m199|print m199|HH:MM:SS  say m199|HH:MM:SS  log m201|print m201|HH:MM:SS  say m201|HH:MM:SS  log m290|print m290|HH:MM:SS  say m290|where m150_where|"
+			got=$(grep -E ' m[0-9]+(_where)?$' "$t/out/two.out" | tr '\n' '|')
+			[ "$got" = "$want" ] || d="$d
+stdout on two threads, in this order: $got"
+			got=$(grep -c '^\[WARNING\]: warn m' "$t/out/two.err")
+			[ "$got" = 6 ] || d="$d
+warnings on stderr: $got of 6"
+		fi
 		if [ "$case" = gen300 ] && [ "$cmd" = compile ]; then
 			m1=$(cat "$t/$case/target/compiled/bench/models/f0000/m1.sql" 2>&1)
 			case "$m1" in

@@ -36,7 +36,7 @@ void tap_is_int(long long got, long long want, const char *file, int line, const
 }
 
 /* Each group lives in its own file; a group not linked in is skipped (weak). */
-#define GROUPS(X) X(base) X(project) X(value) X(json) X(yaml) X(yaml_fast) X(sqlite) X(adapter) X(embed) X(run) X(console) X(agate) X(store) X(store_blobs) X(sched) X(queue)
+#define GROUPS(X) X(base) X(output) X(value) X(json) X(yaml) X(yaml_fast) X(sqlite) X(adapter) X(embed) X(run) X(console) X(agate) X(store) X(store_blobs) X(sched) X(queue)
 #define DECLARE(g) void test_##g(void) __attribute__((weak));
 GROUPS(DECLARE)
 

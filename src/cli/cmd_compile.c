@@ -107,11 +107,13 @@ struct compiled {
 	uint32_t w, from, to; /* its messages: worker w's diag [from, to) */
 	struct compiled_rec rec;  /* the file as it is now, for the index (with has_rec) */
 	bool has_rec;
+	struct dbt_output out; /* on several workers: what its templates wrote (log, print) */
 };
 
 struct compile_job {
 	struct gnode **nodes;
 	size_t n;
+	bool capture; /* several workers: each node's output is kept, written in node order */
 	struct compile_worker *w;
 	struct compiled *items;
 	const struct compiled_index *ix; /* what the last compile wrote */
@@ -131,7 +133,11 @@ static void compile_node(void *ud, int worker, size_t i)
 	struct dbt_runtime rt;
 	dbt_runtime_init(&rt, cw->conn, &cw->ra);
 	cw->nc.rt = cw->conn ? &rt : NULL;
+	if (job->capture)
+		dbt_output_capture(&it->out);
 	int crc = node_compile(&cw->nc, g, &sql, d);
+	if (job->capture)
+		dbt_output_capture(NULL);
 	cw->nc.rt = NULL;
 	arena_reset(&cw->ra); /* the render's memory, reused by the worker's next node */
 	if (crc < 0) {
@@ -302,6 +308,7 @@ int cmd_compile(int argc, char **argv)
 	struct index_save save = {&ix, NULL, job.nodes, job.n};
 	struct par_task saving = {0};
 	if (rc == 0) {
+		job.capture = nw > 1 && job.n > 1;
 		par_for(job.n, nw, 8, compile_node, &job);
 		trace_phase("compile: nodes compiled");
 		save.recs = xcalloc(job.n + 1, sizeof(*save.recs));
@@ -314,6 +321,7 @@ int cmd_compile(int argc, char **argv)
 	for (size_t i = 0; i < job.n; i++) {
 		struct compiled *it = &job.items[i];
 		struct diag *from = &job.w[it->w].d;
+		dbt_output_flush(&it->out);
 		for (uint32_t k = it->from; k < it->to; k++)
 			diag_move(d, &from->msgs.v[k]);
 		if (it->rc)

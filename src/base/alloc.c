@@ -86,6 +86,8 @@ static void pool_put(char *p, size_t len)
 	pthread_mutex_lock(&pool.mu);
 	while (len && pool.n < POOL_MAX) {
 		struct arena_chunk *c = (struct arena_chunk *)p;
+		ARENA_UNPOISON(c, sizeof(*c));
+		ARENA_POISON(c->data, ARENA_HUGE - sizeof(*c));
 		c->size = ARENA_HUGE - sizeof(*c);
 		c->mapped = true;
 		c->next = pool.head;
@@ -126,8 +128,10 @@ void *big_alloc(size_t n)
 	/* not filled in advance: the workers that fill the array fault its pages in */
 	size_t len = huge_round(n ? n : 1);
 	struct arena_chunk *c = len == ARENA_HUGE ? pool_take() : NULL;
-	if (c)
+	if (c) {
+		ARENA_UNPOISON(c, len);
 		return c;
+	}
 	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		silt_abort("out of memory");
@@ -191,6 +195,7 @@ void arena_reset(struct arena *a)
 	a->cur = c->data;
 	a->end = c->data + c->size;
 	a->total = 0;
+	ARENA_POISON(c->data, c->size);
 }
 
 static void arena_new_chunk(struct arena *a, size_t need)
@@ -228,6 +233,7 @@ static void arena_new_chunk(struct arena *a, size_t need)
 	a->head = c;
 	a->cur = c->data;
 	a->end = c->data + size;
+	ARENA_POISON(c->data, size);
 }
 
 void *arena_alloc_slow(struct arena *a, size_t n)
@@ -238,6 +244,7 @@ void *arena_alloc_slow(struct arena *a, size_t n)
 	void *p = a->cur;
 	a->cur += n;
 	a->total += n;
+	ARENA_UNPOISON(p, n);
 	return p;
 }
 
@@ -255,6 +262,7 @@ char *arena_text(struct arena *a, size_t n)
 	if (a->cur && (size_t)(a->end - a->cur) >= n) {
 		a->end -= n;
 		a->total += n;
+		ARENA_UNPOISON(a->end, n);
 		return a->end;
 	}
 	return arena_alloc(a, n);
@@ -302,6 +310,9 @@ void arena_restore(struct arena *a, struct arena_mark m)
 		a->head = c->next;
 		chunk_free(c);
 	}
+	/* what was free at the mark is free again (from either end of its chunk) */
+	if (m.head)
+		ARENA_POISON(m.cur, (size_t)(m.end - m.cur));
 	a->cur = m.cur;
 	a->end = m.end;
 }

@@ -61,6 +61,18 @@ void arena_reset(struct arena *a);   /* keeps the newest (biggest) chunk, drops 
 /* Makes what `from` holds a's (freed with a); `from` is left empty. */
 void arena_adopt(struct arena *a, struct arena *from);
 void *arena_alloc_slow(struct arena *a, size_t n);
+/* Under AddressSanitizer an arena's memory is poisoned until it is handed out, and again
+ * once the arena is reset, restored or released (chunks are reused: a pointer kept past that
+ * would otherwise read whatever came next). */
+#if defined(__SANITIZE_ADDRESS__)
+void __asan_poison_memory_region(void const volatile *addr, size_t size);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#define ARENA_POISON(p, n) __asan_poison_memory_region((p), (n))
+#define ARENA_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 /* 8-byte aligned (enough for every type silt allocates there: a project's half a million
  * dicts and lists would lose 8 bytes each to 16-byte rounding), uninitialised */
 #define ARENA_ALIGN 8
@@ -71,6 +83,7 @@ static inline void *arena_alloc(struct arena *a, size_t n)
 		void *p = a->cur;
 		a->cur += n;
 		a->total += n;
+		ARENA_UNPOISON(p, n);
 		return p;
 	}
 	return arena_alloc_slow(a, n);

@@ -45,6 +45,45 @@ static void test_arena(void)
 	arena_release(&a);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+int __asan_address_is_poisoned(void const volatile *addr);
+/* Under AddressSanitizer an arena's memory is addressable only while it is handed out: a
+ * pointer kept past a reset, a restore or a release (whose chunks are reused) is caught. */
+static void test_arena_poison(void)
+{
+	struct arena a;
+	arena_init(&a);
+	char *p = arena_alloc(&a, 16), *t = arena_text(&a, 5);
+	ok(!__asan_address_is_poisoned(p) && !__asan_address_is_poisoned(p + 15) &&
+	       !__asan_address_is_poisoned(t + 4),
+	   "arena memory handed out is addressable");
+	ok(__asan_address_is_poisoned(p + 16), "the chunk's free space is not");
+	struct arena_mark m = arena_mark(&a);
+	char *q = arena_alloc(&a, 64), *u = arena_text(&a, 8);
+	char *far = NULL;
+	for (int i = 0; i < 100; i++) /* into later chunks, 2 MiB ones among them */
+		far = arena_alloc(&a, 50000);
+	arena_restore(&a, m);
+	ok(__asan_address_is_poisoned(q) && __asan_address_is_poisoned(u),
+	   "what came after a mark is poisoned by arena_restore");
+	ok(!__asan_address_is_poisoned(p) && !__asan_address_is_poisoned(t),
+	   "what came before it is not");
+	(void)far;
+	for (int i = 0; i < 100; i++)
+		far = arena_alloc(&a, 50000);
+	arena_reset(&a);
+	ok(__asan_address_is_poisoned(p) && __asan_address_is_poisoned(far),
+	   "arena_reset poisons the chunk it keeps");
+	void *big = big_alloc(1000);
+	big_free(big, 1000);
+	ok(__asan_address_is_poisoned((char *)big + 4096), "a pooled mapping is poisoned");
+	big = big_alloc(1000);
+	ok(!__asan_address_is_poisoned((char *)big + 4096), "and addressable again when taken");
+	big_free(big, 1000);
+	arena_release(&a);
+}
+#endif
+
 static void test_buf(void)
 {
 	struct buf b = BUF_INIT;
@@ -223,6 +262,9 @@ static void test_read_regular(void)
 void test_base(void)
 {
 	test_arena();
+#if defined(__SANITIZE_ADDRESS__)
+	test_arena_poison();
+#endif
 	test_buf();
 	test_read_regular();
 	test_map();

@@ -97,8 +97,12 @@ static void pool_put(char *p, size_t len)
 		len -= ARENA_HUGE;
 	}
 	pthread_mutex_unlock(&pool.mu);
-	if (len)
+	if (len) {
+		/* (the shadow outlives the mapping: a later mapping at these addresses would start
+		 * poisoned) */
+		ARENA_UNPOISON(p, len);
 		munmap(p, len);
+	}
 }
 
 static struct arena_chunk *pool_take(void)

@@ -1732,6 +1732,7 @@ struct spare_pool {
 	struct buf **pool;
 	uint32_t cap;
 };
+#define SPARE_BUF_MAX (256u * 1024)
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 static bool spare_ok;
@@ -1795,6 +1796,10 @@ static void state_release(struct jstate *st)
 {
 	struct spare_pool *sp = st->pool ? spare_get(true) : NULL;
 	if (sp && !sp->pool) {
+		/* (a long-lived thread does not keep a big macro's output between renders) */
+		for (uint32_t i = 0; i < st->pool_cap; i++)
+			if (st->pool[i]->cap > SPARE_BUF_MAX)
+				buf_release(st->pool[i]);
 		sp->pool = st->pool;
 		sp->cap = st->pool_cap;
 	} else {

@@ -2390,6 +2390,7 @@ struct ydoc {
 	 * (render_yml), when the worker could do it without a message; else NULL and the main
 	 * thread does it in turn, so that messages keep their order */
 	value *patch_values[3];
+	struct dbt_output out; /* what the worker's renders wrote, but for what is done again */
 };
 
 /* Converts and renders the patch entries of y on the worker (see ydoc.patch_values). */
@@ -2404,10 +2405,14 @@ static void pre_patches(struct pctx *c, struct ydoc *y)
 		if (!list || !yaml_is_seq(list))
 			continue;
 		value *vals = arena_alloc(c->a, (list->len + 1) * sizeof(*vals));
+		size_t mark = y->out.text.n;
 		for (uint32_t i = 0; i < list->len; i++) {
 			vals[i] = yaml_to_value(c->a, list->items[i]);
-			if (render_yml(c, y->f->path, &vals[i]) < 0 || c->d->msgs.n != nmsgs)
-				return; /* (what was done is done again by the main thread) */
+			if (render_yml(c, y->f->path, &vals[i]) < 0 || c->d->msgs.n != nmsgs) {
+				/* what was done is done again by the main thread, and written then */
+				y->out.text.n = mark;
+				return;
+			}
 		}
 		y->patch_values[k] = vals;
 	}
@@ -2420,8 +2425,10 @@ static void work_yaml(struct pctx *c, void *items, size_t i)
 	diag_init(&y->d);
 	memset(y->patch_values, 0, sizeof(y->patch_values));
 	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, &y->d);
+	struct dbt_output *outer = dbt_output_capture(&y->out);
 	if (y->rc == 0 && !y->d.msgs.n)
 		pre_patches(c, y);
+	dbt_output_capture(outer);
 }
 
 static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc,
@@ -2436,6 +2443,7 @@ static int take_yaml(struct pctx *c, void *items, size_t i, const struct span *s
 	for (size_t k = 0; k < y->d.msgs.n; k++)
 		diag_move(c->d, &y->d.msgs.v[k]);
 	diag_release(&y->d);
+	dbt_output_flush(&y->out);
 	return y->rc < 0 || parse_schema_file(c, y->f, y->doc, y->patch_values) < 0 ? -1 : 0;
 }
 

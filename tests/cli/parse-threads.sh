@@ -73,6 +73,28 @@ cat >> "$t/src/gen300print/models/f0001/schema.yml" <<'YML'
               config:
                 where: "{{ print('where m150_where') }}id > 0"
 YML
+# a schema file whose second entry fails to render: the main thread renders that section again
+# after the worker gave up on it, so what the first entry printed must not come out twice
+cp -R "$ROOT/tests/parse/basic" "$t/redo"
+cat > "$t/redo/models/redo.yml" <<'YML'
+version: 2
+models:
+  - name: a_redo
+    config: {meta: {x: "{{ print('P1 printed once') }}"}}
+  - name: b_redo
+    config: {meta: {y: "{{ 1 +  }}"}}
+YML
+for th in 1 2; do
+	(cd "$t/redo" && SILT_PARSE_THREADS=$th "$SILT" parse --project-dir . --profiles-dir . \
+		> "$t/redo.out" 2> "$t/redo.err")
+	got=$(grep -c 'P1 printed once' "$t/redo.out")
+	if [ "$got" = 1 ]; then
+		ok "a schema section rendered again after an error prints once ($th thread(s))"
+	else
+		notok "a schema section rendered again after an error prints once ($th thread(s))" \
+			"printed $got times; stderr: $(head -n 3 "$t/redo.err")"
+	fi
+done
 for dir in "$ROOT"/tests/parse/*/ "$ROOT/examples/shop/" "$t/src/gen300/" "$t/src/gen300bad/" \
 	"$t/src/gen300print/"; do
 	case=$(basename "$dir")

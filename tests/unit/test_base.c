@@ -81,6 +81,20 @@ static void test_arena_poison(void)
 	ok(!__asan_address_is_poisoned((char *)big + 4096), "and addressable again when taken");
 	big_free(big, 1000);
 	arena_release(&a);
+	/* a mapping unmapped because the pool is full leaves no poison behind: a new mapping at
+	 * the same addresses starts clean */
+	void *fill = big_alloc(32u << 20);
+	big_free(fill, 32u << 20);
+	struct arena h;
+	arena_init(&h);
+	char *x = arena_alloc(&h, 3u << 20); /* a 4 MiB chunk of its own, its tail poisoned */
+	x[0] = 1;
+	arena_release(&h);
+	char *y = big_alloc(4u << 20);
+	ok(!__asan_address_is_poisoned(y + (3u << 20) + 4096) &&
+	       !__asan_address_is_poisoned(y + (4u << 20) - 1),
+	   "memory unmapped when the pool is full is unpoisoned first");
+	big_free(y, 4u << 20);
 }
 #endif
 

@@ -36,9 +36,9 @@ value dbt_now_utc(struct arena *a);
 struct dbt_output {
 	struct buf text; /* records: the stream (1 or 2), the length (a size_t), the bytes */
 };
-/* Sets the calling thread's capture (NULL: none) and returns the one it replaces. A capture's
- * text.n taken between writes is a mark it can be cut back to (the records after it dropped). */
-struct dbt_output *dbt_output_capture(struct dbt_output *o);
+/* Sets the calling thread's capture (NULL: none). A capture's text.n taken between writes is a
+ * mark it can be cut back to (the records after it dropped). */
+void dbt_output_capture(struct dbt_output *o);
 void dbt_output_write(int stream, const char *s, size_t n);
 void dbt_output_flush(struct dbt_output *o); /* writes what o kept and empties it */
 

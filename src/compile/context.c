@@ -262,12 +262,7 @@ static int fn_env_var(struct jstate *st, void *data, value self, const struct va
 
 static _Thread_local struct dbt_output *output_capture;
 
-struct dbt_output *dbt_output_capture(struct dbt_output *o)
-{
-	struct dbt_output *was = output_capture;
-	output_capture = o;
-	return was;
-}
+void dbt_output_capture(struct dbt_output *o) { output_capture = o; }
 
 static void output_direct(int stream, const char *s, size_t n)
 {

@@ -93,6 +93,9 @@ struct pctx {
 	 * released when the parse ends */
 	struct arena *hold;
 	struct diag *d;
+	/* what the item's templates write (run_phase_in_order), written when it is registered;
+	 * NULL elsewhere */
+	struct dbt_output *out;
 	struct jinja_env *env;
 	struct dbt_project_info info;
 	struct gmanifest *m;
@@ -2390,7 +2393,6 @@ struct ydoc {
 	 * (render_yml), when the worker could do it without a message; else NULL and the main
 	 * thread does it in turn, so that messages keep their order */
 	value *patch_values[3];
-	struct dbt_output out; /* what the worker's renders wrote, but for what is done again */
 };
 
 /* Converts and renders the patch entries of y on the worker (see ydoc.patch_values). */
@@ -2405,12 +2407,12 @@ static void pre_patches(struct pctx *c, struct ydoc *y)
 		if (!list || !yaml_is_seq(list))
 			continue;
 		value *vals = arena_alloc(c->a, (list->len + 1) * sizeof(*vals));
-		size_t mark = y->out.text.n;
+		size_t mark = c->out->text.n;
 		for (uint32_t i = 0; i < list->len; i++) {
 			vals[i] = yaml_to_value(c->a, list->items[i]);
 			if (render_yml(c, y->f->path, &vals[i]) < 0 || c->d->msgs.n != nmsgs) {
 				/* what was done is done again by the main thread, and written then */
-				y->out.text.n = mark;
+				c->out->text.n = mark;
 				return;
 			}
 		}
@@ -2425,10 +2427,8 @@ static void work_yaml(struct pctx *c, void *items, size_t i)
 	diag_init(&y->d);
 	memset(y->patch_values, 0, sizeof(y->patch_values));
 	y->rc = yaml_load(c->a, y->f->path, y->f->contents, y->f->len, &y->doc, &y->d);
-	struct dbt_output *outer = dbt_output_capture(&y->out);
 	if (y->rc == 0 && !y->d.msgs.n)
 		pre_patches(c, y);
-	dbt_output_capture(outer);
 }
 
 static int parse_schema_file(struct pctx *c, const struct project_file *f, struct yaml_doc *doc,
@@ -2443,7 +2443,6 @@ static int take_yaml(struct pctx *c, void *items, size_t i, const struct span *s
 	for (size_t k = 0; k < y->d.msgs.n; k++)
 		diag_move(c->d, &y->d.msgs.v[k]);
 	diag_release(&y->d);
-	dbt_output_flush(&y->out);
 	return y->rc < 0 || parse_schema_file(c, y->f, y->doc, y->patch_values) < 0 ? -1 : 0;
 }
 
@@ -3718,7 +3717,7 @@ struct phase {
 	size_t chunk;      /* items taken at a time */
 	atomic_bool *done; /* run_phase_in_order: item i is computed */
 	struct diag *diags; /* run_phase_in_order: item i's messages */
-	struct dbt_output *outs; /* run_phase_in_order on threads: what item i's templates wrote */
+	struct dbt_output *outs; /* run_phase_in_order: what item i's templates wrote */
 };
 
 /* Items are taken a few at a time: enough to keep the counter cold, few enough to even out. */
@@ -3769,11 +3768,11 @@ static void compute_in_order(struct pctx *c, struct phase *ph, size_t i)
 	struct diag *keep = c->d;
 	diag_init(&ph->diags[i]);
 	c->d = &ph->diags[i];
-	if (ph->outs)
-		dbt_output_capture(&ph->outs[i]);
+	c->out = &ph->outs[i];
+	dbt_output_capture(c->out);
 	ph->fn(c, ph->items, i);
-	if (ph->outs)
-		dbt_output_capture(NULL);
+	dbt_output_capture(NULL);
+	c->out = NULL;
 	c->d = keep;
 	atomic_store_explicit(&ph->done[i], true, memory_order_release);
 }
@@ -3875,10 +3874,9 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 		atomic_init(&ph.done[i], false);
 	/* (each diag initialised by the worker computing its item: compute_in_order) */
 	ph.diags = xmalloc((n + 1) * sizeof(*ph.diags));
-	/* what templates write (log, print, warn), written in item order when items are computed
-	 * side by side */
-	if (c->nthreads > 1)
-		ph.outs = xcalloc(n + 1, sizeof(*ph.outs));
+	/* what templates write (log, print, warn): kept per item, written in item order however
+	 * the items were computed */
+	ph.outs = xcalloc(n + 1, sizeof(*ph.outs));
 	int started = phase_start(c, &ph);
 	struct worker *w0 = &c->workers[0];
 	int rc = 0;
@@ -3892,8 +3890,7 @@ static int run_phase_in_order(struct pctx *c, size_t n,
 			compute_in_order(&w0->c, &ph, j);
 		}
 		struct span sp = {0, 0, (uint32_t)ph.diags[i].msgs.n, &ph.diags[i]};
-		if (ph.outs)
-			dbt_output_flush(&ph.outs[i]);
+		dbt_output_flush(&ph.outs[i]);
 		if (take(c, items, i, &sp) < 0)
 			rc = -1;
 		diag_release(&ph.diags[i]);

@@ -3571,10 +3571,7 @@ static int resolve_node(struct pctx *c, struct pnode *pn)
 		    v_cstr(astr(c, r->name)), pkg ? v_cstr(astr(c, r->package)) : v_none(),
 		    r->version.type == VT_UNDEF ? v_none() : value_copy(c->a, r->version)};
 		value rd = small_dict(c, c->a, SHAPE_REF, ref_keys, ref_vals, 3);
-		if (pn->g->type != GT_TEST || !pn->g->generic_test)
-			vlist_push(refs.list, rd);
-		else
-			vlist_push(refs.list, rd);
+		vlist_push(refs.list, rd);
 		push_unique(pn->depends_nodes, g->unique_id);
 		if (nfound < ARRAY_LEN(found))
 			found[nfound++] = g;

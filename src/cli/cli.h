@@ -81,8 +81,41 @@ int cmd_clone(int argc, char **argv);
 int cmd_repo(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 
-/* Parses the flags all dbt commands share into o; the other arguments go to rest (argv[0] is
- * skipped). Returns -1 after printing an error. */
+/* dbt's global flags (its `global_flags`: `dbt --quiet run` and `dbt run --quiet` alike), as the
+ * command line gave them: main takes those before the command, cli_parse_project_flags those
+ * among a command's own, and a job step's are its own (cmd_job.c). Flags that change nothing
+ * silt does (--no-partial-parse, --no-version-check, --log-path ...) are accepted and
+ * ignored; --log-format json, which silt cannot write, is refused. The parts templates and
+ * consoles read are copied into dbt_output_flags and console_flags. */
+struct cli_globals {
+	bool write_json; /* --write-json (the default) / --no-write-json: the JSON artifacts */
+	int fail_fast;   /* --fail-fast / -x: 1, --no-fail-fast: -1, not given: 0 */
+	bool quiet;      /* error lines only: quiet_flag or log_level_quiet (cli_globals_publish) */
+	bool quiet_flag; /* --quiet / -q (--no-quiet) */
+	bool log_level_quiet; /* --log-level warn|error|none: silt's console has no warn lines */
+	bool no_print;   /* --no-print: print() writes nothing */
+	bool warn_error; /* --warn-error, --warn-error-options naming all warnings (or tests') */
+	bool warn_error_all; /* the parse's warnings are errors too (not only tests') */
+	int use_colors;  /* --use-colors: 1, --no-use-colors: -1 */
+	int printer_width; /* --printer-width (0: 80) */
+};
+extern struct cli_globals cli_globals;
+/* Back to the defaults and the DBT_* environment variables (a job step starts from them). */
+void cli_globals_reset(void);
+/* Copies cli_globals into what consoles and templates read (after cli_globals is set whole). */
+void cli_globals_publish(void);
+/* How many words the global flag at argv[i] takes (1, or 2 with its value), or 0 when it is
+ * not one. */
+int cli_global_flag_words(const char *a);
+/* Takes the global flag argv[*i] (and its value, *i moved past it): 1, 0 when it is not one,
+ * -1 after printing why its value is wrong. */
+int cli_take_global_flag(int argc, char **argv, int *i);
+/* Under --warn-error (or options including all), the warnings in d become errors: -1 when
+ * there were any. Called once the project is loaded and parsed. */
+int cli_warnings_fail(struct diag *d);
+
+/* Parses the flags all dbt commands share into o (dbt's global flags into cli_globals); the
+ * other arguments go to rest (argv[0] is skipped). Returns -1 after printing an error. */
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest);
 /* For commands that take nothing else: -1 (after printing why) on any other argument. */
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o);

@@ -36,7 +36,8 @@ int cmd_clean(int argc, char **argv)
 			buf_printf(&path, "%s/%s", p.dir, t);
 		char real[PATH_MAX];
 		if (!realpath(path.p, real)) {
-			printf("Checking %s/*\n", t);
+			if (!cli_globals.quiet)
+				printf("Checking %s/*\n", t);
 			buf_release(&path);
 			continue;
 		}
@@ -48,7 +49,8 @@ int cmd_clean(int argc, char **argv)
 			buf_release(&path);
 			continue;
 		}
-		printf("Checking %s/*\n", t);
+		if (!cli_globals.quiet)
+			printf("Checking %s/*\n", t);
 		pid_t pid = fork();
 		if (pid == 0) {
 			execlp("rm", "rm", "-rf", real, (char *)NULL);
@@ -58,12 +60,12 @@ int cmd_clean(int argc, char **argv)
 		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 			fprintf(stderr, "silt clean: could not delete %s\n", real);
 			rc = 2;
-		} else {
+		} else if (!cli_globals.quiet) {
 			printf(" Cleaned %s/*\n", t);
 		}
 		buf_release(&path);
 	}
-	if (rc == 0)
+	if (rc == 0 && !cli_globals.quiet)
 		printf("Finished cleaning all paths.\n");
 done:
 	diag_release(&d);

@@ -313,7 +313,7 @@ static int clone_nodes(struct cli_parsed *c, struct gnode *const *sel, size_t n,
 			for (const char *x = res[i].message; *x;) {
 				const char *e = strchr(x, '\n');
 				size_t len = e ? (size_t)(e - x) : strlen(x);
-				console_line(&con, "  %.*s", (int)len, x);
+				console_error_line(&con, "  %.*s", (int)len, x);
 				x += len + (e != NULL);
 			}
 		}
@@ -353,15 +353,13 @@ int cmd_clone(int argc, char **argv)
 		return 2;
 	}
 	struct cli_selection csel = { 0 };
-	bool full_refresh = false, write_json = true;
+	bool full_refresh = false, write_json = cli_globals.write_json;
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
 		if (cli_take_selection_flag(rest, nrest, &i, &csel))
 			continue;
 		if (!strcmp(rest[i], "--full-refresh") || !strcmp(rest[i], "-f"))
 			full_refresh = true;
-		else if (!strcmp(rest[i], "--no-write-json") || !strcmp(rest[i], "--write-json"))
-			write_json = rest[i][2] == 'w';
 		else {
 			fprintf(stderr, "silt clone: %s '%s'\n",
 			        rest[i][0] == '-' ? "unknown option or missing value" : "unknown argument",

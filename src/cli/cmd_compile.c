@@ -338,14 +338,14 @@ int cmd_compile(int argc, char **argv)
 	free(job.w);
 	/* after the nodes: a model's render may change its node dict (model.clear()), and the
 	 * manifest is written as compiling left it */
-	if (srt == 0 && cli_write_manifest(pp, &c.r, &c.a, d) < 0)
+	if (srt == 0 && cli_globals.write_json && cli_write_manifest(pp, &c.r, &c.a, d) < 0)
 		rc = 2;
 	par_wait(&saving);
 	free(save.recs);
 	compiled_index_release(&ix);
 	free(job.items);
 	free(job.nodes);
-	if (srt == 0)
+	if (srt == 0 && !cli_globals.quiet)
 		printf("Compiled %d node%s into %s/compiled\n", written, written == 1 ? "" : "s",
 		       pp->target_path ? pp->target_path : "target");
 done:

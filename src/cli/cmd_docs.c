@@ -232,7 +232,9 @@ static int docs_generate(int argc, char **argv)
 	mm.env = custom_env(&c.a);
 	mm.disabled = c.r.disabled;
 	mm.docs = c.r.docs;
-	if (artifacts_write_manifest(arena_printf(&c.a, "%s/manifest.json", tdir), m, &mm, d) < 0)
+	/* (the catalog is what the command makes: it is written either way, as dbt's) */
+	if (cli_globals.write_json &&
+	    artifacts_write_manifest(arena_printf(&c.a, "%s/manifest.json", tdir), m, &mm, d) < 0)
 		goto done;
 	if (failed) {
 		cli_print_diag(d);

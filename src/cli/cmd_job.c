@@ -104,6 +104,19 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		memmove(words->v, words->v + 1, (words->n - 1) * sizeof(*words->v));
 		words->n--;
 	}
+	/* dbt's global flags before the command (`dbt --warn-error build`) go after it, where
+	 * the command takes them as its own */
+	size_t lead = 0;
+	for (int k; lead < words->n && (k = cli_global_flag_words(words->v[lead])) > 0;)
+		lead += (size_t)k;
+	if (lead && lead < words->n) {
+		const char *cmd = words->v[lead];
+		const char **flags = arena_alloc(a, lead * sizeof(*flags));
+		memcpy(flags, words->v, lead * sizeof(*flags));
+		memmove(words->v + 1, words->v + lead + 1, (words->n - lead - 1) * sizeof(*words->v));
+		words->v[0] = cmd;
+		memcpy(words->v + words->n - lead, flags, lead * sizeof(*flags));
+	}
 	static const struct {
 		const char *name;
 		cmd_fn fn;
@@ -602,7 +615,12 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			}
 			cli_whole_process = false; /* the step's command runs inside this one */
 			cli_job_current = &ctx;
+			/* a step's global flags are its own: it starts from the defaults */
+			struct cli_globals saved = cli_globals;
+			cli_globals_reset();
 			rc = fn((int)words.n - 1, (char **)words.v);
+			cli_globals = saved;
+			cli_globals_publish();
 			cli_job_current = NULL;
 			if (captured) {
 				fflush(stdout);

@@ -102,14 +102,15 @@ int cmd_parse(int argc, char **argv)
 	struct parse_result r = {0};
 	int rc = 0;
 	trace_phase("parse: command");
-	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0) {
+	if (project_load(&p, &o, &d) < 0 || parse_project(&p, &a, &r, &d) < 0 ||
+	    cli_warnings_fail(&d) < 0) {
 		rc = 2;
-	} else if (cli_write_manifest(&p, &r, &a, &d) < 0) {
+	} else if (cli_globals.write_json && cli_write_manifest(&p, &r, &a, &d) < 0) {
 		rc = 2;
 	}
 	if (d.msgs.n)
 		cli_print_diag(&d);
-	if (rc == 0) {
+	if (rc == 0 && !cli_globals.quiet) {
 		struct buf b = BUF_INIT;
 		buf_puts(&b, "Found ");
 		count(&b, r.nmodels, "model", "models");

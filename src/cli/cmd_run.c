@@ -98,11 +98,7 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		} else if (!strcmp(rest[i], "--env") || !strcmp(rest[i], "--store")) {
 			fprintf(stderr, "silt %s: %s needs a value\n", argv[0], rest[i]);
 			rc = 2;
-		} else if (!strcmp(rest[i], "--fail-fast") || !strcmp(rest[i], "-x"))
-			to.fail_fast = true;
-		else if (!strcmp(rest[i], "--no-fail-fast"))
-			to.fail_fast = false;
-		else if ((!strcmp(rest[i], "--full-refresh") || !strcmp(rest[i], "-f")) && kind != TASK_TEST)
+		} else if ((!strcmp(rest[i], "--full-refresh") || !strcmp(rest[i], "-f")) && kind != TASK_TEST)
 			to.full_refresh = true;
 		else if (!strcmp(rest[i], "--store-failures") && (kind == TASK_TEST || kind == TASK_BUILD))
 			to.store_failures = true;
@@ -111,16 +107,15 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 			const char **slot = !strcmp(rest[i], "--event-time-start") ? &to.event_time_start
 			                                                           : &to.event_time_end;
 			*slot = rest[++i];
-		} else if (!strcmp(rest[i], "--no-write-json"))
-			to.no_write_json = true;
-		else if (!strcmp(rest[i], "--write-json"))
-			to.no_write_json = false;
-		else {
+		} else {
 			fprintf(stderr, "silt %s: unknown argument '%s'\n", argv[0], rest[i]);
 			rc = 2;
 		}
 	}
 	free(rest);
+	to.fail_fast = cli_globals.fail_fast > 0;
+	to.no_write_json = !cli_globals.write_json;
+	to.warn_error = cli_globals.warn_error;
 	if (rc) {
 		cli_selection_release(&csel);
 		return rc;

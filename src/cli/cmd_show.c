@@ -384,7 +384,7 @@ struct show_run {
 	struct adapter *ad;
 	struct adapter_conn *conn;
 	int64_t limit; /* < 0: none */
-	bool json, quiet;
+	bool json;
 };
 
 static int sv_var(void *ud, const char *package, struct str name, value *out)
@@ -609,8 +609,6 @@ int cmd_show(int argc, char **argv)
 				                "of 'json', 'text'.\n", v);
 				rc = 2;
 			}
-		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			s.quiet = true;
 		} else if (!strcmp(a, "--inline") || !strcmp(a, "--limit") || !strcmp(a, "--output")) {
 			fprintf(stderr, "silt show: option %s needs a value\n", a);
 			rc = 2;
@@ -637,8 +635,7 @@ int cmd_show(int argc, char **argv)
 	s.c = &c;
 	struct project *p = &c.p;
 	struct gmanifest *m = c.r.m;
-	if (!s.quiet)
-		task_found_line(&con, &c.r);
+	task_found_line(&con, &c.r);
 	/* the nodes to preview: dbt runs the whole selection but shows only the nodes whose name
 	 * is part of the first --select value (`name in selection_arg[0]`) */
 	VEC(struct gnode *) todo = { 0 };
@@ -659,12 +656,10 @@ int cmd_show(int argc, char **argv)
 		}
 	}
 	int threads = o.threads ? o.threads : (p->profile.threads > 0 ? (int)p->profile.threads : 1);
-	if (!s.quiet) {
-		console_line(&con, "%s", "");
-		console_line(&con, "Concurrency: %d threads (target='%s')", threads,
-		             p->profile.target_name ? p->profile.target_name : "");
-		console_line(&con, "%s", "");
-	}
+	console_line(&con, "%s", "");
+	console_line(&con, "Concurrency: %d threads (target='%s')", threads,
+	             p->profile.target_name ? p->profile.target_name : "");
+	console_line(&con, "%s", "");
 	s.ad = adapter_new(p->profile.output, p->dir, &c.d);
 	if (!s.ad || !(s.conn = adapter_open(s.ad, &c.d))) {
 		vec_free(&todo);

@@ -56,10 +56,6 @@ static int freshness(int argc, char **argv)
 			continue;
 		if ((!strcmp(rest[i], "-o") || !strcmp(rest[i], "--output")) && i + 1 < nrest)
 			fo.output = rest[++i];
-		else if (!strcmp(rest[i], "--no-write-json"))
-			fo.no_write_json = true;
-		else if (!strcmp(rest[i], "--write-json"))
-			fo.no_write_json = false;
 		else {
 			fprintf(stderr, "silt source freshness: %s '%s'\n",
 			        rest[i][0] == '-' ? "unknown option or missing value" : "unknown argument",
@@ -68,6 +64,7 @@ static int freshness(int argc, char **argv)
 		}
 	}
 	free(rest);
+	fo.no_write_json = !cli_globals.write_json;
 	if (rc) {
 		cli_selection_release(&csel);
 		return rc;

@@ -1,5 +1,6 @@
 /* The flags every dbt command shares (--project-dir, --profiles-dir, --profile, --target/-t,
- * --vars, --target-path, --threads), parsed into project_opts. */
+ * --vars, --target-path, --threads), parsed into project_opts, and dbt's global flags among
+ * them (globals.c). */
 #include <pthread.h>
 #include <strings.h>
 
@@ -33,6 +34,11 @@ int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char 
 			*slot = argv[++i];
 			continue;
 		}
+		int g = cli_take_global_flag(argc, argv, &i);
+		if (g < 0)
+			return -1;
+		if (g)
+			continue;
 		if (!strcmp(a, "--threads")) {
 			if (i + 1 >= argc || atoi(argv[i + 1]) <= 0) {
 				fprintf(stderr, "silt: --threads needs a positive number\n");
@@ -471,6 +477,8 @@ int cli_load_parse_over(struct cli_parsed *c, const struct project_opts *o,
 	if (parse_project(&c->p, &c->a, &c->r, &c->d) < 0)
 		return -1;
 	c->parsed = true;
+	if (cli_warnings_fail(&c->d) < 0)
+		return -1;
 	/* selectors.yml beside dbt_project.yml: --selector names and the default selector */
 	char *path = arena_printf(&c->a, "%s/selectors.yml", c->p.dir);
 	size_t len;

@@ -157,13 +157,30 @@ int cmd_version(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fputs("usage: silt <command> [args]\n\ncommands:\n", out);
+	fputs("usage: silt [global flags] <command> [args]\n\ncommands:\n", out);
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
 {
+	cli_globals_reset();
+	/* dbt's global flags may come before the command: `silt --quiet build` */
+	int first = 1;
+	while (first < argc && argv[first][0] == '-' && cli_global_flag_words(argv[first])) {
+		if (cli_take_global_flag(argc, argv, &first) < 0)
+			return 2;
+		first++;
+	}
+	if (first > 1 && first == argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (first > 1) {
+		argv[first - 1] = argv[0];
+		argv += first - 1;
+		argc -= first - 1;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

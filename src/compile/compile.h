@@ -42,6 +42,15 @@ void dbt_output_capture(struct dbt_output *o);
 void dbt_output_write(int stream, const char *s, size_t n);
 void dbt_output_flush(struct dbt_output *o); /* writes what o kept and empties it */
 
+/* dbt's global flags that change what templates write, as the command line set them (all off
+ * by default): print() writes nothing under --no-print; under --quiet only errors reach the
+ * console, so log(info=True) and exceptions.warn write nothing; under --warn-error
+ * exceptions.warn raises its message as an error. */
+struct dbt_output_flags {
+	bool no_print, quiet, warn_error;
+};
+extern struct dbt_output_flags dbt_output_flags;
+
 /* What the context needs to know about the project (filled by project/, tests fill it by hand). */
 struct dbt_project_info {
 	const char *root_package;  /* the root project's name */

@@ -296,6 +296,8 @@ void dbt_output_flush(struct dbt_output *o)
 	buf_release(&o->text);
 }
 
+struct dbt_output_flags dbt_output_flags;
+
 static int fn_log(struct jstate *st, void *data, value self, const struct vargs *args, value *out)
 {
 	(void)data;
@@ -303,7 +305,7 @@ static int fn_log(struct jstate *st, void *data, value self, const struct vargs 
 	value info = v_bool(false), msg = v_str("", 0);
 	jinja_arg(args, 0, "msg", &msg);
 	jinja_arg(args, 1, "info", &info);
-	if (v_truthy(info)) {
+	if (v_truthy(info) && !dbt_output_flags.quiet) {
 		/* dbt's console shows a log event as "HH:MM:SS  message" (UTC), like silt's console */
 		struct buf b = BUF_INIT;
 		time_t now = time(NULL);
@@ -325,6 +327,9 @@ static int fn_print(struct jstate *st, void *data, value self, const struct varg
 	(void)data;
 	(void)self;
 	(void)st;
+	*out = v_str("", 0);
+	if (dbt_output_flags.no_print)
+		return 0;
 	struct buf b = BUF_INIT;
 	for (uint32_t i = 0; i < args->npos; i++) {
 		if (i)
@@ -334,7 +339,6 @@ static int fn_print(struct jstate *st, void *data, value self, const struct varg
 	buf_putc(&b, '\n');
 	dbt_output_write(1, b.p, b.n);
 	buf_release(&b);
-	*out = v_str("", 0);
 	return 0;
 }
 
@@ -355,15 +359,21 @@ static int fn_warn(struct jstate *st, void *data, value self, const struct vargs
 {
 	(void)data;
 	(void)self;
-	(void)st;
 	value msg = v_str("", 0);
 	jinja_arg(args, 0, "msg", &msg);
 	struct buf b = BUF_INIT;
 	jinja_to_str(msg, &b);
-	struct buf line = BUF_INIT;
-	buf_printf(&line, "[WARNING]: %s\n", buf_cstr(&b));
-	dbt_output_write(2, line.p, line.n);
-	buf_release(&line);
+	if (dbt_output_flags.warn_error) { /* (dbt's warn_or_error) */
+		jinja_error(st, "%s", buf_cstr(&b));
+		buf_release(&b);
+		return -1;
+	}
+	if (!dbt_output_flags.quiet) {
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "[WARNING]: %s\n", buf_cstr(&b));
+		dbt_output_write(2, line.p, line.n);
+		buf_release(&line);
+	}
 	buf_release(&b);
 	*out = v_str("", 0);
 	return 0;

@@ -4,15 +4,19 @@
 
 #include "console.h"
 
+struct console_flags console_flags;
+
 void console_init(struct console *c, FILE *out)
 {
 	c->out = out;
 	const char *nc = getenv("NO_COLOR");
-	c->colour = isatty(fileno(out)) && !(nc && *nc);
+	c->colour = console_flags.colour ? console_flags.colour > 0
+	                                 : isatty(fileno(out)) && !(nc && *nc);
 	c->no_time = false;
+	c->quiet = console_flags.quiet;
 }
 
-void console_line(struct console *c, const char *fmt, ...)
+static void vline(struct console *c, const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT;
 	if (!c->no_time) {
@@ -21,14 +25,29 @@ void console_line(struct console *c, const char *fmt, ...)
 		gmtime_r(&now, &tm);
 		buf_printf(&b, "%02d:%02d:%02d  ", tm.tm_hour, tm.tm_min, tm.tm_sec);
 	}
-	va_list ap;
-	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	buf_putc(&b, '\n');
 	fputs(buf_cstr(&b), c->out);
 	fflush(c->out);
 	buf_release(&b);
+}
+
+void console_line(struct console *c, const char *fmt, ...)
+{
+	if (c->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vline(c, fmt, ap);
+	va_end(ap);
+}
+
+void console_error_line(struct console *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(c, fmt, ap);
+	va_end(ap);
 }
 
 static const char *colour_code(enum console_colour c)
@@ -55,9 +74,10 @@ void console_progress_text(struct buf *out, int i, int n, const char *msg, const
 {
 	size_t start = out->n;
 	buf_printf(out, "%d of %d %s ", i, n, msg);
-	/* dbt pads the "N of M msg " part with dots to 80 columns */
-	size_t w = text_width(out->p + start, out->n - start);
-	for (; w < 80; w++)
+	/* dbt pads the "N of M msg " part with dots to 80 columns (its printer width) */
+	size_t w = text_width(out->p + start, out->n - start),
+	       width = console_flags.width > 0 ? (size_t)console_flags.width : 80;
+	for (; w < width; w++)
 		buf_putc(out, '.');
 	buf_puts(out, " [");
 	bool paint = use_colour && colour != CC_NONE;
@@ -71,13 +91,27 @@ void console_progress_text(struct buf *out, int i, int n, const char *msg, const
 	buf_putc(out, ']');
 }
 
+static void progress(struct console *c, bool error, int i, int n, const char *msg,
+                     const char *status, enum console_colour colour, double secs)
+{
+	if (c->quiet && !error)
+		return;
+	struct buf b = BUF_INIT;
+	console_progress_text(&b, i, n, msg, status, colour, c->colour, secs);
+	console_error_line(c, "%s", buf_cstr(&b));
+	buf_release(&b);
+}
+
 void console_progress(struct console *c, int i, int n, const char *msg, const char *status,
                       enum console_colour colour, double secs)
 {
-	struct buf b = BUF_INIT;
-	console_progress_text(&b, i, n, msg, status, colour, c->colour, secs);
-	console_line(c, "%s", buf_cstr(&b));
-	buf_release(&b);
+	progress(c, false, i, n, msg, status, colour, secs);
+}
+
+void console_progress_error(struct console *c, int i, int n, const char *msg, const char *status,
+                            enum console_colour colour, double secs)
+{
+	progress(c, true, i, n, msg, status, colour, secs);
 }
 
 void console_done_text(struct buf *out, int pass, int warn, int error, int skip, int noop)

@@ -421,9 +421,14 @@ static void on_done(void *ud, const struct run_item *it, int total)
 	const char *word = it->status == RUN_SKIPPED ? "SKIP" : words[c->status];
 	struct buf m = BUF_INIT;
 	describe(it->node, word, &m);
-	console_progress(&t->con, it->index, total, m.p, word,
-	                 it->status == RUN_SKIPPED ? CC_YELLOW : colours[c->status],
-	                 it->status == RUN_SKIPPED ? -1 : it->finished - it->started);
+	if (it->status == RUN_SKIPPED)
+		console_progress(&t->con, it->index, total, m.p, word, CC_YELLOW, -1);
+	else if (c->status < FS_ERROR)
+		console_progress(&t->con, it->index, total, m.p, word, colours[c->status],
+		                 it->finished - it->started);
+	else /* (an error's line stays under --quiet) */
+		console_progress_error(&t->con, it->index, total, m.p, word, colours[c->status],
+		                       it->finished - it->started);
 	buf_release(&m);
 }
 
@@ -639,7 +644,7 @@ int freshness_run(struct project *p, struct parse_result *r, struct gnode *const
 			for (const char *x = c->error; *x;) {
 				const char *e = strchr(x, '\n');
 				size_t len = e ? (size_t)(e - x) : strlen(x);
-				console_line(&t.con, "  %.*s", (int)len, x);
+				console_error_line(&t.con, "  %.*s", (int)len, x);
 				x += len + (e != NULL);
 			}
 		}

@@ -76,12 +76,15 @@ int run_project_hooks(const struct hook_run *h, const char *which, value hooks, 
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		buf_reset(&m);
 		buf_printf(&m, "%s hook: %s", rc == 0 ? "OK" : "ERROR", name.p);
-		console_progress(h->con, i + 1, n, m.p, rc == 0 ? "OK" : "ERROR", rc == 0 ? CC_GREEN : CC_RED,
-		                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (rc == 0)
+			console_progress(h->con, i + 1, n, m.p, "OK", CC_GREEN, secs);
+		else
+			console_progress_error(h->con, i + 1, n, m.p, "ERROR", CC_RED, secs);
 		if (rc < 0) {
 			failed++;
 			char *msg = run_error_text(&d);
-			console_line(h->con, "  on-run hook failed: %s", msg);
+			console_error_line(h->con, "  on-run hook failed: %s", msg);
 			free(msg);
 			diag_clear(&d);
 		}

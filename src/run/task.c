@@ -165,8 +165,11 @@ static void set_error(struct task *t, const struct gnode *g, struct outcome *oc,
 	oc->status_text = strdup("ERROR");
 }
 
-/* A test's verdict from its "main" result: failures, should_warn, should_error. */
-static enum run_status test_verdict(const struct gnode *g, struct dbt_runtime *rt, struct outcome *oc)
+/* A test's verdict from its "main" result: failures, should_warn, should_error. Under
+ * --warn-error a warning fails the test, "configured to fail if" its warn_if (as dbt's test
+ * runner). */
+static enum run_status test_verdict(const struct gnode *g, struct dbt_runtime *rt, struct outcome *oc,
+                                    bool warn_error)
 {
 	value res = v_undef(), data;
 	vdict_gets(rt->results.dict, STR("main"), &res);
@@ -191,8 +194,8 @@ static enum run_status test_verdict(const struct gnode *g, struct dbt_runtime *r
 		verb = "fail";
 		cond = v_item_str(g->config, "error_if");
 	} else if (should_warn) {
-		st = RUN_WARN;
-		verb = "warn";
+		st = warn_error ? RUN_FAIL : RUN_WARN;
+		verb = warn_error ? "fail" : "warn";
 		cond = v_item_str(g->config, "warn_if");
 	}
 	if (st == RUN_SUCCESS) {
@@ -337,7 +340,7 @@ static enum run_status run_sql_node(struct task *t, struct node_compiler *nc,
 		oc->rows_affected = rows;
 	}
 	if (g->type == GT_TEST) {
-		st = test_verdict(g, &rt, oc);
+		st = test_verdict(g, &rt, oc, t->o->warn_error);
 	} else {
 		st = RUN_SUCCESS;
 		oc->message = strdup(oc->response ? oc->response : "OK");
@@ -643,7 +646,11 @@ static void on_done(void *ud, const struct run_item *it, int total)
 		const char *word = it->status == RUN_SUCCESS ? "PASS" : it->status == RUN_ERROR ? "ERROR" : oc->status_text;
 		buf_printf(&m, "%s %s", word ? word : "ERROR", g->name);
 		enum console_colour col = it->status == RUN_SUCCESS ? CC_GREEN : it->status == RUN_WARN ? CC_YELLOW : CC_RED;
-		console_progress(&t->con, it->index, total, m.p, word ? word : "ERROR", col, secs);
+		if (it->status == RUN_SUCCESS || it->status == RUN_WARN)
+			console_progress(&t->con, it->index, total, m.p, word ? word : "ERROR", col, secs);
+		else /* (dbt logs a failed or errored test's line at the error level) */
+			console_progress_error(&t->con, it->index, total, m.p, word ? word : "ERROR", col,
+			                       secs);
 	} else if (it->status == RUN_SUCCESS) {
 		if (g->type == GT_SNAPSHOT) /* dbt: "OK snapshotted <schema>.<alias>" */
 			buf_printf(&m, "OK snapshotted %s.%s", v_item_str(g->raw, "schema") ? v_item_str(g->raw, "schema") : "",
@@ -661,7 +668,7 @@ static void on_done(void *ud, const struct run_item *it, int total)
 			buf_puts(&m, g->type == GT_SEED ? "ERROR loading " : "ERROR creating ");
 			describe(g, &m);
 		}
-		console_progress(&t->con, it->index, total, m.p, "ERROR", CC_RED, secs);
+		console_progress_error(&t->con, it->index, total, m.p, "ERROR", CC_RED, secs);
 	}
 	buf_release(&m);
 }
@@ -1021,13 +1028,19 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 				for (const char *x = text; *x;) {
 					const char *e = strchr(x, '\n');
 					size_t len = e ? (size_t)(e - x) : strlen(x);
-					console_line(&t.con, "  %.*s", (int)len, x);
+					console_error_line(&t.con, "  %.*s", (int)len, x);
 					x += len + (e != NULL);
 				}
 			} else {
-				console_line(&t.con, "%s in test %s (%s)", s == RUN_FAIL ? "Failure" : "Warning",
-				             g->name, g->original_file_path);
-				console_line(&t.con, "  %s", oc->message ? oc->message : "");
+				if (s == RUN_FAIL) { /* error lines, a warning's not (dbt's levels) */
+					console_error_line(&t.con, "Failure in test %s (%s)", g->name,
+					                   g->original_file_path);
+					console_error_line(&t.con, "  %s", oc->message ? oc->message : "");
+				} else {
+					console_line(&t.con, "Warning in test %s (%s)", g->name,
+					             g->original_file_path);
+					console_line(&t.con, "  %s", oc->message ? oc->message : "");
+				}
 				console_line(&t.con, "%s", "");
 				buf_reset(&line);
 				node_out_path(&t, g, "compiled", &line, true);

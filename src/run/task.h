@@ -22,6 +22,7 @@ struct task_opts {
 	bool full_refresh;   /* --full-refresh */
 	bool store_failures; /* --store-failures */
 	bool no_write_json;  /* --no-write-json */
+	bool warn_error;     /* --warn-error: a test's warning fails it */
 	const char *target_name; /* for the Concurrency line */
 	const struct gdefer *defer;      /* --defer: unselected parents from the state, or NULL */
 	const char *event_time_start, *event_time_end; /* microbatch models' window, or NULL */

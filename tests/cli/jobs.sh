@@ -32,6 +32,7 @@ print('' if r is None else r[0])" "$1" "$2" ;;
 }
 eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1'"; return 1; }; }
 has() { grep -q -- "$2" "$1" || { echo "# '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20; return 1; }; }
+lacks() { [ -f "$1" ] && ! grep -q -- "$2" "$1" || { echo "# '$2' in $1:"; sed 's/^/#   /' "$1" | head -20; return 1; }; }
 
 cd "$P" || exit 1
 # a model that shows what the environment gives the project
@@ -280,6 +281,7 @@ echo "select id * 2 as id from {{ ref('base') }}" > "$D/models/child.sql"
 	cd "$D" || exit 1
 	SILT_STORE=$(store_new dj) || exit 1
 	export SILT_STORE
+	echo "$SILT_STORE" >"$t/dj.store"
 	silt env create prod --type production --target prod >/dev/null &&
 		silt env create dev --type general --target dev >/dev/null &&
 		silt build --env prod --profiles-dir . >/dev/null 2>&1 &&
@@ -289,5 +291,22 @@ echo "select id * 2 as id from {{ ref('base') }}" > "$D/models/child.sql"
 check "a job with --defer-env runs its step deferred" eq $? 0
 check "the child reads production's parent" has "$D/target/run/dj/models/child.sql" '"main"."prod__base"'
 check "and holds its rows" eq "$(q "$D/w.db" "select id from dev__child")" 10
+
+# dbt's global flags may come before a step's command, and are that step's own: the next step
+# starts from the defaults (the same project and store)
+(
+	cd "$D" || exit 1
+	SILT_STORE=$(cat "$t/dj.store") || exit 1
+	export SILT_STORE
+	silt job create flagged --env dev --step "dbt --quiet --no-write-json run -s child" \
+		--step "silt run -s child" --defer-env prod >/dev/null &&
+		silt job run flagged --profiles-dir . >"$t/flagged.out" 2>&1 || exit 1
+	run=$(silt run list --job flagged | awk 'NR > 1 { print $1; exit }')
+	silt run logs "$run" --step 1 >"$t/flagged.1" 2>&1 &&
+		silt run logs "$run" --step 2 >"$t/flagged.2" 2>&1
+)
+check "a step with leading global flags runs" eq $? 0
+check "--quiet leaves that step's info lines out" lacks "$t/flagged.1" "Concurrency"
+check "the next step is not quiet" has "$t/flagged.2" "Concurrency"
 
 finish

@@ -122,11 +122,13 @@ int cli_only_project_flags(int argc, char **argv, struct project_opts *o);
 void cli_print_diag(const struct diag *d);
 
 /* The selection flags (-s/--select/-m, --exclude, --selector, --resource-type(s),
- * --exclude-resource-type(s)); each list flag takes the words up to the next flag, as dbt. */
+ * --exclude-resource-type(s), --indirect-selection); each list flag takes the words up to the
+ * next flag, as dbt. */
 typedef VEC(const char *) strvec_t;
 struct cli_selection {
 	strvec_t select, exclude, types, extypes;
 	const char *selector;
+	const char *indirect; /* --indirect-selection (or DBT_INDIRECT_SELECTION), NULL: eager */
 	/* --state DIR, --defer-state DIR, --defer, --favor-state (or DBT_STATE, DBT_DEFER_STATE,
 	 * DBT_DEFER, DBT_FAVOR_STATE); loaded by cli_selection_state */
 	const char *state_dir, *defer_state_dir;

@@ -100,6 +100,10 @@ int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection
 		s->selector = rest[++*i];
 		return 1;
 	}
+	if (!strcmp(a, "--indirect-selection") && *i + 1 < nrest) {
+		s->indirect = rest[++*i];
+		return 1;
+	}
 	if ((!strcmp(a, "--state") || !strcmp(a, "--defer-state")) && *i + 1 < nrest) {
 		*(a[2] == 's' ? &s->state_dir : &s->defer_state_dir) = rest[++*i];
 		return 1;
@@ -129,6 +133,17 @@ int cli_selection_opts(const struct cli_selection *s, uint32_t only_types, struc
 	o->exclude = s->exclude.v;
 	o->nexclude = s->exclude.n;
 	o->selector = s->selector;
+	const char *ind = s->indirect ? s->indirect : getenv("DBT_INDIRECT_SELECTION");
+	if (ind && *ind) {
+		int mode = graph_indirect_parse(str_from(ind));
+		if (mode < 0) {
+			diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
+			         "Invalid value for '--indirect-selection': '%s' is not one of 'eager', "
+			         "'cautious', 'buildable', 'empty'.", ind);
+			return -1;
+		}
+		o->indirect = (enum gindirect)mode;
+	}
 	if (only_types) {
 		o->resource_types = only_types;
 		return 0;

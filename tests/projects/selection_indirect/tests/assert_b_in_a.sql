@@ -1,0 +1,1 @@
+select * from {{ ref('b') }} where id not in (select id from {{ ref('a') }})

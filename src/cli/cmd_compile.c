@@ -235,10 +235,15 @@ int cmd_compile(int argc, char **argv)
 		return 2;
 	}
 	struct cli_selection sel = { 0 };
+	bool empty = false; /* --empty: refs and sources read no rows */
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
 		if (cli_take_selection_flag(rest, nrest, &i, &sel))
 			continue;
+		if (!strcmp(rest[i], "--empty")) {
+			empty = true;
+			continue;
+		}
 		fprintf(stderr, "silt compile: unknown argument '%s'\n", rest[i]);
 		rc = 2;
 	}
@@ -302,6 +307,7 @@ int cmd_compile(int argc, char **argv)
 	rc = srt == 0 ? 0 : 2;
 	for (int k = 0; k < nw && rc == 0; k++) {
 		job.w[k].nc.defer = cli_selection_defer(&sel, &chosen);
+		job.w[k].nc.empty = empty;
 		if (job.w[k].nc.own_ad && !(job.w[k].conn = adapter_open(job.w[k].nc.own_ad, d)))
 			rc = 2;
 	}

@@ -7,6 +7,7 @@
  * transaction (cli/ingest.c). `silt run list|show|logs|artifacts|rerun` are the run records
  * (cmd_job.c): `run` followed by one of those words is never dbt's run command. */
 #include <signal.h>
+#include <strings.h>
 
 #include "jobs.h"
 #include "json/json.h"
@@ -102,6 +103,8 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 			to.full_refresh = true;
 		else if (!strcmp(rest[i], "--store-failures") && (kind == TASK_TEST || kind == TASK_BUILD))
 			to.store_failures = true;
+		else if (!strcmp(rest[i], "--empty") && (kind == TASK_RUN || kind == TASK_BUILD))
+			to.empty = true;
 		else if ((!strcmp(rest[i], "--event-time-start") || !strcmp(rest[i], "--event-time-end")) &&
 		         i + 1 < nrest && (kind == TASK_RUN || kind == TASK_BUILD)) {
 			const char **slot = !strcmp(rest[i], "--event-time-start") ? &to.event_time_start
@@ -116,6 +119,9 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	to.fail_fast = cli_globals.fail_fast > 0;
 	to.no_write_json = !cli_globals.write_json;
 	to.warn_error = cli_globals.warn_error;
+	if (getenv("DBT_EMPTY") && (kind == TASK_RUN || kind == TASK_BUILD) &&
+	    (!strcmp(getenv("DBT_EMPTY"), "1") || !strcasecmp(getenv("DBT_EMPTY"), "true")))
+		to.empty = true;
 	if (rc) {
 		cli_selection_release(&csel);
 		return rc;

@@ -137,6 +137,23 @@ static value batch_filter(struct node_render *u, const struct gnode *g, value re
 	return out;
 }
 
+/* --empty: rel reads no rows (see node_compiler.empty) */
+static value empty_filter(struct node_render *u, value rel)
+{
+	value db, schema, ident;
+	if (!u->nc->empty || !dbt_relation_parts(rel, &db, &schema, &ident, NULL))
+		return rel;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "(select * from ");
+	v_to_str(rel, &b);
+	buf_puts(&b, " where false limit 0) _dbt_limit_subq_");
+	if (ident.type == VT_STR)
+		buf_append(&b, ident.s, ident.len);
+	value out = dbt_relation_named(u->a, db, schema, ident, v_strdup(u->a, b.p, b.n));
+	buf_release(&b);
+	return out;
+}
+
 static int cc_ref(void *ud, const char *from, struct str package, struct str name, value version,
                   value *out)
 {
@@ -169,10 +186,10 @@ static int cc_ref(void *ud, const char *from, struct str package, struct str nam
 	}
 	const struct gstate_node *st = graph_defer_node(u->nc->defer, g);
 	if (st && (u->nc->defer->favor_state || !target_has(u, g))) {
-		*out = state_relation(u->nc, st, u->a);
+		*out = empty_filter(u, state_relation(u->nc, st, u->a));
 		return 1;
 	}
-	*out = batch_filter(u, g, node_relation(u->nc, g, u->a));
+	*out = empty_filter(u, batch_filter(u, g, node_relation(u->nc, g, u->a)));
 	return 1;
 }
 
@@ -196,7 +213,7 @@ static int cc_source(void *ud, struct str source, struct str table, value *out)
 	arena_restore(&u->nc->a, mk);
 	if (!x || dget(x->raw, "relation_name").type != VT_STR)
 		return 0;
-	*out = batch_filter(u, x, node_relation(u->nc, x, u->a));
+	*out = empty_filter(u, batch_filter(u, x, node_relation(u->nc, x, u->a)));
 	return 1;
 }
 

@@ -20,6 +20,9 @@ struct node_compiler {
 	struct map ephemeral_sql;
 	struct map sources; /* "source\0table" -> first source gnode with a relation_name */
 	const struct gdefer *defer; /* --defer: ref() to an unselected parent may use the state's */
+	/* --empty: refs and sources read no rows, `(select * from <relation> where false limit 0)
+	 * _dbt_limit_subq_<identifier>` (dbt's BaseRelation.render_limited with limit 0) */
+	bool empty;
 	/* info.ud outside any node's render (project hooks, query comments): var, env_var, ref
 	 * and source work there as in the root project */
 	struct node_render *idle;

@@ -932,6 +932,7 @@ int task_run(struct project *p, struct parse_result *r, struct gnode *const *nod
 		struct node_compiler *nc = &t.ncs[k];
 		node_compiler_init_like(nc, p, &t.rs[k], k ? &t.ncs[0] : NULL);
 		nc->defer = o->defer;
+		nc->empty = o->empty;
 		nc->ad = t.ad;
 		nc->info.adapter = t.ad;
 		static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };

@@ -23,6 +23,7 @@ struct task_opts {
 	bool store_failures; /* --store-failures */
 	bool no_write_json;  /* --no-write-json */
 	bool warn_error;     /* --warn-error: a test's warning fails it */
+	bool empty;          /* --empty: refs and sources read no rows (node_compiler.empty) */
 	const char *target_name; /* for the Concurrency line */
 	const struct gdefer *defer;      /* --defer: unselected parents from the state, or NULL */
 	const char *event_time_start, *event_time_end; /* microbatch models' window, or NULL */

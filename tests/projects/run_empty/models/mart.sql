@@ -1,0 +1,2 @@
+{{ config(materialized='table') }}
+select id, amount * 2 as doubled from {{ ref('stg') }}

@@ -68,5 +68,9 @@ int artifacts_commit_json(const char *path, bool keep, struct diag *d);
 const char *artifacts_uuid4(struct arena *a);
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" for now, in a. */
 const char *artifacts_now_iso(struct arena *a);
+/* run_results.json (v6) around `results` (a list of result dicts): metadata (generated now),
+ * elapsed_time and args {"which": which}. */
+value artifacts_run_results(struct arena *a, const char *invocation_id, const char *started_at,
+                            value results, double elapsed, const char *which);
 
 #endif

@@ -44,6 +44,26 @@ const char *artifacts_now_iso(struct arena *a)
 	                    ts.tv_nsec / 1000);
 }
 
+value artifacts_run_results(struct arena *a, const char *invocation_id, const char *started_at,
+                            value results, double elapsed, const char *which)
+{
+	value top = v_dict(a, 4), meta = v_dict(a, 6);
+	vdict_sets(meta.dict, "dbt_schema_version",
+	           v_cstr("https://schemas.getdbt.com/dbt/run-results/v6.json"));
+	vdict_sets(meta.dict, "dbt_version", v_cstr(ARTIFACTS_DBT_VERSION));
+	vdict_sets(meta.dict, "generated_at", v_cstr(artifacts_now_iso(a)));
+	vdict_sets(meta.dict, "invocation_id", v_cstr(invocation_id));
+	vdict_sets(meta.dict, "invocation_started_at", v_cstr(started_at));
+	vdict_sets(meta.dict, "env", v_dict(a, 0));
+	vdict_sets(top.dict, "metadata", meta);
+	vdict_sets(top.dict, "results", results);
+	vdict_sets(top.dict, "elapsed_time", v_float(elapsed));
+	value args = v_dict(a, 2);
+	vdict_sets(args.dict, "which", v_cstr(which));
+	vdict_sets(top.dict, "args", args);
+	return top;
+}
+
 /* A node's unique id with its length and hash (v_hash's), as the id map keeps them. */
 struct node_key {
 	struct str id;

@@ -63,6 +63,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_run_operation(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_build(int argc, char **argv);
@@ -117,6 +118,9 @@ int cli_warnings_fail(struct diag *d);
 /* Parses the flags all dbt commands share into o (dbt's global flags into cli_globals); the
  * other arguments go to rest (argv[0] is skipped). Returns -1 after printing an error. */
 int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char **rest, int *nrest);
+/* cli_parse_project_flags into a rest array of its own (the caller frees it), or NULL after
+ * printing the error. */
+char **cli_project_flags_rest(int argc, char **argv, struct project_opts *o, int *nrest);
 /* For commands that take nothing else: -1 (after printing why) on any other argument. */
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o);
 void cli_print_diag(const struct diag *d);

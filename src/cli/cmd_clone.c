@@ -188,14 +188,6 @@ static int write_results(struct project *p, const char *invocation_id, const cha
                          const struct clone_result *res, size_t n, double elapsed,
                          struct arena *a, struct diag *d)
 {
-	value top = v_dict(a, 4), meta = v_dict(a, 6);
-	vdict_sets(meta.dict, "dbt_schema_version", v_cstr("https://schemas.getdbt.com/dbt/run-results/v6.json"));
-	vdict_sets(meta.dict, "dbt_version", v_cstr(ARTIFACTS_DBT_VERSION));
-	vdict_sets(meta.dict, "generated_at", v_cstr(artifacts_now_iso(a)));
-	vdict_sets(meta.dict, "invocation_id", v_cstr(invocation_id));
-	vdict_sets(meta.dict, "invocation_started_at", v_cstr(started_at));
-	vdict_sets(meta.dict, "env", v_dict(a, 0));
-	vdict_sets(top.dict, "metadata", meta);
 	value results = v_list(a, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
 		const struct clone_result *x = &res[i];
@@ -223,11 +215,7 @@ static int write_results(struct project *p, const char *invocation_id, const cha
 		vdict_sets(r.dict, "batch_results", v_none());
 		vlist_push(results.list, r);
 	}
-	vdict_sets(top.dict, "results", results);
-	vdict_sets(top.dict, "elapsed_time", v_float(elapsed));
-	value args = v_dict(a, 2);
-	vdict_sets(args.dict, "which", v_cstr("clone"));
-	vdict_sets(top.dict, "args", args);
+	value top = artifacts_run_results(a, invocation_id, started_at, results, elapsed, "clone");
 	return artifacts_write_json(project_target_file(p, a, "run_results.json"), top, d);
 }
 
@@ -346,12 +334,10 @@ out:
 int cmd_clone(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection csel = { 0 };
 	bool full_refresh = false, write_json = cli_globals.write_json;
 	int rc = 0;

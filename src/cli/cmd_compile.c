@@ -228,12 +228,10 @@ static void *save_index(void *arg)
 int cmd_compile(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection sel = { 0 };
 	bool empty = false; /* --empty: refs and sources read no rows */
 	int rc = 0;

@@ -158,12 +158,10 @@ static int compile_selected(struct cli_parsed *c, const struct gselection *sel, 
 static int docs_generate(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection csel = { 0 };
 	bool compile = true, empty_catalog = false;
 	int rc = 0;

@@ -124,7 +124,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		     { "seed", cmd_seed },   { "docs", cmd_docs },   { "compile", cmd_compile },
 		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls },
 		     { "source", cmd_source }, { "clone", cmd_clone }, { "ci", cmd_ci },
-		     { "snapshot", cmd_snapshot } };
+		     { "snapshot", cmd_snapshot }, { "run-operation", cmd_run_operation } };
 	for (size_t i = 0; words->n && i < ARRAY_LEN(cmds); i++)
 		if (!strcmp(words->v[0], cmds[i].name)) {
 			if (cmds[i].fn == cmd_run && words->n > 1 && cli_is_run_record_command(words->v[1]))
@@ -133,7 +133,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 		}
 	diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 	         "step `%s`: expected a silt command (build, run, test, seed, docs generate, compile, "
-	         "parse, ls, snapshot, source freshness, clone, ci run, ci cleanup)",
+	         "parse, ls, snapshot, run-operation, source freshness, clone, ci run, ci cleanup)",
 	         line);
 	return NULL;
 }

@@ -62,12 +62,10 @@ static void print_node(const struct gnode *g, const char *output, const char *co
 int cmd_ls(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection sel = { 0 };
 	strvec_t keys = { 0 };
 	const char *output = "selector";

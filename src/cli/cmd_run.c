@@ -81,12 +81,10 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 {
 	struct project_opts o = { 0 };
 	const char *env_name = NULL, *store_path = NULL;
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection csel = { 0 };
 	struct task_opts to = { .kind = kind };
 	int rc = 0;

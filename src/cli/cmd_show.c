@@ -576,12 +576,10 @@ static bool parse_limit(const char *s, int64_t *out)
 int cmd_show(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection csel = { 0 };
 	struct show_run s = { 0 };
 	s.limit = 5;

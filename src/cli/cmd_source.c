@@ -42,12 +42,10 @@ int cli_load_parse_step(struct cli_parsed *c, struct project_opts *o, struct are
 static int freshness(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest;
-	if (cli_parse_project_flags(argc, argv, &o, rest, &nrest) < 0) {
-		free(rest);
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	}
 	struct cli_selection csel = { 0 };
 	struct freshness_opts fo = { 0 };
 	int rc = 0;

@@ -52,6 +52,16 @@ int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char 
 	return 0;
 }
 
+char **cli_project_flags_rest(int argc, char **argv, struct project_opts *o, int *nrest)
+{
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	if (cli_parse_project_flags(argc, argv, o, rest, nrest) < 0) {
+		free(rest);
+		return NULL;
+	}
+	return rest;
+}
+
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o)
 {
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));

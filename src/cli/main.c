@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
 	{ "run", cmd_run, "build the selected models in the warehouse" },
 	{ "snapshot", cmd_snapshot, "record the selected snapshots' changes (type 2 history)" },
+	{ "run-operation", cmd_run_operation, "call a macro with --args on the target (dbt's run-operation)" },
 	{ "test", cmd_test, "run the selected data tests" },
 	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
 	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
@@ -159,7 +160,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: silt [global flags] <command> [args]\n\ncommands:\n", out);
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -328,6 +328,8 @@ void node_compiler_init_like(struct node_compiler *nc, struct project *p, struct
 	info->graph = like ? like->info.graph : flat_graph(&nc->a, r->m);
 	nc->idle = xcalloc(1, sizeof(*nc->idle));
 	nc->idle->nc = nc;
+	/* (the relations ref() and source() make in hooks and operations live as long as nc) */
+	nc->idle->a = &nc->a;
 	info->ud = nc->idle;
 }
 

@@ -18,28 +18,62 @@ char *run_error_text(const struct diag *d)
 	return buf_detach(&b, NULL);
 }
 
+/* A render in the root project's context at execute time on *h->conn (hooks, run-operation);
+ * exec_end releases what it made. */
+struct exec_ctx {
+	struct arena a;
+	struct dbt_runtime rt;
+	struct dbt_render r;
+	struct jinja_render opts;
+};
+
+static void exec_begin(const struct hook_run *h, struct exec_ctx *x)
+{
+	arena_init(&x->a);
+	dbt_runtime_init(&x->rt, *h->conn, &x->a);
+	x->r = (struct dbt_render){ 0 };
+	x->r.proj = h->info;
+	x->r.env = h->r->env;
+	x->r.phase = DBT_EXECUTE;
+	x->r.package = h->p->name;
+	x->r.rt = &x->rt;
+	x->opts = (struct jinja_render){ 0 };
+	h->info->adapter = h->ad;
+	dbt_render_setup(&x->r, &x->a, &x->opts);
+}
+
+static void exec_end(struct exec_ctx *x) { arena_release(&x->a); }
+
+int run_operation(const struct hook_run *h, const char *ns, const char *name, value kwargs,
+                  struct diag *d)
+{
+	struct exec_ctx x;
+	exec_begin(h, &x);
+	uint32_t n = kwargs.type == VT_DICT ? kwargs.dict->n : 0, k = 0;
+	struct vkwarg *kw = arena_alloc(&x.a, (n + 1) * sizeof(*kw));
+	for (uint32_t i = 0; i < n; i++)
+		if (kwargs.dict->k[i].type == VT_STR)
+			kw[k++] = (struct vkwarg){ v_as_str(kwargs.dict->k[i]), kwargs.dict->v[i] };
+	struct vargs va = { NULL, 0, k, kw };
+	value res;
+	int rc = jinja_call_macro(h->r->env, ns, name, &va, &x.opts, &res, d);
+	if (rc == 0 && *h->conn && adapter_in_transaction(*h->conn))
+		rc = adapter_commit(*h->conn, d);
+	exec_end(&x);
+	return rc;
+}
+
 /* One hook's SQL rendered and executed; 0 or -1 with d. */
 static int run_hook(const struct hook_run *h, const char *name, value sql, value results,
                     struct diag *d)
 {
-	struct arena a;
-	arena_init(&a);
-	struct dbt_runtime rt;
-	dbt_runtime_init(&rt, *h->conn, &a);
-	struct dbt_render r = { 0 };
-	r.proj = h->info;
-	r.env = h->r->env;
-	r.phase = DBT_EXECUTE;
-	r.package = h->p->name;
-	r.rt = &rt;
-	struct jinja_render opts = { 0 };
-	h->info->adapter = h->ad;
-	dbt_render_setup(&r, &a, &opts);
-	vdict_sets(r.ctx.dict, "results", results);
-	char *src = arena_strndup(&a, sql.s, sql.len);
-	struct jinja_template *tm = jinja_parse_in(h->r->env, &a, name, src, sql.len, d);
+	struct exec_ctx x;
+	exec_begin(h, &x);
+	vdict_sets(x.r.ctx.dict, "results", results);
+	char *src = arena_strndup(&x.a, sql.s, sql.len);
+	struct jinja_template *tm = jinja_parse_in(h->r->env, &x.a, name, src, sql.len, d);
 	struct buf out = BUF_INIT;
-	int rc = tm ? jinja_render(h->r->env, tm, &opts, &out, d) : -1;
+	int rc = tm ? jinja_render(h->r->env, tm, &x.opts, &out, d) : -1;
 	const char *body = buf_cstr(&out);
 	while (*body == ' ' || *body == '\n' || *body == '\t')
 		body++;
@@ -48,7 +82,7 @@ static int run_hook(const struct hook_run *h, const char *name, value sql, value
 	if (rc == 0 && adapter_in_transaction(*h->conn))
 		rc = adapter_commit(*h->conn, d);
 	buf_release(&out);
-	arena_release(&a);
+	exec_end(&x);
 	return rc;
 }
 

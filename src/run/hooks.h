@@ -1,5 +1,6 @@
 /* run/hooks.c: what every task that runs against the warehouse shares — dbt's project hooks
- * (on-run-start / on-run-end) with their console lines, and the text of a failure. */
+ * (on-run-start / on-run-end) with their console lines, run-operation's macro call, and the
+ * text of a failure. */
 #ifndef SILT_RUN_HOOKS_H
 #define SILT_RUN_HOOKS_H
 #include "../adapter/adapter.h"
@@ -23,5 +24,10 @@ struct hook_run {
  * (`results` given to it) and executed on *h->conn, with dbt's START/OK/ERROR lines. Returns how
  * many failed. */
 int run_project_hooks(const struct hook_run *h, const char *which, value hooks, value results);
+/* dbt's run-operation: macro `name` of namespace ns (a package, or "dbt") called with kwargs (a
+ * dict, or undefined) in the root project's context at execute time on *h->conn, its return
+ * value dropped, then the open transaction committed. 0, or -1 with the error on d. */
+int run_operation(const struct hook_run *h, const char *ns, const char *name, value kwargs,
+                  struct diag *d);
 
 #endif

@@ -742,24 +742,12 @@ static value result_value(struct arena *a, const struct run_item *it, const stru
 static int write_run_results(struct task *t, struct arena *a, const struct run_item *items, size_t n,
                              double elapsed, const char *started_at, struct diag *d)
 {
-	value top = v_dict(a, 4);
-	value meta = v_dict(a, 6);
-	vdict_sets(meta.dict, "dbt_schema_version", v_cstr("https://schemas.getdbt.com/dbt/run-results/v6.json"));
-	vdict_sets(meta.dict, "dbt_version", v_cstr(ARTIFACTS_DBT_VERSION));
-	vdict_sets(meta.dict, "generated_at", v_cstr(artifacts_now_iso(a)));
-	vdict_sets(meta.dict, "invocation_id", v_cstr(t->ncs[0].info.invocation_id));
-	vdict_sets(meta.dict, "invocation_started_at", v_cstr(started_at));
-	vdict_sets(meta.dict, "env", v_dict(a, 0));
-	vdict_sets(top.dict, "metadata", meta);
 	value results = v_list(a, (uint32_t)n);
 	for (size_t i = 0; i < n; i++)
 		vlist_push(results.list, result_value(a, &items[i], &t->out[items[i].node->idx]));
-	vdict_sets(top.dict, "results", results);
-	vdict_sets(top.dict, "elapsed_time", v_float(elapsed));
 	static const char *const which[] = { "run", "test", "seed", "build", "snapshot" };
-	value args = v_dict(a, 2);
-	vdict_sets(args.dict, "which", v_cstr(which[t->o->kind]));
-	vdict_sets(top.dict, "args", args);
+	value top = artifacts_run_results(a, t->ncs[0].info.invocation_id, started_at, results, elapsed,
+	                                  which[t->o->kind]);
 	struct buf path = BUF_INIT;
 	buf_printf(&path, "%s/run_results.json", t->target_dir);
 	int rc = artifacts_write_json(path.p, top, d);

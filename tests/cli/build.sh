@@ -38,6 +38,9 @@ check "generic tests compile under their yml file" [ -f "$t/shop/target/compiled
 if [ -n "$schemas" ]; then
 	check "run_results.json validates against run-results v6" validate "$t/shop/target/run_results.json"
 	check "the manifest.json build writes validates against manifest v12" validate "$t/shop/target/manifest.json" manifest-v12.json
+	(cd "$t/shop" && "$SILT" run-operation cents_to_dollars --args '{column_name: amount}' >/dev/null 2>&1)
+	check "run-operation's run_results.json validates against run-results v6" validate "$t/shop/target/run_results.json"
+	(cd "$t/shop" && "$SILT" build >/dev/null 2>&1) # (the checks below read the build's results)
 else
 	echo "# skipped: run_results schema validation (no ../shared/schemas beside the checkout)"
 fi

@@ -1,7 +1,9 @@
 /* dbt deps: installs a project's packages into packages-install-path (dbt_packages/) as dbt
  * does — local packages as a symlink to their directory, git packages by running git — and
- * writes package-lock.yml. Hub, tarball and private packages need a registry silt cannot reach:
- * each gets a clear error naming the package. */
+ * writes package-lock.yml. A lock whose sha1_hash is the packages' own pins the git revisions
+ * it names (--upgrade resolves them again; --lock writes the lock without installing). Hub,
+ * tarball and private packages need a registry silt cannot reach: each gets a clear error
+ * naming the package. */
 #include <errno.h>
 #include <limits.h>
 #include <openssl/sha.h>
@@ -99,13 +101,18 @@ static int install_local(struct project *p, const struct package_spec *s, const 
 	return 0;
 }
 
-static int install_git(struct project *p, const struct package_spec *s, const char *dest_root,
-                       struct arena *a, const char **name, const char **sha, struct diag *d)
+/* Clones s at its revision (pinned: the lock's, instead of the spec's) and, when install, moves
+ * it into dest_root under its project's name; *sha is the commit it resolved to. */
+static int install_git(struct project *p, const struct package_spec *s, const char *pinned,
+                       bool install, const char *dest_root, struct arena *a, const char **name,
+                       const char **sha, struct diag *d)
 {
 	char *tmp = arena_printf(a, "%s/.silt-clone-%d", dest_root, (int)getpid());
 	remove_tree(tmp);
 	struct buf rev = BUF_INIT;
-	if (s->version.type == VT_STR)
+	if (pinned)
+		buf_puts(&rev, pinned);
+	else if (s->version.type == VT_STR)
 		buf_append(&rev, s->version.s, s->version.len);
 	else if (s->version.type == VT_INT)
 		buf_printf(&rev, "%lld", (long long)s->version.i);
@@ -148,9 +155,11 @@ static int install_git(struct project *p, const struct package_spec *s, const ch
 		*sha = arena_strndup(a, h.p, h.n);
 	}
 	const char *dir = s->subdirectory ? arena_printf(a, "%s/%s", tmp, s->subdirectory) : tmp;
-	*name = package_name(p, dir, a, d);
+	*name = install ? package_name(p, dir, a, d) : "";
 	int result = -1;
-	if (*name) {
+	if (!install) {
+		result = 0;
+	} else if (*name) {
 		char *dest = arena_printf(a, "%s/%s", dest_root, *name);
 		remove_tree(dest);
 		if (rename(dir, dest) == 0)
@@ -214,7 +223,40 @@ static void yaml_scalar(struct buf *b, const char *s)
 	buf_putc(b, '\'');
 }
 
-int project_deps(struct project *p, struct buf *log, struct diag *d)
+/* The git revisions package-lock.yml pins, by the packages' positions, when its sha1_hash is
+ * the packages' (else NULL: there is no lock, or the specs changed since it was written). */
+static const char **locked_revisions(struct project *p, struct buf *log)
+{
+	char *path = arena_printf(&p->a, "%s/package-lock.yml", p->dir);
+	size_t len;
+	char *text = file_read_all(path, &len);
+	if (!text)
+		return NULL;
+	struct diag ignored;
+	diag_init(&ignored);
+	value lock = v_undef();
+	int rc = yaml_load_value(&p->a, path, arena_strndup(&p->a, text, len), len, &lock, &ignored);
+	free(text);
+	diag_release(&ignored);
+	char hash[41];
+	lock_hash(&p->packages, hash);
+	const char *had = rc == 0 ? v_item_str(lock, "sha1_hash") : NULL;
+	value list = v_item(lock, "packages");
+	if (!had || strcmp(had, hash) || list.type != VT_LIST || list.list->n != p->packages.n) {
+		buf_puts(log, "package-lock.yml does not match packages.yml: resolving the packages "
+		              "again\n");
+		return NULL;
+	}
+	const char **revs = arena_zalloc(&p->a, (p->packages.n + 1) * sizeof(*revs));
+	for (size_t i = 0; i < p->packages.n; i++)
+		if (p->packages.v[i].kind == PKG_GIT &&
+		    !(revs[i] = v_item_str(list.list->v[i], "revision")))
+			return NULL;
+	buf_puts(log, "Installing the revisions package-lock.yml pins\n");
+	return revs;
+}
+
+int project_deps(struct project *p, const struct deps_opts *o, struct buf *log, struct diag *d)
 {
 	if (!p->packages.file || p->packages.n == 0) {
 		buf_puts(log, "Warning: No packages were found in packages.yml\n");
@@ -241,6 +283,7 @@ int project_deps(struct project *p, struct buf *log, struct diag *d)
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot create %s: %s", dest_root, strerror(errno));
 		return -1;
 	}
+	const char **pinned = o->upgrade ? NULL : locked_revisions(p, log);
 	struct buf lock = BUF_INIT;
 	buf_puts(&lock, "packages:\n");
 	int rc = 0;
@@ -248,12 +291,14 @@ int project_deps(struct project *p, struct buf *log, struct diag *d)
 		const struct package_spec *s = &p->packages.v[i];
 		const char *name = NULL, *sha = NULL;
 		if (s->kind == PKG_LOCAL) {
-			rc = install_local(p, s, dest_root, &p->a, &name, d);
+			if (!o->lock_only)
+				rc = install_local(p, s, dest_root, &p->a, &name, d);
 			buf_puts(&lock, "  - local: ");
 			yaml_scalar(&lock, s->source);
 			buf_putc(&lock, '\n');
 		} else {
-			rc = install_git(p, s, dest_root, &p->a, &name, &sha, d);
+			rc = install_git(p, s, pinned ? pinned[i] : NULL, !o->lock_only, dest_root, &p->a,
+			                 &name, &sha, d);
 			buf_puts(&lock, "  - git: ");
 			yaml_scalar(&lock, s->source);
 			buf_puts(&lock, "\n    revision: ");
@@ -265,7 +310,7 @@ int project_deps(struct project *p, struct buf *log, struct diag *d)
 				buf_putc(&lock, '\n');
 			}
 		}
-		if (rc == 0) {
+		if (rc == 0 && !o->lock_only) {
 			buf_printf(log, "Installed from %s %s\n", spec_label(s), s->source);
 			buf_printf(log, "  as package %s%s%s\n", name, sha ? " at " : "", sha ? sha : "");
 		}

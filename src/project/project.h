@@ -153,9 +153,14 @@ char *project_target_file(const struct project *p, struct arena *a, const char *
 
 /* dbt deps: installs every package of packages.yml / dependencies.yml into
  * packages-install-path — local ones as a symlink, git ones cloned with git (branch or tag
- * shallow, commits whole) — and writes package-lock.yml. Hub, tarball and private packages are
+ * shallow, commits whole) — and writes package-lock.yml. A package-lock.yml written for the
+ * same packages (its sha1_hash) pins the git revisions, unless upgrade; lock_only writes the
+ * lock and installs nothing (dbt deps --upgrade, --lock). Hub, tarball and private packages are
  * refused up front with an error naming each. Progress lines go to log. */
-int project_deps(struct project *p, struct buf *log, struct diag *d);
+struct deps_opts {
+	bool upgrade, lock_only;
+};
+int project_deps(struct project *p, const struct deps_opts *o, struct buf *log, struct diag *d);
 
 /* ---- environment ---- */
 /* The value of an environment variable as the project sees it, or NULL. */

@@ -34,6 +34,32 @@ check "progress names each package" grep -q "as package git_utils at $first" "$t
 "$SILT" deps --project-dir "$t/root" > "$t/out2" 2>&1
 check "a second run succeeds and leaves the same packages" sh -c "[ $? -eq 0 ] && [ -L '$t/root/dbt_packages/local_utils' ] && [ -d '$t/root/dbt_packages/git_utils' ]"
 
+# the lock pins what the first run resolved: the tag moving on does not move the package
+second=$(git -C "$t/git_pkg" rev-parse HEAD)
+git -C "$t/git_pkg" tag -f v1.0 HEAD >/dev/null 2>&1
+"$SILT" deps --project-dir "$t/root" > "$t/out5" 2>&1
+check "deps installs the revision package-lock.yml pins" \
+	sh -c "[ $? -eq 0 ] && grep -q '{% macro v() %}1' '$t/root/dbt_packages/git_utils/macros/v.sql'"
+check "and says so" grep -q "Installing the revisions package-lock.yml pins" "$t/out5"
+"$SILT" deps --upgrade --project-dir "$t/root" > "$t/out6" 2>&1
+check "--upgrade resolves the tag again" \
+	sh -c "[ $? -eq 0 ] && grep -q '{% macro v() %}2' '$t/root/dbt_packages/git_utils/macros/v.sql'"
+check "and pins the new commit" grep -q "revision: $second" "$t/root/package-lock.yml"
+# --lock writes the lock for changed specs and installs nothing
+sed -i 's/revision: v1.0/revision: main/' "$t/root/packages.yml"
+hash_before=$(grep sha1_hash "$t/root/package-lock.yml")
+rm -rf "$t/root/dbt_packages/git_utils"
+"$SILT" deps --lock --project-dir "$t/root" > "$t/out7" 2>&1
+check "--lock succeeds" [ $? -eq 0 ]
+check "--lock installs nothing" [ ! -e "$t/root/dbt_packages/git_utils" ]
+check "--lock rewrites the lock for the new specs" \
+	sh -c "! grep -q '$hash_before' '$t/root/package-lock.yml' && grep -q 'revision: $second' '$t/root/package-lock.yml'"
+"$SILT" deps --project-dir "$t/root" > "$t/out8" 2>&1
+check "deps installs what the new lock pins" \
+	sh -c "[ $? -eq 0 ] && grep -q '{% macro v() %}2' '$t/root/dbt_packages/git_utils/macros/v.sql' && grep -q 'Installing the revisions' '$t/out8'"
+"$SILT" deps --add-package dbt-labs/dbt_utils@1.3.0 --project-dir "$t/root" > "$t/out9" 2>&1
+check "--add-package is refused with a hint" sh -c "[ $? -eq 2 ] && grep -q 'edit' '$t/out9'"
+
 cat > "$t/root/packages.yml" <<YML
 packages:
   - package: dbt-labs/dbt_utils

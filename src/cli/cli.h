@@ -121,6 +121,9 @@ int cli_parse_project_flags(int argc, char **argv, struct project_opts *o, char 
 /* cli_parse_project_flags into a rest array of its own (the caller frees it), or NULL after
  * printing the error. */
 char **cli_project_flags_rest(int argc, char **argv, struct project_opts *o, int *nrest);
+/* The node of an inline query (show --inline, compile --inline): dbt's sql_operation
+ * "inline_query" of package pkg, its raw code sql. */
+struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql);
 /* For commands that take nothing else: -1 (after printing why) on any other argument. */
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o);
 void cli_print_diag(const struct diag *d);

@@ -225,6 +225,48 @@ static void *save_index(void *arg)
 	return NULL;
 }
 
+/* What dbt prints of a lone compiled node: "Compiled node 'name' is:" (or "Compiled inline
+ * node is:") and its SQL; under --quiet the SQL alone, for piping. */
+static void print_compiled(const char *name, const char *sql)
+{
+	if (!cli_globals.quiet) {
+		if (name)
+			printf("Compiled node '%s' is:\n", name);
+		else
+			printf("Compiled inline node is:\n");
+	}
+	printf("%s\n", sql);
+}
+
+/* compile --inline SQL: the query compiled in the root project's context and printed; nothing
+ * is written under target/compiled. 0, or 1 when it does not compile (its error on c->d). */
+static int compile_inline(struct cli_parsed *c, const char *sql)
+{
+	struct node_compiler nc;
+	node_compiler_init(&nc, &c->p, &c->r);
+	struct adapter_conn *conn = nc.own_ad ? adapter_open(nc.own_ad, &c->d) : NULL;
+	int rc = 2;
+	if (!nc.own_ad || conn) {
+		struct arena a;
+		arena_init(&a);
+		struct dbt_runtime rt;
+		dbt_runtime_init(&rt, conn, &a);
+		nc.rt = conn ? &rt : NULL;
+		struct buf out = BUF_INIT;
+		struct gnode *g = cli_inline_node(&c->a, c->p.name ? c->p.name : "", sql);
+		rc = node_compile(&nc, g, &out, &c->d) == 0 ? 0 : 1;
+		if (rc == 0)
+			print_compiled(NULL, buf_cstr(&out));
+		nc.rt = NULL;
+		buf_release(&out);
+		arena_release(&a);
+	}
+	if (conn)
+		adapter_close(conn);
+	node_compiler_release(&nc);
+	return rc;
+}
+
 int cmd_compile(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
@@ -234,12 +276,17 @@ int cmd_compile(int argc, char **argv)
 		return 2;
 	struct cli_selection sel = { 0 };
 	bool empty = false; /* --empty: refs and sources read no rows */
+	const char *inl = NULL; /* --inline SQL */
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
 		if (cli_take_selection_flag(rest, nrest, &i, &sel))
 			continue;
 		if (!strcmp(rest[i], "--empty")) {
 			empty = true;
+			continue;
+		}
+		if (!strcmp(rest[i], "--inline") && i + 1 < nrest) {
+			inl = rest[++i];
 			continue;
 		}
 		fprintf(stderr, "silt compile: unknown argument '%s'\n", rest[i]);
@@ -256,6 +303,10 @@ int cmd_compile(int argc, char **argv)
 	rc = 2;
 	if (cli_load_parse(&c, &o) < 0)
 		goto done;
+	if (inl) {
+		rc = compile_inline(&c, inl);
+		goto done;
+	}
 	struct project *pp = &c.p;
 	struct diag *d = &c.d;
 	/* the nodes compile, a thread per parse environment (see compile_node) */
@@ -347,6 +398,18 @@ int cmd_compile(int argc, char **argv)
 	par_wait(&saving);
 	free(save.recs);
 	compiled_index_release(&ix);
+	/* one node compiled: its SQL is printed, as dbt does */
+	if (rc == 0 && job.n == 1) {
+		struct buf path = BUF_INIT;
+		buf_printf(&path, "%s/", job.compiled_dir);
+		node_target_path(job.nodes[0], &path);
+		size_t len;
+		char *text = file_read_all(path.p, &len);
+		if (text)
+			print_compiled(job.nodes[0]->name, text);
+		free(text);
+		buf_release(&path);
+	}
 	free(job.items);
 	free(job.nodes);
 	if (srt == 0 && !cli_globals.quiet)

@@ -539,30 +539,6 @@ static int show_node(struct show_run *s, struct gnode *g, bool is_inline)
 }
 
 /* The node dbt makes of --inline SQL: sql_operation "inline_query" of the root project. */
-static struct gnode *inline_node(struct arena *a, const char *pkg, const char *sql)
-{
-	struct gnode *g = arena_zalloc(a, sizeof(*g));
-	g->type = GT_SQL_OPERATION;
-	g->table = GTAB_NODES;
-	g->enabled = true;
-	g->package = pkg;
-	g->name = "inline_query";
-	g->unique_id = arena_printf(a, "sql_operation.%s.inline_query", pkg);
-	g->path = g->original_file_path = "from remote system.sql";
-	g->config = v_dict(a, 0);
-	value raw = v_dict(a, 10);
-	vdict_sets(raw.dict, "name", v_cstr(g->name));
-	vdict_sets(raw.dict, "resource_type", v_cstr("sql_operation"));
-	vdict_sets(raw.dict, "package_name", v_cstr(pkg));
-	vdict_sets(raw.dict, "path", v_cstr(g->path));
-	vdict_sets(raw.dict, "original_file_path", v_cstr(g->path));
-	vdict_sets(raw.dict, "unique_id", v_cstr(g->unique_id));
-	vdict_sets(raw.dict, "raw_code", v_cstr(sql));
-	vdict_sets(raw.dict, "config", g->config);
-	g->raw = raw;
-	return g;
-}
-
 static bool parse_limit(const char *s, int64_t *out)
 {
 	char *end;
@@ -666,7 +642,7 @@ int cmd_show(int argc, char **argv)
 	node_compiler_init(&s.nc, p, &c.r);
 	rc = 0;
 	if (inl) {
-		rc = show_node(&s, inline_node(&c.a, p->name ? p->name : "", inl), true);
+		rc = show_node(&s, cli_inline_node(&c.a, p->name ? p->name : "", inl), true);
 	} else {
 		for (size_t i = 0; i < todo.n; i++) {
 			int r = show_node(&s, todo.v[i], false);

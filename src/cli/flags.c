@@ -527,3 +527,27 @@ void cli_parsed_release(struct cli_parsed *c)
 	arena_release(&c->a);
 	diag_release(&c->d);
 }
+
+struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql)
+{
+	struct gnode *g = arena_zalloc(a, sizeof(*g));
+	g->type = GT_SQL_OPERATION;
+	g->table = GTAB_NODES;
+	g->enabled = true;
+	g->package = pkg;
+	g->name = "inline_query";
+	g->unique_id = arena_printf(a, "sql_operation.%s.inline_query", pkg);
+	g->path = g->original_file_path = "from remote system.sql";
+	g->config = v_dict(a, 0);
+	value raw = v_dict(a, 10);
+	vdict_sets(raw.dict, "name", v_cstr(g->name));
+	vdict_sets(raw.dict, "resource_type", v_cstr("sql_operation"));
+	vdict_sets(raw.dict, "package_name", v_cstr(pkg));
+	vdict_sets(raw.dict, "path", v_cstr(g->path));
+	vdict_sets(raw.dict, "original_file_path", v_cstr(g->path));
+	vdict_sets(raw.dict, "unique_id", v_cstr(g->unique_id));
+	vdict_sets(raw.dict, "raw_code", v_cstr(sql));
+	vdict_sets(raw.dict, "config", g->config);
+	g->raw = raw;
+	return g;
+}

@@ -68,8 +68,12 @@ int artifacts_commit_json(const char *path, bool keep, struct diag *d);
 const char *artifacts_uuid4(struct arena *a);
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" for now, in a. */
 const char *artifacts_now_iso(struct arena *a);
+/* The command line of this invocation as typed ("silt build -s orders", or a job step's line),
+ * or NULL: run_results.json keeps it as args.invocation_command (dbt 1.8+), which `silt retry`
+ * runs again. Set by the cli. */
+extern const char *artifacts_invocation_command;
 /* run_results.json (v6) around `results` (a list of result dicts): metadata (generated now),
- * elapsed_time and args {"which": which}. */
+ * elapsed_time and args {"which": which, "invocation_command": ...}. */
 value artifacts_run_results(struct arena *a, const char *invocation_id, const char *started_at,
                             value results, double elapsed, const char *which);
 

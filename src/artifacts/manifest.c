@@ -44,6 +44,8 @@ const char *artifacts_now_iso(struct arena *a)
 	                    ts.tv_nsec / 1000);
 }
 
+const char *artifacts_invocation_command;
+
 value artifacts_run_results(struct arena *a, const char *invocation_id, const char *started_at,
                             value results, double elapsed, const char *which)
 {
@@ -60,6 +62,8 @@ value artifacts_run_results(struct arena *a, const char *invocation_id, const ch
 	vdict_sets(top.dict, "elapsed_time", v_float(elapsed));
 	value args = v_dict(a, 2);
 	vdict_sets(args.dict, "which", v_cstr(which));
+	if (artifacts_invocation_command)
+		vdict_sets(args.dict, "invocation_command", v_cstr(artifacts_invocation_command));
 	vdict_sets(top.dict, "args", args);
 	return top;
 }

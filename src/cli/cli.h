@@ -64,6 +64,7 @@ int cmd_compile(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_run_operation(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_build(int argc, char **argv);
@@ -124,6 +125,9 @@ char **cli_project_flags_rest(int argc, char **argv, struct project_opts *o, int
 /* The node of an inline query (show --inline, compile --inline): dbt's sql_operation
  * "inline_query" of package pkg, its raw code sql. */
 struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql);
+/* "silt WORD ..." with the words quoted as a shell (and a job step's command line) reads them
+ * back; malloc'd. */
+char *cli_join_words(int argc, char **argv);
 /* For commands that take nothing else: -1 (after printing why) on any other argument. */
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o);
 void cli_print_diag(const struct diag *d);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "artifacts/artifacts.h"
 #include "jobs.h"
 #include "json/json.h"
 #include "sched/cron.h"
@@ -92,10 +93,9 @@ static int split_words(const char *line, struct arena *a, strvec_t *out, struct 
 	return 0;
 }
 
-typedef int (*cmd_fn)(int argc, char **argv);
 
 /* The command a step names (its words without the leading silt/dbt), or NULL with an error. */
-static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, struct diag *d)
+cli_cmd_fn cli_step_command(const char *line, struct arena *a, strvec_t *words, struct diag *d)
 {
 	if (split_words(line, a, words, d) < 0)
 		return NULL;
@@ -119,7 +119,7 @@ static cmd_fn step_command(const char *line, struct arena *a, strvec_t *words, s
 	}
 	static const struct {
 		const char *name;
-		cmd_fn fn;
+		cli_cmd_fn fn;
 	} cmds[] = { { "build", cmd_build }, { "run", cmd_run },     { "test", cmd_test },
 		     { "seed", cmd_seed },   { "docs", cmd_docs },   { "compile", cmd_compile },
 		     { "parse", cmd_parse }, { "ls", cmd_ls },       { "list", cmd_ls },
@@ -145,7 +145,7 @@ static int check_steps(const char **steps, size_t n, struct diag *d)
 		struct arena a;
 		arena_init(&a);
 		strvec_t w = { 0 };
-		if (!step_command(steps[i], &a, &w, d))
+		if (!cli_step_command(steps[i], &a, &w, d))
 			rc = -1;
 		vec_free(&w);
 		arena_release(&a);
@@ -263,8 +263,8 @@ static int write_file(const char *path, const char *text, size_t len)
 }
 
 /* Words of the failed step with the selection flags removed, then dbt retry's selection. */
-static const char *retry_command(struct arena *a, const char *line, const char *state_dir,
-                                 struct diag *d)
+const char *cli_retry_command(struct arena *a, const char *line, const char *state_dir,
+                              const char *results, struct diag *d)
 {
 	strvec_t w = { 0 };
 	if (split_words(line, a, &w, d) < 0) {
@@ -287,7 +287,8 @@ static const char *retry_command(struct arena *a, const char *line, const char *
 		bool quote = strchr(x, ' ') != NULL;
 		buf_printf(&b, quote ? "'%s'" : "%s", x);
 	}
-	buf_printf(&b, " --select result:error result:fail result:skipped --state '%s'", state_dir);
+	buf_printf(&b, " --select %s --state '%s'",
+	           results ? results : "result:error result:fail result:skipped", state_dir);
 	const char *r = arena_strndup(a, b.p, b.n);
 	buf_release(&b);
 	vec_free(&w);
@@ -297,7 +298,7 @@ static const char *retry_command(struct arena *a, const char *line, const char *
 /* Whether a step's command selects nodes from a state as dbt retry does (build, run, test, seed,
  * snapshot, compile, clone, docs generate); others (ci run, source freshness, parse, ls) are
  * rerun whole. */
-static bool retry_selects(const char *line, struct arena *a)
+bool cli_retry_selects(const char *line, struct arena *a)
 {
 	strvec_t w = { 0 };
 	struct diag d;
@@ -305,6 +306,8 @@ static bool retry_selects(const char *line, struct arena *a)
 	bool ok = split_words(line, a, &w, &d) == 0;
 	diag_release(&d);
 	size_t k = ok && w.n && (!strcmp(w.v[0], "silt") || !strcmp(w.v[0], "dbt"));
+	for (int n; ok && k < w.n && (n = cli_global_flag_words(w.v[k])) > 0;)
+		k += (size_t)n; /* (global flags before the command) */
 	static const char *const cmds[] = { "build", "run",   "test", "seed",
 		                            "snapshot", "compile", "clone", "docs" };
 	bool sel = false;
@@ -573,7 +576,7 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 		diag_init(&sd);
 		if (i == 0 && rs.of_run) {
 			/* said in the step's log too, so the API's reader sees what the step ran */
-			bool sel = rs.dir[0] && retry_selects(line, &a);
+			bool sel = rs.dir[0] && cli_retry_selects(line, &a);
 			const char *note = arena_printf(
 			    &a, "Rerun of run %lld from step %d: %s\n", (long long)rs.of_run, rs.position,
 			    sel            ? "its failed and skipped nodes"
@@ -582,11 +585,11 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			printf("Step %d: %s\n%s", st->position, line, note);
 			store_step_append_log(s, st->id, (struct str){ note, strlen(note) }, d);
 			if (sel)
-				line = retry_command(&a, line, rs.dir, &sd);
+				line = cli_retry_command(&a, line, rs.dir, NULL, &sd);
 		} else {
 			printf("Step %d: %s\n", st->position, line);
 		}
-		cmd_fn fn = line ? step_command(line, &a, &words, &sd) : NULL;
+		cli_cmd_fn fn = line ? cli_step_command(line, &a, &words, &sd) : NULL;
 		int rc = 2;
 		struct cli_job_ctx ctx = { .s = s, .env = *env, .job = job, .run_id = run_id,
 			                   .step_id = st->id, .is_ci = is_ci, .is_ci_queued = is_ci };
@@ -617,8 +620,11 @@ static enum store_status execute_run(struct store *s, const struct store_env *en
 			cli_job_current = &ctx;
 			/* a step's global flags are its own: it starts from the defaults */
 			struct cli_globals saved = cli_globals;
+			const char *saved_line = artifacts_invocation_command;
 			cli_globals_reset();
+			artifacts_invocation_command = line;
 			rc = fn((int)words.n - 1, (char **)words.v);
+			artifacts_invocation_command = saved_line;
 			cli_globals = saved;
 			cli_globals_publish();
 			cli_job_current = NULL;

@@ -70,12 +70,6 @@ int cli_step_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *
 	return 0;
 }
 
-static void join_args(int argc, char **argv, struct buf *b)
-{
-	buf_printf(b, "silt");
-	for (int i = 0; i < argc; i++)
-		buf_printf(b, strchr(argv[i], ' ') ? " '%s'" : " %s", argv[i]);
-}
 
 static int run_task(int argc, char **argv, enum task_kind kind)
 {
@@ -140,16 +134,15 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		own.s = cli_store_open(argv[0], store_path, o.project_dir);
 		rc = 2;
 		if (own.s && store_env_get(own.s, env_name, &ea, &own.env, &ed) == 0) {
-			struct buf cmd = BUF_INIT;
-			join_args(argc, argv, &cmd);
+			char *cmd = cli_join_words(argc, argv);
 			struct store_run r = { .env_id = own.env.id, .status = SST_RUNNING,
-				               .command = buf_cstr(&cmd) };
+				               .command = cmd };
 			if (store_run_create(own.s, &r, &ed) == 0) {
 				own.run_id = r.id;
 				ctx = &own;
 				rc = 0;
 			}
-			buf_release(&cmd);
+			free(cmd);
 		}
 	}
 	if (rc == 0 && ctx && cli_step_env(ctx, &o, &ea, &ov, &eff, &ed) < 0)

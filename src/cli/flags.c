@@ -551,3 +551,26 @@ struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql)
 	g->raw = raw;
 	return g;
 }
+
+char *cli_join_words(int argc, char **argv)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "silt");
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		buf_putc(&b, ' ');
+		if (*w && !strpbrk(w, " \t'\"\\")) {
+			buf_puts(&b, w);
+			continue;
+		}
+		buf_putc(&b, '\'');
+		for (; *w; w++) {
+			if (*w == '\'')
+				buf_puts(&b, "'\\''");
+			else
+				buf_putc(&b, *w);
+		}
+		buf_putc(&b, '\'');
+	}
+	return buf_detach(&b, NULL);
+}

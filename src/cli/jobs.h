@@ -41,6 +41,20 @@ void cli_checkout_remove(const char *dir);
 /* The --profiles-dir every step of the runs this process executes is given. */
 void cli_job_set_profiles_dir(const char *dir);
 
+/* A step's command line (cmd_job.c), as `silt retry` reuses it: */
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+/* the command it names (words: its words without the leading silt/dbt, global flags after the
+ * command), or NULL with an error on d */
+cli_cmd_fn cli_step_command(const char *line, struct arena *a, strvec_t *words, struct diag *d);
+/* the line with its selection flags removed, then dbt retry's selection: the nodes of the state
+ * in state_dir (its manifest.json and run_results.json) that results names ("result:error
+ * result:skipped"; NULL: the errored, failed and skipped ones) */
+const char *cli_retry_command(struct arena *a, const char *line, const char *state_dir,
+                              const char *results, struct diag *d);
+/* whether the line's command selects nodes (build, run, test, seed, snapshot, compile, clone,
+ * docs): the others are retried whole */
+bool cli_retry_selects(const char *line, struct arena *a);
+
 /* Set by Ctrl-C (cmd_run.c's handler) or by a job's timeout (cmd_job.c): the running task stops
  * starting nodes and cancels the statements in flight. */
 extern volatile sig_atomic_t cli_interrupted;

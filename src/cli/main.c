@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "artifacts/artifacts.h"
 #include "cli.h"
 
 #define SILT_VERSION "0.1.0"
@@ -23,6 +24,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "build the selected models in the warehouse" },
 	{ "snapshot", cmd_snapshot, "record the selected snapshots' changes (type 2 history)" },
 	{ "run-operation", cmd_run_operation, "call a macro with --args on the target (dbt's run-operation)" },
+	{ "retry", cmd_retry, "run the previous command again on its failed and skipped nodes" },
 	{ "test", cmd_test, "run the selected data tests" },
 	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
 	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
@@ -195,6 +197,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			cli_whole_process = true;
+			artifacts_invocation_command = cli_join_words(argc - 1, argv + 1);
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	fprintf(stderr, "silt: unknown command '%s'\n", argv[1]);

@@ -33,7 +33,7 @@ PG_QUERY_KEYS = {"pg", "pg_rows", "pg_skip"}
 STEP_KEYS = {
     "cmd", "about", "write", "delete", "env", "exit", "stdout", "stderr", "output", "lines",
     "absent", "stdout_exact", "results", "messages", "compiled", "missing", "exists", "sql", "json", "timeout",
-    "pg_output", "pg_absent", "pg_messages",
+    "pg_output", "pg_absent", "pg_messages", "keep_results",
 }
 CASE_KEYS = {"about", "covers", "db", "env", "steps"}
 
@@ -243,7 +243,7 @@ def check_step(silt, case_dir, proj, case, idx, spec, case_env, db, pg=None):
         return st
     argv[0] = silt
     results_path = os.path.join(proj, "target", "run_results.json")
-    if os.path.exists(results_path):
+    if os.path.exists(results_path) and not spec.get("keep_results"):
         os.remove(results_path)  # a step only sees the results of its own command
     try:
         p = subprocess.run(argv, cwd=proj, env=env, capture_output=True,

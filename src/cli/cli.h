@@ -102,6 +102,9 @@ struct cli_globals {
 	int printer_width; /* --printer-width (0: 80) */
 };
 extern struct cli_globals cli_globals;
+/* A boolean DBT_* variable as click reads one (1/true/yes/y/t/on, 0/false/no/n/f/off): 1
+ * true, -1 false, 0 unset or unreadable. */
+int cli_env_bool(const char *name);
 /* Back to the defaults and the DBT_* environment variables (a job step starts from them). */
 void cli_globals_reset(void);
 /* Copies cli_globals into what consoles and templates read (after cli_globals is set whole). */

@@ -301,6 +301,8 @@ int cmd_compile(int argc, char **argv)
 	struct gselect_opts so;
 	struct gselection chosen;
 	rc = 2;
+	if (!empty && cli_env_bool("DBT_EMPTY") > 0)
+		empty = true;
 	if (cli_load_parse(&c, &o) < 0)
 		goto done;
 	if (inl) {

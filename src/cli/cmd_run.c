@@ -7,7 +7,6 @@
  * transaction (cli/ingest.c). `silt run list|show|logs|artifacts|rerun` are the run records
  * (cmd_job.c): `run` followed by one of those words is never dbt's run command. */
 #include <signal.h>
-#include <strings.h>
 
 #include "jobs.h"
 #include "json/json.h"
@@ -111,9 +110,11 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 	to.fail_fast = cli_globals.fail_fast > 0;
 	to.no_write_json = !cli_globals.write_json;
 	to.warn_error = cli_globals.warn_error;
-	if (getenv("DBT_EMPTY") && (kind == TASK_RUN || kind == TASK_BUILD) &&
-	    (!strcmp(getenv("DBT_EMPTY"), "1") || !strcasecmp(getenv("DBT_EMPTY"), "true")))
+	/* (a flag given wins over its variable) */
+	if (!to.empty && (kind == TASK_RUN || kind == TASK_BUILD) && cli_env_bool("DBT_EMPTY") > 0)
 		to.empty = true;
+	if (!to.full_refresh && kind != TASK_TEST && cli_env_bool("DBT_FULL_REFRESH") > 0)
+		to.full_refresh = true;
 	if (rc) {
 		cli_selection_release(&csel);
 		return rc;

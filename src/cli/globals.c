@@ -111,8 +111,7 @@ void cli_globals_publish(void)
 	dbt_output_flags.warn_error = cli_globals.warn_error_all;
 }
 
-/* A boolean DBT_* variable as click reads one: 1 true, -1 false, 0 unset or unreadable. */
-static int env_bool(const char *name)
+int cli_env_bool(const char *name)
 {
 	const char *v = getenv(name);
 	if (!v || !*v)
@@ -130,12 +129,12 @@ static int env_bool(const char *name)
 
 void cli_globals_reset(void)
 {
-	cli_globals = (struct cli_globals){ .write_json = env_bool("DBT_WRITE_JSON") >= 0,
-		                            .fail_fast = env_bool("DBT_FAIL_FAST"),
-		                            .quiet_flag = env_bool("DBT_QUIET") > 0,
-		                            .no_print = env_bool("DBT_PRINT") < 0,
-		                            .use_colors = env_bool("DBT_USE_COLORS") };
-	if (env_bool("DBT_WARN_ERROR") > 0)
+	cli_globals = (struct cli_globals){ .write_json = cli_env_bool("DBT_WRITE_JSON") >= 0,
+		                            .fail_fast = cli_env_bool("DBT_FAIL_FAST"),
+		                            .quiet_flag = cli_env_bool("DBT_QUIET") > 0,
+		                            .no_print = cli_env_bool("DBT_PRINT") < 0,
+		                            .use_colors = cli_env_bool("DBT_USE_COLORS") };
+	if (cli_env_bool("DBT_WARN_ERROR") > 0)
 		cli_globals.warn_error = cli_globals.warn_error_all = true;
 	const char *w = getenv("DBT_PRINTER_WIDTH");
 	if (w && atoi(w) > 0)

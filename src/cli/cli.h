@@ -11,6 +11,7 @@ struct command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 	const char *summary;
+	bool dbt; /* one of dbt's commands: --help lists dbt's flags (main.c) */
 };
 
 SILT_NORETURN void die(const char *fmt, ...) SILT_PRINTF(1, 2);

@@ -9,42 +9,43 @@
 
 #include "artifacts/artifacts.h"
 #include "cli.h"
+#include "jobs.h"
 
 #define SILT_VERSION "0.1.0"
 
 static const struct command commands[] = {
-	{ "version", cmd_version, "print silt's version" },
-	{ "render", cmd_render, "render a Jinja template file with a JSON context" },
-	{ "deps", cmd_deps, "install the project's packages (local and git)" },
-	{ "debug", cmd_debug, "show the project and profile silt resolves" },
-	{ "clean", cmd_clean, "delete the project's clean-targets" },
-	{ "parse", cmd_parse, "parse the project and write target/manifest.json" },
-	{ "compile", cmd_compile, "render the selected nodes into target/compiled" },
-	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse" },
-	{ "run", cmd_run, "build the selected models in the warehouse" },
-	{ "snapshot", cmd_snapshot, "record the selected snapshots' changes (type 2 history)" },
-	{ "run-operation", cmd_run_operation, "call a macro with --args on the target (dbt's run-operation)" },
-	{ "retry", cmd_retry, "run the previous command again on its failed and skipped nodes" },
-	{ "test", cmd_test, "run the selected data tests" },
-	{ "build", cmd_build, "seed, run and test the selection in DAG order" },
-	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json" },
-	{ "source", cmd_source, "source freshness: check the sources' freshness, write sources.json" },
-	{ "clone", cmd_clone, "clone: views in the target over the state's relations (--state DIR)" },
-	{ "show", cmd_show, "run a node's or an inline query's SQL and print the rows" },
-	{ "init", cmd_init, "create a starter project (and a SQLite profile)" },
-	{ "ls", cmd_ls, "list the nodes a selection names" },
-	{ "list", cmd_ls, "list the nodes a selection names" },
-	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)" },
-	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now" },
-	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run" },
-	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state" },
-	{ "webhook", cmd_webhook, "webhooks out: where silt serve posts run events" },
-	{ "repo", cmd_repo, "the project's git repository (runs check it out) and webhook secret" },
-	{ "token", cmd_token, "service tokens of the API: create, list, revoke" },
-	{ "worker", cmd_worker, "execute queued runs of the metadata store's jobs" },
-	{ "serve", cmd_serve, "serve the HTTP API over the metadata store (127.0.0.1:8580)" },
-	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)" },
-	{ "bench", cmd_bench, "measure template parse and render speed" },
+	{ "version", cmd_version, "print silt's version", false },
+	{ "render", cmd_render, "render a Jinja template file with a JSON context", false },
+	{ "deps", cmd_deps, "install the project's packages (local and git)", true },
+	{ "debug", cmd_debug, "check the project, the profile and the connection", true },
+	{ "clean", cmd_clean, "delete the project's clean-targets", true },
+	{ "parse", cmd_parse, "parse the project and write target/manifest.json", true },
+	{ "compile", cmd_compile, "render the selected nodes into target/compiled", true },
+	{ "seed", cmd_seed, "load the project's CSV seeds into the warehouse", true },
+	{ "run", cmd_run, "build the selected models in the warehouse", true },
+	{ "snapshot", cmd_snapshot, "record the selected snapshots' changes (type 2 history)", true },
+	{ "run-operation", cmd_run_operation, "call a macro with --args on the target (dbt's run-operation)", true },
+	{ "retry", cmd_retry, "run the previous command again on its failed and skipped nodes", true },
+	{ "test", cmd_test, "run the selected data tests", true },
+	{ "build", cmd_build, "seed, run and test the selection in DAG order", true },
+	{ "docs", cmd_docs, "docs generate: write target/manifest.json and catalog.json", true },
+	{ "source", cmd_source, "source freshness: check the sources' freshness, write sources.json", true },
+	{ "clone", cmd_clone, "clone: views in the target over the state's relations (--state DIR)", true },
+	{ "show", cmd_show, "run a node's or an inline query's SQL and print the rows", true },
+	{ "init", cmd_init, "create a starter project (and a SQLite profile)", true },
+	{ "ls", cmd_ls, "list the nodes a selection names", true },
+	{ "list", cmd_ls, "list the nodes a selection names", true },
+	{ "env", cmd_env, "environments, their credentials and variables (the metadata store)", false },
+	{ "job", cmd_job, "jobs of an environment: create, list, show, edit, delete, run now", false },
+	{ "ingest", cmd_ingest, "record a target/ folder's manifest and run results as a run", false },
+	{ "ci", cmd_ci, "Slim CI: build a pull request's changes against an environment's state", false },
+	{ "webhook", cmd_webhook, "webhooks out: where silt serve posts run events", false },
+	{ "repo", cmd_repo, "the project's git repository (runs check it out) and webhook secret", false },
+	{ "token", cmd_token, "service tokens of the API: create, list, revoke", false },
+	{ "worker", cmd_worker, "execute queued runs of the metadata store's jobs", false },
+	{ "serve", cmd_serve, "serve the HTTP API over the metadata store (127.0.0.1:8580)", false },
+	{ "selftest", cmd_selftest, "run data-driven test cases (jinja, yaml, json)", false },
+	{ "bench", cmd_bench, "measure template parse and render speed", false },
 };
 
 bool cli_whole_process;
@@ -158,6 +159,17 @@ int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+static const char dbt_flags[] =
+    "project: --project-dir DIR, --profiles-dir DIR, --profile NAME, --target/-t NAME,\n"
+    "  --vars YAML, --target-path DIR, --threads N\n"
+    "selection: -s/--select ..., --exclude ..., --selector NAME, --resource-type ...,\n"
+    "  --exclude-resource-type ..., --indirect-selection eager|cautious|buildable|empty,\n"
+    "  --state DIR, --defer, --favor-state, --state-env ENV, --defer-env ENV\n"
+    "global (before the command or among its flags): --quiet/-q, --no-write-json,\n"
+    "  --fail-fast/-x, --warn-error, --warn-error-options YAML, --no-print,\n"
+    "  --log-level LEVEL, --printer-width N, --use-colors/--no-use-colors\n"
+    "(each command takes those that apply to it, as dbt's do; see README.md)\n";
+
 static void usage(FILE *out)
 {
 	fputs("usage: silt [global flags] <command> [args]\n\ncommands:\n", out);
@@ -194,6 +206,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!strcmp(argv[1], commands[i].name) && commands[i].dbt && argc > 2 &&
+		    (!strcmp(argv[argc - 1], "--help") || !strcmp(argv[argc - 1], "-h")) &&
+		    !(commands[i].run == cmd_run && cli_is_run_record_command(argv[2]))) {
+			printf("usage: silt %s [flags]\n\n%s\n\n%s", argv[1], commands[i].summary,
+			       dbt_flags);
+			return 0;
+		}
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			cli_whole_process = true;

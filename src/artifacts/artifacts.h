@@ -11,7 +11,7 @@
 #include "graph/graph.h"
 
 /* The dbt version silt's artifacts claim (metadata.dbt_version). */
-#define ARTIFACTS_DBT_VERSION "1.11.6"
+#define ARTIFACTS_DBT_VERSION SILT_DBT_VERSION
 
 struct manifest_meta {
 	const char *project_name;

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dbt version silt stands for: its artifacts' dbt_version and the templates' dbt_version. */
+#define SILT_DBT_VERSION "1.11.6"
+
 #if defined(__GNUC__)
 #define SILT_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define SILT_NORETURN __attribute__((noreturn))

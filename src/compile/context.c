@@ -658,6 +658,8 @@ void dbt_context_install(struct jinja_env *env)
 	vdict_sets(modules.dict, "datetime", dbt_module_datetime(a));
 	vdict_sets(modules.dict, "itertools", dbt_module_itertools(a));
 	jinja_set_global(env, "modules", modules);
+	/* dbt's base context: the version of dbt silt stands for (its artifacts say the same) */
+	jinja_set_global(env, "dbt_version", v_cstr(SILT_DBT_VERSION));
 	dbt_runtime_install(env);
 }
 

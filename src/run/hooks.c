@@ -25,6 +25,8 @@ struct exec_ctx {
 	struct dbt_runtime rt;
 	struct dbt_render r;
 	struct jinja_render opts;
+	struct node_compiler *nc;
+	struct dbt_runtime *nc_rt; /* nc's runtime before */
 };
 
 static void exec_begin(const struct hook_run *h, struct exec_ctx *x)
@@ -40,9 +42,17 @@ static void exec_begin(const struct hook_run *h, struct exec_ctx *x)
 	x->opts = (struct jinja_render){ 0 };
 	h->info->adapter = h->ad;
 	dbt_render_setup(&x->r, &x->a, &x->opts);
+	/* adapter.get_relation (and --defer's existence checks) ask the compiler's runtime */
+	x->nc = h->nc;
+	x->nc_rt = h->nc->rt;
+	h->nc->rt = &x->rt;
 }
 
-static void exec_end(struct exec_ctx *x) { arena_release(&x->a); }
+static void exec_end(struct exec_ctx *x)
+{
+	x->nc->rt = x->nc_rt;
+	arena_release(&x->a);
+}
 
 int run_operation(const struct hook_run *h, const char *ns, const char *name, value kwargs,
                   struct diag *d)

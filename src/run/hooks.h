@@ -7,6 +7,7 @@
 #include "../compile/compile.h"
 #include "../parse/parse.h"
 #include "../project/project.h"
+#include "compile.h"
 #include "console.h"
 
 /* The first error on d, as a user reads it ("unknown error" when there is none); caller frees. */
@@ -15,6 +16,7 @@ char *run_error_text(const struct diag *d);
 struct hook_run {
 	struct project *p;
 	struct parse_result *r;
+	struct node_compiler *nc; /* its info is the context's; its rt is set while a hook runs */
 	struct dbt_project_info *info;
 	struct adapter *ad;
 	struct adapter_conn **conn; /* opened on first use when NULL */

@@ -12,3 +12,8 @@
 {% macro fail_op() %}
   {{ exceptions.raise_compiler_error("operation refused") }}
 {% endmacro %}
+
+{% macro check_rel() %}
+  {% set r = adapter.get_relation(database=target.database, schema=target.schema, identifier='m') %}
+  {% do log("relation: " ~ r ~ " on dbt " ~ dbt_version, info=true) %}
+{% endmacro %}

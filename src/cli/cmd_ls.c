@@ -68,6 +68,7 @@ int cmd_ls(int argc, char **argv)
 		return 2;
 	struct cli_selection sel = { 0 };
 	strvec_t keys = { 0 };
+	VEC(char *) owned = { 0 }; /* the --output-keys values, split */
 	const char *output = "selector";
 	int rc = 0;
 	for (int i = 0; i < nrest; i++) {
@@ -82,8 +83,13 @@ int cmd_ls(int argc, char **argv)
 				rc = 2;
 			}
 		} else if (!strcmp(a, "--output-keys") && i + 1 < nrest) {
-			while (i + 1 < nrest && rest[i + 1][0] != '-')
-				vec_push(&keys, rest[++i]);
+			/* each value may name several keys ("name resource_type", as dbt's docs) */
+			while (i + 1 < nrest && rest[i + 1][0] != '-') {
+				char *copy = xstrdup(rest[++i]), *save = NULL;
+				vec_push(&owned, copy);
+				for (char *k = strtok_r(copy, " \t", &save); k; k = strtok_r(NULL, " \t", &save))
+					vec_push(&keys, k);
+			}
 		} else {
 			fprintf(stderr, "silt ls: unknown argument '%s'\n", a);
 			rc = 2;
@@ -92,8 +98,7 @@ int cmd_ls(int argc, char **argv)
 	free(rest);
 	if (rc) {
 		cli_selection_release(&sel);
-		vec_free(&keys);
-		return rc;
+		goto out;
 	}
 	struct cli_parsed c;
 	struct gselect_opts so;
@@ -110,6 +115,10 @@ int cmd_ls(int argc, char **argv)
 	}
 	cli_parsed_release(&c);
 	cli_selection_release(&sel);
+out:
 	vec_free(&keys);
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	vec_free(&owned);
 	return rc;
 }

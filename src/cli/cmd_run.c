@@ -115,6 +115,9 @@ static int run_task(int argc, char **argv, enum task_kind kind)
 		to.empty = true;
 	if (!to.full_refresh && kind != TASK_TEST && cli_env_bool("DBT_FULL_REFRESH") > 0)
 		to.full_refresh = true;
+	if (!to.store_failures && (kind == TASK_TEST || kind == TASK_BUILD) &&
+	    cli_env_bool("DBT_STORE_FAILURES") > 0)
+		to.store_failures = true;
 	if (rc) {
 		cli_selection_release(&csel);
 		return rc;

@@ -92,7 +92,8 @@ int cli_take_selection_flag(char **rest, int nrest, int *i, struct cli_selection
 {
 	const char *a = rest[*i];
 	strvec_t *into = NULL;
-	if (!strcmp(a, "-s") || !strcmp(a, "--select") || !strcmp(a, "-m") || !strcmp(a, "--models"))
+	if (!strcmp(a, "-s") || !strcmp(a, "--select") || !strcmp(a, "-m") || !strcmp(a, "--models") ||
+	    !strcmp(a, "--model"))
 		into = &s->select;
 	else if (!strcmp(a, "--exclude"))
 		into = &s->exclude;

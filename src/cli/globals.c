@@ -70,6 +70,10 @@ static const struct global_flag {
 	{ "--no-use-colors-file", GF_IGNORED, -1 },
 	{ "--log-cache-events", GF_IGNORED, 1 },
 	{ "--no-log-cache-events", GF_IGNORED, -1 },
+	{ "--introspect", GF_IGNORED, 1 }, /* (compile's: silt always runs introspective queries) */
+	{ "--no-introspect", GF_IGNORED, -1 },
+	{ "--macro-debugging", GF_IGNORED, 1 },
+	{ "--no-macro-debugging", GF_IGNORED, -1 },
 	{ "--debug", GF_IGNORED, 1 },
 	{ "-d", GF_IGNORED, 1 },
 	{ "--no-debug", GF_IGNORED, -1 },
@@ -136,6 +140,9 @@ void cli_globals_reset(void)
 		                            .use_colors = cli_env_bool("DBT_USE_COLORS") };
 	if (cli_env_bool("DBT_WARN_ERROR") > 0)
 		cli_globals.warn_error = cli_globals.warn_error_all = true;
+	const char *lv = getenv("DBT_LOG_LEVEL"); /* (DBT_LOG_FORMAT=json is not refused here) */
+	cli_globals.log_level_quiet =
+	    lv && (!strcasecmp(lv, "warn") || !strcasecmp(lv, "error") || !strcasecmp(lv, "none"));
 	const char *w = getenv("DBT_PRINTER_WIDTH");
 	if (w && atoi(w) > 0)
 		cli_globals.printer_width = atoi(w);

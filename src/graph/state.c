@@ -474,7 +474,7 @@ static int check_version(value root, const char *path, const char *kind, int lo,
 			return 0;
 	}
 	diag_add(d, DIAG_ERROR, path, 0, 0, NULL, 0,
-	         "Expected a schema version of \"%sv%d.json\" (or v%d to v%d) in %s, but found "
+	         "Expected a schema version of \"%s%d.json\" (or v%d to v%d) in %s, but found "
 	         "\"%s\". Are you running with a different version of dbt?",
 	         prefix, hi, lo, hi - 1, path, ver ? ver : "(no metadata.dbt_schema_version)");
 	return -1;

@@ -129,8 +129,11 @@ char **cli_project_flags_rest(int argc, char **argv, struct project_opts *o, int
 /* The node of an inline query (show --inline, compile --inline): dbt's sql_operation
  * "inline_query" of package pkg, its raw code sql. */
 struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql);
-/* "silt WORD ..." with the words quoted as a shell (and a job step's command line) reads them
- * back; malloc'd. */
+/* w appended to b quoted so that a job step's command line (cmd_job.c: split_words) reads it
+ * back as one word: as it is when it has no blank, quote or backslash (and is not empty), else
+ * in single quotes, a quote inside written '\'' */
+void cli_quote_word(struct buf *b, const char *w);
+/* "silt WORD ..." with each word quoted by cli_quote_word; malloc'd. */
 char *cli_join_words(int argc, char **argv);
 /* For commands that take nothing else: -1 (after printing why) on any other argument. */
 int cli_only_project_flags(int argc, char **argv, struct project_opts *o);

@@ -225,8 +225,8 @@ static void *save_index(void *arg)
 	return NULL;
 }
 
-/* What dbt prints of a lone compiled node: "Compiled node 'name' is:" (or "Compiled inline
- * node is:") and its SQL; under --quiet the SQL alone, for piping. */
+/* What dbt prints of a compiled node --select names: "Compiled node 'name' is:" (or "Compiled
+ * inline node is:") and its SQL; under --quiet the SQL alone, for piping. */
 static void print_compiled(const char *name, const char *sql)
 {
 	if (!cli_globals.quiet) {
@@ -239,11 +239,17 @@ static void print_compiled(const char *name, const char *sql)
 }
 
 /* compile --inline SQL: the query compiled in the root project's context and printed; nothing
- * is written under target/compiled. 0, or 1 when it does not compile (its error on c->d). */
-static int compile_inline(struct cli_parsed *c, const char *sql)
+ * is written under target/compiled. 0; 1 when it does not render, 2 when it does not parse
+ * (dbt's "Error parsing inline query"), the error on c->d. */
+static int compile_inline(struct cli_parsed *c, const char *sql, bool empty)
 {
+	if (!jinja_parse_in(c->r.env, &c->a, "inline_query", sql, strlen(sql), &c->d)) {
+		diag_add(&c->d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "Error parsing inline query");
+		return 2;
+	}
 	struct node_compiler nc;
 	node_compiler_init(&nc, &c->p, &c->r);
+	nc.empty = empty;
 	struct adapter_conn *conn = nc.own_ad ? adapter_open(nc.own_ad, &c->d) : NULL;
 	int rc = 2;
 	if (!nc.own_ad || conn) {
@@ -306,7 +312,7 @@ int cmd_compile(int argc, char **argv)
 	if (cli_load_parse(&c, &o) < 0)
 		goto done;
 	if (inl) {
-		rc = compile_inline(&c, inl);
+		rc = compile_inline(&c, inl, empty);
 		goto done;
 	}
 	struct project *pp = &c.p;
@@ -400,15 +406,17 @@ int cmd_compile(int argc, char **argv)
 	par_wait(&saving);
 	free(save.recs);
 	compiled_index_release(&ix);
-	/* one node compiled: its SQL is printed, as dbt does */
-	if (rc == 0 && job.n == 1) {
+	/* as dbt: with --select, the SQL of each node whose name is part of its first value */
+	for (size_t i = 0; rc == 0 && sel.select.n && i < job.n; i++) {
+		if (!strstr(sel.select.v[0], job.nodes[i]->name))
+			continue;
 		struct buf path = BUF_INIT;
 		buf_printf(&path, "%s/", job.compiled_dir);
-		node_target_path(job.nodes[0], &path);
+		node_target_path(job.nodes[i], &path);
 		size_t len;
 		char *text = file_read_all(path.p, &len);
 		if (text)
-			print_compiled(job.nodes[0]->name, text);
+			print_compiled(job.nodes[i]->name, text);
 		free(text);
 		buf_release(&path);
 	}

@@ -275,8 +275,8 @@ const char *cli_retry_command(struct arena *a, const char *line, const char *sta
 	for (size_t i = 0; i < w.n; i++) {
 		const char *x = w.v[i];
 		bool list = !strcmp(x, "-s") || !strcmp(x, "--select") || !strcmp(x, "-m") ||
-		            !strcmp(x, "--models") || !strcmp(x, "--exclude") || !strcmp(x, "--state");
-		if (list || !strcmp(x, "--selector")) {
+		            !strcmp(x, "--models") || !strcmp(x, "--model") || !strcmp(x, "--exclude");
+		if (list || !strcmp(x, "--selector") || !strcmp(x, "--state")) {
 			i++;
 			while (list && i + 1 < w.n && w.v[i + 1][0] != '-')
 				i++;
@@ -284,8 +284,7 @@ const char *cli_retry_command(struct arena *a, const char *line, const char *sta
 		}
 		if (b.n)
 			buf_putc(&b, ' ');
-		bool quote = strchr(x, ' ') != NULL;
-		buf_printf(&b, quote ? "'%s'" : "%s", x);
+		cli_quote_word(&b, x); /* (read back by split_words) */
 	}
 	buf_printf(&b, " --select %s --state '%s'",
 	           results ? results : "result:error result:fail result:skipped", state_dir);

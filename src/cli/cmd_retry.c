@@ -4,10 +4,12 @@
  * result:skipped` over a copy of the previous manifest.json and run_results.json, as
  * `silt run rerun` does for a job step (cmd_job.c). A command that selects no nodes
  * (run-operation, source freshness, ...) runs again whole. Nothing to retry: dbt's "Nothing to
- * do" and exit 0. No previous run, or one written without its command line: exit 2. */
+ * do" and exit 0. No previous run, or one written without its command line: exit 2. --state
+ * DIR reads the previous run from DIR instead of the target folder. */
 #include <errno.h>
 #include <unistd.h>
 
+#include "artifacts/artifacts.h"
 #include "cli.h"
 #include "jobs.h"
 #include "json/json.h"
@@ -55,9 +57,22 @@ static const char *retry_selection(struct arena *a, value results)
 int cmd_retry(int argc, char **argv)
 {
 	struct project_opts o = { 0 };
-	if (cli_only_project_flags(argc, argv, &o) < 0)
+	int nrest, rc = 0;
+	char **rest = cli_project_flags_rest(argc, argv, &o, &nrest);
+	if (!rest)
 		return 2;
-	int rc;
+	const char *state = NULL; /* --state DIR: the previous run's artifacts are there */
+	for (int i = 0; i < nrest; i++) {
+		if (!strcmp(rest[i], "--state") && i + 1 < nrest) {
+			state = rest[++i];
+		} else {
+			fprintf(stderr, "silt retry: unknown argument '%s'\n", rest[i]);
+			rc = 2;
+		}
+	}
+	free(rest);
+	if (rc)
+		return rc;
 	struct project p;
 	struct diag d;
 	diag_init(&d);
@@ -68,14 +83,18 @@ int cmd_retry(int argc, char **argv)
 	o.no_profile = true; /* the command retried reads the profile itself */
 	if (project_load(&p, &o, &d) < 0)
 		goto done;
-	const char *results_path = project_target_file(&p, &a, "run_results.json");
+	const char *results_path =
+	    state ? arena_printf(&a, "%s/run_results.json", state)
+	          : project_target_file(&p, &a, "run_results.json");
+	const char *manifest_path = state ? arena_printf(&a, "%s/manifest.json", state)
+	                                  : project_target_file(&p, &a, "manifest.json");
 	size_t len;
 	char *text = file_read_all(results_path, &len);
 	value prev = v_undef();
 	if (!text) {
 		diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
-		         "Could not find previous run in '%s' target directory: %s", p.target_path,
-		         strerror(errno));
+		         "Could not find previous run in '%s' target directory: %s",
+		         state ? state : p.target_path, strerror(errno));
 		goto done;
 	}
 	int jrc = json_parse(&a, results_path, arena_strndup(&a, text, len), len, &prev, &d);
@@ -98,13 +117,13 @@ int cmd_retry(int argc, char **argv)
 		rc = 0;
 		goto done;
 	}
+	const char *retried = arena_strndup(&a, line, strlen(line));
 	/* the state the retry selects from: a copy, as the command writes the target anew */
 	if (cli_retry_selects(line, &a)) {
 		snprintf(dir, sizeof(dir), "/tmp/silt-retry-XXXXXX");
 		if (!mkdtemp(dir) ||
 		    copy_file(results_path, arena_printf(&a, "%s/run_results.json", dir)) < 0 ||
-		    copy_file(project_target_file(&p, &a, "manifest.json"),
-		              arena_printf(&a, "%s/manifest.json", dir)) < 0) {
+		    copy_file(manifest_path, arena_printf(&a, "%s/manifest.json", dir)) < 0) {
 			diag_add(&d, DIAG_ERROR, NULL, 0, 0, NULL, 0,
 			         "cannot copy the previous manifest.json and run_results.json to %s: %s",
 			         dir, strerror(errno));
@@ -117,12 +136,27 @@ int cmd_retry(int argc, char **argv)
 	strvec_t words = { 0 };
 	cli_cmd_fn fn = cli_step_command(line, &a, &words, &d);
 	if (fn) {
-		/* the flags given to retry come last, so they win over the command's own */
-		for (int i = 1; i < argc; i++)
-			vec_push(&words, argv[i]);
+		/* the project flags given to retry come last, so they win over the command's own */
+		const char *given[][2] = { { "--project-dir", o.project_dir },
+			                   { "--profiles-dir", o.profiles_dir },
+			                   { "--profile", o.profile },
+			                   { "--target", o.target },
+			                   { "--vars", o.vars },
+			                   { "--target-path", o.target_path },
+			                   { "--threads", o.threads > 0 ? arena_printf(&a, "%d", o.threads)
+			                                                : NULL } };
+		for (size_t i = 0; i < ARRAY_LEN(given); i++)
+			if (given[i][1]) {
+				vec_push(&words, given[i][0]);
+				vec_push(&words, given[i][1]);
+			}
 		vec_push(&words, NULL);
 		cli_whole_process = false; /* the command returns here, to remove the copy */
+		/* its run_results.json names the command retried, so a retry can be retried */
+		const char *typed = artifacts_invocation_command;
+		artifacts_invocation_command = retried;
 		rc = fn((int)words.n - 1, (char **)words.v);
+		artifacts_invocation_command = typed;
 	}
 	vec_free(&words);
 done:

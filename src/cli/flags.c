@@ -553,25 +553,29 @@ struct gnode *cli_inline_node(struct arena *a, const char *pkg, const char *sql)
 	return g;
 }
 
+void cli_quote_word(struct buf *b, const char *w)
+{
+	if (*w && !strpbrk(w, " \t'\"\\")) {
+		buf_puts(b, w);
+		return;
+	}
+	buf_putc(b, '\'');
+	for (; *w; w++) {
+		if (*w == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *w);
+	}
+	buf_putc(b, '\'');
+}
+
 char *cli_join_words(int argc, char **argv)
 {
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "silt");
 	for (int i = 0; i < argc; i++) {
-		const char *w = argv[i];
 		buf_putc(&b, ' ');
-		if (*w && !strpbrk(w, " \t'\"\\")) {
-			buf_puts(&b, w);
-			continue;
-		}
-		buf_putc(&b, '\'');
-		for (; *w; w++) {
-			if (*w == '\'')
-				buf_puts(&b, "'\\''");
-			else
-				buf_putc(&b, *w);
-		}
-		buf_putc(&b, '\'');
+		cli_quote_word(&b, argv[i]);
 	}
 	return buf_detach(&b, NULL);
 }

@@ -131,6 +131,8 @@ int cli_env_bool(const char *name)
 	return 0;
 }
 
+static int warn_error_options(const char *text);
+
 void cli_globals_reset(void)
 {
 	cli_globals = (struct cli_globals){ .write_json = cli_env_bool("DBT_WRITE_JSON") >= 0,
@@ -140,6 +142,9 @@ void cli_globals_reset(void)
 		                            .use_colors = cli_env_bool("DBT_USE_COLORS") };
 	if (cli_env_bool("DBT_WARN_ERROR") > 0)
 		cli_globals.warn_error = cli_globals.warn_error_all = true;
+	const char *weo = getenv("DBT_WARN_ERROR_OPTIONS");
+	if (weo && *weo)
+		warn_error_options(weo); /* (a value that does not parse says so and counts for nothing) */
 	const char *lv = getenv("DBT_LOG_LEVEL"); /* (DBT_LOG_FORMAT=json is not refused here) */
 	cli_globals.log_level_quiet =
 	    lv && (!strcasecmp(lv, "warn") || !strcasecmp(lv, "error") || !strcasecmp(lv, "none"));

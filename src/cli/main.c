@@ -191,6 +191,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the command line as typed, leading global flags included (run_results.json's
+	 * invocation_command, which silt retry runs again) */
+	if (argc > 1)
+		artifacts_invocation_command = cli_join_words(argc - 1, argv + 1);
 	if (first > 1) {
 		argv[first - 1] = argv[0];
 		argv += first - 1;
@@ -217,7 +221,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			cli_whole_process = true;
-			artifacts_invocation_command = cli_join_words(argc - 1, argv + 1);
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	fprintf(stderr, "silt: unknown command '%s'\n", argv[1]);

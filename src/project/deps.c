@@ -247,11 +247,23 @@ static const char **locked_revisions(struct project *p, struct buf *log)
 		              "again\n");
 		return NULL;
 	}
+	/* each git package's pin is the lock entry of the same repository and subdirectory (the hash
+	 * does not see the packages' order) */
 	const char **revs = arena_zalloc(&p->a, (p->packages.n + 1) * sizeof(*revs));
-	for (size_t i = 0; i < p->packages.n; i++)
-		if (p->packages.v[i].kind == PKG_GIT &&
-		    !(revs[i] = v_item_str(list.list->v[i], "revision")))
+	for (size_t i = 0; i < p->packages.n; i++) {
+		const struct package_spec *s = &p->packages.v[i];
+		if (s->kind != PKG_GIT)
+			continue;
+		for (uint32_t k = 0; k < list.list->n && !revs[i]; k++) {
+			value e = list.list->v[k];
+			const char *git = v_item_str(e, "git"), *sub = v_item_str(e, "subdirectory");
+			if (git && !strcmp(git, s->source) &&
+			    (sub && s->subdirectory ? !strcmp(sub, s->subdirectory) : !sub && !s->subdirectory))
+				revs[i] = v_item_str(e, "revision");
+		}
+		if (!revs[i])
 			return NULL;
+	}
 	buf_puts(log, "Installing the revisions package-lock.yml pins\n");
 	return revs;
 }

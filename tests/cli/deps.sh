@@ -57,6 +57,17 @@ check "--lock rewrites the lock for the new specs" \
 "$SILT" deps --project-dir "$t/root" > "$t/out8" 2>&1
 check "deps installs what the new lock pins" \
 	sh -c "[ $? -eq 0 ] && grep -q '{% macro v() %}2' '$t/root/dbt_packages/git_utils/macros/v.sql' && grep -q 'Installing the revisions' '$t/out8'"
+# a lock pins each package by its repository, not by its place in packages.yml
+mkdir -p "$t/git_pkg2/macros"
+printf 'name: git_two\nversion: "0.1"\nconfig-version: 2\n' > "$t/git_pkg2/dbt_project.yml"
+printf '{%% macro w() %%}w{%% endmacro %%}\n' > "$t/git_pkg2/macros/w.sql"
+(cd "$t/git_pkg2" && git init -q -b main && git add -A && git commit -qm one) >/dev/null
+printf 'packages:\n  - git: "file://%s/git_pkg"\n    revision: main\n  - git: "file://%s/git_pkg2"\n' "$t" "$t" > "$t/root/packages.yml"
+"$SILT" deps --project-dir "$t/root" > "$t/out10" 2>&1
+printf 'packages:\n  - git: "file://%s/git_pkg2"\n  - git: "file://%s/git_pkg"\n    revision: main\n' "$t" "$t" > "$t/root/packages.yml"
+"$SILT" deps --project-dir "$t/root" > "$t/out11" 2>&1
+check "reordered packages install from the lock, each at its own pin" \
+	sh -c "[ $? -eq 0 ] && grep -q 'Installing the revisions' '$t/out11' && [ -f '$t/root/dbt_packages/git_two/macros/w.sql' ]"
 "$SILT" deps --add-package dbt-labs/dbt_utils@1.3.0 --project-dir "$t/root" > "$t/out9" 2>&1
 check "--add-package is refused with a hint" sh -c "[ $? -eq 2 ] && grep -q 'edit' '$t/out9'"
 

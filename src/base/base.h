@@ -153,6 +153,8 @@ char *file_read_all(const char *path, size_t *len);
 char *file_read_at(int dirfd, const char *path, size_t *len);
 /* As file_read_at, for a file known to be regular (readdir said so): no fstat to size it. */
 char *file_read_regular_at(int dirfd, const char *path, size_t *len);
+/* Writes text as the whole file path (created or truncated). 0, or -1 with errno. */
+int file_write_all(const char *path, const char *text, size_t len);
 /* Puts the file tmp in path's place (atomically: path names the old or the new file at every
  * moment). 0, or -1 with errno. */
 int file_replace(const char *tmp, const char *path);

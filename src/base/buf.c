@@ -266,6 +266,21 @@ int file_replace_keep(const char *tmp, const char *path)
 	return rename(tmp, path) == 0 ? 0 : -1;
 }
 
+int file_write_all(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t w = fwrite(text, 1, len, f);
+	int err = w == len ? 0 : errno;
+	if (fclose(f) != 0 && !err)
+		err = errno;
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
 int file_make_parents(char *path)
 {
 	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {

@@ -253,15 +253,6 @@ static void queue_triggered(struct store *s, const struct store_job *job, enum s
 }
 
 /* ---- rerun from failure ---- */
-static int write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	size_t w = fwrite(text, 1, len, f);
-	return fclose(f) == 0 && w == len ? 0 : -1;
-}
-
 /* Words of the failed step with the selection flags removed, then dbt retry's selection. */
 const char *cli_retry_command(struct arena *a, const char *line, const char *state_dir,
                               const char *results, struct diag *d)
@@ -354,8 +345,8 @@ static int retry_state_begin(struct store *s, const struct store_run *self, stru
 		rs->dir[0] = 0;
 		return -1;
 	}
-	if (write_file(arena_printf(a, "%s/manifest.json", rs->dir), mf.content, mf.len) < 0 ||
-	    write_file(arena_printf(a, "%s/run_results.json", rs->dir), rr.content, rr.len) < 0) {
+	if (file_write_all(arena_printf(a, "%s/manifest.json", rs->dir), mf.content, mf.len) < 0 ||
+	    file_write_all(arena_printf(a, "%s/run_results.json", rs->dir), rr.content, rr.len) < 0) {
 		diag_add(d, DIAG_ERROR, NULL, 0, 0, NULL, 0, "cannot write %s: %s", rs->dir,
 		         strerror(errno));
 		return -1;

@@ -19,12 +19,7 @@ static int copy_file(const char *from, const char *to)
 {
 	size_t len;
 	char *text = file_read_all(from, &len);
-	if (!text)
-		return -1;
-	FILE *f = fopen(to, "w");
-	int rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
-	if (f && fclose(f) != 0)
-		rc = -1;
+	int rc = text ? file_write_all(to, text, len) : -1;
 	free(text);
 	return rc;
 }

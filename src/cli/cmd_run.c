@@ -69,7 +69,6 @@ int cli_step_env(struct cli_job_ctx *ctx, struct project_opts *o, struct arena *
 	return 0;
 }
 
-
 static int run_task(int argc, char **argv, enum task_kind kind)
 {
 	struct project_opts o = { 0 };

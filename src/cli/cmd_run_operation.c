@@ -137,7 +137,7 @@ int cmd_run_operation(int argc, char **argv)
 	console_init(&con, stdout);
 	struct node_compiler nc;
 	node_compiler_init(&nc, p, &c.r);
-	struct hook_run h = { p, &c.r, &nc, &nc.info, ad, &conn, &con };
+	struct hook_run h = { p, &c.r, &nc, ad, &conn, &con };
 	struct diag od;
 	diag_init(&od);
 	bool ok = run_operation(&h, ns, name, kwargs, &od) == 0;

@@ -538,7 +538,6 @@ static int show_node(struct show_run *s, struct gnode *g, bool is_inline)
 	return rc;
 }
 
-/* The node dbt makes of --inline SQL: sql_operation "inline_query" of the root project. */
 static bool parse_limit(const char *s, int64_t *out)
 {
 	char *end;

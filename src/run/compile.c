@@ -114,6 +114,25 @@ static int cc_env(void *ud, struct str name, value *out)
 	return 1;
 }
 
+/* rel read through a subquery, as dbt's BaseRelation renders a filtered or limited relation:
+ * `(select * from <rel> <tail>) <alias><identifier>`, still carrying rel's parts. */
+static value subquery_relation(struct node_render *u, value rel, const char *tail,
+                               const char *alias)
+{
+	value db, schema, ident;
+	if (!dbt_relation_parts(rel, &db, &schema, &ident, NULL))
+		return rel;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "(select * from ");
+	v_to_str(rel, &b);
+	buf_printf(&b, " %s) %s", tail, alias);
+	if (ident.type == VT_STR)
+		buf_append(&b, ident.s, ident.len);
+	value out = dbt_relation_named(u->a, db, schema, ident, v_strdup(u->a, b.p, b.n));
+	buf_release(&b);
+	return out;
+}
+
 /* dbt's event-time filter: inside a microbatch model's batch, a node with an event_time reads
  * as `(select * from <rel> where <et> >= '<start>' and <et> < '<end>') _dbt_et_filter_subq_<id>`. */
 static value batch_filter(struct node_render *u, const struct gnode *g, value rel)
@@ -122,36 +141,16 @@ static value batch_filter(struct node_render *u, const struct gnode *g, value re
 	value et = v_item(g->config, "event_time");
 	if (!u->in_batch || et.type != VT_STR || !et.len)
 		return rel;
-	value db, schema, ident;
-	if (!dbt_relation_parts(rel, &db, &schema, &ident, NULL))
-		return rel;
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "(select * from ");
-	v_to_str(rel, &b);
-	buf_printf(&b, " where %.*s >= '%s' and %.*s < '%s') _dbt_et_filter_subq_", (int)et.len, et.s,
-	           nc->batch.start, (int)et.len, et.s, nc->batch.end);
-	if (ident.type == VT_STR)
-		buf_append(&b, ident.s, ident.len);
-	value out = dbt_relation_named(u->a, db, schema, ident, v_strdup(u->a, b.p, b.n));
-	buf_release(&b);
-	return out;
+	char *tail = arena_printf(u->a, "where %.*s >= '%s' and %.*s < '%s'", (int)et.len, et.s,
+	                          nc->batch.start, (int)et.len, et.s, nc->batch.end);
+	return subquery_relation(u, rel, tail, "_dbt_et_filter_subq_");
 }
 
 /* --empty: rel reads no rows (see node_compiler.empty) */
 static value empty_filter(struct node_render *u, value rel)
 {
-	value db, schema, ident;
-	if (!u->nc->empty || !dbt_relation_parts(rel, &db, &schema, &ident, NULL))
-		return rel;
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "(select * from ");
-	v_to_str(rel, &b);
-	buf_puts(&b, " where false limit 0) _dbt_limit_subq_");
-	if (ident.type == VT_STR)
-		buf_append(&b, ident.s, ident.len);
-	value out = dbt_relation_named(u->a, db, schema, ident, v_strdup(u->a, b.p, b.n));
-	buf_release(&b);
-	return out;
+	return u->nc->empty ? subquery_relation(u, rel, "where false limit 0", "_dbt_limit_subq_")
+	                    : rel;
 }
 
 static int cc_ref(void *ud, const char *from, struct str package, struct str name, value version,

@@ -445,7 +445,7 @@ static void on_stop(void *ud)
  * connection 0, `results` given to on-run-end. Returns how many ran; *failed counts failures. */
 static int run_hooks(struct ftask *t, const char *which, value hooks, value results, int *failed)
 {
-	struct hook_run h = { t->p, t->r, &t->nc, &t->nc.info, t->ad, &t->conns[0], &t->con };
+	struct hook_run h = { t->p, t->r, &t->nc, t->ad, &t->conns[0], &t->con };
 	*failed += run_project_hooks(&h, which, hooks, results);
 	return hooks.type == VT_LIST ? (int)hooks.list->n : 0;
 }

@@ -34,13 +34,13 @@ static void exec_begin(const struct hook_run *h, struct exec_ctx *x)
 	arena_init(&x->a);
 	dbt_runtime_init(&x->rt, *h->conn, &x->a);
 	x->r = (struct dbt_render){ 0 };
-	x->r.proj = h->info;
+	x->r.proj = &h->nc->info;
 	x->r.env = h->r->env;
 	x->r.phase = DBT_EXECUTE;
 	x->r.package = h->p->name;
 	x->r.rt = &x->rt;
 	x->opts = (struct jinja_render){ 0 };
-	h->info->adapter = h->ad;
+	h->nc->info.adapter = h->ad;
 	dbt_render_setup(&x->r, &x->a, &x->opts);
 	/* adapter.get_relation (and --defer's existence checks) ask the compiler's runtime */
 	x->nc = h->nc;

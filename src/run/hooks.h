@@ -17,7 +17,6 @@ struct hook_run {
 	struct project *p;
 	struct parse_result *r;
 	struct node_compiler *nc; /* its info is the context's; its rt is set while a hook runs */
-	struct dbt_project_info *info;
 	struct adapter *ad;
 	struct adapter_conn **conn; /* opened on first use when NULL */
 	struct console *con;

@@ -685,7 +685,7 @@ static void on_stop(void *ud)
  * on-run-end context gets. Returns the number that failed. */
 static int task_hooks(struct task *t, const char *which, value hooks, value results)
 {
-	struct hook_run h = { t->p, t->r, &t->ncs[0], &t->ncs[0].info, t->ad, &t->conns[0], &t->con };
+	struct hook_run h = { t->p, t->r, &t->ncs[0], t->ad, &t->conns[0], &t->con };
 	return run_project_hooks(&h, which, hooks, results);
 }
 
